@@ -1,0 +1,2 @@
+//! Pass 1 (entities), element merging, `ElementsLookup`, pass 2 (scenes) and quote
+//! verification. Must not render Markdown.

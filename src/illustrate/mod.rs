@@ -1,0 +1,2 @@
+//! Prompt assembly and the claim → generate → record loop with heartbeats. Must not decide
+//! chapter order beyond what the manifest gives.

@@ -1,0 +1,20 @@
+//! imaginize turns a book (EPUB, PDF, plain text) into an illustration guide and its
+//! illustrations.
+//!
+//! The parts, in the order data flows through them (DESIGN.md §2):
+//! - [`book`] reads the book into chapters;
+//! - [`analyze`] finds the cast (pass 1) and the most visual scenes (pass 2);
+//! - [`illustrate`] claims analyzed chapters and draws their scenes;
+//! - [`pipeline`] runs analysis and illustration one after the other or at once;
+//! - [`store`] keeps the manifest, the single source of truth, locked and atomically written;
+//! - [`provider`] talks to the models (offline `builtin`, OpenAI-compatible, Gemini);
+//! - [`render`] turns state into Elements.md, Chapters.md and Contents.md.
+
+pub mod analyze;
+pub mod book;
+pub mod ids;
+pub mod illustrate;
+pub mod pipeline;
+pub mod provider;
+pub mod render;
+pub mod store;

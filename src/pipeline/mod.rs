@@ -1,0 +1,2 @@
+//! Sequential and concurrent orchestration, wake-ups, shutdown and progress. Contains no format
+//! or provider code.

@@ -1,0 +1,41 @@
+//! The `TextModel` / `ImageModel` traits and their implementations: `builtin` (offline),
+//! `openai` (any OpenAI-compatible server) and `gemini`. Owns error classes, retries, rate limits,
+//! JSON repair and usage accounting; must not touch output files.
+
+mod error;
+mod types;
+
+pub use error::Error;
+pub use types::{
+    ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest, SceneSpec,
+    TextRequest, TextTask, Usage,
+};
+
+use async_trait::async_trait;
+
+/// A model that answers a prompt with JSON (entities or scenes, see DESIGN.md §6).
+#[async_trait]
+pub trait TextModel: Send + Sync {
+    /// Short name for messages ("builtin", "openai gpt-4o-mini").
+    fn name(&self) -> String;
+
+    /// Runs one request and returns the JSON object the model produced (already repaired and
+    /// parsed) with the tokens it used.
+    async fn complete_json(
+        &self,
+        request: &TextRequest,
+    ) -> Result<(serde_json::Value, Usage), Error>;
+}
+
+/// A model that draws one picture for a scene.
+#[async_trait]
+pub trait ImageModel: Send + Sync {
+    fn name(&self) -> String;
+
+    /// Generates one image; the bytes are the encoded file (PNG, JPEG or WebP).
+    async fn generate(
+        &self,
+        request: &ImageRequest,
+        options: &ImageOptions,
+    ) -> Result<(Vec<u8>, ImageMeta), Error>;
+}

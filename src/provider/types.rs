@@ -1,0 +1,164 @@
+//! Requests and results exchanged with providers. Requests carry both the rendered prompt (for
+//! language models) and the structured facts behind it (for the offline `builtin` provider, which
+//! cannot read prompts).
+
+use crate::ids::{ChapterNo, SceneNo};
+use serde::{Deserialize, Serialize};
+
+/// What a text request asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TextTask {
+    /// Pass 1: the characters, creatures, places and items in `text`.
+    Entities,
+    /// Pass 2: the `count` most visual scenes of `text`, with the cast that appears in it.
+    Scenes {
+        count: usize,
+        elements: Vec<ElementBrief>,
+    },
+}
+
+/// One text call.
+#[derive(Debug, Clone)]
+pub struct TextRequest {
+    pub task: TextTask,
+    pub chapter: ChapterNo,
+    pub chapter_title: String,
+    /// The chapter text (or one chunk of it) the answer must quote from.
+    pub text: String,
+    /// System message for language models.
+    pub system: String,
+    /// The full user prompt for language models (includes `text`).
+    pub prompt: String,
+}
+
+/// The kinds of element in Elements.md.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ElementKind {
+    Character,
+    Creature,
+    Place,
+    Item,
+}
+
+/// An element as given to a provider: enough to draw or mention it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ElementBrief {
+    pub name: String,
+    pub kind: ElementKind,
+    pub description: String,
+}
+
+/// The facts of a scene, for the offline renderer (network models use `ImageRequest::prompt`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SceneSpec {
+    pub chapter: ChapterNo,
+    pub scene: SceneNo,
+    pub quote: String,
+    pub description: String,
+    pub mood: String,
+    pub lighting: String,
+    pub elements: Vec<ElementBrief>,
+}
+
+/// One image call.
+#[derive(Debug, Clone)]
+pub struct ImageRequest {
+    pub prompt: String,
+    pub scene: SceneSpec,
+}
+
+/// Size and quality as configured (`imageSize`, `imageQuality`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ImageOptions {
+    /// "1024x1024" and the like.
+    pub size: String,
+    pub quality: Option<String>,
+}
+
+impl Default for ImageOptions {
+    fn default() -> Self {
+        ImageOptions {
+            size: "1024x1024".to_string(),
+            quality: None,
+        }
+    }
+}
+
+/// Encoded image formats, detected from the bytes, never from the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ImageFormat {
+    Png,
+    Jpeg,
+    Webp,
+}
+
+impl ImageFormat {
+    /// Detects the format from the file's magic bytes.
+    pub fn detect(bytes: &[u8]) -> Option<ImageFormat> {
+        if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+            Some(ImageFormat::Png)
+        } else if bytes.starts_with(&[0xFF, 0xD8, 0xFF]) {
+            Some(ImageFormat::Jpeg)
+        } else if bytes.len() >= 12 && &bytes[0..4] == b"RIFF" && &bytes[8..12] == b"WEBP" {
+            Some(ImageFormat::Webp)
+        } else {
+            None
+        }
+    }
+
+    pub fn extension(self) -> &'static str {
+        match self {
+            ImageFormat::Png => "png",
+            ImageFormat::Jpeg => "jpg",
+            ImageFormat::Webp => "webp",
+        }
+    }
+}
+
+/// What came back with an image.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ImageMeta {
+    pub model: String,
+    /// The prompt as rewritten by the provider, when it says.
+    pub revised_prompt: Option<String>,
+}
+
+/// Tokens and images a call used, summed into the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct Usage {
+    pub prompt_tokens: u64,
+    pub completion_tokens: u64,
+    pub images: u64,
+}
+
+impl std::ops::AddAssign for Usage {
+    fn add_assign(&mut self, other: Usage) {
+        self.prompt_tokens += other.prompt_tokens;
+        self.completion_tokens += other.completion_tokens;
+        self.images += other.images;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn detects_formats_from_magic_bytes() {
+        assert_eq!(
+            ImageFormat::detect(b"\x89PNG\r\n\x1a\nrest"),
+            Some(ImageFormat::Png)
+        );
+        assert_eq!(
+            ImageFormat::detect(&[0xFF, 0xD8, 0xFF, 0xE0]),
+            Some(ImageFormat::Jpeg)
+        );
+        assert_eq!(
+            ImageFormat::detect(b"RIFF\0\0\0\0WEBPVP8 "),
+            Some(ImageFormat::Webp)
+        );
+        assert_eq!(ImageFormat::detect(b"<html>"), None);
+    }
+}
