@@ -17,4 +17,5 @@ pub mod illustrate;
 pub mod pipeline;
 pub mod provider;
 pub mod render;
+pub mod secret;
 pub mod store;

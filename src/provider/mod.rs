@@ -3,9 +3,11 @@
 //! JSON repair and usage accounting; must not touch output files.
 
 mod error;
+mod settings;
 mod types;
 
 pub use error::Error;
+pub use settings::{Endpoint, ProviderKind, Settings};
 pub use types::{
     ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest, SceneSpec,
     TextRequest, TextTask, Usage,
