@@ -1,2 +1,4 @@
 //! Pass 1 (entities), element merging, `ElementsLookup`, pass 2 (scenes) and quote
 //! verification. Must not render Markdown.
+
+pub mod model;

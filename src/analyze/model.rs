@@ -1,0 +1,83 @@
+//! The analysis results as stored on disk: `elements.json` (the merged cast) and
+//! `chapters/NNN.json` (the scenes of one chapter). These files, with the manifest, are the state
+//! every Markdown file is rendered from.
+
+use crate::ids::{ChapterKey, ChapterNo, SceneNo};
+use crate::provider::ElementKind;
+use serde::{Deserialize, Serialize};
+
+/// A verbatim quote from the book and the chapter it comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElementQuote {
+    pub chapter: ChapterNo,
+    pub text: String,
+}
+
+/// One character, creature, place or item of the book, merged across chapters.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Element {
+    pub name: String,
+    #[serde(rename = "type")]
+    pub kind: ElementKind,
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    #[serde(default)]
+    pub description: String,
+    /// Up to three verbatim quotes, each with its chapter.
+    #[serde(default)]
+    pub quotes: Vec<ElementQuote>,
+    /// The chapter it first appears in.
+    pub first_chapter: ChapterNo,
+    /// Every chapter it appears in, ascending.
+    #[serde(default)]
+    pub chapters: Vec<ChapterNo>,
+}
+
+/// `elements.json`: the whole cast of the book.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct Catalogue {
+    pub title: String,
+    pub elements: Vec<Element>,
+}
+
+/// One scene chosen for illustration.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scene {
+    pub scene: SceneNo,
+    /// Verbatim passage from the chapter (verified against the book text).
+    pub quote: String,
+    /// What to draw.
+    pub description: String,
+    #[serde(default)]
+    pub mood: String,
+    #[serde(default)]
+    pub lighting: String,
+    /// Names of the elements present.
+    #[serde(default)]
+    pub elements: Vec<String>,
+    /// Path of the generated image relative to the output folder, once it exists.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image: Option<String>,
+    /// Why the provider refused to draw this scene, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<String>,
+}
+
+/// `chapters/NNN.json`: the scenes of one chapter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChapterScenes {
+    pub chapter: ChapterNo,
+    pub key: ChapterKey,
+    pub title: String,
+    pub scenes: Vec<Scene>,
+}
+
+/// `chapters/NNN.json` / `entities/NNN.json` file name for a chapter (zero-padded to 3).
+pub fn chapter_file_name(chapter: ChapterNo) -> String {
+    format!("{:03}.json", chapter.0)
+}
+
+/// `images/chapter_<N>_scene_<M>.<ext>` relative to the output folder.
+pub fn image_file_name(chapter: ChapterNo, scene: SceneNo, extension: &str) -> String {
+    format!("images/chapter_{}_scene_{}.{extension}", chapter.0, scene.0)
+}
