@@ -12,10 +12,18 @@
 
 pub mod analyze;
 pub mod book;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod exit_code;
 pub mod ids;
 pub mod illustrate;
 pub mod pipeline;
 pub mod provider;
 pub mod render;
+pub mod report;
+pub mod run;
 pub mod secret;
 pub mod store;
+pub use error::Error;
+pub use run::run;

@@ -1,0 +1,155 @@
+//! The command line as typed: clap definitions and nothing else. `config` turns these raw values
+//! into resolved `Options`; nothing here does any work.
+
+use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+/// Turn a book (EPUB, PDF, TXT, Markdown) into an illustration guide and its illustrations.
+///
+/// Without a subcommand, imaginize analyses the book (cast → Elements.md, scenes → Chapters.md)
+/// and illustrates every scene, resuming wherever an earlier run stopped.
+#[derive(Debug, Parser)]
+#[command(
+    name = "imaginize",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = "Run `imaginize inspect <book>` to see the chapters that will be processed.\n\
+                  Configuration: ./.imaginize.config, ~/.imaginize.config (YAML or JSON), IMAGINIZE_* \
+                  environment variables, then flags; create a sample with --init-config."
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+
+    /// Print one status line per event.
+    #[arg(short, long, global = true, conflicts_with = "quiet")]
+    pub verbose: bool,
+
+    /// Print only errors and the final summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show the book's title, author and chapters (number, title, words, key, story or not).
+    Inspect(InspectArgs),
+    /// Rebuild Elements.md, Chapters.md and Contents.md from the saved state alone.
+    Render(RenderArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct InspectArgs {
+    /// The book to inspect (.epub, .pdf, .txt, .md).
+    pub book: PathBuf,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RenderArgs {
+    /// The output folder of an earlier run.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+}
+
+/// Which provider family to use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    /// Offline and deterministic; no key, no network.
+    Builtin,
+    /// Any OpenAI-compatible server (OpenAI, OpenRouter, Ollama, LM Studio, vLLM, llama.cpp).
+    Openai,
+    /// Google Gemini (native API).
+    Gemini,
+}
+
+/// The main command's flags (the old tool's names, so existing scripts keep working).
+#[derive(Debug, Default, ClapArgs)]
+pub struct RunArgs {
+    /// The book to process. Default: the first book in the current folder without a finished
+    /// output folder.
+    #[arg(short, long, value_name = "BOOK")]
+    pub file: Option<PathBuf>,
+
+    /// Analyse only: cast (Elements.md) and scenes (Chapters.md), no images.
+    #[arg(long)]
+    pub text: bool,
+    /// Extract the cast only (pass 1 → Elements.md).
+    #[arg(long)]
+    pub elements: bool,
+    /// Illustrate only: draw the scenes of chapters that are (or become) analyzed.
+    #[arg(long)]
+    pub images: bool,
+
+    /// Run analysis and illustration at the same time (the default).
+    #[arg(long, conflicts_with = "sequential")]
+    pub concurrent: bool,
+    /// Run all analysis first, then all illustration.
+    #[arg(long)]
+    pub sequential: bool,
+
+    /// Continue an earlier run (always implied; accepted for old scripts).
+    #[arg(long = "continue")]
+    pub continue_run: bool,
+    /// Redo the selected chapters; replaced images are kept in images/.replaced/.
+    #[arg(long)]
+    pub force: bool,
+    /// Only these chapters, e.g. "1-5,10".
+    #[arg(long, value_name = "RANGE")]
+    pub chapters: Option<String>,
+    /// At most this many scenes per chapter.
+    #[arg(long, value_name = "N")]
+    pub limit: Option<usize>,
+    /// Where outputs go (default: ./imaginize_<book name>).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+
+    /// Provider: builtin (offline), openai (any compatible server) or gemini.
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Base URL of the text API, e.g. http://localhost:11434/v1.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Text model name.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Image model name.
+    #[arg(long, value_name = "NAME")]
+    pub image_model: Option<String>,
+    /// API key of the text provider (prefer the environment: it stays out of shell history).
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// API key of the image endpoint, when it differs from the text one.
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub image_key: Option<String>,
+    /// Text requests in flight at once.
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
+    /// Image requests in flight at once (each is one illustrator).
+    #[arg(long, value_name = "N")]
+    pub image_jobs: Option<usize>,
+
+    /// Print calls, tokens, images, cost and projected time, without calling anything.
+    #[arg(long)]
+    pub estimate: bool,
+    /// Keep going when a chapter fails (the default for analysis).
+    #[arg(long)]
+    pub skip_failed: bool,
+    /// Retry only the chapters that failed.
+    #[arg(long)]
+    pub retry_failed: bool,
+    /// Reset failed chapters so the next run retries them.
+    #[arg(long)]
+    pub clear_errors: bool,
+    /// Convert an old tool's .imaginize.state.json into the manifest (in --output-dir or here).
+    #[arg(long)]
+    pub migrate_concurrent: bool,
+    /// Write a commented sample .imaginize.config in the current folder.
+    #[arg(long)]
+    pub init_config: bool,
+}

@@ -1,0 +1,240 @@
+//! Layered configuration: defaults < `~/.imaginize.config` < `./.imaginize.config` < environment
+//! < flags, with `${VAR}` expansion and warnings for unknown keys. Turns the raw `cli::RunArgs`
+//! into the resolved `Options` the core sees. Reads no files other than config files.
+
+mod env;
+mod error;
+mod file;
+mod provider_choice;
+mod sample;
+mod selection;
+
+pub use env::Environment;
+pub use error::Error;
+pub use file::{Layer, Price};
+pub use sample::{SAMPLE, write_sample};
+pub use selection::ChapterSelection;
+
+use crate::cli::RunArgs;
+use crate::provider::{ImageOptions, Settings};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Which parts of the job a run does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phases {
+    /// Pass 1: the cast → Elements.md.
+    pub entities: bool,
+    /// Pass 2: the scenes → Chapters.md.
+    pub scenes: bool,
+    /// Illustration.
+    pub images: bool,
+}
+
+/// Analysis and illustration at once, or one after the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExecMode {
+    Concurrent,
+    Sequential,
+}
+
+/// How to treat earlier work.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Resume {
+    pub force: bool,
+    pub retry_failed: bool,
+    pub clear_errors: bool,
+    pub skip_failed: bool,
+}
+
+/// How much to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Verbosity {
+    Quiet,
+    #[default]
+    Normal,
+    Verbose,
+}
+
+/// The resolved options: every layer merged, paths absolute, provider chosen.
+#[derive(Debug, Clone)]
+pub struct Options {
+    pub book: Option<PathBuf>,
+    pub output_dir: Option<PathBuf>,
+    pub phases: Phases,
+    pub mode: ExecMode,
+    pub resume: Resume,
+    pub chapters: Option<ChapterSelection>,
+    pub limit: Option<usize>,
+    pub estimate: bool,
+    pub provider: Settings,
+    pub image: ImageOptions,
+    pub pages_per_image: f64,
+    pub words_per_page: usize,
+    pub chunk_tokens: usize,
+    pub style: Option<String>,
+    pub lease_secs: u64,
+    pub poll_secs: f64,
+    pub prices: BTreeMap<String, Price>,
+    pub verbosity: Verbosity,
+}
+
+/// Options plus what the user should be told about how they were chosen.
+#[derive(Debug, Clone)]
+pub struct Resolved {
+    pub options: Options,
+    /// Problems that did not stop the run (unknown keys).
+    pub warnings: Vec<String>,
+    /// Facts worth one line (the builtin provider was chosen because no key is set).
+    pub notices: Vec<String>,
+}
+
+/// The config files that apply, lowest precedence first.
+pub fn config_paths(env: &Environment) -> Vec<PathBuf> {
+    let mut paths = Vec::new();
+    if let Some(home) = &env.home {
+        paths.push(home.join(".imaginize.config"));
+    }
+    let local = env.cwd.join(".imaginize.config");
+    if !paths.contains(&local) {
+        paths.push(local);
+    }
+    paths
+}
+
+/// Reads every layer and resolves the options for a run.
+pub fn resolve(args: &RunArgs, verbosity: Verbosity, env: &Environment) -> Result<Resolved, Error> {
+    let mut layer = Layer::default();
+    let mut warnings = Vec::new();
+    for path in config_paths(env) {
+        let Some(parsed) = read_file(&path, env)? else {
+            continue;
+        };
+        warnings.extend(parsed.warnings);
+        layer = layer.overlay(parsed.layer);
+    }
+    layer = layer.overlay(env::layer(env)?);
+    layer = layer.overlay(flags_layer(args));
+    let (provider, notices) = provider_choice::settings(&layer, args, env)?;
+    let options = build_options(args, layer, provider, verbosity, env)?;
+    Ok(Resolved {
+        options,
+        warnings,
+        notices,
+    })
+}
+
+fn read_file(path: &Path, env: &Environment) -> Result<Option<file::Parsed>, Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(source) => {
+            return Err(Error::Read {
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    file::parse(&text, path, &|name| env.var(name)).map(Some)
+}
+
+fn flags_layer(args: &RunArgs) -> Layer {
+    Layer {
+        base_url: args.base_url.clone(),
+        api_key: args.api_key.clone(),
+        model: args.model.clone(),
+        image_model: args.image_model.clone(),
+        jobs: args.jobs,
+        image_jobs: args.image_jobs,
+        concurrent: if args.concurrent {
+            Some(true)
+        } else if args.sequential {
+            Some(false)
+        } else {
+            None
+        },
+        ..Layer::default()
+    }
+}
+
+fn phases(args: &RunArgs) -> Phases {
+    if !(args.text || args.elements || args.images) {
+        return Phases {
+            entities: true,
+            scenes: true,
+            images: true,
+        };
+    }
+    Phases {
+        entities: args.text || args.elements,
+        scenes: args.text,
+        images: args.images,
+    }
+}
+
+fn build_options(
+    args: &RunArgs,
+    layer: Layer,
+    provider: Settings,
+    verbosity: Verbosity,
+    env: &Environment,
+) -> Result<Options, Error> {
+    let chapters = args
+        .chapters
+        .as_deref()
+        .map(ChapterSelection::parse)
+        .transpose()?;
+    let pages_per_image = layer.pages_per_image.unwrap_or(10.0);
+    if !(pages_per_image.is_finite() && pages_per_image > 0.0) {
+        return Err(Error::Invalid(format!(
+            "pagesPerImage must be a positive number, not {pages_per_image}"
+        )));
+    }
+    if args.limit == Some(0) {
+        return Err(Error::Invalid("--limit must be at least 1".into()));
+    }
+    let concurrent = layer
+        .concurrent
+        .or(layer.experimental_concurrent)
+        .unwrap_or(true);
+    let absolute = |path: &Path| env.cwd.join(path);
+    Ok(Options {
+        book: args.file.as_deref().map(absolute),
+        output_dir: args
+            .output_dir
+            .clone()
+            .or(layer.output_dir.map(PathBuf::from))
+            .map(|p| absolute(&p)),
+        phases: phases(args),
+        mode: if concurrent {
+            ExecMode::Concurrent
+        } else {
+            ExecMode::Sequential
+        },
+        resume: Resume {
+            force: args.force,
+            retry_failed: args.retry_failed,
+            clear_errors: args.clear_errors,
+            skip_failed: args.skip_failed,
+        },
+        chapters,
+        limit: args.limit,
+        estimate: args.estimate,
+        provider,
+        image: ImageOptions {
+            size: layer.image_size.unwrap_or_else(|| "1024x1024".into()),
+            quality: layer.image_quality,
+        },
+        pages_per_image,
+        words_per_page: layer.words_per_page.unwrap_or(300).max(1),
+        chunk_tokens: layer.chunk_tokens.unwrap_or(24_000).max(500),
+        style: layer.style,
+        lease_secs: layer.lease_secs.unwrap_or(60).max(2),
+        poll_secs: layer.poll_secs.unwrap_or(1.0).max(0.05),
+        prices: layer.prices.unwrap_or_default(),
+        verbosity,
+    })
+}
+
+#[cfg(test)]
+mod tests;

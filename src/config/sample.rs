@@ -1,0 +1,89 @@
+//! `--init-config`: a commented sample `.imaginize.config` that never overwrites an existing one.
+
+use super::Error;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// The sample, in YAML so it can carry comments.
+pub const SAMPLE: &str = r#"# imaginize configuration (YAML; JSON works too).
+# Looked up in ~/.imaginize.config, then ./.imaginize.config; IMAGINIZE_* environment variables
+# and command-line flags override it. ${VAR} is replaced by the environment variable VAR.
+
+# Provider: builtin (offline, no key), openai (any OpenAI-compatible server) or gemini.
+# Without this key: OPENAI_API_KEY, OPENROUTER_API_KEY or GEMINI_API_KEY choose, else builtin.
+# provider: openai
+# baseUrl: https://api.openai.com/v1
+# apiKey: ${OPENAI_API_KEY}
+# model: gpt-4o-mini
+# imageModel: gpt-image-1
+
+# A separate server or key for images:
+# imageEndpoint:
+#   baseUrl: https://openrouter.ai/api/v1
+#   apiKey: ${OPENROUTER_API_KEY}
+#   model: google/gemini-2.5-flash-image
+
+# One scene per this many pages (of wordsPerPage words) of a chapter; at least one per chapter.
+pagesPerImage: 10
+# wordsPerPage: 300
+
+# Requests in flight at once, and optional requests-per-minute caps.
+jobs: 4
+imageJobs: 2
+# rpm: 60
+# imageRpm: 10
+maxRetries: 5
+
+imageSize: 1024x1024
+# imageQuality: standard
+
+# Analysis and illustration at the same time (true) or one after the other (false).
+concurrent: true
+
+# A style block added to every image prompt.
+# style: "watercolour, soft light, 19th-century England"
+"#;
+
+/// Writes the sample into `dir`, refusing to replace an existing file.
+pub fn write_sample(dir: &Path) -> Result<PathBuf, Error> {
+    let path = dir.join(".imaginize.config");
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&path)
+        .map_err(|source| match source.kind() {
+            std::io::ErrorKind::AlreadyExists => Error::ConfigExists { path: path.clone() },
+            _ => Error::Write {
+                path: path.clone(),
+                source,
+            },
+        })?;
+    file.write_all(SAMPLE.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|source| Error::Write {
+            path: path.clone(),
+            source,
+        })?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sample_parses_without_warnings() {
+        let parsed = super::super::file::parse(SAMPLE, Path::new("sample"), &|_| None)
+            .expect("sample parses");
+        assert!(parsed.warnings.is_empty(), "{:?}", parsed.warnings);
+        assert_eq!(parsed.layer.jobs, Some(4));
+    }
+
+    #[test]
+    fn never_overwrites() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        write_sample(dir.path()).expect("first write");
+        let err = write_sample(dir.path()).expect_err("second write refused");
+        assert!(matches!(err, Error::ConfigExists { .. }));
+    }
+}

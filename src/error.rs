@@ -1,0 +1,68 @@
+//! The error a whole run ends with: one readable message and an exit code.
+
+use crate::exit_code;
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Config(#[from] crate::config::Error),
+    #[error(transparent)]
+    Book(#[from] crate::book::Error),
+    #[error(transparent)]
+    Provider(#[from] crate::provider::Error),
+    #[error("{0}")]
+    Usage(String),
+    #[error("{feature} is not implemented yet")]
+    NotImplemented { feature: &'static str },
+    #[error("failed to write `{}`", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("failed to read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "{failed} of {total} chapters failed; see the summary above, then re-run with --retry-failed"
+    )]
+    ChaptersFailed { failed: usize, total: usize },
+    #[error("interrupted; state is saved, re-run the same command to continue")]
+    Interrupted,
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Usage(_) | Error::NotImplemented { .. } => exit_code::USAGE,
+            Error::Book(_) => exit_code::USAGE,
+            Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
+            Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
+            Error::Interrupted => exit_code::INTERRUPTED,
+            Error::Provider(_)
+            | Error::Write { .. }
+            | Error::Read { .. }
+            | Error::ChaptersFailed { .. } => exit_code::FAILURE,
+        }
+    }
+
+    /// The message and its causes on one line: "failed to read `x`: No such file".
+    pub fn display_chain(&self) -> String {
+        let mut message = self.to_string();
+        let mut source = std::error::Error::source(self);
+        while let Some(cause) = source {
+            let text = cause.to_string();
+            if !message.contains(&text) {
+                message.push_str(": ");
+                message.push_str(&text);
+            }
+            source = cause.source();
+        }
+        message
+    }
+}

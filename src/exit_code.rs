@@ -1,0 +1,14 @@
+//! Every exit code imaginize returns, in one place.
+
+/// Everything asked for was done.
+pub const SUCCESS: i32 = 0;
+/// The run finished but some chapters failed (they are listed), or an operation failed.
+pub const FAILURE: i32 = 1;
+/// Bad flags, bad configuration or bad input: nothing was done.
+pub const USAGE: i32 = 2;
+/// The provider refused the API key; state is intact, fix the key and re-run.
+pub const AUTH: i32 = 3;
+/// Another imaginize holds the output folder's lock.
+pub const LOCKED: i32 = 4;
+/// Stopped by Ctrl-C; state is consistent and a re-run continues.
+pub const INTERRUPTED: i32 = 130;

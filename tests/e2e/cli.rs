@@ -1,0 +1,131 @@
+//! The command line: help, version, config files, errors and exit codes.
+
+use crate::support::Run;
+
+#[test]
+fn help_lists_the_old_tools_flags() {
+    let done = Run::new().args(["--help"]).run().code(0);
+    for flag in [
+        "--file",
+        "--text",
+        "--elements",
+        "--images",
+        "--concurrent",
+        "--sequential",
+        "--continue",
+        "--force",
+        "--chapters",
+        "--limit",
+        "--output-dir",
+        "--provider",
+        "--base-url",
+        "--model",
+        "--image-model",
+        "--api-key",
+        "--image-key",
+        "--jobs",
+        "--image-jobs",
+        "--estimate",
+        "--skip-failed",
+        "--retry-failed",
+        "--clear-errors",
+        "--migrate-concurrent",
+        "--init-config",
+        "--verbose",
+        "--quiet",
+    ] {
+        assert!(done.stdout().contains(flag), "--help lacks {flag}");
+    }
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    Run::new()
+        .args(["--version"])
+        .run()
+        .code(0)
+        .stdout_contains(env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn unknown_flag_is_a_usage_error() {
+    Run::new().args(["--frobnicate"]).run().code(2).no_panic();
+}
+
+#[test]
+fn init_config_writes_a_sample_and_refuses_to_overwrite() {
+    let done = Run::new().args(["--init-config"]).run().code(0);
+    let written = std::fs::read_to_string(done.dir.join(".imaginize.config")).expect("written");
+    assert!(written.contains("pagesPerImage"));
+    let again = Run::new()
+        .file(".imaginize.config", "model: mine\n")
+        .args(["--init-config"])
+        .run()
+        .code(2)
+        .stderr_contains("already exists");
+    let kept = std::fs::read_to_string(again.dir.join(".imaginize.config")).expect("kept");
+    assert_eq!(kept, "model: mine\n");
+}
+
+#[test]
+fn malformed_config_names_file_line_and_column() {
+    Run::new()
+        .file(".imaginize.config", "{\n  \"model\": \"x\",\n  oops\n}\n")
+        .file("book.txt", "Chapter 1\n\nSome text.\n")
+        .args(["--file", "book.txt"])
+        .run()
+        .code(2)
+        .stderr_contains(".imaginize.config:3:")
+        .no_panic();
+}
+
+#[test]
+fn unknown_config_key_is_warned_with_the_file() {
+    let done = Run::new()
+        .file(".imaginize.config", "modle: gpt-4o\n")
+        .file("book.txt", "Chapter 1\n\nSome text.\n")
+        .args(["--file", "book.txt"])
+        .run();
+    let stderr = done.stderr();
+    assert!(stderr.contains("unknown key `modle`"), "{stderr}");
+    assert!(stderr.contains(".imaginize.config"), "{stderr}");
+}
+
+#[test]
+fn missing_book_is_a_clear_error() {
+    Run::new()
+        .args(["--file", "nope.epub"])
+        .run()
+        .code(2)
+        .stderr_contains("nope.epub")
+        .no_panic();
+}
+
+#[test]
+fn no_book_in_folder_says_so() {
+    Run::new()
+        .run()
+        .code(2)
+        .stderr_contains("no unfinished book")
+        .no_panic();
+}
+
+#[test]
+fn bad_chapter_range_is_a_usage_error() {
+    Run::new()
+        .file("book.txt", "Chapter 1\n\nSome text.\n")
+        .args(["--file", "book.txt", "--chapters", "5-2"])
+        .run()
+        .code(2)
+        .stderr_contains("invalid chapter range");
+}
+
+#[test]
+fn hosted_provider_without_key_fails_before_anything_else() {
+    Run::new()
+        .file("book.txt", "Chapter 1\n\nSome text.\n")
+        .args(["--file", "book.txt", "--provider", "gemini"])
+        .run()
+        .code(2)
+        .stderr_contains("GEMINI_API_KEY");
+}
