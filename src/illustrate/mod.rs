@@ -1,2 +1,4 @@
 //! Prompt assembly and the claim → generate → record loop with heartbeats. Must not decide
 //! chapter order beyond what the manifest gives.
+
+pub mod prompt;

@@ -1,2 +1,3 @@
 //! Sequential and concurrent orchestration, wake-ups, shutdown and progress. Contains no format
 //! or provider code.
+pub mod wake;
