@@ -1,6 +1,8 @@
 //! `Run`: one invocation of the real binary in a temp folder, read like a spec:
 //! `Run::new().args([...]).run().code(0).stderr_contains("...")`.
 
+#![allow(dead_code, reason = "helpers used by some test modules only")]
+
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
@@ -10,7 +12,6 @@ pub fn repo() -> PathBuf {
 }
 
 /// A fixture book by file name.
-#[allow(dead_code)]
 pub fn fixture_book(name: &str) -> PathBuf {
     let sample = repo().join("samples").join(name);
     if sample.exists() {
