@@ -205,15 +205,14 @@ impl Responder {
             key: key.to_string(),
             status,
         };
-        if let Some(path) = &self.config.log_path {
-            if let Ok(mut file) = std::fs::OpenOptions::new()
+        if let Some(path) = &self.config.log_path
+            && let Ok(mut file) = std::fs::OpenOptions::new()
                 .create(true)
                 .append(true)
                 .open(path)
-            {
-                let line = serde_json::to_string(&entry).unwrap_or_default();
-                let _ = file.write_all(format!("{line}\n").as_bytes());
-            }
+        {
+            let line = serde_json::to_string(&entry).unwrap_or_default();
+            let _ = file.write_all(format!("{line}\n").as_bytes());
         }
         if let Ok(mut log) = self.log.lock() {
             log.push(entry);
