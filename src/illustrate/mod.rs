@@ -1,4 +1,5 @@
 //! Prompt assembly and the claim → generate → record loop with heartbeats. Must not decide
 //! chapter order beyond what the manifest gives.
 
+pub mod adopt;
 pub mod prompt;
