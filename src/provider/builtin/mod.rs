@@ -309,6 +309,24 @@ mod tests {
         Ok(())
     }
 
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_verbatim_quotes_without_panicking(
+            text in "([A-Z][a-z]{0,6}|[a-z]{1,6}|Mr\\.|[.!?,;\"’_—]|\\s|\n\n|é){0,80}"
+        ) {
+            let entities = entities_json(&text);
+            for e in entities["entities"].as_array().into_iter().flatten() {
+                let quote = e["quote"].as_str().unwrap_or_default();
+                proptest::prop_assert!(text.contains(quote));
+            }
+            let scenes = scenes_json(&text, 3, &[]);
+            for s in scenes["scenes"].as_array().into_iter().flatten() {
+                let quote = s["quote"].as_str().unwrap_or("<none>");
+                proptest::prop_assert!(text.contains(quote));
+            }
+        }
+    }
+
     #[test]
     fn element_forms_cover_titles_and_given_names() {
         assert_eq!(element_forms("Mr. Darcy"), ["Mr. Darcy", "Darcy"]);

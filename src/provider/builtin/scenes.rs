@@ -26,7 +26,7 @@ pub struct Scene {
 }
 
 /// Longest quote worth drawing; longer windows are only used when nothing else fits.
-const MAX_QUOTE: usize = 1200;
+const MAX_QUOTE: usize = 900;
 
 /// Per-sentence facts the window scores are built from.
 struct SentenceFacts {
@@ -256,6 +256,18 @@ mod tests {
         assert_eq!(select(&doc, 50, &[]).len(), possible(doc.sentences.len()));
         assert_eq!(select(&Doc::new("One sentence only."), 3, &[]).len(), 1);
         assert!(select(&Doc::new(""), 3, &[]).is_empty());
+    }
+
+    #[test]
+    fn named_elements_raise_a_window_score() {
+        let text = "The house stood by the road. A tree grew there. \
+                    The door was by the window. Wickham came. It ended.";
+        let doc = Doc::new(text);
+        let without = select(&doc, 1, &[]);
+        let with = select(&doc, 1, &[known("Wickham", ElementKind::Character)]);
+        assert!(!without[0].quote.contains("Wickham"), "{without:?}");
+        assert!(with[0].quote.contains("Wickham"), "{with:?}");
+        assert_eq!(with[0].elements, ["Wickham"]);
     }
 
     #[test]
