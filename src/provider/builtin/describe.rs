@@ -101,7 +101,13 @@ fn head_noun(
         ElementKind::Place => {
             let last = name.rsplit(' ').next().unwrap_or(name);
             if lexicon::is_place_suffix(last) {
-                format!("a {}", last.to_lowercase())
+                let noun = last.to_lowercase();
+                // "Woods", "Gardens": a plural takes no article.
+                if noun.ends_with('s') {
+                    noun
+                } else {
+                    format!("a {noun}")
+                }
             } else {
                 "a place".to_string()
             }

@@ -207,7 +207,7 @@ pub const PLACE_SUFFIXES: &[&str] = &[
     "Hall", "Park", "Street", "Abbey", "River", "House", "Lodge", "Court", "Castle", "Village",
     "Manor", "Square", "Lane", "Road", "Bridge", "Church", "Cathedral", "Palace", "Tower", "Forest",
     "Wood", "Woods", "Hill", "Hills", "Mountain", "Mountains", "Lake", "Sea", "Bay", "Island",
-    "Valley", "Place", "Gardens", "Inn", "Parsonage", "Cottage", "Farm", "Gate", "Common", "Heath",
+    "Valley", "Place", "Gardens", "Inn", "Parsonage", "Cottage", "Farm", "Gate", "Common", "Heath", "Dale",
     "Moor", "Town", "City", "Harbour", "Port", "Fort", "Keep", "Temple",
 ];
 
@@ -303,9 +303,9 @@ pub const VISUAL: &[&str] = &[
 pub const APPEARANCE: &[&str] = &[
     "tall", "short", "handsome", "pretty", "beautiful", "lovely", "plain", "fine", "elegant",
     "young", "old", "dark", "fair", "pale", "stout", "slender", "thin", "noble", "grand",
-    "gentlemanlike", "good-looking", "large", "small", "little", "great", "ancient", "modern",
-    "ugly", "proud", "lively", "graceful", "fashionable", "rich", "poor", "neat", "shabby",
-    "striking", "agreeable", "haughty", "smiling", "grey", "white", "black", "red", "golden",
+    "gentlemanlike", "good-looking", "large", "small", "ancient", "modern",
+    "ugly", "proud", "lively", "graceful", "fashionable", "neat", "shabby",
+    "striking", "haughty", "smiling", "grey", "white", "black", "red", "golden",
     "green", "blue", "brown", "stone", "wooden", "beautifully", "handsomely", "well-dressed",
 ];
 

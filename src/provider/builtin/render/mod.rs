@@ -115,12 +115,7 @@ pub fn render_scene(scene: &SceneSpec, width: u32, height: u32) -> Result<Vec<u8
     let far: Vec<f32> = (0..4).map(|_| rng.range(h * 0.03, h * 0.12)).collect();
     shapes::hills(&mut pixmap, w, h, horizon, &far, p.ground_far);
     let by_kind = |kind: ElementKind| scene.elements.iter().filter(move |e| e.kind == kind);
-    let places: Vec<_> = by_kind(ElementKind::Place).take(3).collect();
-    for (i, _) in places.iter().enumerate() {
-        let bw = w * rng.range(0.16, 0.24);
-        let x = w * (0.08 + 0.3 * i as f32) + rng.range(0.0, w * 0.06);
-        shapes::building(&mut pixmap, x, horizon + h * 0.04, bw, bw * 0.6, &p);
-    }
+    // Trees first, so the buildings of named places stand in front of them.
     let leaves = p.ground_near.mix(Rgb(20, 60, 30), 0.35);
     for _ in 0..rng.range(3.0, 8.0) as usize {
         let x = rng.range(0.0, w);
@@ -131,6 +126,12 @@ pub fn render_scene(scene: &SceneSpec, width: u32, height: u32) -> Result<Vec<u8
             h * rng.range(0.08, 0.16),
             leaves,
         );
+    }
+    let places: Vec<_> = by_kind(ElementKind::Place).take(3).collect();
+    for (i, _) in places.iter().enumerate() {
+        let bw = w * rng.range(0.16, 0.24);
+        let x = w * (0.08 + 0.3 * i as f32) + rng.range(0.0, w * 0.06);
+        shapes::building(&mut pixmap, x, horizon + h * 0.04, bw, bw * 0.6, &p);
     }
     let near: Vec<f32> = (0..3).map(|_| rng.range(h * 0.01, h * 0.05)).collect();
     let ground = horizon + h * 0.12;

@@ -110,7 +110,8 @@ pub fn light(pixmap: &mut Pixmap, p: &Palette, x: f32, y: f32, r: f32) {
     }
 }
 
-/// A rolling hill line across the picture, filled down to `bottom`.
+/// A rolling hill line across the picture, filled down to `bottom` with a gradient that darkens
+/// towards the viewer.
 pub fn hills(pixmap: &mut Pixmap, width: f32, bottom: f32, base: f32, bumps: &[f32], color: Rgb) {
     let mut pb = PathBuilder::new();
     pb.move_to(0.0, bottom);
@@ -122,7 +123,19 @@ pub fn hills(pixmap: &mut Pixmap, width: f32, bottom: f32, base: f32, bumps: &[f
     }
     pb.line_to(width, bottom);
     pb.close();
-    fill(pixmap, pb.finish(), &solid(color, 1.0));
+    let top = base - bumps.iter().copied().fold(0.0, f32::max);
+    let shader = LinearGradient::new(
+        Point::from_xy(0.0, top),
+        Point::from_xy(0.0, bottom),
+        vec![
+            GradientStop::new(0.0, color.color(1.0)),
+            GradientStop::new(1.0, color.mix(Rgb(10, 14, 10), 0.45).color(1.0)),
+        ],
+        SpreadMode::Pad,
+        Transform::identity(),
+    );
+    let paint = shaded(shader).unwrap_or_else(|| solid(color, 1.0));
+    fill(pixmap, pb.finish(), &paint);
 }
 
 /// A round-crowned tree standing at (x, ground).
@@ -212,8 +225,8 @@ pub fn creature(pixmap: &mut Pixmap, x: f32, ground: f32, size: f32, color: Rgb)
     }
     let mut neck = PathBuilder::new();
     neck.move_to(x + size * 0.35, ground - size * 0.7);
-    neck.line_to(x + size * 0.6, ground - size * 1.05);
-    neck.line_to(x + size * 0.75, ground - size * 0.95);
+    neck.line_to(x + size * 0.6, ground - size * 0.98);
+    neck.line_to(x + size * 0.74, ground - size * 0.9);
     neck.line_to(x + size * 0.5, ground - size * 0.55);
     neck.close();
     fill(pixmap, neck.finish(), &paint);
