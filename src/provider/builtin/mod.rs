@@ -327,6 +327,50 @@ mod tests {
         }
     }
 
+    #[tokio::test]
+    async fn generate_draws_a_png_of_the_configured_size() -> Result<(), Error> {
+        let scene = crate::provider::SceneSpec {
+            chapter: ChapterNo(2),
+            scene: crate::ids::SceneNo(1),
+            quote: "Mr. Bennet was among the earliest.".to_string(),
+            description: String::new(),
+            mood: "calm".to_string(),
+            lighting: "soft daylight".to_string(),
+            elements: Vec::new(),
+        };
+        let request = ImageRequest {
+            prompt: String::new(),
+            scene,
+        };
+        let options = ImageOptions {
+            size: "300x200".to_string(),
+            quality: None,
+        };
+        let (bytes, meta) = Builtin.generate(&request, &options).await?;
+        assert_eq!(
+            crate::provider::ImageFormat::detect(&bytes),
+            Some(crate::provider::ImageFormat::Png)
+        );
+        // IHDR width and height, big-endian, right after the signature and chunk header.
+        assert_eq!(bytes.get(16..24), Some(&[0, 0, 1, 44, 0, 0, 0, 200][..]));
+        assert_eq!(meta.model, "builtin");
+        let bad = ImageOptions {
+            size: "huge".to_string(),
+            quality: None,
+        };
+        assert!(matches!(
+            Builtin.generate(&request, &bad).await,
+            Err(Error::Config(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn answers_are_deterministic() {
+        assert_eq!(entities_json(TEXT), entities_json(TEXT));
+        assert_eq!(scenes_json(TEXT, 2, &[]), scenes_json(TEXT, 2, &[]));
+    }
+
     #[test]
     fn element_forms_cover_titles_and_given_names() {
         assert_eq!(element_forms("Mr. Darcy"), ["Mr. Darcy", "Darcy"]);

@@ -167,7 +167,8 @@ fn describe(present: &[&Known], words: &[String], mood: &str, lighting: &str) ->
             .map(|k| k.name.as_str())
             .collect()
     };
-    let cast = names(ElementKind::Character);
+    // Four names are as many as a one-line description can carry; `elements` keeps them all.
+    let cast: Vec<&str> = names(ElementKind::Character).into_iter().take(4).collect();
     let places = names(ElementKind::Place);
     let mut things: Vec<&str> = names(ElementKind::Creature);
     things.extend(names(ElementKind::Item));
