@@ -6,6 +6,8 @@ mod error;
 mod settings;
 mod types;
 
+pub mod builtin;
+
 pub use error::Error;
 pub use settings::{Endpoint, ProviderKind, Settings};
 pub use types::{

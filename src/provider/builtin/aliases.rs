@@ -1,0 +1,209 @@
+//! Merges the forms of one name inside a chapter ("Miss Elizabeth Bennet", "Elizabeth", "Lizzy")
+//! into one group, using only links the text supports: a shared full name, a given name that
+//! starts exactly one full name, a bare surname that one titled man carries, and diminutives whose
+//! full form is present.
+
+use super::entities::Form;
+use super::lexicon;
+use crate::provider::ElementKind;
+
+/// One entity: the forms that name it, best name first.
+#[derive(Debug, Clone)]
+pub struct Group {
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub kind: ElementKind,
+    /// Sentences any form occurs in, sorted, unique.
+    pub sentences: Vec<usize>,
+    /// Title of the best name, for the description ("Mr" → a gentleman).
+    pub honorific: Option<String>,
+}
+
+/// Union-find over form indexes.
+struct Sets(Vec<usize>);
+
+impl Sets {
+    fn find(&mut self, x: usize) -> usize {
+        let parent = self.0[x];
+        if parent == x {
+            return x;
+        }
+        let root = self.find(parent);
+        self.0[x] = root;
+        root
+    }
+
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            self.0[rb] = ra;
+        }
+    }
+}
+
+/// The index of the single form matching `pred`, if exactly one does.
+fn unique(forms: &[Form], pred: impl Fn(&Form) -> bool) -> Option<usize> {
+    let mut hits = forms.iter().enumerate().filter(|(_, f)| pred(f));
+    let first = hits.next()?.0;
+    hits.next().is_none().then_some(first)
+}
+
+/// No title or "Miss": the titles a diminutive's owner can be called by in the same chapter.
+fn is_plain_title(h: &Option<String>) -> bool {
+    matches!(h.as_deref(), None | Some("Miss"))
+}
+
+/// Where single-word form `f` should join, if the text links it to another form.
+fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
+    let word = f.core.first()?.as_str();
+    if f.core.len() != 1 {
+        // Same full name with another title or none: "Miss Elizabeth Bennet" / "Elizabeth Bennet".
+        return unique(forms, |g| {
+            g.core == f.core && g.honorific.is_none() && g != f
+        })
+        .or_else(|| unique(forms, |g| g.core == f.core && g != f));
+    }
+    // A given name that starts exactly one full name: "Elizabeth" / "Elizabeth Bennet".
+    if let Some(t) = unique(forms, |g| g.core.len() > 1 && g.core[0] == word) {
+        return Some(t);
+    }
+    if f.honorific.is_none() {
+        // A bare surname belongs to the one titled man ("Darcy" / "Mr. Darcy"), else to the one
+        // titled person of that name.
+        let titled = |g: &Form| g.core.len() == 1 && g.core[0] == word && g.honorific.is_some();
+        let male = |g: &Form| {
+            titled(g)
+                && g.honorific
+                    .as_deref()
+                    .is_some_and(lexicon::is_male_honorific)
+        };
+        if let Some(t) = unique(forms, male).or_else(|| unique(forms, titled)) {
+            return Some(t);
+        }
+        // A diminutive whose full name is present: "Lizzy" / "Elizabeth".
+        if let Some(full) = lexicon::full_name_of(word) {
+            // Titles like "Lady" mark a different person ("Kitty" is not "Lady Catherine").
+            let bare = unique(forms, |g| {
+                g.core.len() == 1 && g.core[0] == full && g.honorific.is_none()
+            });
+            return bare.or_else(|| {
+                unique(forms, |g| {
+                    g.core.first().is_some_and(|w| w == full)
+                        && (is_plain_title(&g.honorific)
+                            || g.honorific
+                                .as_deref()
+                                .is_some_and(lexicon::is_male_honorific))
+                })
+            });
+        }
+    }
+    None
+}
+
+/// Groups the chapter's forms into entities.
+pub fn group(forms: &[Form]) -> Vec<Group> {
+    let mut sets = Sets((0..forms.len()).collect());
+    for (i, f) in forms.iter().enumerate() {
+        if let Some(t) = link_target(forms, f) {
+            sets.union(t, i);
+        }
+    }
+    let mut members: Vec<Vec<usize>> = vec![Vec::new(); forms.len()];
+    for i in 0..forms.len() {
+        let root = sets.find(i);
+        members[root].push(i);
+    }
+    members
+        .into_iter()
+        .filter(|m| !m.is_empty())
+        .filter_map(|m| build(forms, &m))
+        .collect()
+}
+
+fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
+    let group: Vec<&Form> = members.iter().map(|&i| &forms[i]).collect();
+    if !group.iter().any(|f| f.is_credible()) {
+        return None;
+    }
+    // The fullest name is the best: most words, then most used.
+    let best = group.iter().max_by(|a, b| {
+        let words = |f: &Form| f.core.len() + usize::from(f.honorific.is_some());
+        words(a)
+            .cmp(&words(b))
+            .then(a.count.cmp(&b.count))
+            .then(b.display.cmp(&a.display))
+    })?;
+    let mut others: Vec<&&Form> = group.iter().filter(|f| f.display != best.display).collect();
+    others.sort_by(|a, b| b.count.cmp(&a.count).then(a.display.cmp(&b.display)));
+    let character = group.iter().any(|f| f.honorific.is_some())
+        || group.iter().map(|f| f.speech).sum::<usize>() > 0;
+    let kind = if character {
+        ElementKind::Character
+    } else {
+        best.kind()
+    };
+    let mut sentences: Vec<usize> = group
+        .iter()
+        .flat_map(|f| f.sentences.iter().copied())
+        .collect();
+    sentences.sort_unstable();
+    sentences.dedup();
+    Some(Group {
+        name: best.display.clone(),
+        aliases: others.iter().map(|f| f.display.clone()).collect(),
+        kind,
+        sentences,
+        honorific: group.iter().find_map(|f| f.honorific.clone()),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::builtin::entities::find_forms;
+    use crate::provider::builtin::sentences::Doc;
+
+    fn groups(text: &str) -> Vec<Group> {
+        group(&find_forms(&Doc::new(text)))
+    }
+
+    fn find<'a>(groups: &'a [Group], name: &str) -> &'a Group {
+        groups
+            .iter()
+            .find(|g| g.name == name || g.aliases.iter().any(|a| a == name))
+            .unwrap_or_else(|| panic!("no group for {name}: {groups:?}"))
+    }
+
+    #[test]
+    fn full_name_given_name_and_diminutive_merge() {
+        let text = "He danced with Miss Elizabeth Bennet. Later Elizabeth smiled. \
+                    \"Come, Lizzy,\" said her father. He loved Elizabeth.";
+        let g = groups(text);
+        let liz = find(&g, "Elizabeth");
+        assert_eq!(liz.name, "Miss Elizabeth Bennet");
+        assert!(liz.aliases.contains(&"Lizzy".to_string()), "{liz:?}");
+    }
+
+    #[test]
+    fn bare_surname_goes_to_the_titled_man_not_his_sister() {
+        let text =
+            "Then Mr. Darcy bowed. Then Miss Darcy sang. Later Darcy left. Still Darcy stayed.";
+        let g = groups(text);
+        assert!(find(&g, "Darcy").name == "Mr. Darcy");
+        assert!(find(&g, "Miss Darcy").aliases.is_empty());
+    }
+
+    #[test]
+    fn different_titles_on_one_surname_stay_apart() {
+        let text = "Then Mr. Bennet read. Then Mrs. Bennet talked. Again Mr. Bennet read.";
+        let g = groups(text);
+        assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn kitty_does_not_join_lady_catherine() {
+        let text = "Then Lady Catherine spoke. Then Kitty coughed. Again Kitty coughed.";
+        let g = groups(text);
+        assert!(find(&g, "Kitty").aliases.is_empty());
+    }
+}

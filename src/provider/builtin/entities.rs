@@ -1,0 +1,338 @@
+//! Finds the names in a chapter: capitalised spans that sentence starts cannot explain, with
+//! honorifics bound to the name after them, and the evidence (dialogue attribution, place
+//! prepositions, place suffixes) that decides whether a name is a person or a place. Merging the
+//! forms of one name lives in `aliases`; descriptions and quotes in `describe`.
+
+use super::lexicon;
+use super::sentences::{Doc, Token};
+use crate::provider::ElementKind;
+use std::collections::HashMap;
+
+/// Particles that may sit inside a name ("Lady Catherine de Bourgh").
+const PARTICLES: &[&str] = &["de", "van", "von", "du", "le", "la", "da", "di"];
+
+/// One surface form of a name ("Mr. Darcy") and what the chapter says about it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Form {
+    /// As written, with single spaces ("Miss Elizabeth Bennet").
+    pub display: String,
+    /// The title before the name, without its period ("Miss").
+    pub honorific: Option<String>,
+    /// The name words after the title (["Elizabeth", "Bennet"]).
+    pub core: Vec<String>,
+    /// How often the form occurs.
+    pub count: usize,
+    /// Sentences it occurs in, in reading order.
+    pub sentences: Vec<usize>,
+    /// Times it is the speaker of a line ("said Elizabeth").
+    pub speech: usize,
+    /// Times it follows a place preposition ("at Longbourn").
+    pub place_cues: usize,
+}
+
+impl Form {
+    /// Person or place, from the evidence gathered.
+    pub fn kind(&self) -> ElementKind {
+        let last = self.core.last().map(String::as_str).unwrap_or_default();
+        if self.honorific.is_some() {
+            ElementKind::Character
+        } else if lexicon::is_place_suffix(last)
+            || last.ends_with("shire")
+            || self.place_cues > self.speech
+        {
+            ElementKind::Place
+        } else {
+            ElementKind::Character
+        }
+    }
+
+    /// Whether the chapter gives enough evidence to report a bare single word.
+    pub fn is_credible(&self) -> bool {
+        self.honorific.is_some()
+            || self.core.len() > 1
+            || self.count >= 2
+            || self.speech > 0
+            || self.place_cues > 0
+    }
+}
+
+/// Capitalisation statistics for a chapter's words.
+struct WordStats<'a> {
+    /// Capitalised away from sentence and quotation starts.
+    capital_inside: HashMap<&'a str, usize>,
+    /// Lower-case occurrences, keyed by the lower-cased word.
+    lower: HashMap<String, usize>,
+}
+
+/// "Darcy's" → "Darcy".
+pub fn strip_possessive(word: &str) -> &str {
+    word.strip_suffix("'s")
+        .or_else(|| word.strip_suffix("’s"))
+        .unwrap_or(word)
+}
+
+fn is_capitalised(word: &str) -> bool {
+    let mut chars = word.chars();
+    chars.next().is_some_and(char::is_uppercase) && !chars.all(char::is_uppercase)
+        || word.len() == 1 && word != "I" && word.chars().all(char::is_uppercase)
+}
+
+impl<'a> WordStats<'a> {
+    fn new(doc: &Doc<'a>) -> WordStats<'a> {
+        let mut capital_inside = HashMap::new();
+        let mut lower = HashMap::new();
+        for token in &doc.tokens {
+            let word = strip_possessive(token.word);
+            if is_capitalised(word) {
+                if !token.at_start {
+                    *capital_inside.entry(word).or_insert(0) += 1;
+                }
+            } else {
+                *lower.entry(word.to_lowercase()).or_insert(0) += 1;
+            }
+        }
+        WordStats {
+            capital_inside,
+            lower,
+        }
+    }
+
+    /// A word is a name when it is capitalised somewhere a sentence start cannot explain and is
+    /// not mostly an ordinary lower-case word.
+    fn is_name_word(&self, word: &str) -> bool {
+        if word.chars().count() < 2 || lexicon::is_not_name(word) || lexicon::is_honorific(word) {
+            return false;
+        }
+        let inside = self.capital_inside.get(word).copied().unwrap_or(0);
+        let lower = self.lower.get(&word.to_lowercase()).copied().unwrap_or(0);
+        inside > 0 && lower * 2 <= inside
+    }
+}
+
+/// Whether `b` follows `a` inside one name: only spaces (or the title's period) between them.
+fn adjacent(text: &str, a: &Token, b: &Token) -> bool {
+    a.sentence == b.sentence && {
+        let gap = &text[a.end..b.start];
+        let gap = gap.strip_prefix('.').unwrap_or(gap);
+        !gap.is_empty() && gap.len() <= 3 && gap.chars().all(char::is_whitespace)
+    }
+}
+
+/// All name forms in the chapter, in order of first appearance.
+pub fn find_forms(doc: &Doc) -> Vec<Form> {
+    let stats = WordStats::new(doc);
+    let tokens = &doc.tokens;
+    let mut forms: Vec<Form> = Vec::new();
+    let mut index: HashMap<String, usize> = HashMap::new();
+    let mut i = 0;
+    while i < tokens.len() {
+        let Some((form, next)) = span_at(doc, &stats, i) else {
+            i += 1;
+            continue;
+        };
+        let slot = *index.entry(form.display.clone()).or_insert_with(|| {
+            forms.push(Form {
+                count: 0,
+                ..form.clone()
+            });
+            forms.len() - 1
+        });
+        let entry = &mut forms[slot];
+        entry.count += 1;
+        entry.sentences.push(tokens[i].sentence);
+        entry.speech += usize::from(is_speaker(tokens, i, next));
+        entry.place_cues += usize::from(has_place_cue(tokens, i));
+        i = next;
+    }
+    forms
+}
+
+/// The name span starting at token `i`, and the index after it.
+fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
+    let tokens = &doc.tokens;
+    let first = &tokens[i];
+    let word = strip_possessive(first.word);
+    let titled = lexicon::is_honorific(word)
+        && tokens
+            .get(i + 1)
+            .is_some_and(|n| adjacent(doc.text, first, n) && is_capitalised(n.word));
+    if !titled && !stats.is_name_word(word) {
+        return None;
+    }
+    let mut core = Vec::new();
+    let mut j = if titled { i + 1 } else { i };
+    let mut last = j;
+    while let Some(token) = tokens.get(j) {
+        let w = strip_possessive(token.word);
+        let continues_name = j == last || adjacent(doc.text, &tokens[j - 1], token);
+        let is_part = if j == i {
+            true
+        } else if core.is_empty() && titled {
+            is_capitalised(w) && !lexicon::is_not_name(w)
+        } else {
+            !token.at_start
+                && (stats.is_name_word(w) || lexicon::is_place_suffix(w) && !core.is_empty())
+        };
+        if continues_name && is_part {
+            core.push(w.to_string());
+            last = j;
+            if w.len() != token.word.len() {
+                break;
+            }
+            j += 1;
+        } else if continues_name
+            && PARTICLES.contains(&token.word)
+            && tokens.get(j + 1).is_some_and(|n| {
+                adjacent(doc.text, token, n) && stats.is_name_word(strip_possessive(n.word))
+            })
+        {
+            core.push(token.word.to_string());
+            j += 1;
+        } else {
+            break;
+        }
+    }
+    if core.is_empty() {
+        return None;
+    }
+    let honorific = titled.then(|| word.to_string());
+    let mut display = String::new();
+    if let Some(h) = &honorific {
+        display.push_str(h);
+        if first.before_period {
+            display.push('.');
+        }
+        display.push(' ');
+    }
+    display.push_str(&core.join(" "));
+    let form = Form {
+        display,
+        honorific,
+        core,
+        count: 1,
+        sentences: Vec::new(),
+        speech: 0,
+        place_cues: 0,
+    };
+    Some((form, last + 1))
+}
+
+/// "said Elizabeth" or "Elizabeth replied".
+fn is_speaker(tokens: &[Token], start: usize, end: usize) -> bool {
+    let before = start
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
+    let after = tokens
+        .get(end)
+        .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
+    before || after
+}
+
+/// "at Longbourn", "went to London".
+fn has_place_cue(tokens: &[Token], start: usize) -> bool {
+    let word = |k: usize| {
+        start
+            .checked_sub(k)
+            .and_then(|p| tokens.get(p))
+            .map(|t| t.word)
+    };
+    match word(1) {
+        Some("to") => word(2).is_some_and(|w| lexicon::MOTION_VERBS.contains(&w)),
+        Some("of") => word(2).is_some_and(|w| lexicon::PLACE_NOUNS.contains(&w)),
+        Some(w) => {
+            lexicon::PLACE_PREPOSITIONS.contains(&w)
+                && !word(2).is_some_and(|v| {
+                    matches!(v, "looked" | "glanced" | "smiled" | "laughed" | "look")
+                })
+        }
+        None => false,
+    }
+}
+
+/// Creature or item nouns from the lexicons, with their counts and sentences, most frequent first.
+pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
+    let mut found: HashMap<&str, (ElementKind, Vec<usize>)> = HashMap::new();
+    for token in &doc.tokens {
+        let singular = token
+            .word
+            .strip_suffix('s')
+            .filter(|s| lexicon::CREATURES.contains(s) || lexicon::ITEMS.contains(s));
+        let word = singular.unwrap_or(token.word);
+        let kind = if lexicon::CREATURES.contains(&word) {
+            ElementKind::Creature
+        } else if lexicon::ITEMS.contains(&word) {
+            ElementKind::Item
+        } else {
+            continue;
+        };
+        found
+            .entry(word)
+            .or_insert((kind, Vec::new()))
+            .1
+            .push(token.sentence);
+    }
+    let mut out: Vec<(String, ElementKind, Vec<usize>)> = found
+        .into_iter()
+        .map(|(w, (k, s))| (w.to_string(), k, s))
+        .collect();
+    out.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.0.cmp(&b.0)));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn displays(text: &str) -> Vec<String> {
+        find_forms(&Doc::new(text))
+            .into_iter()
+            .map(|f| f.display)
+            .collect()
+    }
+
+    #[test]
+    fn sentence_starters_are_not_names() {
+        let text = "The day was fine. When it rained, Jane stayed in. The end came. \
+                    When Jane left, nobody spoke.";
+        assert_eq!(displays(text), ["Jane"]);
+    }
+
+    #[test]
+    fn honorifics_bind_to_the_following_name() {
+        let text = "\"My dear Mr. Bennet,\" said his lady. Mr. Bennet made no answer. \
+                    She told Lady Catherine de Bourgh everything.";
+        assert_eq!(displays(text), ["Mr. Bennet", "Lady Catherine de Bourgh"]);
+    }
+
+    #[test]
+    fn dialogue_attribution_makes_a_character_and_prepositions_a_place() {
+        let text = "\"Come,\" said Wickham. They dined at Longbourn. \
+                    \"No,\" said Wickham, and walked to Longbourn.";
+        let forms = find_forms(&Doc::new(text));
+        let kind = |name: &str| forms.iter().find(|f| f.display == name).map(Form::kind);
+        assert_eq!(kind("Wickham"), Some(ElementKind::Character));
+        assert_eq!(kind("Longbourn"), Some(ElementKind::Place));
+    }
+
+    #[test]
+    fn place_suffixes_make_places() {
+        let forms = find_forms(&Doc::new("He has taken Netherfield Park for the season."));
+        assert_eq!(forms[0].display, "Netherfield Park");
+        assert_eq!(forms[0].kind(), ElementKind::Place);
+    }
+
+    #[test]
+    fn lexicon_nouns_become_creatures_and_items() {
+        let things = find_things(&Doc::new(
+            "The horses pulled the carriage. A horse neighed.",
+        ));
+        assert_eq!(things[0].0, "horse");
+        assert_eq!(things[0].1, ElementKind::Creature);
+        assert!(
+            things
+                .iter()
+                .any(|t| t.0 == "carriage" && t.1 == ElementKind::Item)
+        );
+    }
+}

@@ -1,0 +1,387 @@
+//! Word lists the offline analyzer reasons with: honorifics, words that are capitalised without
+//! being names, place cues, creature and item nouns, and the visual, mood and lighting vocabulary
+//! scenes are scored with. Data only; no logic beyond lookups.
+
+/// Titles that bind to the name after them ("Mr. Darcy", "Lady Catherine"). Stored without the
+/// trailing period; the tokenizer drops it.
+#[rustfmt::skip]
+pub const HONORIFICS: &[&str] = &[
+    "Mr", "Mrs", "Miss", "Ms", "Master", "Lady", "Lord", "Sir", "Dame", "Madam", "Captain",
+    "Colonel", "General", "Major", "Lieutenant", "Sergeant", "Admiral", "King", "Queen", "Prince",
+    "Princess", "Duke", "Duchess", "Earl", "Count", "Countess", "Baron", "Baroness", "Dr", "Doctor",
+    "Professor", "Reverend", "Rev", "Father", "Mother", "Sister", "Brother", "Aunt", "Uncle",
+    "Saint", "St",
+];
+
+/// Honorifics that name a man, used to pick the person a bare surname refers to ("Darcy" is
+/// "Mr. Darcy", not "Miss Darcy").
+#[rustfmt::skip]
+pub const MALE_HONORIFICS: &[&str] = &[
+    "Mr", "Master", "Lord", "Sir", "Captain", "Colonel", "General", "Major", "Lieutenant",
+    "Sergeant", "Admiral", "King", "Prince", "Duke", "Earl", "Count", "Baron", "Dr", "Doctor",
+    "Father", "Brother", "Uncle",
+];
+
+/// Capitalised words that are never names on their own: pronouns, determiners, conjunctions,
+/// interjections, months, weekdays, book furniture.
+const NOT_NAMES: &[&str] = &[
+    "I",
+    "I'm",
+    "I'll",
+    "I've",
+    "I'd",
+    "A",
+    "An",
+    "The",
+    "This",
+    "That",
+    "These",
+    "Those",
+    "He",
+    "She",
+    "It",
+    "We",
+    "They",
+    "You",
+    "Me",
+    "Him",
+    "Her",
+    "Us",
+    "Them",
+    "My",
+    "Your",
+    "His",
+    "Its",
+    "Our",
+    "Their",
+    "Mine",
+    "Yours",
+    "Who",
+    "Whom",
+    "Whose",
+    "What",
+    "Which",
+    "When",
+    "Where",
+    "Why",
+    "How",
+    "But",
+    "And",
+    "Or",
+    "Nor",
+    "For",
+    "So",
+    "Yet",
+    "If",
+    "Then",
+    "Than",
+    "As",
+    "At",
+    "In",
+    "On",
+    "To",
+    "From",
+    "By",
+    "With",
+    "Of",
+    "Not",
+    "No",
+    "Yes",
+    "Oh",
+    "Ah",
+    "Aye",
+    "Nay",
+    "Alas",
+    "Pooh",
+    "Hush",
+    "Hark",
+    "Lo",
+    "Well",
+    "Indeed",
+    "Upon",
+    "Do",
+    "Did",
+    "Is",
+    "Was",
+    "Be",
+    "Are",
+    "Had",
+    "Have",
+    "Has",
+    "Chapter",
+    "Book",
+    "Volume",
+    "Part",
+    "End",
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+    "Monday",
+    "Tuesday",
+    "Wednesday",
+    "Thursday",
+    "Friday",
+    "Saturday",
+    "Sunday",
+    "God",
+    "Heaven",
+    "Heavens",
+    "Good",
+    "Dear",
+    "One",
+    "Every",
+    "Some",
+    "All",
+    "Any",
+    "Each",
+    "Such",
+    "Very",
+    "Now",
+    "Here",
+    "There",
+    "Let",
+    "Pray",
+    "Perhaps",
+    "After",
+    "Before",
+    "While",
+    "Though",
+    "Although",
+    "Because",
+    "Since",
+    "Until",
+    "OK",
+    "Ha",
+    "Mamma",
+    "Papa",
+    "Madam",
+    "Sir",
+    "Ma'am",
+    "English",
+    "French",
+    "Irish",
+    "Scotch",
+    "Scottish",
+    "Christmas",
+    "Easter",
+    "Michaelmas",
+    "Christian",
+    "Sunday",
+    "Lord",
+    "Lady",
+    "Miss",
+    "Mr",
+    "Mrs",
+    "Colonel",
+    "Captain",
+    "Oh",
+    "Hm",
+    "Mm",
+    "Bah",
+    "Ugh",
+    "Hey",
+    "Hello",
+    "Farewell",
+    "Goodbye",
+    "Thank",
+    "Thanks",
+    "Sure",
+    "Nothing",
+    "Everything",
+    "Everybody",
+    "Nobody",
+];
+
+/// Words that end a place name ("Netherfield Park", "Baker Street").
+#[rustfmt::skip]
+pub const PLACE_SUFFIXES: &[&str] = &[
+    "Hall", "Park", "Street", "Abbey", "River", "House", "Lodge", "Court", "Castle", "Village",
+    "Manor", "Square", "Lane", "Road", "Bridge", "Church", "Cathedral", "Palace", "Tower", "Forest",
+    "Wood", "Woods", "Hill", "Hills", "Mountain", "Mountains", "Lake", "Sea", "Bay", "Island",
+    "Valley", "Place", "Gardens", "Inn", "Parsonage", "Cottage", "Farm", "Gate", "Common", "Heath", "Dale",
+    "Moor", "Town", "City", "Harbour", "Port", "Fort", "Keep", "Temple",
+];
+
+/// Prepositions that put a following capitalised word in a place ("at Longbourn").
+#[rustfmt::skip]
+pub const PLACE_PREPOSITIONS: &[&str] = &[
+    "at", "in", "into", "from", "near", "through", "towards", "toward", "across", "reach",
+    "reached", "leave", "left", "quit", "quitted", "visit", "visited", "beyond",
+];
+
+/// Nouns that name a kind of place; "the village of Longbourn" makes Longbourn a place.
+#[rustfmt::skip]
+pub const PLACE_NOUNS: &[&str] = &[
+    "village", "town", "city", "county", "parish", "hamlet", "kingdom", "isle", "port", "shire",
+    "house", "park", "estate", "manor", "grounds", "neighbourhood", "neighborhood",
+];
+
+/// Concrete things worth naming in a scene description ("with the fields, mud and petticoat").
+#[rustfmt::skip]
+pub const SCENERY: &[&str] = &[
+    "window", "door", "stairs", "staircase", "garden", "gardens", "park", "lawn", "field", "fields",
+    "wood", "woods", "trees", "grove", "river", "stream", "lake", "water", "bridge", "hill",
+    "hills", "road", "lane", "path", "house", "church", "castle", "tower", "fire", "candle",
+    "candles", "moon", "sun", "rain", "snow", "mist", "storm", "flowers", "sky", "library", "shop",
+    "ballroom", "table", "fireplace", "gown", "dress", "bonnet", "stockings", "petticoat", "coat",
+    "carriage", "horse", "horses", "chaise", "letter", "note", "mud", "gallery", "portrait",
+    "valley", "sea", "shore", "ship", "boat", "mirror", "lamp", "piano", "pianoforte", "feathers",
+    "ribbon", "lace", "stone", "glass", "shadow", "shadows",
+];
+
+/// Verbs of going; "to" after one of them marks a place ("went to London").
+#[rustfmt::skip]
+pub const MOTION_VERBS: &[&str] = &[
+    "go", "goes", "went", "gone", "going", "come", "came", "coming", "return", "returned",
+    "returning", "travel", "travelled", "travelling", "journey", "removed", "walk", "walked",
+    "ride", "rode", "drove", "driven", "sent", "back", "way", "road", "set", "hurried", "carried",
+    "taken", "invited", "bound", "arrived", "fled", "sailed", "moved", "get", "got",
+];
+
+/// Verbs of speech for dialogue attribution ("said Elizabeth", "Jane replied").
+#[rustfmt::skip]
+pub const SPEECH_VERBS: &[&str] = &[
+    "said", "cried", "replied", "answered", "asked", "returned", "continued", "added", "exclaimed",
+    "observed", "whispered", "shouted", "called", "resumed", "rejoined", "repeated", "began",
+    "thought", "murmured", "interrupted", "remarked", "declared", "muttered", "says", "asks",
+];
+
+/// Animals the analyzer reports as creatures.
+#[rustfmt::skip]
+pub const CREATURES: &[&str] = &[
+    "horse", "horses", "pony", "ponies", "dog", "dogs", "hound", "hounds", "cat", "cats", "bird",
+    "birds", "dragon", "dragons", "wolf", "wolves", "fox", "sheep", "cow", "cows", "deer", "stag",
+    "owl", "raven", "crow", "eagle", "hawk", "fish", "snake", "serpent", "bear", "lion", "tiger",
+    "mule", "donkey", "goat", "pig", "rat", "mouse", "spider", "beetle", "insect", "monster",
+    "unicorn", "griffin", "troll", "goblin",
+];
+
+/// Objects the analyzer reports as items.
+#[rustfmt::skip]
+pub const ITEMS: &[&str] = &[
+    "carriage", "chaise", "coach", "barouche", "letter", "letters", "sword", "ring", "necklace",
+    "book", "books", "pianoforte", "piano", "harp", "bonnet", "gown", "fan", "hat", "cloak",
+    "shawl", "lantern", "candle", "candles", "lamp", "key", "dagger", "bow", "arrow", "shield",
+    "crown", "cup", "portrait", "picture", "miniature", "basket", "umbrella", "gun", "pistol",
+    "staff", "wand", "map", "chest", "box", "mirror", "clock", "watch", "boat", "ship", "cart",
+    "wagon", "table", "chair", "sofa", "window", "door", "bottle", "glass", "purse", "jewel",
+    "jewels",
+];
+
+/// Words that make a passage drawable: colour, light, weather, motion, physical things, places.
+#[rustfmt::skip]
+pub const VISUAL: &[&str] = &[
+    "red", "blue", "green", "yellow", "white", "black", "grey", "gray", "golden", "gold", "silver",
+    "crimson", "scarlet", "purple", "pink", "brown", "pale", "dark", "bright", "colour", "color",
+    "light", "sun", "sunshine", "sunset", "sunrise", "moon", "moonlight", "candle", "candles",
+    "fire", "flame", "lamp", "shadow", "shadows", "glow", "shining", "shone", "gleam", "rain",
+    "snow", "wind", "storm", "cloud", "clouds", "mist", "fog", "frost", "weather", "dirty", "mud",
+    "muddy", "dust", "summer", "winter", "autumn", "spring", "morning", "evening", "night",
+    "walked", "ran", "run", "running", "rode", "ride", "riding", "drove", "danced", "dance",
+    "dancing", "jumped", "fell", "rose", "hurried", "rushed", "crossed", "climbed", "turned",
+    "galloped", "flew", "fled", "walking", "approached", "entered", "stepped", "sprang", "wandered",
+    "window", "door", "stairs", "staircase", "room", "hall", "ballroom", "garden", "gardens",
+    "park", "lawn", "field", "fields", "wood", "woods", "trees", "tree", "grove", "river", "stream",
+    "lake", "water", "bridge", "hill", "hills", "road", "lane", "path", "house", "church", "castle",
+    "tower", "carriage", "horse", "horses", "chaise", "gown", "dress", "bonnet", "table",
+    "fireplace", "piano", "pianoforte", "flowers", "sky", "ground", "stone", "glass", "mirror",
+    "portrait", "gallery", "valley", "sea", "shore", "ship", "boat", "face", "eyes", "hand",
+    "hands", "petticoat", "stockings", "feathers", "ribbon", "lace",
+];
+
+/// Words that describe how someone or something looks, for entity descriptions.
+#[rustfmt::skip]
+pub const APPEARANCE: &[&str] = &[
+    "tall", "short", "handsome", "pretty", "beautiful", "lovely", "plain", "fine", "elegant",
+    "young", "old", "dark", "fair", "pale", "stout", "slender", "thin", "noble", "grand",
+    "gentlemanlike", "good-looking", "large", "small", "ancient", "modern",
+    "ugly", "proud", "lively", "graceful", "fashionable", "neat", "shabby",
+    "striking", "haughty", "smiling", "grey", "white", "black", "red", "golden",
+    "green", "blue", "brown", "stone", "wooden", "beautifully", "handsomely", "well-dressed",
+];
+
+/// Mood lexicon: the mood word and the words that vote for it.
+#[rustfmt::skip]
+pub const MOODS: &[(&str, &[&str])] = &[
+    ("joyful", &["laugh", "laughed", "laughing", "smile", "smiled", "smiling", "delight",
+        "delighted", "happy", "happiness", "joy", "merry", "cheerful", "gay", "pleasure", "dance",
+        "danced", "dancing", "ball", "lively"]),
+    ("tense", &["angry", "anger", "fear", "afraid", "alarm", "alarmed", "danger", "storm",
+        "shouted", "struck", "sword", "blood", "quarrel", "resentment", "indignation", "astonished",
+        "agitation", "agitated", "dread", "rushed"]),
+    ("melancholy", &["sad", "sorrow", "tears", "wept", "cry", "grief", "grieved", "alone", "lonely",
+        "distress", "unhappy", "misery", "wretched", "mourning", "dejected", "silent", "silence",
+        "pain"]),
+    ("romantic", &["love", "loved", "heart", "affection", "tender", "admiration", "admired", "kiss",
+        "beloved", "eyes", "blushed", "blush", "handsome", "beautiful", "marry", "married"]),
+    ("peaceful", &["quiet", "calm", "gentle", "garden", "walk", "walked", "stroll", "pleasant",
+        "peace", "tranquil", "soft", "trees", "lawn", "meadow", "river", "sunshine", "comfortable"]),
+    ("mysterious", &["mystery", "strange", "secret", "shadow", "shadows", "dark", "darkness",
+        "mist", "fog", "whisper", "whispered", "unknown", "hidden", "night", "moon"]),
+];
+
+/// Lighting lexicon: the lighting phrase and the words that vote for it.
+#[rustfmt::skip]
+pub const LIGHTING: &[(&str, &[&str])] = &[
+    ("moonlit night", &["night", "moon", "moonlight", "midnight", "stars", "dark", "darkness"]),
+    ("warm candlelight", &["candle", "candles", "fire", "fireplace", "lamp", "supper", "hearth",
+        "drawing-room", "ball", "ballroom"]),
+    ("golden evening light", &["evening", "sunset", "dusk", "twilight", "dinner", "golden"]),
+    ("overcast grey light", &["rain", "cloud", "clouds", "grey", "fog", "mist", "storm", "snow",
+        "wet", "dirty", "winter"]),
+    ("bright morning light", &["morning", "sunrise", "breakfast", "dawn", "early"]),
+    ("clear daylight", &["sun", "sunshine", "day", "noon", "summer", "bright", "walk", "park",
+        "garden"]),
+];
+
+/// Lighting used when no lighting word is present.
+pub const DEFAULT_LIGHTING: &str = "soft daylight";
+/// Mood used when no mood word is present.
+pub const DEFAULT_MOOD: &str = "calm";
+
+pub fn is_honorific(word: &str) -> bool {
+    HONORIFICS.contains(&word)
+}
+
+pub fn is_male_honorific(word: &str) -> bool {
+    MALE_HONORIFICS.contains(&word)
+}
+
+/// Whether a capitalised word can never be a name by itself.
+pub fn is_not_name(word: &str) -> bool {
+    NOT_NAMES.contains(&word)
+}
+
+pub fn is_place_suffix(word: &str) -> bool {
+    PLACE_SUFFIXES.contains(&word)
+}
+
+/// Given names and their diminutives: "Lizzy" is "Elizabeth". A fixed list of English
+/// hypocorisms; the analyzer merges a diminutive only when its full form is in the same chapter.
+#[rustfmt::skip]
+pub const DIMINUTIVES: &[(&str, &str)] = &[
+    ("Lizzy", "Elizabeth"), ("Lizzie", "Elizabeth"), ("Eliza", "Elizabeth"), ("Beth", "Elizabeth"),
+    ("Betsy", "Elizabeth"), ("Bess", "Elizabeth"), ("Kitty", "Catherine"), ("Kate", "Catherine"),
+    ("Jenny", "Jane"), ("Polly", "Mary"), ("Molly", "Mary"), ("Peggy", "Margaret"),
+    ("Meg", "Margaret"), ("Bill", "William"), ("Will", "William"), ("Bob", "Robert"),
+    ("Dick", "Richard"), ("Ned", "Edward"), ("Ted", "Edward"), ("Tom", "Thomas"), ("Jack", "John"),
+    ("Harry", "Henry"), ("Fanny", "Frances"), ("Sally", "Sarah"), ("Nell", "Eleanor"),
+    ("Charlie", "Charles"), ("Sam", "Samuel"), ("Jim", "James"), ("Georgie", "Georgiana"),
+];
+
+/// The full given name behind a diminutive, if the word is one.
+pub fn full_name_of(diminutive: &str) -> Option<&'static str> {
+    DIMINUTIVES
+        .iter()
+        .find(|(short, _)| *short == diminutive)
+        .map(|(_, full)| *full)
+}

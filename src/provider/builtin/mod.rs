@@ -1,0 +1,386 @@
+//! The offline, deterministic `builtin` provider (DESIGN.md §6): a text model that finds a
+//! chapter's cast and most visual scenes with word lists and capitalisation rules, and an image
+//! model that draws each scene procedurally. It reads `TextRequest::task` and `text` (it cannot
+//! read prompts), needs no key and never touches the network.
+
+mod aliases;
+mod describe;
+mod entities;
+mod lexicon;
+mod render;
+mod scenes;
+mod sentences;
+
+pub use render::{RenderError, parse_size, render_scene};
+
+use super::{
+    ElementBrief, ElementKind, Error, ImageMeta, ImageModel, ImageOptions, ImageRequest, TextModel,
+    TextRequest, TextTask, Usage,
+};
+use async_trait::async_trait;
+use sentences::Doc;
+use serde_json::{Value, json};
+
+/// The offline provider; implements both [`TextModel`] and [`ImageModel`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Builtin;
+
+impl Builtin {
+    pub fn new() -> Builtin {
+        Builtin
+    }
+}
+
+/// Rough token count for usage figures: about four characters a token.
+fn estimate_tokens(chars: usize) -> u64 {
+    chars.div_ceil(4) as u64
+}
+
+#[async_trait]
+impl TextModel for Builtin {
+    fn name(&self) -> String {
+        "builtin".to_string()
+    }
+
+    async fn complete_json(&self, request: &TextRequest) -> Result<(Value, Usage), Error> {
+        let value = match &request.task {
+            TextTask::Entities => entities_json(&request.text),
+            TextTask::Scenes { count, elements } => scenes_json(&request.text, *count, elements),
+        };
+        let usage = Usage {
+            prompt_tokens: estimate_tokens(request.prompt.len().max(request.text.len())),
+            completion_tokens: estimate_tokens(value.to_string().len()),
+            images: 0,
+        };
+        Ok((value, usage))
+    }
+}
+
+#[async_trait]
+impl ImageModel for Builtin {
+    fn name(&self) -> String {
+        "builtin".to_string()
+    }
+
+    async fn generate(
+        &self,
+        request: &ImageRequest,
+        options: &ImageOptions,
+    ) -> Result<(Vec<u8>, ImageMeta), Error> {
+        let (width, height) =
+            parse_size(&options.size).map_err(|e| Error::Config(e.to_string()))?;
+        let bytes = render_scene(&request.scene, width, height).map_err(|e| match e {
+            RenderError::BadSize { .. } => Error::Config(e.to_string()),
+            other => Error::BadResponse {
+                provider: "builtin".to_string(),
+                message: other.to_string(),
+            },
+        })?;
+        let meta = ImageMeta {
+            model: "builtin".to_string(),
+            revised_prompt: None,
+        };
+        Ok((bytes, meta))
+    }
+}
+
+fn kind_name(kind: ElementKind) -> &'static str {
+    match kind {
+        ElementKind::Character => "character",
+        ElementKind::Creature => "creature",
+        ElementKind::Place => "place",
+        ElementKind::Item => "item",
+    }
+}
+
+/// Most creatures and items reported per chapter: enough to draw, few enough not to drown the cast.
+const MAX_THINGS: usize = 4;
+
+/// One entity found in a chapter.
+struct Entity {
+    name: String,
+    kind: ElementKind,
+    aliases: Vec<String>,
+    description: String,
+    quote: String,
+}
+
+/// Pass 1: `{"entities": [...]}` for a chapter.
+pub fn entities_json(text: &str) -> Value {
+    let doc = Doc::new(text);
+    let list: Vec<Value> = find_entities(&doc)
+        .into_iter()
+        .map(|e| {
+            json!({"name": e.name, "type": kind_name(e.kind), "aliases": e.aliases,
+                   "description": e.description, "quote": e.quote})
+        })
+        .collect();
+    json!({ "entities": list })
+}
+
+fn find_entities(doc: &Doc) -> Vec<Entity> {
+    let forms = entities::find_forms(doc);
+    let groups = aliases::group(&forms);
+    let places: Vec<&aliases::Group> = groups
+        .iter()
+        .filter(|g| g.kind == ElementKind::Place)
+        .collect();
+    let mut out = Vec::new();
+    for g in &groups {
+        let seen_at = (g.kind == ElementKind::Character)
+            .then(|| {
+                places
+                    .iter()
+                    .map(|p| (shared(&p.sentences, &g.sentences), p.name.as_str()))
+                    .filter(|(n, _)| *n > 0)
+                    .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(a.1)))
+                    .map(|(_, name)| name)
+            })
+            .flatten();
+        let subject = describe::Subject {
+            name: &g.name,
+            aliases: &g.aliases,
+            kind: g.kind,
+            honorific: g.honorific.as_deref(),
+            sentences: &g.sentences,
+            seen_at,
+        };
+        out.push(entity(doc, &subject));
+    }
+    for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
+        let subject = describe::Subject {
+            name: &name,
+            aliases: &[],
+            kind,
+            honorific: None,
+            sentences: &sentences,
+            seen_at: None,
+        };
+        out.push(entity(doc, &subject));
+    }
+    out
+}
+
+fn entity(doc: &Doc, subject: &describe::Subject) -> Entity {
+    Entity {
+        name: subject.name.to_string(),
+        kind: subject.kind,
+        aliases: subject.aliases.to_vec(),
+        description: describe::describe(doc, subject),
+        quote: describe::pick_quote(doc, subject.sentences)
+            .unwrap_or_default()
+            .to_string(),
+    }
+}
+
+/// How many sentence indexes two sorted lists share.
+fn shared(a: &[usize], b: &[usize]) -> usize {
+    a.iter().filter(|x| b.binary_search(x).is_ok()).count()
+}
+
+/// Pass 2: `{"scenes": [...]}` with exactly `min(count, possible)` scenes.
+pub fn scenes_json(text: &str, count: usize, elements: &[ElementBrief]) -> Value {
+    let doc = Doc::new(text);
+    let known = known_names(&doc, elements);
+    let list: Vec<Value> = scenes::select(&doc, count, &known)
+        .into_iter()
+        .map(|s| {
+            json!({"quote": s.quote, "description": s.description, "mood": s.mood,
+                   "lighting": s.lighting, "elements": s.elements})
+        })
+        .collect();
+    json!({ "scenes": list })
+}
+
+/// The names a scene can mention: the elements given in the task, then the chapter's own names
+/// that none of them covers.
+fn known_names(doc: &Doc, elements: &[ElementBrief]) -> Vec<scenes::Known> {
+    let mut known: Vec<scenes::Known> = elements
+        .iter()
+        .map(|e| scenes::Known {
+            name: e.name.clone(),
+            kind: e.kind,
+            forms: element_forms(&e.name),
+        })
+        .collect();
+    let forms = entities::find_forms(doc);
+    for g in aliases::group(&forms) {
+        let mut names = vec![g.name.clone()];
+        names.extend(g.aliases.iter().cloned());
+        let covered = known
+            .iter_mut()
+            .find(|k| names.iter().any(|n| k.forms.contains(n)));
+        match covered {
+            Some(k) => k.forms.extend(names),
+            None => known.push(scenes::Known {
+                name: g.name.clone(),
+                kind: g.kind,
+                forms: names,
+            }),
+        }
+    }
+    known
+}
+
+/// How an element's name shows up in text: "Mr. Darcy" as itself and "Darcy"; "Elizabeth Bennet"
+/// as itself and "Elizabeth".
+fn element_forms(name: &str) -> Vec<String> {
+    let mut forms = vec![name.to_string()];
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let title = words
+        .first()
+        .map(|w| w.trim_end_matches('.'))
+        .filter(|w| lexicon::is_honorific(w));
+    match (title, words.as_slice()) {
+        (Some(t), [_, rest @ ..]) if !rest.is_empty() => {
+            // "Lady Catherine de Bourgh" is also "Catherine de Bourgh"; a man's bare surname
+            // ("Darcy") is already that.
+            let _ = t;
+            forms.push(rest.join(" "));
+        }
+        (None, [first, _, ..]) => forms.push((*first).to_string()),
+        _ => {}
+    }
+    forms.retain(|f| !f.is_empty());
+    forms
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ChapterNo;
+
+    fn request(task: TextTask, text: &str) -> TextRequest {
+        TextRequest {
+            task,
+            chapter: ChapterNo(1),
+            chapter_title: "Chapter 1".to_string(),
+            text: text.to_string(),
+            system: String::new(),
+            prompt: String::new(),
+        }
+    }
+
+    const TEXT: &str = "\"My dear Mr. Bennet,\" said his lady to him one day, \"have you heard \
+        that Netherfield Park is let at last?\" Mr. Bennet replied that he had not. \
+        \"But it is,\" returned she; \"for Mrs. Long has just been here.\" \
+        A young man drove down in a chaise and four to see Netherfield Park.";
+
+    #[tokio::test]
+    async fn entities_answer_has_the_contract_shape() -> Result<(), Error> {
+        let (value, usage) = Builtin
+            .complete_json(&request(TextTask::Entities, TEXT))
+            .await?;
+        let list = value["entities"].as_array().cloned().unwrap_or_default();
+        let names: Vec<&str> = list.iter().filter_map(|e| e["name"].as_str()).collect();
+        assert!(
+            names.contains(&"Mr. Bennet") && names.contains(&"Netherfield Park"),
+            "{names:?}"
+        );
+        for e in &list {
+            let quote = e["quote"].as_str().unwrap_or("<none>");
+            assert!(TEXT.contains(quote), "{quote}");
+            assert!(
+                ["character", "creature", "place", "item"]
+                    .contains(&e["type"].as_str().unwrap_or(""))
+            );
+        }
+        assert!(usage.prompt_tokens > 0);
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn scenes_answer_uses_the_given_elements() -> Result<(), Error> {
+        let elements = vec![ElementBrief {
+            name: "Mr. Bennet".to_string(),
+            kind: ElementKind::Character,
+            description: String::new(),
+        }];
+        let task = TextTask::Scenes { count: 2, elements };
+        let (value, _) = Builtin.complete_json(&request(task, TEXT)).await?;
+        let scenes = value["scenes"].as_array().cloned().unwrap_or_default();
+        assert_eq!(scenes.len(), 2);
+        let all: Vec<&str> = scenes
+            .iter()
+            .flat_map(|s| s["elements"].as_array().into_iter().flatten())
+            .filter_map(Value::as_str)
+            .collect();
+        assert!(all.contains(&"Mr. Bennet"), "{all:?}");
+        Ok(())
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn any_text_gives_verbatim_quotes_without_panicking(
+            text in "([A-Z][a-z]{0,6}|[a-z]{1,6}|Mr\\.|[.!?,;\"’_—]|\\s|\n\n|é){0,80}"
+        ) {
+            let entities = entities_json(&text);
+            for e in entities["entities"].as_array().into_iter().flatten() {
+                let quote = e["quote"].as_str().unwrap_or_default();
+                proptest::prop_assert!(text.contains(quote));
+            }
+            let scenes = scenes_json(&text, 3, &[]);
+            for s in scenes["scenes"].as_array().into_iter().flatten() {
+                let quote = s["quote"].as_str().unwrap_or("<none>");
+                proptest::prop_assert!(text.contains(quote));
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn generate_draws_a_png_of_the_configured_size() -> Result<(), Error> {
+        let scene = crate::provider::SceneSpec {
+            chapter: ChapterNo(2),
+            scene: crate::ids::SceneNo(1),
+            quote: "Mr. Bennet was among the earliest.".to_string(),
+            description: String::new(),
+            mood: "calm".to_string(),
+            lighting: "soft daylight".to_string(),
+            elements: Vec::new(),
+        };
+        let request = ImageRequest {
+            prompt: String::new(),
+            scene,
+        };
+        let options = ImageOptions {
+            size: "300x200".to_string(),
+            quality: None,
+        };
+        let (bytes, meta) = Builtin.generate(&request, &options).await?;
+        assert_eq!(
+            crate::provider::ImageFormat::detect(&bytes),
+            Some(crate::provider::ImageFormat::Png)
+        );
+        // IHDR width and height, big-endian, right after the signature and chunk header.
+        assert_eq!(bytes.get(16..24), Some(&[0, 0, 1, 44, 0, 0, 0, 200][..]));
+        assert_eq!(meta.model, "builtin");
+        let bad = ImageOptions {
+            size: "huge".to_string(),
+            quality: None,
+        };
+        assert!(matches!(
+            Builtin.generate(&request, &bad).await,
+            Err(Error::Config(_))
+        ));
+        Ok(())
+    }
+
+    #[test]
+    fn answers_are_deterministic() {
+        assert_eq!(entities_json(TEXT), entities_json(TEXT));
+        assert_eq!(scenes_json(TEXT, 2, &[]), scenes_json(TEXT, 2, &[]));
+    }
+
+    #[test]
+    fn element_forms_cover_titles_and_given_names() {
+        assert_eq!(element_forms("Mr. Darcy"), ["Mr. Darcy", "Darcy"]);
+        assert_eq!(
+            element_forms("Elizabeth Bennet"),
+            ["Elizabeth Bennet", "Elizabeth"]
+        );
+        assert_eq!(
+            element_forms("Lady Catherine"),
+            ["Lady Catherine", "Catherine"]
+        );
+    }
+}

@@ -1,0 +1,111 @@
+//! Renderer tests: size, determinism, variety and that a picture is not one flat colour.
+
+use super::*;
+use crate::ids::{ChapterNo, SceneNo};
+use crate::provider::ElementBrief;
+
+fn brief(name: &str, kind: ElementKind) -> ElementBrief {
+    ElementBrief {
+        name: name.to_string(),
+        kind,
+        description: String::new(),
+    }
+}
+
+fn scene(n: u32, mood: &str, lighting: &str) -> SceneSpec {
+    SceneSpec {
+        chapter: ChapterNo(3),
+        scene: SceneNo(n),
+        quote: "Elizabeth walked across the fields to Netherfield, with weary ankles and dirty stockings.".to_string(),
+        description: "Elizabeth at Netherfield".to_string(),
+        mood: mood.to_string(),
+        lighting: lighting.to_string(),
+        elements: vec![
+            brief("Elizabeth Bennet", ElementKind::Character),
+            brief("Mr. Darcy", ElementKind::Character),
+            brief("Netherfield", ElementKind::Place),
+            brief("horse", ElementKind::Creature),
+            brief("letter", ElementKind::Item),
+        ],
+    }
+}
+
+fn decode(bytes: &[u8]) -> Pixmap {
+    Pixmap::decode_png(bytes).unwrap_or_else(|e| panic!("not a PNG: {e}"))
+}
+
+#[test]
+fn png_has_the_asked_size() -> Result<(), RenderError> {
+    let bytes = render_scene(&scene(1, "joyful", "clear daylight"), 320, 200)?;
+    assert!(bytes.starts_with(b"\x89PNG\r\n\x1a\n"));
+    let pixmap = decode(&bytes);
+    assert_eq!((pixmap.width(), pixmap.height()), (320, 200));
+    Ok(())
+}
+
+#[test]
+fn same_scene_same_bytes() -> Result<(), RenderError> {
+    let s = scene(1, "romantic", "golden evening light");
+    assert_eq!(render_scene(&s, 256, 256)?, render_scene(&s, 256, 256)?);
+    Ok(())
+}
+
+#[test]
+fn different_scenes_different_pictures() -> Result<(), RenderError> {
+    let a = render_scene(&scene(1, "joyful", "clear daylight"), 256, 256)?;
+    let b = render_scene(&scene(2, "joyful", "clear daylight"), 256, 256)?;
+    let c = render_scene(&scene(1, "tense", "moonlit night"), 256, 256)?;
+    assert_ne!(a, b);
+    assert_ne!(a, c);
+    Ok(())
+}
+
+#[test]
+fn picture_is_not_one_flat_colour() -> Result<(), RenderError> {
+    for lighting in [
+        "clear daylight",
+        "moonlit night",
+        "warm candlelight",
+        "overcast grey light",
+    ] {
+        let pixmap = decode(&render_scene(&scene(1, "calm", lighting), 256, 256)?);
+        let lum: Vec<f64> = pixmap
+            .pixels()
+            .iter()
+            .map(|p| {
+                0.3 * f64::from(p.red()) + 0.59 * f64::from(p.green()) + 0.11 * f64::from(p.blue())
+            })
+            .collect();
+        let mean = lum.iter().sum::<f64>() / lum.len() as f64;
+        let variance = lum.iter().map(|l| (l - mean).powi(2)).sum::<f64>() / lum.len() as f64;
+        assert!(variance > 200.0, "{lighting}: variance {variance}");
+        let mut colours: Vec<u32> = pixmap
+            .pixels()
+            .iter()
+            .map(|p| {
+                (u32::from(p.red()) >> 4) << 8
+                    | (u32::from(p.green()) >> 4) << 4
+                    | u32::from(p.blue()) >> 4
+            })
+            .collect();
+        colours.sort_unstable();
+        colours.dedup();
+        assert!(
+            colours.len() > 20,
+            "{lighting}: only {} colours",
+            colours.len()
+        );
+    }
+    Ok(())
+}
+
+#[test]
+fn sizes_parse_default_and_cap() {
+    assert_eq!(parse_size("1024x768"), Ok((1024, 768)));
+    assert_eq!(parse_size(""), Ok((1024, 1024)));
+    assert_eq!(parse_size("4096x4096"), Ok((MAX_SIDE, MAX_SIDE)));
+    assert!(matches!(
+        parse_size("big"),
+        Err(RenderError::BadSize { .. })
+    ));
+}
