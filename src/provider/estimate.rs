@@ -1,8 +1,10 @@
 //! `--estimate`: calls, tokens, images, cost and projected wall time for a book, computed from
 //! the chapter texts and the configured limits alone; never touches the network.
 //!
-//! Tokens are approximated as characters / 4 (OpenAI's published rule of thumb for English),
-//! plus a fixed prompt overhead per call.
+//! Input tokens are counted with tiktoken-rs (its BPE tables are compiled in, nothing is
+//! downloaded) for OpenAI-family models: o200k for gpt-4o / gpt-4.1 / gpt-5 / o-series, cl100k for
+//! gpt-4 / gpt-3.5. Other models use characters / 4 (OpenAI's rule of thumb for English text).
+//! A fixed prompt overhead is added per call.
 
 use super::prices::PriceTable;
 use std::fmt;
@@ -38,6 +40,7 @@ pub struct Estimate {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub images: u64,
+    pub tokenizer: Tokenizer,
     /// None when a model's price is unknown.
     pub cost_usd: Option<f64>,
     pub sequential: Duration,
@@ -49,11 +52,65 @@ pub fn approx_tokens(text: &str) -> u64 {
     (text.chars().count() as u64).div_ceil(4)
 }
 
+/// How tokens are counted for a model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tokenizer {
+    O200k,
+    Cl100k,
+    /// characters / 4
+    Approx,
+}
+
+impl Tokenizer {
+    /// The tokenizer of `model` (a vendor prefix such as `openai/` is ignored).
+    pub fn for_model(model: &str) -> Tokenizer {
+        let bare = model.rsplit('/').next().unwrap_or(model);
+        let o200k = [
+            "gpt-4o",
+            "gpt-4.1",
+            "gpt-4.5",
+            "gpt-5",
+            "o1",
+            "o3",
+            "o4",
+            "chatgpt-4o",
+        ];
+        if o200k.iter().any(|p| bare.starts_with(p)) {
+            Tokenizer::O200k
+        } else if bare.starts_with("gpt-4") || bare.starts_with("gpt-3.5") {
+            Tokenizer::Cl100k
+        } else {
+            Tokenizer::Approx
+        }
+    }
+
+    pub fn count(self, text: &str) -> u64 {
+        match self {
+            Tokenizer::O200k => tiktoken_rs::o200k_base_singleton()
+                .encode_ordinary(text)
+                .len() as u64,
+            Tokenizer::Cl100k => tiktoken_rs::cl100k_base_singleton()
+                .encode_ordinary(text)
+                .len() as u64,
+            Tokenizer::Approx => approx_tokens(text),
+        }
+    }
+
+    fn label(self) -> &'static str {
+        match self {
+            Tokenizer::O200k => "tiktoken o200k",
+            Tokenizer::Cl100k => "tiktoken cl100k",
+            Tokenizer::Approx => "≈ chars/4",
+        }
+    }
+}
+
 /// Computes the estimate; pure.
 pub fn estimate(input: &EstimateInput) -> Estimate {
     let chapters = input.chapters.len();
     let scenes = input.scenes_per_chapter as u64;
-    let chapter_tokens: u64 = input.chapters.iter().map(|c| approx_tokens(c)).sum();
+    let tokenizer = Tokenizer::for_model(&input.text_model);
+    let chapter_tokens: u64 = input.chapters.iter().map(|c| tokenizer.count(c)).sum();
     // Pass 1 reads each chapter once; pass 2 reads it again with the element list.
     let text_calls = 2 * chapters as u64;
     let input_tokens = 2 * chapter_tokens + text_calls * PROMPT_OVERHEAD_TOKENS;
@@ -79,6 +136,7 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         input_tokens,
         output_tokens,
         images,
+        tokenizer,
         cost_usd,
         sequential,
         concurrent,
@@ -102,11 +160,8 @@ impl fmt::Display for Estimate {
             "{:<28}{:>16}",
             "text calls (pass 1 + 2)", self.text_calls
         )?;
-        writeln!(
-            f,
-            "{:<28}{:>16}",
-            "input tokens (≈ chars/4)", self.input_tokens
-        )?;
+        let label = format!("input tokens ({})", self.tokenizer.label());
+        writeln!(f, "{label:<28}{:>16}", self.input_tokens)?;
         writeln!(
             f,
             "{:<28}{:>16}",
@@ -125,7 +180,7 @@ mod tests {
 
     fn input(text_model: &str) -> EstimateInput {
         EstimateInput {
-            chapters: vec!["a".repeat(4000), "b".repeat(2000)],
+            chapters: vec!["a ".repeat(2000), "b ".repeat(1000)],
             scenes_per_chapter: 3,
             text_model: text_model.to_string(),
             image_model: "dall-e-3".to_string(),
@@ -139,14 +194,28 @@ mod tests {
 
     #[test]
     fn counts_calls_tokens_images_and_time() {
-        let e = estimate(&input("gpt-4o-mini"));
+        let e = estimate(&input("my-local-llama"));
         assert_eq!((e.chapters, e.text_calls, e.images), (2, 4, 6));
         assert_eq!(e.input_tokens, 2 * 1500 + 4 * PROMPT_OVERHEAD_TOKENS);
         assert_eq!(e.sequential, Duration::from_secs(4 * 10 + 6 * 20));
         assert_eq!(e.concurrent, Duration::from_secs(2 * 10 + 2 * 20));
+    }
+
+    #[test]
+    fn openai_models_use_tiktoken_and_known_prices() {
+        assert_eq!(Tokenizer::for_model("openai/gpt-4o-mini"), Tokenizer::O200k);
+        assert_eq!(Tokenizer::for_model("gpt-4-turbo"), Tokenizer::Cl100k);
+        assert_eq!(Tokenizer::for_model("llama3"), Tokenizer::Approx);
+        let text = "It is a truth universally acknowledged, that a single man in possession";
+        // A real BPE count differs from chars/4 for ordinary English.
+        let real = Tokenizer::O200k.count(text);
+        assert!(real > 5 && real != approx_tokens(text), "{real}");
+        let e = estimate(&input("gpt-4o-mini"));
+        assert_eq!(e.tokenizer, Tokenizer::O200k);
         let cost = e.cost_usd.unwrap_or_default();
         assert!(cost > 6.0 * 0.04 && cost < 6.0 * 0.04 + 0.01, "{cost}");
-        assert!(e.to_string().contains('$'));
+        let shown = e.to_string();
+        assert!(shown.contains('$') && shown.contains("tiktoken"), "{shown}");
     }
 
     #[test]
