@@ -199,8 +199,10 @@ impl OpenAiImage {
             .pointer("/choices/0")
             .ok_or_else(|| bad(&provider, "no `choices` in the answer"))?;
         check_refusal(&provider, choice)?;
+        // OpenRouter sends `image_url`; some gateways camel-case it.
         let url = choice
             .pointer("/message/images/0/image_url/url")
+            .or_else(|| choice.pointer("/message/images/0/imageUrl/url"))
             .and_then(Value::as_str)
             .ok_or_else(|| {
                 bad(
