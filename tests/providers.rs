@@ -468,3 +468,53 @@ fn build_checks_configuration() {
         Err(Error::Config(_))
     ));
 }
+
+#[tokio::test]
+async fn jobs_cap_limits_calls_in_flight() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(chat_answer("{}"))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .mount(&server)
+        .await;
+    let mut s = settings(ProviderKind::OpenAi, &server.uri(), "dall-e-3");
+    s.jobs = 1;
+    let m = models(&s, 0);
+    let req = text_request();
+    let t0 = Instant::now();
+    let (a, b) = tokio::join!(m.text.complete_json(&req), m.text.complete_json(&req));
+    assert!(a.is_ok() && b.is_ok());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(600),
+        "{:?}",
+        t0.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn rate_limit_reset_header_is_honoured() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(429).insert_header("x-ratelimit-reset-requests", "400ms"),
+        )
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    mount(&server, 200, chat_answer("{}"), None).await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.uri(), "dall-e-3"),
+        2,
+    );
+    let t0 = Instant::now();
+    assert!(m.text.complete_json(&text_request()).await.is_ok());
+    assert!(
+        t0.elapsed() >= Duration::from_millis(400),
+        "{:?}",
+        t0.elapsed()
+    );
+    assert_eq!(requests(&server).await, 2);
+}
