@@ -157,9 +157,14 @@ fn repair_from(input: &[char]) -> Result<String, String> {
                 }
             }
             _ => {
-                i = read_bare(input, i, &mut out)?;
+                let as_key = stack.last().is_some_and(|t| t.slot == Slot::Key);
+                i = read_bare(input, i, as_key, &mut out)?;
                 if let Some(top) = stack.last_mut() {
-                    top.slot = Slot::AfterValue;
+                    top.slot = if as_key {
+                        Slot::AfterKey
+                    } else {
+                        Slot::AfterValue
+                    };
                 }
             }
         }
@@ -266,8 +271,14 @@ fn copy_escape(input: &[char], i: usize, quote: char, out: &mut String) -> usize
     }
 }
 
-/// Copies a number or literal, completing one cut off at the end; returns the next index.
-fn read_bare(input: &[char], start: usize, out: &mut String) -> Result<usize, String> {
+/// Copies a number or literal, completing one cut off at the end, or quotes an unquoted key;
+/// returns the next index.
+fn read_bare(
+    input: &[char],
+    start: usize,
+    as_key: bool,
+    out: &mut String,
+) -> Result<usize, String> {
     let mut end = start;
     while end < input.len()
         && !matches!(input[end], ',' | ':' | '}' | ']' | '"' | '\'' | '{' | '[')
@@ -277,6 +288,12 @@ fn read_bare(input: &[char], start: usize, out: &mut String) -> Result<usize, St
     }
     let word: String = input[start..end].iter().collect();
     let truncated = end == input.len();
+    if as_key && !word.is_empty() && word.chars().all(|c| c.is_alphanumeric() || c == '_') {
+        out.push('"');
+        out.push_str(&word);
+        out.push('"');
+        return Ok(end);
+    }
     let fixed = match word.as_str() {
         "true" | "True" => "true".to_string(),
         "false" | "False" => "false".to_string(),
@@ -323,6 +340,14 @@ mod tests {
         assert_eq!(parse(text), Ok(json!({"entities": []})));
         let prose = "The answer [see below] is {\"a\": 1} as requested.";
         assert_eq!(parse(prose), Ok(json!({"a": 1})));
+    }
+
+    #[test]
+    fn quotes_unquoted_keys() {
+        assert_eq!(
+            parse("{name: 'Jane', age: 20}"),
+            Ok(json!({"name": "Jane", "age": 20}))
+        );
     }
 
     #[test]
