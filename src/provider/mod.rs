@@ -2,11 +2,22 @@
 //! `openai` (any OpenAI-compatible server) and `gemini`. Owns error classes, retries, rate limits,
 //! JSON repair and usage accounting; must not touch output files.
 
+mod build;
 mod error;
+pub mod estimate;
+mod gemini;
+mod http;
+pub mod json_repair;
+mod limits;
+mod openai;
+pub mod prices;
+mod retry;
 mod settings;
 mod types;
 
 pub mod builtin;
+pub use build::{Models, build, build_with_policy};
+pub use retry::RetryPolicy;
 
 pub use error::Error;
 pub use settings::{Endpoint, ProviderKind, Settings};
