@@ -1,4 +1,9 @@
 //! Pass 1 (entities), element merging, `ElementsLookup`, pass 2 (scenes) and quote
 //! verification. Must not render Markdown.
 
+pub mod budget;
+pub mod chunks;
 pub mod model;
+pub mod quotes;
+
+pub use quotes::{QuoteCheck, verify};
