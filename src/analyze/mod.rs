@@ -7,3 +7,8 @@ pub mod model;
 pub mod quotes;
 
 pub use quotes::{QuoteCheck, verify};
+pub mod entities_json;
+pub mod scenes_json;
+
+pub use entities_json::{RawEntity, parse_entities};
+pub use scenes_json::{RawScene, parse_scenes};
