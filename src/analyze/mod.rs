@@ -12,3 +12,5 @@ pub mod scenes_json;
 
 pub use entities_json::{RawEntity, parse_entities};
 pub use scenes_json::{RawScene, parse_scenes};
+pub mod merge;
+pub mod names;
