@@ -12,5 +12,8 @@ pub mod scenes_json;
 
 pub use entities_json::{RawEntity, parse_entities};
 pub use scenes_json::{RawScene, parse_scenes};
+pub mod lookup;
 pub mod merge;
 pub mod names;
+
+pub use lookup::ElementsLookup;
