@@ -15,5 +15,6 @@ pub use scenes_json::{RawScene, parse_scenes};
 pub mod lookup;
 pub mod merge;
 pub mod names;
+pub mod prompts;
 
 pub use lookup::ElementsLookup;
