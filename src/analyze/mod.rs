@@ -3,18 +3,16 @@
 
 pub mod budget;
 pub mod chunks;
-pub mod model;
-pub mod quotes;
-
-pub use quotes::{QuoteCheck, verify};
 pub mod entities_json;
+pub mod lookup;
+pub mod merge;
+pub mod model;
+pub mod names;
+pub mod prompts;
+pub mod quotes;
 pub mod scenes_json;
 
 pub use entities_json::{RawEntity, parse_entities};
-pub use scenes_json::{RawScene, parse_scenes};
-pub mod lookup;
-pub mod merge;
-pub mod names;
-pub mod prompts;
-
 pub use lookup::ElementsLookup;
+pub use quotes::{QuoteCheck, verify};
+pub use scenes_json::{RawScene, parse_scenes};

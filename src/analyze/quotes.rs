@@ -212,4 +212,28 @@ mod tests {
         assert!(matches!(check, QuoteCheck::Reanchored(_)), "{check:?}");
         assert!(started.elapsed().as_millis() < 500);
     }
+
+    const BOOK: &str = include_str!("../../tests/fixtures/books/pride-and-prejudice.txt");
+
+    #[test]
+    fn real_book_curly_quote_returns_the_books_straight_quotes() {
+        let q = "\u{201c}My dear Mr. Bennet,\u{201d} said his lady to him one day, \u{201c}have you \
+            heard that Netherfield Park is let at last?\u{201d}";
+        let QuoteCheck::Exact(found) = verify(q, BOOK) else {
+            panic!("expected exact")
+        };
+        assert!(BOOK.contains(&found));
+        assert!(
+            found.contains("one day, \"have you heard that\nNetherfield Park is let at last?\"")
+        );
+    }
+
+    #[test]
+    fn real_book_invention_is_rejected_quickly() {
+        let started = std::time::Instant::now();
+        let q = "Mr. Darcy mounted his black stallion and galloped across the moonlit moors of Yorkshire.";
+        assert_eq!(verify(q, BOOK), QuoteCheck::Invented);
+        // The whole novel (~120k words) stands in for many 5k-word chapters.
+        assert!(started.elapsed().as_secs_f64() < 2.0);
+    }
 }
