@@ -1,0 +1,343 @@
+//! Merging per-chapter pass 1 results into one `Catalogue`: duplicates found through shared
+//! normalised names and aliases, never joining names that denote different people.
+
+use crate::analyze::entities_json::RawEntity;
+use crate::analyze::model::{Catalogue, Element, ElementQuote};
+use crate::analyze::names::{conflict, normalise, split_honorific};
+use crate::analyze::quotes::{QuoteCheck, verify};
+use crate::ids::ChapterNo;
+use std::collections::{BTreeMap, HashMap};
+
+/// Most reference quotes kept per element.
+const MAX_QUOTES: usize = 3;
+
+/// One raw entity with where it was seen.
+struct Seen<'a> {
+    chapter: ChapterNo,
+    order: usize,
+    raw: &'a RawEntity,
+}
+
+/// Merges every chapter's raw entities. `chapter_texts` is used to keep only quotes that are in
+/// the book (re-anchored to the book's words); a chapter missing from it keeps no quotes.
+pub fn merge(
+    title: &str,
+    per_chapter: &[(ChapterNo, Vec<RawEntity>)],
+    chapter_texts: &BTreeMap<ChapterNo, String>,
+) -> Catalogue {
+    let mut seen: Vec<Seen> = Vec::new();
+    let mut sorted: Vec<&(ChapterNo, Vec<RawEntity>)> = per_chapter.iter().collect();
+    sorted.sort_by_key(|(c, _)| *c);
+    for (chapter, raws) in sorted {
+        for raw in raws {
+            let order = seen.len();
+            seen.push(Seen {
+                chapter: *chapter,
+                order,
+                raw,
+            });
+        }
+    }
+    let groups = group(&seen);
+    let mut elements: Vec<(usize, Element)> = groups
+        .into_iter()
+        .map(|members| {
+            build(
+                &members.iter().map(|&i| &seen[i]).collect::<Vec<_>>(),
+                chapter_texts,
+            )
+        })
+        .collect();
+    elements.sort_by(|(oa, a), (ob, b)| {
+        (a.kind, a.first_chapter, *oa, &a.name).cmp(&(b.kind, b.first_chapter, *ob, &b.name))
+    });
+    Catalogue {
+        title: title.to_string(),
+        elements: elements.into_iter().map(|(_, e)| e).collect(),
+    }
+}
+
+/// Keys an entity answers to: its name and aliases, plus the bare name for an honorific name
+/// when no other honorific claims the same bare name ("mr darcy" → "darcy", but not "bennet").
+fn keys(raw: &RawEntity, unambiguous: &HashMap<String, bool>) -> Vec<String> {
+    let mut out = Vec::new();
+    for name in std::iter::once(&raw.name).chain(&raw.aliases) {
+        let n = normalise(name);
+        if n.is_empty() {
+            continue;
+        }
+        if let (Some(_), rest) = split_honorific(&n)
+            && unambiguous.get(rest).copied().unwrap_or(false)
+        {
+            out.push(rest.to_string());
+        }
+        out.push(n);
+    }
+    out
+}
+
+/// Union-find over entities of the same kind sharing a key, refusing unions whose names conflict.
+fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
+    let mut honorifics: HashMap<String, Vec<String>> = HashMap::new();
+    for s in seen {
+        for name in std::iter::once(&s.raw.name).chain(&s.raw.aliases) {
+            let n = normalise(name);
+            if let (Some(h), rest) = split_honorific(&n) {
+                let list = honorifics.entry(rest.to_string()).or_default();
+                if !list.iter().any(|x| x == h) {
+                    list.push(h.to_string());
+                }
+            }
+        }
+    }
+    let unambiguous: HashMap<String, bool> = honorifics
+        .into_iter()
+        .map(|(k, v)| (k, v.len() == 1))
+        .collect();
+    let mut parent: Vec<usize> = (0..seen.len()).collect();
+    let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
+    let mut owner: HashMap<(u8, String), usize> = HashMap::new();
+    for (i, s) in seen.iter().enumerate() {
+        for key in keys(s.raw, &unambiguous) {
+            let slot = (s.raw.kind as u8, key);
+            match owner.get(&slot) {
+                Some(&j) => union(&mut parent, &mut names, i, j),
+                None => {
+                    owner.insert(slot, i);
+                }
+            }
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..seen.len() {
+        let root = find(&mut parent, i);
+        groups.entry(root).or_default().push(i);
+    }
+    let mut out: Vec<Vec<usize>> = groups.into_values().collect();
+    out.sort_by_key(|g| g[0]);
+    out
+}
+
+fn find(parent: &mut [usize], mut i: usize) -> usize {
+    while parent[i] != i {
+        parent[i] = parent[parent[i]];
+        i = parent[i];
+    }
+    i
+}
+
+fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
+    let (ra, rb) = (find(parent, a), find(parent, b));
+    if ra == rb {
+        return;
+    }
+    let clash = names[ra]
+        .iter()
+        .any(|x| names[rb].iter().any(|y| conflict(x, y)));
+    if clash {
+        return;
+    }
+    let (keep, gone) = if ra < rb { (ra, rb) } else { (rb, ra) };
+    parent[gone] = keep;
+    let moved = std::mem::take(&mut names[gone]);
+    names[keep].extend(moved);
+}
+
+/// Builds one element from its group: the most reported name (longest on ties), the longest
+/// description, verified quotes, chapters ascending.
+fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, String>) -> (usize, Element) {
+    let mut counts: HashMap<&str, usize> = HashMap::new();
+    for m in members {
+        *counts.entry(m.raw.name.as_str()).or_default() += 1;
+    }
+    let name = members
+        .iter()
+        .map(|m| m.raw.name.as_str())
+        .max_by_key(|n| (counts[n], n.len()))
+        .unwrap_or_default()
+        .to_string();
+    let canonical = normalise(&name);
+    let mut aliases: Vec<String> = Vec::new();
+    let mut alias_keys = vec![canonical];
+    for m in members {
+        for a in std::iter::once(&m.raw.name).chain(&m.raw.aliases) {
+            let key = normalise(a);
+            if !key.is_empty() && !alias_keys.contains(&key) {
+                alias_keys.push(key);
+                aliases.push(a.clone());
+            }
+        }
+    }
+    let description = members
+        .iter()
+        .map(|m| m.raw.description.trim())
+        .max_by_key(|d| d.len())
+        .unwrap_or_default()
+        .to_string();
+    let mut quotes: Vec<ElementQuote> = Vec::new();
+    for m in members {
+        if quotes.len() >= MAX_QUOTES || m.raw.quote.is_empty() {
+            continue;
+        }
+        let Some(text) = texts.get(&m.chapter) else {
+            continue;
+        };
+        let (QuoteCheck::Exact(q) | QuoteCheck::Reanchored(q)) = verify(&m.raw.quote, text) else {
+            continue;
+        };
+        if !quotes.iter().any(|x| x.text == q) {
+            quotes.push(ElementQuote {
+                chapter: m.chapter,
+                text: q,
+            });
+        }
+    }
+    let mut chapters: Vec<ChapterNo> = members.iter().map(|m| m.chapter).collect();
+    chapters.sort();
+    chapters.dedup();
+    let first_chapter = chapters.first().copied().unwrap_or(ChapterNo(1));
+    let order = members.iter().map(|m| m.order).min().unwrap_or(0);
+    let kind = members
+        .first()
+        .map(|m| m.raw.kind)
+        .unwrap_or(crate::provider::ElementKind::Item);
+    (
+        order,
+        Element {
+            name,
+            kind,
+            aliases,
+            description,
+            quotes,
+            first_chapter,
+            chapters,
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::ElementKind;
+
+    fn raw(name: &str, aliases: &[&str], description: &str, quote: &str) -> RawEntity {
+        RawEntity {
+            name: name.into(),
+            kind: ElementKind::Character,
+            aliases: aliases.iter().map(|s| s.to_string()).collect(),
+            description: description.into(),
+            quote: quote.into(),
+        }
+    }
+
+    fn texts() -> BTreeMap<ChapterNo, String> {
+        BTreeMap::from([
+            (
+                ChapterNo(1),
+                "Mr. Darcy looked at her. Jane smiled at everyone.".to_string(),
+            ),
+            (
+                ChapterNo(2),
+                "Darcy walked away. Mr. Bennet read his book.".to_string(),
+            ),
+            (
+                ChapterNo(3),
+                "Miss Bennet was admired. Elizabeth laughed.".to_string(),
+            ),
+        ])
+    }
+
+    fn names(c: &Catalogue) -> Vec<&str> {
+        c.elements.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    #[test]
+    fn merges_honorific_and_possessive_forms() {
+        let input = vec![
+            (
+                ChapterNo(2),
+                vec![raw("Darcy's", &[], "proud", "Darcy walked away.")],
+            ),
+            (
+                ChapterNo(1),
+                vec![raw(
+                    "Mr. Darcy",
+                    &[],
+                    "tall and proud man",
+                    "Mr. Darcy looked at her.",
+                )],
+            ),
+        ];
+        let c = merge("T", &input, &texts());
+        assert_eq!(c.elements.len(), 1, "{:?}", names(&c));
+        let d = &c.elements[0];
+        assert_eq!(d.description, "tall and proud man");
+        assert_eq!(d.chapters, vec![ChapterNo(1), ChapterNo(2)]);
+        assert_eq!(d.first_chapter, ChapterNo(1));
+        assert_eq!(d.quotes.len(), 2);
+        assert_eq!(d.quotes[0].chapter, ChapterNo(1));
+    }
+
+    #[test]
+    fn bennets_stay_apart() {
+        let input = vec![(
+            ChapterNo(1),
+            vec![
+                raw("Jane Bennet", &[], "", ""),
+                raw("Elizabeth Bennet", &[], "", ""),
+                raw("Mr. Bennet", &[], "", ""),
+                raw("Mrs. Bennet", &[], "", ""),
+                raw("Bennet", &[], "", ""),
+            ],
+        )];
+        let c = merge("T", &input, &texts());
+        assert_eq!(c.elements.len(), 5, "{:?}", names(&c));
+    }
+
+    #[test]
+    fn miss_bennet_joins_jane_only_when_reported_as_alias() {
+        let apart = vec![
+            (ChapterNo(1), vec![raw("Jane Bennet", &[], "", "")]),
+            (ChapterNo(3), vec![raw("Miss Bennet", &[], "", "")]),
+        ];
+        assert_eq!(merge("T", &apart, &texts()).elements.len(), 2);
+        let mut joined = apart.clone();
+        joined.push((
+            ChapterNo(2),
+            vec![raw("Jane Bennet", &["Miss Bennet", "Jane"], "", "")],
+        ));
+        // Elizabeth wrongly claiming the alias must not pull Jane in.
+        joined.push((
+            ChapterNo(3),
+            vec![raw("Elizabeth Bennet", &["Miss Bennet"], "", "")],
+        ));
+        let c = merge("T", &joined, &texts());
+        assert_eq!(names(&c), vec!["Jane Bennet", "Elizabeth Bennet"]);
+        assert_eq!(
+            c.elements[0].chapters,
+            vec![ChapterNo(1), ChapterNo(2), ChapterNo(3)]
+        );
+        assert!(c.elements[0].aliases.contains(&"Miss Bennet".to_string()));
+    }
+
+    #[test]
+    fn invented_quotes_are_dropped_and_order_is_by_kind() {
+        let mut place = raw("Netherfield", &[], "", "");
+        place.kind = ElementKind::Place;
+        let input = vec![(
+            ChapterNo(1),
+            vec![
+                place,
+                raw(
+                    "Jane",
+                    &[],
+                    "",
+                    "A dragon breathed fire over the castle walls.",
+                ),
+            ],
+        )];
+        let c = merge("T", &input, &texts());
+        assert_eq!(names(&c), vec!["Jane", "Netherfield"]);
+        assert!(c.elements[0].quotes.is_empty());
+    }
+}

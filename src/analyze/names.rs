@@ -1,0 +1,80 @@
+//! Name normalisation for merging: case, punctuation, possessives and honorifics.
+
+/// Honorifics and titles, normalised (lowercase, no full stop).
+const HONORIFICS: [&str; 16] = [
+    "mr", "mrs", "miss", "ms", "mister", "missus", "lady", "lord", "sir", "dame", "dr", "doctor",
+    "colonel", "captain", "master", "madam",
+];
+
+/// Lowercase words without punctuation or possessive `'s`: "Mr. Darcy's" → "mr darcy".
+pub fn normalise(name: &str) -> String {
+    let words: Vec<String> = name
+        .split_whitespace()
+        .map(|w| {
+            let w = w.replace('\u{2019}', "'");
+            let w = w.strip_suffix("'s").unwrap_or(&w).to_string();
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .flat_map(char::to_lowercase)
+                .collect()
+        })
+        .filter(|w: &String| !w.is_empty())
+        .collect();
+    words.join(" ")
+}
+
+/// Splits a normalised name into its honorific (if any) and the rest: "mrs bennet" →
+/// (Some("mrs"), "bennet").
+pub fn split_honorific(normalised: &str) -> (Option<&str>, &str) {
+    match normalised.split_once(' ') {
+        Some((first, rest)) if HONORIFICS.contains(&first) => (Some(first), rest),
+        _ => (None, normalised),
+    }
+}
+
+/// True when two normalised names certainly denote different people: different honorifics on the
+/// same rest ("mr bennet" / "mrs bennet"), or different given names on the same surname
+/// ("jane bennet" / "elizabeth bennet").
+pub fn conflict(a: &str, b: &str) -> bool {
+    let (ha, ra) = split_honorific(a);
+    let (hb, rb) = split_honorific(b);
+    if let (Some(ha), Some(hb)) = (ha, hb)
+        && ha != hb
+        && ra == rb
+    {
+        return true;
+    }
+    match (ra.rsplit_once(' '), rb.rsplit_once(' ')) {
+        (Some((ga, sa)), Some((gb, sb))) => sa == sb && ga != gb && ha.is_none() && hb.is_none(),
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalises_case_punctuation_and_possessives() {
+        assert_eq!(normalise("Mr. Darcy's"), "mr darcy");
+        assert_eq!(normalise("  MR  DARCY\u{2019}s "), "mr darcy");
+        assert_eq!(
+            normalise("Lady Catherine de Bourgh"),
+            "lady catherine de bourgh"
+        );
+    }
+
+    #[test]
+    fn splits_honorifics() {
+        assert_eq!(split_honorific("mrs bennet"), (Some("mrs"), "bennet"));
+        assert_eq!(split_honorific("jane bennet"), (None, "jane bennet"));
+    }
+
+    #[test]
+    fn detects_different_people() {
+        assert!(conflict("mr bennet", "mrs bennet"));
+        assert!(conflict("jane bennet", "elizabeth bennet"));
+        assert!(!conflict("mr darcy", "darcy"));
+        assert!(!conflict("jane bennet", "miss bennet"));
+    }
+}
