@@ -12,6 +12,7 @@
 
 pub mod analyze;
 pub mod book;
+pub mod compile;
 pub mod ids;
 pub mod illustrate;
 pub mod pipeline;
