@@ -180,11 +180,26 @@ fn place_figures(
     items: &[&Illustrated],
     report: &mut CompileReport,
 ) -> Result<String, String> {
-    let doc = roxmltree::Document::parse(text).map_err(|e| e.to_string())?;
+    let options = roxmltree::ParsingOptions {
+        allow_dtd: true,
+        ..Default::default()
+    };
+    let doc = match roxmltree::Document::parse_with_options(text, options) {
+        Ok(doc) => doc,
+        // Entities from an external DTD (`&nbsp;` in EPUB 2) defeat the parser; the images
+        // still go in, at the body start, without touching the rest of the file.
+        Err(_) => return at_body_start(text, entry, opf_dir, items, report),
+    };
     let paras: Vec<_> = doc.descendants().filter(|n| n.has_tag_name("p")).collect();
     let para_text: Vec<String> = paras
         .iter()
-        .map(|p| p.descendants().filter_map(|n| n.text()).collect())
+        .map(|p| {
+            // Text nodes only: an element's `text()` repeats its first child's text.
+            p.descendants()
+                .filter(|n| n.is_text())
+                .filter_map(|n| n.text())
+                .collect()
+        })
         .collect();
     let body = doc
         .descendants()
@@ -212,6 +227,29 @@ fn place_figures(
     for (at, html) in inserts.iter().rev() {
         out.insert_str(*at, html);
     }
+    Ok(out)
+}
+
+/// Fallback for files we cannot parse: every figure right after the `<body …>` tag.
+fn at_body_start(
+    text: &str,
+    entry: &str,
+    opf_dir: &str,
+    items: &[&Illustrated],
+    report: &mut CompileReport,
+) -> Result<String, String> {
+    let open = text.find("<body").ok_or("no <body>")?;
+    let at = text[open..].find('>').ok_or("unterminated <body>")? + open + 1;
+    let figures: String = items
+        .iter()
+        .map(|item| {
+            report.unplaced += 1;
+            let src = relative(entry, &join(opf_dir, &image_href(item)));
+            figure_xhtml(&src, &item.scene)
+        })
+        .collect();
+    let mut out = text.to_owned();
+    out.insert_str(at, &figures);
     Ok(out)
 }
 
