@@ -155,7 +155,13 @@ fn xhtml(title: &str, css: &str, body: &str) -> String {
 }
 
 /// A small EPUB 3 whose spine hrefs match the chapter keys of `book()`.
+const CH1_BODY: &str = "<h1>One</h1><div><p>It was a dark night.</p><p>She saw the \u{201C}<em>lighthouse</em>\u{201D}\n burning bright.</p><p>The end.</p></div>";
+
 fn source_epub(path: &Path) {
+    source_epub_with(path, CH1_BODY);
+}
+
+fn source_epub_with(path: &Path, ch1_body: &str) {
     let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
     let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     zip.start_file("mimetype", stored).unwrap();
@@ -165,7 +171,7 @@ fn source_epub(path: &Path) {
         ("OEBPS/content.opf", "<?xml version=\"1.0\" encoding=\"UTF-8\"?><package xmlns=\"http://www.idpf.org/2007/opf\" version=\"3.0\" unique-identifier=\"id\"><metadata xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:identifier id=\"id\">urn:uuid:12345678-1234-1234-1234-123456789abc</dc:identifier><dc:title>Test</dc:title><dc:language>en</dc:language><meta property=\"dcterms:modified\">2024-01-01T00:00:00Z</meta></metadata><manifest><item id=\"nav\" href=\"nav.xhtml\" media-type=\"application/xhtml+xml\" properties=\"nav\"/><item id=\"css\" href=\"style.css\" media-type=\"text/css\"/><item id=\"c1\" href=\"text/ch1.xhtml\" media-type=\"application/xhtml+xml\"/><item id=\"c2\" href=\"text/ch2.xhtml\" media-type=\"application/xhtml+xml\"/></manifest><spine><itemref idref=\"c1\"/><itemref idref=\"c2\"/></spine></package>".to_owned()),
         ("OEBPS/nav.xhtml", xhtml("Contents", "style.css", "<nav epub:type=\"toc\"><ol><li><a href=\"text/ch1.xhtml\">One</a></li><li><a href=\"text/ch2.xhtml\">Two</a></li></ol></nav>")),
         ("OEBPS/style.css", "p { text-indent: 1em; }".to_owned()),
-        ("OEBPS/text/ch1.xhtml", xhtml("One", "../style.css", "<h1>One</h1><div><p>It was a dark night.</p><p>She saw the \u{201C}<em>lighthouse</em>\u{201D}\n burning bright.</p><p>The end.</p></div>")),
+        ("OEBPS/text/ch1.xhtml", xhtml("One", "../style.css", ch1_body)),
         ("OEBPS/text/ch2.xhtml", xhtml("Two", "../style.css", "<h1>Two</h1><p>Morning came &lt;slowly&gt; &amp; quietly.</p><p>The ship sailed.</p>")),
     ];
     for (name, text) in files {
@@ -553,4 +559,46 @@ fn gallery_renders_with_loaded_images_in_headless_chromium() {
             .unwrap_or(false),
         "no screenshot"
     );
+}
+
+#[test]
+fn unparseable_chapter_still_gets_its_images_at_the_body_start() {
+    let (_tmp, out, source) = setup(Format::Epub, false);
+    // `&nbsp;` comes from the XHTML 1.1 DTD in EPUB 2 books: an XML parser without it fails.
+    source_epub_with(&source, "<h1>One</h1><p>She saw&nbsp;the lighthouse.</p>");
+    let only = Formats {
+        epub: true,
+        ..Formats::default()
+    };
+    let report = compile(&out, &book(Format::Epub), &source, only).unwrap();
+    assert_eq!(report.unplaced, 2);
+    let mut zip = read_zip(&out.join("story-illustrated.epub"));
+    let ch1 = entry_text(&mut zip, "OEBPS/text/ch1.xhtml");
+    let body = ch1.find("<body>").unwrap() + "<body>".len();
+    assert!(
+        ch1[body..].starts_with(
+            "<figure class=\"imaginize\"><img src=\"../images/imaginize/chapter_1_scene_1.png\""
+        ),
+        "{ch1}"
+    );
+    assert!(ch1.contains("She saw&nbsp;the lighthouse."));
+}
+
+#[test]
+fn unsupported_and_absent_images_are_skipped_and_counted() {
+    let (_tmp, out, source) = setup(Format::Epub, false);
+    let mut c: ChapterScenes =
+        serde_json::from_str(&std::fs::read_to_string(out.join("chapters/001.json")).unwrap())
+            .unwrap();
+    std::fs::write(out.join("images/chapter_1_scene_2.gif"), b"GIF89a").unwrap();
+    c.scenes[1].image = Some("images/chapter_1_scene_2.gif".to_owned());
+    c.scenes[2].image = Some("images/not_there.png".to_owned());
+    std::fs::write(
+        out.join("chapters/001.json"),
+        serde_json::to_string(&c).unwrap(),
+    )
+    .unwrap();
+    let report = compile(&out, &book(Format::Epub), &source, Formats::all()).unwrap();
+    assert_eq!((report.images, report.missing, report.rejected), (2, 2, 1));
+    assert!(out.join("story.cbz").is_file() && out.join("gallery/index.html").is_file());
 }
