@@ -528,7 +528,11 @@ fn gallery_renders_with_loaded_images_in_headless_chromium() {
     assert_eq!(srcs.len(), 3);
     let imgs: String = srcs
         .iter()
-        .map(|s| format!("<img src=\"{s}\" onload=\"ok++;done()\" onerror=\"done()\">"))
+        .map(|s| {
+            format!(
+                "<img src=\"{s}\" onload=\"if(this.naturalWidth>0)ok++;done()\" onerror=\"done()\">"
+            )
+        })
         .collect();
     let check = format!(
         "<html><body><script>var ok=0,n=0;function done(){{if(++n=={}){{document.getElementById('r').textContent='loaded='+ok;}}}}</script>{imgs}<p id=\"r\">pending</p></body></html>",
@@ -547,6 +551,19 @@ fn gallery_renders_with_loaded_images_in_headless_chromium() {
     );
     let dom = String::from_utf8_lossy(&dom.stdout);
     assert!(dom.contains("loaded=3"), "{dom}");
+    // Console messages go to stderr with `--enable-logging=stderr`; the gallery must log none.
+    let run = chromium(
+        &[
+            "--enable-logging=stderr",
+            "--virtual-time-budget=2000",
+            "--dump-dom",
+            &url("index.html"),
+        ],
+        &profile,
+    );
+    let log = String::from_utf8_lossy(&run.stderr);
+    assert!(!log.contains("CONSOLE"), "console output: {log}");
+    assert!(String::from_utf8_lossy(&run.stdout).contains("<figure>"));
     let shot = tmp.path().join("gallery.png");
     let arg = format!("--screenshot={}", shot.display());
     chromium(
