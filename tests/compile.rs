@@ -386,7 +386,10 @@ fn gallery_is_self_contained_and_escaped() {
         !index.contains("<script") && !index.contains("http://") && !index.contains("https://")
     );
     assert!(!index.contains("<drawn>"));
-    assert_eq!(index.matches("<figure>").count(), 4);
+    // One figure per scene: 4 drawn, 1 refused, 1 not illustrated yet.
+    assert_eq!(index.matches("<figure>").count(), 6);
+    assert_eq!(index.matches("<img ").count(), 4);
+    assert!(index.contains("Not drawn: policy") && index.contains("Not illustrated yet"));
     for src in index
         .split("src=\"")
         .skip(1)

@@ -11,41 +11,45 @@ header{border-bottom:1px solid #ccc;margin-bottom:1rem}nav a{margin-right:1rem}\
 .scenes{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));gap:1rem}\
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5rem}\
 figure img{width:100%;height:auto;display:block}blockquote{font-style:italic;margin:.5rem 0}\
-.elements{font-size:.9em;color:#555}dt{font-weight:bold;margin-top:1rem}";
+.elements{font-size:.9em;color:#555}.pending{padding:2rem;text-align:center;background:#eee;color:#666}dt{font-weight:bold;margin-top:1rem}";
 
 /// Writes the gallery under `out_dir/gallery` and returns the files written.
 pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>, Error> {
     let dir = out_dir.join("gallery");
     let mut written = Vec::new();
     let mut sections = String::new();
-    for chapter in &state.chapters {
-        let items: Vec<_> = state
-            .illustrated
-            .iter()
-            .filter(|i| i.chapter == chapter.chapter.0)
-            .collect();
-        if items.is_empty() {
-            continue;
-        }
+    for chapter in state.chapters.iter().filter(|c| !c.scenes.is_empty()) {
         sections.push_str(&format!(
             "<section id=\"ch{}\"><h2>{}. {}</h2><div class=\"scenes\">\n",
             chapter.chapter.0,
             chapter.chapter.0,
             escape(&chapter.title)
         ));
-        for item in items {
-            let name = format!(
-                "chapter_{}_scene_{}.{}",
-                item.chapter, item.scene.scene.0, item.ext
-            );
-            let target = dir.join("images").join(&name);
-            write_atomic(&target, &read_file(&item.file)?)?;
-            written.push(target);
-            let s = &item.scene;
+        for s in &chapter.scenes {
+            let item = state
+                .illustrated
+                .iter()
+                .find(|i| i.chapter == chapter.chapter.0 && i.scene.scene == s.scene);
+            // Every scene gets a figure, so a partial run shows what is still to come.
+            let picture = match (item, &s.rejected) {
+                (Some(item), _) => {
+                    let name = format!("chapter_{}_scene_{}.{}", item.chapter, s.scene.0, item.ext);
+                    let target = dir.join("images").join(&name);
+                    write_atomic(&target, &read_file(&item.file)?)?;
+                    written.push(target);
+                    format!(
+                        "<img src=\"images/{}\" alt=\"{}\"/>",
+                        escape(&name),
+                        escape(&s.description)
+                    )
+                }
+                (None, Some(reason)) => {
+                    format!("<p class=\"pending\">Not drawn: {}</p>", escape(reason))
+                }
+                (None, None) => "<p class=\"pending\">Not illustrated yet</p>".to_owned(),
+            };
             sections.push_str(&format!(
-                "<figure><img src=\"images/{}\" alt=\"{}\" loading=\"lazy\"/><figcaption><blockquote>{}</blockquote><p>{}</p><p class=\"elements\">{}</p></figcaption></figure>\n",
-                escape(&name),
-                escape(&s.description),
+                "<figure>{picture}<figcaption><blockquote>{}</blockquote><p>{}</p><p class=\"elements\">{}</p></figcaption></figure>\n",
                 escape(&s.quote),
                 escape(&s.description),
                 escape(&s.elements.join(", "))
