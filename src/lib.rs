@@ -8,11 +8,13 @@
 //! - [`pipeline`] runs analysis and illustration one after the other or at once;
 //! - [`store`] keeps the manifest, the single source of truth, locked and atomically written;
 //! - [`provider`] talks to the models (offline `builtin`, OpenAI-compatible, Gemini);
-//! - [`render`] turns state into Elements.md, Chapters.md and Contents.md.
+//! - [`render`] turns state into Elements.md, Chapters.md and Contents.md;
+//! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ.
 
 pub mod analyze;
 pub mod book;
 pub mod cli;
+pub mod compile;
 pub mod config;
 pub mod error;
 pub mod exit_code;

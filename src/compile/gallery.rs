@@ -1,0 +1,105 @@
+//! The self-contained HTML gallery: `gallery/index.html` (chapters and their scenes),
+//! `gallery/elements.html` (the cast) and `gallery/images/` copies. No script, no CDN.
+
+use super::xml::escape;
+use super::{Error, State, read_file, write_atomic};
+use crate::book::Book;
+use std::path::{Path, PathBuf};
+
+const CSS: &str = "body{font-family:Georgia,serif;max-width:72rem;margin:0 auto;padding:1rem;color:#222;background:#fafafa}\
+header{border-bottom:1px solid #ccc;margin-bottom:1rem}nav a{margin-right:1rem}\
+.scenes{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));gap:1rem}\
+figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5rem}\
+figure img{width:100%;height:auto;display:block}blockquote{font-style:italic;margin:.5rem 0}\
+.elements{font-size:.9em;color:#555}.pending{padding:2rem;text-align:center;background:#eee;color:#666}dt{font-weight:bold;margin-top:1rem}";
+
+/// Writes the gallery under `out_dir/gallery` and returns the files written.
+pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>, Error> {
+    let dir = out_dir.join("gallery");
+    let mut written = Vec::new();
+    let mut sections = String::new();
+    for chapter in state.chapters.iter().filter(|c| !c.scenes.is_empty()) {
+        sections.push_str(&format!(
+            "<section id=\"ch{}\"><h2>{}. {}</h2><div class=\"scenes\">\n",
+            chapter.chapter.0,
+            chapter.chapter.0,
+            escape(&chapter.title)
+        ));
+        for s in &chapter.scenes {
+            let item = state
+                .illustrated
+                .iter()
+                .find(|i| i.chapter == chapter.chapter.0 && i.scene.scene == s.scene);
+            // Every scene gets a figure, so a partial run shows what is still to come.
+            let picture = match (item, &s.rejected) {
+                (Some(item), _) => {
+                    let name = format!("chapter_{}_scene_{}.{}", item.chapter, s.scene.0, item.ext);
+                    let target = dir.join("images").join(&name);
+                    write_atomic(&target, &read_file(&item.file)?)?;
+                    written.push(target);
+                    format!(
+                        "<img src=\"images/{}\" alt=\"{}\"/>",
+                        escape(&name),
+                        escape(&s.description)
+                    )
+                }
+                (None, Some(reason)) => {
+                    format!("<p class=\"pending\">Not drawn: {}</p>", escape(reason))
+                }
+                (None, None) => "<p class=\"pending\">Not illustrated yet</p>".to_owned(),
+            };
+            sections.push_str(&format!(
+                "<figure>{picture}<figcaption><blockquote>{}</blockquote><p>{}</p><p class=\"elements\">{}</p></figcaption></figure>\n",
+                escape(&s.quote),
+                escape(&s.description),
+                escape(&s.elements.join(", "))
+            ));
+        }
+        sections.push_str("</div></section>\n");
+    }
+    let index = dir.join("index.html");
+    write_atomic(&index, page(book, "Illustrations", &sections).as_bytes())?;
+    written.push(index);
+    let elements = dir.join("elements.html");
+    write_atomic(&elements, page(book, "Cast", &cast(state)).as_bytes())?;
+    written.push(elements);
+    Ok(written)
+}
+
+fn cast(state: &State) -> String {
+    let mut out = String::from("<dl>\n");
+    for e in &state.catalogue.elements {
+        out.push_str(&format!(
+            "<dt>{} <small>({:?})</small></dt><dd><p>{}</p>",
+            escape(&e.name),
+            e.kind,
+            escape(&e.description)
+        ));
+        for q in &e.quotes {
+            out.push_str(&format!(
+                "<blockquote>{} <small>(chapter {})</small></blockquote>",
+                escape(&q.text),
+                q.chapter.0
+            ));
+        }
+        out.push_str("</dd>\n");
+    }
+    out.push_str("</dl>\n");
+    out
+}
+
+fn page(book: &Book, heading: &str, body: &str) -> String {
+    let author = book
+        .author
+        .as_deref()
+        .map(|a| format!("<p>by {}</p>", escape(a)))
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"{}\"><head><meta charset=\"utf-8\"/><meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"/><title>{} — {}</title><style>{CSS}</style></head>\n<body><header><h1>{}</h1>{author}<nav><a href=\"index.html\">Illustrations</a><a href=\"elements.html\">Cast</a></nav></header>\n<main><h2>{}</h2>\n{body}</main></body></html>\n",
+        escape(book.language.as_deref().unwrap_or("en")),
+        escape(&book.title),
+        escape(heading),
+        escape(&book.title),
+        escape(heading)
+    )
+}

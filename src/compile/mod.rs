@@ -1,0 +1,245 @@
+//! `imaginize compile`: turns the output folder (`chapters/*.json`, `elements.json`, `images/`)
+//! into an illustrated EPUB, a self-contained HTML gallery and a CBZ. Owns loading that state,
+//! resolving image paths safely and atomic writes of the outputs; the formats live in submodules.
+
+mod cbz;
+mod epub_build;
+mod epub_inject;
+mod error;
+mod gallery;
+pub mod placement;
+pub mod xml;
+
+pub use error::Error;
+
+use crate::analyze::model::{Catalogue, ChapterScenes, Scene};
+use crate::book::{Book, Format};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
+
+/// Which outputs to produce.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Formats {
+    pub epub: bool,
+    pub html: bool,
+    pub cbz: bool,
+}
+
+impl Formats {
+    /// Every output.
+    pub fn all() -> Self {
+        Formats {
+            epub: true,
+            html: true,
+            cbz: true,
+        }
+    }
+}
+
+/// What `compile` wrote and what it had to leave out.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct CompileReport {
+    /// Files written, absolute or relative to the caller's `out_dir`.
+    pub written: Vec<PathBuf>,
+    /// Images placed in each output.
+    pub images: usize,
+    /// Scenes without an image yet (not illustrated).
+    pub missing: usize,
+    /// Scenes the provider refused to draw.
+    pub rejected: usize,
+    /// Scenes whose quote was not found, placed at the chapter start instead.
+    pub unplaced: usize,
+}
+
+/// A scene whose image exists on disk, with its chapter's state.
+#[derive(Debug, Clone)]
+pub(crate) struct Illustrated {
+    pub chapter: u32,
+    pub key: String,
+    pub scene: Scene,
+    /// Absolute path of the image file.
+    pub file: PathBuf,
+    /// Lowercase extension: png, jpg, jpeg or webp.
+    pub ext: String,
+}
+
+/// The loaded state of an output folder.
+pub(crate) struct State {
+    pub chapters: Vec<ChapterScenes>,
+    pub catalogue: Catalogue,
+    pub illustrated: Vec<Illustrated>,
+}
+
+/// Builds the requested outputs in `out_dir` from its state, the parsed `book` and its `source`.
+pub fn compile(
+    out_dir: &Path,
+    book: &Book,
+    source: &Path,
+    formats: Formats,
+) -> Result<CompileReport, Error> {
+    let mut report = CompileReport::default();
+    let state = load_state(out_dir, &mut report)?;
+    report.images = state.illustrated.len();
+    let stem = source
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "book".to_owned());
+    if formats.epub {
+        let path = out_dir.join(format!("{stem}-illustrated.epub"));
+        let bytes = if book.format == Format::Epub {
+            let original = std::fs::read(source).map_err(|source_err| Error::Read {
+                path: source.to_path_buf(),
+                source: source_err,
+            })?;
+            epub_inject::inject(&original, source, &state, &mut report)?
+        } else {
+            epub_build::build(book, &state, &mut report)?
+        };
+        write_atomic(&path, &bytes)?;
+        report.written.push(path);
+    }
+    if formats.html {
+        report
+            .written
+            .extend(gallery::write(out_dir, book, &state)?);
+    }
+    if formats.cbz {
+        let path = out_dir.join(format!("{stem}.cbz"));
+        write_atomic(&path, &cbz::build(book, &state)?)?;
+        report.written.push(path);
+    }
+    Ok(report)
+}
+
+/// Reads `chapters/*.json` (sorted by chapter) and `elements.json` (optional), and resolves
+/// which scene images exist.
+pub(crate) fn load_state(out_dir: &Path, report: &mut CompileReport) -> Result<State, Error> {
+    let dir = out_dir.join("chapters");
+    let mut chapters = Vec::new();
+    if dir.is_dir() {
+        let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
+            path: dir.clone(),
+            source,
+        })?;
+        for entry in entries {
+            let path = entry
+                .map_err(|source| Error::Read {
+                    path: dir.clone(),
+                    source,
+                })?
+                .path();
+            if path.extension().is_some_and(|e| e == "json") {
+                chapters.push(read_json::<ChapterScenes>(&path)?);
+            }
+        }
+    }
+    chapters.sort_by_key(|c| c.chapter);
+    let elements = out_dir.join("elements.json");
+    let catalogue = if elements.exists() {
+        read_json(&elements)?
+    } else {
+        Catalogue::default()
+    };
+    let mut illustrated = Vec::new();
+    for chapter in &chapters {
+        for scene in &chapter.scenes {
+            if scene.rejected.is_some() {
+                report.rejected += 1;
+                continue;
+            }
+            let Some(rel) = &scene.image else {
+                report.missing += 1;
+                continue;
+            };
+            let file = safe_join(out_dir, rel)?;
+            let ext = file
+                .extension()
+                .map(|e| e.to_string_lossy().to_lowercase())
+                .unwrap_or_default();
+            if !file.is_file() || media_type(&ext).is_none() {
+                report.missing += 1;
+                continue;
+            }
+            illustrated.push(Illustrated {
+                chapter: chapter.chapter.0,
+                key: chapter.key.0.clone(),
+                scene: scene.clone(),
+                file,
+                ext,
+            });
+        }
+    }
+    Ok(State {
+        chapters,
+        catalogue,
+        illustrated,
+    })
+}
+
+fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T, Error> {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_str(&text).map_err(|source| Error::Json {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Joins a relative path from the state files to the output folder, refusing `..` and absolute
+/// paths so a hand-edited JSON cannot make us read or copy files from elsewhere.
+pub(crate) fn safe_join(out_dir: &Path, rel: &str) -> Result<PathBuf, Error> {
+    let rel_path = Path::new(rel);
+    let ok = rel_path
+        .components()
+        .all(|c| matches!(c, Component::Normal(_) | Component::CurDir));
+    if !ok || rel.is_empty() {
+        return Err(Error::UnsafePath {
+            path: rel_path.to_path_buf(),
+        });
+    }
+    Ok(out_dir.join(rel_path))
+}
+
+/// The media type for an accepted image extension.
+pub(crate) fn media_type(ext: &str) -> Option<&'static str> {
+    match ext {
+        "png" => Some("image/png"),
+        "jpg" | "jpeg" => Some("image/jpeg"),
+        "webp" => Some("image/webp"),
+        _ => None,
+    }
+}
+
+pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
+    std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// Writes via a temp file in the same folder, fsync, rename: a crash never leaves half a file.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let err = |source| Error::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(err)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
+    tmp.write_all(bytes).map_err(err)?;
+    tmp.as_file().sync_all().map_err(err)?;
+    tmp.persist(path).map_err(|e| err(e.error))?;
+    Ok(())
+}
+
+/// The `<figure>` inserted after a paragraph, as XHTML.
+pub(crate) fn figure_xhtml(src: &str, scene: &Scene) -> String {
+    format!(
+        "<figure class=\"imaginize\"><img src=\"{}\" alt=\"{}\"/><figcaption>{}</figcaption></figure>",
+        xml::escape(src),
+        xml::escape(&scene.description),
+        xml::escape(&scene.quote)
+    )
+}
