@@ -1,2 +1,134 @@
 //! File lock, atomic writes, the manifest schema with its state machine and leases,
 //! backup/recovery, the progress log and migration of old state files. Must not call providers.
+//!
+//! The entry point is [`Store`]: `Store::open(dir)?`, then `load()` to read or `lock(timeout)` /
+//! `update_with_lock(f)` to change the manifest through a [`LockedManifest`] (DESIGN.md §3–§5).
+
+pub mod atomic;
+mod chapter_ops;
+pub mod claims;
+mod error;
+pub mod lock;
+mod locked;
+pub mod manifest;
+pub mod migrate;
+pub mod progress_log;
+mod recovery;
+pub mod transition;
+
+pub use claims::{DEFAULT_LEASE, Expiry, WorkerId};
+pub use error::Error;
+pub use lock::{FileLock, LOCK_FILE};
+pub use locked::LockedManifest;
+pub use manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, MergeReport, Status};
+pub use progress_log::ProgressLog;
+pub use transition::{Event, IllegalTransition, transition};
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// The manifest's name inside the output folder.
+pub const MANIFEST_FILE: &str = ".imaginize.manifest.json";
+
+/// How long `update_with_lock` waits for the lock unless told otherwise. The lock is held for
+/// milliseconds, so waiting this long means something is wrong (a hung process, a network
+/// filesystem without locks).
+pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Folders whose files are written atomically and may hold a killed writer's temp files.
+const SUBDIRS: [&str; 3] = ["chapters", "entities", "images"];
+
+/// A book's output folder.
+#[derive(Debug, Clone)]
+pub struct Store {
+    dir: PathBuf,
+    lock_timeout: Duration,
+}
+
+/// The manifest as read, with what recovery did (for the user).
+#[derive(Debug, Clone)]
+pub struct Loaded {
+    /// `None` for a folder no run has written yet.
+    pub manifest: Option<Manifest>,
+    pub notes: Vec<String>,
+}
+
+impl Store {
+    /// Opens `dir` (creating it) and removes temp files left by killed writers.
+    pub fn open(dir: impl Into<PathBuf>) -> Result<Store, Error> {
+        let dir = dir.into();
+        std::fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, e))?;
+        atomic::clean_stray_temps(&dir)?;
+        for sub in SUBDIRS {
+            atomic::clean_stray_temps(&dir.join(sub))?;
+        }
+        Ok(Store {
+            dir,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+        })
+    }
+
+    /// Sets how long `update_with_lock` waits for the lock.
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Store {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn manifest_path(&self) -> PathBuf {
+        recovery::manifest_path(&self.dir)
+    }
+
+    /// Reads the manifest without the lock (writes are atomic, so this is always a whole
+    /// version). Only a missing or bad manifest takes the lock, to recover from `.bak`.
+    pub fn load(&self) -> Result<Loaded, Error> {
+        if let recovery::Read::Good(manifest, _) = recovery::read(&self.manifest_path())? {
+            return Ok(Loaded {
+                manifest: Some(manifest),
+                notes: Vec::new(),
+            });
+        }
+        let locked = self.lock(self.lock_timeout)?;
+        Ok(Loaded {
+            notes: locked.notes().to_vec(),
+            manifest: locked.manifest,
+        })
+    }
+
+    /// Takes the lock (waiting up to `timeout`) and reads the manifest, recovering if needed.
+    pub fn lock(&self, timeout: Duration) -> Result<LockedManifest, Error> {
+        let lock = FileLock::acquire(&self.dir.join(LOCK_FILE), timeout)?;
+        let recovered = recovery::recover(&self.dir)?;
+        Ok(LockedManifest::new(
+            lock,
+            self.dir.clone(),
+            recovered.manifest,
+            recovered.notes,
+        ))
+    }
+
+    /// Read under the lock → `f` → commit if `f` changed anything → unlock. Nothing is written
+    /// when `f` fails.
+    pub fn update_with_lock<T, E>(
+        &self,
+        f: impl FnOnce(&mut LockedManifest) -> Result<T, E>,
+    ) -> Result<T, E>
+    where
+        E: From<Error>,
+    {
+        let mut locked = self.lock(self.lock_timeout)?;
+        let value = f(&mut locked)?;
+        if locked.is_dirty() && locked.get().is_some() {
+            locked.commit()?;
+        }
+        Ok(value)
+    }
+
+    /// Opens `progress.md` for appending.
+    pub fn progress_log(&self) -> Result<ProgressLog, Error> {
+        ProgressLog::open(&self.dir)
+    }
+}

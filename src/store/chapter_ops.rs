@@ -1,0 +1,230 @@
+//! The chapter operations of `LockedManifest`: analysis, claims with leases, heartbeats, scenes,
+//! completion, failure and retry. Each goes through `transition`, so an illegal change is an
+//! error and never happens silently.
+
+use crate::analyze::model::{ChapterScenes, chapter_file_name};
+use crate::ids::{ChapterNo, SceneNo};
+use crate::provider::Usage;
+use crate::store::claims::{Expiry, WorkerId, expiry};
+use crate::store::manifest::{ChapterState, Claim, Status};
+use crate::store::transition::{Event, transition};
+use crate::store::{Error, LockedManifest, atomic};
+use chrono::{DateTime, Utc};
+use std::time::Duration;
+
+impl LockedManifest {
+    /// `pending → analyzed` once pass 2 has written the chapter's scenes.
+    pub fn mark_analyzed(
+        &mut self,
+        chapter: ChapterNo,
+        concepts: u32,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        apply(chapter, ch, Event::Analyzed)?;
+        ch.concepts = concepts;
+        ch.analyzed_at = Some(now);
+        ch.error = None;
+        Ok(())
+    }
+
+    /// Claims the lowest-numbered chapter that is `analyzed`, or whose claim has expired (no
+    /// heartbeat within `lease`, or a dead pid on this host). Compare-and-set: the lock is held.
+    pub fn claim_next(
+        &mut self,
+        worker: &WorkerId,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ChapterNo>, Error> {
+        let candidate = self.manifest()?.chapters.iter().find_map(|(no, ch)| {
+            let free = match (ch.status, &ch.claim) {
+                (Status::Analyzed, _) => true,
+                (Status::IllustrationInprogress, Some(claim)) => {
+                    expiry(claim, lease, now).is_some()
+                }
+                _ => false,
+            };
+            free.then_some(*no)
+        });
+        let Some(chapter) = candidate else {
+            return Ok(None);
+        };
+        let ch = self.chapter_mut(chapter)?;
+        if ch.status == Status::IllustrationInprogress {
+            apply(chapter, ch, Event::LeaseExpired)?;
+        }
+        apply(chapter, ch, Event::Claim)?;
+        ch.claim = Some(Claim {
+            worker: worker.clone(),
+            claimed_at: now,
+            heartbeat_at: now,
+        });
+        Ok(Some(chapter))
+    }
+
+    /// Puts every expired claim back to `analyzed` (any process may do this at any time).
+    pub fn recover_expired(
+        &mut self,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(ChapterNo, Expiry)>, Error> {
+        let expired: Vec<(ChapterNo, Expiry)> = self
+            .manifest()?
+            .chapters
+            .iter()
+            .filter_map(|(no, ch)| Some((*no, expiry(ch.claim.as_ref()?, lease, now)?)))
+            .collect();
+        for (chapter, _) in &expired {
+            let ch = self.chapter_mut(*chapter)?;
+            apply(*chapter, ch, Event::LeaseExpired)?;
+            ch.claim = None;
+        }
+        Ok(expired)
+    }
+
+    /// Renews `worker`'s lease on `chapter`; fails if the claim is no longer its own.
+    pub fn heartbeat(
+        &mut self,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        let claim = owned_claim(chapter, ch, worker)?;
+        claim.heartbeat_at = now;
+        Ok(())
+    }
+
+    /// Gives the chapter back (`analyzed`) so another worker can finish it.
+    pub fn release(&mut self, chapter: ChapterNo, worker: &WorkerId) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        owned_claim(chapter, ch, worker)?;
+        apply(chapter, ch, Event::Release)?;
+        ch.claim = None;
+        Ok(())
+    }
+
+    /// Records that scene `scene`'s image is written at `image_path` (relative to the output
+    /// folder), in the manifest and in `chapters/NNN.json` when that file has the scene.
+    pub fn record_scene(
+        &mut self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        image_path: &str,
+    ) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        if let Err(at) = ch.scenes_done.binary_search(&scene) {
+            ch.scenes_done.insert(at, scene);
+        }
+        self.set_scene_image(chapter, scene, image_path)
+    }
+
+    /// `illustration_inprogress → illustration_complete` for the claiming worker.
+    pub fn complete(
+        &mut self,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        owned_claim(chapter, ch, worker)?;
+        apply(chapter, ch, Event::Complete)?;
+        ch.claim = None;
+        ch.illustrated_at = Some(now);
+        ch.error = None;
+        Ok(())
+    }
+
+    /// Any state → `error`, counting the attempt.
+    pub fn fail(&mut self, chapter: ChapterNo, error: &str) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        apply(chapter, ch, Event::Fail)?;
+        ch.claim = None;
+        ch.attempts += 1;
+        ch.error = Some(error.to_string());
+        Ok(())
+    }
+
+    /// `--retry-failed` / `--clear-errors`: chapters in `error` (all, or those in `only`) go back
+    /// to `analyzed` if they were analyzed, else `pending`. Returns the chapters reset.
+    pub fn reset_errors(&mut self, only: Option<&[ChapterNo]>) -> Result<Vec<ChapterNo>, Error> {
+        let chosen: Vec<ChapterNo> = self
+            .manifest()?
+            .chapters
+            .iter()
+            .filter(|(no, ch)| ch.status == Status::Error && only.is_none_or(|o| o.contains(no)))
+            .map(|(no, _)| *no)
+            .collect();
+        for chapter in &chosen {
+            let ch = self.chapter_mut(*chapter)?;
+            let event = if ch.analyzed_at.is_some() {
+                Event::RetryIllustration
+            } else {
+                Event::Retry
+            };
+            apply(*chapter, ch, event)?;
+            ch.error = None;
+        }
+        Ok(chosen)
+    }
+
+    /// Adds a call's tokens and images to the chapter's usage.
+    pub fn add_usage(&mut self, chapter: ChapterNo, usage: Usage) -> Result<(), Error> {
+        self.chapter_mut(chapter)?.usage += usage;
+        Ok(())
+    }
+
+    fn set_scene_image(
+        &mut self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        image_path: &str,
+    ) -> Result<(), Error> {
+        let path = self.dir().join("chapters").join(chapter_file_name(chapter));
+        let Ok(bytes) = std::fs::read(&path) else {
+            return Ok(());
+        };
+        // A scenes file we cannot read is analyze's to report; the manifest is still right.
+        let Ok(mut scenes) = serde_json::from_slice::<ChapterScenes>(&bytes) else {
+            return Ok(());
+        };
+        let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
+            return Ok(());
+        };
+        if entry.image.as_deref() == Some(image_path) {
+            return Ok(());
+        }
+        entry.image = Some(image_path.to_string());
+        let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| Error::Encode {
+            path: path.clone(),
+            source,
+        })?;
+        atomic::write(&path, &bytes)
+    }
+}
+
+fn apply(chapter: ChapterNo, ch: &mut ChapterState, event: Event) -> Result<(), Error> {
+    ch.status =
+        transition(ch.status, event).map_err(|source| Error::Illegal { chapter, source })?;
+    Ok(())
+}
+
+/// The chapter's claim if `worker` holds it.
+fn owned_claim<'a>(
+    chapter: ChapterNo,
+    ch: &'a mut ChapterState,
+    worker: &WorkerId,
+) -> Result<&'a mut Claim, Error> {
+    let status = ch.status;
+    match ch.claim.as_mut() {
+        Some(claim) if claim.worker == *worker => Ok(claim),
+        other => Err(Error::ClaimLost {
+            chapter,
+            worker: worker.to_string(),
+            holder: match other {
+                Some(claim) => format!("claimed by `{}`", claim.worker),
+                None => format!("{status} with no claim"),
+            },
+        }),
+    }
+}

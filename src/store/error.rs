@@ -1,0 +1,108 @@
+//! Errors from the store: locking, reading, recovering, writing and migrating state. Each names
+//! the file it concerns and ends with what the user can do.
+
+use crate::ids::ChapterNo;
+use crate::store::transition::IllegalTransition;
+use std::path::PathBuf;
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("failed to {action} `{}`", path.display())]
+    Io {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error(
+        "timed out after {}s waiting for `{}` (held by {holder}); is another imaginize running on this book?",
+        waited.as_secs_f32(), path.display()
+    )]
+    LockTimeout {
+        path: PathBuf,
+        waited: Duration,
+        holder: String,
+    },
+    #[error(
+        "`{}` is unusable ({reason}) and so is its backup `{}` ({backup_reason}); restore one of them from a copy, or delete both to start the book over",
+        path.display(), backup.display()
+    )]
+    BothUnusable {
+        path: PathBuf,
+        reason: String,
+        backup: PathBuf,
+        backup_reason: String,
+    },
+    #[error(
+        "`{}` has schema {found}, newer than this imaginize ({ours}); it is read but never written, upgrade imaginize to continue this book",
+        path.display(), ours = crate::store::manifest::VERSION
+    )]
+    NewerVersion { path: PathBuf, found: String },
+    #[error("there is no manifest in `{}` yet; start a run on the book first", dir.display())]
+    NoManifest { dir: PathBuf },
+    #[error(
+        "chapter {chapter} is not in the manifest; re-run with the book so its chapters are added"
+    )]
+    UnknownChapter { chapter: ChapterNo },
+    #[error("chapter {chapter}: {source}; this is a bug in imaginize, please report it")]
+    Illegal {
+        chapter: ChapterNo,
+        source: IllegalTransition,
+    },
+    #[error(
+        "chapter {chapter} is no longer claimed by `{worker}` (now {holder}); its lease expired and another worker may have taken it over, so this worker must stop drawing it"
+    )]
+    ClaimLost {
+        chapter: ChapterNo,
+        worker: String,
+        holder: String,
+    },
+    #[error("refusing to write `{}`: {reason}; this is a bug in imaginize, please report it", path.display())]
+    Invalid { path: PathBuf, reason: String },
+    #[error("failed to encode `{}` as JSON", path.display())]
+    Encode {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "no old state file (`.imaginize.state.json` or `.illustrate.state.json`) in `{}`; pass the folder the old imaginize wrote with --output-dir",
+        dir.display()
+    )]
+    NothingToMigrate { dir: PathBuf },
+    #[error("`{}` is not JSON imaginize can read; restore it from `{}.backup` if one exists", path.display(), path.display())]
+    MigrateParse {
+        path: PathBuf,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error(
+        "`{}`: field `{field}` {problem}; fix or remove that field and run --migrate-concurrent again",
+        path.display()
+    )]
+    MigrateField {
+        path: PathBuf,
+        field: String,
+        problem: String,
+    },
+    #[error(
+        "`{}` already exists and differs from `{}`; move one of them aside so the backup is never overwritten",
+        backup.display(), path.display()
+    )]
+    BackupDiffers { path: PathBuf, backup: PathBuf },
+}
+
+impl Error {
+    pub(crate) fn io(
+        action: &'static str,
+        path: impl Into<PathBuf>,
+        source: std::io::Error,
+    ) -> Self {
+        Error::Io {
+            action,
+            path: path.into(),
+            source,
+        }
+    }
+}

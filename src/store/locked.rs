@@ -1,0 +1,164 @@
+//! `LockedManifest`: the guard that holds the OS lock and the parsed manifest, and the only way
+//! to change the manifest on disk. `commit()` validates, rotates `.bak` and writes atomically;
+//! dropping the guard unlocks. The chapter operations live in `chapter_ops.rs`.
+
+use crate::ids::{ChapterKey, ChapterNo};
+use crate::store::lock::FileLock;
+use crate::store::manifest::{ChapterState, ElementsStatus, Manifest, MergeReport};
+use crate::store::recovery::{backup_path, manifest_path};
+use crate::store::{Error, atomic};
+use chrono::Utc;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// The manifest, locked for read-modify-write.
+#[derive(Debug)]
+pub struct LockedManifest {
+    /// Held for the guard's whole life; dropping the guard releases it.
+    _lock: FileLock,
+    dir: PathBuf,
+    /// `None` until the first run on a book creates it (`set_initial`).
+    pub(crate) manifest: Option<Manifest>,
+    /// Set by every mutation, cleared by `commit`, so an unchanged manifest is not rewritten.
+    pub(crate) dirty: bool,
+    notes: Vec<String>,
+}
+
+impl LockedManifest {
+    pub(crate) fn new(
+        lock: FileLock,
+        dir: PathBuf,
+        manifest: Option<Manifest>,
+        notes: Vec<String>,
+    ) -> Self {
+        LockedManifest {
+            _lock: lock,
+            dir,
+            manifest,
+            dirty: false,
+            notes,
+        }
+    }
+
+    /// The manifest, if the book has one yet.
+    pub fn get(&self) -> Option<&Manifest> {
+        self.manifest.as_ref()
+    }
+
+    /// The manifest, or an error saying there is none yet.
+    pub fn manifest(&self) -> Result<&Manifest, Error> {
+        self.manifest.as_ref().ok_or_else(|| Error::NoManifest {
+            dir: self.dir.clone(),
+        })
+    }
+
+    /// What recovery did while reading (show these to the user).
+    pub fn notes(&self) -> &[String] {
+        &self.notes
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Installs the first manifest of a book; returns false (and changes nothing) if there is one.
+    pub fn set_initial(&mut self, manifest: Manifest) -> bool {
+        if self.manifest.is_some() {
+            return false;
+        }
+        self.manifest = Some(manifest);
+        self.dirty = true;
+        true
+    }
+
+    /// Adds the book's chapters that are new and keeps the state of the others.
+    pub fn merge_chapters(
+        &mut self,
+        chapters: &[(ChapterNo, ChapterKey, String)],
+    ) -> Result<MergeReport, Error> {
+        let report = self.manifest_mut()?.merge_chapters(chapters);
+        Ok(report)
+    }
+
+    pub fn set_elements_status(&mut self, status: ElementsStatus) -> Result<(), Error> {
+        self.manifest_mut()?.elements_md_status = status;
+        Ok(())
+    }
+
+    pub fn set_analyze_complete(&mut self, done: bool) -> Result<(), Error> {
+        self.manifest_mut()?.analyze_complete = done;
+        Ok(())
+    }
+
+    pub fn set_illustrate_complete(&mut self, done: bool) -> Result<(), Error> {
+        self.manifest_mut()?.illustrate_complete = done;
+        Ok(())
+    }
+
+    /// Validates, keeps the current file as `.bak` and writes the manifest atomically. A manifest
+    /// from a newer imaginize is never written.
+    pub fn commit(&mut self) -> Result<(), Error> {
+        let path = manifest_path(&self.dir);
+        let manifest = self.manifest.as_mut().ok_or_else(|| Error::NoManifest {
+            dir: self.dir.clone(),
+        })?;
+        if manifest.is_newer_than_ours() {
+            return Err(Error::NewerVersion {
+                path,
+                found: manifest.version.clone(),
+            });
+        }
+        manifest.last_updated = Some(Utc::now());
+        manifest.validate().map_err(|reason| Error::Invalid {
+            path: path.clone(),
+            reason,
+        })?;
+        let bytes = serde_json::to_vec_pretty(manifest).map_err(|source| Error::Encode {
+            path: path.clone(),
+            source,
+        })?;
+        rotate_backup(&path, &backup_path(&self.dir))?;
+        atomic::write(&path, &bytes)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Whether there are changes not committed yet.
+    pub fn is_dirty(&self) -> bool {
+        self.dirty
+    }
+
+    pub(crate) fn manifest_mut(&mut self) -> Result<&mut Manifest, Error> {
+        self.dirty = true;
+        self.manifest.as_mut().ok_or_else(|| Error::NoManifest {
+            dir: self.dir.clone(),
+        })
+    }
+
+    pub(crate) fn chapter_mut(&mut self, chapter: ChapterNo) -> Result<&mut ChapterState, Error> {
+        self.manifest_mut()?
+            .chapters
+            .get_mut(&chapter)
+            .ok_or(Error::UnknownChapter { chapter })
+    }
+}
+
+/// Makes the current manifest the `.bak`: a hard link renamed over `.bak`, so the old bytes are
+/// neither copied nor re-synced (they were synced when written). The folder fsync of the write
+/// that follows makes the rename durable. Falls back to a copy where links are not supported.
+fn rotate_backup(path: &Path, bak: &Path) -> Result<(), Error> {
+    if !path.exists() {
+        return Ok(());
+    }
+    let tmp = atomic::temp_path(bak);
+    match fs::hard_link(path, &tmp) {
+        Ok(()) => fs::rename(&tmp, bak).map_err(|e| {
+            let _ = fs::remove_file(&tmp);
+            Error::io("rotate backup", bak, e)
+        }),
+        Err(_) => {
+            let bytes = fs::read(path).map_err(|e| Error::io("read", path, e))?;
+            atomic::write(bak, &bytes)
+        }
+    }
+}

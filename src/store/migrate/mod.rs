@@ -1,0 +1,1 @@
+//! Migration of old state files (placeholder).

@@ -1,0 +1,128 @@
+//! Reading the manifest and recovering from a bad one: a manifest that does not parse or fails
+//! validation is kept as `.corrupt-<ts>` and the run continues from `.bak`, with a note that says
+//! exactly what happened. If both are unusable the error says so; we never start over silently.
+
+use crate::store::manifest::{self, Manifest};
+use crate::store::{Error, atomic};
+use chrono::Utc;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+/// What reading one manifest file found.
+pub(crate) enum Read {
+    Missing,
+    Good(Manifest, Vec<u8>),
+    /// Unparsable or invalid, with the reason for the user.
+    Bad(String),
+}
+
+/// Reads and checks one manifest file. A file from a newer imaginize that we cannot parse is an
+/// error, not corruption: it must never be renamed or replaced.
+pub(crate) fn read(path: &Path) -> Result<Read, Error> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Missing),
+        Err(source) => return Err(Error::io("read", path, source)),
+    };
+    #[derive(serde::Deserialize)]
+    struct VersionOnly {
+        version: String,
+    }
+    let newer = serde_json::from_slice::<VersionOnly>(&bytes)
+        .map(|v| manifest::is_newer(&v.version).then_some(v.version))
+        .ok()
+        .flatten();
+    match serde_json::from_slice::<Manifest>(&bytes) {
+        Ok(m) if newer.is_some() => Ok(Read::Good(m, bytes)),
+        Err(_) if newer.is_some() => Err(Error::NewerVersion {
+            path: path.to_path_buf(),
+            found: newer.unwrap_or_default(),
+        }),
+        Ok(m) => match m.validate() {
+            Ok(()) => Ok(Read::Good(m, bytes)),
+            Err(reason) => Ok(Read::Bad(format!("it is invalid: {reason}"))),
+        },
+        Err(err) => Ok(Read::Bad(format!("it does not parse: {err}"))),
+    }
+}
+
+/// The manifest after any recovery, and what the user must be told.
+pub(crate) struct Recovered {
+    pub manifest: Option<Manifest>,
+    pub notes: Vec<String>,
+}
+
+/// Reads the manifest in `dir`, recovering from `.bak` when needed. Must be called with the lock
+/// held, because it renames and rewrites files.
+pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
+    let path = manifest_path(dir);
+    let bak = backup_path(dir);
+    let reason = match read(&path)? {
+        Read::Good(m, _) => return Ok(recovered(Some(m), Vec::new())),
+        Read::Missing => match read(&bak)? {
+            Read::Good(m, bytes) => {
+                atomic::write(&path, &bytes)?;
+                let note = format!(
+                    "`{}` was missing; continued from its backup `{}`",
+                    path.display(),
+                    bak.display()
+                );
+                return Ok(recovered(Some(m), vec![note]));
+            }
+            // No manifest and no usable backup: a new book (a bad lone .bak is left for the user).
+            _ => return Ok(recovered(None, Vec::new())),
+        },
+        Read::Bad(reason) => reason,
+    };
+    let kept = corrupt_path(dir);
+    fs::rename(&path, &kept).map_err(|e| Error::io("set aside corrupt manifest", &path, e))?;
+    match read(&bak)? {
+        Read::Good(m, bytes) => {
+            atomic::write(&path, &bytes)?;
+            let note = format!(
+                "`{}` was unusable ({reason}); it is kept as `{}` and the run continues from the backup `{}`, so work since that backup's last write may be done again",
+                path.display(),
+                kept.display(),
+                bak.display()
+            );
+            Ok(recovered(Some(m), vec![note]))
+        }
+        Read::Missing => Err(Error::BothUnusable {
+            path: kept,
+            reason,
+            backup: bak,
+            backup_reason: "it does not exist".into(),
+        }),
+        Read::Bad(backup_reason) => Err(Error::BothUnusable {
+            path: kept,
+            reason,
+            backup: bak,
+            backup_reason,
+        }),
+    }
+}
+
+fn recovered(manifest: Option<Manifest>, notes: Vec<String>) -> Recovered {
+    Recovered { manifest, notes }
+}
+
+pub(crate) fn manifest_path(dir: &Path) -> PathBuf {
+    dir.join(super::MANIFEST_FILE)
+}
+
+pub(crate) fn backup_path(dir: &Path) -> PathBuf {
+    dir.join(format!("{}.bak", super::MANIFEST_FILE))
+}
+
+/// A `.corrupt-<ts>` name not used yet.
+fn corrupt_path(dir: &Path) -> PathBuf {
+    let ts = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
+    let base = dir.join(format!("{}.corrupt-{ts}", super::MANIFEST_FILE));
+    let mut candidate = base.clone();
+    let mut n = 1;
+    while candidate.exists() {
+        candidate = PathBuf::from(format!("{}-{n}", base.display()));
+        n += 1;
+    }
+    candidate
+}
