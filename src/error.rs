@@ -11,8 +11,16 @@ pub enum Error {
     Book(#[from] crate::book::Error),
     #[error(transparent)]
     Provider(#[from] crate::provider::Error),
+    #[error(transparent)]
+    Store(#[from] crate::store::Error),
+    #[error(transparent)]
+    Compile(#[from] crate::compile::Error),
     #[error("{0}")]
     Usage(String),
+    #[error("`{}` is damaged: {message}", path.display())]
+    Corrupt { path: PathBuf, message: String },
+    #[error("internal error: {0}; this is a bug in imaginize, please report it")]
+    Internal(String),
     #[error("{feature} is not implemented yet")]
     NotImplemented { feature: &'static str },
     #[error("failed to write `{}`", path.display())]
@@ -44,10 +52,15 @@ impl Error {
             Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
             Error::Interrupted => exit_code::INTERRUPTED,
+            Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }
-            | Error::ChaptersFailed { .. } => exit_code::FAILURE,
+            | Error::ChaptersFailed { .. }
+            | Error::Store(_)
+            | Error::Compile(_)
+            | Error::Corrupt { .. }
+            | Error::Internal(_) => exit_code::FAILURE,
         }
     }
 

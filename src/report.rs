@@ -3,20 +3,20 @@
 
 use crate::config::Verbosity;
 use std::io::Write;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
-/// Sends messages to the user according to the verbosity.
-#[derive(Debug)]
+/// Sends messages to the user according to the verbosity. Clones share the same sink.
+#[derive(Debug, Clone)]
 pub struct Reporter {
     verbosity: Verbosity,
     sink: Sink,
 }
 
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 enum Sink {
     Console,
     /// Lines kept for tests. A std `Mutex`: never held across an `.await`.
-    Collect(Mutex<Vec<String>>),
+    Collect(Arc<Mutex<Vec<String>>>),
 }
 
 impl Reporter {
@@ -32,7 +32,7 @@ impl Reporter {
     pub fn collector(verbosity: Verbosity) -> Self {
         Reporter {
             verbosity,
-            sink: Sink::Collect(Mutex::new(Vec::new())),
+            sink: Sink::Collect(Arc::new(Mutex::new(Vec::new()))),
         }
     }
 

@@ -4,10 +4,12 @@
 use crate::provider::ElementKind;
 use serde_json::Value;
 
-/// One entity as a model reported it for one chapter, before merging.
-#[derive(Debug, Clone, PartialEq)]
+/// One entity as a model reported it for one chapter, before merging. Saved as is in
+/// `entities/NNN.json` so an interrupted pass 1 resumes without asking again.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct RawEntity {
     pub name: String,
+    #[serde(rename = "type")]
     pub kind: ElementKind,
     pub aliases: Vec<String>,
     pub description: String,

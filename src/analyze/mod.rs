@@ -16,3 +16,5 @@ pub use entities_json::{RawEntity, parse_entities};
 pub use lookup::ElementsLookup;
 pub use quotes::{QuoteCheck, verify};
 pub use scenes_json::{RawScene, parse_scenes};
+pub mod entities;
+pub mod scenes;

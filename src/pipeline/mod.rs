@@ -1,5 +1,13 @@
-//! Sequential and concurrent orchestration, wake-ups, shutdown and progress. Contains no format
-//! or provider code.
+//! Orchestration: analysis and illustration one after the other (sequential) or at once
+//! (concurrent), coordinated only through the manifest, with wake-ups, progress, coalesced
+//! renders and graceful shutdown.
+
+pub mod analysis;
+pub mod context;
+pub mod orchestrate;
+pub mod outputs;
+pub mod prepare;
 pub mod progress;
+pub mod renderer;
 pub mod shutdown;
 pub mod wake;

@@ -2,7 +2,9 @@
 //! migrate, render, the main run) and hands it the resolved options and a reporter.
 
 mod book_choice;
+mod estimate;
 mod inspect;
+mod job;
 
 pub use book_choice::{default_output_dir, pick_book};
 
@@ -43,45 +45,6 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         None if args.run.migrate_concurrent => Err(Error::NotImplemented {
             feature: "--migrate-concurrent",
         }),
-        None => main_job(&args.run, reporter, env, reporter.verbosity()),
+        None => job::main_job(&args.run, reporter, env, reporter.verbosity()),
     }
-}
-
-fn main_job(
-    run_args: &crate::cli::RunArgs,
-    reporter: &Reporter,
-    env: &Environment,
-    verbosity: Verbosity,
-) -> Result<(), Error> {
-    let resolved = config::resolve(run_args, verbosity, env)?;
-    for warning in &resolved.warnings {
-        reporter.warn(warning);
-    }
-    let options = resolved.options;
-    let book_path = match &options.book {
-        Some(path) => path.clone(),
-        None => {
-            let path = pick_book(&env.cwd)?;
-            reporter.info(&format!(
-                "using `{}` (pass --file to choose another book)",
-                path.display()
-            ));
-            path
-        }
-    };
-    let book = crate::book::load(&book_path)?;
-    for warning in &book.warnings {
-        reporter.warn(warning);
-    }
-    for notice in &resolved.notices {
-        reporter.info(notice);
-    }
-    if options.estimate {
-        return Err(Error::NotImplemented {
-            feature: "--estimate",
-        });
-    }
-    Err(Error::NotImplemented {
-        feature: "the analysis and illustration pipeline",
-    })
 }

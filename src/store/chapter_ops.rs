@@ -36,7 +36,21 @@ impl LockedManifest {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Option<ChapterNo>, Error> {
+        self.claim_next_in(worker, lease, now, |_| true)
+    }
+
+    /// `claim_next` among the chapters `selected` accepts (`--chapters`).
+    pub fn claim_next_in(
+        &mut self,
+        worker: &WorkerId,
+        lease: Duration,
+        now: DateTime<Utc>,
+        selected: impl Fn(ChapterNo) -> bool,
+    ) -> Result<Option<ChapterNo>, Error> {
         let candidate = self.manifest()?.chapters.iter().find_map(|(no, ch)| {
+            if !selected(*no) {
+                return None;
+            }
             let free = match (ch.status, &ch.claim) {
                 (Status::Analyzed, _) => true,
                 (Status::IllustrationInprogress, Some(claim)) => {
@@ -119,6 +133,24 @@ impl LockedManifest {
         self.set_scene_image(chapter, scene, image_path)
     }
 
+    /// Records that the provider refused scene `scene` (content policy): the scene counts as
+    /// done, so the chapter can complete, and `chapters/NNN.json` keeps the reason.
+    pub fn record_rejected(
+        &mut self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        if let Err(at) = ch.scenes_done.binary_search(&scene) {
+            ch.scenes_done.insert(at, scene);
+        }
+        self.edit_scene(chapter, scene, |entry| {
+            entry.rejected = Some(reason.to_string());
+            entry.image = None;
+        })
+    }
+
     /// `illustration_inprogress → illustration_complete` for the claiming worker.
     pub fn complete(
         &mut self,
@@ -168,6 +200,30 @@ impl LockedManifest {
         Ok(chosen)
     }
 
+    /// `--force`: the chapter starts over, from analysis (`images_only` false) or from its
+    /// images. Returns the scenes whose images were recorded, so the caller can put their
+    /// files aside. A chapter a live worker holds is refused by the transition table.
+    pub fn redo(&mut self, chapter: ChapterNo, images_only: bool) -> Result<Vec<SceneNo>, Error> {
+        let ch = self.chapter_mut(chapter)?;
+        let event = if images_only {
+            Event::RedoImages
+        } else {
+            Event::Redo
+        };
+        if images_only && ch.analyzed_at.is_none() {
+            return Ok(Vec::new());
+        }
+        apply(chapter, ch, event)?;
+        ch.claim = None;
+        ch.error = None;
+        ch.illustrated_at = None;
+        if !images_only {
+            ch.analyzed_at = None;
+            ch.concepts = 0;
+        }
+        Ok(std::mem::take(&mut ch.scenes_done))
+    }
+
     /// Adds a call's tokens and images to the chapter's usage.
     pub fn add_usage(&mut self, chapter: ChapterNo, usage: Usage) -> Result<(), Error> {
         self.chapter_mut(chapter)?.usage += usage;
@@ -180,6 +236,19 @@ impl LockedManifest {
         scene: SceneNo,
         image_path: &str,
     ) -> Result<(), Error> {
+        self.edit_scene(chapter, scene, |entry| {
+            entry.image = Some(image_path.to_string());
+            entry.rejected = None;
+        })
+    }
+
+    /// Applies `edit` to one scene of `chapters/NNN.json` and rewrites it if that changed it.
+    fn edit_scene(
+        &mut self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        edit: impl FnOnce(&mut crate::analyze::model::Scene),
+    ) -> Result<(), Error> {
         let path = self.dir().join("chapters").join(chapter_file_name(chapter));
         let Ok(bytes) = std::fs::read(&path) else {
             return Ok(());
@@ -191,10 +260,11 @@ impl LockedManifest {
         let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
             return Ok(());
         };
-        if entry.image.as_deref() == Some(image_path) {
+        let before = entry.clone();
+        edit(entry);
+        if *entry == before {
             return Ok(());
         }
-        entry.image = Some(image_path.to_string());
         let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| Error::Encode {
             path: path.clone(),
             source,

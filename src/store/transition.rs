@@ -23,10 +23,14 @@ pub enum Event {
     Retry,
     /// `--retry-failed` / `--clear-errors` on a chapter whose scenes exist.
     RetryIllustration,
+    /// `--force`: analyse the chapter again (never while a worker holds it).
+    Redo,
+    /// `--images --force`: draw the chapter's scenes again, keeping its analysis.
+    RedoImages,
 }
 
 impl Event {
-    pub const ALL: [Event; 8] = [
+    pub const ALL: [Event; 10] = [
         Event::Analyzed,
         Event::Claim,
         Event::Complete,
@@ -35,6 +39,8 @@ impl Event {
         Event::Fail,
         Event::Retry,
         Event::RetryIllustration,
+        Event::Redo,
+        Event::RedoImages,
     ];
 }
 
@@ -57,6 +63,10 @@ pub fn transition(from: Status, event: Event) -> Result<Status, IllegalTransitio
         (S::IllustrationInprogress, Event::LeaseExpired | Event::Release) => Ok(S::Analyzed),
         (S::Error, Event::Retry) => Ok(S::Pending),
         (S::Error, Event::RetryIllustration) => Ok(S::Analyzed),
+        (S::Pending | S::Analyzed | S::IllustrationComplete | S::Error, Event::Redo) => {
+            Ok(S::Pending)
+        }
+        (S::Analyzed | S::IllustrationComplete | S::Error, Event::RedoImages) => Ok(S::Analyzed),
         _ => Err(IllegalTransition { from, event }),
     }
 }
@@ -98,6 +108,17 @@ mod tests {
             ),
             (Status::Error, Event::Retry, Status::Pending),
             (Status::Error, Event::RetryIllustration, Status::Analyzed),
+            (Status::Pending, Event::Redo, Status::Pending),
+            (Status::Analyzed, Event::Redo, Status::Pending),
+            (Status::IllustrationComplete, Event::Redo, Status::Pending),
+            (Status::Error, Event::Redo, Status::Pending),
+            (Status::Analyzed, Event::RedoImages, Status::Analyzed),
+            (
+                Status::IllustrationComplete,
+                Event::RedoImages,
+                Status::Analyzed,
+            ),
+            (Status::Error, Event::RedoImages, Status::Analyzed),
         ];
         if event == Event::Fail {
             return Some(Status::Error);
@@ -118,8 +139,8 @@ mod tests {
                 legal += usize::from(got.is_some());
             }
         }
-        // 7 listed edges plus Fail from each of the 5 states.
-        assert_eq!(legal, 12);
+        // 14 listed edges plus Fail from each of the 5 states.
+        assert_eq!(legal, 19);
     }
 
     #[test]

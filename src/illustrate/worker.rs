@@ -1,0 +1,405 @@
+//! One illustrator: claim an analyzed chapter (lease), draw each scene not yet done, record it
+//! right after its file is written, heartbeat, complete; repeat until nothing is left.
+
+use crate::analyze::model::{ChapterScenes, Scene, image_file_name};
+use crate::error::Error;
+use crate::ids::{ChapterNo, SceneNo};
+use crate::illustrate::adopt;
+use crate::illustrate::prompt::scene_request;
+use crate::pipeline::context::Context;
+use crate::pipeline::progress::Event;
+use crate::pipeline::shutdown::Shutdown;
+use crate::pipeline::wake::Waiter;
+use crate::provider::{self, ImageFormat, Usage};
+use crate::store::{self, Manifest, Status, WorkerId};
+use chrono::Utc;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// Whether this process still runs an analyzer that may make chapters claimable.
+pub type AnalysisRunning = Arc<AtomicBool>;
+
+/// What one worker did.
+#[derive(Debug, Default, Clone)]
+pub struct WorkerReport {
+    pub chapters: usize,
+    pub images: usize,
+    pub adopted: usize,
+    pub rejected: usize,
+    pub failed: Vec<(ChapterNo, String)>,
+}
+
+/// Runs one illustrator until nothing is left to claim (or shutdown).
+pub async fn run(
+    ctx: Arc<Context>,
+    mut waiter: Waiter,
+    analysis_running: AnalysisRunning,
+    mut shutdown: Shutdown,
+) -> Result<WorkerReport, Error> {
+    let worker = WorkerId::current();
+    let mut report = WorkerReport::default();
+    let mut said_waiting = false;
+    while !shutdown.is_shutdown() {
+        if let Some(chapter) = claim(&ctx, &worker).await? {
+            illustrate_chapter(&ctx, chapter, &worker, &shutdown, &mut report).await?;
+            continue;
+        }
+        let running = analysis_running.load(Ordering::SeqCst);
+        let analyzer_here = ctx.options.phases.scenes;
+        let selected = ctx.selected.clone();
+        let lease = ctx.lease();
+        let left = ctx
+            .read(move |m| remaining(m, &selected, lease, running, analyzer_here))
+            .await?;
+        match left {
+            Remaining::Nothing => break,
+            Remaining::Claimable => continue,
+            Remaining::Pending(n) if !analyzer_here && !said_waiting => {
+                said_waiting = true;
+                ctx.event(Event::Note(format!(
+                    "waiting for {n} chapters to be analyzed by another imaginize run"
+                )));
+            }
+            Remaining::Pending(_) => {}
+        }
+        tokio::select! {
+            () = waiter.wait() => {}
+            () = shutdown.recv() => break,
+        }
+    }
+    Ok(report)
+}
+
+async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo>, Error> {
+    let selected = ctx.selected.clone();
+    let worker = worker.clone();
+    let lease = ctx.lease();
+    ctx.state(move |m| {
+        m.claim_next_in(&worker, lease, Utc::now(), |c| {
+            selected.binary_search(&c).is_ok()
+        })
+    })
+    .await
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Remaining {
+    Nothing,
+    /// Became claimable since the claim attempt.
+    Claimable,
+    /// Chapters still waiting for analysis that may yet come.
+    Pending(usize),
+}
+
+/// Whether anything may still become claimable for this worker. Chapters other live workers
+/// hold are theirs to finish; an expired claim counts as claimable.
+fn remaining(
+    m: &Manifest,
+    selected: &[ChapterNo],
+    lease: Duration,
+    analysis_running: bool,
+    analyzer_here: bool,
+) -> Remaining {
+    let now = Utc::now();
+    let mut pending = 0;
+    for (no, ch) in &m.chapters {
+        if selected.binary_search(no).is_err() {
+            continue;
+        }
+        let expired = ch
+            .claim
+            .as_ref()
+            .is_some_and(|c| store::claims::expiry(c, lease, now).is_some());
+        match ch.status {
+            Status::Analyzed => return Remaining::Claimable,
+            Status::IllustrationInprogress if expired => return Remaining::Claimable,
+            Status::Pending => pending += 1,
+            _ => {}
+        }
+    }
+    // Another process's analyzer may still deliver; ours, once stopped, will not.
+    let may_come = analysis_running || (!analyzer_here && !m.analyze_complete);
+    if pending > 0 && may_come {
+        Remaining::Pending(pending)
+    } else {
+        Remaining::Nothing
+    }
+}
+
+/// Draws every scene of a claimed chapter that is not yet recorded, then completes it.
+async fn illustrate_chapter(
+    ctx: &Arc<Context>,
+    chapter: ChapterNo,
+    worker: &WorkerId,
+    shutdown: &Shutdown,
+    report: &mut WorkerReport,
+) -> Result<(), Error> {
+    let heartbeat = Heartbeat::start(ctx.clone(), chapter, worker.clone());
+    let outcome = draw_scenes(ctx, chapter, shutdown, report).await;
+    heartbeat.stop();
+    let worker = worker.clone();
+    match outcome {
+        Ok(Drawn::All) => {
+            ctx.state(move |m| m.complete(chapter, &worker, Utc::now()))
+                .await?;
+            report.chapters += 1;
+            ctx.event(Event::ChapterIllustrated { chapter: chapter.0 });
+            ctx.request_render();
+            Ok(())
+        }
+        Ok(Drawn::Stopped) => ctx.state(move |m| m.release(chapter, &worker)).await,
+        Err(ChapterError::Abort(err)) => {
+            // The claim goes back so the next run (with a fixed key) continues at once.
+            let _ = ctx.state(move |m| m.release(chapter, &worker)).await;
+            Err(err)
+        }
+        Err(ChapterError::Chapter(message)) => {
+            ctx.event(Event::ChapterFailed {
+                chapter: chapter.0,
+                error: message.clone(),
+            });
+            let reason = message.clone();
+            ctx.state(move |m| m.fail(chapter, &reason)).await?;
+            report.failed.push((chapter, message));
+            ctx.request_render();
+            Ok(())
+        }
+    }
+}
+
+enum Drawn {
+    All,
+    Stopped,
+}
+
+enum ChapterError {
+    /// Stops the whole run (refused key, lock or manifest trouble).
+    Abort(Error),
+    /// Fails this chapter only.
+    Chapter(String),
+}
+
+async fn draw_scenes(
+    ctx: &Arc<Context>,
+    chapter: ChapterNo,
+    shutdown: &Shutdown,
+    report: &mut WorkerReport,
+) -> Result<Drawn, ChapterError> {
+    let scenes = ctx
+        .load_scenes(chapter)
+        .map_err(|e| ChapterError::Chapter(e.display_chain()))?;
+    let done = ctx
+        .read(move |m| {
+            m.chapters
+                .get(&chapter)
+                .map(|c| c.scenes_done.clone())
+                .unwrap_or_default()
+        })
+        .await
+        .map_err(ChapterError::Abort)?;
+    for scene in &scenes.scenes {
+        if done.contains(&scene.scene) {
+            continue;
+        }
+        if shutdown.is_shutdown() {
+            return Ok(Drawn::Stopped);
+        }
+        draw_one(ctx, &scenes, scene, report).await?;
+    }
+    Ok(Drawn::All)
+}
+
+/// Adopts an existing complete file or generates the image, writes it atomically and records it.
+async fn draw_one(
+    ctx: &Arc<Context>,
+    scenes: &ChapterScenes,
+    scene: &Scene,
+    report: &mut WorkerReport,
+) -> Result<(), ChapterError> {
+    let chapter = scenes.chapter;
+    let number = scene.scene;
+    if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
+        record(ctx, chapter, number, existing, Usage::default()).await?;
+        report.adopted += 1;
+        ctx.event(Event::ImageDone {
+            chapter: chapter.0,
+            scene: number.0,
+            adopted: true,
+        });
+        return Ok(());
+    }
+    let briefs = ctx.elements_for(scene);
+    let request = scene_request(
+        &ctx.book.title,
+        chapter,
+        &scenes.title,
+        scene,
+        &briefs,
+        ctx.options.style.as_deref(),
+    );
+    match ctx.image.generate(&request, &ctx.options.image).await {
+        Ok((bytes, _meta)) => {
+            let relative = write_image(ctx, chapter, number, &bytes)?;
+            let usage = Usage {
+                images: 1,
+                ..Usage::default()
+            };
+            record(ctx, chapter, number, relative, usage).await?;
+            report.images += 1;
+            ctx.event(Event::ImageDone {
+                chapter: chapter.0,
+                scene: number.0,
+                adopted: false,
+            });
+            Ok(())
+        }
+        Err(provider::Error::Rejected { reason, .. }) => {
+            let why = reason.clone();
+            ctx.state(move |m| m.record_rejected(chapter, number, &why))
+                .await
+                .map_err(ChapterError::Abort)?;
+            report.rejected += 1;
+            ctx.event(Event::ImageRejected {
+                chapter: chapter.0,
+                scene: number.0,
+                reason,
+            });
+            Ok(())
+        }
+        Err(err @ (provider::Error::Auth { .. } | provider::Error::Config(_))) => {
+            Err(ChapterError::Abort(err.into()))
+        }
+        Err(err) => Err(ChapterError::Chapter(format!("scene {number}: {err}"))),
+    }
+}
+
+/// Writes the image under the extension its bytes say; a failed write (disk full) fails the
+/// chapter and leaves no partial file.
+fn write_image(
+    ctx: &Context,
+    chapter: ChapterNo,
+    scene: SceneNo,
+    bytes: &[u8],
+) -> Result<String, ChapterError> {
+    let Some(format) = ImageFormat::detect(bytes) else {
+        return Err(ChapterError::Chapter(format!(
+            "scene {scene}: {} returned bytes that are not a PNG, JPEG or WebP image",
+            ctx.image.name()
+        )));
+    };
+    let relative = image_file_name(chapter, scene, format.extension());
+    store::atomic::write(&ctx.out.join(&relative), bytes)
+        .map_err(|e| ChapterError::Chapter(format!("scene {scene}: {e}")))?;
+    Ok(relative)
+}
+
+async fn record(
+    ctx: &Arc<Context>,
+    chapter: ChapterNo,
+    scene: SceneNo,
+    relative: String,
+    usage: Usage,
+) -> Result<(), ChapterError> {
+    ctx.state(move |m| {
+        m.record_scene(chapter, scene, &relative)?;
+        m.add_usage(chapter, usage)
+    })
+    .await
+    .map_err(ChapterError::Abort)
+}
+
+/// Renews the claim every `leaseSecs / 4` while the chapter is being drawn.
+struct Heartbeat {
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(ctx: Arc<Context>, chapter: ChapterNo, worker: WorkerId) -> Self {
+        let every = (ctx.lease() / 4).max(Duration::from_millis(250));
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(every).await;
+                let worker = worker.clone();
+                let beat = ctx
+                    .state(move |m| m.heartbeat(chapter, &worker, Utc::now()))
+                    .await;
+                if beat.is_err() {
+                    break;
+                }
+            }
+        });
+        Heartbeat { task }
+    }
+
+    fn stop(self) {
+        self.task.abort();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::ChapterKey;
+    use crate::store::{BookMeta, Claim};
+
+    fn manifest(statuses: &[Status]) -> Manifest {
+        let chapters: Vec<_> = (1..=statuses.len() as u32)
+            .map(|i| (ChapterNo(i), ChapterKey(format!("k{i}")), format!("C{i}")))
+            .collect();
+        let mut m = Manifest::new("b", BookMeta::default(), &chapters);
+        for (i, status) in statuses.iter().enumerate() {
+            let ch = m.chapters.get_mut(&ChapterNo(i as u32 + 1)).unwrap();
+            ch.status = *status;
+            if *status == Status::IllustrationInprogress {
+                ch.claim = Some(Claim {
+                    worker: WorkerId::current(),
+                    claimed_at: Utc::now(),
+                    heartbeat_at: Utc::now(),
+                });
+            }
+        }
+        m
+    }
+
+    const ALL: [ChapterNo; 3] = [ChapterNo(1), ChapterNo(2), ChapterNo(3)];
+    const LEASE: Duration = Duration::from_secs(60);
+
+    #[test]
+    fn waits_for_pending_chapters_only_while_an_analyzer_may_deliver() {
+        let m = manifest(&[Status::IllustrationComplete, Status::Pending, Status::Error]);
+        assert_eq!(
+            remaining(&m, &ALL, LEASE, true, true),
+            Remaining::Pending(1)
+        );
+        assert_eq!(remaining(&m, &ALL, LEASE, false, true), Remaining::Nothing);
+        assert_eq!(
+            remaining(&m, &ALL, LEASE, false, false),
+            Remaining::Pending(1)
+        );
+        let mut done = m.clone();
+        done.analyze_complete = true;
+        assert_eq!(
+            remaining(&done, &ALL, LEASE, false, false),
+            Remaining::Nothing
+        );
+    }
+
+    #[test]
+    fn live_claims_are_left_to_their_worker_and_selection_is_respected() {
+        let m = manifest(&[
+            Status::IllustrationInprogress,
+            Status::Analyzed,
+            Status::Pending,
+        ]);
+        assert_eq!(
+            remaining(&m, &ALL, LEASE, false, true),
+            Remaining::Claimable
+        );
+        let first = [ChapterNo(1)];
+        assert_eq!(
+            remaining(&m, &first, LEASE, false, true),
+            Remaining::Nothing
+        );
+    }
+}

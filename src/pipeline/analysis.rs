@@ -1,0 +1,330 @@
+//! The analysis pipeline: pass 1 on every story chapter (bounded by `--jobs`, saved per chapter
+//! so a crash resumes), the merge into elements.json/Elements.md, then pass 2 on the selected
+//! chapters, each marked `analyzed` the moment its scenes are saved, which wakes the illustrators.
+
+use crate::analyze::entities::{ChapterEntities, entities_file_name, extract};
+use crate::analyze::lookup::ElementsLookup;
+use crate::analyze::merge::merge;
+use crate::analyze::model::ChapterScenes;
+use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
+use crate::error::Error;
+use crate::ids::ChapterNo;
+use crate::pipeline::context::Context;
+use crate::pipeline::outputs::write_elements;
+use crate::pipeline::progress::Event;
+use crate::pipeline::shutdown::Shutdown;
+use crate::provider;
+use crate::store::{self, ElementsStatus, Status};
+use chrono::Utc;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use tokio::task::JoinSet;
+
+/// What the analysis did in this run.
+#[derive(Debug, Default, Clone)]
+pub struct AnalysisReport {
+    pub entity_chapters: usize,
+    pub analyzed: usize,
+    pub scenes: usize,
+    pub reanchored: usize,
+    pub invented: usize,
+    pub failed: Vec<(ChapterNo, String)>,
+}
+
+/// Runs pass 1 (unless Elements.md is complete) and pass 2 as the options ask.
+pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport, Error> {
+    let mut report = AnalysisReport::default();
+    let phases = ctx.options.phases;
+    let status = ctx.read(|m| m.elements_md_status).await?;
+    if status == ElementsStatus::Complete && ctx.out.join("Elements.md").exists() {
+        ctx.load_lookup()?;
+    } else if phases.entities || phases.scenes {
+        pass1(&ctx, &shutdown, &mut report).await?;
+    }
+    if phases.scenes && !shutdown.is_shutdown() {
+        pass2(&ctx, &shutdown, &mut report).await?;
+    }
+    Ok(report)
+}
+
+/// Pass 1 and the merge: Elements.md is complete before any chapter's scenes are chosen.
+async fn pass1(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+    report: &mut AnalysisReport,
+) -> Result<(), Error> {
+    ctx.state(|m| m.set_elements_status(ElementsStatus::Inprogress))
+        .await?;
+    let chapters: Vec<ChapterNo> = ctx.book.story_chapters().filter_map(|c| c.number).collect();
+    let total = chapters.len();
+    let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
+    let mut todo = Vec::new();
+    for chapter in chapters {
+        match saved_entities(ctx, chapter) {
+            Some(saved) => found.push((chapter, saved.entities)),
+            None => todo.push(chapter),
+        }
+    }
+    ctx.event(Event::Pass1 {
+        done: found.len(),
+        total,
+    });
+    let mut queue = Queue::new(ctx, todo);
+    queue.refill(ctx, shutdown, entities_task);
+    let mut first_error = None;
+    while let Some(joined) = queue.next().await {
+        match joined.and_then(|outcome| outcome) {
+            Ok(saved) => {
+                found.push((saved.chapter, saved.entities));
+                report.entity_chapters += 1;
+                ctx.event(Event::Pass1 {
+                    done: found.len(),
+                    total,
+                });
+            }
+            Err(err) => {
+                first_error.get_or_insert(err);
+                queue.cancel();
+            }
+        }
+        queue.refill(ctx, shutdown, entities_task);
+    }
+    if let Some(err) = first_error {
+        ctx.state(|m| m.set_elements_status(ElementsStatus::Error))
+            .await?;
+        return Err(err);
+    }
+    if found.len() < total {
+        return Err(Error::Interrupted);
+    }
+    finish_elements(ctx, &found).await
+}
+
+/// Merges the cast, writes elements.json and Elements.md, marks them complete.
+async fn finish_elements(
+    ctx: &Arc<Context>,
+    found: &[(ChapterNo, Vec<crate::analyze::RawEntity>)],
+) -> Result<(), Error> {
+    let texts: BTreeMap<ChapterNo, String> = ctx
+        .book
+        .story_chapters()
+        .filter_map(|c| Some((c.number?, c.text.clone())))
+        .collect();
+    let catalogue = merge(&ctx.book.title, found, &texts);
+    write_elements(&ctx.out, &catalogue)?;
+    let lookup = ElementsLookup::from_catalogue(&catalogue)
+        .map_err(|e| Error::Internal(format!("cannot index the cast: {e}")))?;
+    ctx.set_lookup(lookup);
+    ctx.state(|m| m.set_elements_status(ElementsStatus::Complete))
+        .await?;
+    ctx.event(Event::Note(format!(
+        "Elements.md: {} elements",
+        catalogue.elements.len()
+    )));
+    Ok(())
+}
+
+fn saved_entities(ctx: &Context, chapter: ChapterNo) -> Option<ChapterEntities> {
+    let path = ctx.out.join("entities").join(entities_file_name(chapter));
+    let bytes = std::fs::read(path).ok()?;
+    serde_json::from_slice(&bytes).ok()
+}
+
+async fn entities_task(ctx: Arc<Context>, chapter: ChapterNo) -> Result<ChapterEntities, Error> {
+    let Some(ch) = ctx.book.chapter(chapter) else {
+        return Err(Error::Internal(format!(
+            "chapter {chapter} is not in the book"
+        )));
+    };
+    let (found, usage) = extract(
+        ctx.text.as_ref(),
+        chapter,
+        &ch.title,
+        &ch.text,
+        ctx.options.chunk_tokens,
+    )
+    .await?;
+    let path = ctx.out.join("entities").join(entities_file_name(chapter));
+    let json = serde_json::to_vec_pretty(&found)
+        .map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
+    store::atomic::write(&path, &json)?;
+    ctx.state(move |m| m.add_usage(chapter, usage)).await?;
+    Ok(found)
+}
+
+/// Pass 2 on every selected chapter still `pending`, in reading order.
+async fn pass2(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+    report: &mut AnalysisReport,
+) -> Result<(), Error> {
+    let selected = ctx.selected.clone();
+    let (todo, already) = ctx
+        .read(move |m| {
+            let mut todo = Vec::new();
+            let mut already = 0;
+            for no in &selected {
+                match m.chapters.get(no).map(|c| c.status) {
+                    Some(Status::Pending) => todo.push(*no),
+                    Some(_) => already += 1,
+                    None => {}
+                }
+            }
+            (todo, already)
+        })
+        .await?;
+    let total = todo.len() + already;
+    ctx.event(Event::Pass2Started { total });
+    let mut done = already;
+    let mut queue = Queue::new(ctx, todo);
+    queue.refill(ctx, shutdown, scenes_task);
+    let mut abort = None;
+    while let Some(joined) = queue.next().await {
+        let (chapter, outcome) = joined?;
+        match outcome {
+            Ok((scenes, reanchored, invented)) => {
+                done += 1;
+                report.analyzed += 1;
+                report.scenes += scenes;
+                report.reanchored += reanchored;
+                report.invented += invented;
+                ctx.event(Event::ChapterAnalyzed {
+                    chapter: chapter.0,
+                    scenes,
+                    done,
+                    total,
+                });
+            }
+            Err(err) if is_fatal(&err) => {
+                abort.get_or_insert(err);
+                queue.cancel();
+            }
+            Err(err) => {
+                let message = err.display_chain();
+                ctx.event(Event::ChapterFailed {
+                    chapter: chapter.0,
+                    error: message.clone(),
+                });
+                let reason = message.clone();
+                ctx.state(move |m| m.fail(chapter, &reason)).await?;
+                report.failed.push((chapter, message));
+                ctx.request_render();
+            }
+        }
+        queue.refill(ctx, shutdown, scenes_task);
+    }
+    abort.map_or(Ok(()), Err)
+}
+
+/// Errors that stop the whole run instead of failing one chapter: a refused key or a broken
+/// configuration fails every chapter the same way, and paying for retries would be pointless.
+pub fn is_fatal(err: &Error) -> bool {
+    matches!(
+        err,
+        Error::Provider(provider::Error::Auth { .. } | provider::Error::Config(_))
+            | Error::Store(_)
+            | Error::Write { .. }
+    )
+}
+
+type ScenesOutcome = (ChapterNo, Result<(usize, usize, usize), Error>);
+
+async fn scenes_task(ctx: Arc<Context>, chapter: ChapterNo) -> ScenesOutcome {
+    (chapter, analyze_chapter(&ctx, chapter).await)
+}
+
+/// Pass 2 for one chapter: ask, verify, save `chapters/NNN.json`, mark it analyzed, wake.
+async fn analyze_chapter(
+    ctx: &Arc<Context>,
+    chapter: ChapterNo,
+) -> Result<(usize, usize, usize), Error> {
+    let Some(ch) = ctx.book.chapter(chapter) else {
+        return Err(Error::Internal(format!(
+            "chapter {chapter} is not in the book"
+        )));
+    };
+    let lookup = ctx
+        .lookup()
+        .ok_or_else(|| Error::Internal("pass 2 started before Elements.md".into()))?;
+    let options = &ctx.options;
+    let count = scene_budget(
+        ch.word_count,
+        options.words_per_page,
+        options.pages_per_image,
+        options.limit,
+    );
+    let input = ChapterInput {
+        number: chapter,
+        key: &ch.key,
+        title: &ch.title,
+        text: &ch.text,
+    };
+    let analyzed = analyze(
+        ctx.text.as_ref(),
+        &input,
+        count,
+        &lookup,
+        options.chunk_tokens,
+    )
+    .await?;
+    save_scenes(ctx, &analyzed.scenes)?;
+    let concepts = analyzed.scenes.scenes.len();
+    let usage = analyzed.usage;
+    ctx.state(move |m| {
+        m.mark_analyzed(chapter, concepts as u32, Utc::now())?;
+        m.add_usage(chapter, usage)
+    })
+    .await?;
+    ctx.wake.bump();
+    ctx.request_render();
+    Ok((concepts, analyzed.reanchored, analyzed.invented))
+}
+
+fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
+    let json = serde_json::to_vec_pretty(scenes)
+        .map_err(|e| Error::Internal(format!("cannot encode scenes: {e}")))?;
+    store::atomic::write(&ctx.chapter_file(scenes.chapter), &json)?;
+    Ok(())
+}
+
+/// Chapters waiting for a slot, started in reading order, at most `--jobs` at once.
+struct Queue<T> {
+    waiting: VecDeque<ChapterNo>,
+    running: JoinSet<T>,
+    jobs: usize,
+}
+
+impl<T: Send + 'static> Queue<T> {
+    fn new(ctx: &Context, chapters: Vec<ChapterNo>) -> Self {
+        Queue {
+            waiting: chapters.into(),
+            running: JoinSet::new(),
+            jobs: ctx.options.provider.jobs.max(1),
+        }
+    }
+
+    /// Starts waiting chapters while there are free slots; none once shutdown has begun, so the
+    /// rest are left for the next run.
+    fn refill<F, Fut>(&mut self, ctx: &Arc<Context>, shutdown: &Shutdown, task: F)
+    where
+        F: Fn(Arc<Context>, ChapterNo) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
+        while self.running.len() < self.jobs && !shutdown.is_shutdown() {
+            let Some(chapter) = self.waiting.pop_front() else {
+                break;
+            };
+            self.running.spawn(task(ctx.clone(), chapter));
+        }
+    }
+
+    async fn next(&mut self) -> Option<Result<T, Error>> {
+        let joined = self.running.join_next().await?;
+        Some(joined.map_err(|e| Error::Internal(format!("analysis task failed: {e}"))))
+    }
+
+    fn cancel(&mut self) {
+        self.waiting.clear();
+        self.running.abort_all();
+    }
+}

@@ -1,0 +1,228 @@
+//! What every pipeline task shares: options, the book, the output folder and its store, the
+//! models, wake-ups, progress and the render queue. Manifest access goes through `state` /
+//! `read`, which take the lock on a blocking thread so async workers never block on file locks.
+
+use crate::analyze::lookup::ElementsLookup;
+use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
+use crate::book::Book;
+use crate::config::Options;
+use crate::error::Error;
+use crate::ids::ChapterNo;
+use crate::pipeline::progress::{Event, Progress};
+use crate::pipeline::renderer::RenderQueue;
+use crate::pipeline::wake::Wake;
+use crate::provider::{ElementBrief, ImageModel, TextModel};
+use crate::report::Reporter;
+use crate::store::{self, LockedManifest, Manifest, ProgressLog, Store};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+
+pub struct Context {
+    pub options: Options,
+    pub book: Book,
+    /// The output folder.
+    pub out: PathBuf,
+    pub store: Store,
+    pub text: Arc<dyn TextModel>,
+    pub image: Arc<dyn ImageModel>,
+    pub progress: Progress,
+    pub reporter: Reporter,
+    /// Bumped when a chapter becomes claimable or analysis ends.
+    pub wake: Wake,
+    /// The story chapters this run touches (`--chapters`), ascending.
+    pub selected: Vec<ChapterNo>,
+    pub renders: RenderQueue,
+    /// The cast, once Elements.md is complete (read back from the file, so hand edits count).
+    lookup: RwLock<Option<Arc<ElementsLookup>>>,
+    /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
+    log: Mutex<Option<ProgressLog>>,
+}
+
+impl Context {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        options: Options,
+        book: Book,
+        out: PathBuf,
+        store: Store,
+        models: crate::provider::Models,
+        reporter: Reporter,
+        selected: Vec<ChapterNo>,
+    ) -> Context {
+        Context {
+            progress: Progress::new(Arc::new(reporter.clone())),
+            options,
+            book,
+            out,
+            log: Mutex::new(None),
+            store,
+            text: models.text,
+            image: models.image,
+            reporter,
+            wake: Wake::new(),
+            selected,
+            renders: RenderQueue::default(),
+            lookup: RwLock::new(None),
+        }
+    }
+
+    /// Runs `f` on the locked manifest and commits what it changed, on a blocking thread.
+    pub async fn state<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut LockedManifest) -> Result<T, store::Error> + Send + 'static,
+    {
+        let store = self.store.clone();
+        tokio::task::spawn_blocking(move || store.update_with_lock(f))
+            .await
+            .map_err(|join| Error::Internal(format!("manifest task failed: {join}")))?
+            .map_err(Error::from)
+    }
+
+    /// Reads the current manifest (no lock: every version on disk is whole).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Manifest) -> T + Send + 'static,
+    {
+        let store = self.store.clone();
+        let dir = self.out.clone();
+        tokio::task::spawn_blocking(move || {
+            let loaded = store.load()?;
+            let manifest = loaded.manifest.ok_or(store::Error::NoManifest { dir })?;
+            Ok::<T, store::Error>(f(&manifest))
+        })
+        .await
+        .map_err(|join| Error::Internal(format!("manifest task failed: {join}")))?
+        .map_err(Error::from)
+    }
+
+    /// Shows the event and, for the ones worth keeping, appends it to progress.md.
+    pub fn event(&self, event: Event) {
+        self.progress.handle(&event);
+        let entry = match &event {
+            Event::ChapterAnalyzed {
+                chapter, scenes, ..
+            } => Some(("📖", format!("Chapter {chapter} analyzed: {scenes} scenes"))),
+            Event::ChapterIllustrated { chapter } => {
+                Some(("🎨", format!("Chapter {chapter} illustrated")))
+            }
+            Event::ChapterFailed { chapter, error } => {
+                Some(("❌", format!("Chapter {chapter} failed: {error}")))
+            }
+            Event::ImageRejected {
+                chapter,
+                scene,
+                reason,
+            } => Some((
+                "🚫",
+                format!("Chapter {chapter} scene {scene} rejected: {reason}"),
+            )),
+            _ => None,
+        };
+        if let Some((emoji, message)) = entry {
+            self.log(emoji, &message);
+        }
+    }
+
+    /// Appends one entry to progress.md; a failed append is reported, never fatal.
+    pub fn log(&self, emoji: &str, message: &str) {
+        let Ok(mut slot) = self.log.lock() else {
+            return;
+        };
+        if let Some(log) = slot.as_mut()
+            && let Err(err) = log.entry(emoji, message, chrono::Utc::now())
+        {
+            self.reporter.warn(&format!("progress.md: {err}"));
+            *slot = None;
+        }
+    }
+
+    /// Opens progress.md and writes this run's header.
+    pub fn start_log(&self, mode: &str) {
+        let Ok(mut slot) = self.log.lock() else {
+            return;
+        };
+        match self.store.progress_log() {
+            Ok(mut log) => {
+                let _ = log.header(mode, env!("CARGO_PKG_VERSION"), chrono::Utc::now());
+                *slot = Some(log);
+            }
+            Err(err) => self.reporter.warn(&format!("progress.md: {err}")),
+        }
+    }
+
+    pub fn is_selected(&self, chapter: ChapterNo) -> bool {
+        self.selected.binary_search(&chapter).is_ok()
+    }
+
+    pub fn lease(&self) -> Duration {
+        Duration::from_secs(self.options.lease_secs)
+    }
+
+    pub fn poll(&self) -> Duration {
+        Duration::from_secs_f64(self.options.poll_secs)
+    }
+
+    pub fn request_render(&self) {
+        self.renders.request();
+    }
+
+    pub fn chapter_file(&self, chapter: ChapterNo) -> PathBuf {
+        self.out.join("chapters").join(chapter_file_name(chapter))
+    }
+
+    /// Reads `chapters/NNN.json`.
+    pub fn load_scenes(&self, chapter: ChapterNo) -> Result<ChapterScenes, Error> {
+        read_scenes(&self.chapter_file(chapter))
+    }
+
+    pub fn set_lookup(&self, lookup: ElementsLookup) {
+        if let Ok(mut slot) = self.lookup.write() {
+            *slot = Some(Arc::new(lookup));
+        }
+    }
+
+    pub fn lookup(&self) -> Option<Arc<ElementsLookup>> {
+        self.lookup.read().ok().and_then(|slot| slot.clone())
+    }
+
+    /// Reads Elements.md back (the user may have edited it) and keeps it as the cast.
+    pub fn load_lookup(&self) -> Result<Arc<ElementsLookup>, Error> {
+        let path = self.out.join("Elements.md");
+        let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+            path: path.clone(),
+            source,
+        })?;
+        let lookup = ElementsLookup::parse_markdown(&text).map_err(|e| Error::Corrupt {
+            path,
+            message: e.to_string(),
+        })?;
+        self.set_lookup(lookup);
+        self.lookup()
+            .ok_or_else(|| Error::Internal("cast lock poisoned".into()))
+    }
+
+    /// The details of the elements a scene shows, for its image prompt.
+    pub fn elements_for(&self, scene: &Scene) -> Vec<ElementBrief> {
+        let Some(lookup) = self.lookup() else {
+            return Vec::new();
+        };
+        let named = scene.elements.join(". ");
+        let text = format!("{named}. {} {}", scene.description, scene.quote);
+        lookup.briefs(&text)
+    }
+}
+
+/// Reads one `chapters/NNN.json`.
+pub fn read_scenes(path: &std::path::Path) -> Result<ChapterScenes, Error> {
+    let bytes = std::fs::read(path).map_err(|source| Error::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })
+}

@@ -1,0 +1,188 @@
+//! The run itself: analysis and illustration one after the other (sequential) or at once
+//! (concurrent, the default), both over the same code below this file. Ends with the flags
+//! `analyze_complete` / `illustrate_complete`, a final render and the summary.
+
+use crate::config::ExecMode;
+use crate::error::Error;
+use crate::ids::ChapterNo;
+use crate::illustrate::worker::{self, AnalysisRunning, WorkerReport};
+use crate::pipeline::analysis::{self, AnalysisReport};
+use crate::pipeline::context::Context;
+use crate::pipeline::renderer;
+use crate::pipeline::shutdown::Shutdown;
+use crate::provider::Usage;
+use crate::store::{Manifest, Status};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+/// What a run did, for the summary and the exit code.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub analysis: AnalysisReport,
+    pub images: WorkerReport,
+    pub elapsed: Duration,
+    pub interrupted: bool,
+}
+
+/// Runs the phases the options ask for, in the chosen mode.
+pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error> {
+    let started = Instant::now();
+    let (stop_render, render_stopped) = tokio::sync::oneshot::channel();
+    let render = tokio::spawn(renderer::run(ctx.clone(), render_stopped));
+    let result = match ctx.options.mode {
+        ExecMode::Concurrent => concurrent(&ctx, &shutdown).await,
+        ExecMode::Sequential => sequential(&ctx, &shutdown).await,
+    };
+    let finished = finish_flags(&ctx).await;
+    let _ = stop_render.send(());
+    let _ = render.await;
+    ctx.progress.finish();
+    let (analysis, images) = result?;
+    finished?;
+    Ok(Outcome {
+        analysis,
+        images,
+        elapsed: started.elapsed(),
+        interrupted: shutdown.is_shutdown(),
+    })
+}
+
+async fn sequential(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+) -> Result<(AnalysisReport, WorkerReport), Error> {
+    let running = Arc::new(AtomicBool::new(false));
+    let analysis = analysis::run(ctx.clone(), shutdown.clone()).await?;
+    let images = illustrate(ctx, running, shutdown).await?;
+    Ok((analysis, images))
+}
+
+/// Analysis and illustrators start together; each analyzed chapter wakes the illustrators.
+async fn concurrent(
+    ctx: &Arc<Context>,
+    shutdown: &Shutdown,
+) -> Result<(AnalysisReport, WorkerReport), Error> {
+    let running = Arc::new(AtomicBool::new(true));
+    let analysis = {
+        let ctx = ctx.clone();
+        let running = running.clone();
+        let shutdown = shutdown.clone();
+        tokio::spawn(async move {
+            let report = analysis::run(ctx.clone(), shutdown).await;
+            running.store(false, Ordering::SeqCst);
+            ctx.wake.bump();
+            report
+        })
+    };
+    let images = illustrate(ctx, running, shutdown).await;
+    let analysis = analysis
+        .await
+        .map_err(|e| Error::Internal(format!("analysis task failed: {e}")))?;
+    Ok((analysis?, images?))
+}
+
+/// Runs `--image-jobs` illustrators until nothing is left; nothing when images are not asked.
+async fn illustrate(
+    ctx: &Arc<Context>,
+    running: AnalysisRunning,
+    shutdown: &Shutdown,
+) -> Result<WorkerReport, Error> {
+    if !ctx.options.phases.images {
+        return Ok(WorkerReport::default());
+    }
+    // Another process's analyzer signals through the manifest file.
+    let _watcher = (!ctx.options.phases.scenes)
+        .then(|| ctx.wake.watch_dir(&ctx.out))
+        .flatten();
+    let workers: Vec<_> = (0..ctx.options.provider.image_jobs.max(1))
+        .map(|_| {
+            let waiter = ctx.wake.waiter(ctx.poll());
+            tokio::spawn(worker::run(
+                ctx.clone(),
+                waiter,
+                running.clone(),
+                shutdown.clone(),
+            ))
+        })
+        .collect();
+    let mut total = WorkerReport::default();
+    let mut first_error = None;
+    for handle in workers {
+        match handle.await {
+            Ok(Ok(report)) => add(&mut total, report),
+            Ok(Err(err)) => {
+                first_error.get_or_insert(err);
+            }
+            Err(join) => {
+                first_error.get_or_insert(Error::Internal(format!("illustrator failed: {join}")));
+            }
+        }
+    }
+    first_error.map_or(Ok(total), Err)
+}
+
+fn add(total: &mut WorkerReport, report: WorkerReport) {
+    total.chapters += report.chapters;
+    total.images += report.images;
+    total.adopted += report.adopted;
+    total.rejected += report.rejected;
+    total.failed.extend(report.failed);
+}
+
+/// Sets `analyze_complete` once no story chapter waits for analysis, and
+/// `illustrate_complete` once every one is illustrated.
+async fn finish_flags(ctx: &Arc<Context>) -> Result<(), Error> {
+    ctx.state(|m| {
+        let Some(manifest) = m.get() else {
+            return Ok(());
+        };
+        let chapters = manifest.chapters.values();
+        let analyzed = chapters.clone().all(|c| c.status != Status::Pending);
+        let illustrated = chapters
+            .clone()
+            .all(|c| c.status == Status::IllustrationComplete);
+        let was = (manifest.analyze_complete, manifest.illustrate_complete);
+        if was.0 != analyzed {
+            m.set_analyze_complete(analyzed)?;
+        }
+        if was.1 != illustrated {
+            m.set_illustrate_complete(illustrated)?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Totals over the selected chapters, from the manifest after the run.
+#[derive(Debug, Default, Clone)]
+pub struct Totals {
+    pub chapters: usize,
+    pub analyzed: usize,
+    pub illustrated: usize,
+    pub scenes: usize,
+    pub images: usize,
+    pub failed: Vec<(ChapterNo, String)>,
+    pub usage: Usage,
+}
+
+/// Counts what the manifest holds for `selected`.
+pub fn totals(m: &Manifest, selected: &[ChapterNo]) -> Totals {
+    let mut t = Totals::default();
+    for no in selected {
+        let Some(ch) = m.chapters.get(no) else {
+            continue;
+        };
+        t.chapters += 1;
+        t.analyzed += usize::from(ch.analyzed_at.is_some() && ch.status != Status::Pending);
+        t.illustrated += usize::from(ch.status == Status::IllustrationComplete);
+        t.scenes += ch.concepts as usize;
+        t.images += ch.scenes_done.len();
+        t.usage += ch.usage;
+        if ch.status == Status::Error {
+            let reason = ch.error.clone().unwrap_or_else(|| "unknown error".into());
+            t.failed.push((*no, reason));
+        }
+    }
+    t
+}

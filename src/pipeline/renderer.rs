@@ -1,0 +1,51 @@
+//! Coalesced renders of Chapters.md and Contents.md: any task may ask for a render at any time;
+//! one background task renders at most once per interval and once more at the end, so a burst
+//! of 60 analyzed chapters costs a handful of renders, not 60.
+
+use crate::pipeline::context::Context;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+
+/// Smallest gap between two renders while the run is busy.
+const INTERVAL: Duration = Duration::from_millis(500);
+
+#[derive(Debug, Default)]
+pub struct RenderQueue {
+    notify: Notify,
+}
+
+impl RenderQueue {
+    pub fn request(&self) {
+        self.notify.notify_one();
+    }
+}
+
+/// The background renderer; ends when `stop` resolves, after a final render.
+pub async fn run(ctx: Arc<Context>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    loop {
+        tokio::select! {
+            () = ctx.renders.notify.notified() => {}
+            _ = &mut stop => break,
+        }
+        render_now(&ctx).await;
+        tokio::select! {
+            () = tokio::time::sleep(INTERVAL) => {}
+            _ = &mut stop => break,
+        }
+    }
+    render_now(&ctx).await;
+}
+
+async fn render_now(ctx: &Arc<Context>) {
+    let out = ctx.out.clone();
+    let result =
+        tokio::task::spawn_blocking(move || crate::pipeline::outputs::render_all(&out)).await;
+    if let Ok(Err(err)) = result {
+        // A failed render is not fatal: the state is intact and the next render retries.
+        ctx.reporter.warn(&format!(
+            "could not render outputs: {}",
+            err.display_chain()
+        ));
+    }
+}

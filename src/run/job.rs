@@ -1,0 +1,206 @@
+//! The main job: resolve options, read the book, prepare the output folder, run the pipelines on
+//! a tokio runtime with Ctrl-C handling, print the summary, compile if asked.
+
+use crate::book::Book;
+use crate::config::{self, Environment, ExecMode, Options, Verbosity};
+use crate::error::Error;
+use crate::ids::ChapterNo;
+use crate::pipeline::context::Context;
+use crate::pipeline::orchestrate::{self, Outcome, Totals};
+use crate::pipeline::prepare::prepare;
+use crate::pipeline::shutdown;
+use crate::provider;
+use crate::report::Reporter;
+use crate::run::{default_output_dir, pick_book};
+use crate::store::Store;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+pub fn main_job(
+    run_args: &crate::cli::RunArgs,
+    reporter: &Reporter,
+    env: &Environment,
+    verbosity: Verbosity,
+) -> Result<(), Error> {
+    let resolved = config::resolve(run_args, verbosity, env)?;
+    for warning in &resolved.warnings {
+        reporter.warn(warning);
+    }
+    let options = resolved.options;
+    let book_path = match &options.book {
+        Some(path) => path.clone(),
+        None => {
+            let path = pick_book(&env.cwd)?;
+            reporter.info(&format!(
+                "using `{}` (pass --file to choose another book)",
+                path.display()
+            ));
+            path
+        }
+    };
+    let book = crate::book::load(&book_path)?;
+    for warning in &book.warnings {
+        reporter.warn(warning);
+    }
+    let selected = selected_chapters(&book, &options)?;
+    if selected.is_empty() {
+        reporter.info(&format!(
+            "nothing to do: `{}` has no story chapters (only front and back matter); see `imaginize inspect`",
+            book_path.display()
+        ));
+        return Ok(());
+    }
+    if options.estimate {
+        return super::estimate::print(&book, &selected, &options, reporter);
+    }
+    for notice in &resolved.notices {
+        reporter.info(notice);
+    }
+    let out = options
+        .output_dir
+        .clone()
+        .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
+    run_pipeline(options, book, &book_path, out, selected, reporter)
+}
+
+/// The story chapters `--chapters` selects (all when absent); an empty selection of a book that
+/// has chapters is a usage error.
+fn selected_chapters(book: &Book, options: &Options) -> Result<Vec<ChapterNo>, Error> {
+    let all: Vec<ChapterNo> = book.story_chapters().filter_map(|c| c.number).collect();
+    let Some(selection) = &options.chapters else {
+        return Ok(all);
+    };
+    let chosen: Vec<ChapterNo> = all
+        .iter()
+        .copied()
+        .filter(|c| selection.contains(*c))
+        .collect();
+    if chosen.is_empty() && !all.is_empty() {
+        return Err(Error::Usage(format!(
+            "--chapters selects none of the book's {} story chapters",
+            all.len()
+        )));
+    }
+    Ok(chosen)
+}
+
+fn run_pipeline(
+    options: Options,
+    book: Book,
+    book_path: &Path,
+    out: PathBuf,
+    selected: Vec<ChapterNo>,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    // The folder and the manifest come first: a read-only path fails before any API call.
+    let store = Store::open(&out)?;
+    let prepared = prepare(&store, &book, book_path, &options, &selected, reporter)?;
+    if prepared.recovered > 0 {
+        reporter.info(&format!(
+            "took back {} chapters whose illustrator stopped without finishing",
+            prepared.recovered
+        ));
+    }
+    let models = provider::build(&options.provider)?;
+    let mode = match options.mode {
+        ExecMode::Concurrent => "concurrent",
+        ExecMode::Sequential => "sequential",
+    };
+    reporter.info(&format!(
+        "{}: {} chapters, {mode} mode, output in `{}`",
+        book.title,
+        selected.len(),
+        out.display()
+    ));
+    let ctx = Arc::new(Context::new(
+        options,
+        book,
+        out.clone(),
+        store.clone(),
+        models,
+        reporter.clone(),
+        selected.clone(),
+    ));
+    ctx.start_log(mode);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+    let outcome = runtime.block_on(run_with_ctrl_c(ctx.clone()))?;
+    let totals = totals_now(&store, &selected)?;
+    summary(reporter, &outcome, &totals, &out);
+    ctx.log(
+        "🏁",
+        &format!(
+            "Run ended: {} analyzed, {} images, {} failed",
+            totals.analyzed,
+            totals.images,
+            totals.failed.len()
+        ),
+    );
+    if outcome.interrupted {
+        return Err(Error::Interrupted);
+    }
+    if !totals.failed.is_empty() {
+        return Err(Error::ChaptersFailed {
+            failed: totals.failed.len(),
+            total: totals.chapters,
+        });
+    }
+    Ok(())
+}
+
+fn totals_now(store: &Store, selected: &[ChapterNo]) -> Result<Totals, Error> {
+    let manifest = store
+        .load()?
+        .manifest
+        .ok_or_else(|| Error::Internal("the manifest vanished during the run".into()))?;
+    Ok(orchestrate::totals(&manifest, selected))
+}
+
+/// First Ctrl-C: stop starting work, let calls in flight finish, release claims. Second: quit
+/// at once (the manifest is consistent after every write, so nothing is lost but calls in flight).
+async fn run_with_ctrl_c(ctx: Arc<Context>) -> Result<Outcome, Error> {
+    let (trigger, shutdown) = shutdown::channel();
+    let reporter = ctx.reporter.clone();
+    tokio::spawn(async move {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            reporter.warn("stopping: finishing the calls in flight (Ctrl-C again to quit now)");
+            trigger.trigger();
+            if tokio::signal::ctrl_c().await.is_ok() {
+                std::process::exit(crate::exit_code::INTERRUPTED);
+            }
+        }
+    });
+    orchestrate::run(ctx, shutdown).await
+}
+
+fn summary(reporter: &Reporter, outcome: &Outcome, totals: &Totals, out: &Path) {
+    let usage = &totals.usage;
+    let mut text = format!(
+        "Done in {:.1}s: {}/{} chapters analyzed ({} scenes), {}/{} illustrated, {} images ({} new, {} adopted, {} rejected)\n\
+         Usage: {} prompt tokens, {} completion tokens, {} images\n\
+         Output: {}",
+        outcome.elapsed.as_secs_f64(),
+        totals.analyzed,
+        totals.chapters,
+        totals.scenes,
+        totals.illustrated,
+        totals.chapters,
+        totals.images,
+        outcome.images.images,
+        outcome.images.adopted,
+        outcome.images.rejected,
+        usage.prompt_tokens,
+        usage.completion_tokens,
+        usage.images,
+        out.display()
+    );
+    for (chapter, reason) in &totals.failed {
+        text.push_str(&format!("\nFailed: chapter {chapter}: {reason}"));
+    }
+    reporter.always(&text);
+}
+
+#[cfg(test)]
+mod tests;
