@@ -39,6 +39,38 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Rebuild Elements.md, Chapters.md and Contents.md from the saved state alone.
     Render(RenderArgs),
+    /// Build an illustrated EPUB, an HTML gallery and/or a CBZ from an output folder.
+    Compile(CompileArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct CompileArgs {
+    /// The book the output folder was made from. Default: the file named in the folder's
+    /// manifest, looked for beside the folder and in the current folder.
+    #[arg(short, long, value_name = "BOOK")]
+    pub file: Option<PathBuf>,
+    /// The output folder. Default: imaginize_<book stem> in the current folder.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub formats: FormatArgs,
+}
+
+/// Which compiled outputs to build; none given means all.
+#[derive(Debug, Default, Clone, Copy, ClapArgs)]
+pub struct FormatArgs {
+    /// Build <out>/<stem>-illustrated.epub.
+    #[arg(long)]
+    pub epub: bool,
+    /// Build <out>/gallery/index.html.
+    #[arg(long)]
+    pub html: bool,
+    /// Build <out>/<stem>.cbz.
+    #[arg(long)]
+    pub cbz: bool,
+    /// Build all three.
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -152,4 +184,7 @@ pub struct RunArgs {
     /// Write a commented sample .imaginize.config in the current folder.
     #[arg(long)]
     pub init_config: bool,
+    /// After illustrating, also build these outputs (as `imaginize compile` does).
+    #[command(flatten)]
+    pub compile: FormatArgs,
 }

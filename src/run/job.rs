@@ -60,7 +60,11 @@ pub fn main_job(
         .output_dir
         .clone()
         .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
-    run_pipeline(options, book, &book_path, out, selected, reporter)
+    run_pipeline(options, book, &book_path, out.clone(), selected, reporter)?;
+    if let Some(formats) = super::outputs::formats(run_args.compile) {
+        super::outputs::compile_folder(&out, &book_path, formats, reporter)?;
+    }
+    Ok(())
 }
 
 /// The story chapters `--chapters` selects (all when absent); an empty selection of a book that

@@ -5,6 +5,7 @@ mod book_choice;
 mod estimate;
 mod inspect;
 mod job;
+mod outputs;
 
 pub use book_choice::{default_output_dir, pick_book};
 
@@ -31,9 +32,8 @@ pub fn run(args: Args) -> Result<(), Error> {
 pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<(), Error> {
     match args.command {
         Some(Command::Inspect(inspect)) => inspect::run(&inspect, reporter),
-        Some(Command::Render(_)) => Err(Error::NotImplemented {
-            feature: "`imaginize render`",
-        }),
+        Some(Command::Render(render)) => outputs::render(&render, reporter),
+        Some(Command::Compile(compile)) => outputs::compile_command(&compile, &env.cwd, reporter),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

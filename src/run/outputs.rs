@@ -1,0 +1,122 @@
+//! `imaginize render` and `imaginize compile`: work on an output folder's saved state, no model
+//! is called.
+
+use crate::cli::{CompileArgs, FormatArgs, RenderArgs};
+use crate::compile::{self, CompileReport, Formats};
+use crate::error::Error;
+use crate::pipeline::outputs::render_all;
+use crate::report::Reporter;
+use crate::run::default_output_dir;
+use crate::store::{self, Store};
+use std::path::{Path, PathBuf};
+
+pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
+    require_manifest(&args.output_dir)?;
+    let rendered = render_all(&args.output_dir)?;
+    reporter.info(&format!(
+        "rendered Chapters.md ({} chapters) and Contents.md{} in `{}`",
+        rendered.chapters,
+        if rendered.elements {
+            " and Elements.md"
+        } else {
+            ""
+        },
+        args.output_dir.display()
+    ));
+    Ok(())
+}
+
+pub fn compile_command(args: &CompileArgs, cwd: &Path, reporter: &Reporter) -> Result<(), Error> {
+    let (book_path, out) = locate(args, cwd)?;
+    let formats = formats(args.formats).unwrap_or_else(Formats::all);
+    compile_folder(&out, &book_path, formats, reporter)
+}
+
+/// The formats the flags ask for; `None` when no flag is given.
+pub fn formats(flags: FormatArgs) -> Option<Formats> {
+    if flags.all {
+        return Some(Formats::all());
+    }
+    let f = Formats {
+        epub: flags.epub,
+        html: flags.html,
+        cbz: flags.cbz,
+    };
+    (f != Formats::default()).then_some(f)
+}
+
+/// Builds `formats` from the output folder `out` of `book_path` and reports what was written.
+pub fn compile_folder(
+    out: &Path,
+    book_path: &Path,
+    formats: Formats,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let book = crate::book::load(book_path)?;
+    let report = compile::compile(out, &book, book_path, formats)?;
+    reporter.info(&describe(&report));
+    Ok(())
+}
+
+fn describe(report: &CompileReport) -> String {
+    let files: Vec<String> = report
+        .written
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect();
+    format!(
+        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider",
+        report.images,
+        files.join(", "),
+        report.missing,
+        report.rejected
+    )
+}
+
+/// The book and the output folder from the flags, the manifest and the usual places.
+fn locate(args: &CompileArgs, cwd: &Path) -> Result<(PathBuf, PathBuf), Error> {
+    let absolute = |p: &Path| cwd.join(p);
+    match (&args.file, &args.output_dir) {
+        (Some(file), out) => {
+            let file = absolute(file);
+            let out = out
+                .as_deref()
+                .map(absolute)
+                .unwrap_or_else(|| cwd.join(default_output_dir(&file)));
+            require_manifest(&out)?;
+            Ok((file, out))
+        }
+        (None, Some(out)) => {
+            let out = absolute(out);
+            let name = require_manifest(&out)?.book.file;
+            let beside = out.parent().map(|p| p.join(&name));
+            let candidates = [beside, Some(cwd.join(&name))];
+            let found = candidates.into_iter().flatten().find(|p| p.is_file());
+            let file = found.ok_or_else(|| {
+                Error::Usage(format!(
+                    "cannot find `{name}`, the book of `{}`; pass it with --file",
+                    out.display()
+                ))
+            })?;
+            Ok((file, out))
+        }
+        (None, None) => Err(Error::Usage(
+            "tell compile which book: --file <book> and/or --output-dir <folder>".into(),
+        )),
+    }
+}
+
+fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
+    if !out.is_dir() {
+        return Err(Error::Usage(format!(
+            "`{}` is not an output folder of imaginize (it does not exist)",
+            out.display()
+        )));
+    }
+    let loaded = Store::open(out)?.load()?;
+    loaded.manifest.ok_or_else(|| {
+        Error::from(store::Error::NoManifest {
+            dir: out.to_path_buf(),
+        })
+    })
+}
