@@ -6,3 +6,6 @@ mod support;
 
 /// Flags, help, config files and error messages of the command line.
 mod cli;
+
+/// The bundled sample book end to end with the builtin provider, then compiled.
+mod sample_book;
