@@ -209,3 +209,33 @@ fn chapter_selection_restricts_both_pipelines() {
     assert_eq!(status(4), Status::Pending);
     assert!(!manifest.analyze_complete);
 }
+
+#[test]
+fn a_failed_image_write_fails_only_its_chapter_and_leaves_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--text"], 3).unwrap();
+    // A directory where chapter 2's first image must go makes its write fail, like a full disk.
+    let blocked = dir.path().join("out/images/chapter_2_scene_1.png");
+    std::fs::create_dir_all(&blocked).unwrap();
+    let (outcome, totals) = run(dir.path(), &["--images"], 3).unwrap();
+    assert_eq!(totals.illustrated, 2);
+    assert_eq!(totals.failed.len(), 1);
+    assert_eq!(totals.failed[0].0, ChapterNo(2));
+    assert!(
+        totals.failed[0].1.contains("chapter_2_scene_1.png"),
+        "{:?}",
+        totals.failed
+    );
+    assert_eq!(outcome.images.failed.len(), 1);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out/images"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    // The state is intact and the chapter is retried once the folder is fixed.
+    std::fs::remove_dir(&blocked).unwrap();
+    let (_, totals) = run(dir.path(), &["--retry-failed"], 3).unwrap();
+    assert_eq!(totals.illustrated, 3);
+    assert!(totals.failed.is_empty());
+}
