@@ -2,7 +2,7 @@
 //! completion, failure and retry. Each goes through `transition`, so an illegal change is an
 //! error and never happens silently.
 
-use crate::analyze::model::{ChapterScenes, chapter_file_name};
+use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
@@ -36,16 +36,18 @@ impl LockedManifest {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Option<ChapterNo>, Error> {
-        let candidate = self.manifest()?.chapters.iter().find_map(|(no, ch)| {
-            let free = match (ch.status, &ch.claim) {
-                (Status::Analyzed, _) => true,
-                (Status::IllustrationInprogress, Some(claim)) => {
-                    expiry(claim, lease, now).is_some()
-                }
-                _ => false,
-            };
-            free.then_some(*no)
-        });
+        self.claim_next_in(worker, |_| true, lease, now)
+    }
+
+    /// `claim_next` restricted to the chapters `filter` accepts (`--chapters 1-5`).
+    pub fn claim_next_in(
+        &mut self,
+        worker: &WorkerId,
+        filter: impl Fn(ChapterNo) -> bool,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ChapterNo>, Error> {
+        let candidate = self.manifest()?.next_claimable(filter, lease, now);
         let Some(chapter) = candidate else {
             return Ok(None);
         };
@@ -116,7 +118,31 @@ impl LockedManifest {
         if let Err(at) = ch.scenes_done.binary_search(&scene) {
             ch.scenes_done.insert(at, scene);
         }
-        self.set_scene_image(chapter, scene, image_path)
+        ch.rejected.remove(&scene);
+        self.update_scene_file(chapter, scene, |entry| {
+            entry.image = Some(image_path.to_string());
+            entry.rejected = None;
+        })
+    }
+
+    /// Records that the provider refused to draw scene `scene` (content policy) and why. The
+    /// scene counts as done, so the chapter can complete; the reason is kept in the manifest and
+    /// in `chapters/NNN.json` when that file has the scene.
+    pub fn record_rejected(
+        &mut self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        reason: &str,
+    ) -> Result<(), Error> {
+        let ch = self.chapter_mut(chapter)?;
+        if let Err(at) = ch.scenes_done.binary_search(&scene) {
+            ch.scenes_done.insert(at, scene);
+        }
+        ch.rejected.insert(scene, reason.to_string());
+        self.update_scene_file(chapter, scene, |entry| {
+            entry.image = None;
+            entry.rejected = Some(reason.to_string());
+        })
     }
 
     /// `illustration_inprogress → illustration_complete` for the claiming worker.
@@ -174,11 +200,13 @@ impl LockedManifest {
         Ok(())
     }
 
-    fn set_scene_image(
+    /// Applies `change` to scene `scene` of `chapters/NNN.json` and rewrites the file if that
+    /// changed it. A missing file or scene is left alone: the manifest is the source of truth.
+    fn update_scene_file(
         &mut self,
         chapter: ChapterNo,
         scene: SceneNo,
-        image_path: &str,
+        change: impl FnOnce(&mut Scene),
     ) -> Result<(), Error> {
         let path = self.dir().join("chapters").join(chapter_file_name(chapter));
         let Ok(bytes) = std::fs::read(&path) else {
@@ -191,10 +219,11 @@ impl LockedManifest {
         let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
             return Ok(());
         };
-        if entry.image.as_deref() == Some(image_path) {
+        let before = entry.clone();
+        change(entry);
+        if *entry == before {
             return Ok(());
         }
-        entry.image = Some(image_path.to_string());
         let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| Error::Encode {
             path: path.clone(),
             source,
@@ -228,3 +257,7 @@ fn owned_claim<'a>(
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "chapter_ops_tests.rs"]
+mod tests;
