@@ -76,9 +76,12 @@ async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo
     let worker = worker.clone();
     let lease = ctx.lease();
     ctx.state(move |m| {
-        m.claim_next_in(&worker, lease, Utc::now(), |c| {
-            selected.binary_search(&c).is_ok()
-        })
+        m.claim_next_in(
+            &worker,
+            |c| selected.binary_search(&c).is_ok(),
+            lease,
+            Utc::now(),
+        )
     })
     .await
 }
