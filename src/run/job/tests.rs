@@ -55,6 +55,44 @@ fn run(dir: &Path, flags: &[&str], chapters: usize) -> Result<(Outcome, Totals),
     run_with(dir, flags, chapters, |_| None, shutdown::channel().1)
 }
 
+/// `run` with the text model wrapped so its requests are kept.
+fn run_recording(
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+) -> (Result<(Outcome, Totals), Error>, Vec<provider::TextRequest>) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let result = run_models(dir, flags, chapters, shutdown::channel().1, |mut models| {
+        models.text = Arc::new(Recording {
+            inner: models.text,
+            seen: seen.clone(),
+        });
+        models
+    });
+    let requests = seen.lock().unwrap().clone();
+    (result, requests)
+}
+
+struct Recording {
+    inner: Arc<dyn provider::TextModel>,
+    seen: Arc<std::sync::Mutex<Vec<provider::TextRequest>>>,
+}
+
+#[async_trait::async_trait]
+impl provider::TextModel for Recording {
+    fn name(&self) -> String {
+        "recording".into()
+    }
+
+    async fn complete_json(
+        &self,
+        request: &provider::TextRequest,
+    ) -> Result<(serde_json::Value, provider::Usage), provider::Error> {
+        self.seen.lock().unwrap().push(request.clone());
+        self.inner.complete_json(request).await
+    }
+}
+
 /// `run` with the image model replaced (given the builtin one) and a shutdown channel.
 fn run_with(
     dir: &Path,
@@ -62,6 +100,21 @@ fn run_with(
     chapters: usize,
     image: impl FnOnce(Arc<dyn provider::ImageModel>) -> Option<Arc<dyn provider::ImageModel>>,
     shutdown: shutdown::Shutdown,
+) -> Result<(Outcome, Totals), Error> {
+    run_models(dir, flags, chapters, shutdown, |mut models| {
+        if let Some(replaced) = image(models.image.clone()) {
+            models.image = replaced;
+        }
+        models
+    })
+}
+
+fn run_models(
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    shutdown: shutdown::Shutdown,
+    models: impl FnOnce(provider::Models) -> provider::Models,
 ) -> Result<(Outcome, Totals), Error> {
     let book_path = dir.join("book.txt");
     std::fs::write(&book_path, "a book").unwrap();
@@ -82,10 +135,7 @@ fn run_with(
     let reporter = Reporter::collector(Verbosity::Quiet);
     let store = Store::open(&out)?;
     prepare(&store, &book, &book_path, &options, &selected, &reporter)?;
-    let mut models = provider::build(&options.provider)?;
-    if let Some(replaced) = image(models.image.clone()) {
-        models.image = replaced;
-    }
+    let models = models(provider::build(&options.provider)?);
     let ctx = Arc::new(Context::new(
         options,
         book,
@@ -400,4 +450,41 @@ fn shutdown_finishes_images_in_flight_releases_claims_and_a_rerun_completes() {
     let (again, totals) = run(dir.path(), &["--images"], 4).unwrap();
     assert_eq!(again.images.images + 1, totals.images);
     assert_eq!(totals.illustrated, 4);
+}
+
+#[test]
+fn a_hand_edited_elements_md_is_what_pass_2_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--elements"], 2).unwrap();
+    let path = dir.path().join("out/Elements.md");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let start = original
+        .find("#### Mr. Darcy")
+        .unwrap_or_else(|| panic!("{original}"));
+    let line = original[start..].find("**Description:**").unwrap() + start;
+    let end = original[line..].find('\n').unwrap() + line;
+    let edited = format!(
+        "{}**Description:** wears a bright purple hat{}",
+        &original[..line],
+        &original[end..]
+    );
+    std::fs::write(&path, edited).unwrap();
+    let (result, requests) = run_recording(dir.path(), &["--text"], 2);
+    result.unwrap();
+    let pass2: Vec<_> = requests
+        .iter()
+        .filter(|r| matches!(r.task, provider::TextTask::Scenes { .. }))
+        .collect();
+    assert_eq!(pass2.len(), 2, "pass 1 is not asked again");
+    assert!(
+        pass2
+            .iter()
+            .all(|r| r.prompt.contains("wears a bright purple hat"))
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("purple hat"),
+        "edit kept"
+    );
 }
