@@ -2,7 +2,12 @@
 //! Owns paragraph-preserving text, story vs front/back matter and Gutenberg stripping; must not
 //! know about AI or the manifest.
 
+mod assemble;
 mod error;
+mod gutenberg;
+mod headings;
+mod plain;
+mod story;
 
 pub use error::Error;
 
@@ -61,10 +66,47 @@ impl Book {
     }
 }
 
+impl Format {
+    /// The format an extension stands for (case-insensitive), or `None` for one we do not read.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "epub" => Some(Format::Epub),
+            "pdf" => Some(Format::Pdf),
+            "txt" | "text" => Some(Format::Text),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
 /// Reads the book at `path`, picking the reader from the extension.
 pub fn load(path: &Path) -> Result<Book, Error> {
-    let _ = path;
-    Err(Error::UnknownFormat {
+    let format = Format::from_path(path).ok_or_else(|| Error::UnknownFormat {
         path: path.to_path_buf(),
-    })
+    })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_bytes(&bytes, format, path)
+}
+
+/// Parses a book already in memory; `name` is the file it came from (for messages and, for
+/// text files without a Gutenberg header, the title).
+pub fn load_bytes(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Error> {
+    load_bytes_with(bytes, format, name)
+}
+
+/// [`load_bytes`] (the EPUB and PDF readers are still to come).
+fn load_bytes_with(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Error> {
+    let parsed = match format {
+        Format::Epub | Format::Pdf => {
+            return Err(Error::UnknownFormat {
+                path: name.to_path_buf(),
+            });
+        }
+        Format::Text | Format::Markdown => plain::read(bytes, format),
+    };
+    assemble::assemble(parsed, format, name)
 }
