@@ -6,6 +6,7 @@ mod assemble;
 mod error;
 mod gutenberg;
 mod headings;
+mod pdf;
 mod plain;
 mod story;
 
@@ -98,14 +99,15 @@ pub fn load_bytes(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Err
     load_bytes_with(bytes, format, name)
 }
 
-/// [`load_bytes`] (the EPUB and PDF readers are still to come).
+/// [`load_bytes`] (the EPUB reader is still to come).
 fn load_bytes_with(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Error> {
     let parsed = match format {
-        Format::Epub | Format::Pdf => {
+        Format::Epub => {
             return Err(Error::UnknownFormat {
                 path: name.to_path_buf(),
             });
         }
+        Format::Pdf => pdf::read(bytes, name)?,
         Format::Text | Format::Markdown => plain::read(bytes, format),
     };
     assemble::assemble(parsed, format, name)
