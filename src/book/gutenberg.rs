@@ -27,13 +27,6 @@ pub(crate) fn strip(text: &str) -> Stripped<'_> {
 }
 
 /// Cuts a trailing licence ("*** END OF THE PROJECT GUTENBERG EBOOK …") off one section's text.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the EPUB reader uses it; it lands in a later commit"
-    )
-)]
 pub(crate) fn cut_footer(text: &str) -> &str {
     find_marker(text, "END OF").map_or(text, |(start, _)| &text[..start])
 }

@@ -3,14 +3,18 @@
 //! know about AI or the manifest.
 
 mod assemble;
+mod epub;
 mod error;
 mod gutenberg;
 mod headings;
+mod limits;
 mod pdf;
 mod plain;
 mod story;
+mod xhtml_text;
 
 pub use error::Error;
+pub use limits::Limits;
 
 use crate::ids::{ChapterKey, ChapterNo};
 use serde::Serialize;
@@ -96,17 +100,18 @@ pub fn load(path: &Path) -> Result<Book, Error> {
 /// Parses a book already in memory; `name` is the file it came from (for messages and, for
 /// text files without a Gutenberg header, the title).
 pub fn load_bytes(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Error> {
-    load_bytes_with(bytes, format, name)
+    load_bytes_with(bytes, format, name, &Limits::default())
 }
 
-/// [`load_bytes`] (the EPUB reader is still to come).
-fn load_bytes_with(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Error> {
+/// [`load_bytes`] with explicit resource limits (tests use small ones).
+pub fn load_bytes_with(
+    bytes: &[u8],
+    format: Format,
+    name: &Path,
+    limits: &Limits,
+) -> Result<Book, Error> {
     let parsed = match format {
-        Format::Epub => {
-            return Err(Error::UnknownFormat {
-                path: name.to_path_buf(),
-            });
-        }
+        Format::Epub => epub::read(bytes, name, limits)?,
         Format::Pdf => pdf::read(bytes, name)?,
         Format::Text | Format::Markdown => plain::read(bytes, format),
     };
