@@ -67,7 +67,6 @@ fn zip_text(path: &Path, name: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the book readers (issue 2), being merged"]
 fn pride_and_prejudice_with_the_builtin_provider_then_compile() {
     let book = fixture_book("pride-and-prejudice.epub");
     let run = Run::new()
@@ -170,7 +169,6 @@ fn pride_and_prejudice_with_the_builtin_provider_then_compile() {
 }
 
 #[test]
-#[ignore = "needs the book readers (issue 2), being merged"]
 fn estimate_prints_figures_without_any_connection() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
