@@ -401,9 +401,14 @@ fn a_missing_or_broken_spine_item_is_skipped_with_a_warning() {
 }
 
 #[test]
-fn a_book_without_story_is_refused() {
+fn front_matter_alone_opens_with_no_story_and_an_empty_book_is_refused() {
+    let ch =
+        "<html><body><h1>Copyright</h1><p>Copyright 2024. All rights reserved.</p></body></html>";
+    let book = load_epub(&epub_with(&[("OEBPS/c1.xhtml", ch.as_bytes())])).expect("opens");
+    assert_eq!(book.story_chapters().count(), 0);
+    assert!(!book.chapters.is_empty());
     let ch = "<html><body><h1>Cover</h1></body></html>";
-    let err = load_epub(&epub_with(&[("OEBPS/c1.xhtml", ch.as_bytes())])).expect_err("no story");
+    let err = load_epub(&epub_with(&[("OEBPS/c1.xhtml", ch.as_bytes())])).expect_err("no text");
     assert!(matches!(err, Error::NoStory { .. }), "{err:?}");
     let err = book::load_bytes(b"", Format::Text, Path::new("empty.txt")).expect_err("empty");
     assert!(matches!(err, Error::NoStory { .. }), "{err:?}");

@@ -60,7 +60,9 @@ pub(crate) fn assemble(parsed: Parsed, format: Format, name: &Path) -> Result<Bo
             }
         })
         .collect::<Vec<_>>();
-    if story_count == 0 {
+    // Front matter alone is a book with nothing to illustrate (the caller says so); a book
+    // without any text is not a book.
+    if story_count == 0 && chapters.iter().all(|c| c.word_count == 0) {
         return Err(Error::NoStory {
             path: name.to_path_buf(),
         });

@@ -37,6 +37,6 @@ pub enum Error {
     PdfNoText { path: PathBuf },
     #[error("failed to read the PDF `{}`: {reason}", path.display())]
     Pdf { path: PathBuf, reason: String },
-    #[error("`{}` has no story chapters (only front and back matter, or no text at all); is it the right file?", path.display())]
+    #[error("`{}` has no text at all; is it the right file?", path.display())]
     NoStory { path: PathBuf },
 }

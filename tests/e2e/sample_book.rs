@@ -200,3 +200,15 @@ fn estimate_prints_figures_without_any_connection() {
     );
     assert!(!done.dir.join("imaginize_pride_and_prejudice").exists());
 }
+
+#[test]
+fn a_book_of_front_matter_only_has_nothing_to_do() {
+    let text = "Contents\n\nChapter One ........ 1\nChapter Two ........ 9\n";
+    Run::new()
+        .file("contents.md", text)
+        .args(["--file", "contents.md", "--provider", "builtin"])
+        .run()
+        .code(0)
+        .no_panic()
+        .stderr_contains("nothing to do");
+}
