@@ -471,3 +471,87 @@ fn markdown_and_gutenberg_text() {
     assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2"]);
     assert!(book.chapters.iter().all(|c| !c.text.contains("legal")));
 }
+
+// --- Gutenberg-style EPUB: several chapters per file, nested TOC ---------------------------------
+
+#[test]
+fn gutenberg_style_epub_splits_files_at_toc_anchors() {
+    let prose = "word ".repeat(200);
+    let body = format!(
+        r##"<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml"><body>
+        <div id="pg-header"><p>The Project Gutenberg eBook of Emma</p></div>
+        <h2><a id="vol1"></a>VOLUME I</h2>
+        <h2><a id="ch1"></a>CHAPTER I.</h2><p>{prose}</p>
+        <h2><a id="ch2"></a>CHAPTER II.]</h2><p>{prose}</p>
+        <h2><a id="vol2"></a>VOLUME II</h2>
+        <h2><a id="ch3"></a>CHAPTER I.</h2><p>{prose}<a href="#fn1" role="doc-noteref">1</a></p>
+        </body></html>"##
+    );
+    let licence = format!(
+        "<html><body><h2>THE FULL PROJECT GUTENBERG LICENSE</h2><p>{}</p></body></html>",
+        "legal ".repeat(300)
+    );
+    let point = |label: &str, src: &str, inner: &str| {
+        format!(
+            r#"<navPoint><navLabel><text>{label}</text></navLabel><content src="{src}"/>{inner}</navPoint>"#
+        )
+    };
+    let ncx = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE ncx PUBLIC "-//NISO//DTD ncx 2005-1//EN" "http://www.daisy.org/z3986/2005/ncx-2005-1.dtd"><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>{}{}{}</navMap></ncx>"#,
+        point(
+            "VOLUME I",
+            "text/book.xhtml#vol1",
+            &(point("CHAPTER I.", "text/book.xhtml#ch1", "")
+                + &point("CHAPTER II.]", "text/book.xhtml#ch2", ""))
+        ),
+        point(
+            "VOLUME II",
+            "text/book.xhtml#vol2",
+            &point("CHAPTER I.", "text/book.xhtml#ch3", "")
+        ),
+        point(
+            "THE FULL PROJECT GUTENBERG LICENSE",
+            "text/licence.xhtml",
+            ""
+        ),
+    );
+    let manifest = r#"<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/><item id="b" href="text/book.xhtml" media-type="application/xhtml+xml"/><item id="l" href="text/licence.xhtml" media-type="application/xhtml+xml"/>"#;
+    let opf = opf(manifest, r#"<itemref idref="b"/><itemref idref="l"/>"#)
+        .replace("<spine>", r#"<spine toc="ncx">"#);
+    let bytes = epub_with(&[
+        ("OEBPS/content.opf", opf.as_bytes()),
+        ("OEBPS/toc.ncx", ncx.as_bytes()),
+        ("OEBPS/text/book.xhtml", body.as_bytes()),
+        ("OEBPS/text/licence.xhtml", licence.as_bytes()),
+    ]);
+    let book = load_epub(&bytes).expect("opens");
+    assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2", "Chapter 1"]);
+    let keys: Vec<_> = book.story_chapters().map(|c| c.key.0.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "OEBPS/text/book.xhtml#ch1",
+            "OEBPS/text/book.xhtml#ch2",
+            "OEBPS/text/book.xhtml#ch3"
+        ]
+    );
+    assert!(
+        book.story_chapters().all(|c| c.word_count == 200),
+        "noteref dropped, headings dropped"
+    );
+    let others: Vec<_> = book
+        .chapters
+        .iter()
+        .filter(|c| !c.is_story)
+        .map(|c| c.title.as_str())
+        .collect();
+    assert_eq!(
+        others,
+        [
+            "Untitled section",
+            "VOLUME I",
+            "VOLUME II",
+            "THE FULL PROJECT GUTENBERG LICENSE"
+        ]
+    );
+}
