@@ -555,3 +555,58 @@ fn gutenberg_style_epub_splits_files_at_toc_anchors() {
         ]
     );
 }
+
+// --- no input panics -----------------------------------------------------------------------
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn on_arbitrary_text(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = book::load_bytes(&bytes, Format::Text, Path::new("x.txt"));
+            let _ = book::load_bytes(&bytes, Format::Markdown, Path::new("x.md"));
+        }
+
+        #[test]
+        fn on_arbitrary_pdf(tail in proptest::collection::vec(any::<u8>(), 0..500)) {
+            let bytes = [b"%PDF-1.4\n".as_slice(), &tail].concat();
+            let _ = book::load_bytes(&bytes, Format::Pdf, Path::new("x.pdf"));
+        }
+
+        #[test]
+        fn on_arbitrary_epub_parts(
+            opf in "[<>a-z =\"/#.:%!-]{0,300}",
+            html in "[<>a-z =\"/#.&;]{0,300}",
+        ) {
+            let bytes = epub_with(&[("OEBPS/content.opf", opf.as_bytes()), ("OEBPS/c1.xhtml", html.as_bytes())]);
+            let _ = load_epub(&bytes);
+            let bytes = epub_with(&[("OEBPS/c1.xhtml", html.as_bytes())]);
+            let _ = load_epub(&bytes);
+        }
+
+        #[test]
+        fn on_a_damaged_real_epub(at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+            static REAL: OnceLock<Vec<u8>> = OnceLock::new();
+            let real = REAL.get_or_init(|| {
+                std::fs::read(fixture("tests/fixtures/books/metamorphosis.epub")).expect("fixture")
+            });
+            let i = at.index(real.len());
+            let mut bytes = real.clone();
+            if cut {
+                bytes.truncate(i);
+            } else {
+                bytes[i] = byte;
+            }
+            let _ = load_epub(&bytes);
+        }
+
+        #[test]
+        fn on_arbitrary_zip_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = load_epub(&bytes);
+        }
+    }
+}
