@@ -126,6 +126,13 @@ fn pp_txt_has_the_same_61_chapters() {
 fn pp_pdf_has_the_same_61_chapters() {
     let book = pp_pdf();
     assert_eq!(story_titles(book), chapter_1_to_61());
+    // This paragraph runs over the break between pages 1 and 2.
+    let first = book.story_chapters().next().expect("chapter 1");
+    assert!(
+        first
+            .text
+            .contains("still better, for as you are as handsome as any of them")
+    );
     assert_same_chapters(book, pp_txt());
     assert_same_chapters(book, pp_epub());
 }
