@@ -408,6 +408,29 @@ fn a_missing_or_broken_spine_item_is_skipped_with_a_warning() {
 }
 
 #[test]
+fn absurdly_deep_nesting_is_skipped_not_parsed_for_minutes() {
+    let deep = format!(
+        "<html><body>{}deep{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    let manifest = r#"<item id="deep" href="deep.xhtml" media-type="application/xhtml+xml"/><item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/>"#;
+    let opf = opf(manifest, r#"<itemref idref="deep"/><itemref idref="c1"/>"#);
+    let bytes = epub_with(&[
+        ("OEBPS/content.opf", opf.as_bytes()),
+        ("OEBPS/deep.xhtml", deep.as_bytes()),
+    ]);
+    let start = std::time::Instant::now();
+    let book = load_epub(&bytes).expect("the rest opens");
+    assert!(start.elapsed().as_secs() < 5);
+    assert!(
+        book.warnings.iter().any(|w| w.contains("deep")),
+        "{:?}",
+        book.warnings
+    );
+}
+
+#[test]
 fn a_book_without_story_is_refused() {
     let ch = "<html><body><h1>Cover</h1></body></html>";
     let err = load_epub(&epub_with(&[("OEBPS/c1.xhtml", ch.as_bytes())])).expect_err("no story");
