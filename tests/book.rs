@@ -126,6 +126,13 @@ fn pp_txt_has_the_same_61_chapters() {
 fn pp_pdf_has_the_same_61_chapters() {
     let book = pp_pdf();
     assert_eq!(story_titles(book), chapter_1_to_61());
+    // This paragraph runs over the break between pages 1 and 2.
+    let first = book.story_chapters().next().expect("chapter 1");
+    assert!(
+        first
+            .text
+            .contains("still better, for as you are as handsome as any of them")
+    );
     assert_same_chapters(book, pp_txt());
     assert_same_chapters(book, pp_epub());
 }
@@ -401,6 +408,27 @@ fn a_missing_or_broken_spine_item_is_skipped_with_a_warning() {
 }
 
 #[test]
+fn absurdly_deep_nesting_is_skipped_not_parsed_for_minutes() {
+    let deep = format!(
+        "<html><body>{}deep{}</body></html>",
+        "<div>".repeat(100_000),
+        "</div>".repeat(100_000)
+    );
+    let manifest = r#"<item id="deep" href="deep.xhtml" media-type="application/xhtml+xml"/><item id="c1" href="c1.xhtml" media-type="application/xhtml+xml"/>"#;
+    let opf = opf(manifest, r#"<itemref idref="deep"/><itemref idref="c1"/>"#);
+    let bytes = epub_with(&[
+        ("OEBPS/content.opf", opf.as_bytes()),
+        ("OEBPS/deep.xhtml", deep.as_bytes()),
+    ]);
+    let book = load_epub(&bytes).expect("the rest opens");
+    assert!(
+        book.warnings.iter().any(|w| w.contains("deep")),
+        "{:?}",
+        book.warnings
+    );
+}
+
+#[test]
 fn front_matter_alone_opens_with_no_story_and_an_empty_book_is_refused() {
     let ch =
         "<html><body><h1>Copyright</h1><p>Copyright 2024. All rights reserved.</p></body></html>";
@@ -475,4 +503,143 @@ fn markdown_and_gutenberg_text() {
     assert_eq!(book.title, "Emma");
     assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2"]);
     assert!(book.chapters.iter().all(|c| !c.text.contains("legal")));
+}
+
+// --- Gutenberg-style EPUB: several chapters per file, nested TOC ---------------------------------
+
+#[test]
+fn gutenberg_style_epub_splits_files_at_toc_anchors() {
+    let prose = "word ".repeat(200);
+    let body = format!(
+        r##"<?xml version="1.0" encoding="utf-8"?><!DOCTYPE html><html xmlns="http://www.w3.org/1999/xhtml"><body>
+        <div id="pg-header"><p>The Project Gutenberg eBook of Emma</p></div>
+        <h2><a id="vol1"></a>VOLUME I</h2>
+        <h2><a id="ch1"></a>CHAPTER I.</h2><p>{prose}</p>
+        <h2><a id="ch2"></a>CHAPTER II.]</h2><p>{prose}</p>
+        <h2><a id="vol2"></a>VOLUME II</h2>
+        <h2><a id="ch3"></a>CHAPTER I.</h2><p>{prose}<a href="#fn1" role="doc-noteref">1</a></p>
+        </body></html>"##
+    );
+    let licence = format!(
+        "<html><body><h2>THE FULL PROJECT GUTENBERG LICENSE</h2><p>{}</p></body></html>",
+        "legal ".repeat(300)
+    );
+    let point = |label: &str, src: &str, inner: &str| {
+        format!(
+            r#"<navPoint><navLabel><text>{label}</text></navLabel><content src="{src}"/>{inner}</navPoint>"#
+        )
+    };
+    let ncx = format!(
+        r#"<?xml version="1.0"?><!DOCTYPE ncx PUBLIC "-//NISO//DTD ncx 2005-1//EN" "http://www.daisy.org/z3986/2005/ncx-2005-1.dtd"><ncx xmlns="http://www.daisy.org/z3986/2005/ncx/"><navMap>{}{}{}</navMap></ncx>"#,
+        point(
+            "VOLUME I",
+            "text/book.xhtml#vol1",
+            &(point("CHAPTER I.", "text/book.xhtml#ch1", "")
+                + &point("CHAPTER II.]", "text/book.xhtml#ch2", ""))
+        ),
+        point(
+            "VOLUME II",
+            "text/book.xhtml#vol2",
+            &point("CHAPTER I.", "text/book.xhtml#ch3", "")
+        ),
+        point(
+            "THE FULL PROJECT GUTENBERG LICENSE",
+            "text/licence.xhtml",
+            ""
+        ),
+    );
+    let manifest = r#"<item id="ncx" href="toc.ncx" media-type="application/x-dtbncx+xml"/><item id="b" href="text/book.xhtml" media-type="application/xhtml+xml"/><item id="l" href="text/licence.xhtml" media-type="application/xhtml+xml"/>"#;
+    let opf = opf(manifest, r#"<itemref idref="b"/><itemref idref="l"/>"#)
+        .replace("<spine>", r#"<spine toc="ncx">"#);
+    let bytes = epub_with(&[
+        ("OEBPS/content.opf", opf.as_bytes()),
+        ("OEBPS/toc.ncx", ncx.as_bytes()),
+        ("OEBPS/text/book.xhtml", body.as_bytes()),
+        ("OEBPS/text/licence.xhtml", licence.as_bytes()),
+    ]);
+    let book = load_epub(&bytes).expect("opens");
+    assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2", "Chapter 1"]);
+    let keys: Vec<_> = book.story_chapters().map(|c| c.key.0.as_str()).collect();
+    assert_eq!(
+        keys,
+        [
+            "OEBPS/text/book.xhtml#ch1",
+            "OEBPS/text/book.xhtml#ch2",
+            "OEBPS/text/book.xhtml#ch3"
+        ]
+    );
+    assert!(
+        book.story_chapters().all(|c| c.word_count == 200),
+        "noteref dropped, headings dropped"
+    );
+    let others: Vec<_> = book
+        .chapters
+        .iter()
+        .filter(|c| !c.is_story)
+        .map(|c| c.title.as_str())
+        .collect();
+    assert_eq!(
+        others,
+        [
+            "Untitled section",
+            "VOLUME I",
+            "VOLUME II",
+            "THE FULL PROJECT GUTENBERG LICENSE"
+        ]
+    );
+}
+
+// --- no input panics -----------------------------------------------------------------------
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn on_arbitrary_text(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = book::load_bytes(&bytes, Format::Text, Path::new("x.txt"));
+            let _ = book::load_bytes(&bytes, Format::Markdown, Path::new("x.md"));
+        }
+
+        #[test]
+        fn on_arbitrary_pdf(tail in proptest::collection::vec(any::<u8>(), 0..500)) {
+            let bytes = [b"%PDF-1.4\n".as_slice(), &tail].concat();
+            let _ = book::load_bytes(&bytes, Format::Pdf, Path::new("x.pdf"));
+        }
+
+        #[test]
+        fn on_arbitrary_epub_parts(
+            opf in "[<>a-z =\"/#.:%!-]{0,300}",
+            html in "[<>a-z =\"/#.&;]{0,300}",
+        ) {
+            let bytes = epub_with(&[("OEBPS/content.opf", opf.as_bytes()), ("OEBPS/c1.xhtml", html.as_bytes())]);
+            let _ = load_epub(&bytes);
+            let bytes = epub_with(&[("OEBPS/c1.xhtml", html.as_bytes())]);
+            let _ = load_epub(&bytes);
+        }
+
+        #[test]
+        fn on_a_damaged_real_epub(at in any::<prop::sample::Index>(), byte in any::<u8>(), cut in any::<bool>()) {
+            static REAL: OnceLock<Vec<u8>> = OnceLock::new();
+            let real = REAL.get_or_init(|| {
+                std::fs::read(fixture("tests/fixtures/books/metamorphosis.epub")).expect("fixture")
+            });
+            let i = at.index(real.len());
+            let mut bytes = real.clone();
+            if cut {
+                bytes.truncate(i);
+            } else {
+                bytes[i] = byte;
+            }
+            let _ = load_epub(&bytes);
+        }
+
+        #[test]
+        fn on_arbitrary_zip_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2000)) {
+            let _ = load_epub(&bytes);
+        }
+    }
 }

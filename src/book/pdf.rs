@@ -84,15 +84,21 @@ fn window_sections(lines: &[&str], line_pages: &[usize]) -> Vec<Section> {
     sections
 }
 
-/// All pages as one text, and the byte offset where each page starts.
+/// All pages as one text, and the byte offset where each page starts. A page break normally
+/// ends a paragraph (so a heading at the top of a page stands alone), except when the next page
+/// starts in lower case: then a sentence runs on, and splitting it would break quotes across the
+/// page boundary.
 fn join_pages(pages: &[String]) -> (String, Vec<usize>) {
     let mut joined = String::new();
     let mut starts = Vec::with_capacity(pages.len());
     for page in pages {
+        let page = page.trim_matches(|c: char| c == '\n' || c == '\r');
+        if !joined.is_empty() {
+            let runs_on = page.trim_start().starts_with(|c: char| c.is_lowercase());
+            joined.push_str(if runs_on { "\n" } else { "\n\n" });
+        }
         starts.push(joined.len());
         joined.push_str(page);
-        // A page break ends a line, so a heading at the top of a page stands alone.
-        joined.push_str("\n\n");
     }
     (joined, starts)
 }
@@ -181,13 +187,26 @@ mod tests {
     }
 
     #[test]
+    fn a_sentence_running_over_a_page_break_stays_one_paragraph() {
+        let pages = [
+            "\n\nShe said that\n".to_string(),
+            "\n\nit was late.\n\nChapter 2\n".to_string(),
+        ];
+        let (joined, starts) = join_pages(&pages);
+        assert_eq!(joined, "She said that\nit was late.\n\nChapter 2");
+        assert_eq!(starts, [0, 14]);
+        let (joined, _) = join_pages(&["End.".to_string(), "Chapter 3".to_string()]);
+        assert_eq!(joined, "End.\n\nChapter 3");
+    }
+
+    #[test]
     fn lines_map_to_pages_and_windows() {
         let pages: Vec<String> = (1..=25).map(|p| format!("text of page {p}")).collect();
         let (joined, starts) = join_pages(&pages);
         let lines: Vec<&str> = joined.split('\n').collect();
         let line_pages = page_of_each_line(&lines, 0, &starts);
         assert_eq!(line_pages[0], 1);
-        assert_eq!(line_pages[3], 2);
+        assert_eq!(line_pages[1], 2);
         let windows = window_sections(&lines, &line_pages);
         let keys: Vec<_> = windows.iter().map(|s| s.key.as_str()).collect();
         assert_eq!(keys, ["pages-1-10", "pages-11-20", "pages-21-25"]);

@@ -145,7 +145,7 @@ pub(crate) fn title_block(lines: &[&str], cuts: &[Cut]) -> (Option<String>, Opti
         .collect();
     let Some(by) = filled
         .iter()
-        .position(|l| l.to_lowercase().starts_with("by "))
+        .position(|l| l.get(..3).is_some_and(|p| p.eq_ignore_ascii_case("by ")))
     else {
         return (None, None);
     };
@@ -155,7 +155,7 @@ pub(crate) fn title_block(lines: &[&str], cuts: &[Cut]) -> (Option<String>, Opti
     let title = filled[..by].join(" ");
     (
         Some(title_case_if_shouting(&title)),
-        Some(filled[by][3..].trim().to_string()),
+        filled[by].get(3..).map(|a| a.trim().to_string()),
     )
 }
 

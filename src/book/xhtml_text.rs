@@ -57,6 +57,50 @@ const SKIPPED: &[&str] = &[
     "head", "script", "style", "title", "noscript", "template", "svg", "math",
 ];
 
+/// Deeper element nesting than any real book has. html5ever slows down quadratically with
+/// nesting depth (40 000 nested divs take seconds), so deeper files are refused before parsing.
+pub(crate) const MAX_NESTING: usize = 2_000;
+
+/// Elements that are empty or closed implicitly, so they add no lasting depth.
+const NOT_NESTING: &[&str] = &[
+    "area", "base", "br", "col", "dd", "dt", "embed", "hr", "img", "input", "li", "link", "meta",
+    "option", "p", "param", "source", "td", "th", "tr", "track", "wbr",
+];
+
+/// A cheap estimate of the deepest element nesting in `html`: open tags minus close tags,
+/// without parsing.
+pub(crate) fn nesting_depth(html: &str) -> usize {
+    let (mut depth, mut max) = (0usize, 0usize);
+    for (pos, _) in html.match_indices('<') {
+        let rest = &html[pos + 1..];
+        if rest.starts_with('/') {
+            depth = depth.saturating_sub(1);
+            continue;
+        }
+        let name_len = rest
+            .find(|c: char| !c.is_ascii_alphanumeric())
+            .unwrap_or(rest.len());
+        let name = rest[..name_len].to_ascii_lowercase();
+        if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic()) {
+            continue;
+        }
+        // Look for the tag's end nearby only, so text full of '<' stays linear.
+        let mut end = rest.len().min(1024);
+        while !rest.is_char_boundary(end) {
+            end -= 1;
+        }
+        let window = &rest[..end];
+        let self_closing = window
+            .find('>')
+            .is_some_and(|end| window[..end].ends_with('/'));
+        if !self_closing && !NOT_NESTING.contains(&name.as_str()) {
+            depth += 1;
+            max = max.max(depth);
+        }
+    }
+    max
+}
+
 /// The blocks of `html`, with an `Anchor` before each element whose id is in `anchors`.
 pub(crate) fn extract(html: &str, anchors: &HashSet<String>) -> Vec<Piece> {
     let doc = Html::parse_document(html);
@@ -254,8 +298,25 @@ mod tests {
     }
 
     #[test]
+    fn nesting_depth_is_estimated_without_parsing() {
+        assert_eq!(
+            nesting_depth("<html><body><div><p>a<br/>b<img src=x></div></body></html>"),
+            3
+        );
+        assert_eq!(nesting_depth("<p>one<p>two<p>three"), 0);
+        assert_eq!(nesting_depth(&"<div>".repeat(5000)), 5000);
+        assert_eq!(nesting_depth("a < b <3 <é> </"), 0);
+        // The look-ahead window must end on a character boundary.
+        assert_eq!(nesting_depth(&format!("<div {}", "é".repeat(1000))), 1);
+    }
+
+    #[test]
     fn deep_nesting_does_not_overflow() {
-        let html = format!("{}deep{}", "<div>".repeat(5_000), "</div>".repeat(5_000));
+        let html = format!(
+            "{}deep{}",
+            "<div>".repeat(MAX_NESTING),
+            "</div>".repeat(MAX_NESTING)
+        );
         assert_eq!(text(&html), "deep");
     }
 }

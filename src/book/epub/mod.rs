@@ -11,7 +11,7 @@ mod toc;
 mod xml;
 
 use super::assemble::Parsed;
-use super::{Error, Limits};
+use super::{Error, Limits, xhtml_text};
 use archive::Archive;
 use split::Doc;
 use std::path::Path;
@@ -48,6 +48,7 @@ fn table_of_contents(
 ) -> Result<Vec<TocEntry>, Error> {
     if let Some(nav) = &package.nav
         && let Some(text) = archive.read_text(nav)?
+        && xhtml_text::nesting_depth(&text) <= xhtml_text::MAX_NESTING
     {
         let entries = toc::from_nav(&text, nav);
         if !entries.is_empty() {
@@ -101,6 +102,15 @@ fn content_doc(
         ));
         return Ok(None);
     };
+    let depth = xhtml_text::nesting_depth(&html);
+    if depth > xhtml_text::MAX_NESTING {
+        warnings.push(format!(
+            "spine item `{}` nests elements {depth} deep (more than {}); skipped",
+            item.path,
+            xhtml_text::MAX_NESTING
+        ));
+        return Ok(None);
+    }
     Ok(Some(Doc {
         is_nav: nav == Some(item.path.as_str()),
         path: item.path.clone(),

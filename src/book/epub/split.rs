@@ -75,25 +75,19 @@ pub(crate) fn sections(docs: &[Doc], toc: &[TocEntry]) -> Vec<Section> {
                     .is_none_or(|f| !found.contains(f))
             })
             .collect();
+        // Where the next block goes; `None` until a block needs an untitled section of its own.
         let mut target = if doc.is_nav && at_top.is_empty() {
             joinable = None;
-            push(
-                &mut drafts,
-                Draft::new(doc.path.clone(), Some("Contents".into()), true),
-            )
+            let contents = Draft::new(doc.path.clone(), Some("Contents".into()), true);
+            Some(push(&mut drafts, contents))
         } else if !at_top.is_empty() {
             for e in &at_top {
-                joinable = Some(push(
-                    &mut drafts,
-                    Draft::new(doc.path.clone(), Some(e.title.clone()), false),
-                ));
+                let draft = Draft::new(doc.path.clone(), Some(e.title.clone()), false);
+                joinable = Some(push(&mut drafts, draft));
             }
-            drafts.len() - 1
+            joinable
         } else {
-            match joinable {
-                Some(i) => i,
-                None => push(&mut drafts, Draft::new(doc.path.clone(), None, false)),
-            }
+            joinable
         };
         for piece in pieces {
             match piece {
@@ -103,12 +97,18 @@ pub(crate) fn sections(docs: &[Doc], toc: &[TocEntry]) -> Vec<Section> {
                         .filter(|e| e.target.fragment.as_deref() == Some(id.as_str()))
                     {
                         let key = format!("{}#{id}", doc.path);
-                        target = push(&mut drafts, Draft::new(key, Some(e.title.clone()), false));
-                        joinable = Some(target);
+                        target = Some(push(
+                            &mut drafts,
+                            Draft::new(key, Some(e.title.clone()), false),
+                        ));
+                        joinable = target;
                     }
                 }
                 Piece::Block { text, heading } => {
-                    if let Some(d) = drafts.get_mut(target) {
+                    let i = *target.get_or_insert_with(|| {
+                        push(&mut drafts, Draft::new(doc.path.clone(), None, false))
+                    });
+                    if let Some(d) = drafts.get_mut(i) {
                         d.blocks.push((text, heading));
                     }
                 }
@@ -249,6 +249,20 @@ mod tests {
                     "first half\n\nsecond half".into()
                 ),
             ]
+        );
+    }
+
+    #[test]
+    fn no_empty_section_before_a_chapter_anchor() {
+        let docs = [doc(
+            "c1.html",
+            "<section id=\"c1\"><h1>Chapter 1</h1><p>one</p></section>",
+        )];
+        let toc = [entry("Chapter 1", "c1.html", Some("c1"))];
+        let got = summary(&sections(&docs, &toc));
+        assert_eq!(
+            got,
+            [("c1.html#c1".into(), Some("Chapter 1".into()), "one".into())]
         );
     }
 
