@@ -1,6 +1,8 @@
 //! `imaginize --migrate-concurrent`: converts the old tool's `.imaginize.state.json` (or the older
-//! `.illustrate.state.json`) into the manifest, `chapters/NNN.json` and `images/`, from the output
-//! folder alone (the book need not be at hand).
+//! `.illustrate.state.json`) into the manifest, `chapters/NNN.json`, `elements.json` and
+//! `images/`, from the output folder alone (the book need not be at hand). Scenes come from the
+//! state's `sceneConcepts`, or from the old `Chapters.md` for files that predate them; images
+//! keep their files (hard-linked under the new names); links to remote images are not fetched.
 //!
 //! The old file is never modified: it is copied to `<name>.backup` first. The manifest is written
 //! last, so a migration that stops half-way is simply run again; once the manifest exists a
