@@ -63,6 +63,11 @@ fn table(base: &Path) {
             "write+fsync only",
             write_only(dir.path(), UNCONTENDED_UPDATES),
         );
+        row("parse only", parse_only(dir.path(), UNCONTENDED_UPDATES));
+        row(
+            "serialize only",
+            serialize_only(dir.path(), UNCONTENDED_UPDATES),
+        );
         row("1 process", run_updates(dir.path(), UNCONTENDED_UPDATES));
         let start = Instant::now();
         let lat = contended(dir.path());
@@ -190,6 +195,33 @@ fn contended(dir: &Path) -> Vec<u64> {
     }
     assert_eq!(all.len(), PROCESSES * UPDATES_PER_PROCESS);
     all
+}
+
+/// Just parsing the manifest file's bytes.
+fn parse_only(dir: &Path, n: usize) -> Vec<u64> {
+    let bytes = std::fs::read(dir.join(".imaginize.manifest.json")).unwrap();
+    (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            let m: Manifest = serde_json::from_slice(&bytes).unwrap();
+            std::hint::black_box(m);
+            start.elapsed().as_micros() as u64
+        })
+        .collect()
+}
+
+/// Just validating and encoding the manifest as the commit does.
+fn serialize_only(dir: &Path, n: usize) -> Vec<u64> {
+    let bytes = std::fs::read(dir.join(".imaginize.manifest.json")).unwrap();
+    let m: Manifest = serde_json::from_slice(&bytes).unwrap();
+    (0..n)
+        .map(|_| {
+            let start = Instant::now();
+            m.validate().unwrap();
+            std::hint::black_box(serde_json::to_vec_pretty(&m).unwrap());
+            start.elapsed().as_micros() as u64
+        })
+        .collect()
 }
 
 /// The `p`th percentile of sorted µs values, in ms.
