@@ -1,10 +1,11 @@
 //! Migration of the old tool's state files (`imaginize --migrate-concurrent`), on hand-written
 //! folders of both eras under `tests/fixtures/migrate/`.
 
-use imaginize::analyze::model::ChapterScenes;
+use imaginize::analyze::model::{Catalogue, ChapterScenes};
 use imaginize::ids::{ChapterNo, SceneNo};
+use imaginize::provider::ElementKind;
 use imaginize::store::migrate::migrate_folder;
-use imaginize::store::{Error, Manifest, Status, Store};
+use imaginize::store::{ElementsStatus, Error, Manifest, Status, Store};
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -133,6 +134,33 @@ fn era2_state_with_scene_concepts_becomes_a_manifest() {
     assert_eq!(scenes(dir.path(), 2).scenes[0].lighting, "candlelight");
     assert!(!dir.path().join("chapters/003.json").exists());
 
+    // The catalogue: pages placed in chapters by the toc, `object` read as an item, an unknown
+    // type left out with a note. The old extract phase had not finished, so it is not final.
+    assert_eq!(report.elements, 2);
+    assert!(
+        report.notes.iter().any(|n| n.contains("`The Cart`")),
+        "{:?}",
+        report.notes
+    );
+    assert_eq!(m.elements_md_status, ElementsStatus::Pending);
+    let cat: Catalogue =
+        serde_json::from_slice(&fs::read(dir.path().join("elements.json")).unwrap()).unwrap();
+    assert_eq!(cat.title, "The Tiny Book");
+    assert_eq!(cat.elements[0].name, "Mara");
+    assert_eq!(cat.elements[0].first_chapter, ChapterNo(1));
+    assert_eq!(cat.elements[0].description, "a girl in a yellow coat");
+    let key = &cat.elements[1];
+    assert_eq!(key.kind, ElementKind::Item);
+    assert_eq!(key.aliases, vec!["the key"]);
+    assert_eq!(key.first_chapter, ChapterNo(2));
+    assert_eq!(key.chapters, vec![ChapterNo(2)]);
+    assert_eq!(key.quotes.len(), 2);
+    assert_eq!(
+        key.quotes[1].chapter,
+        ChapterNo(2),
+        "an unplaced quote joins the first chapter"
+    );
+
     // The old file is untouched and its backup is an exact copy.
     assert_eq!(
         fs::read(dir.path().join(".imaginize.state.json")).unwrap(),
@@ -167,6 +195,8 @@ fn era1_state_without_scene_concepts_takes_scenes_from_chapters_md() {
 
     let m = manifest(dir.path());
     assert_eq!(m.book_id, "old_tale");
+    assert_eq!(report.elements, 1);
+    assert_eq!(m.elements_md_status, ElementsStatus::Complete);
     assert!(m.analyze_complete);
     assert!(!m.illustrate_complete);
     assert_eq!(
@@ -280,6 +310,14 @@ fn wrong_types_and_versions_name_their_field_too() {
         (
             r#"{"version": "2.0.0", "phases": {}, "toc": {"chapters": [{"number": 0}]}}"#,
             "toc.chapters.0.number",
+        ),
+        (
+            r#"{"version": "2.0.0", "phases": {}, "elements": [{"type": "place"}]}"#,
+            "elements.0.name",
+        ),
+        (
+            r#"{"version": "2.0.0", "phases": {"extract": {"status": 1}}}"#,
+            "phases.extract.status",
         ),
         (
             r#"{"version": "2.0.0", "phases": {"analyze": {"status": "completed", "chapters": {"1": {"status": "completed", "sceneConcepts": [{"chapter": "a"}]}}}}}"#,

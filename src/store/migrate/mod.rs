@@ -1,6 +1,8 @@
 //! `imaginize --migrate-concurrent`: converts the old tool's `.imaginize.state.json` (or the older
-//! `.illustrate.state.json`) into the manifest, `chapters/NNN.json` and `images/`, from the output
-//! folder alone (the book need not be at hand).
+//! `.illustrate.state.json`) into the manifest, `chapters/NNN.json`, `elements.json` and
+//! `images/`, from the output folder alone (the book need not be at hand). Scenes come from the
+//! state's `sceneConcepts`, or from the old `Chapters.md` for files that predate them; images
+//! keep their files (hard-linked under the new names); links to remote images are not fetched.
 //!
 //! The old file is never modified: it is copied to `<name>.backup` first. The manifest is written
 //! last, so a migration that stops half-way is simply run again; once the manifest exists a
@@ -8,13 +10,14 @@
 //! error naming that field.
 
 mod chapters_md;
+mod elements;
 mod images;
 mod old_state;
 
 use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::provider::Usage;
-use crate::store::manifest::{BookMeta, MIGRATED_KEY_PREFIX, Manifest, Status};
+use crate::store::manifest::{BookMeta, ElementsStatus, MIGRATED_KEY_PREFIX, Manifest, Status};
 use crate::store::{DEFAULT_LOCK_TIMEOUT, Error, Store, atomic};
 use chapters_md::MdChapter;
 use images::Adopted;
@@ -42,6 +45,8 @@ pub struct MigrationReport {
     pub failed: Vec<ChapterNo>,
     /// Image files given their new names under `images/`.
     pub images_adopted: usize,
+    /// Elements written to `elements.json` from the old catalogue.
+    pub elements: usize,
     /// Things the user should know (work that will be done again, files ignored).
     pub notes: Vec<String>,
 }
@@ -262,10 +267,13 @@ fn convert(
             .iter()
             .all(|s| !matches!(s, Status::Pending | Status::Error));
     manifest.illustrate_complete = statuses.iter().all(|s| *s == Status::IllustrationComplete);
-    if old.analyze.completed || !old.analyze.chapters.is_empty() {
-        report.notes.push(
-            "the old element catalogue is not converted (it is kept in the backup); the next analysis rebuilds elements.json and Elements.md".into(),
-        );
+    if let Some(catalogue) = elements::convert(old, &mut report.notes) {
+        write_if_changed(&dir.join("elements.json"), &catalogue)?;
+        report.elements = catalogue.elements.len();
+        // Only a catalogue the old tool finished is final; otherwise the analysis redoes it.
+        if old.extract_completed {
+            manifest.elements_md_status = ElementsStatus::Complete;
+        }
     }
     Ok(manifest)
 }
@@ -302,9 +310,9 @@ fn scenes_for(
         .collect()
 }
 
-/// Writes `value` as JSON unless the file already holds exactly that (so a second run after a
+/// Writes `value` as pretty JSON unless the file already holds exactly that (so a second run after a
 /// half-finished one rewrites nothing).
-fn write_if_changed(path: &Path, value: &ChapterScenes) -> Result<(), Error> {
+fn write_if_changed(path: &Path, value: &impl serde::Serialize) -> Result<(), Error> {
     let bytes = serde_json::to_vec_pretty(value).map_err(|source| Error::Encode {
         path: path.to_path_buf(),
         source,

@@ -50,6 +50,18 @@ pub(crate) struct OldPhase {
     pub chapters: BTreeMap<u32, OldChapter>,
 }
 
+/// One entry of the old `elements[]` catalogue.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct OldElement {
+    /// `character`, `creature`, `place`, `item` or `object`, as the old tool wrote it.
+    pub kind: String,
+    pub name: String,
+    pub description: String,
+    pub aliases: Vec<String>,
+    /// Quote text and the page it is on, when the old file says.
+    pub quotes: Vec<(String, Option<u32>)>,
+}
+
 /// What migration needs from the old state file.
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct OldState {
@@ -57,6 +69,11 @@ pub(crate) struct OldState {
     pub book_title: String,
     /// `toc.chapters[]`: number → title.
     pub toc: BTreeMap<u32, String>,
+    /// `toc.chapters[].pages`: number → first and last page, where given.
+    pub pages: BTreeMap<u32, (u32, u32)>,
+    /// `phases.extract.status == "completed"`: the old catalogue was finished.
+    pub extract_completed: bool,
+    pub elements: Vec<OldElement>,
     pub analyze: OldPhase,
     pub illustrate: OldPhase,
     pub last_updated: Option<DateTime<Utc>>,
@@ -99,15 +116,33 @@ pub(crate) fn parse(path: &Path, bytes: &[u8]) -> Result<OldState, Error> {
         Some(toc_field) => toc_field.opt("chapters")?,
         None => None,
     };
+    let mut pages = BTreeMap::new();
     for entry in toc_list.map(|l| l.arr()).transpose()?.unwrap_or_default() {
         let number = entry.req("number")?.chapter_number()?;
         let title = entry.opt_str("title")?.unwrap_or_default();
         toc.insert(number, title);
+        // Pages only place element quotes in chapters: a form we cannot read is skipped.
+        if let Some(range) = entry.opt("pages")?.and_then(|p| p.page_range().ok()) {
+            pages.insert(number, range);
+        }
     }
+    let mut elements = Vec::new();
+    if let Some(list) = root.opt("elements")? {
+        for e in list.arr()? {
+            elements.push(element(&e)?);
+        }
+    }
+    let extract_completed = match phases.opt("extract")? {
+        Some(extract) => extract.req("status")?.status()? == OldStatus::Completed,
+        None => false,
+    };
     Ok(OldState {
         book_file: root.opt_str("bookFile")?.unwrap_or_default(),
         book_title: root.opt_str("bookTitle")?.unwrap_or_default(),
         toc,
+        pages,
+        extract_completed,
+        elements,
         analyze: phase(phases.opt("analyze")?)?,
         illustrate: phase(phases.opt("illustrate")?)?,
         last_updated: root.opt_time("lastUpdated")?,
@@ -168,6 +203,36 @@ fn scene(s: &Field<'_>) -> Result<OldScene, Error> {
         lighting: s.opt_str("lighting")?.unwrap_or_default(),
         elements,
         image: s.opt_str("imageUrl")?,
+    })
+}
+
+fn element(e: &Field<'_>) -> Result<OldElement, Error> {
+    let strings = |key: &str| -> Result<Vec<String>, Error> {
+        match e.opt(key)? {
+            None => Ok(Vec::new()),
+            Some(list) => list
+                .arr()?
+                .iter()
+                .map(|a| a.str().map(str::to_string))
+                .collect(),
+        }
+    };
+    let mut quotes = Vec::new();
+    if let Some(list) = e.opt("quotes")? {
+        for q in list.arr()? {
+            let page = q.opt("page")?.and_then(|p| p.page_range().ok());
+            quotes.push((
+                q.req("text")?.str()?.to_string(),
+                page.map(|(first, _)| first),
+            ));
+        }
+    }
+    Ok(OldElement {
+        kind: e.req("type")?.str()?.to_string(),
+        name: e.req("name")?.str()?.to_string(),
+        description: e.opt_str("description")?.unwrap_or_default(),
+        aliases: strings("aliases")?,
+        quotes,
     })
 }
 
@@ -299,6 +364,25 @@ impl<'a> Field<'a> {
             n @ 1..=0xFFFF_FFFF => Ok(n as u32),
             n => Err(self.bad(format!("is {n}, not a chapter number (1, 2, …)"))),
         }
+    }
+
+    /// A page or page range: `3`, `"3"`, `"3-5"` → (first, last).
+    fn page_range(&self) -> Result<(u32, u32), Error> {
+        if self.value.is_number() {
+            let page = u32::try_from(self.u64()?).unwrap_or(u32::MAX);
+            return Ok((page, page));
+        }
+        let text = self.str()?;
+        let parse = |t: &str| t.trim().parse::<u32>().ok();
+        let range = match text.split_once('-') {
+            Some((a, b)) => parse(a).zip(parse(b)),
+            None => parse(text).map(|p| (p, p)),
+        };
+        range.ok_or_else(|| {
+            self.bad(format!(
+                "is `{text}`, not a page or a page range like `3-5`"
+            ))
+        })
     }
 
     fn opt_time(&self, key: &str) -> Result<Option<DateTime<Utc>>, Error> {
