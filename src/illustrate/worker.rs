@@ -76,9 +76,12 @@ async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo
     let worker = worker.clone();
     let lease = ctx.lease();
     ctx.state(move |m| {
-        m.claim_next_in(&worker, lease, Utc::now(), |c| {
-            selected.binary_search(&c).is_ok()
-        })
+        m.claim_next_in(
+            &worker,
+            |c| selected.binary_search(&c).is_ok(),
+            lease,
+            Utc::now(),
+        )
     })
     .await
 }
@@ -189,6 +192,15 @@ async fn draw_scenes(
     let scenes = ctx
         .load_scenes(chapter)
         .map_err(|e| ChapterError::Chapter(e.display_chain()))?;
+    if ctx.lookup().is_none() {
+        // Another process wrote Elements.md; without it prompts would lack the cast's details.
+        if let Err(err) = ctx.load_lookup() {
+            ctx.reporter.warn(&format!(
+                "drawing without the cast's details: {}",
+                err.display_chain()
+            ));
+        }
+    }
     let done = ctx
         .read(move |m| {
             m.chapters

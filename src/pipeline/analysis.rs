@@ -183,6 +183,7 @@ async fn pass2(
         let (chapter, outcome) = joined?;
         match outcome {
             Ok((scenes, reanchored, invented)) => {
+                ctx.plan_images(scenes);
                 done += 1;
                 report.analyzed += 1;
                 report.scenes += scenes;

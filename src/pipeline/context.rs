@@ -15,6 +15,7 @@ use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
 use crate::store::{self, LockedManifest, Manifest, ProgressLog, Store};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 
@@ -35,6 +36,8 @@ pub struct Context {
     pub renders: RenderQueue,
     /// The cast, once Elements.md is complete (read back from the file, so hand edits count).
     lookup: RwLock<Option<Arc<ElementsLookup>>>,
+    /// Images this run expects to draw, for the progress bar; grows as chapters are analyzed.
+    planned: AtomicUsize,
     /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
     log: Mutex<Option<ProgressLog>>,
 }
@@ -56,6 +59,7 @@ impl Context {
             book,
             out,
             log: Mutex::new(None),
+            planned: AtomicUsize::new(0),
             store,
             text: models.text,
             image: models.image,
@@ -124,6 +128,15 @@ impl Context {
         if let Some((emoji, message)) = entry {
             self.log(emoji, &message);
         }
+    }
+
+    /// Adds `images` to the images this run expects to draw (shown by the progress bar).
+    pub fn plan_images(&self, images: usize) {
+        if !self.options.phases.images || images == 0 {
+            return;
+        }
+        let total = self.planned.fetch_add(images, Ordering::SeqCst) + images;
+        self.progress.handle(&Event::ImagesPlanned { total });
     }
 
     /// Appends one entry to progress.md; a failed append is reported, never fatal.

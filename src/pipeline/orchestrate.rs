@@ -30,6 +30,9 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error
     let started = Instant::now();
     let (stop_render, render_stopped) = tokio::sync::oneshot::channel();
     let render = tokio::spawn(renderer::run(ctx.clone(), render_stopped));
+    let selected = ctx.selected.clone();
+    let waiting = ctx.read(move |m| images_waiting(m, &selected)).await?;
+    ctx.plan_images(waiting);
     let result = match ctx.options.mode {
         ExecMode::Concurrent => concurrent(&ctx, &shutdown).await,
         ExecMode::Sequential => sequential(&ctx, &shutdown).await,
@@ -152,6 +155,16 @@ async fn finish_flags(ctx: &Arc<Context>) -> Result<(), Error> {
         Ok(())
     })
     .await
+}
+
+/// Images still to draw for chapters already analyzed.
+fn images_waiting(m: &Manifest, selected: &[ChapterNo]) -> usize {
+    selected
+        .iter()
+        .filter_map(|no| m.chapters.get(no))
+        .filter(|c| matches!(c.status, Status::Analyzed | Status::IllustrationInprogress))
+        .map(|c| (c.concepts as usize).saturating_sub(c.scenes_done.len()))
+        .sum()
 }
 
 /// Totals over the selected chapters, from the manifest after the run.

@@ -34,13 +34,25 @@ impl Shutdown {
 
     /// Resolves once the run should stop.
     pub async fn recv(&mut self) {
-        let _ = self.receiver.wait_for(|stop| *stop).await;
+        if self.receiver.wait_for(|stop| *stop).await.is_err() {
+            // The trigger is gone, so no stop can come: wait forever rather than stop.
+            std::future::pending::<()>().await;
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn a_dropped_trigger_is_not_a_stop() {
+        let (trigger, mut shutdown) = channel();
+        drop(trigger);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(50), shutdown.recv());
+        assert!(waited.await.is_err(), "recv returned without a stop");
+        assert!(!shutdown.is_shutdown());
+    }
 
     #[tokio::test]
     async fn every_handle_sees_the_trigger() {

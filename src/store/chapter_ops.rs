@@ -2,7 +2,7 @@
 //! completion, failure and retry. Each goes through `transition`, so an illegal change is an
 //! error and never happens silently.
 
-use crate::analyze::model::{ChapterScenes, chapter_file_name};
+use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
@@ -36,30 +36,18 @@ impl LockedManifest {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Option<ChapterNo>, Error> {
-        self.claim_next_in(worker, lease, now, |_| true)
+        self.claim_next_in(worker, |_| true, lease, now)
     }
 
-    /// `claim_next` among the chapters `selected` accepts (`--chapters`).
+    /// `claim_next` restricted to the chapters `filter` accepts (`--chapters 1-5`).
     pub fn claim_next_in(
         &mut self,
         worker: &WorkerId,
+        filter: impl Fn(ChapterNo) -> bool,
         lease: Duration,
         now: DateTime<Utc>,
-        selected: impl Fn(ChapterNo) -> bool,
     ) -> Result<Option<ChapterNo>, Error> {
-        let candidate = self.manifest()?.chapters.iter().find_map(|(no, ch)| {
-            if !selected(*no) {
-                return None;
-            }
-            let free = match (ch.status, &ch.claim) {
-                (Status::Analyzed, _) => true,
-                (Status::IllustrationInprogress, Some(claim)) => {
-                    expiry(claim, lease, now).is_some()
-                }
-                _ => false,
-            };
-            free.then_some(*no)
-        });
+        let candidate = self.manifest()?.next_claimable(filter, lease, now);
         let Some(chapter) = candidate else {
             return Ok(None);
         };
@@ -130,11 +118,16 @@ impl LockedManifest {
         if let Err(at) = ch.scenes_done.binary_search(&scene) {
             ch.scenes_done.insert(at, scene);
         }
-        self.set_scene_image(chapter, scene, image_path)
+        ch.rejected.remove(&scene);
+        self.update_scene_file(chapter, scene, |entry| {
+            entry.image = Some(image_path.to_string());
+            entry.rejected = None;
+        })
     }
 
-    /// Records that the provider refused scene `scene` (content policy): the scene counts as
-    /// done, so the chapter can complete, and `chapters/NNN.json` keeps the reason.
+    /// Records that the provider refused to draw scene `scene` (content policy) and why. The
+    /// scene counts as done, so the chapter can complete; the reason is kept in the manifest and
+    /// in `chapters/NNN.json` when that file has the scene.
     pub fn record_rejected(
         &mut self,
         chapter: ChapterNo,
@@ -145,9 +138,10 @@ impl LockedManifest {
         if let Err(at) = ch.scenes_done.binary_search(&scene) {
             ch.scenes_done.insert(at, scene);
         }
-        self.edit_scene(chapter, scene, |entry| {
-            entry.rejected = Some(reason.to_string());
+        ch.rejected.insert(scene, reason.to_string());
+        self.update_scene_file(chapter, scene, |entry| {
             entry.image = None;
+            entry.rejected = Some(reason.to_string());
         })
     }
 
@@ -205,18 +199,19 @@ impl LockedManifest {
     /// files aside. A chapter a live worker holds is refused by the transition table.
     pub fn redo(&mut self, chapter: ChapterNo, images_only: bool) -> Result<Vec<SceneNo>, Error> {
         let ch = self.chapter_mut(chapter)?;
+        if images_only && ch.analyzed_at.is_none() {
+            return Ok(Vec::new());
+        }
         let event = if images_only {
             Event::RedoImages
         } else {
             Event::Redo
         };
-        if images_only && ch.analyzed_at.is_none() {
-            return Ok(Vec::new());
-        }
         apply(chapter, ch, event)?;
         ch.claim = None;
         ch.error = None;
         ch.illustrated_at = None;
+        ch.rejected.clear();
         if !images_only {
             ch.analyzed_at = None;
             ch.concepts = 0;
@@ -230,24 +225,13 @@ impl LockedManifest {
         Ok(())
     }
 
-    fn set_scene_image(
+    /// Applies `change` to scene `scene` of `chapters/NNN.json` and rewrites the file if that
+    /// changed it. A missing file or scene is left alone: the manifest is the source of truth.
+    fn update_scene_file(
         &mut self,
         chapter: ChapterNo,
         scene: SceneNo,
-        image_path: &str,
-    ) -> Result<(), Error> {
-        self.edit_scene(chapter, scene, |entry| {
-            entry.image = Some(image_path.to_string());
-            entry.rejected = None;
-        })
-    }
-
-    /// Applies `edit` to one scene of `chapters/NNN.json` and rewrites it if that changed it.
-    fn edit_scene(
-        &mut self,
-        chapter: ChapterNo,
-        scene: SceneNo,
-        edit: impl FnOnce(&mut crate::analyze::model::Scene),
+        change: impl FnOnce(&mut Scene),
     ) -> Result<(), Error> {
         let path = self.dir().join("chapters").join(chapter_file_name(chapter));
         let Ok(bytes) = std::fs::read(&path) else {
@@ -261,7 +245,7 @@ impl LockedManifest {
             return Ok(());
         };
         let before = entry.clone();
-        edit(entry);
+        change(entry);
         if *entry == before {
             return Ok(());
         }
@@ -298,3 +282,7 @@ fn owned_claim<'a>(
         }),
     }
 }
+
+#[cfg(test)]
+#[path = "chapter_ops_tests.rs"]
+mod tests;

@@ -4,11 +4,12 @@
 
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::provider::Usage;
-use crate::store::claims::WorkerId;
+use crate::store::claims::{WorkerId, expiry};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::time::Duration;
 
 /// The schema version this build reads and writes.
 pub const VERSION: &str = "3.1.0";
@@ -110,9 +111,14 @@ pub struct ChapterState {
     /// Present exactly while `illustration_inprogress`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub claim: Option<Claim>,
-    /// Scenes whose image file is written, ascending.
+    /// Scenes that are finished, ascending: their image file is written, or the provider refused
+    /// to draw them (then they are also in `rejected`).
     #[serde(default)]
     pub scenes_done: Vec<SceneNo>,
+    /// Scenes the provider refused to draw (content policy), with its reason. They count as done
+    /// so the chapter can complete; `--retry-failed` may draw them later.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub rejected: BTreeMap<SceneNo, String>,
     #[serde(default)]
     pub attempts: u32,
     #[serde(default)]
@@ -150,6 +156,7 @@ impl ChapterState {
             concepts: 0,
             claim: None,
             scenes_done: Vec::new(),
+            rejected: BTreeMap::new(),
             attempts: 0,
             error: None,
             usage: Usage::default(),
@@ -201,6 +208,52 @@ impl Manifest {
         report
     }
 
+    /// The chapters in `status`, ascending.
+    pub fn chapters_with(&self, status: Status) -> Vec<ChapterNo> {
+        self.chapters
+            .iter()
+            .filter(|(_, ch)| ch.status == status)
+            .map(|(no, _)| *no)
+            .collect()
+    }
+
+    /// The lowest-numbered chapter accepted by `filter` that may be claimed at `now`: `analyzed`,
+    /// or `illustration_inprogress` with an expired claim. Readers use it to decide whether taking
+    /// the lock is worth it; `LockedManifest::claim_next_in` uses it under the lock.
+    pub fn next_claimable(
+        &self,
+        filter: impl Fn(ChapterNo) -> bool,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Option<ChapterNo> {
+        self.chapters.iter().find_map(|(no, ch)| {
+            let free = match (ch.status, &ch.claim) {
+                (Status::Analyzed, _) => true,
+                (Status::IllustrationInprogress, Some(claim)) => {
+                    expiry(claim, lease, now).is_some()
+                }
+                _ => false,
+            };
+            (free && filter(*no)).then_some(*no)
+        })
+    }
+
+    /// How many chapters accepted by `filter` still need illustration: `pending` (not analyzed
+    /// yet), `analyzed` or `illustration_inprogress`. Zero means an illustrator restricted to
+    /// `filter` is done: nothing is claimable now and nothing will become claimable (chapters in
+    /// `error` wait for `--retry-failed`).
+    pub fn remaining_for_illustration(&self, filter: impl Fn(ChapterNo) -> bool) -> usize {
+        self.chapters
+            .iter()
+            .filter(|(no, ch)| {
+                matches!(
+                    ch.status,
+                    Status::Pending | Status::Analyzed | Status::IllustrationInprogress
+                ) && filter(**no)
+            })
+            .count()
+    }
+
     /// Whether this manifest was written by a newer imaginize (then it is never written).
     pub fn is_newer_than_ours(&self) -> bool {
         is_newer(&self.version)
@@ -226,6 +279,15 @@ impl Manifest {
             }
             if ch.scenes_done.windows(2).any(|w| w[0] >= w[1]) {
                 return Err(format!("chapter {no} has unsorted or repeated scenes_done"));
+            }
+            if let Some(scene) = ch
+                .rejected
+                .keys()
+                .find(|s| ch.scenes_done.binary_search(s).is_err())
+            {
+                return Err(format!(
+                    "chapter {no} has scene {scene} rejected but not in scenes_done"
+                ));
             }
         }
         Ok(())

@@ -69,8 +69,17 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
                 );
                 return Ok(recovered(Some(m), vec![note]));
             }
-            // No manifest and no usable backup: a new book (a bad lone .bak is left for the user).
-            _ => return Ok(recovered(None, Vec::new())),
+            // Neither exists: a book no run has written yet.
+            Read::Missing => return Ok(recovered(None, Vec::new())),
+            // Starting over here would silently throw away the book's progress.
+            Read::Bad(backup_reason) => {
+                return Err(Error::BothUnusable {
+                    path,
+                    reason: "it does not exist".into(),
+                    backup: bak,
+                    backup_reason,
+                });
+            }
         },
         Read::Bad(reason) => reason,
     };
@@ -126,3 +135,7 @@ fn corrupt_path(dir: &Path) -> PathBuf {
     }
     candidate
 }
+
+#[cfg(test)]
+#[path = "recovery_tests.rs"]
+mod tests;

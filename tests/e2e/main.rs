@@ -26,3 +26,6 @@ mod processes;
 
 /// Resuming after kill -9.
 mod resume;
+
+/// The bundled sample book end to end with the builtin provider, then compiled.
+mod sample_book;

@@ -52,6 +52,70 @@ fn book(chapters: usize) -> Book {
 
 /// Runs the pipeline in `dir` with these flags; returns the outcome and the totals.
 fn run(dir: &Path, flags: &[&str], chapters: usize) -> Result<(Outcome, Totals), Error> {
+    run_with(dir, flags, chapters, |_| None, shutdown::channel().1)
+}
+
+/// `run` with the text model wrapped so its requests are kept.
+fn run_recording(
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+) -> (Result<(Outcome, Totals), Error>, Vec<provider::TextRequest>) {
+    let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let result = run_models(dir, flags, chapters, shutdown::channel().1, |mut models| {
+        models.text = Arc::new(Recording {
+            inner: models.text,
+            seen: seen.clone(),
+        });
+        models
+    });
+    let requests = seen.lock().unwrap().clone();
+    (result, requests)
+}
+
+struct Recording {
+    inner: Arc<dyn provider::TextModel>,
+    seen: Arc<std::sync::Mutex<Vec<provider::TextRequest>>>,
+}
+
+#[async_trait::async_trait]
+impl provider::TextModel for Recording {
+    fn name(&self) -> String {
+        "recording".into()
+    }
+
+    async fn complete_json(
+        &self,
+        request: &provider::TextRequest,
+    ) -> Result<(serde_json::Value, provider::Usage), provider::Error> {
+        self.seen.lock().unwrap().push(request.clone());
+        self.inner.complete_json(request).await
+    }
+}
+
+/// `run` with the image model replaced (given the builtin one) and a shutdown channel.
+fn run_with(
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    image: impl FnOnce(Arc<dyn provider::ImageModel>) -> Option<Arc<dyn provider::ImageModel>>,
+    shutdown: shutdown::Shutdown,
+) -> Result<(Outcome, Totals), Error> {
+    run_models(dir, flags, chapters, shutdown, |mut models| {
+        if let Some(replaced) = image(models.image.clone()) {
+            models.image = replaced;
+        }
+        models
+    })
+}
+
+fn run_models(
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    shutdown: shutdown::Shutdown,
+    models: impl FnOnce(provider::Models) -> provider::Models,
+) -> Result<(Outcome, Totals), Error> {
     let book_path = dir.join("book.txt");
     std::fs::write(&book_path, "a book").unwrap();
     // Small images keep the debug-mode renderer fast.
@@ -71,7 +135,7 @@ fn run(dir: &Path, flags: &[&str], chapters: usize) -> Result<(Outcome, Totals),
     let reporter = Reporter::collector(Verbosity::Quiet);
     let store = Store::open(&out)?;
     prepare(&store, &book, &book_path, &options, &selected, &reporter)?;
-    let models = provider::build(&options.provider)?;
+    let models = models(provider::build(&options.provider)?);
     let ctx = Arc::new(Context::new(
         options,
         book,
@@ -83,7 +147,7 @@ fn run(dir: &Path, flags: &[&str], chapters: usize) -> Result<(Outcome, Totals),
     ));
     ctx.start_log("test");
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let outcome = runtime.block_on(orchestrate::run(ctx, shutdown::channel().1))?;
+    let outcome = runtime.block_on(orchestrate::run(ctx, shutdown))?;
     Ok((outcome, totals_now(&store, &selected)?))
 }
 
@@ -208,4 +272,219 @@ fn chapter_selection_restricts_both_pipelines() {
     assert_eq!(status(2), Status::IllustrationComplete);
     assert_eq!(status(4), Status::Pending);
     assert!(!manifest.analyze_complete);
+}
+
+#[test]
+fn a_failed_image_write_fails_only_its_chapter_and_leaves_nothing_half_written() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--text"], 3).unwrap();
+    // A directory where chapter 2's first image must go makes its write fail, like a full disk.
+    let blocked = dir.path().join("out/images/chapter_2_scene_1.png");
+    std::fs::create_dir_all(&blocked).unwrap();
+    let (outcome, totals) = run(dir.path(), &["--images"], 3).unwrap();
+    assert_eq!(totals.illustrated, 2);
+    assert_eq!(totals.failed.len(), 1);
+    assert_eq!(totals.failed[0].0, ChapterNo(2));
+    assert!(
+        totals.failed[0].1.contains("chapter_2_scene_1.png"),
+        "{:?}",
+        totals.failed
+    );
+    assert_eq!(outcome.images.failed.len(), 1);
+    let leftovers: Vec<_> = std::fs::read_dir(dir.path().join("out/images"))
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().contains(".tmp-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+    // The state is intact and the chapter is retried once the folder is fixed.
+    std::fs::remove_dir(&blocked).unwrap();
+    let (_, totals) = run(dir.path(), &["--retry-failed"], 3).unwrap();
+    assert_eq!(totals.illustrated, 3);
+    assert!(totals.failed.is_empty());
+}
+
+/// Wraps the builtin renderer: refuses or fails chosen scenes, or stops the run after N images.
+struct Scripted {
+    inner: Arc<dyn provider::ImageModel>,
+    reject: Option<(u32, u32)>,
+    auth_error: bool,
+    stop_after: Option<(usize, shutdown::Trigger)>,
+    drawn: std::sync::atomic::AtomicUsize,
+}
+
+impl Scripted {
+    fn new(inner: Arc<dyn provider::ImageModel>) -> Self {
+        Scripted {
+            inner,
+            reject: None,
+            auth_error: false,
+            stop_after: None,
+            drawn: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+}
+
+#[async_trait::async_trait]
+impl provider::ImageModel for Scripted {
+    fn name(&self) -> String {
+        "scripted".into()
+    }
+
+    async fn generate(
+        &self,
+        request: &provider::ImageRequest,
+        options: &provider::ImageOptions,
+    ) -> Result<(Vec<u8>, provider::ImageMeta), provider::Error> {
+        let at = (request.scene.chapter.0, request.scene.scene.0);
+        if self.auth_error {
+            return Err(provider::Error::Auth {
+                provider: "scripted".into(),
+                message: "invalid key sk-…abcd".into(),
+            });
+        }
+        if self.reject == Some(at) {
+            return Err(provider::Error::Rejected {
+                provider: "scripted".into(),
+                reason: "content policy".into(),
+            });
+        }
+        let drawn = self.drawn.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
+        if let Some((limit, trigger)) = &self.stop_after
+            && drawn >= *limit
+        {
+            trigger.trigger();
+        }
+        self.inner.generate(request, options).await
+    }
+}
+
+fn manifest_of(dir: &Path) -> crate::store::Manifest {
+    Store::open(dir.join("out"))
+        .unwrap()
+        .load()
+        .unwrap()
+        .manifest
+        .unwrap()
+}
+
+#[test]
+fn a_rejected_scene_is_recorded_and_its_chapter_still_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outcome, totals) = run_with(
+        dir.path(),
+        &[],
+        3,
+        |inner| {
+            let mut scripted = Scripted::new(inner);
+            scripted.reject = Some((2, 1));
+            Some(Arc::new(scripted))
+        },
+        shutdown::channel().1,
+    )
+    .unwrap();
+    assert_eq!(outcome.images.rejected, 1);
+    assert_eq!(totals.illustrated, 3);
+    assert!(totals.failed.is_empty());
+    let scenes =
+        crate::pipeline::context::read_scenes(&dir.path().join("out/chapters/002.json")).unwrap();
+    assert_eq!(scenes.scenes[0].rejected.as_deref(), Some("content policy"));
+    assert!(scenes.scenes[0].image.is_none());
+    assert!(read(dir.path(), "progress.md").contains("rejected: content policy"));
+}
+
+#[test]
+fn a_refused_key_stops_the_run_and_gives_the_claim_back() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--text"], 2).unwrap();
+    let err = run_with(
+        dir.path(),
+        &["--images"],
+        2,
+        |inner| {
+            let mut scripted = Scripted::new(inner);
+            scripted.auth_error = true;
+            Some(Arc::new(scripted))
+        },
+        shutdown::channel().1,
+    )
+    .unwrap_err();
+    assert_eq!(err.exit_code(), crate::exit_code::AUTH);
+    let manifest = manifest_of(dir.path());
+    assert!(
+        manifest
+            .chapters
+            .values()
+            .all(|c| c.status == Status::Analyzed && c.claim.is_none()),
+        "{:?}",
+        manifest.chapters
+    );
+}
+
+#[test]
+fn shutdown_finishes_images_in_flight_releases_claims_and_a_rerun_completes() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--text"], 4).unwrap();
+    let (trigger, shutdown) = shutdown::channel();
+    let (outcome, totals) = run_with(
+        dir.path(),
+        &["--images", "--image-jobs", "1"],
+        4,
+        |inner| {
+            let mut scripted = Scripted::new(inner);
+            scripted.stop_after = Some((1, trigger));
+            Some(Arc::new(scripted))
+        },
+        shutdown,
+    )
+    .unwrap();
+    assert!(outcome.interrupted);
+    assert_eq!(
+        outcome.images.images, 1,
+        "the image in flight is kept and recorded"
+    );
+    assert!(totals.illustrated < 4);
+    let manifest = manifest_of(dir.path());
+    assert!(manifest.chapters.values().all(|c| c.claim.is_none()));
+    assert!(!manifest.illustrate_complete);
+    let (again, totals) = run(dir.path(), &["--images"], 4).unwrap();
+    assert_eq!(again.images.images + 1, totals.images);
+    assert_eq!(totals.illustrated, 4);
+}
+
+#[test]
+fn a_hand_edited_elements_md_is_what_pass_2_uses() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--elements"], 2).unwrap();
+    let path = dir.path().join("out/Elements.md");
+    let original = std::fs::read_to_string(&path).unwrap();
+    let start = original
+        .find("#### Mr. Darcy")
+        .unwrap_or_else(|| panic!("{original}"));
+    let line = original[start..].find("**Description:**").unwrap() + start;
+    let end = original[line..].find('\n').unwrap() + line;
+    let edited = format!(
+        "{}**Description:** wears a bright purple hat{}",
+        &original[..line],
+        &original[end..]
+    );
+    std::fs::write(&path, edited).unwrap();
+    let (result, requests) = run_recording(dir.path(), &["--text"], 2);
+    result.unwrap();
+    let pass2: Vec<_> = requests
+        .iter()
+        .filter(|r| matches!(r.task, provider::TextTask::Scenes { .. }))
+        .collect();
+    assert_eq!(pass2.len(), 2, "pass 1 is not asked again");
+    assert!(
+        pass2
+            .iter()
+            .all(|r| r.prompt.contains("wears a bright purple hat"))
+    );
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("purple hat"),
+        "edit kept"
+    );
 }
