@@ -9,12 +9,11 @@ use crate::harness::{
 use crate::support::fixture_book;
 use imaginize::analyze::model::Catalogue;
 
-/// The text of chapter `n` of `small_book(chapters)`.
+/// The text of chapter `n` of `small_book(chapters)`, without its heading.
 fn chapter_text(chapters: usize, n: usize) -> String {
     let book = small_book(chapters);
-    let start = book
-        .find(&format!("Chapter {n}\n"))
-        .expect("chapter heading");
+    let heading = format!("Chapter {n}\n");
+    let start = book.find(&heading).expect("chapter heading") + heading.len();
     let rest = &book[start..];
     let end = rest
         .find(&format!("Chapter {}\n", n + 1))
