@@ -105,3 +105,24 @@ fn refused_key_exits_3_and_never_prints_the_key() {
     let leaks = files_containing(folder.path(), KEY.as_bytes());
     assert!(leaks.is_empty(), "the key is in {leaks:?}");
 }
+
+/// A book of nothing but front matter (contents, dedication, copyright): "nothing to do", exit
+/// 0, no API call (issue 6, edge cases).
+#[test]
+#[ignore = "bug: book::load returns Error::NoStory for a book of front matter only, so the run exits 2 (\"has no story chapters ... is it the right file?\") and the \"nothing to do\" exit-0 branch of run::job::main_job is unreachable; issue 6 asks for exit 0"]
+fn a_book_of_front_matter_only_is_nothing_to_do() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::new();
+    folder.write(
+        "book.md",
+        "# The Empty Book\n\n## Contents\n\n1. Nothing here yet\n\n## Dedication\n\n\
+For my mother, who read to me.\n\n## Copyright\n\nCopyright 2024 A. Tester. All rights reserved.\n",
+    );
+    let mut args: Vec<String> = vec!["--file".into(), "book.md".into()];
+    args.extend(fake.args());
+    let ran = folder.run(&args);
+    ran.expect_code(0);
+    let said = format!("{}{}", ran.stdout(), ran.stderr()).to_lowercase();
+    assert!(said.contains("nothing to do"), "not said:\n{said}");
+    assert!(fake.entries().is_empty(), "API calls were made");
+}

@@ -74,6 +74,23 @@ impl Fake {
     pub fn captured(&self) -> Vec<Captured> {
         self.server.captured()
     }
+
+    /// The log once no request has arrived for 150 ms: a request a killed process sent just
+    /// before dying may still be on its way through the server, and must not be counted as the
+    /// next run's.
+    pub fn settled_entries(&self) -> Vec<LogEntry> {
+        let mut seen = self.entries().len();
+        let mut quiet = Instant::now();
+        while quiet.elapsed() < Duration::from_millis(150) {
+            std::thread::sleep(Duration::from_millis(25));
+            let now = self.entries().len();
+            if now != seen {
+                seen = now;
+                quiet = Instant::now();
+            }
+        }
+        self.entries()
+    }
 }
 
 /// A working folder (the binary's cwd) and a separate HOME, both removed at the end.

@@ -56,7 +56,7 @@ fn analysis_killed_in_pass_1_and_pass_2_resumes_without_asking_again() {
     );
     let manifest = read_manifest(&out).expect("a manifest after run 1");
     assert!(analyzed(&manifest).is_empty(), "pass 2 started in run 1");
-    let mark = fake.entries().len();
+    let mark = fake.settled_entries().len();
 
     // Run 2, killed in pass 2.
     let mut run = folder.spawn(&args);
@@ -68,7 +68,7 @@ fn analysis_killed_in_pass_1_and_pass_2_resumes_without_asking_again() {
         run.stderr()
     );
     assert!(run.kill9(), "run 2 ended before the kill");
-    let entries = fake.entries();
+    let entries = fake.settled_entries();
     let asked = per_chapter(&entries[mark..], "entities");
     for chapter in &entities_before {
         assert!(
