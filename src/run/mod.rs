@@ -42,9 +42,9 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
             ));
             Ok(())
         }
-        None if args.run.migrate_concurrent => Err(Error::NotImplemented {
-            feature: "--migrate-concurrent",
-        }),
+        None if args.run.migrate_concurrent => {
+            outputs::migrate(args.run.output_dir.as_deref(), &env.cwd, reporter)
+        }
         None => job::main_job(&args.run, reporter, env, reporter.verbosity()),
     }
 }

@@ -120,3 +120,31 @@ fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
         })
     })
 }
+
+/// `--migrate-concurrent [--output-dir D]`: converts the old tool's state file in D (or here).
+pub fn migrate(output_dir: Option<&Path>, cwd: &Path, reporter: &Reporter) -> Result<(), Error> {
+    let dir = output_dir.map_or_else(|| cwd.to_path_buf(), |d| cwd.join(d));
+    let report = store::migrate::migrate_folder(&dir)?;
+    for note in &report.notes {
+        reporter.warn(note);
+    }
+    if report.already_migrated {
+        reporter.info(&format!(
+            "`{}` already has a manifest; nothing changed (the old state is kept as `{}`)",
+            dir.display(),
+            report.backup.display()
+        ));
+        return Ok(());
+    }
+    reporter.info(&format!(
+        "migrated `{}`: {} illustrated, {} analyzed, {} to analyze, {} failed, {} images adopted; the old file is kept as `{}`. Run imaginize on the book to continue.",
+        report.source.display(),
+        report.illustrated.len(),
+        report.analyzed.len(),
+        report.pending.len(),
+        report.failed.len(),
+        report.images_adopted,
+        report.backup.display()
+    ));
+    Ok(())
+}

@@ -1,5 +1,5 @@
-//! The chapter operations of `LockedManifest`: analysis, claims with leases, heartbeats, scenes,
-//! completion, failure and retry. Each goes through `transition`, so an illegal change is an
+//! The chapter operations of `LockedManifest`: analysis, claims with leases (optionally limited
+//! to a chapter selection), heartbeats, scenes drawn or rejected, completion, failure and retry. Each goes through `transition`, so an illegal change is an
 //! error and never happens silently.
 
 use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};

@@ -21,6 +21,7 @@ pub use error::Error;
 pub use lock::{FileLock, LOCK_FILE};
 pub use locked::LockedManifest;
 pub use manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, MergeReport, Status};
+pub use migrate::{MigrationReport, migrate_folder};
 pub use progress_log::ProgressLog;
 pub use transition::{Event, IllegalTransition, transition};
 
@@ -50,6 +51,8 @@ pub struct Store {
 pub struct Loaded {
     /// `None` for a folder no run has written yet.
     pub manifest: Option<Manifest>,
+    /// Warnings the caller must show: a manifest that was missing or unusable, where the bad file
+    /// was kept (`.corrupt-<ts>`) and that the run continues from `.bak`. Empty normally.
     pub notes: Vec<String>,
 }
 

@@ -1,6 +1,6 @@
 //! The command line: help, version, config files, errors and exit codes.
 
-use crate::support::Run;
+use crate::support::{Run, repo};
 
 #[test]
 fn help_lists_the_old_tools_flags() {
@@ -128,4 +128,58 @@ fn hosted_provider_without_key_fails_before_anything_else() {
         .run()
         .code(2)
         .stderr_contains("GEMINI_API_KEY");
+}
+
+fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read fixture") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+#[test]
+fn migrate_concurrent_converts_an_old_folder_once() {
+    let run = Run::new();
+    let old = run.dir().join("old");
+    copy_dir(&repo().join("tests/fixtures/migrate/era2"), &old);
+    let done = run
+        .args(["--migrate-concurrent", "--output-dir", "old"])
+        .run()
+        .code(0)
+        .no_panic()
+        .stderr_contains("migrated");
+    let manifest = done.dir.join("old/.imaginize.manifest.json");
+    let text = std::fs::read_to_string(&manifest).expect("manifest written");
+    assert!(text.contains("\"version\": \"3.1.0\""), "{text}");
+    assert!(done.dir.join("old/.imaginize.state.json.backup").exists());
+    let again = std::process::Command::new(env!("CARGO_BIN_EXE_imaginize"))
+        .current_dir(&done.dir)
+        .args(["--migrate-concurrent", "--output-dir", "old"])
+        .output()
+        .expect("runs");
+    assert!(again.status.success());
+    assert!(String::from_utf8_lossy(&again.stderr).contains("nothing changed"));
+    assert_eq!(std::fs::read_to_string(&manifest).expect("manifest"), text);
+}
+
+#[test]
+fn migrate_concurrent_names_the_field_it_cannot_understand() {
+    let run = Run::new();
+    copy_dir(
+        &repo().join("tests/fixtures/migrate/bad-field"),
+        &run.dir().join("bad"),
+    );
+    let done = run
+        .args(["--migrate-concurrent", "--output-dir", "bad"])
+        .run()
+        .no_panic();
+    assert_ne!(done.output.status.code(), Some(0));
+    assert!(!done.dir.join("bad/.imaginize.manifest.json").exists());
+    assert!(done.stderr().contains("phases"), "{}", done.stderr());
 }
