@@ -109,7 +109,6 @@ fn refused_key_exits_3_and_never_prints_the_key() {
 /// A book of nothing but front matter (contents, dedication, copyright): "nothing to do", exit
 /// 0, no API call (issue 6, edge cases).
 #[test]
-#[ignore = "bug: book::load returns Error::NoStory for a book of front matter only, so the run exits 2 (\"has no story chapters ... is it the right file?\") and the \"nothing to do\" exit-0 branch of run::job::main_job is unreachable; issue 6 asks for exit 0"]
 fn a_book_of_front_matter_only_is_nothing_to_do() {
     let fake = Fake::with_latency(0, 0);
     let folder = Folder::new();
