@@ -4,8 +4,28 @@
 /// The fluent test case and fixture paths.
 mod support;
 
+/// The fake OpenAI-compatible server shared with the example and the benchmarks.
+#[path = "../support/fake_openai.rs"]
+#[allow(dead_code, reason = "not every helper of the fake is used here")]
+mod fake_openai;
+
+/// Child processes, the fake on its own runtime, generated books and output readers.
+mod harness;
+
 /// Flags, help, config files and error messages of the command line.
 mod cli;
+
+/// Edge cases: unwritable output, front matter only, refused key.
+mod edge;
+
+/// Quote verification, JSON repair, prompts, concurrent overlap, sequential = concurrent.
+mod pipeline;
+
+/// Several processes on one output folder.
+mod processes;
+
+/// Resuming after kill -9.
+mod resume;
 
 /// The bundled sample book end to end with the builtin provider, then compiled.
 mod sample_book;

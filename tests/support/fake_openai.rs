@@ -54,12 +54,45 @@ pub struct LogEntry {
     /// What was asked for: for images "chapter/scene" from the prompt; for text a short hash.
     pub key: String,
     pub status: u16,
+    /// The chapter a text request is about, read from the prompt ("chapter 7 (").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chapter: Option<u32>,
+}
+
+/// Misbehaviours a test can switch on with `start_with`; all off by default.
+#[derive(Debug, Clone, Default)]
+pub struct Quirks {
+    /// Scene answers start with a scene whose quote is not in the text (`INVENTED_QUOTE`), then
+    /// a near-miss of a real sentence (one word dropped), then the usual scenes.
+    pub invent_quote: bool,
+    /// Chat answers are wrapped in a Markdown code fence with a line of prose before it.
+    pub fence_json: bool,
+    /// Scene answers are cut off in the middle of their last quote (no closing brackets,
+    /// no closing fence), as when a model hits its output limit.
+    pub truncate_scenes: bool,
+    /// Every request is refused with 401 and an error message that echoes the key it was sent.
+    pub unauthorized: bool,
+}
+
+/// The quote `Quirks::invent_quote` makes up: in no book.
+pub const INVENTED_QUOTE: &str =
+    "A silver dragon circled the chimneys three times before it vanished into the violet fog.";
+
+/// One request's text as received (system and user messages joined; for images the prompt).
+#[derive(Debug, Clone)]
+pub struct Captured {
+    pub kind: String,
+    pub chapter: Option<u32>,
+    pub start_ms: u128,
+    pub text: String,
 }
 
 /// A running fake and its log.
 pub struct FakeServer {
     pub server: MockServer,
     pub log: Arc<Mutex<Vec<LogEntry>>>,
+    /// Every request's text, in arrival order.
+    pub captured: Arc<Mutex<Vec<Captured>>>,
 }
 
 impl FakeServer {
@@ -75,16 +108,32 @@ impl FakeServer {
     pub fn count(&self, kind: &str) -> usize {
         self.entries().iter().filter(|e| e.kind == kind).count()
     }
+
+    pub fn captured(&self) -> Vec<Captured> {
+        self.captured.lock().map(|c| c.clone()).unwrap_or_default()
+    }
 }
 
 /// Starts the fake on `127.0.0.1:port` (0 = any free port).
 pub async fn start(port: u16, config: FakeConfig) -> std::io::Result<FakeServer> {
+    start_with(port, config, Quirks::default()).await
+}
+
+/// `start` with misbehaviours switched on.
+pub async fn start_with(
+    port: u16,
+    config: FakeConfig,
+    quirks: Quirks,
+) -> std::io::Result<FakeServer> {
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     let server = MockServer::builder().listener(listener).start().await;
     let log = Arc::new(Mutex::new(Vec::new()));
+    let captured = Arc::new(Mutex::new(Vec::new()));
     let responder = Responder {
         config: Arc::new(config),
+        quirks: Arc::new(quirks),
         log: log.clone(),
+        captured: captured.clone(),
         base: server.uri(),
     };
     Mock::given(method("POST"))
@@ -102,13 +151,19 @@ pub async fn start(port: u16, config: FakeConfig) -> std::io::Result<FakeServer>
         .respond_with(responder)
         .mount(&server)
         .await;
-    Ok(FakeServer { server, log })
+    Ok(FakeServer {
+        server,
+        log,
+        captured,
+    })
 }
 
 #[derive(Clone)]
 struct Responder {
     config: Arc<FakeConfig>,
+    quirks: Arc<Quirks>,
     log: Arc<Mutex<Vec<LogEntry>>>,
+    captured: Arc<Mutex<Vec<Captured>>>,
     base: String,
 }
 
@@ -116,8 +171,10 @@ impl Respond for Responder {
     fn respond(&self, request: &Request) -> ResponseTemplate {
         let path = request.url.path().to_string();
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
+        let mut received = String::new();
         let (kind, key, latency) = if path.ends_with("/chat/completions") {
             let text = user_text(&body);
+            received.clone_from(&text);
             let kind = if text.contains("\"scenes\"") {
                 "scenes"
             } else {
@@ -126,13 +183,19 @@ impl Respond for Responder {
             (kind, short_hash(&text), self.config.chat_latency)
         } else if path.ends_with("/images/generations") {
             let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
+            received.clone_from(&prompt);
             ("image", scene_key(&prompt), self.config.image_latency)
         } else {
             ("image_download", path.clone(), Duration::ZERO)
         };
         let latency = latency + self.jitter();
+        let chapter = (kind != "image" && kind != "image_download")
+            .then(|| chapter_of(&received))
+            .flatten();
         let roll = fastrand::f64();
-        let (status, template) = if roll < self.config.rate_limit_share {
+        let (status, template) = if self.quirks.unauthorized {
+            (401, unauthorized(request))
+        } else if roll < self.config.rate_limit_share {
             (
                 429,
                 ResponseTemplate::new(429).insert_header("retry-after", "1"),
@@ -145,7 +208,7 @@ impl Respond for Responder {
         } else {
             (200, self.answer(kind, &body, &key))
         };
-        self.record(kind, &key, latency, status);
+        self.record(kind, &key, latency, status, chapter, received);
         template.set_delay(latency)
     }
 }
@@ -165,14 +228,19 @@ impl Responder {
             "entities" | "scenes" => {
                 let text = user_text(body);
                 let content = if kind == "scenes" {
-                    scenes_json(&text)
+                    let mut scenes = scenes_json(&text);
+                    if self.quirks.invent_quote {
+                        scenes = with_invented(scenes, &text);
+                    }
+                    scenes.to_string()
                 } else {
-                    entities_json(&text)
+                    entities_json(&text).to_string()
                 };
+                let content = self.misshape(kind, content);
                 ResponseTemplate::new(200).set_body_json(serde_json::json!({
                     "id": "fake", "object": "chat.completion", "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content.to_string()}}],
+                                 "message": {"role": "assistant", "content": content}}],
                     "usage": {"prompt_tokens": text.len() / 4, "completion_tokens": 200,
                               "total_tokens": text.len() / 4 + 200}
                 }))
@@ -193,7 +261,30 @@ impl Responder {
         }
     }
 
-    fn record(&self, kind: &str, key: &str, latency: Duration, status: u16) {
+    /// Applies `fence_json` / `truncate_scenes` to a chat answer.
+    fn misshape(&self, kind: &str, content: String) -> String {
+        let truncate = self.quirks.truncate_scenes && kind == "scenes";
+        let content = if truncate {
+            truncated(&content)
+        } else {
+            content
+        };
+        match (self.quirks.fence_json, truncate) {
+            (true, true) => format!("Here are the scenes:\n```json\n{content}"),
+            (true, false) => format!("Here is the JSON you asked for:\n```json\n{content}\n```\n"),
+            (false, _) => content,
+        }
+    }
+
+    fn record(
+        &self,
+        kind: &str,
+        key: &str,
+        latency: Duration,
+        status: u16,
+        chapter: Option<u32>,
+        text: String,
+    ) {
         let now = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .map(|d| d.as_millis())
@@ -204,7 +295,16 @@ impl Responder {
             end_ms: now + latency.as_millis(),
             key: key.to_string(),
             status,
+            chapter,
         };
+        if let Ok(mut captured) = self.captured.lock() {
+            captured.push(Captured {
+                kind: kind.to_string(),
+                chapter,
+                start_ms: now,
+                text,
+            });
+        }
         if let Some(path) = &self.config.log_path
             && let Ok(mut file) = std::fs::OpenOptions::new()
                 .create(true)
@@ -217,6 +317,64 @@ impl Responder {
         if let Ok(mut log) = self.log.lock() {
             log.push(entry);
         }
+    }
+}
+
+/// 401 whose message echoes the bearer key, as some OpenAI-compatible servers do.
+fn unauthorized(request: &Request) -> ResponseTemplate {
+    let key = request
+        .headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .trim_start_matches("Bearer ")
+        .to_string();
+    ResponseTemplate::new(401).set_body_json(serde_json::json!({"error": {
+        "message": format!("Incorrect API key provided: {key}. You can find your API key at https://example.invalid/keys."),
+        "type": "invalid_request_error", "code": "invalid_api_key"}}))
+}
+
+/// The chapter number of a pass 1 or pass 2 prompt ("… chapter 7 (\"…").
+fn chapter_of(text: &str) -> Option<u32> {
+    let lower = text.to_lowercase();
+    lower.match_indices("chapter ").find_map(|(at, marker)| {
+        let rest = &lower[at + marker.len()..];
+        let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+        let after = &rest[digits.len()..];
+        (!digits.is_empty() && after.starts_with(" (")).then(|| digits.parse().ok())?
+    })
+}
+
+/// Puts an invented scene and a near-miss (a real sentence with one word dropped) first.
+fn with_invented(scenes: serde_json::Value, text: &str) -> serde_json::Value {
+    let mut list = scenes["scenes"].as_array().cloned().unwrap_or_default();
+    let mut extra = vec![serde_json::json!({"quote": INVENTED_QUOTE,
+        "description": "A dragon over the house", "mood": "eerie", "lighting": "fog",
+        "elements": []})];
+    if let Some(real) = prose_sentences(text).into_iter().nth(1) {
+        let words: Vec<&str> = real.split_whitespace().collect();
+        let mut near: Vec<&str> = words.clone();
+        near.remove(words.len() / 2);
+        extra.push(serde_json::json!({"quote": near.join(" "),
+            "description": format!("Depict: {real}"), "mood": "calm", "lighting": "soft",
+            "elements": []}));
+    }
+    extra.append(&mut list);
+    serde_json::json!({ "scenes": extra })
+}
+
+/// The answer cut in the middle of its last quote, as when a model hits its output limit.
+fn truncated(content: &str) -> String {
+    let marker = "\"quote\":\"";
+    match content.rfind(marker) {
+        Some(at) => {
+            let value_start = at + marker.len();
+            let rest = &content[value_start..];
+            let value_len = rest.find('"').unwrap_or(rest.len());
+            let keep: String = rest.chars().take(value_len * 2 / 3).collect();
+            format!("{}{keep}", &content[..value_start])
+        }
+        None => content[..content.len() / 2].to_string(),
     }
 }
 

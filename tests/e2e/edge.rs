@@ -1,0 +1,127 @@
+//! Edge cases through the binary: an output folder that cannot be written, a book with nothing
+//! but front matter, and a refused API key.
+
+use crate::fake_openai::{FakeConfig, Quirks};
+use crate::harness::{Fake, Folder, KEY, config};
+
+fn run_args(fake: &Fake, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--file", "book.txt"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(fake.args());
+    args
+}
+
+/// A folder that cannot be written: a read-only directory, or, where the tests run as root
+/// (which ignores permissions), a path under /sys where nothing may be created.
+fn unwritable_dir(folder: &Folder) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = folder.path().join("read-only");
+    std::fs::create_dir(&dir).expect("mkdir");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o555)).expect("chmod");
+    let probe = dir.join("probe");
+    if std::fs::write(&probe, b"x").is_ok() {
+        let _ = std::fs::remove_file(&probe);
+        return format!("/sys/imaginize-e2e-{}/out", std::process::id());
+    }
+    dir.join("out").to_string_lossy().into_owned()
+}
+
+/// An output folder on a read-only path: a clear error naming it, a non-zero exit, and not a
+/// single API call.
+#[test]
+fn read_only_output_folder_fails_before_any_api_call() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(2, &config(1, 1));
+    let out = unwritable_dir(&folder);
+    let ran = folder.run(&run_args(&fake, &["--output-dir", &out]));
+    let stderr = ran.stderr();
+    assert!(
+        !matches!(ran.code(), Some(0) | None),
+        "exit code {:?}\n{stderr}",
+        ran.code()
+    );
+    assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+    let parent = std::path::Path::new(&out)
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    assert!(
+        stderr.contains(&out) || stderr.contains(&parent),
+        "the error does not name the folder:\n{stderr}"
+    );
+    assert!(
+        fake.entries().is_empty(),
+        "API calls were made: {:?}",
+        fake.entries()
+    );
+}
+
+/// Every file under `dir` whose bytes contain `needle`.
+fn files_containing(dir: &std::path::Path, needle: &[u8]) -> Vec<String> {
+    let mut found = Vec::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return found;
+    };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(files_containing(&path, needle));
+        } else if let Ok(bytes) = std::fs::read(&path)
+            && bytes.windows(needle.len()).any(|w| w == needle)
+        {
+            found.push(path.display().to_string());
+        }
+    }
+    found
+}
+
+/// A 401 whose body echoes the key: exit code 3, a message about the key, and the key itself
+/// nowhere in stdout, stderr or the output folder.
+#[test]
+fn refused_key_exits_3_and_never_prints_the_key() {
+    let fake = Fake::start(
+        FakeConfig::default(),
+        Quirks {
+            unauthorized: true,
+            ..Quirks::default()
+        },
+    );
+    let folder = Folder::with_book(2, &config(1, 1));
+    let ran = folder.run(&run_args(&fake, &[]));
+    ran.expect_code(3);
+    let (stdout, stderr) = (ran.stdout(), ran.stderr());
+    assert!(
+        stderr.to_lowercase().contains("api key"),
+        "the message does not name the key problem:\n{stderr}"
+    );
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "the key was printed:\n{stdout}\n{stderr}"
+    );
+    assert!(fake.entries().iter().all(|e| e.status == 401));
+    let leaks = files_containing(folder.path(), KEY.as_bytes());
+    assert!(leaks.is_empty(), "the key is in {leaks:?}");
+}
+
+/// A book of nothing but front matter (contents, dedication, copyright): "nothing to do", exit
+/// 0, no API call (issue 6, edge cases).
+#[test]
+fn a_book_of_front_matter_only_is_nothing_to_do() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::new();
+    folder.write(
+        "book.md",
+        "# The Empty Book\n\n## Contents\n\n1. Nothing here yet\n\n## Dedication\n\n\
+For my mother, who read to me.\n\n## Copyright\n\nCopyright 2024 A. Tester. All rights reserved.\n",
+    );
+    let mut args: Vec<String> = vec!["--file".into(), "book.md".into()];
+    args.extend(fake.args());
+    let ran = folder.run(&args);
+    ran.expect_code(0);
+    let said = format!("{}{}", ran.stdout(), ran.stderr()).to_lowercase();
+    assert!(said.contains("nothing to do"), "not said:\n{said}");
+    assert!(fake.entries().is_empty(), "API calls were made");
+}

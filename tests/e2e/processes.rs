@@ -1,0 +1,152 @@
+//! Several imaginize processes on one output folder (issue 6): an `--images` process started
+//! before the analysis takes chapters as they are analyzed, and ten `--images` processes draw
+//! every scene exactly once.
+
+use crate::harness::{Fake, Folder, config, image_files, images_per_scene, millis, read_manifest};
+use imaginize::store::Status;
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+fn run_args(fake: &Fake, extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = ["--file", "book.txt"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(extra.iter().map(|s| s.to_string()));
+    args.extend(fake.args());
+    args
+}
+
+/// Chapter of an image request key "chapter/scene".
+fn chapter_of_key(key: &str) -> u32 {
+    key.split_once('/')
+        .and_then(|(c, _)| c.parse().ok())
+        .unwrap_or_else(|| panic!("image prompt without `Chapter N, scene K`: key {key:?}"))
+}
+
+/// `imaginize --images` started before `imaginize --text` in another process: it illustrates
+/// each chapter soon after it is analyzed (under 1.5 s from `analyzed_at` to its first image
+/// request), starts before the analysis ends, exits by itself once everything is done, and its
+/// image prompts carry the cast's details like a one-process run's.
+#[test]
+fn an_images_process_started_first_takes_chapters_as_they_are_analyzed() {
+    const CHAPTERS: usize = 6;
+    let fake = Fake::with_latency(250, 50);
+    let mut folder = Folder::with_book(CHAPTERS, &config(1, 2));
+    let mut images = folder.spawn(&run_args(&fake, &["--images"]));
+    std::thread::sleep(Duration::from_millis(300));
+    let mut text = folder.spawn(&run_args(&fake, &["--text"]));
+    let text_code = text.wait_for(Duration::from_secs(90));
+    assert_eq!(text_code, 0, "--text failed:\n{}", text.stderr());
+    let images_code = images.wait_for(Duration::from_secs(30));
+    assert_eq!(images_code, 0, "--images failed:\n{}", images.stderr());
+
+    let manifest = read_manifest(&folder.out()).expect("manifest");
+    assert!(
+        manifest
+            .chapters
+            .values()
+            .all(|c| c.status == Status::IllustrationComplete),
+        "not every chapter is illustrated: {:?}",
+        manifest.chapters
+    );
+    let entries = fake.entries();
+    let mut first_image: BTreeMap<u32, u128> = BTreeMap::new();
+    for entry in entries.iter().filter(|e| e.kind == "image") {
+        let at = first_image
+            .entry(chapter_of_key(&entry.key))
+            .or_insert(entry.start_ms);
+        *at = (*at).min(entry.start_ms);
+    }
+    let mut handoffs = Vec::new();
+    for (no, chapter) in &manifest.chapters {
+        let analyzed_at = millis(chapter.analyzed_at.expect("analyzed_at"));
+        let image = first_image
+            .get(&no.0)
+            .unwrap_or_else(|| panic!("no image request for chapter {}", no.0));
+        handoffs.push((no.0, *image as i128 - analyzed_at));
+    }
+    let worst = handoffs.iter().map(|(_, ms)| *ms).max().unwrap_or_default();
+    eprintln!("MEASURE cross-process hand-off (chapter, ms): {handoffs:?}; worst {worst} ms");
+    assert!(
+        worst < 1500,
+        "hand-off across processes took {worst} ms: {handoffs:?}"
+    );
+    let first = first_image.values().min().copied().unwrap_or_default();
+    let last_scenes_end = entries
+        .iter()
+        .filter(|e| e.kind == "scenes")
+        .map(|e| e.end_ms)
+        .max()
+        .unwrap_or_default();
+    assert!(
+        first < last_scenes_end,
+        "the --images process waited for the whole analysis"
+    );
+
+    // The cast's details reach the image prompts (Elizabeth is in Elements.md and in most quotes).
+    let prompts: Vec<_> = fake
+        .captured()
+        .into_iter()
+        .filter(|c| c.kind == "image" && c.text.contains("Elizabeth"))
+        .collect();
+    assert!(!prompts.is_empty(), "no image prompt mentions Elizabeth");
+    for prompt in &prompts {
+        assert!(
+            prompt.text.contains("Keep these consistent"),
+            "an image prompt of the --images process lacks the cast's details:\n{}",
+            prompt.text
+        );
+    }
+}
+
+/// Ten `imaginize --images` processes at once on an analyzed book: every scene is asked for
+/// exactly once, every chapter ends `illustration_complete`, every process exits 0.
+#[test]
+fn ten_images_processes_draw_every_scene_exactly_once() {
+    const CHAPTERS: usize = 6;
+    const PROCESSES: usize = 10;
+    let fake = Fake::with_latency(0, 100);
+    let mut folder = Folder::with_book(CHAPTERS, &config(2, 2));
+    folder.run(&run_args(&fake, &["--text"])).expect_code(0);
+    let mark = fake.entries().len();
+    let scenes: usize = read_manifest(&folder.out())
+        .expect("manifest")
+        .chapters
+        .values()
+        .map(|c| c.concepts as usize)
+        .sum();
+
+    let mut runs: Vec<_> = (0..PROCESSES)
+        .map(|_| folder.spawn(&run_args(&fake, &["--images"])))
+        .collect();
+    for (i, run) in runs.iter_mut().enumerate() {
+        let code = run.wait_for(Duration::from_secs(90));
+        assert_eq!(code, 0, "process {i} failed:\n{}", run.stderr());
+    }
+
+    let entries = fake.entries();
+    let asked = images_per_scene(&entries[mark..]);
+    let twice: Vec<_> = asked.iter().filter(|(_, n)| **n != 1).collect();
+    eprintln!(
+        "MEASURE ten processes: {} image requests for {scenes} scenes",
+        asked.values().sum::<usize>()
+    );
+    assert!(
+        twice.is_empty(),
+        "scenes asked for more than once: {twice:?}"
+    );
+    assert_eq!(asked.len(), scenes, "scenes asked for: {asked:?}");
+    let manifest = read_manifest(&folder.out()).expect("manifest");
+    assert!(manifest.illustrate_complete, "illustrate_complete not set");
+    assert!(
+        manifest
+            .chapters
+            .values()
+            .all(|c| c.status == Status::IllustrationComplete
+                && c.scenes_done.len() == c.concepts as usize),
+        "chapters left: {:?}",
+        manifest.chapters
+    );
+    assert_eq!(image_files(&folder.out()).len(), scenes);
+}
