@@ -1,4 +1,4 @@
-//! Errors from reading a book.
+//! Errors from reading a book. Each variant names the book and says what the user can do.
 
 use std::path::PathBuf;
 
@@ -12,4 +12,31 @@ pub enum Error {
     },
     #[error("`{}` is not a format imaginize reads; use an .epub, .pdf, .txt or .md file", path.display())]
     UnknownFormat { path: PathBuf },
+    #[error("`{}` is not a valid EPUB: {reason}; is the file complete and really an EPUB?", path.display())]
+    NotEpub { path: PathBuf, reason: String },
+    #[error("`{}` is DRM-protected (META-INF/encryption.xml encrypts its content); imaginize can only read DRM-free books", path.display())]
+    Drm { path: PathBuf },
+    #[error("failed to parse `{part}` in `{}`", path.display())]
+    Xml {
+        path: PathBuf,
+        part: String,
+        #[source]
+        source: roxmltree::Error,
+    },
+    #[error("`{part}` in `{}` declares XML entities, which imaginize refuses to expand (they can be used to exhaust memory)", path.display())]
+    XmlEntities { path: PathBuf, part: String },
+    #[error("`{}` has an empty spine: the EPUB lists no content documents to read", path.display())]
+    EmptySpine { path: PathBuf },
+    #[error("`{}` is too large once inflated: `{entry}` goes past the limit of {limit} bytes; is it a zip bomb?", path.display())]
+    TooLarge {
+        path: PathBuf,
+        entry: String,
+        limit: u64,
+    },
+    #[error("`{}` has no text layer (a scanned PDF?); run it through OCR first or use an EPUB or text edition", path.display())]
+    PdfNoText { path: PathBuf },
+    #[error("failed to read the PDF `{}`: {reason}", path.display())]
+    Pdf { path: PathBuf, reason: String },
+    #[error("`{}` has no text at all; is it the right file?", path.display())]
+    NoStory { path: PathBuf },
 }

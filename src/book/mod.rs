@@ -2,9 +2,19 @@
 //! Owns paragraph-preserving text, story vs front/back matter and Gutenberg stripping; must not
 //! know about AI or the manifest.
 
+mod assemble;
+mod epub;
 mod error;
+mod gutenberg;
+mod headings;
+mod limits;
+mod pdf;
+mod plain;
+mod story;
+mod xhtml_text;
 
 pub use error::Error;
+pub use limits::Limits;
 
 use crate::ids::{ChapterKey, ChapterNo};
 use serde::Serialize;
@@ -61,10 +71,49 @@ impl Book {
     }
 }
 
+impl Format {
+    /// The format an extension stands for (case-insensitive), or `None` for one we do not read.
+    pub fn from_path(path: &Path) -> Option<Format> {
+        let ext = path.extension()?.to_str()?.to_ascii_lowercase();
+        match ext.as_str() {
+            "epub" => Some(Format::Epub),
+            "pdf" => Some(Format::Pdf),
+            "txt" | "text" => Some(Format::Text),
+            "md" | "markdown" => Some(Format::Markdown),
+            _ => None,
+        }
+    }
+}
+
 /// Reads the book at `path`, picking the reader from the extension.
 pub fn load(path: &Path) -> Result<Book, Error> {
-    let _ = path;
-    Err(Error::UnknownFormat {
+    let format = Format::from_path(path).ok_or_else(|| Error::UnknownFormat {
         path: path.to_path_buf(),
-    })
+    })?;
+    let bytes = std::fs::read(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load_bytes(&bytes, format, path)
+}
+
+/// Parses a book already in memory; `name` is the file it came from (for messages and, for
+/// text files without a Gutenberg header, the title).
+pub fn load_bytes(bytes: &[u8], format: Format, name: &Path) -> Result<Book, Error> {
+    load_bytes_with(bytes, format, name, &Limits::default())
+}
+
+/// [`load_bytes`] with explicit resource limits (tests use small ones).
+pub fn load_bytes_with(
+    bytes: &[u8],
+    format: Format,
+    name: &Path,
+    limits: &Limits,
+) -> Result<Book, Error> {
+    let parsed = match format {
+        Format::Epub => epub::read(bytes, name, limits)?,
+        Format::Pdf => pdf::read(bytes, name)?,
+        Format::Text | Format::Markdown => plain::read(bytes, format),
+    };
+    assemble::assemble(parsed, format, name)
 }

@@ -6,7 +6,8 @@ use std::path::{Path, PathBuf};
 const BOOK_EXTENSIONS: &[&str] = &["epub", "pdf", "txt", "md"];
 const NOT_BOOKS: &[&str] = &["readme", "changelog", "license", "contributing", "progress"];
 
-/// `./imaginize_<stem>`: the stem lower-cased, runs of non-alphanumerics turned into `_`.
+/// `imaginize_<stem>` (to be put in the current folder): the stem lower-cased, runs of
+/// non-alphanumerics turned into `_`.
 pub fn default_output_dir(book: &Path) -> PathBuf {
     let stem = book
         .file_stem()
@@ -23,8 +24,7 @@ pub fn default_output_dir(book: &Path) -> PathBuf {
             last_was_sep = true;
         }
     }
-    let name = name.trim_end_matches('_').to_string();
-    book.parent().unwrap_or(Path::new(".")).join(name)
+    PathBuf::from(name.trim_end_matches('_'))
 }
 
 /// The first book in `dir` (EPUB, then PDF, TXT, Markdown; by name) whose output folder is not
@@ -44,7 +44,7 @@ pub fn pick_book(dir: &Path) -> Result<PathBuf, Error> {
     candidates
         .into_iter()
         .map(|(_, path)| path)
-        .find(|path| !is_finished(&default_output_dir(path)))
+        .find(|path| !is_finished(&dir.join(default_output_dir(path))))
         .ok_or_else(|| {
             Error::Usage(format!(
                 "no unfinished book (.epub, .pdf, .txt, .md) in `{}`; pass --file <book>",
@@ -86,7 +86,7 @@ mod tests {
     fn output_dir_names_are_tidy() {
         assert_eq!(
             default_output_dir(Path::new("/b/Pride & Prejudice.epub")),
-            PathBuf::from("/b/imaginize_pride_prejudice")
+            PathBuf::from("imaginize_pride_prejudice")
         );
     }
 

@@ -67,7 +67,6 @@ fn zip_text(path: &Path, name: &str) -> String {
 }
 
 #[test]
-#[ignore = "needs the book readers (issue 2), being merged"]
 fn pride_and_prejudice_with_the_builtin_provider_then_compile() {
     let book = fixture_book("pride-and-prejudice.epub");
     let run = Run::new()
@@ -170,7 +169,6 @@ fn pride_and_prejudice_with_the_builtin_provider_then_compile() {
 }
 
 #[test]
-#[ignore = "needs the book readers (issue 2), being merged"]
 fn estimate_prints_figures_without_any_connection() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
@@ -201,4 +199,16 @@ fn estimate_prints_figures_without_any_connection() {
         "--estimate opened a connection to the provider"
     );
     assert!(!done.dir.join("imaginize_pride_and_prejudice").exists());
+}
+
+#[test]
+fn a_book_of_front_matter_only_has_nothing_to_do() {
+    let text = "Contents\n\nChapter One ........ 1\nChapter Two ........ 9\n";
+    Run::new()
+        .file("contents.md", text)
+        .args(["--file", "contents.md", "--provider", "builtin"])
+        .run()
+        .code(0)
+        .no_panic()
+        .stderr_contains("nothing to do");
 }

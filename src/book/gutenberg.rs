@@ -1,0 +1,99 @@
+//! Project Gutenberg framing: the header before "*** START OF THE PROJECT GUTENBERG EBOOK …" and
+//! the licence after "*** END OF …" are not part of the book. The header also names the book.
+
+/// The book's own text and what the Gutenberg header says about it.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Stripped<'a> {
+    pub body: &'a str,
+    pub title: Option<String>,
+    pub author: Option<String>,
+}
+
+/// Cuts the Gutenberg header and licence footer off `text`; text without them comes back whole.
+pub(crate) fn strip(text: &str) -> Stripped<'_> {
+    let (header, after_start) = match find_marker(text, "START OF") {
+        Some((line_start, line_end)) => (&text[..line_start], &text[line_end..]),
+        None => ("", text),
+    };
+    let body = match find_marker(after_start, "END OF") {
+        Some((line_start, _)) => &after_start[..line_start],
+        None => after_start,
+    };
+    Stripped {
+        body,
+        title: header_field(header, "Title:"),
+        author: header_field(header, "Author:"),
+    }
+}
+
+/// Cuts a trailing licence ("*** END OF THE PROJECT GUTENBERG EBOOK …") off one section's text.
+pub(crate) fn cut_footer(text: &str) -> &str {
+    find_marker(text, "END OF").map_or(text, |(start, _)| &text[..start])
+}
+
+/// Byte range of the first line like "*** START OF THE PROJECT GUTENBERG EBOOK …" (the exact
+/// wording varies across the years: THE/THIS, EBOOK/E-BOOK, one to three stars).
+fn find_marker(text: &str, what: &str) -> Option<(usize, usize)> {
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        let start = offset;
+        offset += line.len();
+        let t = line.trim();
+        if !t.starts_with('*') {
+            continue;
+        }
+        let upper = t.trim_start_matches(['*', ' ']).to_uppercase();
+        if upper.starts_with(what) && upper.contains("PROJECT GUTENBERG") {
+            return Some((start, offset));
+        }
+    }
+    None
+}
+
+fn header_field(header: &str, key: &str) -> Option<String> {
+    header
+        .lines()
+        .find_map(|l| l.trim().strip_prefix(key))
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const BOOK: &str = "The Project Gutenberg eBook of Emma\n\nTitle: Emma\nAuthor: Jane Austen\n\n\
+        *** START OF THE PROJECT GUTENBERG EBOOK EMMA ***\n\nCHAPTER I\n\nEmma Woodhouse.\n\n\
+        *** END OF THE PROJECT GUTENBERG EBOOK EMMA ***\n\nSection 1. General Terms of Use\n";
+
+    #[test]
+    fn header_and_footer_are_cut() {
+        let s = strip(BOOK);
+        assert_eq!(s.body, "\nCHAPTER I\n\nEmma Woodhouse.\n\n");
+        assert_eq!(s.title.as_deref(), Some("Emma"));
+        assert_eq!(s.author.as_deref(), Some("Jane Austen"));
+    }
+
+    #[test]
+    fn older_marker_wording_is_recognised() {
+        let text = "Title: X\n***START OF THIS PROJECT GUTENBERG E-BOOK X***\nbody\n\
+            *** End of this Project Gutenberg Etext ***\nlicence";
+        assert_eq!(strip(text).body, "body\n");
+    }
+
+    #[test]
+    fn plain_text_is_left_alone() {
+        let s = strip("Chapter 1\n\nText *** not a marker.\n");
+        assert_eq!(s.body, "Chapter 1\n\nText *** not a marker.\n");
+        assert_eq!(s.title, None);
+        assert_eq!(cut_footer("text"), "text");
+    }
+
+    #[test]
+    fn footer_is_cut_from_a_section() {
+        assert_eq!(
+            cut_footer("end.\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\nlicence"),
+            "end.\n"
+        );
+    }
+}
