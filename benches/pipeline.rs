@@ -297,6 +297,8 @@ struct Measured {
     tail: f64,
     /// Start → last pass-1 answer, ms.
     pass1_span: f64,
+    /// Last pass-1 answer → first pass-2 request (the merge and Elements.md), ms.
+    merge_gap: Option<f64>,
     first_image: Option<f64>,
     handoff_all: Vec<f64>,
     handoff_idle: Vec<f64>,
@@ -345,6 +347,10 @@ fn measure(
         .map(|e| e.end_ms as f64)
         .reduce(f64::max)
         .map_or(0.0, |end| end - cost.t0_ms);
+    let merge_gap = of("scenes")
+        .map(|e| e.start_ms as f64)
+        .reduce(f64::min)
+        .map(|first| first - (pass1_span + cost.t0_ms));
     // Per chapter: first image request start and last image answer.
     let mut spans: HashMap<u32, (f64, f64)> = HashMap::new();
     for e in of("image") {
@@ -400,6 +406,7 @@ fn measure(
         images,
         tail,
         pass1_span,
+        merge_gap,
         first_image: first_image_ms(out).map(|t| t - cost.t0_ms),
         handoff_all,
         handoff_idle,
@@ -503,7 +510,13 @@ fn run_workload(rt: &tokio::runtime::Runtime, book: &Path, w: &Workload, mode: &
     let cost = run_binary(dir.path(), &args);
     let commits = counter.get();
     let log = server.entries();
-    measure(cost, &log, &out, w.jobs, w.image_jobs, commits)
+    let mut m = measure(cost, &log, &out, w.jobs, w.image_jobs, commits);
+    if mode == "--sequential" {
+        // Illustration starts only after all analysis: no hand-off to speak of.
+        m.handoff_all.clear();
+        m.handoff_idle.clear();
+    }
+    m
 }
 
 fn secs(ms: f64) -> String {
@@ -551,6 +564,10 @@ fn print_workload(w: &Workload, seq: &Measured, conc: &Measured) {
             Box::new(|m| format!("{:.3}", m.cost.wall_ms() / m.bound())),
         ),
         ("pass-1 span", Box::new(|m| secs(m.pass1_span))),
+        (
+            "merge gap (last entities → first scenes)",
+            Box::new(|m| opt_ms(m.merge_gap)),
+        ),
         ("time to first image", Box::new(|m| opt_ms(m.first_image))),
         (
             "hand-off p50/p99 (all)",
