@@ -703,7 +703,7 @@ fn verdicts(w: &Workload, seq: &Measured, conc: &Measured) {
     }
     let idle = 100.0 * conc.idle_ms / conc.cost.wall_ms();
     println!(
-        "target coordination <= 2% of wall (provider idle): {idle:.1}% -> {}",
+        "target coordination <= 2% of wall (provider idle): {idle:.2}% -> {}",
         met(idle <= 2.0)
     );
     let rss = conc.cost.max_rss_kb.max(seq.cost.max_rss_kb) as f64 / 1024.0;
@@ -827,7 +827,7 @@ fn scale_section(rt: &tokio::runtime::Runtime, long: bool) {
         for (n, m, c) in &results {
             if let Some(commits) = m.commits {
                 println!(
-                    "  {n} chapters: {commits} commits x {:.2} ms (lock held) = {:.2} s serialised under the lock = {:.0}% of wall",
+                    "  {n} chapters: {commits} commits x {:.2} ms (micro-benchmark, lock held) = {:.2} s = {:.0}% of wall (fsync latency varies run to run)",
                     c.update,
                     commits as f64 * c.update / 1000.0,
                     100.0 * commits as f64 * c.update / m.cost.wall_ms(),
