@@ -288,7 +288,8 @@ fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
     Ok(())
 }
 
-/// Chapters waiting for a slot, started in reading order, at most `--jobs` at once.
+/// Chapters waiting for a slot, started in reading order, at most `2 × --jobs` at once (the
+/// provider's limits keep `--jobs` requests in flight; the requests start in reading order).
 struct Queue<T> {
     waiting: VecDeque<ChapterNo>,
     running: JoinSet<T>,
@@ -300,7 +301,10 @@ impl<T: Send + 'static> Queue<T> {
         Queue {
             waiting: chapters.into(),
             running: JoinSet::new(),
-            jobs: ctx.options.provider.jobs.max(1),
+            // Twice `--jobs` tasks: the provider's limits keep `--jobs` requests in flight, and
+            // the spare tasks overlap one chapter's saving and manifest commit (fsyncs, the
+            // lock) with the next chapter's request instead of leaving the slot idle meanwhile.
+            jobs: ctx.options.provider.jobs.max(1) * 2,
         }
     }
 

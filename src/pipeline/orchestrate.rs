@@ -85,7 +85,7 @@ async fn concurrent(
     Ok((analysis?, images?))
 }
 
-/// Runs `--image-jobs` illustrators until nothing is left; nothing when images are not asked.
+/// Runs `2 × --image-jobs` illustrators until nothing is left; nothing when images are not asked.
 async fn illustrate(
     ctx: &Arc<Context>,
     running: AnalysisRunning,
@@ -98,7 +98,11 @@ async fn illustrate(
     let _watcher = (!ctx.options.phases.scenes)
         .then(|| ctx.wake.watch_dir(&ctx.out))
         .flatten();
-    let workers: Vec<_> = (0..ctx.options.provider.image_jobs.max(1))
+    // Twice `--image-jobs` illustrators: the image model's limits keep `--image-jobs` requests
+    // in flight, and the spare illustrators do the bookkeeping between two images (write the
+    // file, record it, complete, claim the next chapter: each an fsync'd commit under the lock)
+    // while the others' requests run, so no image slot idles on the disk.
+    let workers: Vec<_> = (0..ctx.options.provider.image_jobs.max(1) * 2)
         .map(|_| {
             let waiter = ctx.wake.waiter(ctx.poll());
             tokio::spawn(worker::run(

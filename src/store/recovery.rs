@@ -24,25 +24,27 @@ pub(crate) fn read(path: &Path) -> Result<Read, Error> {
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Missing),
         Err(source) => return Err(Error::io("read", path, source)),
     };
-    #[derive(serde::Deserialize)]
-    struct VersionOnly {
-        version: String,
-    }
-    let newer = serde_json::from_slice::<VersionOnly>(&bytes)
-        .map(|v| manifest::is_newer(&v.version).then_some(v.version))
-        .ok()
-        .flatten();
+    // One full parse in the common case; the version alone is parsed only from a file we cannot
+    // parse, to tell a newer imaginize's manifest (an error) from corruption.
     match serde_json::from_slice::<Manifest>(&bytes) {
-        Ok(m) if newer.is_some() => Ok(Read::Good(m, bytes)),
-        Err(_) if newer.is_some() => Err(Error::NewerVersion {
-            path: path.to_path_buf(),
-            found: newer.unwrap_or_default(),
-        }),
+        Ok(m) if manifest::is_newer(&m.version) => Ok(Read::Good(m, bytes)),
         Ok(m) => match m.validate() {
             Ok(()) => Ok(Read::Good(m, bytes)),
             Err(reason) => Ok(Read::Bad(format!("it is invalid: {reason}"))),
         },
-        Err(err) => Ok(Read::Bad(format!("it does not parse: {err}"))),
+        Err(err) => {
+            #[derive(serde::Deserialize)]
+            struct VersionOnly {
+                version: String,
+            }
+            match serde_json::from_slice::<VersionOnly>(&bytes) {
+                Ok(v) if manifest::is_newer(&v.version) => Err(Error::NewerVersion {
+                    path: path.to_path_buf(),
+                    found: v.version,
+                }),
+                _ => Ok(Read::Bad(format!("it does not parse: {err}"))),
+            }
+        }
     }
 }
 
