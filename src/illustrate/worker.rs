@@ -139,13 +139,15 @@ async fn illustrate_chapter(
     report: &mut WorkerReport,
 ) -> Result<(), Error> {
     let heartbeat = Heartbeat::start(ctx.clone(), chapter, worker.clone());
-    let outcome = draw_scenes(ctx, chapter, shutdown, report).await;
+    let outcome = draw_scenes(ctx, chapter, worker, shutdown, report).await;
     heartbeat.stop();
     let worker = worker.clone();
     match outcome {
-        Ok(Drawn::All) => {
-            ctx.state(move |m| m.complete(chapter, &worker, Utc::now()))
-                .await?;
+        Ok(Drawn::All { completed }) => {
+            if !completed {
+                ctx.state(move |m| m.complete(chapter, &worker, Utc::now()))
+                    .await?;
+            }
             report.chapters += 1;
             ctx.event(Event::ChapterIllustrated { chapter: chapter.0 });
             ctx.request_render();
@@ -172,7 +174,10 @@ async fn illustrate_chapter(
 }
 
 enum Drawn {
-    All,
+    /// Every scene is recorded; `completed` when the last record also completed the chapter.
+    All {
+        completed: bool,
+    },
     Stopped,
 }
 
@@ -186,6 +191,7 @@ enum ChapterError {
 async fn draw_scenes(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
+    worker: &WorkerId,
     shutdown: &Shutdown,
     report: &mut WorkerReport,
 ) -> Result<Drawn, ChapterError> {
@@ -210,16 +216,22 @@ async fn draw_scenes(
         })
         .await
         .map_err(ChapterError::Abort)?;
-    for scene in &scenes.scenes {
-        if done.contains(&scene.scene) {
-            continue;
-        }
+    let todo: Vec<&Scene> = scenes
+        .scenes
+        .iter()
+        .filter(|s| !done.contains(&s.scene))
+        .collect();
+    for (i, scene) in todo.iter().enumerate() {
         if shutdown.is_shutdown() {
             return Ok(Drawn::Stopped);
         }
-        draw_one(ctx, &scenes, scene, report).await?;
+        // The last scene's record also completes the chapter: one manifest write, not two.
+        let finish = (i + 1 == todo.len()).then_some(worker);
+        draw_one(ctx, &scenes, scene, finish, report).await?;
     }
-    Ok(Drawn::All)
+    Ok(Drawn::All {
+        completed: !todo.is_empty(),
+    })
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
@@ -227,12 +239,15 @@ async fn draw_one(
     ctx: &Arc<Context>,
     scenes: &ChapterScenes,
     scene: &Scene,
+    finish: Option<&WorkerId>,
     report: &mut WorkerReport,
 ) -> Result<(), ChapterError> {
+    let finish = finish.cloned();
     let chapter = scenes.chapter;
     let number = scene.scene;
     if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
-        record(ctx, chapter, number, existing, Usage::default()).await?;
+        let done = Done::Image(existing, Usage::default());
+        record(ctx, chapter, number, done, finish).await?;
         report.adopted += 1;
         ctx.event(Event::ImageDone {
             chapter: chapter.0,
@@ -257,7 +272,7 @@ async fn draw_one(
                 images: 1,
                 ..Usage::default()
             };
-            record(ctx, chapter, number, relative, usage).await?;
+            record(ctx, chapter, number, Done::Image(relative, usage), finish).await?;
             report.images += 1;
             ctx.event(Event::ImageDone {
                 chapter: chapter.0,
@@ -267,10 +282,8 @@ async fn draw_one(
             Ok(())
         }
         Err(provider::Error::Rejected { reason, .. }) => {
-            let why = reason.clone();
-            ctx.state(move |m| m.record_rejected(chapter, number, &why))
-                .await
-                .map_err(ChapterError::Abort)?;
+            let done = Done::Rejected(reason.clone());
+            record(ctx, chapter, number, done, finish).await?;
             report.rejected += 1;
             ctx.event(Event::ImageRejected {
                 chapter: chapter.0,
@@ -306,16 +319,35 @@ fn write_image(
     Ok(relative)
 }
 
+/// How a scene ended.
+enum Done {
+    /// Its image is at this relative path; the call cost this.
+    Image(String, Usage),
+    /// The provider refused it for this reason.
+    Rejected(String),
+}
+
+/// Records the scene and, when `finish` names the claiming worker, completes the chapter in the
+/// same manifest write.
 async fn record(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
     scene: SceneNo,
-    relative: String,
-    usage: Usage,
+    done: Done,
+    finish: Option<WorkerId>,
 ) -> Result<(), ChapterError> {
     ctx.state(move |m| {
-        m.record_scene(chapter, scene, &relative)?;
-        m.add_usage(chapter, usage)
+        match &done {
+            Done::Image(relative, usage) => {
+                m.record_scene(chapter, scene, relative)?;
+                m.add_usage(chapter, *usage)?;
+            }
+            Done::Rejected(reason) => m.record_rejected(chapter, scene, reason)?,
+        }
+        match &finish {
+            Some(worker) => m.complete(chapter, worker, Utc::now()),
+            None => Ok(()),
+        }
     })
     .await
     .map_err(ChapterError::Abort)
