@@ -4,7 +4,7 @@
 use crate::analyze::entities_json::RawEntity;
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
 use crate::analyze::names::{conflict, normalise, split_honorific};
-use crate::analyze::quotes::{QuoteCheck, verify};
+use crate::analyze::quotes::{ChapterText, QuoteCheck};
 use crate::ids::ChapterNo;
 use std::collections::{BTreeMap, HashMap};
 
@@ -39,12 +39,16 @@ pub fn merge(
         }
     }
     let groups = group(&seen);
+    let texts: BTreeMap<ChapterNo, ChapterText> = chapter_texts
+        .iter()
+        .map(|(no, text)| (*no, ChapterText::new(text)))
+        .collect();
     let mut elements: Vec<(usize, Element)> = groups
         .into_iter()
         .map(|members| {
             build(
                 &members.iter().map(|&i| &seen[i]).collect::<Vec<_>>(),
-                chapter_texts,
+                &texts,
             )
         })
         .collect();
@@ -145,7 +149,7 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
 
 /// Builds one element from its group: the most reported name (longest on ties), the longest
 /// description, verified quotes, chapters ascending.
-fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, String>) -> (usize, Element) {
+fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize, Element) {
     let mut counts: HashMap<&str, usize> = HashMap::new();
     for m in members {
         *counts.entry(m.raw.name.as_str()).or_default() += 1;
@@ -182,7 +186,7 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, String>) -> (usize, Elem
         let Some(text) = texts.get(&m.chapter) else {
             continue;
         };
-        let (QuoteCheck::Exact(q) | QuoteCheck::Reanchored(q)) = verify(&m.raw.quote, text) else {
+        let (QuoteCheck::Exact(q) | QuoteCheck::Reanchored(q)) = text.verify(&m.raw.quote) else {
             continue;
         };
         if !quotes.iter().any(|x| x.text == q) {

@@ -55,20 +55,40 @@ fn push_token(out: &mut Vec<Token>, current: &mut Option<(usize, String)>, end: 
 
 /// Checks `quote` against `chapter_text`.
 pub fn verify(quote: &str, chapter_text: &str) -> QuoteCheck {
-    let wanted = tokens(quote);
-    if wanted.is_empty() {
-        return QuoteCheck::Invented;
-    }
-    let book = tokens(chapter_text);
-    if let Some(at) = find_exact(&wanted, &book) {
-        let span = passage(chapter_text, &book[at], &book[at + wanted.len() - 1]);
-        return QuoteCheck::Exact(span);
-    }
-    match best_window(&wanted, &book) {
-        Some((first, last)) => {
-            QuoteCheck::Reanchored(passage(chapter_text, &book[first], &book[last]))
+    ChapterText::new(chapter_text).verify(quote)
+}
+
+/// A chapter tokenised once, for checking many quotes against it (the merge checks hundreds).
+pub struct ChapterText<'a> {
+    text: &'a str,
+    tokens: Vec<Token>,
+}
+
+impl<'a> ChapterText<'a> {
+    pub fn new(text: &'a str) -> Self {
+        ChapterText {
+            text,
+            tokens: tokens(text),
         }
-        None => QuoteCheck::Invented,
+    }
+
+    /// Checks `quote` against this chapter.
+    pub fn verify(&self, quote: &str) -> QuoteCheck {
+        let wanted = tokens(quote);
+        if wanted.is_empty() {
+            return QuoteCheck::Invented;
+        }
+        let book = &self.tokens;
+        if let Some(at) = find_exact(&wanted, book) {
+            let span = passage(self.text, &book[at], &book[at + wanted.len() - 1]);
+            return QuoteCheck::Exact(span);
+        }
+        match best_window(&wanted, book) {
+            Some((first, last)) => {
+                QuoteCheck::Reanchored(passage(self.text, &book[first], &book[last]))
+            }
+            None => QuoteCheck::Invented,
+        }
     }
 }
 
