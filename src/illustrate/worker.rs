@@ -139,18 +139,34 @@ async fn illustrate_chapter(
     report: &mut WorkerReport,
 ) -> Result<(), Error> {
     let heartbeat = Heartbeat::start(ctx.clone(), chapter, worker.clone());
-    let outcome = draw_scenes(ctx, chapter, worker, shutdown, report).await;
+    let outcome = draw_scenes(ctx, chapter, worker, &heartbeat.lost, shutdown, report).await;
     heartbeat.stop();
+    let owner = worker.clone();
+    let outcome = match outcome {
+        Ok(Drawn::All { completed: false }) => {
+            let done = ctx
+                .state(move |m| finish_chapter(m, chapter, &owner))
+                .await?;
+            Ok(if done {
+                Drawn::All { completed: true }
+            } else {
+                Drawn::Lost
+            })
+        }
+        other => other,
+    };
     let worker = worker.clone();
     match outcome {
-        Ok(Drawn::All { completed }) => {
-            if !completed {
-                ctx.state(move |m| m.complete(chapter, &worker, Utc::now()))
-                    .await?;
-            }
+        Ok(Drawn::All { .. }) => {
             report.chapters += 1;
             ctx.event(Event::ChapterIllustrated { chapter: chapter.0 });
             ctx.request_render();
+            Ok(())
+        }
+        Ok(Drawn::Lost) => {
+            ctx.event(Event::Note(format!(
+                "chapter {chapter} was taken over by another worker after this one stalled past its lease; leaving it to them"
+            )));
             Ok(())
         }
         Ok(Drawn::Stopped) => ctx.state(move |m| m.release(chapter, &worker)).await,
@@ -173,12 +189,27 @@ async fn illustrate_chapter(
     }
 }
 
+/// Completes the chapter for `worker`; `false` when its claim was lost (its lease expired and
+/// another worker took the chapter over), which is that worker's to finish, not an error.
+fn finish_chapter(
+    m: &mut store::LockedManifest,
+    chapter: ChapterNo,
+    worker: &WorkerId,
+) -> Result<bool, store::Error> {
+    match m.complete(chapter, worker, Utc::now()) {
+        Ok(()) => Ok(true),
+        Err(store::Error::ClaimLost { .. }) => Ok(false),
+        Err(err) => Err(err),
+    }
+}
+
 enum Drawn {
     /// Every scene is recorded; `completed` when the last record also completed the chapter.
-    All {
-        completed: bool,
-    },
+    All { completed: bool },
+    /// Shutdown came before every scene was drawn.
     Stopped,
+    /// The claim expired and another worker took the chapter over.
+    Lost,
 }
 
 enum ChapterError {
@@ -192,6 +223,7 @@ async fn draw_scenes(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
     worker: &WorkerId,
+    lost: &AtomicBool,
     shutdown: &Shutdown,
     report: &mut WorkerReport,
 ) -> Result<Drawn, ChapterError> {
@@ -221,17 +253,22 @@ async fn draw_scenes(
         .iter()
         .filter(|s| !done.contains(&s.scene))
         .collect();
+    let mut completed = false;
     for (i, scene) in todo.iter().enumerate() {
         if shutdown.is_shutdown() {
             return Ok(Drawn::Stopped);
         }
+        if lost.load(Ordering::SeqCst) {
+            return Ok(Drawn::Lost);
+        }
         // The last scene's record also completes the chapter: one manifest write, not two.
         let finish = (i + 1 == todo.len()).then_some(worker);
-        draw_one(ctx, &scenes, scene, finish, report).await?;
+        completed = draw_one(ctx, &scenes, scene, finish, report).await?;
     }
-    Ok(Drawn::All {
-        completed: !todo.is_empty(),
-    })
+    if !todo.is_empty() && !completed {
+        return Ok(Drawn::Lost);
+    }
+    Ok(Drawn::All { completed })
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
@@ -241,20 +278,20 @@ async fn draw_one(
     scene: &Scene,
     finish: Option<&WorkerId>,
     report: &mut WorkerReport,
-) -> Result<(), ChapterError> {
+) -> Result<bool, ChapterError> {
     let finish = finish.cloned();
     let chapter = scenes.chapter;
     let number = scene.scene;
     if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
         let done = Done::Image(existing, Usage::default());
-        record(ctx, chapter, number, done, finish).await?;
+        let completed = record(ctx, chapter, number, done, finish).await?;
         report.adopted += 1;
         ctx.event(Event::ImageDone {
             chapter: chapter.0,
             scene: number.0,
             adopted: true,
         });
-        return Ok(());
+        return Ok(completed);
     }
     let briefs = ctx.elements_for(scene);
     let request = scene_request(
@@ -272,25 +309,26 @@ async fn draw_one(
                 images: 1,
                 ..Usage::default()
             };
-            record(ctx, chapter, number, Done::Image(relative, usage), finish).await?;
+            let done = Done::Image(relative, usage);
+            let completed = record(ctx, chapter, number, done, finish).await?;
             report.images += 1;
             ctx.event(Event::ImageDone {
                 chapter: chapter.0,
                 scene: number.0,
                 adopted: false,
             });
-            Ok(())
+            Ok(completed)
         }
         Err(provider::Error::Rejected { reason, .. }) => {
             let done = Done::Rejected(reason.clone());
-            record(ctx, chapter, number, done, finish).await?;
+            let completed = record(ctx, chapter, number, done, finish).await?;
             report.rejected += 1;
             ctx.event(Event::ImageRejected {
                 chapter: chapter.0,
                 scene: number.0,
                 reason,
             });
-            Ok(())
+            Ok(completed)
         }
         Err(err @ (provider::Error::Auth { .. } | provider::Error::Config(_))) => {
             Err(ChapterError::Abort(err.into()))
@@ -328,14 +366,14 @@ enum Done {
 }
 
 /// Records the scene and, when `finish` names the claiming worker, completes the chapter in the
-/// same manifest write.
+/// same manifest write. Returns whether the chapter was completed.
 async fn record(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
     scene: SceneNo,
     done: Done,
     finish: Option<WorkerId>,
-) -> Result<(), ChapterError> {
+) -> Result<bool, ChapterError> {
     ctx.state(move |m| {
         match &done {
             Done::Image(relative, usage) => {
@@ -345,8 +383,8 @@ async fn record(
             Done::Rejected(reason) => m.record_rejected(chapter, scene, reason)?,
         }
         match &finish {
-            Some(worker) => m.complete(chapter, worker, Utc::now()),
-            None => Ok(()),
+            Some(worker) => finish_chapter(m, chapter, worker),
+            None => Ok(false),
         }
     })
     .await
@@ -356,11 +394,15 @@ async fn record(
 /// Renews the claim every `leaseSecs / 4` while the chapter is being drawn.
 struct Heartbeat {
     task: tokio::task::JoinHandle<()>,
+    /// Set when a heartbeat finds the claim taken over by another worker.
+    lost: Arc<AtomicBool>,
 }
 
 impl Heartbeat {
     fn start(ctx: Arc<Context>, chapter: ChapterNo, worker: WorkerId) -> Self {
         let every = (ctx.lease() / 4).max(Duration::from_millis(250));
+        let lost = Arc::new(AtomicBool::new(false));
+        let flag = lost.clone();
         let task = tokio::spawn(async move {
             loop {
                 tokio::time::sleep(every).await;
@@ -368,12 +410,15 @@ impl Heartbeat {
                 let beat = ctx
                     .state(move |m| m.heartbeat(chapter, &worker, Utc::now()))
                     .await;
-                if beat.is_err() {
+                if let Err(err) = beat {
+                    if matches!(err, Error::Store(store::Error::ClaimLost { .. })) {
+                        flag.store(true, Ordering::SeqCst);
+                    }
                     break;
                 }
             }
         });
-        Heartbeat { task }
+        Heartbeat { task, lost }
     }
 
     fn stop(self) {

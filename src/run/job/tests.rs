@@ -310,6 +310,8 @@ struct Scripted {
     reject: Option<(u32, u32)>,
     auth_error: bool,
     stop_after: Option<(usize, shutdown::Trigger)>,
+    /// While drawing this chapter, another worker takes its claim over (as after a stall).
+    steal: Option<(u32, std::path::PathBuf)>,
     drawn: std::sync::atomic::AtomicUsize,
 }
 
@@ -320,6 +322,7 @@ impl Scripted {
             reject: None,
             auth_error: false,
             stop_after: None,
+            steal: None,
             drawn: std::sync::atomic::AtomicUsize::new(0),
         }
     }
@@ -348,6 +351,11 @@ impl provider::ImageModel for Scripted {
                 provider: "scripted".into(),
                 reason: "content policy".into(),
             });
+        }
+        if let Some((chapter, out)) = &self.steal
+            && *chapter == at.0
+        {
+            take_over(out, ChapterNo(*chapter));
         }
         let drawn = self.drawn.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         if let Some((limit, trigger)) = &self.stop_after
@@ -487,4 +495,48 @@ fn a_hand_edited_elements_md_is_what_pass_2_uses() {
             .contains("purple hat"),
         "edit kept"
     );
+}
+
+/// Expires every claim and gives `chapter` to a live worker that is not this run's.
+fn take_over(out: &Path, chapter: ChapterNo) {
+    let thief = crate::store::WorkerId::current();
+    let later = chrono::Utc::now() + chrono::Duration::hours(1);
+    Store::open(out)
+        .unwrap()
+        .update_with_lock(|m| {
+            m.recover_expired(std::time::Duration::ZERO, later)?;
+            m.claim_next_in(
+                &thief,
+                |c| c == chapter,
+                std::time::Duration::from_secs(60),
+                later,
+            )
+        })
+        .unwrap();
+}
+
+#[test]
+fn a_chapter_taken_over_after_a_stall_is_left_to_its_new_worker() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--text"], 3).unwrap();
+    let out = dir.path().join("out");
+    let (outcome, totals) = run_with(
+        dir.path(),
+        &["--images", "--image-jobs", "1"],
+        3,
+        |inner| {
+            let mut scripted = Scripted::new(inner);
+            scripted.steal = Some((2, out.clone()));
+            Some(Arc::new(scripted))
+        },
+        shutdown::channel().1,
+    )
+    .unwrap();
+    assert!(totals.failed.is_empty());
+    assert_eq!(totals.illustrated, 2);
+    assert_eq!(outcome.images.chapters, 2);
+    let manifest = manifest_of(dir.path());
+    let stolen = &manifest.chapters[&ChapterNo(2)];
+    assert_eq!(stolen.status, Status::IllustrationInprogress);
+    assert!(stolen.claim.is_some());
 }
