@@ -71,30 +71,39 @@ async fn pass1(
     });
     let mut queue = Queue::new(ctx, todo);
     queue.refill(ctx, shutdown, entities_task);
-    let mut first_error = None;
+    let mut abort = None;
+    let mut failed = 0;
     while let Some(joined) = queue.next().await {
-        match joined.and_then(|outcome| outcome) {
+        let (chapter, outcome) = joined?;
+        match outcome {
             Ok(saved) => {
                 found.push((saved.chapter, saved.entities));
                 report.entity_chapters += 1;
                 ctx.event(Event::Pass1 {
-                    done: found.len(),
+                    done: found.len() + failed,
                     total,
                 });
             }
-            Err(err) => {
-                first_error.get_or_insert(err);
+            Err(err) if is_fatal(&err) => {
+                abort.get_or_insert(err);
                 queue.cancel();
+            }
+            Err(err) => {
+                // One chapter the model cannot read (refused, unusable answers) must not stop
+                // the book: it is marked failed and the cast is built from the others.
+                failed += 1;
+                let message = format!("pass 1 (cast): {}", err.display_chain());
+                fail_chapter(ctx, chapter, message, report).await?;
             }
         }
         queue.refill(ctx, shutdown, entities_task);
     }
-    if let Some(err) = first_error {
+    if let Some(err) = abort {
         ctx.state(|m| m.set_elements_status(ElementsStatus::Error))
             .await?;
         return Err(err);
     }
-    if found.len() < total {
+    if found.len() + failed < total {
         return Err(Error::Interrupted);
     }
     finish_elements(ctx, &found).await
@@ -130,7 +139,14 @@ fn saved_entities(ctx: &Context, chapter: ChapterNo) -> Option<ChapterEntities> 
     serde_json::from_slice(&bytes).ok()
 }
 
-async fn entities_task(ctx: Arc<Context>, chapter: ChapterNo) -> Result<ChapterEntities, Error> {
+async fn entities_task(
+    ctx: Arc<Context>,
+    chapter: ChapterNo,
+) -> (ChapterNo, Result<ChapterEntities, Error>) {
+    (chapter, extract_chapter(&ctx, chapter).await)
+}
+
+async fn extract_chapter(ctx: &Context, chapter: ChapterNo) -> Result<ChapterEntities, Error> {
     let Some(ch) = ctx.book.chapter(chapter) else {
         return Err(Error::Internal(format!(
             "chapter {chapter} is not in the book"
@@ -200,21 +216,29 @@ async fn pass2(
                 abort.get_or_insert(err);
                 queue.cancel();
             }
-            Err(err) => {
-                let message = err.display_chain();
-                ctx.event(Event::ChapterFailed {
-                    chapter: chapter.0,
-                    error: message.clone(),
-                });
-                let reason = message.clone();
-                ctx.state(move |m| m.fail(chapter, &reason)).await?;
-                report.failed.push((chapter, message));
-                ctx.request_render();
-            }
+            Err(err) => fail_chapter(ctx, chapter, err.display_chain(), report).await?,
         }
         queue.refill(ctx, shutdown, scenes_task);
     }
     abort.map_or(Ok(()), Err)
+}
+
+/// Marks `chapter` failed with `message`, tells the user and queues a render.
+async fn fail_chapter(
+    ctx: &Arc<Context>,
+    chapter: ChapterNo,
+    message: String,
+    report: &mut AnalysisReport,
+) -> Result<(), Error> {
+    ctx.event(Event::ChapterFailed {
+        chapter: chapter.0,
+        error: message.clone(),
+    });
+    let reason = message.clone();
+    ctx.state(move |m| m.fail(chapter, &reason)).await?;
+    report.failed.push((chapter, message));
+    ctx.request_render();
+    Ok(())
 }
 
 /// Errors that stop the whole run instead of failing one chapter: a refused key or a broken

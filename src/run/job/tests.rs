@@ -540,3 +540,51 @@ fn a_chapter_taken_over_after_a_stall_is_left_to_its_new_worker() {
     assert_eq!(stolen.status, Status::IllustrationInprogress);
     assert!(stolen.claim.is_some());
 }
+
+/// Refuses every request about one chapter, as a content policy might.
+struct Refusing {
+    inner: Arc<dyn provider::TextModel>,
+    chapter: ChapterNo,
+}
+
+#[async_trait::async_trait]
+impl provider::TextModel for Refusing {
+    fn name(&self) -> String {
+        "refusing".into()
+    }
+
+    async fn complete_json(
+        &self,
+        request: &provider::TextRequest,
+    ) -> Result<(serde_json::Value, provider::Usage), provider::Error> {
+        if request.chapter == self.chapter {
+            return Err(provider::Error::Rejected {
+                provider: "refusing".into(),
+                reason: "content policy".into(),
+            });
+        }
+        self.inner.complete_json(request).await
+    }
+}
+
+#[test]
+fn a_chapter_the_model_refuses_in_pass_1_fails_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let refuse = |mut models: provider::Models| {
+        models.text = Arc::new(Refusing {
+            inner: models.text,
+            chapter: ChapterNo(2),
+        });
+        models
+    };
+    let (outcome, totals) = run_models(dir.path(), &[], 3, shutdown::channel().1, refuse).unwrap();
+    assert_eq!(outcome.analysis.failed.len(), 1);
+    assert_eq!(totals.illustrated, 2);
+    assert_eq!(totals.failed.len(), 1);
+    assert!(totals.failed[0].1.contains("pass 1"), "{:?}", totals.failed);
+    assert!(dir.path().join("out/Elements.md").exists());
+    // Once the model answers, --retry-failed finishes the chapter with the cast as it is.
+    let (_, totals) = run(dir.path(), &["--retry-failed"], 3).unwrap();
+    assert_eq!(totals.illustrated, 3);
+    assert!(totals.failed.is_empty());
+}
