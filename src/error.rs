@@ -21,8 +21,6 @@ pub enum Error {
     Corrupt { path: PathBuf, message: String },
     #[error("internal error: {0}; this is a bug in imaginize, please report it")]
     Internal(String),
-    #[error("{feature} is not implemented yet")]
-    NotImplemented { feature: &'static str },
     #[error("failed to write `{}`", path.display())]
     Write {
         path: PathBuf,
@@ -47,7 +45,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) | Error::NotImplemented { .. } => exit_code::USAGE,
+            Error::Config(_) | Error::Usage(_) => exit_code::USAGE,
             Error::Book(_) => exit_code::USAGE,
             Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
