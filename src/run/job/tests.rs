@@ -588,3 +588,21 @@ fn a_chapter_the_model_refuses_in_pass_1_fails_alone() {
     assert_eq!(totals.illustrated, 3);
     assert!(totals.failed.is_empty());
 }
+
+#[test]
+fn a_deleted_elements_md_is_rebuilt_from_saved_answers_without_asking_again() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &["--elements"], 2).unwrap();
+    let path = dir.path().join("out/Elements.md");
+    let original = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    let (result, requests) = run_recording(dir.path(), &["--text"], 2);
+    result.unwrap();
+    assert!(
+        requests
+            .iter()
+            .all(|r| matches!(r.task, provider::TextTask::Scenes { .. })),
+        "pass 1 was asked again"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}
