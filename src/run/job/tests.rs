@@ -447,16 +447,15 @@ fn shutdown_finishes_images_in_flight_releases_claims_and_a_rerun_completes() {
     )
     .unwrap();
     assert!(outcome.interrupted);
-    assert_eq!(
-        outcome.images.images, 1,
-        "the image in flight is kept and recorded"
-    );
+    // Each illustrator (two per image slot) finishes and records the call it had started.
+    let kept = outcome.images.images;
+    assert!((1..=2).contains(&kept), "{kept} images kept");
     assert!(totals.illustrated < 4);
     let manifest = manifest_of(dir.path());
     assert!(manifest.chapters.values().all(|c| c.claim.is_none()));
     assert!(!manifest.illustrate_complete);
     let (again, totals) = run(dir.path(), &["--images"], 4).unwrap();
-    assert_eq!(again.images.images + 1, totals.images);
+    assert_eq!(again.images.images + kept, totals.images);
     assert_eq!(totals.illustrated, 4);
 }
 
