@@ -347,9 +347,15 @@ impl<T: Send + 'static> Queue<T> {
         }
     }
 
+    /// The next finished task; tasks aborted by `cancel` are skipped, not errors.
     async fn next(&mut self) -> Option<Result<T, Error>> {
-        let joined = self.running.join_next().await?;
-        Some(joined.map_err(|e| Error::Internal(format!("analysis task failed: {e}"))))
+        loop {
+            match self.running.join_next().await? {
+                Ok(value) => return Some(Ok(value)),
+                Err(e) if e.is_cancelled() => continue,
+                Err(e) => return Some(Err(Error::Internal(format!("analysis task failed: {e}")))),
+            }
+        }
     }
 
     fn cancel(&mut self) {
