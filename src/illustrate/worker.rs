@@ -104,23 +104,15 @@ fn remaining(
     analysis_running: bool,
     analyzer_here: bool,
 ) -> Remaining {
-    let now = Utc::now();
-    let mut pending = 0;
-    for (no, ch) in &m.chapters {
-        if selected.binary_search(no).is_err() {
-            continue;
-        }
-        let expired = ch
-            .claim
-            .as_ref()
-            .is_some_and(|c| store::claims::expiry(c, lease, now).is_some());
-        match ch.status {
-            Status::Analyzed => return Remaining::Claimable,
-            Status::IllustrationInprogress if expired => return Remaining::Claimable,
-            Status::Pending => pending += 1,
-            _ => {}
-        }
+    let is_selected = |c: ChapterNo| selected.binary_search(&c).is_ok();
+    if m.next_claimable(is_selected, lease, Utc::now()).is_some() {
+        return Remaining::Claimable;
     }
+    let pending = m
+        .chapters_with(Status::Pending)
+        .into_iter()
+        .filter(|c| is_selected(*c))
+        .count();
     // Another process's analyzer may still deliver; ours, once stopped, will not.
     let may_come = analysis_running || (!analyzer_here && !m.analyze_complete);
     if pending > 0 && may_come {
@@ -176,14 +168,8 @@ async fn illustrate_chapter(
             Err(err)
         }
         Err(ChapterError::Chapter(message)) => {
-            ctx.event(Event::ChapterFailed {
-                chapter: chapter.0,
-                error: message.clone(),
-            });
-            let reason = message.clone();
-            ctx.state(move |m| m.fail(chapter, &reason)).await?;
+            ctx.fail_chapter(chapter, &message).await?;
             report.failed.push((chapter, message));
-            ctx.request_render();
             Ok(())
         }
     }

@@ -223,21 +223,15 @@ async fn pass2(
     abort.map_or(Ok(()), Err)
 }
 
-/// Marks `chapter` failed with `message`, tells the user and queues a render.
+/// Marks `chapter` failed and keeps it in this run's report.
 async fn fail_chapter(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
     message: String,
     report: &mut AnalysisReport,
 ) -> Result<(), Error> {
-    ctx.event(Event::ChapterFailed {
-        chapter: chapter.0,
-        error: message.clone(),
-    });
-    let reason = message.clone();
-    ctx.state(move |m| m.fail(chapter, &reason)).await?;
+    ctx.fail_chapter(chapter, &message).await?;
     report.failed.push((chapter, message));
-    ctx.request_render();
     Ok(())
 }
 

@@ -130,6 +130,18 @@ impl Context {
         }
     }
 
+    /// Marks `chapter` failed with `message` in the manifest, tells the user and queues a render.
+    pub async fn fail_chapter(&self, chapter: ChapterNo, message: &str) -> Result<(), Error> {
+        self.event(Event::ChapterFailed {
+            chapter: chapter.0,
+            error: message.to_string(),
+        });
+        let reason = message.to_string();
+        self.state(move |m| m.fail(chapter, &reason)).await?;
+        self.request_render();
+        Ok(())
+    }
+
     /// Adds `images` to the images this run expects to draw (shown by the progress bar).
     pub fn plan_images(&self, images: usize) {
         if !self.options.phases.images || images == 0 {
