@@ -58,6 +58,10 @@ pub enum Error {
         worker: String,
         holder: String,
     },
+    /// The write that carried this change failed (the error went to the caller that wrote the
+    /// batch); the change is not on disk.
+    #[error("the manifest could not be saved ({reason}); this change is not on disk")]
+    Commit { reason: String },
     #[error("refusing to write `{}`: {reason}; this is a bug in imaginize, please report it", path.display())]
     Invalid { path: PathBuf, reason: String },
     #[error("failed to encode `{}` as JSON", path.display())]

@@ -98,29 +98,41 @@ impl LockedManifest {
     /// Validates, keeps the current file as `.bak` and writes the manifest atomically. A manifest
     /// from a newer imaginize is never written.
     pub fn commit(&mut self) -> Result<(), Error> {
+        let bytes = self.encode_for_commit()?;
+        write_manifest(&self.dir, &bytes)?;
+        self.dirty = false;
+        Ok(())
+    }
+
+    /// Checks the manifest may be written: it exists, is not from a newer imaginize and is valid.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        let manifest = self.manifest()?;
         let path = manifest_path(&self.dir);
-        let manifest = self.manifest.as_mut().ok_or_else(|| Error::NoManifest {
-            dir: self.dir.clone(),
-        })?;
         if manifest.is_newer_than_ours() {
             return Err(Error::NewerVersion {
                 path,
                 found: manifest.version.clone(),
             });
         }
+        manifest
+            .validate()
+            .map_err(|reason| Error::Invalid { path, reason })
+    }
+
+    /// Stamps `last_updated`, checks and encodes the manifest: the bytes `commit` writes.
+    pub(crate) fn encode_for_commit(&mut self) -> Result<Vec<u8>, Error> {
+        self.check()?;
+        let path = manifest_path(&self.dir);
+        let manifest = self.manifest.as_mut().ok_or_else(|| Error::NoManifest {
+            dir: self.dir.clone(),
+        })?;
         manifest.last_updated = Some(Utc::now());
-        manifest.validate().map_err(|reason| Error::Invalid {
-            path: path.clone(),
-            reason,
-        })?;
-        let bytes = serde_json::to_vec_pretty(manifest).map_err(|source| Error::Encode {
-            path: path.clone(),
-            source,
-        })?;
-        rotate_backup(&path, &backup_path(&self.dir))?;
-        atomic::write(&path, &bytes)?;
-        self.dirty = false;
-        Ok(())
+        serde_json::to_vec_pretty(manifest).map_err(|source| Error::Encode { path, source })
+    }
+
+    /// The manifest, releasing the lock.
+    pub(crate) fn into_manifest(self) -> Option<Manifest> {
+        self.manifest
     }
 
     /// Whether there are changes not committed yet.
@@ -141,6 +153,13 @@ impl LockedManifest {
             .get_mut(&chapter)
             .ok_or(Error::UnknownChapter { chapter })
     }
+}
+
+/// Rotates `.bak` and writes `bytes` as the manifest of `dir`, atomically.
+pub(crate) fn write_manifest(dir: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let path = manifest_path(dir);
+    rotate_backup(&path, &backup_path(dir))?;
+    atomic::write(&path, bytes)
 }
 
 /// Makes the current manifest the `.bak`: a hard link renamed over `.bak`, so the old bytes are

@@ -5,6 +5,7 @@
 //! `update_with_lock(f)` to change the manifest through a [`LockedManifest`] (DESIGN.md §3–§5).
 
 pub mod atomic;
+mod batch;
 mod chapter_ops;
 pub mod claims;
 mod error;
@@ -16,6 +17,7 @@ pub mod progress_log;
 mod recovery;
 pub mod transition;
 
+pub use batch::CommitStats;
 pub use claims::{DEFAULT_LEASE, Expiry, WorkerId};
 pub use error::Error;
 pub use lock::{FileLock, LOCK_FILE};
@@ -26,6 +28,7 @@ pub use progress_log::ProgressLog;
 pub use transition::{Event, IllegalTransition, transition};
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The manifest's name inside the output folder.
@@ -44,6 +47,8 @@ const SUBDIRS: [&str; 3] = ["chapters", "entities", "images"];
 pub struct Store {
     dir: PathBuf,
     lock_timeout: Duration,
+    /// Shared by every `Store` of this process on the same folder.
+    committer: Arc<batch::Committer>,
 }
 
 /// The manifest as read, with what recovery did (for the user).
@@ -66,6 +71,7 @@ impl Store {
             atomic::clean_stray_temps(&dir.join(sub))?;
         }
         Ok(Store {
+            committer: batch::committer_for(&dir),
             dir,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         })
@@ -113,8 +119,9 @@ impl Store {
         ))
     }
 
-    /// Read under the lock → `f` → commit if `f` changed anything → unlock. Nothing is written
-    /// when `f` fails.
+    /// Read under the lock → `f` → commit if `f` changed anything → unlock, returning once what
+    /// `f` saw and did is on disk. Nothing is written when `f` fails (or panics). Concurrent
+    /// calls in this process share writes (group commit, see `batch.rs`).
     pub fn update_with_lock<T, E>(
         &self,
         f: impl FnOnce(&mut LockedManifest) -> Result<T, E>,
@@ -122,12 +129,12 @@ impl Store {
     where
         E: From<Error>,
     {
-        let mut locked = self.lock(self.lock_timeout)?;
-        let value = f(&mut locked)?;
-        if locked.is_dirty() && locked.get().is_some() {
-            locked.commit()?;
-        }
-        Ok(value)
+        self.committer.update(&self.dir, self.lock_timeout, f)
+    }
+
+    /// What the in-process group commit did so far on this folder (all `Store`s of it).
+    pub fn commit_stats(&self) -> CommitStats {
+        self.committer.stats()
     }
 
     /// Opens `progress.md` for appending.

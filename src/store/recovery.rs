@@ -51,6 +51,8 @@ pub(crate) fn read(path: &Path) -> Result<Read, Error> {
 /// The manifest after any recovery, and what the user must be told.
 pub(crate) struct Recovered {
     pub manifest: Option<Manifest>,
+    /// The manifest file's bytes, which `manifest` was parsed from.
+    pub bytes: Option<Vec<u8>>,
     pub notes: Vec<String>,
 }
 
@@ -60,7 +62,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
     let path = manifest_path(dir);
     let bak = backup_path(dir);
     let reason = match read(&path)? {
-        Read::Good(m, _) => return Ok(recovered(Some(m), Vec::new())),
+        Read::Good(m, bytes) => return Ok(recovered(Some((m, bytes)), Vec::new())),
         Read::Missing => match read(&bak)? {
             Read::Good(m, bytes) => {
                 atomic::write(&path, &bytes)?;
@@ -69,7 +71,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
                     path.display(),
                     bak.display()
                 );
-                return Ok(recovered(Some(m), vec![note]));
+                return Ok(recovered(Some((m, bytes)), vec![note]));
             }
             // Neither exists: a book no run has written yet.
             Read::Missing => return Ok(recovered(None, Vec::new())),
@@ -96,7 +98,7 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
                 kept.display(),
                 bak.display()
             );
-            Ok(recovered(Some(m), vec![note]))
+            Ok(recovered(Some((m, bytes)), vec![note]))
         }
         Read::Missing => Err(Error::BothUnusable {
             path: kept,
@@ -113,8 +115,13 @@ pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
     }
 }
 
-fn recovered(manifest: Option<Manifest>, notes: Vec<String>) -> Recovered {
-    Recovered { manifest, notes }
+fn recovered(read: Option<(Manifest, Vec<u8>)>, notes: Vec<String>) -> Recovered {
+    let (manifest, bytes) = read.unzip();
+    Recovered {
+        manifest,
+        bytes,
+        notes,
+    }
 }
 
 pub(crate) fn manifest_path(dir: &Path) -> PathBuf {

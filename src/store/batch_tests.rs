@@ -1,0 +1,229 @@
+//! Group commit: every change lands once, failed or panicking changes leave no trace, a change
+//! made outside the committer is never hidden by its cache.
+
+use crate::ids::{ChapterKey, ChapterNo};
+use crate::provider::Usage;
+use crate::store::manifest::{BookMeta, Manifest, Status};
+use crate::store::{Error, FileLock, LOCK_FILE, Store, WorkerId};
+use chrono::Utc;
+use std::path::Path;
+use std::time::Duration;
+
+fn new_store(dir: &Path, chapters: u32) -> Store {
+    let store = Store::open(dir).unwrap();
+    let list: Vec<_> = (1..=chapters)
+        .map(|i| (ChapterNo(i), ChapterKey(format!("k{i}")), format!("C{i}")))
+        .collect();
+    store
+        .update_with_lock(|m| {
+            m.set_initial(Manifest::new("book", BookMeta::default(), &list));
+            Ok::<_, Error>(())
+        })
+        .unwrap();
+    store
+}
+
+fn one_token(store: &Store, chapter: u32) -> Result<(), Error> {
+    store.update_with_lock(|m| {
+        m.add_usage(
+            ChapterNo(chapter),
+            Usage {
+                prompt_tokens: 1,
+                ..Usage::default()
+            },
+        )
+    })
+}
+
+fn on_disk(dir: &Path) -> Manifest {
+    let bytes = std::fs::read(dir.join(crate::store::MANIFEST_FILE)).unwrap();
+    serde_json::from_slice(&bytes).unwrap()
+}
+
+fn tokens(m: &Manifest, chapter: u32) -> u64 {
+    m.chapters[&ChapterNo(chapter)].usage.prompt_tokens
+}
+
+#[test]
+fn concurrent_changes_all_land_and_share_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 16);
+    let before = store.commit_stats();
+    std::thread::scope(|s| {
+        for chapter in 1..=16 {
+            let store = store.clone();
+            s.spawn(move || {
+                for _ in 0..25 {
+                    one_token(&store, chapter).unwrap();
+                }
+            });
+        }
+    });
+    let m = on_disk(dir.path());
+    for chapter in 1..=16 {
+        assert_eq!(tokens(&m, chapter), 25, "chapter {chapter}");
+    }
+    let stats = store.commit_stats();
+    assert_eq!(stats.changes - before.changes, 400);
+    assert!(
+        stats.writes - before.writes < 400,
+        "16 writers should share fsyncs: {stats:?}"
+    );
+    assert!(
+        FileLock::try_acquire(&dir.path().join(LOCK_FILE))
+            .unwrap()
+            .is_some()
+    );
+}
+
+#[test]
+fn every_store_of_a_folder_shares_one_committer() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = new_store(dir.path(), 2);
+    let b = Store::open(dir.path()).unwrap();
+    one_token(&b, 1).unwrap();
+    assert_eq!(a.commit_stats(), b.commit_stats());
+}
+
+#[test]
+fn a_failing_change_is_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 2);
+    let err = store
+        .update_with_lock(|m| {
+            m.add_usage(
+                ChapterNo(1),
+                Usage {
+                    prompt_tokens: 7,
+                    ..Usage::default()
+                },
+            )?;
+            m.add_usage(ChapterNo(99), Usage::default())
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::UnknownChapter { .. }), "{err}");
+    one_token(&store, 2).unwrap();
+    let m = on_disk(dir.path());
+    assert_eq!((tokens(&m, 1), tokens(&m, 2)), (0, 1));
+}
+
+#[test]
+fn a_panicking_change_is_undone_and_the_lock_released() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 2);
+    let panicked = std::panic::catch_unwind(|| {
+        let _ = store.update_with_lock(|m| {
+            m.add_usage(
+                ChapterNo(1),
+                Usage {
+                    prompt_tokens: 7,
+                    ..Usage::default()
+                },
+            )?;
+            if tokens(m.manifest()?, 1) == 7 {
+                panic!("inside the change");
+            }
+            Ok::<_, Error>(())
+        });
+    });
+    assert!(panicked.is_err());
+    assert!(
+        FileLock::try_acquire(&dir.path().join(LOCK_FILE))
+            .unwrap()
+            .is_some()
+    );
+    one_token(&store, 2).unwrap();
+    let m = on_disk(dir.path());
+    assert_eq!((tokens(&m, 1), tokens(&m, 2)), (0, 1));
+}
+
+#[test]
+fn an_invalid_change_is_refused_and_undone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 1);
+    let err = store
+        .update_with_lock(|m| {
+            m.chapter_mut(ChapterNo(1))?.status = Status::IllustrationInprogress;
+            Ok::<_, Error>(())
+        })
+        .unwrap_err();
+    assert!(matches!(err, Error::Invalid { .. }), "{err}");
+    let status = store
+        .update_with_lock(|m| Ok::<_, Error>(m.manifest()?.chapters[&ChapterNo(1)].status))
+        .unwrap();
+    assert_eq!(status, Status::Pending);
+    assert_eq!(
+        on_disk(dir.path()).chapters[&ChapterNo(1)].status,
+        Status::Pending
+    );
+}
+
+#[test]
+fn the_cached_manifest_is_reused_only_while_the_file_is_unchanged() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 3);
+    one_token(&store, 1).unwrap();
+    let reused = store.commit_stats().reused;
+    one_token(&store, 1).unwrap();
+    assert_eq!(store.commit_stats().reused, reused + 1);
+
+    // Another writer (as another process would) changes the file behind the cache.
+    let mut other = store.lock(Duration::from_secs(5)).unwrap();
+    other.mark_analyzed(ChapterNo(3), 1, Utc::now()).unwrap();
+    other.commit().unwrap();
+    drop(other);
+
+    let seen = store
+        .update_with_lock(|m| {
+            let worker = WorkerId::current();
+            m.claim_next(&worker, Duration::from_secs(60), Utc::now())
+        })
+        .unwrap();
+    assert_eq!(
+        seen,
+        Some(ChapterNo(3)),
+        "the other writer's change is seen"
+    );
+    assert_eq!(
+        store.commit_stats().reused,
+        reused + 1,
+        "the file was parsed again"
+    );
+
+    let cached = store
+        .update_with_lock(|m| Ok::<_, Error>(m.manifest()?.clone()))
+        .unwrap();
+    assert_eq!(
+        cached,
+        on_disk(dir.path()),
+        "the cache equals a fresh parse"
+    );
+}
+
+#[test]
+fn a_failed_write_fails_its_caller_and_the_next_batch_rereads_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 2);
+    one_token(&store, 1).unwrap();
+    // A folder where the backup goes makes the rotation before the write fail.
+    let bak = dir
+        .path()
+        .join(format!("{}.bak", crate::store::MANIFEST_FILE));
+    std::fs::remove_file(&bak).unwrap();
+    std::fs::create_dir_all(bak.join("blocker")).unwrap();
+    assert!(one_token(&store, 2).is_err());
+    assert!(
+        FileLock::try_acquire(&dir.path().join(LOCK_FILE))
+            .unwrap()
+            .is_some()
+    );
+
+    std::fs::remove_dir_all(&bak).unwrap();
+    one_token(&store, 1).unwrap();
+    let m = on_disk(dir.path());
+    assert_eq!(
+        (tokens(&m, 1), tokens(&m, 2)),
+        (2, 0),
+        "the failed change is gone"
+    );
+}
