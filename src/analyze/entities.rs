@@ -3,7 +3,7 @@
 
 use crate::analyze::chunks;
 use crate::analyze::entities_json::{RawEntity, entities_from_value};
-use crate::analyze::prompts::entities_request;
+use crate::analyze::prompts::{entities_request, pack_entities_request};
 use crate::ids::ChapterNo;
 use crate::provider::{self, TextModel, Usage};
 use serde::{Deserialize, Serialize};
@@ -41,6 +41,112 @@ pub async fn extract(
         entities.extend(parsed.entities);
     }
     Ok((ChapterEntities { chapter, entities }, usage))
+}
+
+/// One chapter as pass 1 reads it.
+#[derive(Debug, Clone, Copy)]
+pub struct ChapterRef<'a> {
+    pub number: ChapterNo,
+    pub title: &'a str,
+    pub text: &'a str,
+}
+
+/// Groups consecutive chapters into packs read by one request each: at most `budget` estimated
+/// tokens per pack, and at most `ceil(n / parallel)` chapters so that every request slot gets a
+/// pack. A chapter over the budget is a pack of its own (and is read in chunks).
+pub fn packs(
+    chapters: &[(ChapterNo, usize)],
+    budget: usize,
+    parallel: usize,
+) -> Vec<Vec<ChapterNo>> {
+    let most = chapters.len().div_ceil(parallel.max(1)).max(1);
+    let mut out: Vec<Vec<ChapterNo>> = Vec::new();
+    let mut tokens = 0;
+    for &(chapter, size) in chapters {
+        match out.last_mut() {
+            Some(pack) if pack.len() < most && tokens + size <= budget => {
+                pack.push(chapter);
+                tokens += size;
+            }
+            _ => {
+                out.push(vec![chapter]);
+                tokens = size;
+            }
+        }
+    }
+    out
+}
+
+/// Extracts the entities of a pack of chapters with one request (a single chapter as `extract`
+/// does), and gives each entity back to the chapters that name it.
+pub async fn extract_pack(
+    model: &dyn TextModel,
+    pack: &[ChapterRef<'_>],
+    chunk_tokens: usize,
+) -> Result<(Vec<ChapterEntities>, Usage), provider::Error> {
+    if let [one] = pack {
+        let (found, usage) = extract(model, one.number, one.title, one.text, chunk_tokens).await?;
+        return Ok((vec![found], usage));
+    }
+    let parts: Vec<_> = pack.iter().map(|c| (c.number, c.title, c.text)).collect();
+    let (value, usage) = model.complete_json(&pack_entities_request(&parts)).await?;
+    let parsed = entities_from_value(&value).map_err(|e| provider::Error::BadResponse {
+        provider: model.name(),
+        message: e.to_string(),
+    })?;
+    Ok((attribute(pack, parsed.entities), usage))
+}
+
+/// Gives each entity to every chapter of the pack whose text names it (by its name or an
+/// alias); the quote stays only with the chapter it is from. An entity named in no chapter's
+/// text goes to the chapter of its quote, else to the pack's first chapter, so nothing the model
+/// found is lost (the merge still checks its quote against the book).
+fn attribute(pack: &[ChapterRef<'_>], entities: Vec<RawEntity>) -> Vec<ChapterEntities> {
+    let mut out: Vec<ChapterEntities> = pack
+        .iter()
+        .map(|c| ChapterEntities {
+            chapter: c.number,
+            entities: Vec::new(),
+        })
+        .collect();
+    for entity in entities {
+        let quoted = (!entity.quote.is_empty())
+            .then(|| {
+                pack.iter()
+                    .position(|c| c.text.contains(entity.quote.as_str()))
+            })
+            .flatten();
+        let mut named: Vec<usize> = (0..pack.len())
+            .filter(|&i| names_in(&entity, pack[i].text))
+            .collect();
+        if named.is_empty() {
+            named.push(quoted.unwrap_or(0));
+        }
+        for i in named {
+            let mut copy = entity.clone();
+            if quoted != Some(i) {
+                copy.quote.clear();
+            }
+            out[i].entities.push(copy);
+        }
+    }
+    out
+}
+
+/// Whether `text` contains the entity's name or an alias as whole words.
+fn names_in(entity: &RawEntity, text: &str) -> bool {
+    std::iter::once(&entity.name)
+        .chain(&entity.aliases)
+        .filter(|n| !n.trim().is_empty())
+        .any(|n| contains_word(text, n.trim()))
+}
+
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
 }
 
 #[cfg(test)]
@@ -94,5 +200,90 @@ mod tests {
         assert_eq!(names, ["Anna", "Boris", "Clara"]);
         assert_eq!(usage.prompt_tokens, 30);
         assert_eq!(found.chapter, ChapterNo(3));
+    }
+
+    #[test]
+    fn packs_respect_the_token_budget_and_fill_every_request_slot() {
+        let sizes: Vec<_> = (1..=10).map(|i| (ChapterNo(i), 100)).collect();
+        let numbers = |packs: Vec<Vec<ChapterNo>>| -> Vec<Vec<u32>> {
+            packs
+                .into_iter()
+                .map(|p| p.into_iter().map(|c| c.0).collect())
+                .collect()
+        };
+        // Budget of 300 tokens: three chapters per request.
+        assert_eq!(
+            numbers(packs(&sizes, 300, 1)),
+            [vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9], vec![10]]
+        );
+        // Four slots for ten chapters: at most three per pack, even with room for more.
+        assert_eq!(numbers(packs(&sizes, 10_000, 4)).len(), 4);
+        // A chapter over the budget is alone.
+        let mixed = [(ChapterNo(1), 50), (ChapterNo(2), 900), (ChapterNo(3), 50)];
+        assert_eq!(numbers(packs(&mixed, 300, 1)), [vec![1], vec![2], vec![3]]);
+    }
+
+    /// Answers a pack with fixed entities.
+    struct Fixed(serde_json::Value);
+
+    #[async_trait]
+    impl TextModel for Fixed {
+        fn name(&self) -> String {
+            "fixed".into()
+        }
+        async fn complete_json(
+            &self,
+            request: &TextRequest,
+        ) -> Result<(serde_json::Value, Usage), provider::Error> {
+            assert!(request.prompt.contains("=== Chapter 8: Eight ==="));
+            assert!(request.prompt.contains("=== Chapter 9: Nine ==="));
+            Ok((self.0.clone(), Usage::default()))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_pack_answer_goes_back_to_the_chapters_that_name_each_entity() {
+        let model = Fixed(serde_json::json!({"entities": [
+            {"name": "Anna Petrovna", "type": "character", "aliases": ["Anna"],
+             "description": "tall", "quote": "Anna laughed at the door."},
+            {"name": "Boris", "type": "character", "aliases": [],
+             "description": "old", "quote": "Boris slept."},
+            {"name": "the Orb", "type": "item", "aliases": [], "description": "glass",
+             "quote": ""},
+        ]}));
+        let pack = [
+            ChapterRef {
+                number: ChapterNo(8),
+                title: "Eight",
+                text: "Anna laughed at the door. Annabel did not.",
+            },
+            ChapterRef {
+                number: ChapterNo(9),
+                title: "Nine",
+                text: "Boris slept. Anna watched him.",
+            },
+        ];
+        let (found, _) = extract_pack(&model, &pack, 24_000).await.unwrap();
+        let names = |i: usize| -> Vec<(&str, &str)> {
+            found[i]
+                .entities
+                .iter()
+                .map(|e| (e.name.as_str(), e.quote.as_str()))
+                .collect()
+        };
+        assert_eq!(found[0].chapter, ChapterNo(8));
+        assert_eq!(
+            names(0),
+            [
+                ("Anna Petrovna", "Anna laughed at the door."),
+                ("the Orb", "")
+            ],
+            "named nowhere: kept with the first chapter"
+        );
+        assert_eq!(
+            names(1),
+            [("Anna Petrovna", ""), ("Boris", "Boris slept.")],
+            "the quote stays with its own chapter"
+        );
     }
 }

@@ -32,6 +32,35 @@ shows it.\n\nAnswer exactly in this form:\n{ENTITIES_CONTRACT}\n\nText:\n<<<\n{c
     }
 }
 
+/// Pass 1 request for several consecutive chapters read together: `(number, title, text)`. The
+/// text keeps each chapter under its own heading so the answer can be given back chapter by
+/// chapter.
+pub fn pack_entities_request(chapters: &[(ChapterNo, &str, &str)]) -> TextRequest {
+    let (first, last) = match (chapters.first(), chapters.last()) {
+        (Some(f), Some(l)) => (f.0, l.0),
+        _ => (ChapterNo(0), ChapterNo(0)),
+    };
+    let text: String = chapters
+        .iter()
+        .map(|(no, title, text)| format!("=== Chapter {no}: {title} ===\n\n{text}\n\n"))
+        .collect();
+    let prompt = format!(
+        "List every character, creature, place and item that appears in chapters {first} to \
+{last} below (each begins with a line \"=== Chapter N: title ===\"). Use the fullest name the \
+text gives; put other names and forms of address in aliases. Describe how each looks, as far as \
+the text says. Give one verbatim sentence that shows it. List each element once.\n\nAnswer \
+exactly in this form:\n{ENTITIES_CONTRACT}\n\nText:\n<<<\n{text}>>>"
+    );
+    TextRequest {
+        task: TextTask::Entities,
+        chapter: first,
+        chapter_title: format!("Chapters {first}–{last}"),
+        text,
+        system: SYSTEM.to_string(),
+        prompt,
+    }
+}
+
 /// Pass 2 request: the `count` most visual scenes of a chapter, with the details of every element
 /// the chapter mentions.
 pub fn scenes_request(

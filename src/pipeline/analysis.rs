@@ -2,7 +2,10 @@
 //! so a crash resumes), the merge into elements.json/Elements.md, then pass 2 on the selected
 //! chapters, each marked `analyzed` the moment its scenes are saved, which wakes the illustrators.
 
-use crate::analyze::entities::{ChapterEntities, entities_file_name, extract};
+use crate::analyze::chunks::estimate_tokens;
+use crate::analyze::entities::{
+    ChapterEntities, ChapterRef, entities_file_name, extract_pack, packs,
+};
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::merge::merge;
 use crate::analyze::model::ChapterScenes;
@@ -59,7 +62,7 @@ async fn pass1(
     let total = chapters.len();
     let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
     let mut todo = Vec::new();
-    for chapter in chapters {
+    for &chapter in &chapters {
         match saved_entities(ctx, chapter) {
             Some(saved) => found.push((chapter, saved.entities)),
             None => todo.push(chapter),
@@ -69,16 +72,16 @@ async fn pass1(
         done: found.len(),
         total,
     });
-    let mut queue = Queue::new(ctx, todo);
+    let mut queue = Queue::new(ctx, entity_packs(ctx, &chapters, &todo));
     queue.refill(ctx, shutdown, entities_task);
     let mut abort = None;
     let mut failed = 0;
     while let Some(joined) = queue.next().await {
-        let (chapter, outcome) = joined?;
+        let (pack, outcome) = joined?;
         match outcome {
             Ok(saved) => {
-                found.push((saved.chapter, saved.entities));
-                report.entity_chapters += 1;
+                report.entity_chapters += saved.len();
+                found.extend(saved.into_iter().map(|s| (s.chapter, s.entities)));
                 ctx.event(Event::Pass1 {
                     done: found.len() + failed,
                     total,
@@ -88,12 +91,15 @@ async fn pass1(
                 abort.get_or_insert(err);
                 queue.cancel();
             }
+            // A pack the model could not answer is asked again chapter by chapter, so one bad
+            // chapter fails alone.
+            Err(_) if pack.len() > 1 => queue.put_back(pack.into_iter().map(|c| vec![c])),
             Err(err) => {
                 // One chapter the model cannot read (refused, unusable answers) must not stop
                 // the book: it is marked failed and the cast is built from the others.
                 failed += 1;
                 let message = format!("pass 1 (cast): {}", err.display_chain());
-                fail_chapter(ctx, chapter, message, report).await?;
+                fail_chapter(ctx, pack[0], message, report).await?;
             }
         }
         queue.refill(ctx, shutdown, entities_task);
@@ -139,32 +145,68 @@ fn saved_entities(ctx: &Context, chapter: ChapterNo) -> Option<ChapterEntities> 
     serde_json::from_slice(&bytes).ok()
 }
 
-async fn entities_task(
-    ctx: Arc<Context>,
-    chapter: ChapterNo,
-) -> (ChapterNo, Result<ChapterEntities, Error>) {
-    (chapter, extract_chapter(&ctx, chapter).await)
+/// The chapters pass 1 still has to read (`todo`), grouped into the packs sent as one request
+/// each. Packs are cut from the whole book, so a resumed run asks exactly what an uninterrupted
+/// one would have asked for the chapters left.
+fn entity_packs(ctx: &Context, all: &[ChapterNo], todo: &[ChapterNo]) -> Vec<Vec<ChapterNo>> {
+    if !ctx.text.reads_many_chapters() {
+        return todo.iter().map(|c| vec![*c]).collect();
+    }
+    let sizes: Vec<(ChapterNo, usize)> = all
+        .iter()
+        .filter_map(|no| Some((*no, estimate_tokens(&ctx.book.chapter(*no)?.text))))
+        .collect();
+    packs(&sizes, ctx.options.chunk_tokens, ctx.options.provider.jobs)
+        .into_iter()
+        .map(|pack| {
+            pack.into_iter()
+                .filter(|c| todo.contains(c))
+                .collect::<Vec<_>>()
+        })
+        .filter(|pack| !pack.is_empty())
+        .collect()
 }
 
-async fn extract_chapter(ctx: &Context, chapter: ChapterNo) -> Result<ChapterEntities, Error> {
-    let Some(ch) = ctx.book.chapter(chapter) else {
-        return Err(Error::Internal(format!(
-            "chapter {chapter} is not in the book"
-        )));
-    };
-    let (found, usage) = extract(
-        ctx.text.as_ref(),
-        chapter,
-        &ch.title,
-        &ch.text,
-        ctx.options.chunk_tokens,
-    )
-    .await?;
-    let path = ctx.out.join("entities").join(entities_file_name(chapter));
-    let json = serde_json::to_vec_pretty(&found)
-        .map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
-    store::atomic::write(&path, &json)?;
-    ctx.state(move |m| m.add_usage(chapter, usage)).await?;
+type EntitiesOutcome = (Vec<ChapterNo>, Result<Vec<ChapterEntities>, Error>);
+
+async fn entities_task(ctx: Arc<Context>, pack: Vec<ChapterNo>) -> EntitiesOutcome {
+    let outcome = extract_chapters(&ctx, &pack).await;
+    (pack, outcome)
+}
+
+/// Pass 1 for one pack: ask, save each chapter's answer in `entities/NNN.json`, count the usage.
+async fn extract_chapters(
+    ctx: &Context,
+    pack: &[ChapterNo],
+) -> Result<Vec<ChapterEntities>, Error> {
+    let chapters = pack
+        .iter()
+        .map(|no| {
+            let ch = ctx
+                .book
+                .chapter(*no)
+                .ok_or_else(|| Error::Internal(format!("chapter {no} is not in the book")))?;
+            Ok(ChapterRef {
+                number: *no,
+                title: &ch.title,
+                text: &ch.text,
+            })
+        })
+        .collect::<Result<Vec<_>, Error>>()?;
+    let (found, usage) =
+        extract_pack(ctx.text.as_ref(), &chapters, ctx.options.chunk_tokens).await?;
+    for entities in &found {
+        let path = ctx
+            .out
+            .join("entities")
+            .join(entities_file_name(entities.chapter));
+        let json = serde_json::to_vec_pretty(entities)
+            .map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
+        store::atomic::write(&path, &json)?;
+    }
+    // The request's usage is counted on the pack's first chapter: the total is what matters.
+    let first = pack[0];
+    ctx.state(move |m| m.add_usage(first, usage)).await?;
     Ok(found)
 }
 
@@ -308,16 +350,16 @@ fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
 
 /// Chapters waiting for a slot, started in reading order, at most `2 × --jobs` at once (the
 /// provider's limits keep `--jobs` requests in flight; the requests start in reading order).
-struct Queue<T> {
-    waiting: VecDeque<ChapterNo>,
+struct Queue<I, T> {
+    waiting: VecDeque<I>,
     running: JoinSet<T>,
     jobs: usize,
 }
 
-impl<T: Send + 'static> Queue<T> {
-    fn new(ctx: &Context, chapters: Vec<ChapterNo>) -> Self {
+impl<I, T: Send + 'static> Queue<I, T> {
+    fn new(ctx: &Context, items: Vec<I>) -> Self {
         Queue {
-            waiting: chapters.into(),
+            waiting: items.into(),
             running: JoinSet::new(),
             // Twice `--jobs` tasks: the provider's limits keep `--jobs` requests in flight, and
             // the spare tasks overlap one chapter's saving and manifest commit (fsyncs, the
@@ -330,14 +372,14 @@ impl<T: Send + 'static> Queue<T> {
     /// rest are left for the next run.
     fn refill<F, Fut>(&mut self, ctx: &Arc<Context>, shutdown: &Shutdown, task: F)
     where
-        F: Fn(Arc<Context>, ChapterNo) -> Fut,
+        F: Fn(Arc<Context>, I) -> Fut,
         Fut: std::future::Future<Output = T> + Send + 'static,
     {
         while self.running.len() < self.jobs && !shutdown.is_shutdown() {
-            let Some(chapter) = self.waiting.pop_front() else {
+            let Some(item) = self.waiting.pop_front() else {
                 break;
             };
-            self.running.spawn(task(ctx.clone(), chapter));
+            self.running.spawn(task(ctx.clone(), item));
         }
     }
 
@@ -349,6 +391,13 @@ impl<T: Send + 'static> Queue<T> {
                 Err(e) if e.is_cancelled() => continue,
                 Err(e) => return Some(Err(Error::Internal(format!("analysis task failed: {e}")))),
             }
+        }
+    }
+
+    /// Puts items back at the front, to be started next (in the given order).
+    fn put_back(&mut self, items: impl DoubleEndedIterator<Item = I>) {
+        for item in items.rev() {
+            self.waiting.push_front(item);
         }
     }
 

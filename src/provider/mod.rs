@@ -34,6 +34,13 @@ pub trait TextModel: Send + Sync {
     /// Short name for messages ("builtin", "openai gpt-4o-mini").
     fn name(&self) -> String;
 
+    /// Whether pass 1 should send several short chapters in one request (up to `chunkTokens`):
+    /// fewer, fuller requests for a remote model, where each call costs a round trip and a
+    /// system prompt. A local analyzer reads chapter by chapter.
+    fn reads_many_chapters(&self) -> bool {
+        true
+    }
+
     /// Runs one request and returns the JSON object the model produced (already repaired and
     /// parsed) with the tokens it used.
     async fn complete_json(

@@ -95,6 +95,10 @@ impl TextModel for RetryingText {
         self.inner.name()
     }
 
+    fn reads_many_chapters(&self) -> bool {
+        self.inner.reads_many_chapters()
+    }
+
     async fn complete_json(
         &self,
         request: &TextRequest,

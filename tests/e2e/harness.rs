@@ -368,10 +368,14 @@ pub fn millis(at: chrono::DateTime<chrono::Utc>) -> i128 {
 pub fn per_chapter(entries: &[LogEntry], kind: &str) -> BTreeMap<u32, usize> {
     let mut counts = BTreeMap::new();
     for entry in entries.iter().filter(|e| e.kind == kind) {
-        let chapter = entry
-            .chapter
-            .unwrap_or_else(|| panic!("the fake could not tell the chapter of {entry:?}"));
-        *counts.entry(chapter).or_insert(0) += 1;
+        let chapters = entry.chapters();
+        assert!(
+            !chapters.is_empty(),
+            "the fake could not tell the chapter of {entry:?}"
+        );
+        for chapter in chapters {
+            *counts.entry(chapter).or_insert(0) += 1;
+        }
     }
     counts
 }

@@ -27,7 +27,9 @@ fn run_args(fake: &Fake, extra: &[&str]) -> Vec<String> {
 #[test]
 fn analysis_killed_in_pass_1_and_pass_2_resumes_without_asking_again() {
     const CHAPTERS: usize = 8;
-    let cfg = config(2, 2);
+    // Pass 1 reads a few short chapters per request (at most `chunkTokens`): packs of two or
+    // three here, so the kill lands with some packs saved and others not.
+    let cfg = format!("{}chunkTokens: 1000\n", config(2, 2));
 
     let reference_fake = Fake::with_latency(0, 0);
     let reference = Folder::with_book(CHAPTERS, &cfg);
@@ -56,6 +58,15 @@ fn analysis_killed_in_pass_1_and_pass_2_resumes_without_asking_again() {
     );
     let manifest = read_manifest(&out).expect("a manifest after run 1");
     assert!(analyzed(&manifest).is_empty(), "pass 2 started in run 1");
+    let packs_asked = fake
+        .settled_entries()
+        .iter()
+        .filter(|e| e.kind == "entities")
+        .count();
+    assert!(
+        packs_asked < entities_before.len(),
+        "pass 1 asked chapter by chapter: {packs_asked} requests for {entities_before:?}"
+    );
     let mark = fake.settled_entries().len();
 
     // Run 2, killed in pass 2.

@@ -54,9 +54,25 @@ pub struct LogEntry {
     /// What was asked for: for images "chapter/scene" from the prompt; for text a short hash.
     pub key: String,
     pub status: u16,
-    /// The chapter a text request is about, read from the prompt ("chapter 7 (").
+    /// The chapter a text request is about, read from the prompt ("chapter 7 ("); for a pass 1
+    /// request reading several chapters, the first of them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chapter: Option<u32>,
+    /// Every chapter a pass 1 request reads together ("=== Chapter N: …" headings); empty for
+    /// a request about one chapter.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub pack: Vec<u32>,
+}
+
+impl LogEntry {
+    /// The chapters the request is about.
+    pub fn chapters(&self) -> Vec<u32> {
+        if self.pack.is_empty() {
+            self.chapter.into_iter().collect()
+        } else {
+            self.pack.clone()
+        }
+    }
 }
 
 /// Misbehaviours a test can switch on with `start_with`; all off by default.
@@ -189,8 +205,9 @@ impl Respond for Responder {
             ("image_download", path.clone(), Duration::ZERO)
         };
         let latency = latency + self.jitter();
+        let pack = pack_of(&received);
         let chapter = (kind != "image" && kind != "image_download")
-            .then(|| chapter_of(&received))
+            .then(|| pack.first().copied().or_else(|| chapter_of(&received)))
             .flatten();
         let roll = fastrand::f64();
         let (status, template) = if self.quirks.unauthorized {
@@ -208,7 +225,7 @@ impl Respond for Responder {
         } else {
             (200, self.answer(kind, &body, &key))
         };
-        self.record(kind, &key, latency, status, chapter, received);
+        self.record(kind, &key, latency, status, (chapter, pack), received);
         template.set_delay(latency)
     }
 }
@@ -282,7 +299,7 @@ impl Responder {
         key: &str,
         latency: Duration,
         status: u16,
-        chapter: Option<u32>,
+        (chapter, pack): (Option<u32>, Vec<u32>),
         text: String,
     ) {
         let now = SystemTime::now()
@@ -296,6 +313,7 @@ impl Responder {
             key: key.to_string(),
             status,
             chapter,
+            pack,
         };
         if let Ok(mut captured) = self.captured.lock() {
             captured.push(Captured {
@@ -343,6 +361,17 @@ fn chapter_of(text: &str) -> Option<u32> {
         let after = &rest[digits.len()..];
         (!digits.is_empty() && after.starts_with(" (")).then(|| digits.parse().ok())?
     })
+}
+
+/// The chapters of a request reading several ("=== Chapter N: …" headings).
+fn pack_of(text: &str) -> Vec<u32> {
+    text.match_indices("=== Chapter ")
+        .filter_map(|(at, marker)| {
+            let rest = &text[at + marker.len()..];
+            let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+            digits.parse().ok()
+        })
+        .collect()
 }
 
 /// Puts an invented scene and a near-miss (a real sentence with one word dropped) first.
@@ -404,15 +433,20 @@ fn prose_sentences(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Up to eight capitalised words per chapter (a request reading several chapters marks each
+/// with "=== Chapter N: …"), each with the sentence it is from as the quote.
 fn entities_json(text: &str) -> serde_json::Value {
-    let sentences = prose_sentences(text);
     let mut seen: Vec<(String, String)> = Vec::new();
-    for sentence in &sentences {
-        for word in sentence.split_whitespace().skip(1) {
-            let name: String = word.chars().filter(|c| c.is_alphabetic()).collect();
-            let capitalised = name.chars().next().is_some_and(char::is_uppercase) && name.len() > 2;
-            if capitalised && !seen.iter().any(|(n, _)| *n == name) && seen.len() < 8 {
-                seen.push((name, sentence.clone()));
+    for section in text.split("=== Chapter ") {
+        let before = seen.len();
+        for sentence in &prose_sentences(section) {
+            for word in sentence.split_whitespace().skip(1) {
+                let name: String = word.chars().filter(|c| c.is_alphabetic()).collect();
+                let capitalised =
+                    name.chars().next().is_some_and(char::is_uppercase) && name.len() > 2;
+                if capitalised && !seen.iter().any(|(n, _)| *n == name) && seen.len() < before + 8 {
+                    seen.push((name, sentence.clone()));
+                }
             }
         }
     }

@@ -42,6 +42,12 @@ impl TextModel for Builtin {
         "builtin".to_string()
     }
 
+    /// Its name and scene scoring are tuned on one chapter's text at a time, and a local
+    /// analyzer gains nothing from fewer requests.
+    fn reads_many_chapters(&self) -> bool {
+        false
+    }
+
     async fn complete_json(&self, request: &TextRequest) -> Result<(Value, Usage), Error> {
         let value = match &request.task {
             TextTask::Entities => entities_json(&request.text),

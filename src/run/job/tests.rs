@@ -540,7 +540,8 @@ fn a_chapter_taken_over_after_a_stall_is_left_to_its_new_worker() {
     assert!(stolen.claim.is_some());
 }
 
-/// Refuses every request about one chapter, as a content policy might.
+/// Refuses every request about one chapter (alone or read with others), as a content policy
+/// might. It reads many chapters per pass 1 request, as a remote model does.
 struct Refusing {
     inner: Arc<dyn provider::TextModel>,
     chapter: ChapterNo,
@@ -556,7 +557,8 @@ impl provider::TextModel for Refusing {
         &self,
         request: &provider::TextRequest,
     ) -> Result<(serde_json::Value, provider::Usage), provider::Error> {
-        if request.chapter == self.chapter {
+        let in_pack = format!("=== Chapter {}:", self.chapter);
+        if request.chapter == self.chapter || request.prompt.contains(&in_pack) {
             return Err(provider::Error::Rejected {
                 provider: "refusing".into(),
                 reason: "content policy".into(),
@@ -576,8 +578,18 @@ fn a_chapter_the_model_refuses_in_pass_1_fails_alone() {
         });
         models
     };
-    let (outcome, totals) = run_models(dir.path(), &[], 3, shutdown::channel().1, refuse).unwrap();
+    // One request slot: pass 1 first asks for chapters 1–3 together; refused, it asks again
+    // chapter by chapter, so only chapter 2 fails.
+    let (outcome, totals) = run_models(
+        dir.path(),
+        &["--jobs", "1"],
+        3,
+        shutdown::channel().1,
+        refuse,
+    )
+    .unwrap();
     assert_eq!(outcome.analysis.failed.len(), 1);
+    assert_eq!(outcome.analysis.entity_chapters, 2);
     assert_eq!(totals.illustrated, 2);
     assert_eq!(totals.failed.len(), 1);
     assert!(totals.failed[0].1.contains("pass 1"), "{:?}", totals.failed);
