@@ -456,7 +456,7 @@ fn pipeline_section(rt: &tokio::runtime::Runtime, long: bool) {
         vec![
             Workload {
                 name: "balanced",
-                chat_ms: 200,
+                chat_ms: 370,
                 image_ms: 400,
                 jitter_ms: 40,
                 jobs: 4,
@@ -477,7 +477,7 @@ fn pipeline_section(rt: &tokio::runtime::Runtime, long: bool) {
         vec![
             Workload {
                 name: "balanced",
-                chat_ms: 60,
+                chat_ms: 110,
                 image_ms: 120,
                 jitter_ms: 12,
                 jobs: 4,

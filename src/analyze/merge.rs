@@ -18,12 +18,13 @@ struct Seen<'a> {
     raw: &'a RawEntity,
 }
 
-/// Merges every chapter's raw entities. `chapter_texts` is used to keep only quotes that are in
-/// the book (re-anchored to the book's words); a chapter missing from it keeps no quotes.
+/// Merges every chapter's raw entities. `texts` (the chapters, tokenised) is used to keep only
+/// quotes that are in the book (re-anchored to the book's words); a chapter missing from it
+/// keeps no quotes.
 pub fn merge(
     title: &str,
     per_chapter: &[(ChapterNo, Vec<RawEntity>)],
-    chapter_texts: &BTreeMap<ChapterNo, String>,
+    texts: &BTreeMap<ChapterNo, ChapterText<'_>>,
 ) -> Catalogue {
     let mut seen: Vec<Seen> = Vec::new();
     let mut sorted: Vec<&(ChapterNo, Vec<RawEntity>)> = per_chapter.iter().collect();
@@ -39,16 +40,12 @@ pub fn merge(
         }
     }
     let groups = group(&seen);
-    let texts: BTreeMap<ChapterNo, ChapterText> = chapter_texts
-        .iter()
-        .map(|(no, text)| (*no, ChapterText::new(text)))
-        .collect();
     let mut elements: Vec<(usize, Element)> = groups
         .into_iter()
         .map(|members| {
             build(
                 &members.iter().map(|&i| &seen[i]).collect::<Vec<_>>(),
-                &texts,
+                texts,
             )
         })
         .collect();
@@ -234,6 +231,15 @@ mod tests {
         }
     }
 
+    fn merged(input: &[(ChapterNo, Vec<RawEntity>)]) -> Catalogue {
+        let owned = texts();
+        let tokenised = owned
+            .iter()
+            .map(|(no, text)| (*no, ChapterText::new(text)))
+            .collect();
+        merge("T", input, &tokenised)
+    }
+
     fn texts() -> BTreeMap<ChapterNo, String> {
         BTreeMap::from([
             (
@@ -272,7 +278,7 @@ mod tests {
                 )],
             ),
         ];
-        let c = merge("T", &input, &texts());
+        let c = merged(&input);
         assert_eq!(c.elements.len(), 1, "{:?}", names(&c));
         let d = &c.elements[0];
         assert_eq!(d.description, "tall and proud man");
@@ -294,7 +300,7 @@ mod tests {
                 raw("Bennet", &[], "", ""),
             ],
         )];
-        let c = merge("T", &input, &texts());
+        let c = merged(&input);
         assert_eq!(c.elements.len(), 5, "{:?}", names(&c));
     }
 
@@ -304,7 +310,7 @@ mod tests {
             (ChapterNo(1), vec![raw("Jane Bennet", &[], "", "")]),
             (ChapterNo(3), vec![raw("Miss Bennet", &[], "", "")]),
         ];
-        assert_eq!(merge("T", &apart, &texts()).elements.len(), 2);
+        assert_eq!(merged(&apart).elements.len(), 2);
         let mut joined = apart.clone();
         joined.push((
             ChapterNo(2),
@@ -315,7 +321,7 @@ mod tests {
             ChapterNo(3),
             vec![raw("Elizabeth Bennet", &["Miss Bennet"], "", "")],
         ));
-        let c = merge("T", &joined, &texts());
+        let c = merged(&joined);
         assert_eq!(names(&c), vec!["Jane Bennet", "Elizabeth Bennet"]);
         assert_eq!(
             c.elements[0].chapters,
@@ -340,7 +346,7 @@ mod tests {
                 ),
             ],
         )];
-        let c = merge("T", &input, &texts());
+        let c = merged(&input);
         assert_eq!(names(&c), vec!["Jane", "Netherfield"]);
         assert!(c.elements[0].quotes.is_empty());
     }

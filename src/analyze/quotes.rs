@@ -18,6 +18,7 @@ pub enum QuoteCheck {
 const THRESHOLD: f64 = 0.6;
 
 /// A normalised word and its byte range in the source text.
+#[derive(Debug, Clone)]
 struct Token {
     word: String,
     start: usize,
@@ -64,11 +65,29 @@ pub struct ChapterText<'a> {
     tokens: Vec<Token>,
 }
 
+/// A text's words, computed ahead of time (e.g. while waiting on the network) for
+/// [`ChapterText::with_tokens`].
+#[derive(Debug, Clone)]
+pub struct Tokens(Vec<Token>);
+
+/// Tokenises `text` for a later [`ChapterText::with_tokens`] on the same text.
+pub fn tokenise(text: &str) -> Tokens {
+    Tokens(tokens(text))
+}
+
 impl<'a> ChapterText<'a> {
     pub fn new(text: &'a str) -> Self {
         ChapterText {
             text,
             tokens: tokens(text),
+        }
+    }
+
+    /// Uses tokens computed earlier by [`tokenise`] on this same `text`.
+    pub fn with_tokens(text: &'a str, tokens: Tokens) -> Self {
+        ChapterText {
+            text,
+            tokens: tokens.0,
         }
     }
 

@@ -9,6 +9,7 @@ use crate::analyze::entities::{
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::merge::merge;
 use crate::analyze::model::ChapterScenes;
+use crate::analyze::quotes::{ChapterText, Tokens, tokenise};
 use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
@@ -56,8 +57,7 @@ async fn pass1(
     shutdown: &Shutdown,
     report: &mut AnalysisReport,
 ) -> Result<(), Error> {
-    ctx.state(|m| m.set_elements_status(ElementsStatus::Inprogress))
-        .await?;
+    let tokenising = start_tokenising(ctx);
     let chapters: Vec<ChapterNo> = ctx.book.story_chapters().filter_map(|c| c.number).collect();
     let total = chapters.len();
     let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
@@ -74,6 +74,9 @@ async fn pass1(
     });
     let mut queue = Queue::new(ctx, entity_packs(ctx, &chapters, &todo));
     queue.refill(ctx, shutdown, entities_task);
+    // Said once the requests are on their way: nothing waits for it.
+    ctx.state(|m| m.set_elements_status(ElementsStatus::Inprogress))
+        .await?;
     let mut abort = None;
     let mut failed = 0;
     while let Some(joined) = queue.next().await {
@@ -112,18 +115,44 @@ async fn pass1(
     if found.len() + failed < total {
         return Err(Error::Interrupted);
     }
-    finish_elements(ctx, &found).await
+    finish_elements(ctx, &found, tokenising).await
+}
+
+/// The story chapters' words for the merge's quote checks, computed on a blocking thread while
+/// pass 1 waits on the model, so the merge does not keep pass 2 waiting for them.
+type Tokenising = tokio::task::JoinHandle<BTreeMap<ChapterNo, Tokens>>;
+
+fn start_tokenising(ctx: &Arc<Context>) -> Tokenising {
+    let ctx = ctx.clone();
+    tokio::task::spawn_blocking(move || {
+        ctx.book
+            .story_chapters()
+            .filter_map(|c| Some((c.number?, tokenise(&c.text))))
+            .collect()
+    })
 }
 
 /// Merges the cast, writes elements.json and Elements.md, marks them complete.
 async fn finish_elements(
     ctx: &Arc<Context>,
     found: &[(ChapterNo, Vec<crate::analyze::RawEntity>)],
+    tokenising: Tokenising,
 ) -> Result<(), Error> {
-    let texts: BTreeMap<ChapterNo, String> = ctx
+    let mut tokens = match tokenising.await {
+        Ok(tokens) => tokens,
+        Err(e) => {
+            return Err(Error::Internal(format!(
+                "tokenising the chapters failed: {e}"
+            )));
+        }
+    };
+    let texts: BTreeMap<ChapterNo, ChapterText> = ctx
         .book
         .story_chapters()
-        .filter_map(|c| Some((c.number?, c.text.clone())))
+        .filter_map(|c| {
+            let no = c.number?;
+            Some((no, ChapterText::with_tokens(&c.text, tokens.remove(&no)?)))
+        })
         .collect();
     let catalogue = merge(&ctx.book.title, found, &texts);
     write_elements(&ctx.out, &catalogue)?;
