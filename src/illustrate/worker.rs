@@ -30,16 +30,24 @@ pub struct WorkerReport {
     pub failed: Vec<(ChapterNo, String)>,
 }
 
-/// Runs one illustrator until nothing is left to claim (or shutdown).
+/// Runs one illustrator until nothing is left to claim (or shutdown). With `wait_first` it
+/// starts by waiting for a wake-up (nothing can be claimable before the analysis says so).
 pub async fn run(
     ctx: Arc<Context>,
     mut waiter: Waiter,
     analysis_running: AnalysisRunning,
     mut shutdown: Shutdown,
+    wait_first: bool,
 ) -> Result<WorkerReport, Error> {
     let worker = WorkerId::current();
     let mut report = WorkerReport::default();
     let mut said_waiting = false;
+    if wait_first {
+        tokio::select! {
+            () = waiter.wait() => {}
+            () = shutdown.recv() => return Ok(report),
+        }
+    }
     while !shutdown.is_shutdown() {
         if let Some(chapter) = claim(&ctx, &worker).await? {
             illustrate_chapter(&ctx, chapter, &worker, &shutdown, &mut report).await?;

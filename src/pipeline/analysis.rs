@@ -57,7 +57,6 @@ async fn pass1(
     shutdown: &Shutdown,
     report: &mut AnalysisReport,
 ) -> Result<(), Error> {
-    let tokenising = start_tokenising(ctx);
     let chapters: Vec<ChapterNo> = ctx.book.story_chapters().filter_map(|c| c.number).collect();
     let total = chapters.len();
     let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
@@ -74,9 +73,11 @@ async fn pass1(
     });
     let mut queue = Queue::new(ctx, entity_packs(ctx, &chapters, &todo));
     queue.refill(ctx, shutdown, entities_task);
-    // Said once the requests are on their way: nothing waits for it.
+    // Said, and the merge's work started, once the requests are on their way: nothing waits
+    // for either.
     ctx.state(|m| m.set_elements_status(ElementsStatus::Inprogress))
         .await?;
+    let tokenising = start_tokenising(ctx);
     let mut abort = None;
     let mut failed = 0;
     while let Some(joined) = queue.next().await {

@@ -10,6 +10,7 @@ use crate::pipeline::analysis::{self, AnalysisReport};
 use crate::pipeline::context::Context;
 use crate::pipeline::renderer;
 use crate::pipeline::shutdown::Shutdown;
+use crate::pipeline::wake::Waiter;
 use crate::provider::Usage;
 use crate::store::{Manifest, Status};
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error
     let waiting = ctx.read(move |m| images_waiting(m, &selected)).await?;
     ctx.plan_images(waiting);
     let result = match ctx.options.mode {
-        ExecMode::Concurrent => concurrent(&ctx, &shutdown).await,
+        ExecMode::Concurrent => concurrent(&ctx, &shutdown, waiting == 0).await,
         ExecMode::Sequential => sequential(&ctx, &shutdown).await,
     };
     let finished = finish_flags(&ctx).await;
@@ -57,16 +58,22 @@ async fn sequential(
 ) -> Result<(AnalysisReport, WorkerReport), Error> {
     let running = Arc::new(AtomicBool::new(false));
     let analysis = analysis::run(ctx.clone(), shutdown.clone()).await?;
-    let images = illustrate(ctx, running, shutdown).await?;
+    let images = illustrate(ctx, running, shutdown, waiters(ctx), false).await?;
     Ok((analysis, images))
 }
 
 /// Analysis and illustrators start together; each analyzed chapter wakes the illustrators.
+/// With nothing to draw yet (`nothing_waiting`) and the analysis here, they start by waiting for
+/// that wake instead of all reading the manifest while pass 1 gets its requests out.
 async fn concurrent(
     ctx: &Arc<Context>,
     shutdown: &Shutdown,
+    nothing_waiting: bool,
 ) -> Result<(AnalysisReport, WorkerReport), Error> {
     let running = Arc::new(AtomicBool::new(true));
+    // Subscribed before the analysis starts, so no wake-up can come before them.
+    let waiters = waiters(ctx);
+    let wait_first = nothing_waiting && ctx.options.phases.scenes;
     let analysis = {
         let ctx = ctx.clone();
         let running = running.clone();
@@ -78,18 +85,30 @@ async fn concurrent(
             report
         })
     };
-    let images = illustrate(ctx, running, shutdown).await;
+    let images = illustrate(ctx, running, shutdown, waiters, wait_first).await;
     let analysis = analysis
         .await
         .map_err(|e| Error::Internal(format!("analysis task failed: {e}")))?;
     Ok((analysis?, images?))
 }
 
-/// Runs `2 × --image-jobs` illustrators until nothing is left; nothing when images are not asked.
+/// One waiter per illustrator: `2 × --image-jobs`. The image model's limits keep `--image-jobs`
+/// requests in flight, and the spare illustrators do the bookkeeping between two images (write
+/// the file, record it, complete, claim the next chapter: each an fsync'd commit under the lock)
+/// while the others' requests run, so no image slot idles on the disk.
+fn waiters(ctx: &Context) -> Vec<Waiter> {
+    (0..ctx.options.provider.image_jobs.max(1) * 2)
+        .map(|_| ctx.wake.waiter(ctx.poll()))
+        .collect()
+}
+
+/// Runs one illustrator per waiter until nothing is left; nothing when images are not asked.
 async fn illustrate(
     ctx: &Arc<Context>,
     running: AnalysisRunning,
     shutdown: &Shutdown,
+    waiters: Vec<Waiter>,
+    wait_first: bool,
 ) -> Result<WorkerReport, Error> {
     if !ctx.options.phases.images {
         return Ok(WorkerReport::default());
@@ -98,18 +117,15 @@ async fn illustrate(
     let _watcher = (!ctx.options.phases.scenes)
         .then(|| ctx.wake.watch_dir(&ctx.out))
         .flatten();
-    // Twice `--image-jobs` illustrators: the image model's limits keep `--image-jobs` requests
-    // in flight, and the spare illustrators do the bookkeeping between two images (write the
-    // file, record it, complete, claim the next chapter: each an fsync'd commit under the lock)
-    // while the others' requests run, so no image slot idles on the disk.
-    let workers: Vec<_> = (0..ctx.options.provider.image_jobs.max(1) * 2)
-        .map(|_| {
-            let waiter = ctx.wake.waiter(ctx.poll());
+    let workers: Vec<_> = waiters
+        .into_iter()
+        .map(|waiter| {
             tokio::spawn(worker::run(
                 ctx.clone(),
                 waiter,
                 running.clone(),
                 shutdown.clone(),
+                wait_first,
             ))
         })
         .collect();

@@ -249,6 +249,23 @@ impl Committer {
         }
     }
 
+    /// A copy of the manifest this process last read or wrote, if `bytes` (the file as just
+    /// read) are exactly what it was read from or written as, and no change is pending.
+    pub(crate) fn copy_if_current(&self, bytes: &[u8]) -> Option<Manifest> {
+        let mut st = self.lock_state();
+        if st.writing || st.applied != st.settled || st.synced_bytes.as_deref() != Some(bytes) {
+            return None;
+        }
+        let copy = match &st.open {
+            Some(locked) => locked.get().cloned(),
+            None => st.cached.clone(),
+        };
+        if copy.is_some() {
+            st.stats.reused += 1;
+        }
+        copy
+    }
+
     pub(crate) fn stats(&self) -> CommitStats {
         self.lock_state().stats
     }

@@ -227,3 +227,25 @@ fn a_failed_write_fails_its_caller_and_the_next_batch_rereads_the_file() {
         "the failed change is gone"
     );
 }
+
+#[test]
+fn load_reuses_the_last_manifest_only_while_the_file_holds_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), 2);
+    one_token(&store, 1).unwrap();
+    let reused = store.commit_stats().reused;
+    assert_eq!(store.load().unwrap().manifest.unwrap(), on_disk(dir.path()));
+    assert_eq!(store.commit_stats().reused, reused + 1);
+
+    let mut other = store.lock(Duration::from_secs(5)).unwrap();
+    other.mark_analyzed(ChapterNo(2), 1, Utc::now()).unwrap();
+    other.commit().unwrap();
+    drop(other);
+    let loaded = store.load().unwrap().manifest.unwrap();
+    assert_eq!(loaded.chapters[&ChapterNo(2)].status, Status::Analyzed);
+    assert_eq!(
+        store.commit_stats().reused,
+        reused + 1,
+        "parsed, not reused"
+    );
+}

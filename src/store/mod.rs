@@ -92,9 +92,19 @@ impl Store {
     }
 
     /// Reads the manifest without the lock (writes are atomic, so this is always a whole
-    /// version). Only a missing or bad manifest takes the lock, to recover from `.bak`.
+    /// version). A file this process wrote or read last is not parsed again. Only a missing or
+    /// bad manifest takes the lock, to recover from `.bak`.
     pub fn load(&self) -> Result<Loaded, Error> {
-        if let recovery::Read::Good(manifest, _) = recovery::read(&self.manifest_path())? {
+        let path = self.manifest_path();
+        if let Ok(bytes) = std::fs::read(&path)
+            && let Some(manifest) = self.committer.copy_if_current(&bytes)
+        {
+            return Ok(Loaded {
+                manifest: Some(manifest),
+                notes: Vec::new(),
+            });
+        }
+        if let recovery::Read::Good(manifest, _) = recovery::read(&path)? {
             return Ok(Loaded {
                 manifest: Some(manifest),
                 notes: Vec::new(),
