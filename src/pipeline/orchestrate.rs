@@ -1,6 +1,7 @@
 //! The run itself: analysis and illustration one after the other (sequential) or at once
-//! (concurrent, the default), both over the same code below this file. Ends with the flags
-//! `analyze_complete` / `illustrate_complete`, a final render and the summary.
+//! (concurrent, the default), both over the same code below this file. Ends with a final render
+//! and the summary (the manifest's `analyze_complete` / `illustrate_complete` flags are kept
+//! current by every commit).
 
 use crate::config::ExecMode;
 use crate::error::Error;
@@ -38,12 +39,10 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error
         ExecMode::Concurrent => concurrent(&ctx, &shutdown, waiting == 0).await,
         ExecMode::Sequential => sequential(&ctx, &shutdown).await,
     };
-    let finished = finish_flags(&ctx).await;
     let _ = stop_render.send(());
     let _ = render.await;
     ctx.progress.finish();
     let (analysis, images) = result?;
-    finished?;
     Ok(Outcome {
         analysis,
         images,
@@ -151,30 +150,6 @@ fn add(total: &mut WorkerReport, report: WorkerReport) {
     total.adopted += report.adopted;
     total.rejected += report.rejected;
     total.failed.extend(report.failed);
-}
-
-/// Sets `analyze_complete` once no story chapter waits for analysis, and
-/// `illustrate_complete` once every one is illustrated.
-async fn finish_flags(ctx: &Arc<Context>) -> Result<(), Error> {
-    ctx.state(|m| {
-        let Some(manifest) = m.get() else {
-            return Ok(());
-        };
-        let chapters = manifest.chapters.values();
-        let analyzed = chapters.clone().all(|c| c.status != Status::Pending);
-        let illustrated = chapters
-            .clone()
-            .all(|c| c.status == Status::IllustrationComplete);
-        let was = (manifest.analyze_complete, manifest.illustrate_complete);
-        if was.0 != analyzed {
-            m.set_analyze_complete(analyzed)?;
-        }
-        if was.1 != illustrated {
-            m.set_illustrate_complete(illustrated)?;
-        }
-        Ok(())
-    })
-    .await
 }
 
 /// Images still to draw for chapters already analyzed.

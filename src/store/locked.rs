@@ -127,6 +127,7 @@ impl LockedManifest {
             dir: self.dir.clone(),
         })?;
         manifest.last_updated = Some(Utc::now());
+        manifest.refresh_flags();
         serde_json::to_vec_pretty(manifest).map_err(|source| Error::Encode { path, source })
     }
 

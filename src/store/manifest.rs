@@ -260,6 +260,17 @@ impl Manifest {
     }
 
     /// Checks the invariants every written manifest keeps.
+    /// Sets `analyze_complete` (no chapter waits for analysis) and `illustrate_complete` (every
+    /// chapter is illustrated) from the chapters' states; done at every commit, so the flags are
+    /// never stale and never cost a write of their own.
+    pub fn refresh_flags(&mut self) {
+        let chapters = self.chapters.values();
+        self.analyze_complete = chapters.clone().all(|c| c.status != Status::Pending);
+        self.illustrate_complete = chapters
+            .clone()
+            .all(|c| c.status == Status::IllustrationComplete);
+    }
+
     pub fn validate(&self) -> Result<(), String> {
         if parse_version(&self.version).is_none() {
             return Err(format!(
@@ -360,6 +371,21 @@ mod tests {
         assert_eq!(m.chapters[&ChapterNo(1)].status, Status::Analyzed);
         assert_eq!(m.chapters[&ChapterNo(1)].key.0, "ch1.xhtml#0");
         assert_eq!(m.chapters[&ChapterNo(2)].key.0, "ch2.xhtml#0");
+    }
+
+    #[test]
+    fn flags_follow_the_chapters() {
+        let mut m = Manifest::new("book", BookMeta::default(), &chapters(2));
+        m.analyze_complete = true;
+        m.refresh_flags();
+        assert!(!m.analyze_complete && !m.illustrate_complete);
+        m.chapters.get_mut(&ChapterNo(1)).unwrap().status = Status::IllustrationComplete;
+        m.chapters.get_mut(&ChapterNo(2)).unwrap().status = Status::Error;
+        m.refresh_flags();
+        assert!(m.analyze_complete && !m.illustrate_complete);
+        m.chapters.get_mut(&ChapterNo(2)).unwrap().status = Status::IllustrationComplete;
+        m.refresh_flags();
+        assert!(m.analyze_complete && m.illustrate_complete);
     }
 
     #[test]
