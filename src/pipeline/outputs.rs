@@ -4,10 +4,13 @@
 
 use crate::analyze::model::{Catalogue, ChapterScenes};
 use crate::error::Error;
+use crate::ids::ChapterNo;
 use crate::pipeline::context::read_scenes;
 use crate::render::{ChapterRow, ContentsView, chapters_md, contents_md, elements_md};
 use crate::store::{self, Manifest, Status, Store};
+use std::collections::HashMap;
 use std::path::Path;
+use std::time::SystemTime;
 
 /// What a render wrote.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -16,14 +19,58 @@ pub struct Rendered {
     pub elements: bool,
 }
 
-/// Renders Chapters.md and Contents.md (and Elements.md when missing) in `out`.
-pub fn render_all(out: &Path) -> Result<Rendered, Error> {
-    let store = Store::open(out)?;
+/// The `chapters/*.json` files read by earlier renders, kept while the file is unchanged (same
+/// inode, size and times: every write replaces the file), so a render during a long run reads
+/// only the chapters that changed since the last one.
+#[derive(Debug, Default)]
+pub struct SceneCache {
+    files: HashMap<ChapterNo, (FileStamp, ChapterScenes)>,
+    /// Files read from disk (not from the cache).
+    reads: usize,
+}
+
+type FileStamp = (u64, Option<SystemTime>, (u64, i64, i64));
+
+/// Inode and change time where the platform has them: a replaced file always differs.
+#[cfg(unix)]
+fn identity(meta: &std::fs::Metadata) -> (u64, i64, i64) {
+    use std::os::unix::fs::MetadataExt;
+    (meta.ino(), meta.ctime(), meta.ctime_nsec())
+}
+
+#[cfg(not(unix))]
+fn identity(_meta: &std::fs::Metadata) -> (u64, i64, i64) {
+    (0, 0, 0)
+}
+
+impl SceneCache {
+    fn read(&mut self, chapter: ChapterNo, path: &Path) -> Result<Option<ChapterScenes>, Error> {
+        let Ok(meta) = std::fs::metadata(path) else {
+            self.files.remove(&chapter);
+            return Ok(None);
+        };
+        let stamp = (meta.len(), meta.modified().ok(), identity(&meta));
+        if let Some((seen, scenes)) = self.files.get(&chapter)
+            && *seen == stamp
+        {
+            return Ok(Some(scenes.clone()));
+        }
+        let scenes = read_scenes(path)?;
+        self.reads += 1;
+        self.files.insert(chapter, (stamp, scenes.clone()));
+        Ok(Some(scenes))
+    }
+}
+
+/// Renders Chapters.md and Contents.md (and Elements.md when missing) in the store's folder,
+/// reusing the chapter files `cache` read before if they are unchanged.
+pub fn render_all(store: &Store, cache: &mut SceneCache) -> Result<Rendered, Error> {
+    let out = store.dir();
     let loaded = store.load()?;
     let manifest = loaded.manifest.ok_or_else(|| store::Error::NoManifest {
         dir: out.to_path_buf(),
     })?;
-    let chapters = analysed_chapters(out, &manifest)?;
+    let chapters = analysed_chapters(out, &manifest, cache)?;
     write(
         &out.join("Chapters.md"),
         &chapters_md(&manifest.book.title, &chapters),
@@ -62,7 +109,11 @@ fn render_missing_elements(out: &Path) -> Result<bool, Error> {
     Ok(true)
 }
 
-fn analysed_chapters(out: &Path, manifest: &Manifest) -> Result<Vec<ChapterScenes>, Error> {
+fn analysed_chapters(
+    out: &Path,
+    manifest: &Manifest,
+    cache: &mut SceneCache,
+) -> Result<Vec<ChapterScenes>, Error> {
     let mut chapters = Vec::new();
     for (no, state) in &manifest.chapters {
         if state.status == Status::Pending || state.analyzed_at.is_none() {
@@ -71,8 +122,8 @@ fn analysed_chapters(out: &Path, manifest: &Manifest) -> Result<Vec<ChapterScene
         let path = out
             .join("chapters")
             .join(crate::analyze::model::chapter_file_name(*no));
-        if path.exists() {
-            chapters.push(read_scenes(&path)?);
+        if let Some(scenes) = cache.read(*no, &path)? {
+            chapters.push(scenes);
         }
     }
     Ok(chapters)
@@ -105,4 +156,74 @@ fn contents(manifest: &Manifest) -> ContentsView {
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
     store::atomic::write(path, text.as_bytes()).map_err(Error::from)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::analyze::model::{Scene, chapter_file_name};
+    use crate::ids::{ChapterKey, SceneNo};
+    use crate::store::{BookMeta, Error as StoreError};
+    use chrono::Utc;
+
+    fn save(out: &Path, chapter: u32, description: &str) {
+        let scenes = ChapterScenes {
+            chapter: ChapterNo(chapter),
+            key: ChapterKey(format!("k{chapter}")),
+            title: format!("Chapter {chapter}"),
+            scenes: vec![Scene {
+                scene: SceneNo(1),
+                quote: "A quote.".into(),
+                description: description.into(),
+                mood: String::new(),
+                lighting: String::new(),
+                elements: Vec::new(),
+                image: None,
+                rejected: None,
+            }],
+        };
+        let path = out
+            .join("chapters")
+            .join(chapter_file_name(ChapterNo(chapter)));
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        store::atomic::write(&path, &serde_json::to_vec(&scenes).unwrap()).unwrap();
+    }
+
+    #[test]
+    fn renders_read_only_the_chapter_files_that_changed() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let list: Vec<_> = (1..=2)
+            .map(|i| {
+                (
+                    ChapterNo(i),
+                    ChapterKey(format!("k{i}")),
+                    format!("Chapter {i}"),
+                )
+            })
+            .collect();
+        store
+            .update_with_lock(|m| {
+                m.set_initial(Manifest::new("b", BookMeta::default(), &list));
+                m.mark_analyzed(ChapterNo(1), 1, Utc::now())?;
+                m.mark_analyzed(ChapterNo(2), 1, Utc::now())
+            })
+            .map_err(|e: StoreError| e)
+            .unwrap();
+        save(dir.path(), 1, "a red door");
+        save(dir.path(), 2, "a blue lake");
+        let mut cache = SceneCache::default();
+        let chapters_md = || std::fs::read_to_string(dir.path().join("Chapters.md")).unwrap();
+
+        render_all(&store, &mut cache).unwrap();
+        render_all(&store, &mut cache).unwrap();
+        assert_eq!(cache.reads, 2, "the second render reads nothing");
+        assert!(chapters_md().contains("a blue lake"));
+
+        save(dir.path(), 2, "a green hill");
+        render_all(&store, &mut cache).unwrap();
+        assert_eq!(cache.reads, 3, "only the rewritten chapter is read again");
+        assert!(chapters_md().contains("a green hill"));
+        assert!(!chapters_md().contains("a blue lake"));
+    }
 }

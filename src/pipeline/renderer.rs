@@ -3,6 +3,7 @@
 //! of 60 analyzed chapters costs a handful of renders, not 60.
 
 use crate::pipeline::context::Context;
+use crate::pipeline::outputs::{SceneCache, render_all};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
@@ -21,31 +22,46 @@ impl RenderQueue {
     }
 }
 
-/// The background renderer; ends when `stop` resolves, after a final render.
+/// The background renderer; ends when `stop` resolves, after a final render. Renders during the
+/// run reuse the chapter files they read before; the final one reads every file afresh.
 pub async fn run(ctx: Arc<Context>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    let mut cache = SceneCache::default();
     loop {
         tokio::select! {
             () = ctx.renders.notify.notified() => {}
             _ = &mut stop => break,
         }
-        render_now(&ctx).await;
+        cache = render_now(&ctx, cache).await;
         tokio::select! {
             () = tokio::time::sleep(INTERVAL) => {}
             _ = &mut stop => break,
         }
     }
-    render_now(&ctx).await;
+    render_now(&ctx, SceneCache::default()).await;
 }
 
-async fn render_now(ctx: &Arc<Context>) {
-    let out = ctx.out.clone();
-    let result =
-        tokio::task::spawn_blocking(move || crate::pipeline::outputs::render_all(&out)).await;
-    if let Ok(Err(err)) = result {
+async fn render_now(ctx: &Arc<Context>, mut cache: SceneCache) -> SceneCache {
+    let store = ctx.store.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let rendered = render_all(&store, &mut cache);
+        (rendered, cache)
+    })
+    .await;
+    let (result, cache) = match result {
+        Ok((rendered, cache)) => (rendered, cache),
+        Err(join) => (
+            Err(crate::error::Error::Internal(format!(
+                "render task failed: {join}"
+            ))),
+            SceneCache::default(),
+        ),
+    };
+    if let Err(err) = result {
         // A failed render is not fatal: the state is intact and the next render retries.
         ctx.reporter.warn(&format!(
             "could not render outputs: {}",
             err.display_chain()
         ));
     }
+    cache
 }

@@ -4,7 +4,7 @@
 use crate::cli::{CompileArgs, FormatArgs, RenderArgs};
 use crate::compile::{self, CompileReport, Formats};
 use crate::error::Error;
-use crate::pipeline::outputs::render_all;
+use crate::pipeline::outputs::{SceneCache, render_all};
 use crate::report::Reporter;
 use crate::run::default_output_dir;
 use crate::store::{self, Store};
@@ -12,7 +12,8 @@ use std::path::{Path, PathBuf};
 
 pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
     require_manifest(&args.output_dir)?;
-    let rendered = render_all(&args.output_dir)?;
+    let store = Store::open(&args.output_dir)?;
+    let rendered = render_all(&store, &mut SceneCache::default())?;
     reporter.info(&format!(
         "rendered Chapters.md ({} chapters) and Contents.md{} in `{}`",
         rendered.chapters,
