@@ -71,8 +71,10 @@ fn table(base: &Path) {
         );
         row("1 process", run_updates(dir.path(), UNCONTENDED_UPDATES));
         let start = Instant::now();
-        let lat = contended(dir.path());
+        let per_process = contended(dir.path());
         let wall = start.elapsed();
+        let fairness = fairness(&per_process);
+        let lat: Vec<u64> = per_process.into_iter().flatten().collect();
         let n = lat.len();
         row(&format!("{PROCESSES} processes"), lat);
         println!(
@@ -81,6 +83,7 @@ fn table(base: &Path) {
             "",
             n as f64 / wall.as_secs_f64()
         );
+        println!("{:<9} {:<22} {fairness}", "", "");
     }
 }
 
@@ -174,7 +177,8 @@ fn write_only(dir: &Path, updates: usize) -> Vec<u64> {
     lat
 }
 
-fn contended(dir: &Path) -> Vec<u64> {
+/// Each contending process's latencies (µs), in its order.
+fn contended(dir: &Path) -> Vec<Vec<u64>> {
     let exe = std::env::current_exe().unwrap();
     let children: Vec<_> = (0..PROCESSES)
         .map(|_| {
@@ -191,11 +195,24 @@ fn contended(dir: &Path) -> Vec<u64> {
     let mut all = Vec::new();
     for mut child in children {
         let out = BufReader::new(child.stdout.take().unwrap());
-        all.extend(out.lines().map(|l| l.unwrap().parse::<u64>().unwrap()));
+        let lat: Vec<u64> = out.lines().map(|l| l.unwrap().parse().unwrap()).collect();
+        assert_eq!(lat.len(), UPDATES_PER_PROCESS);
+        all.push(lat);
         assert!(child.wait().unwrap().success());
     }
-    assert_eq!(all.len(), PROCESSES * UPDATES_PER_PROCESS);
     all
+}
+
+/// How evenly the waiting was shared: each process's total time in `update_with_lock`. A fair
+/// lock makes them about equal; an unfair one lets some finish early while others starve.
+fn fairness(per_process: &[Vec<u64>]) -> String {
+    let totals: Vec<u64> = per_process.iter().map(|l| l.iter().sum()).collect();
+    let min = *totals.iter().min().unwrap() as f64 / 1000.0;
+    let max = *totals.iter().max().unwrap() as f64 / 1000.0;
+    format!(
+        "per-process total {min:.1}..{max:.1} ms (max/min {:.2})",
+        max / min
+    )
 }
 
 /// Just parsing the manifest file's bytes.
