@@ -20,6 +20,29 @@ pub fn entities_file_name(chapter: ChapterNo) -> String {
     format!("{:03}.json", chapter.0)
 }
 
+/// `entities/NNN-MMM.json`: the answer to one request that read several chapters, split by
+/// chapter. One file, so a pack is saved whole or not at all and a resumed run never asks a
+/// different pack than an uninterrupted one would have.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PackEntities {
+    pub chapters: Vec<ChapterEntities>,
+}
+
+/// The file name of a pack's answer inside `entities/`.
+pub fn pack_file_name(first: ChapterNo, last: ChapterNo) -> String {
+    format!("{:03}-{:03}.json", first.0, last.0)
+}
+
+/// The chapters of a saved pass 1 file (one chapter's or a pack's); `None` if it is neither.
+pub fn parse_saved(bytes: &[u8]) -> Option<Vec<ChapterEntities>> {
+    if let Ok(one) = serde_json::from_slice::<ChapterEntities>(bytes) {
+        return Some(vec![one]);
+    }
+    serde_json::from_slice::<PackEntities>(bytes)
+        .ok()
+        .map(|pack| pack.chapters)
+}
+
 /// Extracts the chapter's entities, one request per chunk of at most `chunk_tokens`.
 pub async fn extract(
     model: &dyn TextModel,
@@ -285,5 +308,36 @@ mod tests {
             [("Anna Petrovna", ""), ("Boris", "Boris slept.")],
             "the quote stays with its own chapter"
         );
+    }
+
+    #[test]
+    fn saved_files_of_one_chapter_and_of_a_pack_both_read_back() {
+        let one = ChapterEntities {
+            chapter: ChapterNo(4),
+            entities: Vec::new(),
+        };
+        let pack = PackEntities {
+            chapters: vec![
+                ChapterEntities {
+                    chapter: ChapterNo(5),
+                    entities: Vec::new(),
+                },
+                ChapterEntities {
+                    chapter: ChapterNo(6),
+                    entities: Vec::new(),
+                },
+            ],
+        };
+        let chapters = |bytes: Vec<u8>| -> Vec<u32> {
+            parse_saved(&bytes)
+                .unwrap()
+                .iter()
+                .map(|c| c.chapter.0)
+                .collect()
+        };
+        assert_eq!(chapters(serde_json::to_vec(&one).unwrap()), [4]);
+        assert_eq!(chapters(serde_json::to_vec(&pack).unwrap()), [5, 6]);
+        assert!(parse_saved(b"{\"chapter\": ").is_none());
+        assert_eq!(pack_file_name(ChapterNo(5), ChapterNo(12)), "005-012.json");
     }
 }

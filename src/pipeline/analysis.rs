@@ -4,7 +4,8 @@
 
 use crate::analyze::chunks::estimate_tokens;
 use crate::analyze::entities::{
-    ChapterEntities, ChapterRef, entities_file_name, extract_pack, packs,
+    ChapterEntities, ChapterRef, PackEntities, entities_file_name, extract_pack, pack_file_name,
+    packs, parse_saved,
 };
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::merge::merge;
@@ -61,9 +62,10 @@ async fn pass1(
     let total = chapters.len();
     let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
     let mut todo = Vec::new();
+    let mut saved = saved_entities(ctx);
     for &chapter in &chapters {
-        match saved_entities(ctx, chapter) {
-            Some(saved) => found.push((chapter, saved.entities)),
+        match saved.remove(&chapter) {
+            Some(entities) => found.push((chapter, entities)),
             None => todo.push(chapter),
         }
     }
@@ -169,10 +171,28 @@ async fn finish_elements(
     Ok(())
 }
 
-fn saved_entities(ctx: &Context, chapter: ChapterNo) -> Option<ChapterEntities> {
-    let path = ctx.out.join("entities").join(entities_file_name(chapter));
-    let bytes = std::fs::read(path).ok()?;
-    serde_json::from_slice(&bytes).ok()
+/// Pass 1 answers saved by earlier runs, by chapter. A file that cannot be read is ignored (its
+/// chapters are asked again); of two files with the same chapter, the first by name counts.
+fn saved_entities(ctx: &Context) -> BTreeMap<ChapterNo, Vec<crate::analyze::RawEntity>> {
+    let mut paths: Vec<_> = std::fs::read_dir(ctx.out.join("entities"))
+        .map(|dir| {
+            dir.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.extension().is_some_and(|x| x == "json"))
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    let mut saved = BTreeMap::new();
+    for path in paths {
+        let Some(chapters) = std::fs::read(&path).ok().and_then(|b| parse_saved(&b)) else {
+            continue;
+        };
+        for answer in chapters {
+            saved.entry(answer.chapter).or_insert(answer.entities);
+        }
+    }
+    saved
 }
 
 /// The chapters pass 1 still has to read (`todo`), grouped into the packs sent as one request
@@ -225,15 +245,21 @@ async fn extract_chapters(
         .collect::<Result<Vec<_>, Error>>()?;
     let (found, usage) =
         extract_pack(ctx.text.as_ref(), &chapters, ctx.options.chunk_tokens).await?;
-    for entities in &found {
-        let path = ctx
-            .out
-            .join("entities")
-            .join(entities_file_name(entities.chapter));
-        let json = serde_json::to_vec_pretty(entities)
-            .map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
-        store::atomic::write(&path, &json)?;
-    }
+    let (name, json) = match (found.as_slice(), pack.first(), pack.last()) {
+        ([one], _, _) => (
+            entities_file_name(one.chapter),
+            serde_json::to_vec_pretty(one),
+        ),
+        (_, Some(first), Some(last)) => (
+            pack_file_name(*first, *last),
+            serde_json::to_vec_pretty(&PackEntities {
+                chapters: found.clone(),
+            }),
+        ),
+        _ => return Ok(found),
+    };
+    let json = json.map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
+    store::atomic::write(&ctx.out.join("entities").join(name), &json)?;
     // The request's usage is counted on the pack's first chapter: the total is what matters.
     let first = pack[0];
     ctx.state(move |m| m.add_usage(first, usage)).await?;

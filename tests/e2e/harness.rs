@@ -320,16 +320,28 @@ pub fn saved_entities(out: &Path) -> Vec<u32> {
     let mut found: Vec<u32> = std::fs::read_dir(out.join("entities"))
         .map(|dir| {
             dir.flatten()
-                .filter_map(|e| {
-                    let name = e.file_name().to_string_lossy().into_owned();
-                    let stem = name.strip_suffix(".json")?;
-                    stem.parse().ok()
-                })
+                .filter(|e| e.file_name().to_string_lossy().ends_with(".json"))
+                .flat_map(|e| chapters_in_entities_file(&e.path()))
                 .collect()
         })
         .unwrap_or_default();
     found.sort_unstable();
     found
+}
+
+/// The chapters a pass 1 file holds: `{"chapter": N, …}` or a pack's `{"chapters": [{…}, …]}`.
+fn chapters_in_entities_file(path: &Path) -> Vec<u32> {
+    let Some(value) = std::fs::read(path)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+    else {
+        return Vec::new();
+    };
+    let one = |v: &serde_json::Value| v["chapter"].as_u64().map(|c| c as u32);
+    match value["chapters"].as_array() {
+        Some(pack) => pack.iter().filter_map(one).collect(),
+        None => one(&value).into_iter().collect(),
+    }
 }
 
 /// Every file under `out/images/` (recursively, hidden ones too) with its bytes.
