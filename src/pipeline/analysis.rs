@@ -41,13 +41,19 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
     let mut report = AnalysisReport::default();
     let phases = ctx.options.phases;
     let status = ctx.read(|m| m.elements_md_status).await?;
+    let mut marking = None;
     if status == ElementsStatus::Complete && ctx.out.join("Elements.md").exists() {
         ctx.load_lookup()?;
     } else if phases.entities || phases.scenes {
-        pass1(&ctx, &shutdown, &mut report).await?;
+        marking = Some(pass1(&ctx, &shutdown, &mut report).await?);
     }
     if phases.scenes && !shutdown.is_shutdown() {
         pass2(&ctx, &shutdown, &mut report).await?;
+    }
+    if let Some(marking) = marking {
+        marking
+            .await
+            .map_err(|e| Error::Internal(format!("manifest task failed: {e}")))??;
     }
     Ok(report)
 }
@@ -57,7 +63,7 @@ async fn pass1(
     ctx: &Arc<Context>,
     shutdown: &Shutdown,
     report: &mut AnalysisReport,
-) -> Result<(), Error> {
+) -> Result<Marking, Error> {
     let chapters: Vec<ChapterNo> = ctx.book.story_chapters().filter_map(|c| c.number).collect();
     let total = chapters.len();
     let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
@@ -135,12 +141,16 @@ fn start_tokenising(ctx: &Arc<Context>) -> Tokenising {
     })
 }
 
-/// Merges the cast, writes elements.json and Elements.md, marks them complete.
+/// The commit that marks Elements.md complete, running while pass 2 starts: nothing in this
+/// process waits for it (pass 2 uses the cast in memory, and Elements.md is already on disk).
+type Marking = tokio::task::JoinHandle<Result<(), Error>>;
+
+/// Merges the cast, writes elements.json and Elements.md, starts marking them complete.
 async fn finish_elements(
     ctx: &Arc<Context>,
     found: &[(ChapterNo, Vec<crate::analyze::RawEntity>)],
     tokenising: Tokenising,
-) -> Result<(), Error> {
+) -> Result<Marking, Error> {
     let mut tokens = match tokenising.await {
         Ok(tokens) => tokens,
         Err(e) => {
@@ -162,13 +172,18 @@ async fn finish_elements(
     let lookup = ElementsLookup::from_catalogue(&catalogue)
         .map_err(|e| Error::Internal(format!("cannot index the cast: {e}")))?;
     ctx.set_lookup(lookup);
-    ctx.state(|m| m.set_elements_status(ElementsStatus::Complete))
-        .await?;
+    let marking = {
+        let ctx = ctx.clone();
+        tokio::spawn(async move {
+            ctx.state(|m| m.set_elements_status(ElementsStatus::Complete))
+                .await
+        })
+    };
     ctx.event(Event::Note(format!(
         "Elements.md: {} elements",
         catalogue.elements.len()
     )));
-    Ok(())
+    Ok(marking)
 }
 
 /// Pass 1 answers saved by earlier runs, by chapter. A file that cannot be read is ignored (its

@@ -63,19 +63,28 @@ impl SceneCache {
 }
 
 /// Renders Chapters.md and Contents.md (and Elements.md when missing) in the store's folder,
-/// reusing the chapter files `cache` read before if they are unchanged.
-pub fn render_all(store: &Store, cache: &mut SceneCache) -> Result<Rendered, Error> {
+/// reusing the chapter files `cache` read before if they are unchanged. Renders made while a
+/// run goes on pass `durable: false`: they are replaced atomically but not fsync'd (a power cut
+/// can only cost a render the next one rebuilds); the final render of a run is durable.
+pub fn render_all(store: &Store, cache: &mut SceneCache, durable: bool) -> Result<Rendered, Error> {
+    let replace = |path: &Path, text: &str| -> Result<(), Error> {
+        if durable {
+            write(path, text)
+        } else {
+            store::atomic::replace_unsynced(path, text.as_bytes()).map_err(Error::from)
+        }
+    };
     let out = store.dir();
     let loaded = store.load()?;
     let manifest = loaded.manifest.ok_or_else(|| store::Error::NoManifest {
         dir: out.to_path_buf(),
     })?;
     let chapters = analysed_chapters(out, &manifest, cache)?;
-    write(
+    replace(
         &out.join("Chapters.md"),
         &chapters_md(&manifest.book.title, &chapters),
     )?;
-    write(&out.join("Contents.md"), &contents_md(&contents(&manifest)))?;
+    replace(&out.join("Contents.md"), &contents_md(&contents(&manifest)))?;
     let elements = render_missing_elements(out)?;
     Ok(Rendered {
         chapters: chapters.len(),
@@ -83,12 +92,20 @@ pub fn render_all(store: &Store, cache: &mut SceneCache) -> Result<Rendered, Err
     })
 }
 
-/// Writes Elements.md from `elements.json` (replacing any older Elements.md).
+/// Writes `elements.json` and Elements.md (replacing any older Elements.md), both durably and at
+/// the same time: pass 2 waits for them.
 pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(catalogue)
         .map_err(|e| Error::Internal(format!("cannot encode elements.json: {e}")))?;
-    store::atomic::write(&out.join("elements.json"), &json)?;
-    write(&out.join("Elements.md"), &elements_md(catalogue))
+    let md = elements_md(catalogue);
+    std::thread::scope(|scope| {
+        let json_written = scope.spawn(|| store::atomic::write(&out.join("elements.json"), &json));
+        let md_written = write(&out.join("Elements.md"), &md);
+        let json_written = json_written
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        json_written.map_err(Error::from).and(md_written)
+    })
 }
 
 fn render_missing_elements(out: &Path) -> Result<bool, Error> {
@@ -215,13 +232,13 @@ mod tests {
         let mut cache = SceneCache::default();
         let chapters_md = || std::fs::read_to_string(dir.path().join("Chapters.md")).unwrap();
 
-        render_all(&store, &mut cache).unwrap();
-        render_all(&store, &mut cache).unwrap();
+        render_all(&store, &mut cache, false).unwrap();
+        render_all(&store, &mut cache, false).unwrap();
         assert_eq!(cache.reads, 2, "the second render reads nothing");
         assert!(chapters_md().contains("a blue lake"));
 
         save(dir.path(), 2, "a green hill");
-        render_all(&store, &mut cache).unwrap();
+        render_all(&store, &mut cache, false).unwrap();
         assert_eq!(cache.reads, 3, "only the rewritten chapter is read again");
         assert!(chapters_md().contains("a green hill"));
         assert!(!chapters_md().contains("a blue lake"));

@@ -31,19 +31,19 @@ pub async fn run(ctx: Arc<Context>, mut stop: tokio::sync::oneshot::Receiver<()>
             () = ctx.renders.notify.notified() => {}
             _ = &mut stop => break,
         }
-        cache = render_now(&ctx, cache).await;
+        cache = render_now(&ctx, cache, false).await;
         tokio::select! {
             () = tokio::time::sleep(INTERVAL) => {}
             _ = &mut stop => break,
         }
     }
-    render_now(&ctx, SceneCache::default()).await;
+    render_now(&ctx, SceneCache::default(), true).await;
 }
 
-async fn render_now(ctx: &Arc<Context>, mut cache: SceneCache) -> SceneCache {
+async fn render_now(ctx: &Arc<Context>, mut cache: SceneCache, durable: bool) -> SceneCache {
     let store = ctx.store.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let rendered = render_all(&store, &mut cache);
+        let rendered = render_all(&store, &mut cache, durable);
         (rendered, cache)
     })
     .await;

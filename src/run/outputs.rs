@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
     require_manifest(&args.output_dir)?;
     let store = Store::open(&args.output_dir)?;
-    let rendered = render_all(&store, &mut SceneCache::default())?;
+    let rendered = render_all(&store, &mut SceneCache::default(), true)?;
     reporter.info(&format!(
         "rendered Chapters.md ({} chapters) and Contents.md{} in `{}`",
         rendered.chapters,

@@ -31,6 +31,27 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     sync_dir(&dir)
 }
 
+/// Replaces `path` with `bytes` through a temp file and a rename, without the fsyncs: readers
+/// and a killed process still see the old or the new file whole, but a power cut may lose the
+/// latest version. Only for renders that can be rebuilt from the durable state at any time
+/// (Chapters.md, Contents.md), which are rewritten many times a run.
+pub fn replace_unsynced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    let tmp = temp_path(path);
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&tmp)
+        .and_then(|mut file| file.write_all(bytes));
+    if let Err(source) = written {
+        let _ = fs::remove_file(&tmp);
+        return Err(Error::io("write", &tmp, source));
+    }
+    fs::rename(&tmp, path).map_err(|source| {
+        let _ = fs::remove_file(&tmp);
+        Error::io("rename a temp file over", path, source)
+    })
+}
+
 /// Removes temp files in `dir` (not recursive) left by writers that died: those written on this
 /// host by a pid that no longer exists, and any older than an hour. A live writer's temp file is
 /// never touched. Returns how many were removed.
@@ -158,6 +179,16 @@ mod tests {
         let path = dir.path().join("a.json");
         write(&path, b"one").unwrap();
         write(&path, b"two").unwrap();
+        assert_eq!(fs::read(&path).unwrap(), b"two");
+        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+
+    #[test]
+    fn unsynced_replace_swaps_content_and_leaves_no_temp() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Chapters.md");
+        replace_unsynced(&path, b"one").unwrap();
+        replace_unsynced(&path, b"two").unwrap();
         assert_eq!(fs::read(&path).unwrap(), b"two");
         assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1);
     }
