@@ -3,7 +3,7 @@
 //!
 //! ```sh
 //! cargo bench --bench pipeline                 # default run, about 2-3 minutes
-//! cargo bench --bench pipeline -- --long       # issue 7's latencies (200/400 ms), ~8 minutes
+//! cargo bench --bench pipeline -- --long       # slower latencies (chat 370 ms, images 400/1200 ms), ~8 minutes
 //! cargo bench --bench pipeline -- builtin      # only one section: builtin | pipeline | scale
 //! ```
 //!
@@ -477,18 +477,18 @@ fn pipeline_section(rt: &tokio::runtime::Runtime, long: bool) {
         vec![
             Workload {
                 name: "balanced",
-                chat_ms: 110,
-                image_ms: 120,
-                jitter_ms: 12,
+                chat_ms: 220,
+                image_ms: 240,
+                jitter_ms: 24,
                 jobs: 4,
                 image_jobs: 4,
                 pages_per_image: 10.0,
             },
             Workload {
                 name: "image-heavy",
-                chat_ms: 60,
-                image_ms: 360,
-                jitter_ms: 12,
+                chat_ms: 120,
+                image_ms: 720,
+                jitter_ms: 24,
                 jobs: 4,
                 image_jobs: 4,
                 pages_per_image: 10.0,
