@@ -249,7 +249,7 @@ fn serialize_only(dir: &Path, n: usize) -> Vec<u64> {
         .map(|_| {
             let start = Instant::now();
             m.validate().unwrap();
-            std::hint::black_box(serde_json::to_vec_pretty(&m).unwrap());
+            std::hint::black_box(serde_json::to_vec(&m).unwrap());
             start.elapsed().as_micros() as u64
         })
         .collect()

@@ -156,7 +156,8 @@ fn migrate_concurrent_converts_an_old_folder_once() {
         .stderr_contains("migrated");
     let manifest = done.dir.join("old/.imaginize.manifest.json");
     let text = std::fs::read_to_string(&manifest).expect("manifest written");
-    assert!(text.contains("\"version\": \"3.1.0\""), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&text).expect("manifest is JSON");
+    assert_eq!(json["version"], "3.1.0", "{text}");
     assert!(done.dir.join("old/.imaginize.state.json.backup").exists());
     let again = std::process::Command::new(env!("CARGO_BIN_EXE_imaginize"))
         .current_dir(&done.dir)
