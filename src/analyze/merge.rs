@@ -140,8 +140,13 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
     }
     let (keep, gone) = if ra < rb { (ra, rb) } else { (rb, ra) };
     parent[gone] = keep;
-    let moved = std::mem::take(&mut names[gone]);
-    names[keep].extend(moved);
+    // Each distinct name once: a character named in every chapter must not make every later
+    // union compare hundreds of copies of the same name (quadratic in the book's length).
+    for name in std::mem::take(&mut names[gone]) {
+        if !names[keep].contains(&name) {
+            names[keep].push(name);
+        }
+    }
 }
 
 /// Builds one element from its group: the most reported name (longest on ties), the longest

@@ -40,9 +40,8 @@ pub(crate) struct Committer {
 struct State {
     /// The manifest under the file lock while a batch is open.
     open: Option<LockedManifest>,
-    /// Bytes of the manifest file that the open (or cached) manifest was last read from or
-    /// written as.
-    synced_bytes: Option<Vec<u8>>,
+    /// The manifest file as this process last read or wrote it, with the manifest it holds.
+    synced: Option<Synced>,
     /// Generation of the last change applied in memory.
     applied: u64,
     /// Generation up to which every change is on disk, or failed (see `failures`).
@@ -55,8 +54,6 @@ struct State {
     writes: u32,
     /// Generations whose write failed, with the reason.
     failures: VecDeque<Failure>,
-    /// The last manifest of a closed batch, valid while the file holds `synced_bytes`.
-    cached: Option<Manifest>,
     /// Counters for tests and benchmarks.
     stats: CommitStats,
 }
@@ -70,6 +67,14 @@ pub struct CommitStats {
     pub writes: u64,
     /// Batches opened from the cached manifest instead of parsing the file.
     pub reused: u64,
+}
+
+/// A version of the manifest file and the manifest it holds: while the file still has exactly
+/// these bytes, the manifest need not be parsed again.
+#[derive(Debug)]
+struct Synced {
+    bytes: Vec<u8>,
+    manifest: Arc<Manifest>,
 }
 
 #[derive(Debug)]
@@ -175,14 +180,15 @@ impl Committer {
     ) -> (MutexGuard<'a, State>, Result<(), Error>) {
         let target = st.applied;
         let encoded = match st.open.as_mut() {
-            Some(locked) => locked
-                .encode_for_commit()
-                .map(|bytes| (locked.dir().to_path_buf(), bytes)),
+            Some(locked) => locked.encode_for_commit().map(|bytes| {
+                let written = locked.get().cloned().map(Arc::new);
+                (locked.dir().to_path_buf(), bytes, written)
+            }),
             None => Err(Error::Commit {
                 reason: "the batch was closed before it was written".into(),
             }),
         };
-        let (dir, bytes) = match encoded {
+        let (dir, bytes, written_manifest) = match encoded {
             Ok(encoded) => encoded,
             Err(err) => {
                 self.fail_batch(&mut st, target, &err);
@@ -197,7 +203,7 @@ impl Committer {
         match written {
             Ok(()) => {
                 st.settled = target;
-                st.synced_bytes = Some(bytes);
+                st.synced = written_manifest.map(|manifest| Synced { bytes, manifest });
                 st.writes += 1;
                 st.stats.writes += 1;
                 if st.writes >= MAX_WRITES_PER_BATCH {
@@ -228,20 +234,18 @@ impl Committer {
         }
         st.settled = to;
         st.open = None;
-        st.synced_bytes = None;
-        st.cached = None;
+        st.synced = None;
         st.sealed = false;
         self.changed.notify_all();
     }
 
-    /// Releases the file lock once nothing is pending, keeping the manifest for the next batch.
+    /// Releases the file lock once nothing is pending (`synced` keeps the manifest for the next
+    /// batch).
     fn close_if_idle(&self, st: &mut State) {
         if st.writing || st.applied != st.settled {
             return;
         }
-        if let Some(locked) = st.open.take() {
-            st.cached = locked.into_manifest();
-        }
+        st.open = None;
         st.writes = 0;
         if st.sealed {
             st.sealed = false;
@@ -250,20 +254,17 @@ impl Committer {
     }
 
     /// A copy of the manifest this process last read or wrote, if `bytes` (the file as just
-    /// read) are exactly what it was read from or written as, and no change is pending.
+    /// read) are exactly what it was read from or written as. Changes applied in memory but not
+    /// yet written are not in it, just as they are not in the file.
     pub(crate) fn copy_if_current(&self, bytes: &[u8]) -> Option<Manifest> {
         let mut st = self.lock_state();
-        if st.writing || st.applied != st.settled || st.synced_bytes.as_deref() != Some(bytes) {
-            return None;
-        }
-        let copy = match &st.open {
-            Some(locked) => locked.get().cloned(),
-            None => st.cached.clone(),
+        let manifest = match &st.synced {
+            Some(synced) if synced.bytes == bytes => synced.manifest.clone(),
+            _ => return None,
         };
-        if copy.is_some() {
-            st.stats.reused += 1;
-        }
-        copy
+        st.stats.reused += 1;
+        drop(st);
+        Some(Manifest::clone(&manifest))
     }
 
     pub(crate) fn stats(&self) -> CommitStats {
@@ -281,26 +282,30 @@ impl Committer {
     }
 }
 
-/// Takes the file lock and reads the manifest, reusing the cached one if the file is unchanged.
+/// Takes the file lock and reads the manifest, reusing the synced one if the file is unchanged.
 fn open_batch(st: &mut State, dir: &Path, lock_timeout: Duration) -> Result<(), Error> {
     let lock = FileLock::acquire(&dir.join(LOCK_FILE), lock_timeout)?;
-    let cached = st.cached.take();
-    let synced = st.synced_bytes.take();
-    if let (Some(manifest), Some(bytes)) = (cached, synced)
-        && std::fs::read(manifest_path(dir)).is_ok_and(|now| now == bytes)
+    if let Some(synced) = &st.synced
+        && std::fs::read(manifest_path(dir)).is_ok_and(|now| now == synced.bytes)
     {
+        let manifest = Manifest::clone(&synced.manifest);
         st.open = Some(LockedManifest::new(
             lock,
             dir.into(),
             Some(manifest),
             Vec::new(),
         ));
-        st.synced_bytes = Some(bytes);
         st.stats.reused += 1;
         return Ok(());
     }
     let recovered = recovery::recover(dir)?;
-    st.synced_bytes = recovered.bytes;
+    st.synced = match (&recovered.manifest, recovered.bytes) {
+        (Some(manifest), Some(bytes)) => Some(Synced {
+            bytes,
+            manifest: Arc::new(manifest.clone()),
+        }),
+        _ => None,
+    };
     st.open = Some(LockedManifest::new(
         lock,
         dir.into(),

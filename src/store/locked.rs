@@ -133,11 +133,6 @@ impl LockedManifest {
         serde_json::to_vec(manifest).map_err(|source| Error::Encode { path, source })
     }
 
-    /// The manifest, releasing the lock.
-    pub(crate) fn into_manifest(self) -> Option<Manifest> {
-        self.manifest
-    }
-
     /// Whether there are changes not committed yet.
     pub fn is_dirty(&self) -> bool {
         self.dirty
