@@ -821,14 +821,16 @@ fn scale_section(rt: &tokio::runtime::Runtime, long: bool) {
     if let (Some(first), Some(last)) = (results.first(), results.last()) {
         let per = |(n, m, _): &(usize, Measured, ManifestCosts)| m.cost.wall_ms() / *n as f64;
         let growth = per(last) / per(first);
+        // Total wall ~ n^k: k = 1 means a flat cost per chapter.
+        let exponent = 1.0 + growth.ln() / (last.0 as f64 / first.0 as f64).ln();
         println!(
-            "per-chapter wall grows {growth:.2}x from {} to {} chapters ({})",
+            "per-chapter wall grows {growth:.2}x from {} to {} chapters: total wall ~ n^{exponent:.2} ({})",
             first.0,
             last.0,
             if growth <= 1.25 {
                 "linear: flat per chapter"
             } else {
-                "worse than linear: the per-chapter cost grows with the book"
+                "above linear: the per-chapter cost grows with the book"
             }
         );
         for (n, m, c) in &results {
