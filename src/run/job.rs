@@ -60,11 +60,22 @@ pub fn main_job(
         .output_dir
         .clone()
         .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
-    run_pipeline(options, book, &book_path, out.clone(), selected, reporter)?;
-    if let Some(formats) = super::outputs::formats(run_args.compile) {
-        super::outputs::compile_folder(&out, &book_path, formats, reporter)?;
+    let ran = run_pipeline(options, book, &book_path, out.clone(), selected, reporter);
+    let Some(formats) = super::outputs::formats(run_args.compile) else {
+        return ran;
+    };
+    match ran {
+        Ok(()) => super::outputs::compile_folder(&out, &book_path, formats, reporter),
+        // Failed chapters are left out (or shown as placeholders) of what is compiled; the run
+        // still ends with their error.
+        Err(failed @ Error::ChaptersFailed { .. }) => {
+            if let Err(err) = super::outputs::compile_folder(&out, &book_path, formats, reporter) {
+                reporter.warn(&format!("could not compile: {}", err.display_chain()));
+            }
+            Err(failed)
+        }
+        Err(other) => Err(other),
     }
-    Ok(())
 }
 
 /// The story chapters `--chapters` selects (all when absent); an empty selection of a book that

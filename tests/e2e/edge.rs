@@ -125,3 +125,26 @@ For my mother, who read to me.\n\n## Copyright\n\nCopyright 2024 A. Tester. All 
     assert!(said.contains("nothing to do"), "not said:\n{said}");
     assert!(fake.entries().is_empty(), "API calls were made");
 }
+
+/// `--html` after a run in which a chapter failed: the run still exits 1 and names the failure,
+/// and the gallery is built from everything that did succeed (it used to be skipped).
+#[test]
+fn a_run_with_a_failed_chapter_still_compiles_what_it_has() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(2, &config(1, 1));
+    // Chapter 3 is only short lines: the fake finds no sentence to quote, so pass 2 gives no
+    // verifiable scene and the chapter fails.
+    let mut book = crate::harness::small_book(2);
+    book.push_str("Chapter 3\n\n");
+    for i in 0..60 {
+        book.push_str(&format!("Hm, said Kitty {i}.\n\n"));
+    }
+    folder.write("book.txt", book);
+    let ran = folder.run(&run_args(&fake, &["--html"]));
+    let stderr = ran.stderr();
+    ran.expect_code(1);
+    assert!(stderr.contains("chapter 3"), "{stderr}");
+    let gallery = folder.out().join("gallery/index.html");
+    let html = std::fs::read_to_string(&gallery).unwrap_or_else(|e| panic!("{e}\n{stderr}"));
+    assert!(html.matches("<img").count() >= 2, "{html}");
+}
