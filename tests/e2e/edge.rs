@@ -1,5 +1,5 @@
 //! Edge cases through the binary: an output folder that cannot be written, a book with nothing
-//! but front matter, and a refused API key.
+//! but front matter, a refused API key, and compiling after a run with a failed chapter.
 
 use crate::fake_openai::{FakeConfig, Quirks};
 use crate::harness::{Fake, Folder, KEY, config};
