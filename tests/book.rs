@@ -377,6 +377,7 @@ fn a_zip_bomb_is_refused() {
     let limits = Limits {
         max_entry_bytes: 1 << 20,
         max_total_bytes: 64 << 20,
+        ..Limits::default()
     };
     let err = book::load_bytes_with(&bytes, Format::Epub, Path::new("bomb.epub"), &limits)
         .expect_err("bomb");
@@ -384,10 +385,26 @@ fn a_zip_bomb_is_refused() {
     let limits = Limits {
         max_entry_bytes: 64 << 20,
         max_total_bytes: 1 << 20,
+        ..Limits::default()
     };
     let err = book::load_bytes_with(&bytes, Format::Epub, Path::new("bomb.epub"), &limits)
         .expect_err("bomb");
     assert!(matches!(err, Error::TooLarge { .. }), "{err:?}");
+}
+
+/// A PDF whose text takes longer than the limit to read is an error naming the file, not a hang.
+/// (A 250-page novel cannot be read in a millisecond; the parser left behind finishes on its own.)
+#[test]
+fn a_pdf_that_takes_too_long_to_read_is_stopped_with_an_error() {
+    let path = fixture("tests/fixtures/books/pride-and-prejudice.pdf");
+    let bytes = std::fs::read(&path).expect("fixture");
+    let limits = Limits {
+        max_pdf_time: std::time::Duration::from_millis(1),
+        ..Limits::default()
+    };
+    let err = book::load_bytes_with(&bytes, Format::Pdf, &path, &limits).expect_err("timeout");
+    assert!(matches!(err, Error::PdfTimeout { .. }), "{err:?}");
+    assert!(err.to_string().contains("pride-and-prejudice.pdf"), "{err}");
 }
 
 #[test]

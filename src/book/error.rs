@@ -37,6 +37,8 @@ pub enum Error {
     PdfNoText { path: PathBuf },
     #[error("failed to read the PDF `{}`: {reason}", path.display())]
     Pdf { path: PathBuf, reason: String },
+    #[error("reading the text of the PDF `{}` took more than {seconds} s, so it was stopped (a malformed or unusually complex file?); use an EPUB or text edition of the book", path.display())]
+    PdfTimeout { path: PathBuf, seconds: u64 },
     #[error("`{}` has no text at all; is it the right file?", path.display())]
     NoStory { path: PathBuf },
 }

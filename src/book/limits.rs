@@ -2,22 +2,28 @@
 //! its size on disk.
 
 use std::io::Read;
+use std::time::Duration;
 
-/// How much a book may inflate to before we refuse it.
+/// How much a book may inflate to, and how long a PDF may take to read, before we refuse it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Limits {
     /// Largest single zip entry, once inflated.
     pub max_entry_bytes: u64,
     /// Largest total of all entries we read, once inflated.
     pub max_total_bytes: u64,
+    /// Longest a PDF's text extraction may run: a malformed or hostile PDF can keep the parser
+    /// busy for ever, and a hang is worse than an error.
+    pub max_pdf_time: Duration,
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        // No real book comes near these; a zip bomb passes them in seconds.
+        // No real book comes near these; a zip bomb passes them in seconds. A 250-page novel's
+        // PDF takes about 1.3 s to read here.
         Limits {
             max_entry_bytes: 256 << 20,
             max_total_bytes: 1 << 30,
+            max_pdf_time: Duration::from_secs(300),
         }
     }
 }

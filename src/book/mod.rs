@@ -112,7 +112,7 @@ pub fn load_bytes_with(
 ) -> Result<Book, Error> {
     let parsed = match format {
         Format::Epub => epub::read(bytes, name, limits)?,
-        Format::Pdf => pdf::read(bytes, name)?,
+        Format::Pdf => pdf::read(bytes, name, limits)?,
         Format::Text | Format::Markdown => plain::read(bytes, format),
     };
     assemble::assemble(parsed, format, name)

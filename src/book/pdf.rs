@@ -1,22 +1,25 @@
 //! PDF: the text layer, via pdf-extract (which can panic on odd files, so it runs inside
-//! `catch_unwind`) with lopdf's page text as the fallback. The text is then split like plain text;
+//! `catch_unwind`, on a helper thread given up after `Limits::max_pdf_time`) with lopdf's page
+//! text as the fallback. The text is then split like plain text;
 //! a PDF without chapter headings is cut into windows of pages instead of one giant chapter.
 
 use super::assemble::{Parsed, Section};
 use super::plain::{self, Cut};
-use super::{Error, gutenberg};
+use super::{Error, Limits, gutenberg};
 use std::cell::Cell;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::path::Path;
 use std::sync::Once;
+use std::sync::mpsc;
+use std::time::Duration;
 
 /// Pages per section when the PDF has no chapter headings.
 const PAGES_PER_WINDOW: usize = 10;
 /// Fewer letters and digits per page than this: page numbers at best, so no text layer.
 const MIN_CHARS_PER_PAGE: usize = 20;
 
-pub(crate) fn read(bytes: &[u8], name: &Path) -> Result<Parsed, Error> {
-    let pages = extract_pages(bytes, name)?;
+pub(crate) fn read(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Parsed, Error> {
+    let pages = extract_pages_within(bytes, name, limits.max_pdf_time)?;
     let chars: usize = pages
         .iter()
         .flat_map(|p| p.chars())
@@ -115,6 +118,32 @@ fn page_of_each_line(lines: &[&str], mut offset: usize, page_starts: &[usize]) -
         .collect()
 }
 
+/// `extract_pages` on a helper thread, given up after `limit`: the parsers cannot be interrupted,
+/// so a runaway one is left behind (the CLI exits with the error, which ends it).
+fn extract_pages_within(bytes: &[u8], name: &Path, limit: Duration) -> Result<Vec<String>, Error> {
+    let (tx, rx) = mpsc::sync_channel(1);
+    let (owned, path) = (bytes.to_vec(), name.to_path_buf());
+    let spawned = std::thread::Builder::new()
+        .name("imaginize-pdf".into())
+        .spawn(move || {
+            let _ = tx.send(extract_pages(&owned, &path));
+        });
+    if spawned.is_err() {
+        return extract_pages(bytes, name);
+    }
+    match rx.recv_timeout(limit) {
+        Ok(pages) => pages,
+        Err(mpsc::RecvTimeoutError::Timeout) => Err(Error::PdfTimeout {
+            path: name.to_path_buf(),
+            seconds: limit.as_secs(),
+        }),
+        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Error::Pdf {
+            path: name.to_path_buf(),
+            reason: "the PDF parser stopped without an answer".to_string(),
+        }),
+    }
+}
+
 /// Page texts from pdf-extract, else from lopdf.
 fn extract_pages(bytes: &[u8], name: &Path) -> Result<Vec<String>, Error> {
     let primary = quietly(|| pdf_extract::extract_text_from_mem_by_pages(bytes));
@@ -173,7 +202,11 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        let err = read(b"%PDF-1.4 this is not really a pdf", Path::new("x.pdf"));
+        let err = read(
+            b"%PDF-1.4 this is not really a pdf",
+            Path::new("x.pdf"),
+            &Limits::default(),
+        );
         assert!(
             matches!(err, Err(Error::Pdf { .. } | Error::PdfNoText { .. })),
             "{err:?}"
