@@ -11,7 +11,7 @@ use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
 use crate::provider::{self, ImageFormat, Usage};
-use crate::store::{self, Manifest, Status, WorkerId};
+use crate::store::{self, Manifest, SceneOutcome, Status, WorkerId};
 use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -359,8 +359,9 @@ enum Done {
     Rejected(String),
 }
 
-/// Records the scene and, when `finish` names the claiming worker, completes the chapter in the
-/// same manifest write. Returns whether the chapter was completed.
+/// Records the scene (in `chapters/NNN.json`, then in the manifest) and, when `finish` names
+/// the claiming worker, completes the chapter in the same manifest write. Returns whether the
+/// chapter was completed.
 async fn record(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
@@ -368,10 +369,21 @@ async fn record(
     done: Done,
     finish: Option<WorkerId>,
 ) -> Result<bool, ChapterError> {
+    let outcome = match &done {
+        Done::Image(relative, _) => SceneOutcome::Image(relative.clone()),
+        Done::Rejected(reason) => SceneOutcome::Rejected(reason.clone()),
+    };
+    // Outside the manifest's lock: a file write (two fsyncs) there would hold up every other
+    // task's commit.
+    let store = ctx.store.clone();
+    tokio::task::spawn_blocking(move || store.note_scene(chapter, scene, &outcome))
+        .await
+        .map_err(|e| ChapterError::Abort(Error::Internal(format!("scene file task failed: {e}"))))?
+        .map_err(|e| ChapterError::Chapter(format!("scene {scene}: {e}")))?;
     ctx.state(move |m| {
         match &done {
-            Done::Image(relative, usage) => {
-                m.record_scene(chapter, scene, relative)?;
+            Done::Image(_, usage) => {
+                m.record_scene(chapter, scene)?;
                 m.add_usage(chapter, *usage)?;
             }
             Done::Rejected(reason) => m.record_rejected(chapter, scene, reason)?,

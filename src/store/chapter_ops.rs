@@ -1,16 +1,63 @@
 //! The chapter operations of `LockedManifest`: analysis, claims with leases (optionally limited
-//! to a chapter selection), heartbeats, scenes drawn or rejected, completion, failure and retry. Each goes through `transition`, so an illegal change is an
-//! error and never happens silently.
+//! to a chapter selection), heartbeats, scenes drawn or rejected, completion, failure and retry.
+//! Each goes through `transition`, so an illegal change is an error and never happens silently.
+//! Also `Store::note_scene`, which writes a scene's outcome into `chapters/NNN.json`.
 
-use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
+use crate::analyze::model::{ChapterScenes, chapter_file_name};
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
 use crate::store::manifest::{ChapterState, Claim, Status};
 use crate::store::transition::{Event, transition};
-use crate::store::{Error, LockedManifest, atomic};
+use crate::store::{Error, LockedManifest, Store, atomic};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
+
+/// How a scene's drawing ended, as `chapters/NNN.json` keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SceneOutcome {
+    /// The image is at this path, relative to the output folder.
+    Image(String),
+    /// The provider refused to draw it, for this reason.
+    Rejected(String),
+}
+
+impl Store {
+    /// Writes a scene's outcome into `chapters/NNN.json` (when that file has the scene), before
+    /// the manifest records it: only the chapter's claim holder draws its scenes, so no lock is
+    /// needed, and a crash in between leaves an image the next run adopts (or a refusal it asks
+    /// about again). A scenes file that cannot be read is analyze's to report.
+    pub fn note_scene(
+        &self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        outcome: &SceneOutcome,
+    ) -> Result<(), Error> {
+        let path = self.dir().join("chapters").join(chapter_file_name(chapter));
+        let Ok(bytes) = std::fs::read(&path) else {
+            return Ok(());
+        };
+        let Ok(mut scenes) = serde_json::from_slice::<ChapterScenes>(&bytes) else {
+            return Ok(());
+        };
+        let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
+            return Ok(());
+        };
+        let (image, rejected) = match outcome {
+            SceneOutcome::Image(path) => (Some(path.clone()), None),
+            SceneOutcome::Rejected(reason) => (None, Some(reason.clone())),
+        };
+        if entry.image == image && entry.rejected == rejected {
+            return Ok(());
+        }
+        (entry.image, entry.rejected) = (image, rejected);
+        let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| Error::Encode {
+            path: path.clone(),
+            source,
+        })?;
+        atomic::write(&path, &bytes)
+    }
+}
 
 impl LockedManifest {
     /// `pending → analyzed` once pass 2 has written the chapter's scenes.
@@ -106,28 +153,20 @@ impl LockedManifest {
         Ok(())
     }
 
-    /// Records that scene `scene`'s image is written at `image_path` (relative to the output
-    /// folder), in the manifest and in `chapters/NNN.json` when that file has the scene.
-    pub fn record_scene(
-        &mut self,
-        chapter: ChapterNo,
-        scene: SceneNo,
-        image_path: &str,
-    ) -> Result<(), Error> {
+    /// Records in the manifest that scene `scene`'s image is written. Write the outcome into
+    /// `chapters/NNN.json` first, outside the lock, with [`Store::note_scene`].
+    pub fn record_scene(&mut self, chapter: ChapterNo, scene: SceneNo) -> Result<(), Error> {
         let ch = self.chapter_mut(chapter)?;
         if let Err(at) = ch.scenes_done.binary_search(&scene) {
             ch.scenes_done.insert(at, scene);
         }
         ch.rejected.remove(&scene);
-        self.update_scene_file(chapter, scene, |entry| {
-            entry.image = Some(image_path.to_string());
-            entry.rejected = None;
-        })
+        Ok(())
     }
 
     /// Records that the provider refused to draw scene `scene` (content policy) and why. The
-    /// scene counts as done, so the chapter can complete; the reason is kept in the manifest and
-    /// in `chapters/NNN.json` when that file has the scene.
+    /// scene counts as done, so the chapter can complete; the reason is kept in the manifest
+    /// (and, through [`Store::note_scene`], in `chapters/NNN.json`).
     pub fn record_rejected(
         &mut self,
         chapter: ChapterNo,
@@ -139,10 +178,7 @@ impl LockedManifest {
             ch.scenes_done.insert(at, scene);
         }
         ch.rejected.insert(scene, reason.to_string());
-        self.update_scene_file(chapter, scene, |entry| {
-            entry.image = None;
-            entry.rejected = Some(reason.to_string());
-        })
+        Ok(())
     }
 
     /// `illustration_inprogress → illustration_complete` for the claiming worker.
@@ -223,37 +259,6 @@ impl LockedManifest {
     pub fn add_usage(&mut self, chapter: ChapterNo, usage: Usage) -> Result<(), Error> {
         self.chapter_mut(chapter)?.usage += usage;
         Ok(())
-    }
-
-    /// Applies `change` to scene `scene` of `chapters/NNN.json` and rewrites the file if that
-    /// changed it. A missing file or scene is left alone: the manifest is the source of truth.
-    fn update_scene_file(
-        &mut self,
-        chapter: ChapterNo,
-        scene: SceneNo,
-        change: impl FnOnce(&mut Scene),
-    ) -> Result<(), Error> {
-        let path = self.dir().join("chapters").join(chapter_file_name(chapter));
-        let Ok(bytes) = std::fs::read(&path) else {
-            return Ok(());
-        };
-        // A scenes file we cannot read is analyze's to report; the manifest is still right.
-        let Ok(mut scenes) = serde_json::from_slice::<ChapterScenes>(&bytes) else {
-            return Ok(());
-        };
-        let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
-            return Ok(());
-        };
-        let before = entry.clone();
-        change(entry);
-        if *entry == before {
-            return Ok(());
-        }
-        let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| Error::Encode {
-            path: path.clone(),
-            source,
-        })?;
-        atomic::write(&path, &bytes)
     }
 }
 

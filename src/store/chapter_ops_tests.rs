@@ -3,7 +3,7 @@
 use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::store::manifest::{BookMeta, Manifest, Status};
-use crate::store::{DEFAULT_LEASE, Error, Store, WorkerId, atomic};
+use crate::store::{DEFAULT_LEASE, Error, SceneOutcome, Store, WorkerId, atomic};
 use chrono::{Duration as Span, Utc};
 use std::path::Path;
 
@@ -120,11 +120,17 @@ fn rejected_scene_counts_as_done_and_is_written_to_the_chapter_file() {
     let store = store_with(dir.path(), 1, &[1]);
     write_scenes(dir.path(), 1, 2);
     let w = WorkerId::current();
+    let image = SceneOutcome::Image("images/chapter_1_scene_1.png".into());
+    let refused = SceneOutcome::Rejected("content policy: violence".into());
+    store.note_scene(ChapterNo(1), SceneNo(1), &image).unwrap();
+    store
+        .note_scene(ChapterNo(1), SceneNo(2), &refused)
+        .unwrap();
     store
         .update_with_lock(|m| {
             let now = Utc::now();
             let c = m.claim_next(&w, DEFAULT_LEASE, now)?.unwrap();
-            m.record_scene(c, SceneNo(1), "images/chapter_1_scene_1.png")?;
+            m.record_scene(c, SceneNo(1))?;
             m.record_rejected(c, SceneNo(2), "content policy: violence")?;
             m.complete(c, &w, now)
         })
@@ -159,11 +165,17 @@ fn a_rejected_scene_drawn_later_loses_its_rejection() {
     let dir = tempfile::tempdir().unwrap();
     let store = store_with(dir.path(), 1, &[1]);
     write_scenes(dir.path(), 1, 1);
+    let (chapter, scene) = (ChapterNo(1), SceneNo(1));
     store
-        .update_with_lock(|m| {
-            m.record_rejected(ChapterNo(1), SceneNo(1), "no")?;
-            m.record_scene(ChapterNo(1), SceneNo(1), "images/chapter_1_scene_1.png")
-        })
+        .note_scene(chapter, scene, &SceneOutcome::Rejected("no".into()))
+        .unwrap();
+    store
+        .update_with_lock(|m| m.record_rejected(chapter, scene, "no"))
+        .unwrap();
+    let drawn = SceneOutcome::Image("images/chapter_1_scene_1.png".into());
+    store.note_scene(chapter, scene, &drawn).unwrap();
+    store
+        .update_with_lock(|m| m.record_scene(chapter, scene))
         .unwrap();
     let m = store.load().unwrap().manifest.unwrap();
     assert!(m.chapters[&ChapterNo(1)].rejected.is_empty());

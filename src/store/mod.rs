@@ -18,6 +18,7 @@ mod recovery;
 pub mod transition;
 
 pub use batch::CommitStats;
+pub use chapter_ops::SceneOutcome;
 pub use claims::{DEFAULT_LEASE, Expiry, WorkerId};
 pub use error::Error;
 pub use lock::{FileLock, LOCK_FILE};
