@@ -7,7 +7,7 @@ use crate::config::Options;
 use crate::error::Error;
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::report::Reporter;
-use crate::store::{BookMeta, ElementsStatus, LockedManifest, Manifest, Store};
+use crate::store::{BookMeta, ElementsStatus, LockedManifest, Manifest, SceneOutcome, Store};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -61,6 +61,10 @@ pub fn prepare(
     })?;
     for (chapter, scenes) in aside {
         put_aside(store.dir(), chapter, &scenes)?;
+        // Chapters.md must not link to the images just put aside while they are redrawn.
+        for scene in scenes {
+            store.note_scene(chapter, scene, &SceneOutcome::Pending)?;
+        }
     }
     if options.resume.force && options.phases.entities && options.chapters.is_none() {
         forget_entities(store.dir())?;

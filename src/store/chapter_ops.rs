@@ -20,6 +20,8 @@ pub enum SceneOutcome {
     Image(String),
     /// The provider refused to draw it, for this reason.
     Rejected(String),
+    /// Not drawn (yet): its old image was put aside by `--force`.
+    Pending,
 }
 
 impl Store {
@@ -46,6 +48,7 @@ impl Store {
         let (image, rejected) = match outcome {
             SceneOutcome::Image(path) => (Some(path.clone()), None),
             SceneOutcome::Rejected(reason) => (None, Some(reason.clone())),
+            SceneOutcome::Pending => (None, None),
         };
         if entry.image == image && entry.rejected == rejected {
             return Ok(());

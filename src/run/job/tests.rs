@@ -401,6 +401,32 @@ fn a_rejected_scene_is_recorded_and_its_chapter_still_completes() {
     assert!(read(dir.path(), "progress.md").contains("rejected: content policy"));
 }
 
+/// `--images --force` puts the old images aside; until they are redrawn (here: never, the key is
+/// refused) Chapters.md and chapters/NNN.json must not point at them.
+#[test]
+fn forced_images_are_unlinked_until_redrawn() {
+    let dir = tempfile::tempdir().unwrap();
+    run(dir.path(), &[], 2).unwrap();
+    let chapters_md = || std::fs::read_to_string(dir.path().join("out/Chapters.md")).unwrap();
+    assert!(chapters_md().contains("chapter_2_scene_1."));
+    let refused = |inner| {
+        let mut scripted = Scripted::new(inner);
+        scripted.auth_error = true;
+        Some(Arc::new(scripted) as Arc<dyn provider::ImageModel>)
+    };
+    let flags = ["--images", "--force", "--chapters", "2"];
+    run_with(dir.path(), &flags, 2, refused, shutdown::channel().1).unwrap_err();
+    assert!(
+        !chapters_md().contains("chapter_2_scene_1."),
+        "{}",
+        chapters_md()
+    );
+    assert!(chapters_md().contains("chapter_1_scene_1."));
+    let scenes =
+        crate::pipeline::context::read_scenes(&dir.path().join("out/chapters/002.json")).unwrap();
+    assert!(scenes.scenes.iter().all(|s| s.image.is_none()));
+}
+
 #[test]
 fn a_refused_key_stops_the_run_and_gives_the_claim_back() {
     let dir = tempfile::tempdir().unwrap();
