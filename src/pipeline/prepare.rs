@@ -31,7 +31,7 @@ pub fn prepare(
     selected: &[ChapterNo],
     reporter: &Reporter,
 ) -> Result<Prepared, Error> {
-    for sub in ["entities", "chapters", "images"] {
+    for sub in crate::store::SUBDIRS {
         let dir = store.dir().join(sub);
         std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir, source })?;
     }

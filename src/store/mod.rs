@@ -40,8 +40,9 @@ pub const MANIFEST_FILE: &str = ".imaginize.manifest.json";
 /// filesystem without locks).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// Folders whose files are written atomically and may hold a killed writer's temp files.
-const SUBDIRS: [&str; 3] = ["chapters", "entities", "images"];
+/// The output folder's subfolders: their files are written atomically and may hold a killed
+/// writer's temp files.
+pub const SUBDIRS: [&str; 3] = ["chapters", "entities", "images"];
 
 /// A book's output folder.
 #[derive(Debug, Clone)]
