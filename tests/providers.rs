@@ -129,6 +129,31 @@ async fn openai_text_success_sends_json_mode_and_reads_usage() {
     assert_eq!((usage.prompt_tokens, usage.completion_tokens), (120, 30));
 }
 
+/// An answer stopped at the output limit is repaired and marked, so pass 1 can ask a smaller
+/// question instead of keeping half a cast.
+#[tokio::test]
+async fn openai_answer_cut_at_the_output_limit_is_marked_truncated() {
+    let server = MockServer::start().await;
+    let mut answer = chat_answer(r#"{"entities": [{"name": "Jane", "type": "character"}, {"na"#);
+    answer["choices"][0]["finish_reason"] = json!("length");
+    Mock::given(method("POST"))
+        .and(path("/chat/completions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(answer))
+        .mount(&server)
+        .await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.uri(), "dall-e-3"),
+        0,
+    );
+    let (value, _) = m
+        .text
+        .complete_json(&text_request())
+        .await
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(imaginize::provider::is_truncated(&value), "{value}");
+    assert_eq!(value["entities"][0]["name"], "Jane");
+}
+
 #[tokio::test]
 async fn openai_images_b64_json() {
     let server = MockServer::start().await;

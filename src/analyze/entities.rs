@@ -113,6 +113,18 @@ pub async fn extract_pack(
     }
     let parts: Vec<_> = pack.iter().map(|c| (c.number, c.title, c.text)).collect();
     let (value, usage) = model.complete_json(&pack_entities_request(&parts)).await?;
+    // Cut off at the output limit, the answer lacks the last chapters' entities: the caller asks
+    // chapter by chapter instead.
+    if provider::is_truncated(&value) {
+        return Err(provider::Error::BadResponse {
+            provider: model.name(),
+            message: format!(
+                "the answer for chapters {}–{} was cut off at the model's output limit",
+                parts[0].0,
+                parts[parts.len() - 1].0
+            ),
+        });
+    }
     let parsed = entities_from_value(&value).map_err(|e| provider::Error::BadResponse {
         provider: model.name(),
         message: e.to_string(),
@@ -339,5 +351,27 @@ mod tests {
         assert_eq!(chapters(serde_json::to_vec(&pack).unwrap()), [5, 6]);
         assert!(parse_saved(b"{\"chapter\": ").is_none());
         assert_eq!(pack_file_name(ChapterNo(5), ChapterNo(12)), "005-012.json");
+    }
+
+    #[tokio::test]
+    async fn a_pack_answer_cut_at_the_output_limit_is_an_error() {
+        let model = Fixed(serde_json::json!({"entities": [], "_truncated": true}));
+        let pack = [
+            ChapterRef {
+                number: ChapterNo(8),
+                title: "Eight",
+                text: "Anna laughed.",
+            },
+            ChapterRef {
+                number: ChapterNo(9),
+                title: "Nine",
+                text: "Boris slept.",
+            },
+        ];
+        let err = extract_pack(&model, &pack, 24_000).await.unwrap_err();
+        assert!(
+            err.to_string().contains("chapters 8–9 was cut off"),
+            "{err}"
+        );
     }
 }

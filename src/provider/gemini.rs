@@ -115,8 +115,13 @@ impl TextModel for GeminiText {
             .iter()
             .filter_map(|p| p.get("text").and_then(Value::as_str))
             .collect();
-        let value = json_repair::parse(&text)
+        let mut value = json_repair::parse(&text)
             .map_err(|e| bad(&provider, format!("the model's JSON is beyond repair: {e}")))?;
+        let finish = answer.pointer("/candidates/0/finishReason");
+        super::mark_truncated(
+            &mut value,
+            finish.and_then(Value::as_str) == Some("MAX_TOKENS"),
+        );
         Ok((value, usage_of(&answer)))
     }
 }

@@ -20,6 +20,26 @@ pub use build::{Models, build, build_with_policy};
 pub use retry::RetryPolicy;
 
 pub use error::Error;
+
+/// Added (as `true`) to an answer's JSON object when the model stopped at its output limit: the
+/// repaired JSON is whatever came before the cut. Callers that can ask a smaller question instead
+/// (pass 1 reading several chapters) treat it as a failure.
+pub const TRUNCATED_KEY: &str = "_truncated";
+
+/// Marks `value` (an answer's JSON object) as cut off at the output limit when `truncated`.
+pub(crate) fn mark_truncated(value: &mut serde_json::Value, truncated: bool) {
+    if truncated && let Some(object) = value.as_object_mut() {
+        object.insert(TRUNCATED_KEY.to_string(), serde_json::Value::Bool(true));
+    }
+}
+
+/// Whether the answer was marked by [`mark_truncated`].
+pub fn is_truncated(value: &serde_json::Value) -> bool {
+    value
+        .get(TRUNCATED_KEY)
+        .and_then(serde_json::Value::as_bool)
+        == Some(true)
+}
 pub use settings::{Endpoint, ProviderKind, Settings};
 pub use types::{
     ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest, SceneSpec,

@@ -115,8 +115,10 @@ impl TextModel for OpenAiText {
             .pointer("/message/content")
             .and_then(Value::as_str)
             .ok_or_else(|| bad(&provider, "the answer has no message content"))?;
-        let value = json_repair::parse(content)
+        let mut value = json_repair::parse(content)
             .map_err(|e| bad(&provider, format!("the model's JSON is beyond repair: {e}")))?;
+        let cut = choice.get("finish_reason").and_then(Value::as_str) == Some("length");
+        super::mark_truncated(&mut value, cut);
         Ok((value, usage_of(&answer)))
     }
 }
