@@ -232,7 +232,10 @@ impl Committer {
         if st.failures.len() > FAILURES_KEPT {
             st.failures.pop_front();
         }
-        st.settled = to;
+        // One generation past the failed ones: a caller of the next batch that changes nothing
+        // observes this one, not a failed one.
+        st.applied = to + 1;
+        st.settled = to + 1;
         st.open = None;
         st.synced = None;
         st.sealed = false;

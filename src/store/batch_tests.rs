@@ -219,6 +219,12 @@ fn a_failed_write_fails_its_caller_and_the_next_batch_rereads_the_file() {
     );
 
     std::fs::remove_dir_all(&bak).unwrap();
+    let read_only = store.update_with_lock(|m| Ok::<_, Error>(m.manifest()?.chapters.len()));
+    assert_eq!(
+        read_only.unwrap(),
+        2,
+        "a read after the failure is not failed with it"
+    );
     one_token(&store, 1).unwrap();
     let m = on_disk(dir.path());
     assert_eq!(
