@@ -19,6 +19,9 @@ struct Args {
     port: u16,
     #[arg(long, default_value_t = 200)]
     chat_latency_ms: u64,
+    /// Extra milliseconds per 1,000 bytes of a chat answer (a longer answer takes longer).
+    #[arg(long, default_value_t = 0)]
+    chat_latency_per_kb_ms: u64,
     #[arg(long, default_value_t = 400)]
     image_latency_ms: u64,
     /// Up to this many extra milliseconds per request.
@@ -46,6 +49,7 @@ async fn main() -> std::process::ExitCode {
     let args = Args::parse();
     let config = fake_openai::FakeConfig {
         chat_latency: Duration::from_millis(args.chat_latency_ms),
+        chat_latency_per_kb: Duration::from_millis(args.chat_latency_per_kb_ms),
         image_latency: Duration::from_millis(args.image_latency_ms),
         jitter: Duration::from_millis(args.jitter_ms),
         rate_limit_share: args.rate_limit_share,

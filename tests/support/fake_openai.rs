@@ -15,6 +15,9 @@ use wiremock::{Mock, MockServer, Request, Respond, ResponseTemplate};
 #[derive(Debug, Clone)]
 pub struct FakeConfig {
     pub chat_latency: Duration,
+    /// Added to `chat_latency` per 1,000 bytes of the answer's content, as a real model takes
+    /// longer the more it writes (a pass-1 request reading several chapters answers at length).
+    pub chat_latency_per_kb: Duration,
     pub image_latency: Duration,
     /// Up to this much extra latency, drawn per request.
     pub jitter: Duration,
@@ -32,6 +35,7 @@ impl Default for FakeConfig {
     fn default() -> Self {
         FakeConfig {
             chat_latency: Duration::ZERO,
+            chat_latency_per_kb: Duration::ZERO,
             image_latency: Duration::ZERO,
             jitter: Duration::ZERO,
             rate_limit_share: 0.0,
@@ -196,7 +200,8 @@ impl Respond for Responder {
             } else {
                 "entities"
             };
-            (kind, short_hash(&text), self.config.chat_latency)
+            let latency = self.config.chat_latency + self.writing_time(kind, &text);
+            (kind, short_hash(&text), latency)
         } else if path.ends_with("/images/generations") {
             let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
             received.clone_from(&prompt);
@@ -240,20 +245,34 @@ impl Responder {
         }
     }
 
+    /// The chat answer's content for a request's text.
+    fn chat_content(&self, kind: &str, text: &str) -> String {
+        let content = if kind == "scenes" {
+            let mut scenes = scenes_json(text);
+            if self.quirks.invent_quote {
+                scenes = with_invented(scenes, text);
+            }
+            scenes.to_string()
+        } else {
+            entities_json(text).to_string()
+        };
+        self.misshape(kind, content)
+    }
+
+    /// `chat_latency_per_kb` × the answer's size.
+    fn writing_time(&self, kind: &str, text: &str) -> Duration {
+        if self.config.chat_latency_per_kb.is_zero() {
+            return Duration::ZERO;
+        }
+        let bytes = self.chat_content(kind, text).len() as u32;
+        self.config.chat_latency_per_kb * bytes / 1000
+    }
+
     fn answer(&self, kind: &str, body: &serde_json::Value, key: &str) -> ResponseTemplate {
         match kind {
             "entities" | "scenes" => {
                 let text = user_text(body);
-                let content = if kind == "scenes" {
-                    let mut scenes = scenes_json(&text);
-                    if self.quirks.invent_quote {
-                        scenes = with_invented(scenes, &text);
-                    }
-                    scenes.to_string()
-                } else {
-                    entities_json(&text).to_string()
-                };
-                let content = self.misshape(kind, content);
+                let content = self.chat_content(kind, &text);
                 ResponseTemplate::new(200).set_body_json(serde_json::json!({
                     "id": "fake", "object": "chat.completion", "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
