@@ -35,6 +35,15 @@ fn story_titles(book: &Book) -> Vec<String> {
     book.story_chapters().map(|c| c.title.clone()).collect()
 }
 
+/// Titles of the sections that are not story (front and back matter).
+fn other_titles(book: &Book) -> Vec<&str> {
+    book.chapters
+        .iter()
+        .filter(|c| !c.is_story)
+        .map(|c| c.title.as_str())
+        .collect()
+}
+
 fn chapter_1_to_61() -> Vec<String> {
     (1..=61).map(|n| format!("Chapter {n}")).collect()
 }
@@ -159,12 +168,7 @@ fn metamorphosis_has_three_story_chapters_and_front_matter() {
     assert_eq!(book.title, "Metamorphosis");
     assert_eq!(book.author.as_deref(), Some("Franz Kafka"));
     assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2", "Chapter 3"]);
-    let front: Vec<_> = book
-        .chapters
-        .iter()
-        .filter(|c| !c.is_story)
-        .map(|c| c.title.as_str())
-        .collect();
+    let front = other_titles(&book);
     assert_eq!(
         front,
         [
@@ -589,12 +593,7 @@ fn gutenberg_style_epub_splits_files_at_toc_anchors() {
         book.story_chapters().all(|c| c.word_count == 200),
         "noteref dropped, headings dropped"
     );
-    let others: Vec<_> = book
-        .chapters
-        .iter()
-        .filter(|c| !c.is_story)
-        .map(|c| c.title.as_str())
-        .collect();
+    let others = other_titles(&book);
     assert_eq!(
         others,
         [

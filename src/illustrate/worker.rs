@@ -435,14 +435,10 @@ impl Heartbeat {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ids::ChapterKey;
-    use crate::store::{BookMeta, Claim};
+    use crate::store::Claim;
 
     fn manifest(statuses: &[Status]) -> Manifest {
-        let chapters: Vec<_> = (1..=statuses.len() as u32)
-            .map(|i| (ChapterNo(i), ChapterKey(format!("k{i}")), format!("C{i}")))
-            .collect();
-        let mut m = Manifest::new("b", BookMeta::default(), &chapters);
+        let mut m = crate::store::test_support::manifest(statuses.len() as u32);
         for (i, status) in statuses.iter().enumerate() {
             let ch = m.chapters.get_mut(&ChapterNo(i as u32 + 1)).unwrap();
             ch.status = *status;

@@ -180,7 +180,7 @@ mod tests {
     use super::*;
     use crate::analyze::model::{Scene, chapter_file_name};
     use crate::ids::{ChapterKey, SceneNo};
-    use crate::store::{BookMeta, Error as StoreError};
+    use crate::store::Error as StoreError;
     use chrono::Utc;
 
     fn save(out: &Path, chapter: u32, description: &str) {
@@ -210,18 +210,9 @@ mod tests {
     fn renders_read_only_the_chapter_files_that_changed() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
-        let list: Vec<_> = (1..=2)
-            .map(|i| {
-                (
-                    ChapterNo(i),
-                    ChapterKey(format!("k{i}")),
-                    format!("Chapter {i}"),
-                )
-            })
-            .collect();
         store
             .update_with_lock(|m| {
-                m.set_initial(Manifest::new("b", BookMeta::default(), &list));
+                m.set_initial(store::test_support::manifest(2));
                 m.mark_analyzed(ChapterNo(1), 1, Utc::now())?;
                 m.mark_analyzed(ChapterNo(2), 1, Utc::now())
             })

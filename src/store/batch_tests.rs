@@ -1,38 +1,42 @@
 //! Group commit: every change lands once, failed or panicking changes leave no trace, a change
 //! made outside the committer is never hidden by its cache.
 
-use crate::ids::{ChapterKey, ChapterNo};
+use crate::ids::ChapterNo;
 use crate::provider::Usage;
-use crate::store::manifest::{BookMeta, Manifest, Status};
-use crate::store::{Error, FileLock, LOCK_FILE, Store, WorkerId};
+use crate::store::manifest::{Manifest, Status};
+use crate::store::{Error, FileLock, LOCK_FILE, Store, WorkerId, test_support};
 use chrono::Utc;
 use std::path::Path;
 use std::time::Duration;
 
 fn new_store(dir: &Path, chapters: u32) -> Store {
     let store = Store::open(dir).unwrap();
-    let list: Vec<_> = (1..=chapters)
-        .map(|i| (ChapterNo(i), ChapterKey(format!("k{i}")), format!("C{i}")))
-        .collect();
     store
         .update_with_lock(|m| {
-            m.set_initial(Manifest::new("book", BookMeta::default(), &list));
+            m.set_initial(test_support::manifest(chapters));
             Ok::<_, Error>(())
         })
         .unwrap();
     store
 }
 
+/// Usage of `n` prompt tokens.
+fn prompt(n: u64) -> Usage {
+    Usage {
+        prompt_tokens: n,
+        ..Usage::default()
+    }
+}
+
 fn one_token(store: &Store, chapter: u32) -> Result<(), Error> {
-    store.update_with_lock(|m| {
-        m.add_usage(
-            ChapterNo(chapter),
-            Usage {
-                prompt_tokens: 1,
-                ..Usage::default()
-            },
-        )
-    })
+    store.update_with_lock(|m| m.add_usage(ChapterNo(chapter), prompt(1)))
+}
+
+/// Whether nobody holds the folder's lock.
+fn lock_is_free(dir: &Path) -> bool {
+    FileLock::try_acquire(&dir.join(LOCK_FILE))
+        .unwrap()
+        .is_some()
 }
 
 fn on_disk(dir: &Path) -> Manifest {
@@ -69,11 +73,7 @@ fn concurrent_changes_all_land_and_share_writes() {
         stats.writes - before.writes < 400,
         "16 writers should share fsyncs: {stats:?}"
     );
-    assert!(
-        FileLock::try_acquire(&dir.path().join(LOCK_FILE))
-            .unwrap()
-            .is_some()
-    );
+    assert!(lock_is_free(dir.path()));
 }
 
 #[test]
@@ -91,13 +91,7 @@ fn a_failing_change_is_undone() {
     let store = new_store(dir.path(), 2);
     let err = store
         .update_with_lock(|m| {
-            m.add_usage(
-                ChapterNo(1),
-                Usage {
-                    prompt_tokens: 7,
-                    ..Usage::default()
-                },
-            )?;
+            m.add_usage(ChapterNo(1), prompt(7))?;
             m.add_usage(ChapterNo(99), Usage::default())
         })
         .unwrap_err();
@@ -113,13 +107,7 @@ fn a_panicking_change_is_undone_and_the_lock_released() {
     let store = new_store(dir.path(), 2);
     let panicked = std::panic::catch_unwind(|| {
         let _ = store.update_with_lock(|m| {
-            m.add_usage(
-                ChapterNo(1),
-                Usage {
-                    prompt_tokens: 7,
-                    ..Usage::default()
-                },
-            )?;
+            m.add_usage(ChapterNo(1), prompt(7))?;
             if tokens(m.manifest()?, 1) == 7 {
                 panic!("inside the change");
             }
@@ -127,11 +115,7 @@ fn a_panicking_change_is_undone_and_the_lock_released() {
         });
     });
     assert!(panicked.is_err());
-    assert!(
-        FileLock::try_acquire(&dir.path().join(LOCK_FILE))
-            .unwrap()
-            .is_some()
-    );
+    assert!(lock_is_free(dir.path()));
     one_token(&store, 2).unwrap();
     let m = on_disk(dir.path());
     assert_eq!((tokens(&m, 1), tokens(&m, 2)), (0, 1));
@@ -212,11 +196,7 @@ fn a_failed_write_fails_its_caller_and_the_next_batch_rereads_the_file() {
     std::fs::remove_file(&bak).unwrap();
     std::fs::create_dir_all(bak.join("blocker")).unwrap();
     assert!(one_token(&store, 2).is_err());
-    assert!(
-        FileLock::try_acquire(&dir.path().join(LOCK_FILE))
-            .unwrap()
-            .is_some()
-    );
+    assert!(lock_is_free(dir.path()));
 
     std::fs::remove_dir_all(&bak).unwrap();
     let read_only = store.update_with_lock(|m| Ok::<_, Error>(m.manifest()?.chapters.len()));

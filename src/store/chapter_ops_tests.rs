@@ -2,25 +2,17 @@
 
 use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
-use crate::store::manifest::{BookMeta, Manifest, Status};
+use crate::store::manifest::Status;
+use crate::store::test_support;
 use crate::store::{DEFAULT_LEASE, Error, SceneOutcome, Store, WorkerId, atomic};
 use chrono::{Duration as Span, Utc};
 use std::path::Path;
 
 fn store_with(dir: &Path, n: u32, analyzed: &[u32]) -> Store {
     let store = Store::open(dir).unwrap();
-    let chapters: Vec<_> = (1..=n)
-        .map(|i| {
-            (
-                ChapterNo(i),
-                ChapterKey(format!("k{i}")),
-                format!("Chapter {i}"),
-            )
-        })
-        .collect();
     store
         .update_with_lock(|m| {
-            m.set_initial(Manifest::new("book", BookMeta::default(), &chapters));
+            m.set_initial(test_support::manifest(n));
             for i in analyzed {
                 m.mark_analyzed(ChapterNo(*i), 2, Utc::now())?;
             }

@@ -16,6 +16,8 @@ pub mod migrate;
 pub mod progress_log;
 mod recovery;
 pub mod transition;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use batch::CommitStats;
 pub use chapter_ops::SceneOutcome;

@@ -1,24 +1,12 @@
 //! Recovery from a missing, unparsable or invalid manifest (DESIGN.md §4, last bullets).
 
-use crate::ids::{ChapterKey, ChapterNo};
-use crate::store::manifest::{BookMeta, Manifest, Status};
+use crate::ids::ChapterNo;
+use crate::store::manifest::{Manifest, Status};
+use crate::store::test_support::manifest;
 use crate::store::{Error, MANIFEST_FILE, Store};
 use std::fs;
 use std::path::Path;
 use std::time::Duration;
-
-fn manifest(n: u32) -> Manifest {
-    let chapters: Vec<_> = (1..=n)
-        .map(|i| {
-            (
-                ChapterNo(i),
-                ChapterKey(format!("k{i}")),
-                format!("Chapter {i}"),
-            )
-        })
-        .collect();
-    Manifest::new("book", BookMeta::default(), &chapters)
-}
 
 /// A store whose manifest has been committed twice, so both it and `.bak` are good; the
 /// manifest has chapter 1 analyzed, the backup does not.

@@ -4,16 +4,6 @@
 use crate::fake_openai::{FakeConfig, Quirks};
 use crate::harness::{Fake, Folder, KEY, config};
 
-fn run_args(fake: &Fake, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["--file", "book.txt"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(fake.args());
-    args
-}
-
 /// A folder that cannot be written: a read-only directory, or, where the tests run as root
 /// (which ignores permissions), a path under /sys where nothing may be created.
 fn unwritable_dir(folder: &Folder) -> String {
@@ -36,7 +26,7 @@ fn read_only_output_folder_fails_before_any_api_call() {
     let fake = Fake::with_latency(0, 0);
     let folder = Folder::with_book(2, &config(1, 1));
     let out = unwritable_dir(&folder);
-    let ran = folder.run(&run_args(&fake, &["--output-dir", &out]));
+    let ran = folder.run(&fake.book_args(&["--output-dir", &out]));
     let stderr = ran.stderr();
     assert!(
         !matches!(ran.code(), Some(0) | None),
@@ -90,7 +80,7 @@ fn refused_key_exits_3_and_never_prints_the_key() {
         },
     );
     let folder = Folder::with_book(2, &config(1, 1));
-    let ran = folder.run(&run_args(&fake, &[]));
+    let ran = folder.run(&fake.book_args(&[]));
     ran.expect_code(3);
     let (stdout, stderr) = (ran.stdout(), ran.stderr());
     assert!(
@@ -140,7 +130,7 @@ fn a_run_with_a_failed_chapter_still_compiles_what_it_has() {
         book.push_str(&format!("Hm, said Kitty {i}.\n\n"));
     }
     folder.write("book.txt", book);
-    let ran = folder.run(&run_args(&fake, &["--html"]));
+    let ran = folder.run(&fake.book_args(&["--html"]));
     let stderr = ran.stderr();
     ran.expect_code(1);
     assert!(stderr.contains("chapter 3"), "{stderr}");

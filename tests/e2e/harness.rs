@@ -48,6 +48,17 @@ impl Fake {
         )
     }
 
+    /// `--file book.txt`, then `extra`, then the provider flags pointing at this fake.
+    pub fn book_args(&self, extra: &[&str]) -> Vec<String> {
+        let mut args: Vec<String> = ["--file", "book.txt"]
+            .iter()
+            .chain(extra)
+            .map(|s| s.to_string())
+            .collect();
+        args.extend(self.args());
+        args
+    }
+
     /// The provider flags pointing the binary at this fake.
     pub fn args(&self) -> Vec<String> {
         [

@@ -7,16 +7,6 @@ use imaginize::store::Status;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-fn run_args(fake: &Fake, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["--file", "book.txt"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(fake.args());
-    args
-}
-
 /// Chapter of an image request key "chapter/scene".
 fn chapter_of_key(key: &str) -> u32 {
     key.split_once('/')
@@ -33,9 +23,9 @@ fn an_images_process_started_first_takes_chapters_as_they_are_analyzed() {
     const CHAPTERS: usize = 6;
     let fake = Fake::with_latency(250, 50);
     let mut folder = Folder::with_book(CHAPTERS, &config(1, 2));
-    let mut images = folder.spawn(&run_args(&fake, &["--images"]));
+    let mut images = folder.spawn(&fake.book_args(&["--images"]));
     std::thread::sleep(Duration::from_millis(300));
-    let mut text = folder.spawn(&run_args(&fake, &["--text"]));
+    let mut text = folder.spawn(&fake.book_args(&["--text"]));
     let text_code = text.wait_for(Duration::from_secs(90));
     assert_eq!(text_code, 0, "--text failed:\n{}", text.stderr());
     let images_code = images.wait_for(Duration::from_secs(30));
@@ -108,7 +98,7 @@ fn ten_images_processes_draw_every_scene_exactly_once() {
     const PROCESSES: usize = 10;
     let fake = Fake::with_latency(0, 100);
     let mut folder = Folder::with_book(CHAPTERS, &config(2, 2));
-    folder.run(&run_args(&fake, &["--text"])).expect_code(0);
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
     let mark = fake.entries().len();
     let scenes: usize = read_manifest(&folder.out())
         .expect("manifest")
@@ -118,7 +108,7 @@ fn ten_images_processes_draw_every_scene_exactly_once() {
         .sum();
 
     let mut runs: Vec<_> = (0..PROCESSES)
-        .map(|_| folder.spawn(&run_args(&fake, &["--images"])))
+        .map(|_| folder.spawn(&fake.book_args(&["--images"])))
         .collect();
     for (i, run) in runs.iter_mut().enumerate() {
         let code = run.wait_for(Duration::from_secs(90));

@@ -10,16 +10,6 @@ use crate::pipeline::assert_same_outputs;
 use imaginize::store::Status;
 use std::time::{Duration, Instant};
 
-fn run_args(fake: &Fake, extra: &[&str]) -> Vec<String> {
-    let mut args: Vec<String> = ["--file", "book.txt"]
-        .iter()
-        .map(|s| s.to_string())
-        .collect();
-    args.extend(extra.iter().map(|s| s.to_string()));
-    args.extend(fake.args());
-    args
-}
-
 /// Issue 5: kill the analysis during pass 1, re-run and kill it during pass 2, re-run to the
 /// end. No chapter whose `entities/NNN.json` existed is asked for entities again, no chapter
 /// that was `analyzed` is asked for scenes again, and Elements.md and Chapters.md equal those of
@@ -34,13 +24,13 @@ fn analysis_killed_in_pass_1_and_pass_2_resumes_without_asking_again() {
     let reference_fake = Fake::with_latency(0, 0);
     let reference = Folder::with_book(CHAPTERS, &cfg);
     reference
-        .run(&run_args(&reference_fake, &["--text"]))
+        .run(&reference_fake.book_args(&["--text"]))
         .expect_code(0);
 
     let fake = Fake::with_latency(250, 0);
     let mut folder = Folder::with_book(CHAPTERS, &cfg);
     let out = folder.out();
-    let args = run_args(&fake, &["--text"]);
+    let args = fake.book_args(&["--text"]);
 
     // Run 1, killed in pass 1.
     let mut run = folder.spawn(&args);
@@ -135,7 +125,7 @@ fn killed_at_random_instants_the_run_ends_like_an_uninterrupted_one() {
 
     let reference_fake = Fake::with_latency(100, 150);
     let reference = Folder::with_book(CHAPTERS, &cfg);
-    let ran = reference.run(&run_args(&reference_fake, &[]));
+    let ran = reference.run(&reference_fake.book_args(&[]));
     ran.expect_code(0);
     let uninterrupted = ran.took;
     let scenes: usize = read_manifest(&reference.out())
@@ -151,7 +141,7 @@ fn killed_at_random_instants_the_run_ends_like_an_uninterrupted_one() {
     let fake = Fake::with_latency(100, 150);
     let mut folder = Folder::with_book(CHAPTERS, &cfg);
     let out = folder.out();
-    let args = run_args(&fake, &[]);
+    let args = fake.book_args(&[]);
     // Kills spread so that the work of one uninterrupted run lasts about as many kills.
     let max_wait = (uninterrupted.as_millis() as u64 / 10 + 100).clamp(150, 600);
     let mut landed = 0;
