@@ -288,20 +288,18 @@ impl Committer {
 /// Takes the file lock and reads the manifest, reusing the synced one if the file is unchanged.
 fn open_batch(st: &mut State, dir: &Path, lock_timeout: Duration) -> Result<(), Error> {
     let lock = FileLock::acquire(&dir.join(LOCK_FILE), lock_timeout)?;
-    if let Some(synced) = &st.synced
-        && std::fs::read(manifest_path(dir)).is_ok_and(|now| now == synced.bytes)
-    {
-        let manifest = Manifest::clone(&synced.manifest);
-        st.open = Some(LockedManifest::new(
-            lock,
-            dir.into(),
-            Some(manifest),
-            Vec::new(),
-        ));
-        st.stats.reused += 1;
-        return Ok(());
-    }
-    let recovered = recovery::recover(dir)?;
+    let path = manifest_path(dir);
+    let current = match std::fs::read(&path) {
+        Ok(bytes) if st.synced.as_ref().is_some_and(|s| s.bytes == bytes) => {
+            let manifest = st.synced.as_ref().map(|s| Manifest::clone(&s.manifest));
+            st.open = Some(LockedManifest::new(lock, dir.into(), manifest, Vec::new()));
+            st.stats.reused += 1;
+            return Ok(());
+        }
+        Ok(bytes) => recovery::parse(&path, bytes)?,
+        Err(_) => recovery::read(&path)?,
+    };
+    let recovered = recovery::recover_from(dir, current)?;
     st.synced = match (&recovered.manifest, recovered.bytes) {
         (Some(manifest), Some(bytes)) => Some(Synced {
             bytes,

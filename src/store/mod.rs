@@ -15,9 +15,9 @@ pub mod manifest;
 pub mod migrate;
 pub mod progress_log;
 mod recovery;
-pub mod transition;
 #[cfg(test)]
 pub(crate) mod test_support;
+pub mod transition;
 
 pub use batch::CommitStats;
 pub use chapter_ops::SceneOutcome;
@@ -100,15 +100,14 @@ impl Store {
     /// bad manifest takes the lock, to recover from `.bak`.
     pub fn load(&self) -> Result<Loaded, Error> {
         let path = self.manifest_path();
-        if let Ok(bytes) = std::fs::read(&path)
-            && let Some(manifest) = self.committer.copy_if_current(&bytes)
-        {
-            return Ok(Loaded {
-                manifest: Some(manifest),
-                notes: Vec::new(),
-            });
-        }
-        if let recovery::Read::Good(manifest, _) = recovery::read(&path)? {
+        let read = match std::fs::read(&path) {
+            Ok(bytes) => match self.committer.copy_if_current(&bytes) {
+                Some(manifest) => recovery::Read::Good(manifest, bytes),
+                None => recovery::parse(&path, bytes)?,
+            },
+            Err(_) => recovery::read(&path)?,
+        };
+        if let recovery::Read::Good(manifest, _) = read {
             return Ok(Loaded {
                 manifest: Some(manifest),
                 notes: Vec::new(),

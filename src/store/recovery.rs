@@ -19,11 +19,15 @@ pub(crate) enum Read {
 /// Reads and checks one manifest file. A file from a newer imaginize that we cannot parse is an
 /// error, not corruption: it must never be renamed or replaced.
 pub(crate) fn read(path: &Path) -> Result<Read, Error> {
-    let bytes = match fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(Read::Missing),
-        Err(source) => return Err(Error::io("read", path, source)),
-    };
+    match fs::read(path) {
+        Ok(bytes) => parse(path, bytes),
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Read::Missing),
+        Err(source) => Err(Error::io("read", path, source)),
+    }
+}
+
+/// [`read`] on bytes already read from `path`.
+pub(crate) fn parse(path: &Path, bytes: Vec<u8>) -> Result<Read, Error> {
     // One full parse in the common case; the version alone is parsed only from a file we cannot
     // parse, to tell a newer imaginize's manifest (an error) from corruption.
     match serde_json::from_slice::<Manifest>(&bytes) {
@@ -59,9 +63,14 @@ pub(crate) struct Recovered {
 /// Reads the manifest in `dir`, recovering from `.bak` when needed. Must be called with the lock
 /// held, because it renames and rewrites files.
 pub(crate) fn recover(dir: &Path) -> Result<Recovered, Error> {
+    recover_from(dir, read(&manifest_path(dir))?)
+}
+
+/// [`recover`] with the manifest file already read (`current`).
+pub(crate) fn recover_from(dir: &Path, current: Read) -> Result<Recovered, Error> {
     let path = manifest_path(dir);
     let bak = backup_path(dir);
-    let reason = match read(&path)? {
+    let reason = match current {
         Read::Good(m, bytes) => return Ok(recovered(Some((m, bytes)), Vec::new())),
         Read::Missing => match read(&bak)? {
             Read::Good(m, bytes) => {
