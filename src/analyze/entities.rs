@@ -112,16 +112,16 @@ pub async fn extract_pack(
         return Ok((vec![found], usage));
     }
     let parts: Vec<_> = pack.iter().map(|c| (c.number, c.title, c.text)).collect();
-    let (value, usage) = model.complete_json(&pack_entities_request(&parts)).await?;
+    let request = pack_entities_request(&parts);
+    let (value, usage) = model.complete_json(&request).await?;
     // Cut off at the output limit, the answer lacks the last chapters' entities: the caller asks
     // chapter by chapter instead.
     if provider::is_truncated(&value) {
         return Err(provider::Error::BadResponse {
             provider: model.name(),
             message: format!(
-                "the answer for chapters {}–{} was cut off at the model's output limit",
-                parts[0].0,
-                parts[parts.len() - 1].0
+                "the answer for {} was cut off at the model's output limit",
+                request.chapter_title.to_lowercase()
             ),
         });
     }

@@ -21,7 +21,7 @@ use crate::pipeline::shutdown::Shutdown;
 use crate::provider;
 use crate::store::{self, ElementsStatus, Status};
 use chrono::Utc;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
 use tokio::task::JoinSet;
 
@@ -221,6 +221,7 @@ fn entity_packs(ctx: &Context, all: &[ChapterNo], todo: &[ChapterNo]) -> Vec<Vec
         .iter()
         .filter_map(|no| Some((*no, estimate_tokens(&ctx.book.chapter(*no)?.text))))
         .collect();
+    let todo: BTreeSet<ChapterNo> = todo.iter().copied().collect();
     packs(&sizes, ctx.options.chunk_tokens, ctx.options.provider.jobs)
         .into_iter()
         .map(|pack| {
@@ -239,11 +240,15 @@ async fn entities_task(ctx: Arc<Context>, pack: Vec<ChapterNo>) -> EntitiesOutco
     (pack, outcome)
 }
 
-/// Pass 1 for one pack: ask, save each chapter's answer in `entities/NNN.json`, count the usage.
+/// Pass 1 for one pack: ask, save the answer (`entities/NNN.json` for one chapter,
+/// `entities/NNN-MMM.json` for several), count the usage.
 async fn extract_chapters(
     ctx: &Context,
     pack: &[ChapterNo],
 ) -> Result<Vec<ChapterEntities>, Error> {
+    let (Some(&first), Some(&last)) = (pack.first(), pack.last()) else {
+        return Err(Error::Internal("pass 1 was given an empty pack".into()));
+    };
     let chapters = pack
         .iter()
         .map(|no| {
@@ -260,23 +265,20 @@ async fn extract_chapters(
         .collect::<Result<Vec<_>, Error>>()?;
     let (found, usage) =
         extract_pack(ctx.text.as_ref(), &chapters, ctx.options.chunk_tokens).await?;
-    let (name, json) = match (found.as_slice(), pack.first(), pack.last()) {
-        ([one], _, _) => (
-            entities_file_name(one.chapter),
-            serde_json::to_vec_pretty(one),
-        ),
-        (_, Some(first), Some(last)) => (
-            pack_file_name(*first, *last),
-            serde_json::to_vec_pretty(&PackEntities {
-                chapters: found.clone(),
-            }),
-        ),
-        _ => return Ok(found),
+    let (name, json, found) = match <[ChapterEntities; 1]>::try_from(found) {
+        Ok([one]) => {
+            let json = serde_json::to_vec_pretty(&one);
+            (entities_file_name(one.chapter), json, vec![one])
+        }
+        Err(found) => {
+            let saved = PackEntities { chapters: found };
+            let json = serde_json::to_vec_pretty(&saved);
+            (pack_file_name(first, last), json, saved.chapters)
+        }
     };
     let json = json.map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
     store::atomic::write(&ctx.out.join("entities").join(name), &json)?;
     // The request's usage is counted on the pack's first chapter: the total is what matters.
-    let first = pack[0];
     ctx.state(move |m| m.add_usage(first, usage)).await?;
     Ok(found)
 }
