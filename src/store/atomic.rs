@@ -18,17 +18,8 @@ const STALE_AGE: Duration = Duration::from_secs(3600);
 /// Writes `bytes` to `path` so that `path` holds either its old or its new content at every
 /// instant, even across `kill -9` or a power cut.
 pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let dir = parent_dir(path);
-    let tmp = temp_path(path);
-    if let Err(err) = write_temp(&tmp, bytes) {
-        let _ = fs::remove_file(&tmp);
-        return Err(err);
-    }
-    if let Err(source) = fs::rename(&tmp, path) {
-        let _ = fs::remove_file(&tmp);
-        return Err(Error::io("rename a temp file over", path, source));
-    }
-    sync_dir(&dir)
+    replace(path, bytes, true)?;
+    sync_dir(&parent_dir(path))
 }
 
 /// Replaces `path` with `bytes` through a temp file and a rename, without the fsyncs: readers
@@ -36,15 +27,15 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Error> {
 /// latest version. Only for renders that can be rebuilt from the durable state at any time
 /// (Chapters.md, Contents.md), which are rewritten many times a run.
 pub fn replace_unsynced(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    replace(path, bytes, false)
+}
+
+/// Temp file (fsync'd when `sync`) renamed over `path`; the temp file is removed on failure.
+fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), Error> {
     let tmp = temp_path(path);
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut file| file.write_all(bytes));
-    if let Err(source) = written {
+    if let Err(err) = write_temp(&tmp, bytes, sync) {
         let _ = fs::remove_file(&tmp);
-        return Err(Error::io("write", &tmp, source));
+        return Err(err);
     }
     fs::rename(&tmp, path).map_err(|source| {
         let _ = fs::remove_file(&tmp);
@@ -105,7 +96,7 @@ pub(crate) fn temp_path(path: &Path) -> PathBuf {
     parent_dir(path).join(tmp)
 }
 
-fn write_temp(tmp: &Path, bytes: &[u8]) -> Result<(), Error> {
+fn write_temp(tmp: &Path, bytes: &[u8], sync: bool) -> Result<(), Error> {
     let mut file = OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -117,7 +108,9 @@ fn write_temp(tmp: &Path, bytes: &[u8]) -> Result<(), Error> {
     test_delay();
     file.write_all(tail)
         .map_err(|e| Error::io("write", tmp, e))?;
-    file.sync_all().map_err(|e| Error::io("fsync", tmp, e))?;
+    if sync {
+        file.sync_all().map_err(|e| Error::io("fsync", tmp, e))?;
+    }
     test_delay();
     Ok(())
 }
