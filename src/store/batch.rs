@@ -69,6 +69,16 @@ pub struct CommitStats {
     pub reused: u64,
 }
 
+impl State {
+    /// The synced manifest if the file holds exactly `bytes` (counted as a reuse).
+    fn reuse_synced(&mut self, bytes: &[u8]) -> Option<Arc<Manifest>> {
+        let synced = self.synced.as_ref().filter(|s| s.bytes == bytes)?;
+        let manifest = synced.manifest.clone();
+        self.stats.reused += 1;
+        Some(manifest)
+    }
+}
+
 /// A version of the manifest file and the manifest it holds: while the file still has exactly
 /// these bytes, the manifest need not be parsed again.
 #[derive(Debug)]
@@ -260,13 +270,8 @@ impl Committer {
     /// read) are exactly what it was read from or written as. Changes applied in memory but not
     /// yet written are not in it, just as they are not in the file.
     pub(crate) fn copy_if_current(&self, bytes: &[u8]) -> Option<Manifest> {
-        let mut st = self.lock_state();
-        let manifest = match &st.synced {
-            Some(synced) if synced.bytes == bytes => synced.manifest.clone(),
-            _ => return None,
-        };
-        st.stats.reused += 1;
-        drop(st);
+        // Copied after letting go of the state: the copy need not hold up other callers.
+        let manifest = self.lock_state().reuse_synced(bytes)?;
         Some(Manifest::clone(&manifest))
     }
 
@@ -290,13 +295,14 @@ fn open_batch(st: &mut State, dir: &Path, lock_timeout: Duration) -> Result<(), 
     let lock = FileLock::acquire(&dir.join(LOCK_FILE), lock_timeout)?;
     let path = manifest_path(dir);
     let current = match std::fs::read(&path) {
-        Ok(bytes) if st.synced.as_ref().is_some_and(|s| s.bytes == bytes) => {
-            let manifest = st.synced.as_ref().map(|s| Manifest::clone(&s.manifest));
-            st.open = Some(LockedManifest::new(lock, dir.into(), manifest, Vec::new()));
-            st.stats.reused += 1;
-            return Ok(());
-        }
-        Ok(bytes) => recovery::parse(&path, bytes)?,
+        Ok(bytes) => match st.reuse_synced(&bytes) {
+            Some(manifest) => {
+                let manifest = Some(Manifest::clone(&manifest));
+                st.open = Some(LockedManifest::new(lock, dir.into(), manifest, Vec::new()));
+                return Ok(());
+            }
+            None => recovery::parse(&path, bytes)?,
+        },
         Err(_) => recovery::read(&path)?,
     };
     let recovered = recovery::recover_from(dir, current)?;
