@@ -74,20 +74,29 @@ pub struct ChapterRef<'a> {
     pub text: &'a str,
 }
 
-/// Groups consecutive chapters into packs read by one request each: at most `budget` estimated
-/// tokens per pack, and at most `ceil(n / parallel)` chapters so that every request slot gets a
-/// pack. A chapter over the budget is a pack of its own (and is read in chunks).
+/// Groups consecutive chapters into packs read by one request each. The book is cut into whole
+/// rounds of `parallel` requests (the fewest rounds whose packs fit `budget` estimated tokens)
+/// and each round's packs hold about the same text: pass 1 ends when its slowest request does,
+/// and an answer takes longer the more text it covers. A chapter over the budget is a pack of
+/// its own (and is read in chunks).
 pub fn packs(
     chapters: &[(ChapterNo, usize)],
     budget: usize,
     parallel: usize,
 ) -> Vec<Vec<ChapterNo>> {
-    let most = chapters.len().div_ceil(parallel.max(1)).max(1);
+    let budget = budget.max(1);
+    let parallel = parallel.max(1);
+    let total: usize = chapters.iter().map(|(_, size)| size).sum();
+    let rounds = total.div_ceil(budget).div_ceil(parallel).max(1);
+    let count = (rounds * parallel).min(chapters.len()).max(1);
+    let share = total as f64 / count as f64;
     let mut out: Vec<Vec<ChapterNo>> = Vec::new();
-    let mut tokens = 0;
+    let (mut tokens, mut done) = (0, 0);
     for &(chapter, size) in chapters {
+        // A chapter joins the current pack while its middle lies within the pack's share.
+        let within_share = done as f64 + size as f64 / 2.0 <= share * out.len() as f64;
         match out.last_mut() {
-            Some(pack) if pack.len() < most && tokens + size <= budget => {
+            Some(pack) if tokens + size <= budget && within_share => {
                 pack.push(chapter);
                 tokens += size;
             }
@@ -96,6 +105,7 @@ pub fn packs(
                 tokens = size;
             }
         }
+        done += size;
     }
     out
 }
@@ -237,25 +247,52 @@ mod tests {
         assert_eq!(found.chapter, ChapterNo(3));
     }
 
+    fn numbers(packs: Vec<Vec<ChapterNo>>) -> Vec<Vec<u32>> {
+        packs
+            .into_iter()
+            .map(|p| p.into_iter().map(|c| c.0).collect())
+            .collect()
+    }
+
     #[test]
     fn packs_respect_the_token_budget_and_fill_every_request_slot() {
         let sizes: Vec<_> = (1..=10).map(|i| (ChapterNo(i), 100)).collect();
-        let numbers = |packs: Vec<Vec<ChapterNo>>| -> Vec<Vec<u32>> {
-            packs
-                .into_iter()
-                .map(|p| p.into_iter().map(|c| c.0).collect())
-                .collect()
-        };
-        // Budget of 300 tokens: three chapters per request.
+        // Budget of 300 tokens: four requests, as even as whole chapters allow.
         assert_eq!(
             numbers(packs(&sizes, 300, 1)),
-            [vec![1, 2, 3], vec![4, 5, 6], vec![7, 8, 9], vec![10]]
+            [vec![1, 2, 3], vec![4, 5], vec![6, 7, 8], vec![9, 10]]
         );
-        // Four slots for ten chapters: at most three per pack, even with room for more.
+        // Four slots for ten chapters: one pack per slot, even with room for more.
         assert_eq!(numbers(packs(&sizes, 10_000, 4)).len(), 4);
+        // Fewer chapters than slots: one chapter per pack.
+        assert_eq!(numbers(packs(&sizes[..2], 10_000, 4)), [vec![1], vec![2]]);
         // A chapter over the budget is alone.
         let mixed = [(ChapterNo(1), 50), (ChapterNo(2), 900), (ChapterNo(3), 50)];
         assert_eq!(numbers(packs(&mixed, 300, 1)), [vec![1], vec![2], vec![3]]);
+    }
+
+    #[test]
+    fn packs_fill_whole_rounds_with_even_shares() {
+        // 3,000 tokens at a budget of 1,000 need three requests; with two slots that is two
+        // rounds, so four packs of about 750 rather than three full ones and a short remainder.
+        let sizes: Vec<_> = (1..=30).map(|i| (ChapterNo(i), 100)).collect();
+        let cut = packs(&sizes, 1_000, 2);
+        assert_eq!(cut.len(), 4);
+        let lengths: Vec<usize> = cut.iter().map(Vec::len).collect();
+        assert!(lengths.iter().all(|&n| (7..=8).contains(&n)), "{lengths:?}");
+        // Uneven chapters: the packs' token totals stay within one chapter of each other.
+        let uneven: Vec<_> = (1..=40)
+            .map(|i| (ChapterNo(i), 50 + (i as usize * 37) % 200))
+            .collect();
+        let cut = packs(&uneven, 2_000, 4);
+        let size_of = |c: &ChapterNo| uneven[c.0 as usize - 1].1;
+        let totals: Vec<usize> = cut.iter().map(|p| p.iter().map(size_of).sum()).collect();
+        assert_eq!(totals.len() % 4, 0, "{totals:?}");
+        let (min, max) = (totals.iter().min(), totals.iter().max());
+        assert!(
+            max.zip(min).is_some_and(|(a, b)| a - b <= 250),
+            "{totals:?}"
+        );
     }
 
     /// Answers a pack with fixed entities.
