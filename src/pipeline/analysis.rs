@@ -23,6 +23,7 @@ use crate::store::{self, ElementsStatus, Status};
 use chrono::Utc;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
 use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 /// What the analysis did in this run.
@@ -80,7 +81,7 @@ async fn pass1(
         total,
     });
     let mut queue = Queue::new(ctx, entity_packs(ctx, &chapters, &todo));
-    queue.refill(ctx, shutdown, entities_task);
+    queue.refill(ctx, shutdown, &entities_task);
     // Said, and the merge's work started, once the requests are on their way: nothing waits
     // for either.
     ctx.state(|m| m.set_elements_status(ElementsStatus::Inprogress))
@@ -88,7 +89,7 @@ async fn pass1(
     let tokenising = start_tokenising(ctx);
     let mut abort = None;
     let mut failed = 0;
-    while let Some(joined) = queue.next().await {
+    while let Some(joined) = queue.next(ctx, shutdown, &entities_task).await {
         let (pack, outcome) = joined?;
         match outcome {
             Ok(saved) => {
@@ -114,7 +115,6 @@ async fn pass1(
                 fail_chapter(ctx, pack[0], message, report).await?;
             }
         }
-        queue.refill(ctx, shutdown, entities_task);
     }
     if let Some(err) = abort {
         ctx.state(|m| m.set_elements_status(ElementsStatus::Error))
@@ -235,8 +235,8 @@ fn entity_packs(ctx: &Context, all: &[ChapterNo], todo: &[ChapterNo]) -> Vec<Vec
 
 type EntitiesOutcome = (Vec<ChapterNo>, Result<Vec<ChapterEntities>, Error>);
 
-async fn entities_task(ctx: Arc<Context>, pack: Vec<ChapterNo>) -> EntitiesOutcome {
-    let outcome = extract_chapters(&ctx, &pack).await;
+async fn entities_task(ctx: Arc<Context>, pack: Vec<ChapterNo>, slot: Slot) -> EntitiesOutcome {
+    let outcome = extract_chapters(&ctx, &pack, slot).await;
     (pack, outcome)
 }
 
@@ -245,6 +245,7 @@ async fn entities_task(ctx: Arc<Context>, pack: Vec<ChapterNo>) -> EntitiesOutco
 async fn extract_chapters(
     ctx: &Context,
     pack: &[ChapterNo],
+    slot: Slot,
 ) -> Result<Vec<ChapterEntities>, Error> {
     let (Some(&first), Some(&last)) = (pack.first(), pack.last()) else {
         return Err(Error::Internal("pass 1 was given an empty pack".into()));
@@ -265,6 +266,7 @@ async fn extract_chapters(
         .collect::<Result<Vec<_>, Error>>()?;
     let (found, usage) =
         extract_pack(ctx.text.as_ref(), &chapters, ctx.options.chunk_tokens).await?;
+    drop(slot);
     let (name, json, found) = match <[ChapterEntities; 1]>::try_from(found) {
         Ok([one]) => {
             let json = serde_json::to_vec_pretty(&one);
@@ -308,9 +310,8 @@ async fn pass2(
     ctx.event(Event::Pass2Started { total });
     let mut done = already;
     let mut queue = Queue::new(ctx, todo);
-    queue.refill(ctx, shutdown, scenes_task);
     let mut abort = None;
-    while let Some(joined) = queue.next().await {
+    while let Some(joined) = queue.next(ctx, shutdown, &scenes_task).await {
         let (chapter, outcome) = joined?;
         match outcome {
             Ok((scenes, reanchored, invented)) => {
@@ -333,7 +334,6 @@ async fn pass2(
             }
             Err(err) => fail_chapter(ctx, chapter, err.display_chain(), report).await?,
         }
-        queue.refill(ctx, shutdown, scenes_task);
     }
     abort.map_or(Ok(()), Err)
 }
@@ -363,14 +363,15 @@ pub fn is_fatal(err: &Error) -> bool {
 
 type ScenesOutcome = (ChapterNo, Result<(usize, usize, usize), Error>);
 
-async fn scenes_task(ctx: Arc<Context>, chapter: ChapterNo) -> ScenesOutcome {
-    (chapter, analyze_chapter(&ctx, chapter).await)
+async fn scenes_task(ctx: Arc<Context>, chapter: ChapterNo, slot: Slot) -> ScenesOutcome {
+    (chapter, analyze_chapter(&ctx, chapter, slot).await)
 }
 
 /// Pass 2 for one chapter: ask, verify, save `chapters/NNN.json`, mark it analyzed, wake.
 async fn analyze_chapter(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
+    slot: Slot,
 ) -> Result<(usize, usize, usize), Error> {
     let Some(ch) = ctx.book.chapter(chapter) else {
         return Err(Error::Internal(format!(
@@ -401,6 +402,7 @@ async fn analyze_chapter(
         options.chunk_tokens,
     )
     .await?;
+    drop(slot);
     save_scenes(ctx, &analyzed.scenes)?;
     let concepts = analyzed.scenes.scenes.len();
     let usage = analyzed.usage;
@@ -421,12 +423,17 @@ fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
     Ok(())
 }
 
-/// Chapters waiting for a slot, started in reading order, at most `2 × --jobs` at once (the
-/// provider's limits keep `--jobs` requests in flight; the requests start in reading order).
+/// A request slot of the analysis: held from a task's start until its model call is answered,
+/// then dropped, so the next chapter's request starts while this one is saved and committed.
+type Slot = OwnedSemaphorePermit;
+
+/// Chapters waiting for a request slot, started in reading order: the queue hands out `--jobs`
+/// slots itself, one item at a time, instead of spawning tasks that race for the provider's
+/// limit (the scheduler polls new tasks in no fixed order).
 struct Queue<I, T> {
     waiting: VecDeque<I>,
     running: JoinSet<T>,
-    jobs: usize,
+    slots: Arc<Semaphore>,
 }
 
 impl<I, T: Send + 'static> Queue<I, T> {
@@ -434,35 +441,66 @@ impl<I, T: Send + 'static> Queue<I, T> {
         Queue {
             waiting: items.into(),
             running: JoinSet::new(),
-            // Twice `--jobs` tasks: the provider's limits keep `--jobs` requests in flight, and
-            // the spare tasks overlap one chapter's saving and manifest commit (fsyncs, the
-            // lock) with the next chapter's request instead of leaving the slot idle meanwhile.
-            jobs: ctx.options.provider.jobs.max(1) * 2,
+            slots: Arc::new(Semaphore::new(ctx.options.provider.jobs.max(1))),
         }
     }
 
-    /// Starts waiting chapters while there are free slots; none once shutdown has begun, so the
+    /// Starts waiting items while request slots are free; none once shutdown has begun, so the
     /// rest are left for the next run.
-    fn refill<F, Fut>(&mut self, ctx: &Arc<Context>, shutdown: &Shutdown, task: F)
+    fn refill<F, Fut>(&mut self, ctx: &Arc<Context>, shutdown: &Shutdown, task: &F)
     where
-        F: Fn(Arc<Context>, I) -> Fut,
+        F: Fn(Arc<Context>, I, Slot) -> Fut,
         Fut: std::future::Future<Output = T> + Send + 'static,
     {
-        while self.running.len() < self.jobs && !shutdown.is_shutdown() {
-            let Some(item) = self.waiting.pop_front() else {
+        while !self.waiting.is_empty() && !shutdown.is_shutdown() {
+            let Ok(slot) = self.slots.clone().try_acquire_owned() else {
                 break;
             };
-            self.running.spawn(task(ctx.clone(), item));
+            self.start(ctx, task, slot);
         }
     }
 
-    /// The next finished task; tasks aborted by `cancel` are skipped, not errors.
-    async fn next(&mut self) -> Option<Result<T, Error>> {
+    fn start<F, Fut>(&mut self, ctx: &Arc<Context>, task: &F, slot: Slot)
+    where
+        F: Fn(Arc<Context>, I, Slot) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
+        if let Some(item) = self.waiting.pop_front() {
+            self.running.spawn(task(ctx.clone(), item, slot));
+        }
+    }
+
+    /// The next finished task, starting waiting items as slots come free meanwhile; `None` once
+    /// nothing runs and nothing more may start. Tasks aborted by `cancel` are skipped.
+    async fn next<F, Fut>(
+        &mut self,
+        ctx: &Arc<Context>,
+        shutdown: &Shutdown,
+        task: &F,
+    ) -> Option<Result<T, Error>>
+    where
+        F: Fn(Arc<Context>, I, Slot) -> Fut,
+        Fut: std::future::Future<Output = T> + Send + 'static,
+    {
         loop {
-            match self.running.join_next().await? {
-                Ok(value) => return Some(Ok(value)),
-                Err(e) if e.is_cancelled() => continue,
-                Err(e) => return Some(Err(Error::Internal(format!("analysis task failed: {e}")))),
+            self.refill(ctx, shutdown, task);
+            let may_start = !self.waiting.is_empty() && !shutdown.is_shutdown();
+            tokio::select! {
+                slot = self.slots.clone().acquire_owned(), if may_start => {
+                    if let Ok(slot) = slot && !shutdown.is_shutdown() {
+                        self.start(ctx, task, slot);
+                    }
+                }
+                joined = self.running.join_next(), if !self.running.is_empty() => {
+                    match joined? {
+                        Ok(value) => return Some(Ok(value)),
+                        Err(e) if e.is_cancelled() => continue,
+                        Err(e) => {
+                            return Some(Err(Error::Internal(format!("analysis task failed: {e}"))));
+                        }
+                    }
+                }
+                else => return None,
             }
         }
     }

@@ -149,6 +149,36 @@ fn concurrent_mode_draws_before_analysis_ends() {
     );
 }
 
+/// Pass 2 asks about chapters in reading order, `--jobs` at a time: the first requests are
+/// about the first chapters, and no request starts before those of more than `--jobs` earlier
+/// chapters (a reader sees the opening chapters illustrated first).
+#[test]
+fn pass_2_requests_start_in_reading_order() {
+    const CHAPTERS: usize = 12;
+    const JOBS: usize = 3;
+    let fake = Fake::with_latency(60, 10);
+    let folder = Folder::with_book(CHAPTERS, &config(JOBS, 1));
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
+    let mut scenes: Vec<_> = fake
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == "scenes")
+        .collect();
+    scenes.sort_by_key(|e| e.start_ms);
+    let order: Vec<u32> = scenes.iter().filter_map(|e| e.chapter).collect();
+    assert_eq!(order.len(), CHAPTERS, "{order:?}");
+    let mut first: Vec<u32> = order[..JOBS].to_vec();
+    first.sort_unstable();
+    assert_eq!(first, [1, 2, 3], "the first requests were {order:?}");
+    for (rank, chapter) in order.iter().enumerate() {
+        assert!(
+            *chapter as usize <= rank + JOBS,
+            "chapter {chapter} was asked about {}th: {order:?}",
+            rank + 1
+        );
+    }
+}
+
 /// Elements.md, Chapters.md and every image file of two output folders are identical.
 pub fn assert_same_outputs(a: &std::path::Path, b: &std::path::Path) {
     for file in ["Elements.md", "Chapters.md"] {
