@@ -12,7 +12,7 @@
 //! and the file still holds exactly those bytes, it is not parsed again.
 
 use crate::store::Error;
-use crate::store::lock::{FileLock, LOCK_FILE};
+use crate::store::lock::{FileLock, LOCK_FILE, read_holder};
 use crate::store::locked::{LockedManifest, write_manifest};
 use crate::store::manifest::Manifest;
 use crate::store::recovery::{self, manifest_path};
@@ -20,7 +20,7 @@ use std::collections::{HashMap, VecDeque};
 use std::panic::{self, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, Weak};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Writes in a row after which a batch takes no new changes until it has closed (and the file
 /// lock has been offered to other processes).
@@ -50,6 +50,9 @@ struct State {
     writing: bool,
     /// The open batch takes no new changes; wait until it closes.
     sealed: bool,
+    /// A caller is taking the file lock to open a batch (without holding this state's mutex,
+    /// so that the others can give up at their own deadline).
+    opening: bool,
     /// Writes since the open batch began.
     writes: u32,
     /// Generations whose write failed, with the reason.
@@ -120,12 +123,18 @@ impl Committer {
     where
         E: From<Error>,
     {
+        // Every caller waits at most `lock_timeout` for the file lock, counted from its own
+        // arrival, however many callers of this process queue behind one that is waiting.
+        let deadline = Deadline {
+            start: Instant::now(),
+            timeout: lock_timeout,
+        };
         let mut st = self.lock_state();
-        while st.sealed {
-            st = self.wait(st);
+        while st.sealed || st.opening {
+            st = self.wait_until(st, &deadline, dir)?;
         }
         if st.open.is_none() {
-            open_batch(&mut st, dir, lock_timeout)?;
+            st = self.open(st, dir, &deadline)?;
         }
         let Some(locked) = st.open.as_mut() else {
             return Err(Error::NoManifest { dir: dir.into() }.into());
@@ -150,6 +159,47 @@ impl Committer {
         let st = self.settle(st, generation)?;
         drop(st);
         Ok(applied.value)
+    }
+
+    /// Takes the file lock with the time `deadline` leaves (letting go of the state meanwhile),
+    /// then opens a batch on the manifest.
+    fn open<'a>(
+        &'a self,
+        mut st: MutexGuard<'a, State>,
+        dir: &Path,
+        deadline: &Deadline,
+    ) -> Result<MutexGuard<'a, State>, Error> {
+        st.opening = true;
+        drop(st);
+        let lock = FileLock::acquire(&dir.join(LOCK_FILE), deadline.left());
+        let mut st = self.lock_state();
+        st.opening = false;
+        self.changed.notify_all();
+        open_batch(&mut st, dir, lock?)?;
+        Ok(st)
+    }
+
+    /// Waits for a change of state, or fails as a lock timeout once `deadline` has passed.
+    fn wait_until<'a>(
+        &'a self,
+        st: MutexGuard<'a, State>,
+        deadline: &Deadline,
+        dir: &Path,
+    ) -> Result<MutexGuard<'a, State>, Error> {
+        let left = deadline.left();
+        if left.is_zero() {
+            let path = dir.join(LOCK_FILE);
+            return Err(Error::LockTimeout {
+                holder: read_holder(&path),
+                path,
+                waited: deadline.start.elapsed(),
+            });
+        }
+        let (st, _) = self
+            .changed
+            .wait_timeout(st, left)
+            .unwrap_or_else(|p| p.into_inner());
+        Ok(st)
     }
 
     /// Waits until `generation` is settled, writing the batch if nobody else is; an error if the
@@ -290,9 +340,20 @@ impl Committer {
     }
 }
 
-/// Takes the file lock and reads the manifest, reusing the synced one if the file is unchanged.
-fn open_batch(st: &mut State, dir: &Path, lock_timeout: Duration) -> Result<(), Error> {
-    let lock = FileLock::acquire(&dir.join(LOCK_FILE), lock_timeout)?;
+/// When a caller gives up waiting for the file lock.
+struct Deadline {
+    start: Instant,
+    timeout: Duration,
+}
+
+impl Deadline {
+    fn left(&self) -> Duration {
+        self.timeout.saturating_sub(self.start.elapsed())
+    }
+}
+
+/// Reads the manifest under `lock`, reusing the synced one if the file is unchanged.
+fn open_batch(st: &mut State, dir: &Path, lock: FileLock) -> Result<(), Error> {
     let path = manifest_path(dir);
     let current = match std::fs::read(&path) {
         Ok(bytes) => match st.reuse_synced(&bytes) {

@@ -235,3 +235,42 @@ fn load_reuses_the_last_manifest_only_while_the_file_holds_it() {
         "parsed, not reused"
     );
 }
+
+/// While another process holds the lock, every caller of this process gives up at its own
+/// deadline: callers queued behind the one waiting for the lock do not each wait a full timeout
+/// in turn. Once the lock is free, they all go through.
+#[test]
+fn callers_queued_behind_a_lock_wait_give_up_at_their_own_deadline() {
+    const CALLERS: u32 = 4;
+    let timeout = Duration::from_millis(400);
+    let dir = tempfile::tempdir().unwrap();
+    let store = new_store(dir.path(), CALLERS).with_lock_timeout(timeout);
+    let other_process = FileLock::acquire(&dir.path().join(LOCK_FILE), timeout).unwrap();
+    let waited: Vec<(Duration, Result<(), Error>)> = std::thread::scope(|s| {
+        let callers: Vec<_> = (1..=CALLERS)
+            .map(|chapter| {
+                let store = store.clone();
+                s.spawn(move || {
+                    let start = std::time::Instant::now();
+                    let outcome = one_token(&store, chapter);
+                    (start.elapsed(), outcome)
+                })
+            })
+            .collect();
+        callers.into_iter().map(|c| c.join().unwrap()).collect()
+    });
+    for (elapsed, outcome) in &waited {
+        assert!(
+            matches!(outcome, Err(Error::LockTimeout { .. })),
+            "{outcome:?}"
+        );
+        // One timeout each, not one per caller ahead in the queue (that would be up to 4×).
+        assert!(*elapsed < timeout * 2, "a caller waited {elapsed:?}");
+    }
+    drop(other_process);
+    for chapter in 1..=CALLERS {
+        one_token(&store, chapter).unwrap();
+    }
+    assert_eq!(tokens(&on_disk(dir.path()), CALLERS), 1);
+    assert!(lock_is_free(dir.path()));
+}

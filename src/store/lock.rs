@@ -178,7 +178,7 @@ fn open_lock_file(path: &Path) -> Result<File, Error> {
 }
 
 /// What the lock file says about its holder, for messages.
-fn read_holder(path: &Path) -> String {
+pub(crate) fn read_holder(path: &Path) -> String {
     let mut text = String::new();
     let read = File::open(path).and_then(|mut f| f.read_to_string(&mut text));
     match read {
