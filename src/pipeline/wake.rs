@@ -52,13 +52,7 @@ impl Wake {
         let sender = self.sender.clone();
         let mut watcher =
             notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
-                let touches_manifest = event.is_ok_and(|event| {
-                    event.paths.iter().any(|path| {
-                        path.file_name()
-                            .is_some_and(|name| name == ".imaginize.manifest.json")
-                    })
-                });
-                if touches_manifest {
+                if event.is_ok_and(|event| replaces_manifest(&event)) {
                     sender.send_modify(|generation| *generation += 1);
                 }
             })
@@ -66,6 +60,25 @@ impl Wake {
         watcher.watch(dir, RecursiveMode::NonRecursive).ok()?;
         Some(watcher)
     }
+}
+
+/// Whether the event says the manifest may hold something new. Reads are left out: every
+/// claim attempt opens the manifest, and waking on opens made idle illustrators of every
+/// process wake each other in a loop.
+fn replaces_manifest(event: &notify::Event) -> bool {
+    use notify::EventKind;
+    use notify::event::{AccessKind, AccessMode};
+    let changes = matches!(
+        event.kind,
+        EventKind::Create(_)
+            | EventKind::Modify(_)
+            | EventKind::Access(AccessKind::Close(AccessMode::Write))
+    );
+    changes
+        && event.paths.iter().any(|path| {
+            path.file_name()
+                .is_some_and(|name| name == ".imaginize.manifest.json")
+        })
 }
 
 impl Waiter {
@@ -98,6 +111,30 @@ mod tests {
         let started = tokio::time::Instant::now();
         waiter.wait().await;
         assert!(started.elapsed() >= Duration::from_secs(1));
+    }
+
+    #[tokio::test]
+    async fn reading_the_manifest_wakes_nobody() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let manifest = dir.path().join(".imaginize.manifest.json");
+        std::fs::write(&manifest, "{}").expect("write");
+        let wake = Wake::new();
+        let poll = Duration::from_millis(400);
+        let mut waiter = wake.waiter(poll);
+        let Some(_watcher) = wake.watch_dir(dir.path()) else {
+            eprintln!("notice: no file-system events on this platform; polling covers it");
+            return;
+        };
+        for _ in 0..5 {
+            std::fs::read(&manifest).expect("read");
+        }
+        let started = Instant::now();
+        waiter.wait().await;
+        assert!(
+            started.elapsed() >= poll,
+            "reads of the manifest woke the waiter after {:?}",
+            started.elapsed()
+        );
     }
 
     #[tokio::test]
