@@ -6,7 +6,7 @@ use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::adopt;
 use crate::illustrate::prompt::scene_request;
-use crate::pipeline::context::Context;
+use crate::pipeline::context::{Context, ImageSlot};
 use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
@@ -49,10 +49,15 @@ pub async fn run(
         }
     }
     while !shutdown.is_shutdown() {
+        let slot = tokio::select! {
+            slot = ctx.image_slot() => slot?,
+            () = shutdown.recv() => break,
+        };
         if let Some(chapter) = claim(&ctx, &worker).await? {
-            illustrate_chapter(&ctx, chapter, &worker, &shutdown, &mut report).await?;
+            illustrate_chapter(&ctx, chapter, &worker, slot, &shutdown, &mut report).await?;
             continue;
         }
+        drop(slot);
         let running = analysis_running.load(Ordering::SeqCst);
         let analyzer_here = ctx.options.phases.scenes;
         let selected = ctx.selected.clone();
@@ -130,16 +135,23 @@ fn remaining(
     }
 }
 
-/// Draws every scene of a claimed chapter that is not yet recorded, then completes it.
+/// Draws every scene of a claimed chapter that is not yet recorded, then completes it. `slot`
+/// is the image slot the chapter was claimed with: its first image uses it.
 async fn illustrate_chapter(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
     worker: &WorkerId,
+    slot: ImageSlot,
     shutdown: &Shutdown,
     report: &mut WorkerReport,
 ) -> Result<(), Error> {
     let heartbeat = Heartbeat::start(ctx.clone(), chapter, worker.clone());
-    let outcome = draw_scenes(ctx, chapter, worker, &heartbeat.lost, shutdown, report).await;
+    let claimed = Claimed {
+        chapter,
+        worker,
+        lost: &heartbeat.lost,
+    };
+    let outcome = draw_scenes(ctx, &claimed, slot, shutdown, report).await;
     heartbeat.stop();
     let owner = worker.clone();
     let outcome = match outcome {
@@ -213,14 +225,26 @@ enum ChapterError {
     Chapter(String),
 }
 
+/// A chapter this worker holds, and the flag its heartbeat raises if the claim is lost.
+struct Claimed<'a> {
+    chapter: ChapterNo,
+    worker: &'a WorkerId,
+    lost: &'a AtomicBool,
+}
+
 async fn draw_scenes(
     ctx: &Arc<Context>,
-    chapter: ChapterNo,
-    worker: &WorkerId,
-    lost: &AtomicBool,
+    claimed: &Claimed<'_>,
+    slot: ImageSlot,
     shutdown: &Shutdown,
     report: &mut WorkerReport,
 ) -> Result<Drawn, ChapterError> {
+    let Claimed {
+        chapter,
+        worker,
+        lost,
+    } = *claimed;
+    let mut slot = Some(slot);
     let scenes = ctx
         .load_scenes(chapter)
         .map_err(|e| ChapterError::Chapter(e.display_chain()))?;
@@ -255,9 +279,13 @@ async fn draw_scenes(
         if lost.load(Ordering::SeqCst) {
             return Ok(Drawn::Lost);
         }
+        let slot = match slot.take() {
+            Some(slot) => slot,
+            None => ctx.image_slot().await.map_err(ChapterError::Abort)?,
+        };
         // The last scene's record also completes the chapter: one manifest write, not two.
         let finish = (i + 1 == todo.len()).then_some(worker);
-        completed = draw_one(ctx, &scenes, scene, finish, report).await?;
+        completed = draw_one(ctx, &scenes, scene, slot, finish, report).await?;
     }
     if !todo.is_empty() && !completed {
         return Ok(Drawn::Lost);
@@ -266,10 +294,13 @@ async fn draw_scenes(
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
+/// The image slot is let go once the image is answered, so the next request starts while this
+/// one is written and recorded.
 async fn draw_one(
     ctx: &Arc<Context>,
     scenes: &ChapterScenes,
     scene: &Scene,
+    slot: ImageSlot,
     finish: Option<&WorkerId>,
     report: &mut WorkerReport,
 ) -> Result<bool, ChapterError> {
@@ -277,6 +308,7 @@ async fn draw_one(
     let chapter = scenes.chapter;
     let number = scene.scene;
     if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
+        drop(slot);
         let done = Done::Image(existing, Usage::default());
         let completed = record(ctx, chapter, number, done, finish).await?;
         report.adopted += 1;
@@ -296,7 +328,9 @@ async fn draw_one(
         &briefs,
         ctx.options.style.as_deref(),
     );
-    match ctx.image.generate(&request, &ctx.options.image).await {
+    let generated = ctx.image.generate(&request, &ctx.options.image).await;
+    drop(slot);
+    match generated {
         Ok((bytes, _meta)) => {
             let relative = write_image(ctx, chapter, number, &bytes)?;
             let usage = Usage {

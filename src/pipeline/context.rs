@@ -18,6 +18,10 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+/// One of the process's image slots: see `Context::image_slot`.
+pub type ImageSlot = OwnedSemaphorePermit;
 
 pub struct Context {
     pub options: Options,
@@ -34,6 +38,10 @@ pub struct Context {
     /// The story chapters this run touches (`--chapters`), ascending.
     pub selected: Vec<ChapterNo>,
     pub renders: RenderQueue,
+    /// This process's `--image-jobs` image slots. An illustrator claims a chapter only with a
+    /// slot in hand, so a process never holds chapters it cannot start drawing while another
+    /// process's illustrators sit idle.
+    image_slots: Arc<Semaphore>,
     /// The cast, once Elements.md is complete (read back from the file, so hand edits count).
     lookup: RwLock<Option<Arc<ElementsLookup>>>,
     /// Images this run expects to draw, for the progress bar; grows as chapters are analyzed.
@@ -53,6 +61,7 @@ impl Context {
         reporter: Reporter,
         selected: Vec<ChapterNo>,
     ) -> Context {
+        let options_image_jobs = options.provider.image_jobs.max(1);
         Context {
             progress: Progress::new(Arc::new(reporter.clone())),
             options,
@@ -67,8 +76,18 @@ impl Context {
             wake: Wake::new(),
             selected,
             renders: RenderQueue::default(),
+            image_slots: Arc::new(Semaphore::new(options_image_jobs)),
             lookup: RwLock::new(None),
         }
+    }
+
+    /// Waits for one of this process's image slots (held until the image request is answered).
+    pub async fn image_slot(&self) -> Result<ImageSlot, Error> {
+        self.image_slots
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(|_| Error::Internal("the image slots were closed".into()))
     }
 
     /// Runs `f` on the locked manifest and commits what it changed, on a blocking thread.

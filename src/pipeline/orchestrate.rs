@@ -91,10 +91,11 @@ async fn concurrent(
     Ok((analysis?, images?))
 }
 
-/// One waiter per illustrator: `2 × --image-jobs`. The image model's limits keep `--image-jobs`
-/// requests in flight, and the spare illustrators do the bookkeeping between two images (write
-/// the file, record it, complete, claim the next chapter: each an fsync'd commit under the lock)
-/// while the others' requests run, so no image slot idles on the disk.
+/// One waiter per illustrator: `2 × --image-jobs`. An illustrator claims a chapter only with
+/// one of the process's `--image-jobs` image slots in hand and lets the slot go once its image
+/// is answered, so the spare illustrators claim and start the next image while the others do
+/// the bookkeeping of the last one (write the file, record it, complete the chapter: each an
+/// fsync'd commit under the lock), and no image slot idles on the disk.
 fn waiters(ctx: &Context) -> Vec<Waiter> {
     (0..ctx.options.provider.image_jobs.max(1) * 2)
         .map(|_| ctx.wake.waiter(ctx.poll()))

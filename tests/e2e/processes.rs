@@ -140,3 +140,41 @@ fn ten_images_processes_draw_every_scene_exactly_once() {
     );
     assert_eq!(image_files(&folder.out()).len(), scenes);
 }
+
+/// An illustrator claims a chapter only when one of its process's `--image-jobs` slots is free:
+/// a process must not hold chapters it cannot start drawing while another process's
+/// illustrators sit idle. With one slot, one chapter is in progress while its image is drawn,
+/// though more are analyzed and the process runs spare illustrators.
+#[test]
+fn an_illustrator_claims_only_what_it_can_start_drawing() {
+    let fake = Fake::with_latency(0, 600);
+    let mut folder = Folder::with_book(4, &config(2, 1));
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
+    let mut images = folder.spawn(&fake.book_args(&["--images"]));
+    let out = folder.out();
+    let in_progress = || {
+        read_manifest(&out).map_or(0, |m| {
+            m.chapters
+                .values()
+                .filter(|c| c.status == Status::IllustrationInprogress)
+                .count()
+        })
+    };
+    assert!(
+        crate::harness::wait_until(Duration::from_secs(30), || in_progress() > 0),
+        "no chapter was claimed"
+    );
+    // Time for a spare illustrator to claim a second chapter, well inside the first image.
+    std::thread::sleep(Duration::from_millis(250));
+    assert_eq!(
+        in_progress(),
+        1,
+        "chapters claimed beyond the free image slots"
+    );
+    assert_eq!(
+        images.wait_for(Duration::from_secs(60)),
+        0,
+        "{}",
+        images.stderr()
+    );
+}
