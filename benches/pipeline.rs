@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo bench --bench pipeline                 # default run, about 2-3 minutes
 //! cargo bench --bench pipeline -- --long       # slower latencies (chat 370 ms, images 400/1200 ms), ~8 minutes
-//! cargo bench --bench pipeline -- builtin      # only one section: builtin | pipeline | scale
+//! cargo bench --bench pipeline -- builtin      # only one section: builtin | pipeline | processes | scale | sized
 //! ```
 //!
 //! `cargo bench` builds the `imaginize` binary with the bench profile (release settings) and
@@ -17,6 +17,8 @@
     reason = "the tests use more of the fake than this benchmark"
 )]
 mod fake_openai;
+#[path = "pipeline/processes.rs"]
+mod processes;
 
 use fake_openai::{FakeConfig, LogEntry};
 use imaginize::store::{Manifest, Store};
@@ -39,7 +41,7 @@ fn main() {
     let sections: Vec<&str> = args
         .iter()
         .map(String::as_str)
-        .filter(|a| ["builtin", "pipeline", "scale", "sized"].contains(a))
+        .filter(|a| ["builtin", "pipeline", "processes", "scale", "sized"].contains(a))
         .collect();
     // `sized` (answers take longer the longer they are) runs only when asked for.
     let wants = |s: &str| sections.contains(&s) || sections.is_empty() && s != "sized";
@@ -60,6 +62,9 @@ fn main() {
     }
     if wants("pipeline") {
         pipeline_section(&rt, long);
+    }
+    if wants("processes") {
+        processes::processes_section(&rt);
     }
     if wants("scale") {
         scale_section(&rt, long);
@@ -103,10 +108,24 @@ fn now_ms() -> f64 {
 /// Runs the binary in `dir` with a clean environment (HOME = `dir`, so no user config) and
 /// returns its cost. stdout/stderr go to files in `dir`.
 fn run_binary(dir: &Path, args: &[String]) -> Cost {
-    let stdout = std::fs::File::create(dir.join("stdout.txt")).expect("stdout file");
-    let stderr = std::fs::File::create(dir.join("stderr.txt")).expect("stderr file");
+    wait_binary(spawn_binary(dir, args, "run"))
+}
+
+/// A started run of the binary.
+struct Running {
+    child: std::process::Child,
+    t0_ms: f64,
+    stderr: PathBuf,
+}
+
+/// Starts the binary in `dir` with a clean environment (HOME = `dir`, so no user config);
+/// stdout/stderr go to `<label>.stdout.txt` / `<label>.stderr.txt` in `dir`.
+fn spawn_binary(dir: &Path, args: &[String], label: &str) -> Running {
+    let stdout = std::fs::File::create(dir.join(format!("{label}.stdout.txt"))).expect("stdout");
+    let stderr_path = dir.join(format!("{label}.stderr.txt"));
+    let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
     let t0_ms = now_ms();
-    let mut child = Command::new(BIN)
+    let child = Command::new(BIN)
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -117,7 +136,16 @@ fn run_binary(dir: &Path, args: &[String]) -> Cost {
         .stderr(stderr)
         .spawn()
         .expect("spawn imaginize");
-    let pid = child.id() as libc::pid_t;
+    Running {
+        child,
+        t0_ms,
+        stderr: stderr_path,
+    }
+}
+
+/// Waits for a run started by `spawn_binary` and returns its cost.
+fn wait_binary(mut running: Running) -> Cost {
+    let pid = running.child.id() as libc::pid_t;
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain old data; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -126,7 +154,7 @@ fn run_binary(dir: &Path, args: &[String]) -> Cost {
     let t1_ms = now_ms();
     assert_eq!(waited, pid, "wait4 failed");
     // Already reaped by wait4 (this returns ECHILD); keeps std's bookkeeping honest.
-    let _ = child.wait();
+    let _ = running.child.wait();
     let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
     let exit = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
@@ -134,11 +162,11 @@ fn run_binary(dir: &Path, args: &[String]) -> Cost {
         -1
     };
     if exit != 0 {
-        let err = std::fs::read_to_string(dir.join("stderr.txt")).unwrap_or_default();
+        let err = std::fs::read_to_string(&running.stderr).unwrap_or_default();
         eprintln!("imaginize exited with {exit}: {}", err.trim());
     }
     Cost {
-        t0_ms,
+        t0_ms: running.t0_ms,
         t1_ms,
         cpu_s: secs(usage.ru_utime) + secs(usage.ru_stime),
         max_rss_kb: usage.ru_maxrss,
@@ -578,6 +606,13 @@ fn opt_ms(v: Option<f64>) -> String {
 type Row = (&'static str, Box<dyn Fn(&Measured) -> String>);
 
 fn print_workload(w: &Workload, seq: &Measured, conc: &Measured) {
+    print_heading(w);
+    print_table(("sequential", "concurrent"), seq, conc);
+    verdicts(w, seq, conc);
+}
+
+/// The workload's settings and the lower bound's formula.
+fn print_heading(w: &Workload) {
     println!(
         "\n-- workload {}: chat {} ms{}, image {} ms (+0..{} ms jitter), --jobs {} --image-jobs {}, \
          pagesPerImage {}, imageSize 256x256 --",
@@ -600,6 +635,10 @@ fn print_workload(w: &Workload, seq: &Measured, conc: &Measured) {
     println!(
         "   (Σ = summed request latencies from the fake's log; the tail is the last chapter's images, drawn one after another)"
     );
+}
+
+/// One row per figure, one column per run.
+fn print_table(labels: (&str, &str), left: &Measured, right: &Measured) {
     let rows: Vec<Row> = vec![
         ("exit code", Box::new(|m| m.cost.exit.to_string())),
         ("chapters", Box::new(|m| m.chapters.to_string())),
@@ -698,11 +737,11 @@ fn print_workload(w: &Workload, seq: &Measured, conc: &Measured) {
     let width = rows.iter().map(|(n, _)| n.len()).max().unwrap_or(0);
     let col = rows
         .iter()
-        .map(|(_, f)| f(seq).len())
+        .map(|(_, f)| f(left).len())
         .max()
         .unwrap_or(0)
-        .max(10);
-    println!("{:width$} | {:col$} | concurrent", "", "sequential");
+        .max(labels.0.len());
+    println!("{:width$} | {:col$} | {}", "", labels.0, labels.1);
     println!(
         "{}-+-{}-+-{}",
         "-".repeat(width),
@@ -710,9 +749,8 @@ fn print_workload(w: &Workload, seq: &Measured, conc: &Measured) {
         "-".repeat(col)
     );
     for (name, f) in &rows {
-        println!("{name:width$} | {:col$} | {}", f(seq), f(conc));
+        println!("{name:width$} | {:col$} | {}", f(left), f(right));
     }
-    verdicts(w, seq, conc);
 }
 
 fn verdicts(w: &Workload, seq: &Measured, conc: &Measured) {
