@@ -474,7 +474,7 @@ mod tests {
     fn manifest(statuses: &[Status]) -> Manifest {
         let mut m = crate::store::test_support::manifest(statuses.len() as u32);
         for (i, status) in statuses.iter().enumerate() {
-            let ch = m.chapters.get_mut(&ChapterNo(i as u32 + 1)).unwrap();
+            let ch = Arc::make_mut(m.chapters.get_mut(&ChapterNo(i as u32 + 1)).unwrap());
             ch.status = *status;
             if *status == Status::IllustrationInprogress {
                 ch.claim = Some(Claim {

@@ -10,6 +10,7 @@ use crate::store::{Error, atomic};
 use chrono::Utc;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The manifest, locked for read-modify-write.
 #[derive(Debug)]
@@ -149,6 +150,7 @@ impl LockedManifest {
         self.manifest_mut()?
             .chapters
             .get_mut(&chapter)
+            .map(Arc::make_mut)
             .ok_or(Error::UnknownChapter { chapter })
     }
 }

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// The schema version this build reads and writes.
@@ -30,9 +31,11 @@ pub struct Manifest {
     pub analyze_complete: bool,
     #[serde(default)]
     pub illustrate_complete: bool,
-    /// Keyed by chapter number, written as strings in JSON ("3").
+    /// Keyed by chapter number, written as strings in JSON ("3"). Each chapter is shared
+    /// between copies of the manifest until one of them changes it, so the copy a commit keeps
+    /// to undo a failed change costs a pointer per chapter, not the whole state.
     #[serde(default)]
-    pub chapters: BTreeMap<ChapterNo, ChapterState>,
+    pub chapters: BTreeMap<ChapterNo, Arc<ChapterState>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<DateTime<Utc>>,
 }
@@ -193,12 +196,12 @@ impl Manifest {
             match self.chapters.get_mut(no) {
                 None => {
                     self.chapters
-                        .insert(*no, ChapterState::new(key.clone(), title.clone()));
+                        .insert(*no, Arc::new(ChapterState::new(key.clone(), title.clone())));
                     report.added.push(*no);
                 }
                 Some(state) if state.key == *key => {}
                 Some(state) if state.key.0.starts_with(MIGRATED_KEY_PREFIX) => {
-                    state.key = key.clone();
+                    Arc::make_mut(state).key = key.clone();
                 }
                 Some(state) => report
                     .changed_keys
@@ -360,8 +363,9 @@ mod tests {
     #[test]
     fn merge_adds_new_keeps_state_and_reports_changed_keys() {
         let mut m = Manifest::new("book", BookMeta::default(), &chapters(2));
-        m.chapters.get_mut(&ChapterNo(1)).unwrap().status = Status::Analyzed;
-        m.chapters.get_mut(&ChapterNo(2)).unwrap().key = ChapterKey("migrated:2".into());
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap()).status = Status::Analyzed;
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(2)).unwrap()).key =
+            ChapterKey("migrated:2".into());
         let mut again = chapters(3);
         again[0].1 = ChapterKey("other#0".into());
         let report = m.merge_chapters(&again);
@@ -379,11 +383,13 @@ mod tests {
         m.analyze_complete = true;
         m.refresh_flags();
         assert!(!m.analyze_complete && !m.illustrate_complete);
-        m.chapters.get_mut(&ChapterNo(1)).unwrap().status = Status::IllustrationComplete;
-        m.chapters.get_mut(&ChapterNo(2)).unwrap().status = Status::Error;
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap()).status =
+            Status::IllustrationComplete;
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(2)).unwrap()).status = Status::Error;
         m.refresh_flags();
         assert!(m.analyze_complete && !m.illustrate_complete);
-        m.chapters.get_mut(&ChapterNo(2)).unwrap().status = Status::IllustrationComplete;
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(2)).unwrap()).status =
+            Status::IllustrationComplete;
         m.refresh_flags();
         assert!(m.analyze_complete && m.illustrate_complete);
     }
@@ -391,12 +397,13 @@ mod tests {
     #[test]
     fn validate_rejects_claim_mismatch_and_bad_versions() {
         let mut m = Manifest::new("book", BookMeta::default(), &chapters(1));
-        m.chapters.get_mut(&ChapterNo(1)).unwrap().status = Status::IllustrationInprogress;
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap()).status =
+            Status::IllustrationInprogress;
         assert_eq!(
             m.validate().unwrap_err(),
             "chapter 1 is illustration_inprogress but has no claim"
         );
-        m.chapters.get_mut(&ChapterNo(1)).unwrap().status = Status::Analyzed;
+        Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap()).status = Status::Analyzed;
         m.version = "3.x".into();
         assert!(m.validate().is_err());
         assert!(is_newer("3.2.0") && is_newer("4.0.0") && is_newer("junk"));

@@ -24,6 +24,7 @@ use images::Adopted;
 use old_state::{OldChapter, OldState, OldStatus};
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The old tool's state file names, newest first.
 pub const OLD_STATE_FILES: [&str; 2] = [".imaginize.state.json", ".illustrate.state.json"];
@@ -154,10 +155,12 @@ fn convert(
     for (no, key, title) in &titles {
         let analyzed = old.analyze.chapters.get(&no.0);
         let illustrated = old.illustrate.chapters.get(&no.0);
-        let state = manifest
-            .chapters
-            .get_mut(no)
-            .expect("every chapter was just added");
+        let state = Arc::make_mut(
+            manifest
+                .chapters
+                .get_mut(no)
+                .expect("every chapter was just added"),
+        );
         let tokens =
             analyzed.map_or(0, |c| c.tokens_used) + illustrated.map_or(0, |c| c.tokens_used);
         state.usage = Usage {
