@@ -146,6 +146,7 @@ fn spawn_binary(dir: &Path, args: &[String], label: &str) -> Running {
 /// Waits for a run started by `spawn_binary` and returns its cost.
 fn wait_binary(mut running: Running) -> Cost {
     let pid = running.child.id() as libc::pid_t;
+    let peak = PeakRss::sample(pid);
     let mut status: libc::c_int = 0;
     // SAFETY: `rusage` is plain old data; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -169,8 +170,46 @@ fn wait_binary(mut running: Running) -> Cost {
         t0_ms: running.t0_ms,
         t1_ms,
         cpu_s: secs(usage.ru_utime) + secs(usage.ru_stime),
-        max_rss_kb: usage.ru_maxrss,
+        max_rss_kb: peak.stop().unwrap_or(usage.ru_maxrss),
         exit,
+    }
+}
+
+/// The child's peak RSS, from `VmHWM` in `/proc/<pid>/status` sampled every 5 ms until it
+/// exits. `wait4`'s `ru_maxrss` cannot be used: Linux keeps the high-water mark of the image a
+/// process replaces at exec, so a child's figure is at least this benchmark's own RSS when it
+/// forked (which grows as the benchmark runs).
+struct PeakRss {
+    done: Arc<std::sync::atomic::AtomicBool>,
+    sampler: std::thread::JoinHandle<Option<i64>>,
+}
+
+impl PeakRss {
+    fn sample(pid: libc::pid_t) -> PeakRss {
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let stop = done.clone();
+        let sampler = std::thread::spawn(move || {
+            let path = format!("/proc/{pid}/status");
+            let mut peak = None;
+            while !stop.load(Ordering::SeqCst) {
+                let Ok(status) = std::fs::read_to_string(&path) else {
+                    break;
+                };
+                let hwm = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<i64>().ok());
+                peak = peak.max(hwm);
+                std::thread::sleep(Duration::from_millis(5));
+            }
+            peak
+        });
+        PeakRss { done, sampler }
+    }
+
+    fn stop(self) -> Option<i64> {
+        self.done.store(true, Ordering::SeqCst);
+        self.sampler.join().ok().flatten()
     }
 }
 
