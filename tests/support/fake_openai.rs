@@ -192,6 +192,9 @@ impl Respond for Responder {
         let path = request.url.path().to_string();
         let body: serde_json::Value = serde_json::from_slice(&request.body).unwrap_or_default();
         let mut received = String::new();
+        // A chat answer is built once: its length sets the latency when answers take longer
+        // the longer they are.
+        let mut chat_answer = String::new();
         let (kind, key, latency) = if path.ends_with("/chat/completions") {
             let text = user_text(&body);
             received.clone_from(&text);
@@ -200,7 +203,8 @@ impl Respond for Responder {
             } else {
                 "entities"
             };
-            let latency = self.config.chat_latency + self.writing_time(kind, &text);
+            chat_answer = self.chat_content(kind, &text);
+            let latency = self.config.chat_latency + self.writing_time(&chat_answer);
             (kind, short_hash(&text), latency)
         } else if path.ends_with("/images/generations") {
             let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
@@ -228,7 +232,7 @@ impl Respond for Responder {
                 ResponseTemplate::new(500).set_body_string("{\"error\":{\"message\":\"boom\"}}"),
             )
         } else {
-            (200, self.answer(kind, &body, &key))
+            (200, self.answer(kind, &body, &key, chat_answer))
         };
         self.record(kind, &key, latency, status, (chapter, pack), received);
         template.set_delay(latency)
@@ -260,19 +264,21 @@ impl Responder {
     }
 
     /// `chat_latency_per_kb` × the answer's size.
-    fn writing_time(&self, kind: &str, text: &str) -> Duration {
-        if self.config.chat_latency_per_kb.is_zero() {
-            return Duration::ZERO;
-        }
-        let bytes = self.chat_content(kind, text).len() as u32;
-        self.config.chat_latency_per_kb * bytes / 1000
+    fn writing_time(&self, content: &str) -> Duration {
+        self.config.chat_latency_per_kb * content.len() as u32 / 1000
     }
 
-    fn answer(&self, kind: &str, body: &serde_json::Value, key: &str) -> ResponseTemplate {
+    /// The response: `content` is the chat answer (empty for other requests).
+    fn answer(
+        &self,
+        kind: &str,
+        body: &serde_json::Value,
+        key: &str,
+        content: String,
+    ) -> ResponseTemplate {
         match kind {
             "entities" | "scenes" => {
                 let text = user_text(body);
-                let content = self.chat_content(kind, &text);
                 ResponseTemplate::new(200).set_body_json(serde_json::json!({
                     "id": "fake", "object": "chat.completion", "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
