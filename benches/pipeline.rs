@@ -2,9 +2,9 @@
 //! binary against the in-process fake OpenAI server and prints tables; no harness.
 //!
 //! ```sh
-//! cargo bench --bench pipeline                 # default run, about 2-3 minutes
-//! cargo bench --bench pipeline -- --long       # slower latencies (chat 370 ms, images 400/1200 ms), ~8 minutes
-//! cargo bench --bench pipeline -- builtin      # only one section: builtin | pipeline | processes | scale | sized
+//! cargo bench --bench pipeline                 # default run (all but `sized`), about 70 s
+//! cargo bench --bench pipeline -- --long       # slower latencies (chat 370 ms, images 400/1200 ms), ~3 minutes
+//! cargo bench --bench pipeline -- builtin      # only some sections: builtin | pipeline | processes | scale | sized
 //! ```
 //!
 //! `cargo bench` builds the `imaginize` binary with the bench profile (release settings) and
