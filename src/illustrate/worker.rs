@@ -53,6 +53,9 @@ pub async fn run(
             slot = ctx.image_slot() => slot?,
             () = shutdown.recv() => break,
         };
+        if shutdown.is_shutdown() {
+            break;
+        }
         if let Some(chapter) = claim(&ctx, &worker).await? {
             illustrate_chapter(&ctx, chapter, &worker, slot, &shutdown, &mut report).await?;
             continue;
@@ -273,16 +276,23 @@ async fn draw_scenes(
         .collect();
     let mut completed = false;
     for (i, scene) in todo.iter().enumerate() {
+        let slot = match slot.take() {
+            Some(slot) => slot,
+            None => {
+                let mut stop = shutdown.clone();
+                tokio::select! {
+                    slot = ctx.image_slot() => slot.map_err(ChapterError::Abort)?,
+                    () = stop.recv() => return Ok(Drawn::Stopped),
+                }
+            }
+        };
+        // Checked with the slot in hand: a stop that came while waiting for it starts nothing.
         if shutdown.is_shutdown() {
             return Ok(Drawn::Stopped);
         }
         if lost.load(Ordering::SeqCst) {
             return Ok(Drawn::Lost);
         }
-        let slot = match slot.take() {
-            Some(slot) => slot,
-            None => ctx.image_slot().await.map_err(ChapterError::Abort)?,
-        };
         // The last scene's record also completes the chapter: one manifest write, not two.
         let finish = (i + 1 == todo.len()).then_some(worker);
         completed = draw_one(ctx, &scenes, scene, slot, finish, report).await?;
