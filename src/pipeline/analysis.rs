@@ -17,14 +17,13 @@ use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
+use crate::pipeline::queue::{Queue, Slot};
 use crate::pipeline::shutdown::Shutdown;
 use crate::provider;
 use crate::store::{self, ElementsStatus, Status};
 use chrono::Utc;
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio::task::JoinSet;
 
 /// What the analysis did in this run.
 #[derive(Debug, Default, Clone)]
@@ -421,99 +420,4 @@ fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
         .map_err(|e| Error::Internal(format!("cannot encode scenes: {e}")))?;
     store::atomic::write(&ctx.chapter_file(scenes.chapter), &json)?;
     Ok(())
-}
-
-/// A request slot of the analysis: held from a task's start until its model call is answered,
-/// then dropped, so the next chapter's request starts while this one is saved and committed.
-type Slot = OwnedSemaphorePermit;
-
-/// Chapters waiting for a request slot, started in reading order: the queue hands out `--jobs`
-/// slots itself, one item at a time, instead of spawning tasks that race for the provider's
-/// limit (the scheduler polls new tasks in no fixed order).
-struct Queue<I, T> {
-    waiting: VecDeque<I>,
-    running: JoinSet<T>,
-    slots: Arc<Semaphore>,
-}
-
-impl<I, T: Send + 'static> Queue<I, T> {
-    fn new(ctx: &Context, items: Vec<I>) -> Self {
-        Queue {
-            waiting: items.into(),
-            running: JoinSet::new(),
-            slots: Arc::new(Semaphore::new(ctx.options.provider.jobs.max(1))),
-        }
-    }
-
-    /// Starts waiting items while request slots are free; none once shutdown has begun, so the
-    /// rest are left for the next run.
-    fn refill<F, Fut>(&mut self, ctx: &Arc<Context>, shutdown: &Shutdown, task: &F)
-    where
-        F: Fn(Arc<Context>, I, Slot) -> Fut,
-        Fut: std::future::Future<Output = T> + Send + 'static,
-    {
-        while !self.waiting.is_empty() && !shutdown.is_shutdown() {
-            let Ok(slot) = self.slots.clone().try_acquire_owned() else {
-                break;
-            };
-            self.start(ctx, task, slot);
-        }
-    }
-
-    fn start<F, Fut>(&mut self, ctx: &Arc<Context>, task: &F, slot: Slot)
-    where
-        F: Fn(Arc<Context>, I, Slot) -> Fut,
-        Fut: std::future::Future<Output = T> + Send + 'static,
-    {
-        if let Some(item) = self.waiting.pop_front() {
-            self.running.spawn(task(ctx.clone(), item, slot));
-        }
-    }
-
-    /// The next finished task, starting waiting items as slots come free meanwhile; `None` once
-    /// nothing runs and nothing more may start. Tasks aborted by `cancel` are skipped.
-    async fn next<F, Fut>(
-        &mut self,
-        ctx: &Arc<Context>,
-        shutdown: &Shutdown,
-        task: &F,
-    ) -> Option<Result<T, Error>>
-    where
-        F: Fn(Arc<Context>, I, Slot) -> Fut,
-        Fut: std::future::Future<Output = T> + Send + 'static,
-    {
-        loop {
-            self.refill(ctx, shutdown, task);
-            let may_start = !self.waiting.is_empty() && !shutdown.is_shutdown();
-            tokio::select! {
-                slot = self.slots.clone().acquire_owned(), if may_start => {
-                    if let Ok(slot) = slot && !shutdown.is_shutdown() {
-                        self.start(ctx, task, slot);
-                    }
-                }
-                joined = self.running.join_next(), if !self.running.is_empty() => {
-                    match joined? {
-                        Ok(value) => return Some(Ok(value)),
-                        Err(e) if e.is_cancelled() => continue,
-                        Err(e) => {
-                            return Some(Err(Error::Internal(format!("analysis task failed: {e}"))));
-                        }
-                    }
-                }
-                else => return None,
-            }
-        }
-    }
-
-    /// Puts items back at the front, to be started next (in the given order).
-    fn put_back(&mut self, items: impl DoubleEndedIterator<Item = I>) {
-        for item in items.rev() {
-            self.waiting.push_front(item);
-        }
-    }
-
-    fn cancel(&mut self) {
-        self.waiting.clear();
-        self.running.abort_all();
-    }
 }

@@ -8,6 +8,7 @@ pub mod orchestrate;
 pub mod outputs;
 pub mod prepare;
 pub mod progress;
+mod queue;
 pub mod renderer;
 pub mod shutdown;
 pub mod wake;
