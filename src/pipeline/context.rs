@@ -61,7 +61,7 @@ impl Context {
         reporter: Reporter,
         selected: Vec<ChapterNo>,
     ) -> Context {
-        let options_image_jobs = options.provider.image_jobs.max(1);
+        let image_slots = Arc::new(Semaphore::new(options.provider.image_jobs.max(1)));
         Context {
             progress: Progress::new(Arc::new(reporter.clone())),
             options,
@@ -76,7 +76,7 @@ impl Context {
             wake: Wake::new(),
             selected,
             renders: RenderQueue::default(),
-            image_slots: Arc::new(Semaphore::new(options_image_jobs)),
+            image_slots,
             lookup: RwLock::new(None),
         }
     }
