@@ -457,8 +457,10 @@ async fn request_timeout_is_transient() {
     assert!(matches!(r, Err(Error::Transient { .. })), "{r:?}");
 }
 
+/// A server nobody listens on: `Unreachable` (retried, then it stops the run), with the reason
+/// ("Connection refused") and without the key.
 #[tokio::test]
-async fn connection_failure_is_transient_and_hides_the_key() {
+async fn a_refused_connection_is_unreachable_and_hides_the_key() {
     // Bind then drop a listener so the port is very likely closed.
     let port = std::net::TcpListener::bind("127.0.0.1:0").map(|l| l.local_addr().map(|a| a.port()));
     let port = port.ok().and_then(|p| p.ok()).unwrap_or(9);
@@ -471,7 +473,9 @@ async fn connection_failure_is_transient_and_hides_the_key() {
         Err(e) => e,
         Ok(_) => panic!("nothing listens there"),
     };
-    assert!(matches!(err, Error::Transient { .. }), "{err:?}");
+    assert!(matches!(err, Error::Unreachable { .. }), "{err:?}");
+    assert!(err.stops_the_run() && err.is_retryable());
+    assert!(err.to_string().contains("refused"), "{err}");
     assert!(!format!("{err} {err:?}").contains(KEY));
 }
 

@@ -368,9 +368,7 @@ async fn draw_one(
             });
             Ok(completed)
         }
-        Err(err @ (provider::Error::Auth { .. } | provider::Error::Config(_))) => {
-            Err(ChapterError::Abort(err.into()))
-        }
+        Err(err) if err.stops_the_run() => Err(ChapterError::Abort(err.into())),
         Err(err) => Err(ChapterError::Chapter(format!("scene {number}: {err}"))),
     }
 }

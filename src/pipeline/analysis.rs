@@ -19,7 +19,6 @@ use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
 use crate::pipeline::shutdown::Shutdown;
-use crate::provider;
 use crate::store::{self, ElementsStatus, Status};
 use chrono::Utc;
 use std::collections::{BTreeMap, BTreeSet};
@@ -349,15 +348,15 @@ async fn fail_chapter(
     Ok(())
 }
 
-/// Errors that stop the whole run instead of failing one chapter: a refused key or a broken
-/// configuration fails every chapter the same way, and paying for retries would be pointless.
+/// Errors that stop the whole run instead of failing one chapter: a refused key, a broken
+/// configuration or an unreachable server fails every chapter the same way, and paying for (or
+/// waiting on) retries would be pointless.
 pub fn is_fatal(err: &Error) -> bool {
-    matches!(
-        err,
-        Error::Provider(provider::Error::Auth { .. } | provider::Error::Config(_))
-            | Error::Store(_)
-            | Error::Write { .. }
-    )
+    match err {
+        Error::Provider(e) => e.stops_the_run(),
+        Error::Store(_) | Error::Write { .. } => true,
+        _ => false,
+    }
 }
 
 type ScenesOutcome = (ChapterNo, Result<(usize, usize, usize), Error>);

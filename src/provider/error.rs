@@ -10,9 +10,16 @@ pub enum Error {
         provider: String,
         retry_after: Option<Duration>,
     },
-    /// 5xx, timeouts and network failures: worth retrying with backoff.
+    /// 5xx, timeouts and broken connections: worth retrying with backoff.
     #[error("{provider} failed temporarily: {message}")]
     Transient { provider: String, message: String },
+    /// No connection could be made (refused, unknown host). Retried like a transient failure,
+    /// but once the retries are spent the whole run stops: every other request would fail the
+    /// same way, and each would be marked failed only after its own retries.
+    #[error(
+        "{provider} cannot be reached: {message}; check --base-url (or `baseUrl` in .imaginize.config), that the server is running and the network; nothing is lost, re-run the same command to continue"
+    )]
+    Unreachable { provider: String, message: String },
     /// 401/403: the key is wrong or lacks access; the whole run stops.
     #[error(
         "{provider} refused the API key: {message}; check the key (--api-key, the provider's env var or `apiKey` in .imaginize.config)"
@@ -34,7 +41,20 @@ impl Error {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            Error::RateLimited { .. } | Error::Transient { .. } | Error::BadResponse { .. }
+            Error::RateLimited { .. }
+                | Error::Transient { .. }
+                | Error::Unreachable { .. }
+                | Error::BadResponse { .. }
+        )
+    }
+
+    /// Whether every other request of the run would fail the same way (a refused key, a broken
+    /// configuration, a server that cannot be reached): the run stops instead of failing the
+    /// chapters one by one.
+    pub fn stops_the_run(&self) -> bool {
+        matches!(
+            self,
+            Error::Auth { .. } | Error::Config(_) | Error::Unreachable { .. }
         )
     }
 }

@@ -56,19 +56,40 @@ pub(crate) async fn send_bytes(
     Err(classify(provider, key, status, &headers, &text))
 }
 
-/// Timeouts, refused connections and broken bodies: all worth a retry.
+/// Timeouts, refused connections and broken bodies: all worth a retry. A connection that
+/// cannot be made at all (refused, unknown host, no answer to the connect) is `Unreachable`,
+/// which stops the run once its retries are spent.
 fn transport(provider: &str, key: Option<&Secret>, e: &reqwest::Error) -> Error {
+    let provider = provider.to_string();
+    if e.is_connect() {
+        let message = scrub(&chain(e), key);
+        return Error::Unreachable { provider, message };
+    }
     let what = if e.is_timeout() {
         "the request timed out"
-    } else if e.is_connect() {
-        "cannot connect"
     } else {
         "the connection failed"
     };
     Error::Transient {
-        provider: provider.to_string(),
+        provider,
         message: scrub(&format!("{what}: {e}"), key),
     }
+}
+
+/// The error with its causes ("error sending request for url (…): tcp connect error:
+/// Connection refused"): reqwest's own message leaves out why.
+fn chain(e: &reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text.push_str(": ");
+            text.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    text
 }
 
 /// Maps a failed HTTP answer to an error class.

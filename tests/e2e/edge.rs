@@ -138,3 +138,53 @@ fn a_run_with_a_failed_chapter_still_compiles_what_it_has() {
     let html = std::fs::read_to_string(&gallery).unwrap_or_else(|e| panic!("{e}\n{stderr}"));
     assert!(html.matches("<img").count() >= 2, "{html}");
 }
+
+/// A server nobody listens on: the run stops once the first requests' retries are spent, with
+/// one message that says what to check. No chapter is marked failed (a plain re-run continues,
+/// no `--retry-failed` needed), and a re-run against a working server does the whole book.
+#[test]
+fn an_unreachable_server_stops_the_run_and_fails_no_chapter() {
+    use imaginize::store::Status;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let settings = format!("{}maxRetries: 1\nmaxRetrySecs: 2\n", config(2, 2));
+    let folder = Folder::with_book(6, &settings);
+    let base_url = format!("http://127.0.0.1:{closed}/v1");
+    let args = [
+        "--file",
+        "book.txt",
+        "--provider",
+        "openai",
+        "--base-url",
+        &base_url,
+        "--api-key",
+        KEY,
+    ];
+    let ran = folder.run(&args);
+    ran.expect_code(1);
+    let stderr = ran.stderr();
+    assert!(stderr.contains("cannot be reached"), "{stderr}");
+    assert!(!stderr.contains("chapters failed"), "{stderr}");
+    assert!(!stderr.contains(KEY), "the key leaked: {stderr}");
+    let manifest = crate::harness::read_manifest(&folder.out()).expect("manifest");
+    assert!(
+        manifest
+            .chapters
+            .values()
+            .all(|c| c.status == Status::Pending && c.error.is_none()),
+        "{:?}",
+        manifest.chapters
+    );
+
+    let fake = Fake::with_latency(0, 0);
+    folder.run(&fake.book_args(&[])).expect_code(0);
+    let manifest = crate::harness::read_manifest(&folder.out()).expect("manifest");
+    assert!(
+        manifest
+            .chapters
+            .values()
+            .all(|c| c.status == Status::IllustrationComplete)
+    );
+}
