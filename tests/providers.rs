@@ -479,6 +479,19 @@ async fn a_refused_connection_is_unreachable_and_hides_the_key() {
     assert!(!format!("{err} {err:?}").contains(KEY));
 }
 
+/// OpenAI's documented prompt limits per image model; unknown models get the cautious default.
+#[test]
+fn image_prompt_limits_follow_the_model() {
+    let limit = |model: &str| {
+        let s = settings(ProviderKind::OpenAi, "http://127.0.0.1:9", model);
+        models(&s, 0).image.max_prompt_chars()
+    };
+    assert_eq!(limit("dall-e-2"), 1000);
+    assert_eq!(limit("dall-e-3"), 4000);
+    assert_eq!(limit("gpt-image-1"), 32_000);
+    assert_eq!(limit("some-local-model"), 4000);
+}
+
 #[test]
 fn build_checks_configuration() {
     let mut s = settings(

@@ -9,7 +9,11 @@ use std::fmt::Write;
 /// Longest quote included in a prompt; image models ignore the rest anyway.
 const MAX_QUOTE_CHARS: usize = 600;
 
-/// Builds the request for one scene.
+/// The shortest element description worth sending: below it an element is left out instead.
+const MIN_DESCRIPTION_CHARS: usize = 40;
+
+/// Builds the request for one scene, its prompt at most `max_chars` characters (the image
+/// model's limit: a longer prompt is refused).
 pub fn scene_request(
     book_title: &str,
     chapter: ChapterNo,
@@ -17,39 +21,29 @@ pub fn scene_request(
     scene: &Scene,
     elements: &[ElementBrief],
     style: Option<&str>,
+    max_chars: usize,
 ) -> ImageRequest {
-    let mut prompt = String::new();
+    let mut head = String::new();
     let _ = writeln!(
-        prompt,
+        head,
         "An illustration for \"{book_title}\", {chapter_title}, scene {}.",
         scene.scene
     );
-    let _ = writeln!(prompt, "Scene: {}", scene.description.trim());
+    let _ = writeln!(head, "Scene: {}", scene.description.trim());
     if !scene.mood.is_empty() {
-        let _ = writeln!(prompt, "Mood: {}", scene.mood.trim());
+        let _ = writeln!(head, "Mood: {}", scene.mood.trim());
     }
     if !scene.lighting.is_empty() {
-        let _ = writeln!(prompt, "Lighting: {}", scene.lighting.trim());
+        let _ = writeln!(head, "Lighting: {}", scene.lighting.trim());
     }
-    let _ = writeln!(prompt, "From the book: \"{}\"", shorten(&scene.quote));
-    if !elements.is_empty() {
-        let _ = writeln!(prompt, "Keep these consistent with the rest of the book:");
-        for element in elements {
-            let _ = writeln!(
-                prompt,
-                "- {} ({:?}): {}",
-                element.name,
-                element.kind,
-                element.description.trim()
-            );
-        }
-    }
+    let mut tail = String::new();
     if let Some(style) = style.filter(|s| !s.trim().is_empty()) {
-        let _ = writeln!(prompt, "Style: {}", style.trim());
+        let _ = writeln!(tail, "Style: {}", style.trim());
     }
-    prompt.push_str("No text, captions or lettering in the image.");
+    tail.push_str("No text, captions or lettering in the image.");
+    let quote = shorten(&scene.quote, MAX_QUOTE_CHARS);
     ImageRequest {
-        prompt,
+        prompt: fit(&head, &quote, elements, &tail, max_chars),
         scene: SceneSpec {
             chapter,
             scene: scene.scene,
@@ -62,12 +56,99 @@ pub fn scene_request(
     }
 }
 
-fn shorten(quote: &str) -> String {
-    let flat = quote.split_whitespace().collect::<Vec<_>>().join(" ");
-    if flat.chars().count() <= MAX_QUOTE_CHARS {
+fn chars(text: &str) -> usize {
+    text.chars().count()
+}
+
+fn quote_line(quote: &str) -> String {
+    format!("From the book: \"{quote}\"\n")
+}
+
+/// The prompt within `max_chars`. What to draw, the style and the no-text line are kept; the
+/// elements' details give way first (each shortened to an even share of the room, then the last
+/// ones left out), then the book's words, and only then the scene itself.
+fn fit(head: &str, quote: &str, elements: &[ElementBrief], tail: &str, max_chars: usize) -> String {
+    let full = format!(
+        "{head}{}{}{tail}",
+        quote_line(quote),
+        elements_block(elements, None)
+    );
+    if chars(&full) <= max_chars {
+        return full;
+    }
+    let fixed = chars(head) + chars(tail);
+    let room = max_chars.saturating_sub(fixed + chars(&quote_line(quote)));
+    let block = elements_block(elements, Some(room));
+    if !block.is_empty() {
+        return format!("{head}{}{block}{tail}", quote_line(quote));
+    }
+    let quote_room = max_chars.saturating_sub(fixed + chars(&quote_line("")));
+    let quote_part = if quote_room >= MIN_DESCRIPTION_CHARS {
+        quote_line(&shorten(quote, quote_room))
+    } else {
+        String::new()
+    };
+    let head_room = max_chars.saturating_sub(chars(tail) + chars(&quote_part) + 1);
+    let head = if chars(head) > head_room {
+        format!("{}\n", shorten(head, head_room))
+    } else {
+        head.to_string()
+    };
+    let prompt = format!("{head}{quote_part}{tail}");
+    if chars(&prompt) <= max_chars {
+        prompt
+    } else {
+        // Only a style longer than the model's limit gets here.
+        prompt.chars().take(max_chars).collect()
+    }
+}
+
+/// "Keep these consistent…" and one line per element; with `room`, the block fits in it (each
+/// description cut to an even share, elements left out from the end while a share would be
+/// under `MIN_DESCRIPTION_CHARS`), or is empty when not even one element fits.
+fn elements_block(elements: &[ElementBrief], room: Option<usize>) -> String {
+    const HEADER: &str = "Keep these consistent with the rest of the book:\n";
+    let line = |e: &ElementBrief, description: &str| {
+        format!("- {} ({:?}): {}\n", e.name, e.kind, description)
+    };
+    if elements.is_empty() {
+        return String::new();
+    }
+    let Some(room) = room else {
+        let lines: String = elements
+            .iter()
+            .map(|e| line(e, e.description.trim()))
+            .collect();
+        return format!("{HEADER}{lines}");
+    };
+    for count in (1..=elements.len()).rev() {
+        let kept = &elements[..count];
+        let labels: usize = kept.iter().map(|e| chars(&line(e, ""))).sum();
+        let Some(share) = room
+            .checked_sub(chars(HEADER) + labels)
+            .map(|left| left / count)
+        else {
+            continue;
+        };
+        if share < MIN_DESCRIPTION_CHARS {
+            continue;
+        }
+        let lines: String = kept
+            .iter()
+            .map(|e| line(e, &shorten(e.description.trim(), share)))
+            .collect();
+        return format!("{HEADER}{lines}");
+    }
+    String::new()
+}
+
+/// The text on one line, cut to at most `max` characters (the cut marked with "…").
+fn shorten(text: &str, max: usize) -> String {
+    let flat = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if chars(&flat) <= max {
         return flat;
     }
-    let cut: String = flat.chars().take(MAX_QUOTE_CHARS).collect();
+    let cut: String = flat.chars().take(max.saturating_sub(1)).collect();
     format!("{}…", cut.trim_end())
 }
 
@@ -104,6 +185,7 @@ mod tests {
             &scene(),
             &elements,
             Some("watercolour"),
+            4000,
         );
         let prompt = &request.prompt;
         assert!(prompt.contains("crossing muddy fields"));
@@ -118,8 +200,122 @@ mod tests {
     fn long_quotes_are_shortened() {
         let mut long = scene();
         long.quote = "word ".repeat(400);
-        let request = scene_request("B", ChapterNo(1), "Chapter 1", &long, &[], None);
+        let request = scene_request("B", ChapterNo(1), "Chapter 1", &long, &[], None, 32_000);
         assert!(request.prompt.len() < 1200);
         assert!(!request.prompt.contains("Style:"));
+    }
+
+    fn cast(count: usize, description_words: usize) -> Vec<ElementBrief> {
+        (0..count)
+            .map(|i| ElementBrief {
+                name: format!("Person {i}"),
+                kind: ElementKind::Character,
+                description: format!("tall{i} ")
+                    + &"with a long grey coat ".repeat(description_words),
+            })
+            .collect()
+    }
+
+    /// A prompt over the model's limit is refused (for DALL·E 2 at 1,000 characters), and every
+    /// scene's would be: the prompt is fitted, the elements' details giving way first.
+    #[test]
+    fn the_prompt_fits_the_models_limit() {
+        let elements = cast(8, 30);
+        let full = scene_request(
+            "B",
+            ChapterNo(1),
+            "Chapter 1",
+            &scene(),
+            &elements,
+            Some("ink"),
+            usize::MAX,
+        );
+        assert!(
+            full.prompt.chars().count() > 4000,
+            "the test needs a long prompt"
+        );
+        for limit in [4000, 1000, 400] {
+            let fitted = scene_request(
+                "B",
+                ChapterNo(1),
+                "Chapter 1",
+                &scene(),
+                &elements,
+                Some("ink"),
+                limit,
+            );
+            let prompt = &fitted.prompt;
+            assert!(
+                prompt.chars().count() <= limit,
+                "{limit}: {}",
+                prompt.chars().count()
+            );
+            assert!(prompt.contains("crossing muddy fields"), "{prompt}");
+            assert!(prompt.contains("Style: ink"), "{prompt}");
+            assert!(prompt.ends_with("No text, captions or lettering in the image."));
+            assert!(
+                prompt.contains("Person 0 (Character): tall0"),
+                "{limit}: {prompt}"
+            );
+        }
+        // The details are shared out evenly while they can be: all eight stay at 4,000.
+        let at_4000 = scene_request(
+            "B",
+            ChapterNo(1),
+            "Chapter 1",
+            &scene(),
+            &elements,
+            None,
+            4000,
+        );
+        assert!(at_4000.prompt.contains("Person 7"));
+        // The scene request keeps everything for the offline renderer.
+        assert_eq!(at_4000.scene.elements.len(), 8);
+    }
+
+    #[test]
+    fn a_prompt_within_the_limit_is_unchanged() {
+        let elements = cast(2, 2);
+        let a = scene_request(
+            "B",
+            ChapterNo(1),
+            "Chapter 1",
+            &scene(),
+            &elements,
+            Some("ink"),
+            usize::MAX,
+        );
+        let b = scene_request(
+            "B",
+            ChapterNo(1),
+            "Chapter 1",
+            &scene(),
+            &elements,
+            Some("ink"),
+            4000,
+        );
+        assert_eq!(a.prompt, b.prompt);
+    }
+
+    #[test]
+    fn without_room_for_any_detail_the_quote_then_the_scene_give_way() {
+        let mut long = scene();
+        long.description = "a very long description of the scene ".repeat(40);
+        let request = scene_request(
+            "B",
+            ChapterNo(1),
+            "Chapter 1",
+            &long,
+            &cast(3, 5),
+            Some("ink"),
+            300,
+        );
+        let prompt = &request.prompt;
+        assert!(prompt.chars().count() <= 300, "{}", prompt.chars().count());
+        assert!(
+            prompt.contains("Style: ink") && prompt.contains("No text"),
+            "{prompt}"
+        );
+        assert!(!prompt.contains("Person 0"), "{prompt}");
     }
 }

@@ -337,6 +337,7 @@ async fn draw_one(
         scene,
         &briefs,
         ctx.options.style.as_deref(),
+        ctx.image.max_prompt_chars(),
     );
     let generated = ctx.image.generate(&request, &ctx.options.image).await;
     drop(slot);

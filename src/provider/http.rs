@@ -132,6 +132,14 @@ pub(crate) fn classify(
             reason: message,
         };
     }
+    if ["context_length_exceeded", "maximum context length"]
+        .iter()
+        .any(|code| lower.contains(code))
+    {
+        return Error::Config(format!(
+            "{provider} refused the request as longer than the model reads ({message}); lower `chunkTokens` in .imaginize.config"
+        ));
+    }
     Error::Config(format!(
         "{provider} refused the request ({message}); check the model name and base URL"
     ))
@@ -256,6 +264,14 @@ mod tests {
         };
         assert!(matches!(c(429, ""), Error::RateLimited { .. }));
         assert!(matches!(c(503, ""), Error::Transient { .. }));
+        let too_long = c(
+            400,
+            r#"{"error":{"code":"context_length_exceeded","message":"This model's maximum context length is 8192 tokens"}}"#,
+        );
+        assert!(
+            matches!(&too_long, Error::Config(m) if m.contains("chunkTokens")),
+            "{too_long}"
+        );
         assert!(matches!(
             c(400, r#"{"error":{"code":"content_policy_violation"}}"#),
             Error::Rejected { .. }

@@ -69,10 +69,19 @@ pub trait TextModel: Send + Sync {
     ) -> Result<(serde_json::Value, Usage), Error>;
 }
 
+/// The longest image prompt assumed for a model whose limit is not known (DALL·E 3's).
+pub const DEFAULT_IMAGE_PROMPT_CHARS: usize = 4000;
+
 /// A model that draws one picture for a scene.
 #[async_trait]
 pub trait ImageModel: Send + Sync {
     fn name(&self) -> String;
+
+    /// The longest prompt the model accepts, in characters: a longer one is refused with an
+    /// error that would fail every scene, so prompts are fitted to it.
+    fn max_prompt_chars(&self) -> usize {
+        DEFAULT_IMAGE_PROMPT_CHARS
+    }
 
     /// Generates one image; the bytes are the encoded file (PNG, JPEG or WebP).
     async fn generate(

@@ -129,6 +129,19 @@ impl ImageModel for OpenAiImage {
         provider_name(&self.endpoint)
     }
 
+    /// OpenAI's documented prompt limits: DALL·E 2 1,000 characters, DALL·E 3 4,000, the GPT
+    /// image models 32,000; other servers' models get the cautious default.
+    fn max_prompt_chars(&self) -> usize {
+        let model = self.endpoint.model.to_ascii_lowercase();
+        if model.contains("dall-e-2") {
+            1000
+        } else if model.starts_with("gpt-image") {
+            32_000
+        } else {
+            super::DEFAULT_IMAGE_PROMPT_CHARS
+        }
+    }
+
     async fn generate(
         &self,
         request: &ImageRequest,

@@ -123,6 +123,10 @@ impl ImageModel for RetryingImage {
         self.inner.name()
     }
 
+    fn max_prompt_chars(&self) -> usize {
+        self.inner.max_prompt_chars()
+    }
+
     async fn generate(
         &self,
         request: &ImageRequest,

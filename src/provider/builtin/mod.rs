@@ -68,6 +68,11 @@ impl ImageModel for Builtin {
         "builtin".to_string()
     }
 
+    /// The offline renderer draws from the scene's fields, not the prompt text.
+    fn max_prompt_chars(&self) -> usize {
+        usize::MAX
+    }
+
     async fn generate(
         &self,
         request: &ImageRequest,

@@ -315,6 +315,8 @@ struct Scripted {
     stop_after: Option<(usize, shutdown::Trigger)>,
     /// How long into that image the stop comes.
     stop_delay: std::time::Duration,
+    /// The longest prompt accepted; a longer one is refused as a real API does.
+    prompt_limit: Option<usize>,
     /// While drawing this chapter, another worker takes its claim over (as after a stall).
     steal: Option<(u32, std::path::PathBuf)>,
     drawn: std::sync::atomic::AtomicUsize,
@@ -328,6 +330,7 @@ impl Scripted {
             auth_error: false,
             stop_after: None,
             stop_delay: std::time::Duration::ZERO,
+            prompt_limit: None,
             steal: None,
             drawn: std::sync::atomic::AtomicUsize::new(0),
         }
@@ -340,12 +343,25 @@ impl provider::ImageModel for Scripted {
         "scripted".into()
     }
 
+    fn max_prompt_chars(&self) -> usize {
+        self.prompt_limit
+            .unwrap_or(provider::DEFAULT_IMAGE_PROMPT_CHARS)
+    }
+
     async fn generate(
         &self,
         request: &provider::ImageRequest,
         options: &provider::ImageOptions,
     ) -> Result<(Vec<u8>, provider::ImageMeta), provider::Error> {
         let at = (request.scene.chapter.0, request.scene.scene.0);
+        if let Some(limit) = self.prompt_limit
+            && request.prompt.chars().count() > limit
+        {
+            return Err(provider::Error::Config(format!(
+                "prompt of {} characters, over {limit}",
+                request.prompt.chars().count()
+            )));
+        }
         if self.auth_error {
             return Err(provider::Error::Auth {
                 provider: "scripted".into(),
@@ -381,6 +397,28 @@ fn manifest_of(dir: &Path) -> crate::store::Manifest {
         .unwrap()
         .manifest
         .unwrap()
+}
+
+/// Prompts are fitted to the image model's limit (DALL·E 2 refuses over 1,000 characters);
+/// without that every scene would be refused.
+#[test]
+fn image_prompts_fit_the_models_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let (outcome, totals) = run_with(
+        dir.path(),
+        &[],
+        3,
+        |inner| {
+            let mut scripted = Scripted::new(inner);
+            scripted.prompt_limit = Some(300);
+            Some(Arc::new(scripted))
+        },
+        shutdown::channel().1,
+    )
+    .unwrap();
+    assert!(totals.failed.is_empty(), "{:?}", totals.failed);
+    assert_eq!(totals.illustrated, 3);
+    assert!(outcome.images.images >= 3);
 }
 
 #[test]
