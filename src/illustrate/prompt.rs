@@ -200,9 +200,27 @@ mod tests {
     fn long_quotes_are_shortened() {
         let mut long = scene();
         long.quote = "word ".repeat(400);
-        let request = scene_request("B", ChapterNo(1), "Chapter 1", &long, &[], None, 32_000);
+        let request = request_for(&long, &[], None, 32_000);
         assert!(request.prompt.len() < 1200);
         assert!(!request.prompt.contains("Style:"));
+    }
+
+    /// The request for chapter 1 of book "B", its prompt fitted to `limit`.
+    fn request_for(
+        scene: &Scene,
+        elements: &[ElementBrief],
+        style: Option<&str>,
+        limit: usize,
+    ) -> ImageRequest {
+        scene_request(
+            "B",
+            ChapterNo(1),
+            "Chapter 1",
+            scene,
+            elements,
+            style,
+            limit,
+        )
     }
 
     fn cast(count: usize, description_words: usize) -> Vec<ElementBrief> {
@@ -221,29 +239,13 @@ mod tests {
     #[test]
     fn the_prompt_fits_the_models_limit() {
         let elements = cast(8, 30);
-        let full = scene_request(
-            "B",
-            ChapterNo(1),
-            "Chapter 1",
-            &scene(),
-            &elements,
-            Some("ink"),
-            usize::MAX,
-        );
+        let full = request_for(&scene(), &elements, Some("ink"), usize::MAX);
         assert!(
             full.prompt.chars().count() > 4000,
             "the test needs a long prompt"
         );
         for limit in [4000, 1000, 400] {
-            let fitted = scene_request(
-                "B",
-                ChapterNo(1),
-                "Chapter 1",
-                &scene(),
-                &elements,
-                Some("ink"),
-                limit,
-            );
+            let fitted = request_for(&scene(), &elements, Some("ink"), limit);
             let prompt = &fitted.prompt;
             assert!(
                 prompt.chars().count() <= limit,
@@ -259,15 +261,7 @@ mod tests {
             );
         }
         // The details are shared out evenly while they can be: all eight stay at 4,000.
-        let at_4000 = scene_request(
-            "B",
-            ChapterNo(1),
-            "Chapter 1",
-            &scene(),
-            &elements,
-            None,
-            4000,
-        );
+        let at_4000 = request_for(&scene(), &elements, None, 4000);
         assert!(at_4000.prompt.contains("Person 7"));
         // The scene request keeps everything for the offline renderer.
         assert_eq!(at_4000.scene.elements.len(), 8);
@@ -276,24 +270,8 @@ mod tests {
     #[test]
     fn a_prompt_within_the_limit_is_unchanged() {
         let elements = cast(2, 2);
-        let a = scene_request(
-            "B",
-            ChapterNo(1),
-            "Chapter 1",
-            &scene(),
-            &elements,
-            Some("ink"),
-            usize::MAX,
-        );
-        let b = scene_request(
-            "B",
-            ChapterNo(1),
-            "Chapter 1",
-            &scene(),
-            &elements,
-            Some("ink"),
-            4000,
-        );
+        let a = request_for(&scene(), &elements, Some("ink"), usize::MAX);
+        let b = request_for(&scene(), &elements, Some("ink"), 4000);
         assert_eq!(a.prompt, b.prompt);
     }
 
@@ -301,15 +279,7 @@ mod tests {
     fn without_room_for_any_detail_the_quote_then_the_scene_give_way() {
         let mut long = scene();
         long.description = "a very long description of the scene ".repeat(40);
-        let request = scene_request(
-            "B",
-            ChapterNo(1),
-            "Chapter 1",
-            &long,
-            &cast(3, 5),
-            Some("ink"),
-            300,
-        );
+        let request = request_for(&long, &cast(3, 5), Some("ink"), 300);
         let prompt = &request.prompt;
         assert!(prompt.chars().count() <= 300, "{}", prompt.chars().count());
         assert!(
