@@ -571,16 +571,7 @@ fn pipeline_section(rt: &tokio::runtime::Runtime, long: bool) {
         ]
     } else {
         vec![
-            Workload {
-                name: "balanced",
-                chat_ms: 220,
-                chat_per_kb_ms: 0,
-                image_ms: 240,
-                jitter_ms: 24,
-                jobs: 4,
-                image_jobs: 4,
-                pages_per_image: 10.0,
-            },
+            BALANCED,
             Workload {
                 name: "image-heavy",
                 chat_ms: 120,
@@ -600,31 +591,70 @@ fn pipeline_section(rt: &tokio::runtime::Runtime, long: bool) {
     }
 }
 
+/// The default balanced workload (Σ analysis ≈ Σ images at full parallelism).
+const BALANCED: Workload = Workload {
+    name: "balanced",
+    chat_ms: 220,
+    chat_per_kb_ms: 0,
+    image_ms: 240,
+    jitter_ms: 24,
+    jobs: 4,
+    image_jobs: 4,
+    pages_per_image: 10.0,
+};
+
+/// What a workload's runs need: the fake server with its latencies, a fresh folder with the
+/// config, the output folder in it and a counter of its manifest commits.
+struct Stage {
+    server: fake_openai::FakeServer,
+    dir: tempfile::TempDir,
+    out: PathBuf,
+    counter: CommitCounter,
+}
+
+impl Stage {
+    fn new(rt: &tokio::runtime::Runtime, w: &Workload) -> Stage {
+        let config = FakeConfig {
+            chat_latency: Duration::from_millis(w.chat_ms),
+            chat_latency_per_kb: Duration::from_millis(w.chat_per_kb_ms),
+            image_latency: Duration::from_millis(w.image_ms),
+            jitter: Duration::from_millis(w.jitter_ms),
+            ..FakeConfig::default()
+        };
+        let server = rt
+            .block_on(fake_openai::start(0, config))
+            .expect("fake server");
+        let dir = tempfile::tempdir().expect("tempdir");
+        std::fs::write(
+            dir.path().join(".imaginize.config"),
+            format!("imageSize: 256x256\npagesPerImage: {}\n", w.pages_per_image),
+        )
+        .expect("config");
+        let out = dir.path().join("out");
+        let counter = CommitCounter::start(&out);
+        Stage {
+            server,
+            dir,
+            out,
+            counter,
+        }
+    }
+
+    /// The run's arguments: the provider flags for `book`, then `mode`.
+    fn args(&self, book: &Path, jobs: usize, image_jobs: usize, mode: &str) -> Vec<String> {
+        let mut args = provider_args(&self.server.base_url(), book, &self.out, jobs, image_jobs);
+        args.push(mode.to_string());
+        args
+    }
+}
+
 fn run_workload(rt: &tokio::runtime::Runtime, book: &Path, w: &Workload, mode: &str) -> Measured {
-    let config = FakeConfig {
-        chat_latency: Duration::from_millis(w.chat_ms),
-        chat_latency_per_kb: Duration::from_millis(w.chat_per_kb_ms),
-        image_latency: Duration::from_millis(w.image_ms),
-        jitter: Duration::from_millis(w.jitter_ms),
-        ..FakeConfig::default()
-    };
-    let server = rt
-        .block_on(fake_openai::start(0, config))
-        .expect("fake server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join(".imaginize.config"),
-        format!("imageSize: 256x256\npagesPerImage: {}\n", w.pages_per_image),
-    )
-    .expect("config");
-    let out = dir.path().join("out");
-    let counter = CommitCounter::start(&out);
-    let mut args = provider_args(&server.base_url(), book, &out, w.jobs, w.image_jobs);
-    args.push(mode.to_string());
-    let cost = run_binary(dir.path(), &args);
-    let commits = counter.get();
-    let log = server.entries();
-    let mut m = measure(cost, &log, &out, w.jobs, w.image_jobs, commits);
+    let stage = Stage::new(rt, w);
+    let args = stage.args(book, w.jobs, w.image_jobs, mode);
+    let cost = run_binary(stage.dir.path(), &args);
+    let commits = stage.counter.get();
+    let log = stage.server.entries();
+    let mut m = measure(cost, &log, &stage.out, w.jobs, w.image_jobs, commits);
     if mode == "--sequential" {
         // Illustration starts only after all analysis: no hand-off to speak of.
         m.handoff_all.clear();

@@ -3,12 +3,10 @@
 //! the manifest their only channel. Measures the hand-off across processes (target p99 ≤ 1.5 s).
 
 use super::{
-    CommitCounter, Cost, Measured, REPO, Workload, fake_openai, measure, percentile, print_heading,
-    print_table, provider_args, run_workload, spawn_binary, wait_binary,
+    BALANCED, Cost, Measured, REPO, Stage, Workload, measure, percentile, print_heading,
+    print_table, run_workload, spawn_binary, wait_binary,
 };
-use fake_openai::FakeConfig;
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 /// How the `--images` side is split: processes × `--image-jobs` each (4 image slots in all).
 const SPLITS: [(usize, usize); 2] = [(1, 4), (2, 2)];
@@ -16,16 +14,7 @@ const SPLITS: [(usize, usize); 2] = [(1, 4), (2, 2)];
 pub fn processes_section(rt: &tokio::runtime::Runtime) {
     let book = PathBuf::from(REPO).join("samples/pride-and-prejudice.epub");
     println!("\n== Processes: {} ==", book.display());
-    let w = Workload {
-        name: "balanced",
-        chat_ms: 220,
-        chat_per_kb_ms: 0,
-        image_ms: 240,
-        jitter_ms: 24,
-        jobs: 4,
-        image_jobs: 4,
-        pages_per_image: 10.0,
-    };
+    let w = BALANCED;
     let one_process = run_workload(rt, &book, &w, "--concurrent");
     for (processes, image_jobs) in SPLITS {
         let split = run_split(rt, &book, &w, processes, image_jobs);
@@ -48,45 +37,19 @@ fn run_split(
     processes: usize,
     image_jobs: usize,
 ) -> Measured {
-    let config = FakeConfig {
-        chat_latency: Duration::from_millis(w.chat_ms),
-        image_latency: Duration::from_millis(w.image_ms),
-        jitter: Duration::from_millis(w.jitter_ms),
-        ..FakeConfig::default()
-    };
-    let server = rt
-        .block_on(fake_openai::start(0, config))
-        .expect("fake server");
-    let dir = tempfile::tempdir().expect("tempdir");
-    std::fs::write(
-        dir.path().join(".imaginize.config"),
-        format!("imageSize: 256x256\npagesPerImage: {}\n", w.pages_per_image),
-    )
-    .expect("config");
-    let out = dir.path().join("out");
-    let counter = CommitCounter::start(&out);
-    let args = |mode: &str, image_jobs: usize| {
-        let mut args = provider_args(&server.base_url(), book, &out, w.jobs, image_jobs);
-        args.push(mode.to_string());
-        args
-    };
-    let text = spawn_binary(dir.path(), &args("--text", image_jobs), "text");
+    let stage = Stage::new(rt, w);
+    let args = |mode: &str| stage.args(book, w.jobs, image_jobs, mode);
+    let text = spawn_binary(stage.dir.path(), &args("--text"), "text");
     let images: Vec<_> = (0..processes)
-        .map(|i| {
-            spawn_binary(
-                dir.path(),
-                &args("--images", image_jobs),
-                &format!("images{i}"),
-            )
-        })
+        .map(|i| spawn_binary(stage.dir.path(), &args("--images"), &format!("images{i}")))
         .collect();
     let mut costs = vec![wait_binary(text)];
     costs.extend(images.into_iter().map(wait_binary));
-    let commits = counter.get();
+    let commits = stage.counter.get();
     measure(
         combined(&costs),
-        &server.entries(),
-        &out,
+        &stage.server.entries(),
+        &stage.out,
         w.jobs,
         processes * image_jobs,
         commits,
