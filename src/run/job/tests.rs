@@ -109,6 +109,22 @@ fn run_with(
     })
 }
 
+/// `run_with` the builtin renderer wrapped in a `Scripted` set up by `script`.
+fn run_scripted(
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    shutdown: shutdown::Shutdown,
+    script: impl FnOnce(&mut Scripted),
+) -> Result<(Outcome, Totals), Error> {
+    let image = |inner| {
+        let mut scripted = Scripted::new(inner);
+        script(&mut scripted);
+        Some(Arc::new(scripted) as Arc<dyn provider::ImageModel>)
+    };
+    run_with(dir, flags, chapters, image, shutdown)
+}
+
 fn run_models(
     dir: &Path,
     flags: &[&str],
@@ -404,17 +420,9 @@ fn manifest_of(dir: &Path) -> crate::store::Manifest {
 #[test]
 fn image_prompts_fit_the_models_limit() {
     let dir = tempfile::tempdir().unwrap();
-    let (outcome, totals) = run_with(
-        dir.path(),
-        &[],
-        3,
-        |inner| {
-            let mut scripted = Scripted::new(inner);
-            scripted.prompt_limit = Some(300);
-            Some(Arc::new(scripted))
-        },
-        shutdown::channel().1,
-    )
+    let (outcome, totals) = run_scripted(dir.path(), &[], 3, shutdown::channel().1, |s| {
+        s.prompt_limit = Some(300);
+    })
     .unwrap();
     assert!(totals.failed.is_empty(), "{:?}", totals.failed);
     assert_eq!(totals.illustrated, 3);
@@ -424,17 +432,9 @@ fn image_prompts_fit_the_models_limit() {
 #[test]
 fn a_rejected_scene_is_recorded_and_its_chapter_still_completes() {
     let dir = tempfile::tempdir().unwrap();
-    let (outcome, totals) = run_with(
-        dir.path(),
-        &[],
-        3,
-        |inner| {
-            let mut scripted = Scripted::new(inner);
-            scripted.reject = Some((2, 1));
-            Some(Arc::new(scripted))
-        },
-        shutdown::channel().1,
-    )
+    let (outcome, totals) = run_scripted(dir.path(), &[], 3, shutdown::channel().1, |s| {
+        s.reject = Some((2, 1));
+    })
     .unwrap();
     assert_eq!(outcome.images.rejected, 1);
     assert_eq!(totals.illustrated, 3);
@@ -454,13 +454,11 @@ fn forced_images_are_unlinked_until_redrawn() {
     run(dir.path(), &[], 2).unwrap();
     let chapters_md = || std::fs::read_to_string(dir.path().join("out/Chapters.md")).unwrap();
     assert!(chapters_md().contains("chapter_2_scene_1."));
-    let refused = |inner| {
-        let mut scripted = Scripted::new(inner);
-        scripted.auth_error = true;
-        Some(Arc::new(scripted) as Arc<dyn provider::ImageModel>)
-    };
     let flags = ["--images", "--force", "--chapters", "2"];
-    run_with(dir.path(), &flags, 2, refused, shutdown::channel().1).unwrap_err();
+    run_scripted(dir.path(), &flags, 2, shutdown::channel().1, |s| {
+        s.auth_error = true;
+    })
+    .unwrap_err();
     assert!(
         !chapters_md().contains("chapter_2_scene_1."),
         "{}",
@@ -476,17 +474,9 @@ fn forced_images_are_unlinked_until_redrawn() {
 fn a_refused_key_stops_the_run_and_gives_the_claim_back() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &["--text"], 2).unwrap();
-    let err = run_with(
-        dir.path(),
-        &["--images"],
-        2,
-        |inner| {
-            let mut scripted = Scripted::new(inner);
-            scripted.auth_error = true;
-            Some(Arc::new(scripted))
-        },
-        shutdown::channel().1,
-    )
+    let err = run_scripted(dir.path(), &["--images"], 2, shutdown::channel().1, |s| {
+        s.auth_error = true;
+    })
     .unwrap_err();
     assert_eq!(err.exit_code(), crate::exit_code::AUTH);
     let manifest = manifest_of(dir.path());
@@ -505,16 +495,14 @@ fn shutdown_finishes_images_in_flight_releases_claims_and_a_rerun_completes() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &["--text"], 4).unwrap();
     let (trigger, shutdown) = shutdown::channel();
-    let (outcome, totals) = run_with(
+    let (outcome, totals) = run_scripted(
         dir.path(),
         &["--images", "--image-jobs", "1"],
         4,
-        |inner| {
-            let mut scripted = Scripted::new(inner);
-            scripted.stop_after = Some((1, trigger));
-            Some(Arc::new(scripted))
-        },
         shutdown,
+        |s| {
+            s.stop_after = Some((1, trigger));
+        },
     )
     .unwrap();
     assert!(outcome.interrupted);
@@ -549,19 +537,17 @@ fn nothing_starts_after_a_stop_even_mid_chapter() {
         .collect();
     assert!(concepts.iter().all(|&n| n >= 2), "{concepts:?}");
     let (trigger, shutdown) = shutdown::channel();
-    let (outcome, _) = run_with(
+    let (outcome, _) = run_scripted(
         dir.path(),
         &["--images", "--image-jobs", "1"],
         4,
-        |inner| {
-            let mut scripted = Scripted::new(inner);
-            scripted.stop_after = Some((2, trigger));
+        shutdown,
+        |s| {
+            s.stop_after = Some((2, trigger));
             // Late enough that the first illustrator, done with its first scene, already waits
             // for the slot to draw its second.
-            scripted.stop_delay = std::time::Duration::from_millis(300);
-            Some(Arc::new(scripted))
+            s.stop_delay = std::time::Duration::from_millis(300);
         },
-        shutdown,
     )
     .unwrap();
     assert!(outcome.interrupted);
@@ -630,16 +616,14 @@ fn a_chapter_taken_over_after_a_stall_is_left_to_its_new_worker() {
     let dir = tempfile::tempdir().unwrap();
     run(dir.path(), &["--text"], 3).unwrap();
     let out = dir.path().join("out");
-    let (outcome, totals) = run_with(
+    let (outcome, totals) = run_scripted(
         dir.path(),
         &["--images", "--image-jobs", "1"],
         3,
-        |inner| {
-            let mut scripted = Scripted::new(inner);
-            scripted.steal = Some((2, out.clone()));
-            Some(Arc::new(scripted))
-        },
         shutdown::channel().1,
+        |s| {
+            s.steal = Some((2, out.clone()));
+        },
     )
     .unwrap();
     assert!(totals.failed.is_empty());
