@@ -62,7 +62,8 @@ pub(crate) async fn send_bytes(
 fn transport(provider: &str, key: Option<&Secret>, e: &reqwest::Error) -> Error {
     let provider = provider.to_string();
     if e.is_connect() {
-        let message = scrub(&chain(e), key);
+        // reqwest's own message leaves out why ("Connection refused"): add the causes.
+        let message = scrub(&crate::error::chain(e), key);
         return Error::Unreachable { provider, message };
     }
     let what = if e.is_timeout() {
@@ -74,22 +75,6 @@ fn transport(provider: &str, key: Option<&Secret>, e: &reqwest::Error) -> Error 
         provider,
         message: scrub(&format!("{what}: {e}"), key),
     }
-}
-
-/// The error with its causes ("error sending request for url (…): tcp connect error:
-/// Connection refused"): reqwest's own message leaves out why.
-fn chain(e: &reqwest::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text.push_str(": ");
-            text.push_str(&cause_text);
-        }
-        source = cause.source();
-    }
-    text
 }
 
 /// Maps a failed HTTP answer to an error class.
