@@ -232,7 +232,10 @@ impl Respond for Responder {
                 ResponseTemplate::new(500).set_body_string("{\"error\":{\"message\":\"boom\"}}"),
             )
         } else {
-            (200, self.answer(kind, &body, &key, chat_answer))
+            (
+                200,
+                self.answer(kind, &body, &key, (&received, chat_answer)),
+            )
         };
         self.record(kind, &key, latency, status, (chapter, pack), received);
         template.set_delay(latency)
@@ -268,25 +271,23 @@ impl Responder {
         self.config.chat_latency_per_kb * content.len() as u32 / 1000
     }
 
-    /// The response: `content` is the chat answer (empty for other requests).
+    /// The response: `text` is what the request asked (read once in `respond`), `content` the
+    /// chat answer to it (empty for other requests).
     fn answer(
         &self,
         kind: &str,
         body: &serde_json::Value,
         key: &str,
-        content: String,
+        (text, content): (&str, String),
     ) -> ResponseTemplate {
         match kind {
-            "entities" | "scenes" => {
-                let text = user_text(body);
-                ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                    "id": "fake", "object": "chat.completion", "model": body["model"],
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": content}}],
-                    "usage": {"prompt_tokens": text.len() / 4, "completion_tokens": 200,
-                              "total_tokens": text.len() / 4 + 200}
-                }))
-            }
+            "entities" | "scenes" => ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                "id": "fake", "object": "chat.completion", "model": body["model"],
+                "choices": [{"index": 0, "finish_reason": "stop",
+                             "message": {"role": "assistant", "content": content}}],
+                "usage": {"prompt_tokens": text.len() / 4, "completion_tokens": 200,
+                          "total_tokens": text.len() / 4 + 200}
+            })),
             "image" => {
                 let png = tiny_png(key);
                 let data = if self.config.image_urls {
