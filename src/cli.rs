@@ -178,6 +178,10 @@ pub struct RunArgs {
     /// Reset failed chapters so the next run retries them.
     #[arg(long)]
     pub clear_errors: bool,
+    /// Leave chapters that another live imaginize holds to it instead of waiting for them; the
+    /// run then exits with 5 when any are left (config `waitForOthers: false`).
+    #[arg(long)]
+    pub no_wait: bool,
     /// Convert an old tool's .imaginize.state.json into the manifest (in --output-dir or here).
     #[arg(long)]
     pub migrate_concurrent: bool,

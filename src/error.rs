@@ -37,8 +37,16 @@ pub enum Error {
         "{failed} of {total} chapters failed; see the summary above, then re-run with --retry-failed"
     )]
     ChaptersFailed { failed: usize, total: usize },
-    #[error("interrupted; state is saved, re-run the same command to continue")]
-    Interrupted,
+    #[error("stopped by {}; state is saved, re-run the same command to continue", .0.name())]
+    Interrupted(crate::pipeline::shutdown::Signal),
+    #[error(
+        "{left} of {total} chapters are still being illustrated by other imaginize processes (--no-wait left them to those); they finish them, or re-run without --no-wait to wait"
+    )]
+    LeftToOthers { left: usize, total: usize },
+    #[error(
+        "{left} of {total} chapters are not finished although nothing failed; re-run the same command to continue"
+    )]
+    Unfinished { left: usize, total: usize },
 }
 
 impl Error {
@@ -49,12 +57,14 @@ impl Error {
             Error::Book(_) => exit_code::USAGE,
             Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
-            Error::Interrupted => exit_code::INTERRUPTED,
+            Error::Interrupted(signal) => signal.exit_code(),
+            Error::LeftToOthers { .. } => exit_code::LEFT_TO_OTHERS,
             Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }
             | Error::ChaptersFailed { .. }
+            | Error::Unfinished { .. }
             | Error::Store(_)
             | Error::Compile(_)
             | Error::Corrupt { .. }

@@ -10,5 +10,11 @@ pub const USAGE: i32 = 2;
 pub const AUTH: i32 = 3;
 /// Another imaginize holds the output folder's lock.
 pub const LOCKED: i32 = 4;
+/// Some selected chapters are left to other live workers (`--no-wait`): they finish them.
+pub const LEFT_TO_OTHERS: i32 = 5;
+/// Stopped by SIGHUP (the terminal went away); state is consistent and a re-run continues.
+pub const HUNG_UP: i32 = 129;
 /// Stopped by Ctrl-C; state is consistent and a re-run continues.
 pub const INTERRUPTED: i32 = 130;
+/// Stopped by SIGTERM (`kill`, systemd, Docker); state is consistent and a re-run continues.
+pub const TERMINATED: i32 = 143;

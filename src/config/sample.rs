@@ -40,6 +40,10 @@ imageSize: 1024x1024
 # Analysis and illustration at the same time (true) or one after the other (false).
 concurrent: true
 
+# Whether a run waits for chapters that another live imaginize (an `--images` worker) holds, and
+# takes them over if that worker dies (true), or leaves them to it and exits with 5 (false).
+# waitForOthers: true
+
 # A style block added to every image prompt.
 # style: "watercolour, soft light, 19th-century England"
 "#;

@@ -12,7 +12,8 @@ use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
 use crate::provider::{self, ImageFormat, Usage};
 use crate::store::{self, Manifest, SceneOutcome, Status, WorkerId};
-use chrono::Utc;
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -40,6 +41,8 @@ pub async fn run(
     wait_first: bool,
 ) -> Result<WorkerReport, Error> {
     let worker = WorkerId::current();
+    // Held for as long as this worker may hold claims: its death frees them at once.
+    let _alive = ctx.store.register_worker(&worker)?;
     let mut report = WorkerReport::default();
     let mut said_waiting = false;
     if wait_first {
@@ -62,30 +65,42 @@ pub async fn run(
         }
         drop(slot);
         let running = analysis_running.load(Ordering::SeqCst);
-        let analyzer_here = ctx.options.phases.scenes;
-        let selected = ctx.selected.clone();
-        let lease = ctx.lease();
-        let left = ctx
-            .read(move |m| remaining(m, &selected, lease, running, analyzer_here))
-            .await?;
+        let rules = Rules {
+            selected: ctx.selected.clone(),
+            lease: ctx.lease(),
+            out: ctx.out.clone(),
+            analyzer_here: ctx.options.phases.scenes,
+            wait_for_others: ctx.options.wait_for_others,
+        };
+        let left = ctx.read(move |m| remaining(m, &rules, running)).await?;
+        let mut poll = None;
         match left {
             Remaining::Nothing => break,
             Remaining::Claimable => continue,
-            Remaining::Pending(n) if !analyzer_here && !said_waiting => {
+            Remaining::HeldElsewhere(held) => {
+                ctx.note_on_change(held_key(&held), held_note(&held, Utc::now()));
+                // A holder's death makes no file event: look again soon to take over at once.
+                poll = Some(HELD_POLL);
+            }
+            Remaining::Pending(n) if !ctx.options.phases.scenes && !said_waiting => {
                 said_waiting = true;
                 ctx.event(Event::Note(format!(
-                    "waiting for {n} chapters to be analyzed by another imaginize run"
+                    "waiting for {} to be analyzed by another imaginize run",
+                    plural(n, "chapter")
                 )));
             }
             Remaining::Pending(_) => {}
         }
         tokio::select! {
-            () = waiter.wait() => {}
+            () = waiter.wait_at_most(poll) => {}
             () = shutdown.recv() => break,
         }
     }
     Ok(report)
 }
+
+/// How often a worker waiting for chapters other workers hold checks whether they still live.
+const HELD_POLL: Duration = Duration::from_millis(250);
 
 async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo>, Error> {
     let selected = ctx.selected.clone();
@@ -102,6 +117,17 @@ async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo
     .await
 }
 
+/// What decides whether a worker with nothing to claim is done.
+struct Rules {
+    selected: Vec<ChapterNo>,
+    lease: Duration,
+    out: PathBuf,
+    /// This process analyses (pass 2) the selected chapters.
+    analyzer_here: bool,
+    /// Chapters held by live workers of other processes are waited for (not `--no-wait`).
+    wait_for_others: bool,
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum Remaining {
     Nothing,
@@ -109,20 +135,31 @@ enum Remaining {
     Claimable,
     /// Chapters still waiting for analysis that may yet come.
     Pending(usize),
+    /// Chapters that live workers of other processes hold: ours once they finish or die.
+    HeldElsewhere(Vec<Held>),
 }
 
-/// Whether anything may still become claimable for this worker. Chapters other live workers
-/// hold are theirs to finish; an expired claim counts as claimable.
-fn remaining(
-    m: &Manifest,
-    selected: &[ChapterNo],
-    lease: Duration,
-    analysis_running: bool,
-    analyzer_here: bool,
-) -> Remaining {
-    let is_selected = |c: ChapterNo| selected.binary_search(&c).is_ok();
-    if m.next_claimable(is_selected, lease, Utc::now()).is_some() {
+/// A chapter another process's worker holds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Held {
+    chapter: ChapterNo,
+    worker: WorkerId,
+    since: DateTime<Utc>,
+}
+
+/// Whether anything may still become claimable for this worker. An expired claim counts as
+/// claimable; one a live worker of this process holds is that worker's to finish.
+fn remaining(m: &Manifest, rules: &Rules, analysis_running: bool) -> Remaining {
+    let is_selected = |c: ChapterNo| rules.selected.binary_search(&c).is_ok();
+    let now = Utc::now();
+    if m.next_claimable(is_selected, rules.lease, now, &rules.out)
+        .is_some()
+    {
         return Remaining::Claimable;
+    }
+    let held = held_elsewhere(m, &is_selected);
+    if rules.wait_for_others && !held.is_empty() {
+        return Remaining::HeldElsewhere(held);
     }
     let pending = m
         .chapters_with(Status::Pending)
@@ -130,11 +167,72 @@ fn remaining(
         .filter(|c| is_selected(*c))
         .count();
     // Another process's analyzer may still deliver; ours, once stopped, will not.
-    let may_come = analysis_running || (!analyzer_here && !m.analyze_complete);
+    let may_come = analysis_running || (!rules.analyzer_here && !m.analyze_complete);
     if pending > 0 && may_come {
         Remaining::Pending(pending)
     } else {
         Remaining::Nothing
+    }
+}
+
+/// The selected chapters being illustrated by workers of other processes (alive, or the claim
+/// would have been claimable).
+fn held_elsewhere(m: &Manifest, is_selected: &impl Fn(ChapterNo) -> bool) -> Vec<Held> {
+    m.chapters
+        .iter()
+        .filter(|(no, ch)| is_selected(**no) && ch.status == Status::IllustrationInprogress)
+        .filter_map(|(no, ch)| {
+            let claim = ch.claim.as_ref()?;
+            (!claim.worker.is_this_process()).then(|| Held {
+                chapter: *no,
+                worker: claim.worker.clone(),
+                since: claim.claimed_at,
+            })
+        })
+        .collect()
+}
+
+/// Which chapters are held by whom: the waiting note is repeated only when this changes.
+fn held_key(held: &[Held]) -> String {
+    held.iter()
+        .map(|h| format!("{}={}", h.chapter, h.worker))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// "waiting for 2 chapters that other imaginize processes hold: chapter 4 (pid 17 on host a,
+/// for 12s), …" — at most five listed.
+fn held_note(held: &[Held], now: DateTime<Utc>) -> String {
+    const LISTED: usize = 5;
+    let mut parts: Vec<String> = held
+        .iter()
+        .take(LISTED)
+        .map(|h| {
+            let secs = now.signed_duration_since(h.since).num_seconds().max(0);
+            let pid = h.worker.pid().map_or("?".into(), |p| p.to_string());
+            let host = h.worker.host().unwrap_or("?");
+            format!(
+                "chapter {} (pid {pid} on host {host}, for {secs}s)",
+                h.chapter
+            )
+        })
+        .collect();
+    if held.len() > LISTED {
+        parts.push(format!("and {} more", held.len() - LISTED));
+    }
+    format!(
+        "waiting for {} that other imaginize processes hold (taken over if they die; --no-wait leaves them): {}",
+        plural(held.len(), "chapter"),
+        parts.join(", ")
+    )
+}
+
+/// "1 chapter", "3 chapters".
+fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }
 
@@ -374,8 +472,7 @@ async fn draw_one(
     }
 }
 
-/// Writes the image under the extension its bytes say; a failed write (disk full) fails the
-/// chapter and leaves no partial file.
+/// Writes the image under the extension its bytes say; a failed write leaves no partial file.
 fn write_image(
     ctx: &Context,
     chapter: ChapterNo,
@@ -390,8 +487,19 @@ fn write_image(
     };
     let relative = image_file_name(chapter, scene, format.extension());
     store::atomic::write(&ctx.out.join(&relative), bytes)
-        .map_err(|e| ChapterError::Chapter(format!("scene {scene}: {e}")))?;
+        .map_err(|e| scene_write_error(scene, e))?;
     Ok(relative)
+}
+
+/// A failed write of a scene's file fails its chapter, except a full disk: every later write
+/// would fail too, so the run stops (nothing marked failed) and a re-run after freeing space
+/// continues.
+fn scene_write_error(scene: SceneNo, err: store::Error) -> ChapterError {
+    if err.is_disk_full() {
+        ChapterError::Abort(err.into())
+    } else {
+        ChapterError::Chapter(format!("scene {scene}: {err}"))
+    }
 }
 
 /// How a scene ended.
@@ -422,7 +530,7 @@ async fn record(
     tokio::task::spawn_blocking(move || store.note_scene(chapter, scene, &outcome))
         .await
         .map_err(|e| ChapterError::Abort(Error::Internal(format!("scene file task failed: {e}"))))?
-        .map_err(|e| ChapterError::Chapter(format!("scene {scene}: {e}")))?;
+        .map_err(|e| scene_write_error(scene, e))?;
     ctx.state(move |m| {
         match &done {
             Done::Image(_, usage) => {
@@ -497,43 +605,105 @@ mod tests {
     }
 
     const ALL: [ChapterNo; 3] = [ChapterNo(1), ChapterNo(2), ChapterNo(3)];
-    const LEASE: Duration = Duration::from_secs(60);
+
+    fn rules(selected: &[ChapterNo], analyzer_here: bool, wait_for_others: bool) -> Rules {
+        Rules {
+            selected: selected.to_vec(),
+            lease: Duration::from_secs(60),
+            // No lock files there: the claims' pids decide.
+            out: std::env::temp_dir().join("imaginize-worker-test-no-such-folder"),
+            analyzer_here,
+            wait_for_others,
+        }
+    }
+
+    /// Gives chapter 1's claim to a live worker of another process (pid 1, init, always runs).
+    fn held_by_another_process(m: &mut Manifest) -> WorkerId {
+        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        let other = WorkerId(format!("{host}:1:0000beef"));
+        let ch = Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap());
+        ch.claim.as_mut().unwrap().worker = other.clone();
+        other
+    }
 
     #[test]
     fn waits_for_pending_chapters_only_while_an_analyzer_may_deliver() {
         let m = manifest(&[Status::IllustrationComplete, Status::Pending, Status::Error]);
         assert_eq!(
-            remaining(&m, &ALL, LEASE, true, true),
+            remaining(&m, &rules(&ALL, true, true), true),
             Remaining::Pending(1)
         );
-        assert_eq!(remaining(&m, &ALL, LEASE, false, true), Remaining::Nothing);
         assert_eq!(
-            remaining(&m, &ALL, LEASE, false, false),
+            remaining(&m, &rules(&ALL, true, true), false),
+            Remaining::Nothing
+        );
+        assert_eq!(
+            remaining(&m, &rules(&ALL, false, true), false),
             Remaining::Pending(1)
         );
         let mut done = m.clone();
         done.analyze_complete = true;
         assert_eq!(
-            remaining(&done, &ALL, LEASE, false, false),
+            remaining(&done, &rules(&ALL, false, true), false),
             Remaining::Nothing
         );
     }
 
     #[test]
-    fn live_claims_are_left_to_their_worker_and_selection_is_respected() {
+    fn live_claims_of_this_process_are_left_to_their_worker_and_selection_is_respected() {
         let m = manifest(&[
             Status::IllustrationInprogress,
             Status::Analyzed,
             Status::Pending,
         ]);
         assert_eq!(
-            remaining(&m, &ALL, LEASE, false, true),
+            remaining(&m, &rules(&ALL, true, true), false),
             Remaining::Claimable
         );
         let first = [ChapterNo(1)];
         assert_eq!(
-            remaining(&m, &first, LEASE, false, true),
+            remaining(&m, &rules(&first, true, true), false),
             Remaining::Nothing
         );
+    }
+
+    #[test]
+    fn chapters_another_live_process_holds_are_waited_for_unless_no_wait() {
+        let mut m = manifest(&[Status::IllustrationInprogress, Status::IllustrationComplete]);
+        let other = held_by_another_process(&mut m);
+        let first = [ChapterNo(1)];
+        let Remaining::HeldElsewhere(held) = remaining(&m, &rules(&first, true, true), false)
+        else {
+            panic!("a chapter another process holds did not make the worker wait");
+        };
+        assert_eq!(held.len(), 1);
+        assert_eq!((held[0].chapter, &held[0].worker), (ChapterNo(1), &other));
+        assert_eq!(
+            remaining(&m, &rules(&first, true, false), false),
+            Remaining::Nothing,
+            "--no-wait leaves it to its holder"
+        );
+    }
+
+    #[test]
+    fn the_waiting_note_names_pid_host_and_time_and_counts_in_words() {
+        let since = Utc::now();
+        let held: Vec<Held> = (1..=7)
+            .map(|n| Held {
+                chapter: ChapterNo(n),
+                worker: WorkerId(format!("box:4242:{n:08x}")),
+                since,
+            })
+            .collect();
+        let note = held_note(&held[..1], since + chrono::Duration::seconds(12));
+        assert!(note.contains("1 chapter that"), "{note}");
+        assert!(
+            note.contains("chapter 1 (pid 4242 on host box, for 12s)"),
+            "{note}"
+        );
+        let many = held_note(&held, since);
+        assert!(many.contains("7 chapters"), "{many}");
+        assert!(many.contains("and 2 more"), "{many}");
+        assert_ne!(held_key(&held[..1]), held_key(&held[..2]));
     }
 }

@@ -18,7 +18,7 @@ use crate::pipeline::context::Context;
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
-use crate::pipeline::shutdown::Shutdown;
+use crate::pipeline::shutdown::{Shutdown, Signal};
 use crate::store::{self, ElementsStatus, Status};
 use chrono::Utc;
 use std::collections::{BTreeMap, BTreeSet};
@@ -120,7 +120,9 @@ async fn pass1(
         return Err(err);
     }
     if found.len() + failed < total {
-        return Err(Error::Interrupted);
+        return Err(Error::Interrupted(
+            shutdown.signal().unwrap_or(Signal::Interrupt),
+        ));
     }
     finish_elements(ctx, &found, tokenising).await
 }

@@ -48,6 +48,9 @@ pub struct Context {
     planned: AtomicUsize,
     /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
     log: Mutex<Option<ProgressLog>>,
+    /// The key of the last `note_on_change`, so every illustrator waiting on the same thing
+    /// does not repeat it.
+    last_note: Mutex<String>,
 }
 
 impl Context {
@@ -68,6 +71,7 @@ impl Context {
             book,
             out,
             log: Mutex::new(None),
+            last_note: Mutex::new(String::new()),
             planned: AtomicUsize::new(0),
             store,
             text: models.text,
@@ -194,6 +198,17 @@ impl Context {
                 *slot = Some(log);
             }
             Err(err) => self.reporter.warn(&format!("progress.md: {err}")),
+        }
+    }
+
+    /// Shows `text` unless the last note shown this way had the same `key`.
+    pub fn note_on_change(&self, key: String, text: String) {
+        let Ok(mut last) = self.last_note.lock() else {
+            return;
+        };
+        if *last != key {
+            *last = key;
+            self.event(Event::Note(text));
         }
     }
 

@@ -10,7 +10,7 @@ use crate::illustrate::worker::{self, AnalysisRunning, WorkerReport};
 use crate::pipeline::analysis::{self, AnalysisReport};
 use crate::pipeline::context::Context;
 use crate::pipeline::renderer;
-use crate::pipeline::shutdown::Shutdown;
+use crate::pipeline::shutdown::{Shutdown, Signal};
 use crate::pipeline::wake::Waiter;
 use crate::provider::Usage;
 use crate::store::{Manifest, Status};
@@ -24,7 +24,8 @@ pub struct Outcome {
     pub analysis: AnalysisReport,
     pub images: WorkerReport,
     pub elapsed: Duration,
-    pub interrupted: bool,
+    /// The signal that stopped the run early, if one did.
+    pub interrupted: Option<Signal>,
 }
 
 /// Runs the phases the options ask for, in the chosen mode.
@@ -47,7 +48,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error
         analysis,
         images,
         elapsed: started.elapsed(),
-        interrupted: shutdown.is_shutdown(),
+        interrupted: shutdown.signal(),
     })
 }
 

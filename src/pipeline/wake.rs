@@ -84,7 +84,13 @@ fn replaces_manifest(event: &notify::Event) -> bool {
 impl Waiter {
     /// Returns when something changed since the last call, or after the poll interval.
     pub async fn wait(&mut self) {
-        let _ = tokio::time::timeout(self.poll, self.receiver.changed()).await;
+        self.wait_at_most(None).await;
+    }
+
+    /// `wait`, but returning after `at_most` when that is sooner than the poll interval.
+    pub async fn wait_at_most(&mut self, at_most: Option<Duration>) {
+        let limit = at_most.map_or(self.poll, |d| d.min(self.poll));
+        let _ = tokio::time::timeout(limit, self.receiver.changed()).await;
         self.receiver.mark_unchanged();
     }
 }

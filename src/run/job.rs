@@ -1,5 +1,5 @@
 //! The main job: resolve options, read the book, prepare the output folder, run the pipelines on
-//! a tokio runtime with Ctrl-C handling, print the summary, compile if asked.
+//! a tokio runtime with signal handling, print the summary, compile if asked.
 
 use crate::book::Book;
 use crate::config::{self, Environment, ExecMode, Options, Verbosity};
@@ -141,9 +141,10 @@ fn run_pipeline(
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
-    let outcome = runtime.block_on(run_with_ctrl_c(ctx.clone()))?;
+    let outcome = runtime.block_on(run_with_signals(ctx.clone()))?;
     let totals = totals_now(&store, &selected)?;
-    summary(reporter, &outcome, &totals, &out);
+    let left = unfinished(&ctx.options, &totals);
+    summary(reporter, &outcome, &totals, &out, left);
     ctx.log(
         "🏁",
         &format!(
@@ -153,8 +154,8 @@ fn run_pipeline(
             totals.failed.len()
         ),
     );
-    if outcome.interrupted {
-        return Err(Error::Interrupted);
+    if let Some(signal) = outcome.interrupted {
+        return Err(Error::Interrupted(signal));
     }
     if !totals.failed.is_empty() {
         return Err(Error::ChaptersFailed {
@@ -162,7 +163,32 @@ fn run_pipeline(
             total: totals.chapters,
         });
     }
-    Ok(())
+    match left {
+        0 => Ok(()),
+        left if !ctx.options.wait_for_others => Err(Error::LeftToOthers {
+            left,
+            total: totals.chapters,
+        }),
+        left => Err(Error::Unfinished {
+            left,
+            total: totals.chapters,
+        }),
+    }
+}
+
+/// Selected chapters the run was asked to finish that are neither finished nor failed. A run
+/// says "Done" (and exits 0) only when this is zero.
+fn unfinished(options: &Options, totals: &Totals) -> usize {
+    let finished = if options.phases.images {
+        totals.illustrated
+    } else if options.phases.scenes {
+        totals.analyzed
+    } else {
+        return 0;
+    };
+    totals
+        .chapters
+        .saturating_sub(finished + totals.failed.len())
 }
 
 fn totals_now(store: &Store, selected: &[ChapterNo]) -> Result<Totals, Error> {
@@ -173,27 +199,66 @@ fn totals_now(store: &Store, selected: &[ChapterNo]) -> Result<Totals, Error> {
     Ok(orchestrate::totals(&manifest, selected))
 }
 
-/// First Ctrl-C: stop starting work, let calls in flight finish, release claims. Second: quit
-/// at once (the manifest is consistent after every write, so nothing is lost but calls in flight).
-async fn run_with_ctrl_c(ctx: Arc<Context>) -> Result<Outcome, Error> {
+/// The first Ctrl-C, SIGTERM or SIGHUP: stop starting work, let calls in flight finish, release
+/// claims. A second one: quit at once (the manifest is consistent after every write, so nothing
+/// is lost but calls in flight).
+async fn run_with_signals(ctx: Arc<Context>) -> Result<Outcome, Error> {
     let (trigger, shutdown) = shutdown::channel();
     let reporter = ctx.reporter.clone();
+    let mut signals = Signals::new()?;
     tokio::spawn(async move {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            reporter.warn("stopping: finishing the calls in flight (Ctrl-C again to quit now)");
-            trigger.trigger();
-            if tokio::signal::ctrl_c().await.is_ok() {
-                std::process::exit(crate::exit_code::INTERRUPTED);
-            }
-        }
+        let first = signals.next().await;
+        reporter.warn(&format!(
+            "stopping ({}): finishing the calls in flight (send it again to quit now)",
+            first.name()
+        ));
+        trigger.trigger_by(first);
+        let second = signals.next().await;
+        std::process::exit(second.exit_code());
     });
     orchestrate::run(ctx, shutdown).await
 }
 
-fn summary(reporter: &Reporter, outcome: &Outcome, totals: &Totals, out: &Path) {
+/// The signals that stop a run.
+struct Signals {
+    terminate: tokio::signal::unix::Signal,
+    hangup: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> Result<Signals, Error> {
+        use tokio::signal::unix::{SignalKind, signal};
+        let listen = |kind| {
+            signal(kind).map_err(|e| Error::Internal(format!("cannot listen for signals: {e}")))
+        };
+        Ok(Signals {
+            terminate: listen(SignalKind::terminate())?,
+            hangup: listen(SignalKind::hangup())?,
+        })
+    }
+
+    async fn next(&mut self) -> shutdown::Signal {
+        use shutdown::Signal;
+        tokio::select! {
+            Ok(()) = tokio::signal::ctrl_c() => Signal::Interrupt,
+            Some(()) = self.terminate.recv() => Signal::Terminate,
+            Some(()) = self.hangup.recv() => Signal::Hangup,
+            else => std::future::pending().await,
+        }
+    }
+}
+
+fn summary(reporter: &Reporter, outcome: &Outcome, totals: &Totals, out: &Path, left: usize) {
     let usage = &totals.usage;
+    let headline = if outcome.interrupted.is_some() {
+        "Stopped after"
+    } else if left > 0 || !totals.failed.is_empty() {
+        "Ended with work left after"
+    } else {
+        "Done in"
+    };
     let mut text = format!(
-        "Done in {:.1}s: {}/{} chapters analyzed ({} scenes), {}/{} illustrated, {} images ({} new, {} adopted, {} rejected)\n\
+        "{headline} {:.1}s: {}/{} chapters analyzed ({} scenes), {}/{} illustrated, {} images ({} new, {} adopted, {} rejected)\n\
          Usage: {} prompt tokens, {} completion tokens, {} images\n\
          Output: {}",
         outcome.elapsed.as_secs_f64(),

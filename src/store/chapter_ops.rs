@@ -9,8 +9,9 @@ use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
 use crate::store::manifest::{ChapterState, Claim, Status};
 use crate::store::transition::{Event, transition};
-use crate::store::{Error, LockedManifest, Store, atomic};
+use crate::store::{Error, LockedManifest, Store, atomic, liveness};
 use chrono::{DateTime, Utc};
+use std::collections::HashSet;
 use std::time::Duration;
 
 /// How a scene's drawing ended, as `chapters/NNN.json` keeps it.
@@ -79,7 +80,7 @@ impl LockedManifest {
     }
 
     /// Claims the lowest-numbered chapter that is `analyzed`, or whose claim has expired (no
-    /// heartbeat within `lease`, or a dead pid on this host). Compare-and-set: the lock is held.
+    /// heartbeat within `lease`, or a dead worker on this host). Compare-and-set: the lock is held.
     pub fn claim_next(
         &mut self,
         worker: &WorkerId,
@@ -97,7 +98,8 @@ impl LockedManifest {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Option<ChapterNo>, Error> {
-        let candidate = self.manifest()?.next_claimable(filter, lease, now);
+        let dir = self.dir().to_path_buf();
+        let candidate = self.manifest()?.next_claimable(filter, lease, now, &dir);
         let Some(chapter) = candidate else {
             return Ok(None);
         };
@@ -114,23 +116,33 @@ impl LockedManifest {
         Ok(Some(chapter))
     }
 
-    /// Puts every expired claim back to `analyzed` (any process may do this at any time).
+    /// Puts every expired claim back to `analyzed` (any process may do this at any time), then
+    /// removes the lock files of this host's dead workers that no claim names any more.
     pub fn recover_expired(
         &mut self,
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Vec<(ChapterNo, Expiry)>, Error> {
+        let dir = self.dir().to_path_buf();
         let expired: Vec<(ChapterNo, Expiry)> = self
             .manifest()?
             .chapters
             .iter()
-            .filter_map(|(no, ch)| Some((*no, expiry(ch.claim.as_ref()?, lease, now)?)))
+            .filter_map(|(no, ch)| Some((*no, expiry(ch.claim.as_ref()?, lease, now, &dir)?)))
             .collect();
         for (chapter, _) in &expired {
             let ch = self.chapter_mut(*chapter)?;
             apply(*chapter, ch, Event::LeaseExpired)?;
             ch.claim = None;
         }
+        let named: HashSet<String> = self
+            .manifest()?
+            .chapters
+            .values()
+            .filter_map(|ch| Some(liveness::file_name(&ch.claim.as_ref()?.worker)))
+            .collect();
+        let host = gethostname::gethostname().to_string_lossy().into_owned();
+        liveness::remove_dead(&dir, &host, |name| named.contains(name));
         Ok(expired)
     }
 

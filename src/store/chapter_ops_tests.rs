@@ -102,7 +102,10 @@ fn remaining_reaches_zero_when_every_chapter_is_complete_or_failed() {
         .unwrap();
     let m = store.load().unwrap().manifest.unwrap();
     assert_eq!(m.remaining_for_illustration(|_| true), 0);
-    assert_eq!(m.next_claimable(|_| true, DEFAULT_LEASE, Utc::now()), None);
+    assert_eq!(
+        m.next_claimable(|_| true, DEFAULT_LEASE, Utc::now(), store.dir()),
+        None
+    );
     assert_eq!(m.chapters_with(Status::Error), vec![ChapterNo(3)]);
 }
 

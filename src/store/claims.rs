@@ -1,10 +1,12 @@
 //! Worker identity and the lease rules: when a claim may be taken over (heartbeat older than the
 //! lease, or a dead pid on this host) and when it must never be (a live worker within its lease).
 
+use crate::store::liveness::{Liveness, liveness};
 use crate::store::manifest::Claim;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::path::Path;
 use std::time::Duration;
 
 /// The default lease (`leaseSecs`): a claim with no heartbeat for this long is recovered.
@@ -34,6 +36,16 @@ impl WorkerId {
         parts.next()
     }
 
+    /// Whether this worker runs on this host (its liveness can be checked here).
+    pub fn is_local(&self) -> bool {
+        self.host() == Some(&*gethostname::gethostname().to_string_lossy())
+    }
+
+    /// Whether this worker belongs to this process.
+    pub fn is_this_process(&self) -> bool {
+        self.is_local() && self.pid() == Some(std::process::id() as i32)
+    }
+
     /// The pid part.
     pub fn pid(&self) -> Option<i32> {
         let mut parts = self.0.rsplitn(3, ':');
@@ -53,23 +65,22 @@ impl fmt::Display for WorkerId {
 pub enum Expiry {
     /// No heartbeat for longer than the lease.
     LeaseExpired,
-    /// Its worker ran on this host and that pid no longer exists.
+    /// Its worker ran on this host and has died (its lock file is free, see `liveness`).
     DeadWorker,
 }
 
-/// Whether `claim` may be taken over at `now`. A claim by a live process on this host, or by a
-/// process elsewhere whose heartbeat is within the lease, is never taken.
-pub fn expiry(claim: &Claim, lease: Duration, now: DateTime<Utc>) -> Option<Expiry> {
-    let this_host = gethostname::gethostname();
-    let local = claim.worker.host() == Some(&*this_host.to_string_lossy());
-    if local && claim.worker.pid().is_some_and(|pid| !pid_alive(pid)) {
+/// Whether `claim` (in the output folder `out`) may be taken over at `now`. A claim by a live
+/// worker on this host, or by one elsewhere whose heartbeat is within the lease, is never taken.
+pub fn expiry(claim: &Claim, lease: Duration, now: DateTime<Utc>, out: &Path) -> Option<Expiry> {
+    if claim.worker.is_local() && liveness(out, &claim.worker) == Liveness::Dead {
         return Some(Expiry::DeadWorker);
     }
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
     (now.signed_duration_since(claim.heartbeat_at) > lease).then_some(Expiry::LeaseExpired)
 }
 
-/// Whether a process with this pid exists on this host (signal 0 checks without sending).
+/// Whether a process with this pid exists on this host (signal 0 checks without sending). A
+/// zombie or a new process with a reused pid counts: only a fallback, see `liveness`.
 pub fn pid_alive(pid: i32) -> bool {
     if pid <= 0 {
         return false;
@@ -83,6 +94,11 @@ pub fn pid_alive(pid: i32) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An output folder without lock files: the pid decides.
+    fn dir() -> std::path::PathBuf {
+        std::env::temp_dir().join("imaginize-claims-test-no-such-folder")
+    }
 
     fn claim(worker: WorkerId, heartbeat_at: DateTime<Utc>) -> Claim {
         Claim {
@@ -110,11 +126,21 @@ mod tests {
         let now = Utc::now();
         let c = claim(WorkerId::current(), now);
         assert_eq!(
-            expiry(&c, DEFAULT_LEASE, now + chrono::Duration::seconds(59)),
+            expiry(
+                &c,
+                DEFAULT_LEASE,
+                now + chrono::Duration::seconds(59),
+                &dir()
+            ),
             None
         );
         assert_eq!(
-            expiry(&c, DEFAULT_LEASE, now + chrono::Duration::seconds(61)),
+            expiry(
+                &c,
+                DEFAULT_LEASE,
+                now + chrono::Duration::seconds(61),
+                &dir()
+            ),
             Some(Expiry::LeaseExpired)
         );
     }
@@ -124,9 +150,12 @@ mod tests {
         let now = Utc::now();
         let host = gethostname::gethostname().to_string_lossy().into_owned();
         let dead = claim(WorkerId(format!("{host}:{}:1", 0x7fff_fff0)), now);
-        assert_eq!(expiry(&dead, DEFAULT_LEASE, now), Some(Expiry::DeadWorker));
+        assert_eq!(
+            expiry(&dead, DEFAULT_LEASE, now, &dir()),
+            Some(Expiry::DeadWorker)
+        );
         let remote = claim(WorkerId(format!("not-{host}:{}:1", 0x7fff_fff0)), now);
-        assert_eq!(expiry(&remote, DEFAULT_LEASE, now), None);
+        assert_eq!(expiry(&remote, DEFAULT_LEASE, now, &dir()), None);
         assert!(pid_alive(std::process::id() as i32));
         assert!(!pid_alive(0x7fff_fff0));
     }

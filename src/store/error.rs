@@ -8,6 +8,16 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    #[error(
+        "the disk is full: could not {action} `{}`; everything saved before is intact, free some space and re-run the same command",
+        path.display()
+    )]
+    DiskFull {
+        action: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("failed to {action} `{}`", path.display())]
     Io {
         action: &'static str,
@@ -103,10 +113,28 @@ impl Error {
         path: impl Into<PathBuf>,
         source: std::io::Error,
     ) -> Self {
+        let path = path.into();
+        if is_disk_full(&source) {
+            return Error::DiskFull {
+                action,
+                path,
+                source,
+            };
+        }
         Error::Io {
             action,
-            path: path.into(),
+            path,
             source,
         }
     }
+
+    /// Whether a write failed for want of space (or quota): every later write would fail too,
+    /// so this stops the run instead of failing a chapter.
+    pub fn is_disk_full(&self) -> bool {
+        matches!(self, Error::DiskFull { .. })
+    }
+}
+
+fn is_disk_full(error: &std::io::Error) -> bool {
+    matches!(error.raw_os_error(), Some(libc::ENOSPC | libc::EDQUOT))
 }

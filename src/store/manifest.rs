@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -228,12 +229,13 @@ impl Manifest {
         filter: impl Fn(ChapterNo) -> bool,
         lease: Duration,
         now: DateTime<Utc>,
+        out: &Path,
     ) -> Option<ChapterNo> {
         self.chapters.iter().find_map(|(no, ch)| {
             let free = match (ch.status, &ch.claim) {
                 (Status::Analyzed, _) => true,
                 (Status::IllustrationInprogress, Some(claim)) => {
-                    expiry(claim, lease, now).is_some()
+                    expiry(claim, lease, now, out).is_some()
                 }
                 _ => false,
             };

@@ -9,6 +9,7 @@ mod batch;
 mod chapter_ops;
 pub mod claims;
 mod error;
+pub mod liveness;
 pub mod lock;
 mod locked;
 pub mod manifest;
@@ -23,6 +24,7 @@ pub use batch::CommitStats;
 pub use chapter_ops::SceneOutcome;
 pub use claims::{DEFAULT_LEASE, Expiry, WorkerId};
 pub use error::Error;
+pub use liveness::WorkerLock;
 pub use lock::{FileLock, LOCK_FILE};
 pub use locked::LockedManifest;
 pub use manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, MergeReport, Status};
@@ -148,6 +150,12 @@ impl Store {
     /// What the in-process group commit did so far on this folder (all `Store`s of it).
     pub fn commit_stats(&self) -> CommitStats {
         self.committer.stats()
+    }
+
+    /// Registers `worker` as alive until the returned lock is dropped (or the process dies).
+    /// A worker holds this before it claims anything.
+    pub fn register_worker(&self, worker: &WorkerId) -> Result<WorkerLock, Error> {
+        WorkerLock::acquire(&self.dir, worker)
     }
 
     /// Opens `progress.md` for appending.
