@@ -21,6 +21,9 @@ mod edge;
 /// Quote verification, JSON repair, prompts, concurrent overlap, sequential = concurrent.
 mod pipeline;
 
+/// Liveness of other workers, waiting for them, signals.
+mod liveness;
+
 /// Several processes on one output folder.
 mod processes;
 
