@@ -35,7 +35,7 @@ fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), Error> {
     let tmp = temp_path(path);
     if let Err(err) = write_temp(&tmp, bytes, sync) {
         let _ = fs::remove_file(&tmp);
-        return Err(err);
+        return Err(err.naming_target(path));
     }
     fs::rename(&tmp, path).map_err(|source| {
         let _ = fs::remove_file(&tmp);

@@ -128,6 +128,19 @@ impl Error {
         }
     }
 
+    /// A full disk while writing a temp file is reported as the file it was to replace: the
+    /// user knows that name, the temp file is gone.
+    pub(crate) fn naming_target(self, target: &std::path::Path) -> Self {
+        match self {
+            Error::DiskFull { source, .. } => Error::DiskFull {
+                action: "write",
+                path: target.to_path_buf(),
+                source,
+            },
+            other => other,
+        }
+    }
+
     /// Whether a write failed for want of space (or quota): every later write would fail too,
     /// so this stops the run instead of failing a chapter.
     pub fn is_disk_full(&self) -> bool {

@@ -21,6 +21,9 @@ mod edge;
 /// Quote verification, JSON repair, prompts, concurrent overlap, sequential = concurrent.
 mod pipeline;
 
+/// A full disk on a real (tmpfs) filesystem.
+mod disk_full;
+
 /// Liveness of other workers, waiting for them, signals.
 mod liveness;
 
