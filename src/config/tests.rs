@@ -179,3 +179,23 @@ fn bad_env_values_are_errors_naming_the_variable() {
     let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("bad env");
     assert!(err.to_string().contains("IMAGINIZE_JOBS"), "{err}");
 }
+
+#[test]
+fn waiting_for_other_workers_is_the_default_and_no_wait_or_the_key_turns_it_off() {
+    let fx = fixture(&[], None, None);
+    assert!(
+        resolve_with(&RunArgs::default(), &fx)
+            .options
+            .wait_for_others
+    );
+    let fx = fixture(&[], None, Some("waitForOthers: false\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(!resolved.options.wait_for_others);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    let args = RunArgs {
+        no_wait: true,
+        ..RunArgs::default()
+    };
+    let fx = fixture(&[], None, Some("waitForOthers: true\n"));
+    assert!(!resolve_with(&args, &fx).options.wait_for_others);
+}
