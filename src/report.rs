@@ -100,3 +100,12 @@ fn push(lines: &Mutex<Vec<String>>, text: &str) {
         lines.push(text.to_string());
     }
 }
+
+/// "1 chapter", "3 chapters": a count with its noun, in the plural unless it is one.
+pub fn plural(n: usize, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
+}

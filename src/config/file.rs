@@ -45,6 +45,8 @@ pub struct Layer {
     pub output_dir: Option<String>,
     pub lease_secs: Option<u64>,
     pub poll_secs: Option<f64>,
+    /// How long a write waits for the output folder's lock before giving up (exit 4).
+    pub lock_timeout_secs: Option<f64>,
     /// Whether a run waits for chapters other live workers hold (default true).
     pub wait_for_others: Option<bool>,
     pub chunk_tokens: Option<usize>,
@@ -87,6 +89,7 @@ const KNOWN_KEYS: &[&str] = &[
     "outputDir",
     "leaseSecs",
     "pollSecs",
+    "lockTimeoutSecs",
     "waitForOthers",
     "chunkTokens",
     "wordsPerPage",
@@ -265,6 +268,7 @@ impl Layer {
             lease_secs: higher.lease_secs.or(self.lease_secs),
             wait_for_others: higher.wait_for_others.or(self.wait_for_others),
             poll_secs: higher.poll_secs.or(self.poll_secs),
+            lock_timeout_secs: higher.lock_timeout_secs.or(self.lock_timeout_secs),
             chunk_tokens: higher.chunk_tokens.or(self.chunk_tokens),
             words_per_page: higher.words_per_page.or(self.words_per_page),
             style: higher.style.or(self.style),

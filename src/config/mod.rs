@@ -75,6 +75,8 @@ pub struct Options {
     pub style: Option<String>,
     pub lease_secs: u64,
     pub poll_secs: f64,
+    /// How long a manifest write waits for the folder's lock (`lockTimeoutSecs`, default 30).
+    pub lock_timeout_secs: f64,
     /// Wait for chapters held by other live workers before ending (`--no-wait` turns it off).
     pub wait_for_others: bool,
     pub prices: BTreeMap<String, Price>,
@@ -233,6 +235,7 @@ fn build_options(
         style: layer.style,
         lease_secs: layer.lease_secs.unwrap_or(60).max(2),
         poll_secs: layer.poll_secs.unwrap_or(1.0).max(0.05),
+        lock_timeout_secs: layer.lock_timeout_secs.unwrap_or(30.0).max(0.1),
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
         prices: layer.prices.unwrap_or_default(),
         verbosity,

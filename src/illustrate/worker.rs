@@ -11,6 +11,7 @@ use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
 use crate::provider::{self, ImageFormat, Usage};
+use crate::report::plural;
 use crate::store::{self, Manifest, SceneOutcome, Status, WorkerId};
 use chrono::{DateTime, Utc};
 use std::path::PathBuf;
@@ -225,15 +226,6 @@ fn held_note(held: &[Held], now: DateTime<Utc>) -> String {
         plural(held.len(), "chapter"),
         parts.join(", ")
     )
-}
-
-/// "1 chapter", "3 chapters".
-fn plural(n: usize, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 /// Draws every scene of a claimed chapter that is not yet recorded, then completes it. `slot`

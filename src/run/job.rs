@@ -10,11 +10,12 @@ use crate::pipeline::orchestrate::{self, Outcome, Totals};
 use crate::pipeline::prepare::prepare;
 use crate::pipeline::shutdown;
 use crate::provider;
-use crate::report::Reporter;
+use crate::report::{Reporter, plural};
 use crate::run::{default_output_dir, pick_book};
 use crate::store::Store;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 pub fn main_job(
     run_args: &crate::cli::RunArgs,
@@ -108,12 +109,13 @@ fn run_pipeline(
     reporter: &Reporter,
 ) -> Result<(), Error> {
     // The folder and the manifest come first: a read-only path fails before any API call.
-    let store = Store::open(&out)?;
+    let store =
+        Store::open(&out)?.with_lock_timeout(Duration::from_secs_f64(options.lock_timeout_secs));
     let prepared = prepare(&store, &book, book_path, &options, &selected, reporter)?;
     if prepared.recovered > 0 {
         reporter.info(&format!(
-            "took back {} chapters whose illustrator stopped without finishing",
-            prepared.recovered
+            "took back {} whose illustrator stopped without finishing",
+            plural(prepared.recovered, "chapter")
         ));
     }
     let models = provider::build(&options.provider)?;

@@ -188,3 +188,29 @@ fn an_unreachable_server_stops_the_run_and_fails_no_chapter() {
             .all(|c| c.status == Status::IllustrationComplete)
     );
 }
+
+/// Another process holding the output folder's lock for longer than `lockTimeoutSecs`: exit 4,
+/// a message naming the holder, and no API call.
+#[test]
+fn a_folder_locked_by_another_process_exits_4_naming_the_holder() {
+    let fake = Fake::with_latency(0, 0);
+    let cfg = format!("{}lockTimeoutSecs: 0.5\n", config(1, 1));
+    let folder = Folder::with_book(2, &cfg);
+    let out = folder.out();
+    std::fs::create_dir_all(&out).expect("mkdir");
+    let lock = std::fs::File::create(out.join(".imaginize.lock")).expect("lock file");
+    lock.lock().expect("flock");
+    std::fs::write(
+        out.join(".imaginize.lock"),
+        "pid 4242 on host elsewhere since 12:03:01\n",
+    )
+    .expect("holder");
+    let ran = folder.run(&fake.book_args(&[]));
+    ran.expect_code(imaginize::exit_code::LOCKED);
+    let stderr = ran.stderr();
+    assert!(stderr.contains("pid 4242 on host elsewhere"), "{stderr}");
+    assert!(stderr.contains("timed out"), "{stderr}");
+    assert!(fake.entries().is_empty(), "API calls while locked out");
+    drop(lock);
+    folder.run(&fake.book_args(&[])).expect_code(0);
+}

@@ -1,7 +1,7 @@
 //! A run never says "Done" with work left (issue 20): a claim whose process died is taken over at
 //! once even while that process is an unreaped zombie, a run waits for the chapters a live
 //! `--images` worker holds and takes them over the moment it dies, `--no-wait` leaves them with
-//! exit 5, and SIGTERM stops like Ctrl-C with its own exit code.
+//! exit 5, and SIGTERM and SIGHUP stop like Ctrl-C, each with its exit code.
 
 use crate::harness::{Fake, Folder, Spawned, config, images_per_scene, read_manifest, wait_until};
 use imaginize::exit_code;
@@ -242,10 +242,9 @@ fn a_waiting_run_takes_over_within_a_second_when_the_holder_dies() {
     );
 }
 
-/// SIGTERM stops a concurrent run like the first Ctrl-C: the images in flight are recorded, the
-/// claims released, exit 143; the re-run asks for no image answered before the signal.
-#[test]
-fn sigterm_finishes_the_calls_in_flight_and_exits_143() {
+/// A stop signal during a concurrent run: the images in flight are recorded, the claims
+/// released, the signal's exit code returned; the re-run asks for no image answered before it.
+fn stops_like_the_first_ctrl_c(signal: i32, name: &str, expected: i32) {
     let fake = Fake::with_latency(30, 400);
     let mut folder = Folder::with_book(5, &config(2, 2));
     let out = folder.out();
@@ -259,11 +258,12 @@ fn sigterm_finishes_the_calls_in_flight_and_exits_143() {
         run.stderr()
     );
     // SAFETY: sends a signal to our own child.
-    let sent = unsafe { libc::kill(run.id() as i32, libc::SIGTERM) };
-    assert_eq!(sent, 0, "kill -TERM failed");
+    let sent = unsafe { libc::kill(run.id() as i32, signal) };
+    assert_eq!(sent, 0, "kill -{name} failed");
     let code = run.wait_for(Duration::from_secs(30));
-    assert_eq!(code, exit_code::TERMINATED, "{}", run.stderr());
-    assert!(run.stderr().contains("SIGTERM"), "{}", run.stderr());
+    assert_eq!(code, expected, "{}", run.stderr());
+    assert!(run.stderr().contains(name), "{}", run.stderr());
+    assert!(!run.stderr().contains("Done in"), "{}", run.stderr());
 
     let manifest = read_manifest(&out).expect("manifest");
     assert!(
@@ -288,4 +288,19 @@ fn sigterm_finishes_the_calls_in_flight_and_exits_143() {
     assert!(every_chapter_illustrated(
         &read_manifest(&out).expect("manifest")
     ));
+}
+
+#[test]
+fn sigterm_finishes_the_calls_in_flight_and_exits_143() {
+    stops_like_the_first_ctrl_c(libc::SIGTERM, "SIGTERM", exit_code::TERMINATED);
+}
+
+#[test]
+fn sigint_finishes_the_calls_in_flight_and_exits_130() {
+    stops_like_the_first_ctrl_c(libc::SIGINT, "Ctrl-C", exit_code::INTERRUPTED);
+}
+
+#[test]
+fn sighup_finishes_the_calls_in_flight_and_exits_129() {
+    stops_like_the_first_ctrl_c(libc::SIGHUP, "SIGHUP", exit_code::HUNG_UP);
 }
