@@ -70,12 +70,15 @@ impl Caption<'_> {
     }
 
     fn overlay(&self, fonts: &Fonts, picture: Area) -> Vec<Op> {
-        let mut lines = self.lines(fonts, picture.w - 2.0 * PAD);
         // The band covers at most half the picture.
         let fit = ((picture.h / 2.0 - 2.0 * PAD) / self.leading())
             .floor()
             .max(1.0) as usize;
-        lines.truncate(fit);
+        let fitted = Caption {
+            max_lines: self.max_lines.min(fit),
+            ..*self
+        };
+        let lines = fitted.lines(fonts, picture.w - 2.0 * PAD);
         if lines.is_empty() {
             return Vec::new();
         }
