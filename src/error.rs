@@ -51,6 +51,8 @@ impl Error {
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
             Error::Interrupted => exit_code::INTERRUPTED,
             Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
+            // The only font is the one --font names: a bad value of a flag.
+            Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }

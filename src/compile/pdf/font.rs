@@ -19,7 +19,13 @@ impl Fonts {
     pub fn load(path: Option<&Path>) -> Result<Fonts, Error> {
         match path {
             None => Fonts::from_bytes(BUNDLED.to_vec(), Path::new("assets/fonts/DejaVuSans.ttf")),
-            Some(path) => Fonts::from_bytes(super::super::read_file(path)?, path),
+            Some(path) => {
+                let bytes = std::fs::read(path).map_err(|e| Error::Font {
+                    path: path.to_path_buf(),
+                    reason: e.to_string(),
+                })?;
+                Fonts::from_bytes(bytes, path)
+            }
         }
     }
 
