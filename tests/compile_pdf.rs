@@ -292,7 +292,7 @@ fn a_portrait_on_the_cast_page_is_one_more_picture() -> Result<(), Error> {
 }
 
 #[test]
-fn the_pdf_is_pdf_a_2b_with_the_font_embedded() -> Result<(), Error> {
+fn the_pdf_is_pdf_a_2b_with_the_font_embedded_and_linked_contents() -> Result<(), Error> {
     let (_tmp, pdf, _) = build(PdfOptions::default(), false)?;
     let bytes = std::fs::read(&pdf).expect("read");
     let text = String::from_utf8_lossy(&bytes);
@@ -314,6 +314,17 @@ fn the_pdf_is_pdf_a_2b_with_the_font_embedded() -> Result<(), Error> {
                 })
         });
     assert!(embedded, "DejaVu Sans is not embedded");
+    let links = doc
+        .objects
+        .values()
+        .filter_map(|o| o.as_dict().ok())
+        .filter(|d| d.get(b"Subtype").and_then(Object::as_name).ok() == Some(b"Link"))
+        .count();
+    assert_eq!(
+        links,
+        1 + SCENES.len(),
+        "a link per contents line: cast and chapters"
+    );
     Ok(())
 }
 

@@ -113,8 +113,9 @@ impl<'a> Flow<'a> {
         }
     }
 
-    /// One line with `right` set flush right on the same baseline (a contents entry).
-    pub fn entry(&mut self, left: &str, right: &str, style: Style) {
+    /// One line with `right` set flush right on the same baseline, the whole line a link to
+    /// page `link` (a contents entry).
+    pub fn entry(&mut self, left: &str, right: &str, style: Style, link: usize) {
         let area = self.sheet.content();
         let right_w = self.fonts.width(right, style.size);
         let room_left = area.w - style.indent - right_w - style.size;
@@ -133,6 +134,16 @@ impl<'a> Flow<'a> {
             style,
             right.to_owned(),
         ));
+        let line = Area {
+            x: area.x,
+            y: self.y,
+            w: area.w,
+            h: style.leading(),
+        };
+        self.push(Op::Link {
+            area: line,
+            page: link,
+        });
         self.y += style.leading();
     }
 

@@ -52,6 +52,7 @@ pub fn contents(fonts: &Fonts, sheet: Sheet, entries: &[Mark]) -> Vec<Page> {
                 before: 3.0,
                 ..Style::BODY
             },
+            entry.page,
         );
     }
     flow.into_pages()

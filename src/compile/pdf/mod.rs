@@ -213,6 +213,61 @@ fn assemble(
 mod tests {
     use super::*;
 
+    fn page_with(text: &str) -> Page {
+        Page {
+            ops: vec![page::Op::Text {
+                x: 0.0,
+                y: 0.0,
+                size: 10.0,
+                grey: 0,
+                text: text.to_owned(),
+            }],
+        }
+    }
+
+    #[test]
+    fn contents_and_outline_point_at_the_pages_they_name() -> Result<(), Error> {
+        let fonts = Fonts::load(None)?;
+        let sheet = sheet(&PdfOptions::default());
+        let book = Book {
+            title: "T".to_owned(),
+            author: None,
+            language: None,
+            format: crate::book::Format::Text,
+            chapters: Vec::new(),
+            warnings: Vec::new(),
+        };
+        let body = vec![page_with("Part 1"), page_with("more"), page_with("Part 2")];
+        let marks = vec![
+            Mark {
+                title: "Part 1".to_owned(),
+                page: 0,
+            },
+            Mark {
+                title: "Part 2".to_owned(),
+                page: 2,
+            },
+        ];
+        let cast = vec![page_with("Cast")];
+        let (pages, outline) = assemble(&fonts, sheet, &book, true, cast, (body, marks));
+        assert_eq!(pages.len(), 6, "title, contents, cast, three body pages");
+        for mark in &outline {
+            assert!(pages[mark.page].text().starts_with(&mark.title), "{mark:?}");
+        }
+        let links: Vec<usize> = pages[1]
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                page::Op::Link { page, .. } => Some(*page),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(links, [2, 3, 5]);
+        assert!(pages[1].text().contains("Part 2\n6"), "{}", pages[1].text());
+        assert!(pages[5].text().ends_with("\n6"), "page number at the foot");
+        Ok(())
+    }
+
     #[test]
     fn slugs_are_lowercase_words_joined_by_dashes() {
         assert_eq!(slug("Mr. Darcy"), "mr-darcy");

@@ -26,6 +26,8 @@ pub enum Op {
     Image { image: usize, area: Area },
     /// A translucent white band, under an overlay caption.
     Band { area: Area },
+    /// A clickable area that jumps to page `page` (0-based) of the document.
+    Link { area: Area, page: usize },
 }
 
 /// One page's content.

@@ -9,9 +9,10 @@ use super::pictures::Pictures;
 use crate::book::Book;
 use crate::compile::Error;
 use chrono::{Datelike, Timelike};
+use krilla::annotation::{Annotation, LinkAnnotation, Target};
 use krilla::color::luma;
 use krilla::configure::{Configuration, Validator};
-use krilla::destination::XyzDestination;
+use krilla::destination::{Destination, XyzDestination};
 use krilla::error::KrillaError;
 use krilla::geom::{PathBuilder, Point, Rect, Size, Transform};
 use krilla::metadata::{DateTime, Metadata};
@@ -64,6 +65,14 @@ fn draw(content: &Content, validator: Validator) -> Result<Vec<u8>, KrillaError>
             draw_op(&mut surface, content, op);
         }
         surface.finish();
+        // Annotations belong to the page, which the surface borrows until it is finished.
+        for op in &page.ops {
+            if let Op::Link { area, page } = op
+                && let Some(link) = link(*area, *page)
+            {
+                pdf_page.add_annotation(link);
+            }
+        }
         pdf_page.finish();
     }
     document.finish()
@@ -99,6 +108,7 @@ fn draw_op(surface: &mut Surface, content: &Content, op: &Op) {
             surface.draw_image(image.clone(), size);
             surface.pop();
         }
+        Op::Link { .. } => {}
         Op::Band { area } => {
             let Some(path) = rect_path(*area) else { return };
             let opacity = NormalizedF32::new(0.8).unwrap_or(NormalizedF32::ONE);
@@ -106,6 +116,13 @@ fn draw_op(surface: &mut Surface, content: &Content, op: &Op) {
             surface.draw_path(&path);
         }
     }
+}
+
+fn link(area: Area, page: usize) -> Option<Annotation> {
+    let rect = Rect::from_xywh(area.x, area.y, area.w, area.h)?;
+    let target = XyzDestination::new(page, Point::from_xy(0.0, 0.0));
+    let link = LinkAnnotation::new(rect, Target::Destination(Destination::Xyz(target)));
+    Some(Annotation::new_link(link, None))
 }
 
 fn fill(grey: u8, opacity: NormalizedF32) -> Fill {
