@@ -39,7 +39,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Rebuild Elements.md, Chapters.md and Contents.md from the saved state alone.
     Render(RenderArgs),
-    /// Build an illustrated EPUB, an HTML gallery and/or a CBZ from an output folder.
+    /// Build an illustrated EPUB, an HTML gallery, a CBZ and/or an illustrated PDF from an
+    /// output folder.
     Compile(CompileArgs),
 }
 
