@@ -53,9 +53,11 @@ impl Fonts {
     }
 
     /// `text` with every character the font cannot draw replaced by `?`: PDF/A forbids the
-    /// empty `.notdef` box, and a visible `?` tells the reader something was there.
+    /// empty `.notdef` box, and a visible `?` tells the reader something was there. Soft
+    /// hyphens go: lines never break inside words, so they would only show as stray dashes.
     pub fn drawable(&self, text: &str) -> String {
         text.chars()
+            .filter(|&c| c != '\u{AD}')
             .map(|c| {
                 if c.is_control() {
                     ' '
@@ -80,6 +82,7 @@ mod tests {
         assert!(w > 30.0 && w < 60.0, "{w}");
         assert!((fonts.width("ab", 20.0) - 2.0 * fonts.width("ab", 10.0)).abs() < 0.01);
         assert_eq!(fonts.drawable("é\u{E000}\tx"), "é? x");
+        assert_eq!(fonts.drawable("fare\u{AD}well"), "farewell");
         Ok(())
     }
 
