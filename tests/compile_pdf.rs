@@ -371,3 +371,32 @@ fn a_font_file_that_is_not_a_font_is_a_clear_error() {
     assert!(matches!(err, Error::Font { .. }), "{err}");
     assert!(err.to_string().contains("broken.ttf"), "{err}");
 }
+
+#[test]
+fn a_file_that_is_no_image_is_left_out_and_a_broken_one_is_named() -> Result<(), Error> {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let out = tmp.path().join("out");
+    output_folder(&out, false);
+    std::fs::write(out.join("images/chapter_1_scene_1.png"), b"not a png").expect("write");
+    let only_pdf = || Formats {
+        pdf: Some(PdfOptions::default()),
+        ..Formats::default()
+    };
+    let source = tmp.path().join("harbour.txt");
+    let report = compile(&out, &book(), &source, only_pdf())?;
+    assert_eq!((report.images, report.undecodable), (5, 1));
+    let (doc, _) = pages(&out.join("harbour-illustrated.pdf"));
+    assert_eq!(pictures(&doc), scene_count() - 1);
+
+    // A PNG cut off in its pixel data passes the header check and fails when encoded: the
+    // error names the file to regenerate.
+    let whole = png(1);
+    let cut = &whole[..whole.len() - 24];
+    std::fs::write(out.join("images/chapter_2_scene_2.png"), cut).expect("write");
+    let Err(err) = compile(&out, &book(), &source, only_pdf()) else {
+        panic!("a cut-off PNG was accepted");
+    };
+    assert!(matches!(err, Error::Image { .. }), "{err}");
+    assert!(err.to_string().contains("chapter_2_scene_2.png"), "{err}");
+    Ok(())
+}
