@@ -103,8 +103,12 @@ fn describe(report: &CompileReport) -> String {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    let unreadable = match report.undecodable {
+        0 => String::new(),
+        n => format!("; {n} images left out of the PDF because their files are not images"),
+    };
     format!(
-        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider",
+        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider{unreadable}",
         report.images,
         files.join(", "),
         report.missing,
