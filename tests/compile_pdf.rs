@@ -105,7 +105,8 @@ fn output_folder(dir: &Path, portrait: bool) {
     let json = serde_json::to_string(&catalogue).expect("json");
     std::fs::write(dir.join("elements.json"), json).expect("write");
     if portrait {
-        std::fs::write(dir.join("images/cast/captain-mara.png"), png(7)).expect("write");
+        // Named as a slug with underscores: matched by slug all the same.
+        std::fs::write(dir.join("images/cast/Captain_Mara.png"), png(7)).expect("write");
     }
 }
 

@@ -22,7 +22,8 @@ use crate::book::Book;
 use font::Fonts;
 use page::{Page, Sheet};
 use pictures::{Loaded, Pictures};
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
 /// A scene picture to place.
 #[derive(Debug, Clone)]
@@ -136,24 +137,46 @@ fn figures(
     Ok(figures)
 }
 
-/// The portrait of each cast member, from `images/cast/<slug>.png` when it exists.
+/// The portrait of each cast member: `images/cast/<slug>.png`, where the file's stem is
+/// compared by its own slug, so `mr_darcy.png` and `Mr-Darcy.png` both name Mr. Darcy's.
 fn portraits(
     out_dir: &Path,
     state: &State,
     pictures: &mut Pictures,
 ) -> Result<Vec<Option<Loaded>>, Error> {
-    let dir = out_dir.join("images").join("cast");
+    let files = cast_files(&out_dir.join("images").join("cast"))?;
     let mut found = Vec::new();
     for element in &state.catalogue.elements {
-        let file = dir.join(format!("{}.png", slug(&element.name)));
-        let portrait = if file.is_file() {
-            pictures.add(&file, "png")?
-        } else {
-            None
+        let portrait = match files.get(&slug(&element.name)) {
+            Some(file) => pictures.add(file, "png")?,
+            None => None,
         };
         found.push(portrait);
     }
     Ok(found)
+}
+
+/// The PNG files of the cast folder by the slug of their stem; none when there is no folder.
+fn cast_files(dir: &Path) -> Result<BTreeMap<String, PathBuf>, Error> {
+    let mut files = BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Ok(files);
+    };
+    for entry in entries {
+        let path = entry
+            .map_err(|source| Error::Read {
+                path: dir.to_path_buf(),
+                source,
+            })?
+            .path();
+        let png = path
+            .extension()
+            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+        if let (true, Some(stem)) = (png, path.file_stem()) {
+            files.insert(slug(&stem.to_string_lossy()), path.clone());
+        }
+    }
+    Ok(files)
 }
 
 /// An element's file name: lowercase letters and digits, other runs as one `-`.
