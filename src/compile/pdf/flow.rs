@@ -173,6 +173,48 @@ impl<'a> Flow<'a> {
         self.y += picture.h + below + gap;
     }
 
+    /// A picture `width` points wide at the left margin with `texts` set beside it, kept
+    /// together on one page; what follows starts below whichever ends lower.
+    pub fn beside(&mut self, image: usize, size: (f32, f32), width: f32, texts: &[(&str, Style)]) {
+        let area = self.sheet.content();
+        let indent = width + 12.0;
+        let picture_h = width * size.1 / size.0.max(1.0);
+        let text_h: f32 = texts
+            .iter()
+            .map(|(text, style)| {
+                let lines = wrap(&self.fonts.drawable(text), area.w - indent, |s| {
+                    self.fonts.width(s, style.size)
+                });
+                style.before + lines.len() as f32 * style.leading()
+            })
+            .sum();
+        self.room(picture_h.max(text_h));
+        let top = self.y;
+        let picture = Area {
+            x: area.x,
+            y: top,
+            w: width,
+            h: picture_h,
+        };
+        self.push(Op::Image {
+            image,
+            area: picture,
+        });
+        for (i, (text, style)) in texts.iter().enumerate() {
+            // The picture's top edge lines up with the first line, not with the space before it.
+            let before = if i == 0 { 0.0 } else { style.before };
+            self.paragraph(
+                text,
+                Style {
+                    indent,
+                    before,
+                    ..*style
+                },
+            );
+        }
+        self.y = self.y.max(top + picture_h);
+    }
+
     /// Moves down `points` (a gap between sections), unless at the top of a page.
     pub fn skip(&mut self, points: f32) {
         if !self.pages.last().is_some_and(|p| p.ops.is_empty()) {
@@ -225,6 +267,25 @@ mod tests {
             assert!(*y <= 370.0 && *x >= 30.0, "{op:?}");
             assert!(x + fonts.width(text, *size) <= 270.5, "{op:?}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn text_beside_a_picture_is_indented_and_what_follows_clears_the_picture()
+    -> Result<(), crate::compile::Error> {
+        let fonts = Fonts::load(None)?;
+        let mut flow = Flow::new(&fonts, SHEET);
+        flow.beside(0, (100.0, 100.0), 80.0, &[("Mara", Style::BODY)]);
+        flow.paragraph("After.", Style::BODY);
+        let ops = &flow.into_pages()[0].ops;
+        let Op::Image { area, .. } = ops[0] else {
+            panic!("{ops:?}");
+        };
+        assert!(matches!(ops[1], Op::Text { x, .. } if x >= area.x + area.w));
+        let Op::Text { y, x, .. } = ops[2] else {
+            panic!("{ops:?}");
+        };
+        assert!(y > area.y + area.h && x == SHEET.margin, "{ops:?}");
         Ok(())
     }
 

@@ -3,10 +3,8 @@
 //! one was drawn).
 
 use super::Mark;
-use super::caption::Caption;
 use super::flow::{Flow, Style};
 use super::font::Fonts;
-use super::options::CaptionStyle;
 use super::page::{Op, Page, Sheet};
 use super::pictures::Loaded;
 use crate::analyze::model::Element;
@@ -58,55 +56,52 @@ pub fn contents(fonts: &Fonts, sheet: Sheet, entries: &[Mark]) -> Vec<Page> {
     flow.into_pages()
 }
 
-/// The cast pages; `portraits[i]` is the portrait of `elements[i]`, if any.
+/// The cast pages; `portraits[i]` is the portrait of `elements[i]`, if any, set at the left of
+/// its entry.
 pub fn cast(
     fonts: &Fonts,
     sheet: Sheet,
     elements: &[Element],
     portraits: &[Option<Loaded>],
 ) -> Vec<Page> {
+    let name = Style {
+        size: 14.0,
+        before: 14.0,
+        ..Style::BODY
+    };
+    let kind = Style {
+        size: 9.0,
+        grey: 100,
+        before: 0.0,
+        ..Style::BODY
+    };
     let mut flow = Flow::new(fonts, sheet);
     flow.new_page();
     flow.paragraph("Cast", Style::HEADING);
     for (i, element) in elements.iter().enumerate() {
-        flow.paragraph(
-            &element.name,
-            Style {
-                size: 14.0,
-                before: 14.0,
-                ..Style::BODY
-            },
-        );
-        let kind = format!("{:?}", element.kind).to_lowercase();
-        flow.paragraph(
-            &kind,
-            Style {
-                size: 9.0,
-                grey: 100,
-                before: 0.0,
-                ..Style::BODY
-            },
-        );
-        if let Some(Some(portrait)) = portraits.get(i) {
-            let none = Caption {
-                text: "",
-                style: CaptionStyle::None,
-                size: 9.0,
-                max_lines: 0,
-            };
-            flow.figure(
-                portrait.image,
-                portrait.size,
-                sheet.content().h / 5.0,
-                &none,
-            );
-        }
-        if !element.description.is_empty() {
-            flow.paragraph(&element.description, Style::BODY);
+        let kind_text = format!("{:?}", element.kind).to_lowercase();
+        let texts = [
+            (element.name.as_str(), name),
+            (kind_text.as_str(), kind),
+            (element.description.as_str(), Style::BODY),
+        ];
+        match portraits.get(i).copied().flatten() {
+            Some(portrait) => {
+                flow.skip(name.before);
+                flow.beside(portrait.image, portrait.size, PORTRAIT_WIDTH, &texts);
+            }
+            None => {
+                for (text, style) in texts {
+                    flow.paragraph(text, style);
+                }
+            }
         }
     }
     flow.into_pages()
 }
+
+/// Width of a cast portrait, in points (about 3 cm).
+const PORTRAIT_WIDTH: f32 = 84.0;
 
 /// Adds the page number at the foot of every page but the title page.
 pub fn number_pages(fonts: &Fonts, sheet: Sheet, pages: &mut [Page]) {
