@@ -1,6 +1,7 @@
 //! `imaginize compile`: turns the output folder (`chapters/*.json`, `elements.json`, `images/`)
-//! into an illustrated EPUB, a self-contained HTML gallery, a CBZ and an illustrated PDF. Owns loading that state,
-//! resolving image paths safely and atomic writes of the outputs; the formats live in submodules.
+//! into an illustrated EPUB, a self-contained HTML gallery, a CBZ and an illustrated PDF. Owns
+//! loading that state, resolving image paths safely and atomic writes of the outputs; the formats
+//! live in submodules.
 
 mod cbz;
 mod epub_build;
