@@ -76,7 +76,8 @@ pub(crate) fn build(
             grid::lay_out(&fonts, sheet, (cols, rows), &figures, options.caption)
         }
     };
-    let cast = if options.cast {
+    // An empty catalogue (no elements.json yet) would only give a lone heading.
+    let cast = if options.cast && !state.catalogue.elements.is_empty() {
         let portraits = portraits(out_dir, state, &mut pictures)?;
         front::cast(&fonts, sheet, &state.catalogue.elements, &portraits)
     } else {
@@ -216,6 +217,8 @@ fn assemble(
     };
     // Page numbers only shift the entries, never add lines, so a first pass with the
     // contents counted as absent tells how many pages the contents take.
+    // Nothing to list (no chapters, no cast): no contents page.
+    let toc = toc && !(marks.is_empty() && cast.is_empty());
     let toc_pages = if toc {
         front::contents(fonts, sheet, &entries(0)).len()
     } else {
@@ -236,6 +239,17 @@ fn assemble(
 mod tests {
     use super::*;
 
+    fn empty_book() -> Book {
+        Book {
+            title: "T".to_owned(),
+            author: None,
+            language: None,
+            format: crate::book::Format::Text,
+            chapters: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
     fn page_with(text: &str) -> Page {
         Page {
             ops: vec![page::Op::Text {
@@ -252,14 +266,7 @@ mod tests {
     fn contents_and_outline_point_at_the_pages_they_name() -> Result<(), Error> {
         let fonts = Fonts::load(None)?;
         let sheet = sheet(&PdfOptions::default());
-        let book = Book {
-            title: "T".to_owned(),
-            author: None,
-            language: None,
-            format: crate::book::Format::Text,
-            chapters: Vec::new(),
-            warnings: Vec::new(),
-        };
+        let book = empty_book();
         let body = vec![page_with("Part 1"), page_with("more"), page_with("Part 2")];
         let marks = vec![
             Mark {
@@ -288,6 +295,23 @@ mod tests {
         assert_eq!(links, [2, 3, 5]);
         assert!(pages[1].text().contains("Part 2\n6"), "{}", pages[1].text());
         assert!(pages[5].text().ends_with("\n6"), "page number at the foot");
+        Ok(())
+    }
+
+    #[test]
+    fn nothing_to_list_means_no_contents_page() -> Result<(), Error> {
+        let fonts = Fonts::load(None)?;
+        let sheet = sheet(&PdfOptions::default());
+        let book = empty_book();
+        let (pages, outline) = assemble(
+            &fonts,
+            sheet,
+            &book,
+            true,
+            Vec::new(),
+            (Vec::new(), Vec::new()),
+        );
+        assert_eq!((pages.len(), outline.len()), (1, 0), "the title page alone");
         Ok(())
     }
 
