@@ -39,7 +39,8 @@ pub enum Command {
     Inspect(InspectArgs),
     /// Rebuild Elements.md, Chapters.md and Contents.md from the saved state alone.
     Render(RenderArgs),
-    /// Build an illustrated EPUB, an HTML gallery and/or a CBZ from an output folder.
+    /// Build an illustrated EPUB, an HTML gallery, a CBZ and/or an illustrated PDF from an
+    /// output folder.
     Compile(CompileArgs),
 }
 
@@ -57,7 +58,7 @@ pub struct CompileArgs {
 }
 
 /// Which compiled outputs to build; none given means all.
-#[derive(Debug, Default, Clone, Copy, ClapArgs)]
+#[derive(Debug, Default, Clone, ClapArgs)]
 pub struct FormatArgs {
     /// Build <out>/<stem>-illustrated.epub.
     #[arg(long)]
@@ -68,9 +69,73 @@ pub struct FormatArgs {
     /// Build <out>/<stem>.cbz.
     #[arg(long)]
     pub cbz: bool,
-    /// Build all three.
+    /// Build <out>/<stem>-illustrated.pdf.
+    #[arg(long)]
+    pub pdf: bool,
+    /// Build all four.
     #[arg(long)]
     pub all: bool,
+    /// PDF layout: the book's text with its pictures, or a picture book of COLSxROWS scenes
+    /// per page (wider than tall grids print in landscape).
+    #[arg(long, value_enum, default_value_t, value_name = "LAYOUT")]
+    pub layout: LayoutArg,
+    /// Where a scene's quote goes in the PDF.
+    #[arg(long, value_enum, default_value_t, value_name = "STYLE")]
+    pub caption_style: CaptionArg,
+    /// PDF paper size.
+    #[arg(long, value_enum, default_value_t, value_name = "SIZE")]
+    pub page_size: PageSizeArg,
+    /// Leave the contents page out of the PDF.
+    #[arg(long)]
+    pub no_toc: bool,
+    /// Leave the cast pages out of the PDF.
+    #[arg(long)]
+    pub no_cast: bool,
+    /// TrueType/OpenType font for the PDF (default: the bundled DejaVu Sans).
+    #[arg(long, value_name = "FILE")]
+    pub font: Option<PathBuf>,
+}
+
+/// `--layout` values.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LayoutArg {
+    /// The chapter text, each picture after the paragraph it illustrates.
+    #[default]
+    Book,
+    /// One scene per page.
+    #[value(name = "1x1")]
+    Grid1x1,
+    /// Four scenes per page: 2 columns, 2 rows.
+    #[value(name = "2x2")]
+    Grid2x2,
+    /// A strip of 4 scenes side by side, landscape.
+    #[value(name = "4x1")]
+    Grid4x1,
+    /// Twelve scenes per page: 6 columns, 2 rows, landscape.
+    #[value(name = "6x2")]
+    Grid6x2,
+}
+
+/// `--caption-style` values.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CaptionArg {
+    /// The quote under the picture.
+    #[default]
+    Below,
+    /// The quote on a translucent band over the bottom of the picture.
+    Overlay,
+    /// Pictures only.
+    None,
+}
+
+/// `--page-size` values.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PageSizeArg {
+    #[default]
+    A4,
+    A5,
+    Letter,
+    Legal,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -60,6 +60,8 @@ impl Error {
             Error::Interrupted(signal) => signal.exit_code(),
             Error::LeftToOthers { .. } => exit_code::LEFT_TO_OTHERS,
             Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
+            // The only font is the one --font names: a bad value of a flag.
+            Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }

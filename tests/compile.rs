@@ -326,6 +326,7 @@ fn injected_epub_places_figures_after_their_paragraph_and_lists_images() {
             missing: 1,
             rejected: 1,
             unplaced: 1,
+            undecodable: 0,
         }
     );
     let mut zip = read_zip(&out.join("story-illustrated.epub"));

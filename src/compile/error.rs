@@ -33,4 +33,14 @@ pub enum Error {
         "image path `{path}` points outside the output folder; fix the `image` field in the chapter JSON"
     )]
     UnsafePath { path: PathBuf },
+    #[error(
+        "`{path}` is not a usable font ({reason}); pass a TrueType or OpenType file with --font"
+    )]
+    Font { path: PathBuf, reason: String },
+    #[error(
+        "cannot put image `{path}` into the PDF ({reason}); regenerate it or remove it from the chapter JSON"
+    )]
+    Image { path: PathBuf, reason: String },
+    #[error("cannot write the PDF ({reason}); this may be a bug, please report it")]
+    Pdf { reason: String },
 }

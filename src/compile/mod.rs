@@ -1,12 +1,14 @@
 //! `imaginize compile`: turns the output folder (`chapters/*.json`, `elements.json`, `images/`)
-//! into an illustrated EPUB, a self-contained HTML gallery and a CBZ. Owns loading that state,
-//! resolving image paths safely and atomic writes of the outputs; the formats live in submodules.
+//! into an illustrated EPUB, a self-contained HTML gallery, a CBZ and an illustrated PDF. Owns
+//! loading that state, resolving image paths safely and atomic writes of the outputs; the formats
+//! live in submodules.
 
 mod cbz;
 mod epub_build;
 mod epub_inject;
 mod error;
 mod gallery;
+pub mod pdf;
 pub mod placement;
 pub mod xml;
 
@@ -18,11 +20,13 @@ use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 
 /// Which outputs to produce.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Formats {
     pub epub: bool,
     pub html: bool,
     pub cbz: bool,
+    /// The illustrated PDF, laid out as these options say.
+    pub pdf: Option<pdf::PdfOptions>,
 }
 
 impl Formats {
@@ -32,6 +36,7 @@ impl Formats {
             epub: true,
             html: true,
             cbz: true,
+            pdf: Some(pdf::PdfOptions::default()),
         }
     }
 }
@@ -49,6 +54,8 @@ pub struct CompileReport {
     pub rejected: usize,
     /// Scenes whose quote was not found, placed at the chapter start instead.
     pub unplaced: usize,
+    /// Images the PDF left out because their contents are not the image their name says.
+    pub undecodable: usize,
 }
 
 /// A scene whose image exists on disk, with its chapter's state.
@@ -106,6 +113,14 @@ pub fn compile(
     if formats.cbz {
         let path = out_dir.join(format!("{stem}.cbz"));
         write_atomic(&path, &cbz::build(book, &state)?)?;
+        report.written.push(path);
+    }
+    if let Some(options) = &formats.pdf {
+        let path = out_dir.join(format!("{stem}-illustrated.pdf"));
+        write_atomic(
+            &path,
+            &pdf::build(out_dir, book, &state, options, &mut report)?,
+        )?;
         report.written.push(path);
     }
     Ok(report)

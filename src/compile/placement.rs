@@ -37,7 +37,14 @@ pub fn find_paragraph<S: AsRef<str>>(paragraphs: &[S], quote: &str) -> Option<us
         return Some(i);
     }
     let head: String = needle.chars().take(40).collect();
-    normalised.iter().position(|p| p.contains(&head))
+    if let Some(i) = normalised.iter().position(|p| p.contains(&head)) {
+        return Some(i);
+    }
+    // A quote that starts with a short paragraph ("This was invitation enough." then the next
+    // one) has its first 40 characters across the break; the short paragraph is its start.
+    normalised
+        .iter()
+        .position(|p| p.chars().count() >= 12 && needle.starts_with(p.as_str()))
 }
 
 #[cfg(test)]
@@ -63,5 +70,16 @@ mod tests {
         let quote = "The storm broke over the hills at dawn and nobody moved.";
         assert_eq!(find_paragraph(&paras, quote), Some(0));
         assert_eq!(find_paragraph(&paras, "absent text"), None);
+    }
+
+    #[test]
+    fn quote_opening_with_a_short_paragraph_lands_on_it() {
+        let paras = [
+            "Before.",
+            "This was invitation enough.",
+            "\"Why, my dear, you must know.\"",
+        ];
+        let quote = "This was invitation enough. \"Why, my dear, you must know.\"";
+        assert_eq!(find_paragraph(&paras, quote), Some(1));
     }
 }

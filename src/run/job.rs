@@ -62,7 +62,7 @@ pub fn main_job(
         .clone()
         .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
     let ran = run_pipeline(options, book, &book_path, out.clone(), selected, reporter);
-    let Some(formats) = super::outputs::formats(run_args.compile) else {
+    let Some(formats) = super::outputs::formats(&run_args.compile) else {
         return ran;
     };
     match ran {

@@ -1,7 +1,8 @@
 //! `imaginize render` and `imaginize compile`: work on an output folder's saved state, no model
 //! is called.
 
-use crate::cli::{CompileArgs, FormatArgs, RenderArgs};
+use crate::cli::{CaptionArg, CompileArgs, FormatArgs, LayoutArg, PageSizeArg, RenderArgs};
+use crate::compile::pdf::{CaptionStyle, Layout, PageSize, PdfOptions};
 use crate::compile::{self, CompileReport, Formats};
 use crate::error::Error;
 use crate::pipeline::outputs::{SceneCache, render_all};
@@ -29,21 +30,58 @@ pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
 
 pub fn compile_command(args: &CompileArgs, cwd: &Path, reporter: &Reporter) -> Result<(), Error> {
     let (book_path, out) = locate(args, cwd)?;
-    let formats = formats(args.formats).unwrap_or_else(Formats::all);
+    let formats = formats(&args.formats).unwrap_or_else(|| Formats {
+        pdf: Some(pdf_options(&args.formats)),
+        ..Formats::all()
+    });
     compile_folder(&out, &book_path, formats, reporter)
 }
 
 /// The formats the flags ask for; `None` when no flag is given.
-pub fn formats(flags: FormatArgs) -> Option<Formats> {
+pub fn formats(flags: &FormatArgs) -> Option<Formats> {
+    let pdf = (flags.pdf || flags.all).then(|| pdf_options(flags));
     if flags.all {
-        return Some(Formats::all());
+        return Some(Formats {
+            pdf,
+            ..Formats::all()
+        });
     }
     let f = Formats {
         epub: flags.epub,
         html: flags.html,
         cbz: flags.cbz,
+        pdf,
     };
     (f != Formats::default()).then_some(f)
+}
+
+fn pdf_options(flags: &FormatArgs) -> PdfOptions {
+    let layout = match flags.layout {
+        LayoutArg::Book => Layout::Book,
+        LayoutArg::Grid1x1 => Layout::Grid { cols: 1, rows: 1 },
+        LayoutArg::Grid2x2 => Layout::Grid { cols: 2, rows: 2 },
+        LayoutArg::Grid4x1 => Layout::Grid { cols: 4, rows: 1 },
+        LayoutArg::Grid6x2 => Layout::Grid { cols: 6, rows: 2 },
+    };
+    let caption = match flags.caption_style {
+        CaptionArg::Below => CaptionStyle::Below,
+        CaptionArg::Overlay => CaptionStyle::Overlay,
+        CaptionArg::None => CaptionStyle::None,
+    };
+    let page_size = match flags.page_size {
+        PageSizeArg::A4 => PageSize::A4,
+        PageSizeArg::A5 => PageSize::A5,
+        PageSizeArg::Letter => PageSize::Letter,
+        PageSizeArg::Legal => PageSize::Legal,
+    };
+    PdfOptions {
+        layout,
+        caption,
+        page_size,
+        toc: !flags.no_toc,
+        cast: !flags.no_cast,
+        font: flags.font.clone(),
+    }
 }
 
 /// Builds `formats` from the output folder `out` of `book_path` and reports what was written.
@@ -65,8 +103,12 @@ fn describe(report: &CompileReport) -> String {
         .iter()
         .map(|p| p.display().to_string())
         .collect();
+    let unreadable = match report.undecodable {
+        0 => String::new(),
+        n => format!("; {n} images left out of the PDF because their files are not images"),
+    };
     format!(
-        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider",
+        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider{unreadable}",
         report.images,
         files.join(", "),
         report.missing,

@@ -35,3 +35,6 @@ mod resume;
 
 /// The bundled sample book end to end with the builtin provider, then compiled.
 mod sample_book;
+
+/// The illustrated PDF: `--pdf` on the main command and with `compile`, bad flag values.
+mod pdf;
