@@ -1,6 +1,6 @@
 //! `cargo bench --bench manifest`: latency of `Store::update_with_lock` (lock → read → parse →
 //! change → validate → rotate `.bak` → atomic write with two fsyncs → unlock), uncontended and with
-//! 10 processes contending, on a 61-chapter and a 600-chapter manifest. Targets (DESIGN.md §8):
+//! 10 processes contending, on a 61-chapter and a 600-chapter manifest. Targets (docs/performance.md):
 //! p99 < 5 ms uncontended, < 50 ms with 10 processes.
 //!
 //! The contending processes are this binary run again with `IMAGINIZE_BENCH_CHILD` set; each

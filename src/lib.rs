@@ -1,7 +1,7 @@
 //! imaginize turns a book (EPUB, PDF, plain text) into an illustration guide and its
 //! illustrations.
 //!
-//! The parts, in the order data flows through them (DESIGN.md §2):
+//! The parts, in the order data flows through them (docs/ARCHITECTURE.md §2):
 //! - [`book`] reads the book into chapters;
 //! - [`analyze`] finds the cast (pass 1) and the most visual scenes (pass 2);
 //! - [`illustrate`] claims analyzed chapters and draws their scenes;

@@ -1,5 +1,5 @@
 //! The text requests of pass 1 and pass 2: system message and prompt with the JSON contract of
-//! DESIGN.md §6, plus the structured facts the offline provider uses instead of the prompt.
+//! docs/ARCHITECTURE.md §8, plus the structured facts the offline provider uses instead of the prompt.
 
 use crate::analyze::lookup::ElementsLookup;
 use crate::ids::ChapterNo;

@@ -48,7 +48,7 @@ pub use types::{
 
 use async_trait::async_trait;
 
-/// A model that answers a prompt with JSON (entities or scenes, see DESIGN.md §6).
+/// A model that answers a prompt with JSON (entities or scenes, see docs/ARCHITECTURE.md §8).
 #[async_trait]
 pub trait TextModel: Send + Sync {
     /// Short name for messages ("builtin", "openai gpt-4o-mini").

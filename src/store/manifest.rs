@@ -1,4 +1,4 @@
-//! The manifest schema 3.1.0 (DESIGN.md §4): serde types, creation from the book's chapters,
+//! The manifest schema 3.1.0 (docs/ARCHITECTURE.md §7): serde types, creation from the book's chapters,
 //! merging a re-parsed book, and the validation run before every write. Mutation that persists
 //! goes through `LockedManifest`; these are plain data.
 

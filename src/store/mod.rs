@@ -2,7 +2,7 @@
 //! backup/recovery, the progress log and migration of old state files. Must not call providers.
 //!
 //! The entry point is [`Store`]: `Store::open(dir)?`, then `load()` to read or `lock(timeout)` /
-//! `update_with_lock(f)` to change the manifest through a [`LockedManifest`] (DESIGN.md §3–§5).
+//! `update_with_lock(f)` to change the manifest through a [`LockedManifest`] (docs/ARCHITECTURE.md §3–§5, §7).
 
 pub mod atomic;
 mod batch;

@@ -1,4 +1,4 @@
-//! Recovery from a missing, unparsable or invalid manifest (DESIGN.md §4, last bullets).
+//! Recovery from a missing, unparsable or invalid manifest (docs/ARCHITECTURE.md §7).
 
 use crate::ids::ChapterNo;
 use crate::store::manifest::{Manifest, Status};

@@ -1,4 +1,4 @@
-//! The per-chapter state machine of DESIGN.md §4 as a pure function: every legal edge is listed
+//! The per-chapter state machine of docs/ARCHITECTURE.md §7 as a pure function: every legal edge is listed
 //! here once, and anything else is an error, never a silent change.
 
 use crate::store::manifest::Status;
@@ -82,7 +82,7 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
-    /// The table from DESIGN.md §4, written independently of the `match` above.
+    /// The table from docs/ARCHITECTURE.md §7, written independently of the `match` above.
     fn expected(from: Status, event: Event) -> Option<Status> {
         let legal: &[(Status, Event, Status)] = &[
             (Status::Pending, Event::Analyzed, Status::Analyzed),

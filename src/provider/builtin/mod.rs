@@ -1,4 +1,4 @@
-//! The offline, deterministic `builtin` provider (DESIGN.md §6): a text model that finds a
+//! The offline, deterministic `builtin` provider (docs/ARCHITECTURE.md §8): a text model that finds a
 //! chapter's cast and most visual scenes with word lists and capitalisation rules, and an image
 //! model that draws each scene procedurally. It reads `TextRequest::task` and `text` (it cannot
 //! read prompts), needs no key and never touches the network.

@@ -329,7 +329,7 @@ fn write_if_changed(path: &Path, value: &impl serde::Serialize) -> Result<(), Er
     atomic::write(path, &bytes)
 }
 
-/// The book id from the old file's book name (DESIGN.md §3: lower-cased stem, runs of
+/// The book id from the old file's book name (docs/ARCHITECTURE.md §3: lower-cased stem, runs of
 /// non-alphanumerics → `_`), else from the folder's name.
 fn book_id(old: &OldState, dir: &Path) -> String {
     let stem = Path::new(&old.book_file)
