@@ -86,9 +86,6 @@ impl FileLock {
         Ok(Some(lock))
     }
 
-    /// Releases the lock (dropping it does the same).
-    pub fn release(self) {}
-
     pub fn path(&self) -> &Path {
         &self.path
     }

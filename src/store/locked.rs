@@ -134,11 +134,6 @@ impl LockedManifest {
         serde_json::to_vec(manifest).map_err(|source| Error::Encode { path, source })
     }
 
-    /// Whether there are changes not committed yet.
-    pub fn is_dirty(&self) -> bool {
-        self.dirty
-    }
-
     pub(crate) fn manifest_mut(&mut self) -> Result<&mut Manifest, Error> {
         self.dirty = true;
         self.manifest.as_mut().ok_or_else(|| Error::NoManifest {
