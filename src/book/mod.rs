@@ -1,4 +1,5 @@
-//! The `Book`/`Chapter` model and the readers that build it from EPUB 2/3, PDF and TXT/Markdown.
+//! The `Book`/`Chapter` model and the readers that build it from EPUB 2/3, MOBI/AZW/AZW3, PDF,
+//! DOCX, HTML and TXT/Markdown.
 //! Owns paragraph-preserving text, story vs front/back matter and Gutenberg stripping; must not
 //! know about AI or the manifest.
 
@@ -7,6 +8,10 @@ mod epub;
 mod error;
 mod gutenberg;
 mod headings;
+/// Single-file HTML books (Project Gutenberg's HTML edition).
+mod html;
+/// Splitting one HTML document into chapters (shared by the HTML and Kindle readers).
+mod html_doc;
 mod limits;
 mod pdf;
 mod plain;
@@ -28,6 +33,7 @@ pub enum Format {
     Pdf,
     Text,
     Markdown,
+    Html,
 }
 
 /// A parsed book: every section in reading order, story and not.
@@ -80,6 +86,7 @@ impl Format {
             "pdf" => Some(Format::Pdf),
             "txt" | "text" => Some(Format::Text),
             "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
             _ => None,
         }
     }
@@ -114,6 +121,7 @@ pub fn load_bytes_with(
         Format::Epub => epub::read(bytes, name, limits)?,
         Format::Pdf => pdf::read(bytes, name, limits)?,
         Format::Text | Format::Markdown => plain::read(bytes, format),
+        Format::Html => html::read(bytes, name)?,
     };
     assemble::assemble(parsed, format, name)
 }

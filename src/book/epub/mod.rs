@@ -4,10 +4,10 @@
 
 mod archive;
 mod drm;
-mod href;
+pub(crate) mod href;
 mod opf;
-mod split;
-mod toc;
+pub(crate) mod split;
+pub(crate) mod toc;
 mod xml;
 
 use super::assemble::Parsed;
