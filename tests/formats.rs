@@ -1,7 +1,8 @@
 //! Acceptance tests for the Kindle (MOBI, AZW3), Word and HTML readers: the same novel as in its
 //! EPUB, and hostile files refused cleanly.
 
-use imaginize::book::{self, Book, Format};
+use imaginize::book::{self, Book, Error, Format, Limits};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -82,4 +83,137 @@ fn html_extensions_are_recognised() {
     for name in ["a.html", "a.HTM", "a.xhtml"] {
         assert_eq!(Format::from_path(Path::new(name)), Some(Format::Html));
     }
+}
+
+// --- DOCX ------------------------------------------------------------------------------------
+
+const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
+
+fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default();
+    for (name, body) in entries {
+        w.start_file(*name, options).expect("zip entry");
+        w.write_all(body).expect("zip write");
+    }
+    w.finish().expect("zip finish").into_inner()
+}
+
+fn run(text: &str) -> String {
+    format!("<w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r>")
+}
+
+fn styled(style: &str, text: &str) -> String {
+    format!(
+        "<w:p><w:pPr><w:pStyle w:val=\"{style}\"/></w:pPr>{}</w:p>",
+        run(text)
+    )
+}
+
+/// A manuscript: a title, two chapters (one by the built-in Heading 1 style, one by a custom
+/// style whose outline level makes it a heading), tracked changes, a comment and a footnote.
+fn manuscript() -> Vec<u8> {
+    let prose = "The night was long and the road was longer still. ".repeat(20);
+    let body = format!(
+        "{title}{h1}<w:p>{p1}<w:ins w:author=\"Ed\">{ins}</w:ins><w:del w:author=\"Ed\"><w:r><w:delText>DELETED WORDS </w:delText></w:r></w:del>\
+         <w:commentRangeStart w:id=\"0\"/>{p1b}<w:commentRangeEnd w:id=\"0\"/><w:r><w:commentReference w:id=\"0\"/></w:r>\
+         <w:r><w:footnoteReference w:id=\"1\"/></w:r></w:p>\
+         <w:p><w:moveFrom>{moved}</w:moveFrom>{prose}</w:p>{h2}<w:p>{prose}</w:p>",
+        title = styled("Title", "The Road"),
+        h1 = styled("Heading1", "Chapter One"),
+        p1 = run("It began. "),
+        ins = run("INSERTED WORDS "),
+        p1b = run("Then it rained."),
+        moved = run("MOVED AWAY "),
+        prose = run(&prose),
+        h2 = styled("ChapterTitle", "Chapter Two: The Inn"),
+    );
+    let document = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?><w:document xmlns:w=\"{W}\"><w:body>{body}</w:body></w:document>"
+    );
+    let styles = format!(
+        "<w:styles xmlns:w=\"{W}\"><w:style w:type=\"paragraph\" w:styleId=\"ChapterTitle\">\
+         <w:name w:val=\"Chapter Title\"/><w:pPr><w:outlineLvl w:val=\"0\"/></w:pPr></w:style></w:styles>"
+    );
+    let comments = format!(
+        "<w:comments xmlns:w=\"{W}\"><w:comment w:id=\"0\"><w:p>{}</w:p></w:comment></w:comments>",
+        run("COMMENT TEXT")
+    );
+    let footnotes = format!(
+        "<w:footnotes xmlns:w=\"{W}\"><w:footnote w:id=\"1\"><w:p>{}</w:p></w:footnote></w:footnotes>",
+        run("FOOTNOTE TEXT")
+    );
+    let core = "<cp:coreProperties xmlns:cp=\"http://schemas.openxmlformats.org/package/2006/metadata/core-properties\" \
+        xmlns:dc=\"http://purl.org/dc/elements/1.1/\"><dc:title>The Road</dc:title><dc:creator>A. Writer</dc:creator></cp:coreProperties>";
+    zip(&[
+        ("[Content_Types].xml", b"<Types/>"),
+        ("word/document.xml", document.as_bytes()),
+        ("word/styles.xml", styles.as_bytes()),
+        ("word/comments.xml", comments.as_bytes()),
+        ("word/footnotes.xml", footnotes.as_bytes()),
+        ("docProps/core.xml", core.as_bytes()),
+    ])
+}
+
+fn load_docx(bytes: &[u8], limits: &Limits) -> Result<Book, Error> {
+    book::load_bytes_with(bytes, Format::Docx, Path::new("m.docx"), limits)
+}
+
+#[test]
+fn docx_gives_chapters_from_headings_with_the_accepted_text_only() {
+    let book = load_docx(&manuscript(), &Limits::default()).expect("opens");
+    assert_eq!(book.title, "The Road");
+    assert_eq!(book.author.as_deref(), Some("A. Writer"));
+    assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2: The Inn"]);
+    let first = book.story_chapters().next().expect("chapter 1");
+    assert!(
+        first
+            .text
+            .starts_with("It began. INSERTED WORDS Then it rained.\n\nThe night"),
+        "{}",
+        &first.text[..80]
+    );
+    let all: String = book.chapters.iter().map(|c| c.text.as_str()).collect();
+    for gone in ["DELETED", "MOVED", "COMMENT", "FOOTNOTE"] {
+        assert!(!all.contains(gone), "{gone} text kept");
+    }
+}
+
+#[test]
+fn docx_without_headings_is_split_like_plain_text() {
+    let prose = run(&"Words upon words. ".repeat(40));
+    let body = format!(
+        "<w:p>{}</w:p><w:p>{prose}</w:p><w:p>{}</w:p><w:p>{prose}</w:p>",
+        run("Chapter 1"),
+        run("Chapter 2")
+    );
+    let document = format!("<w:document xmlns:w=\"{W}\"><w:body>{body}</w:body></w:document>");
+    let bytes = zip(&[("word/document.xml", document.as_bytes())]);
+    let book = load_docx(&bytes, &Limits::default()).expect("opens");
+    assert_eq!(story_titles(&book), ["Chapter 1", "Chapter 2"]);
+    assert_eq!(book.title, "m");
+}
+
+#[test]
+fn docx_zip_bomb_is_refused() {
+    let document = format!(
+        "<w:document xmlns:w=\"{W}\"><w:body><w:p>{}</w:p></w:body></w:document>",
+        run(&"a".repeat(200_000))
+    );
+    let bytes = zip(&[("word/document.xml", document.as_bytes())]);
+    let limits = Limits {
+        max_entry_bytes: 100_000,
+        ..Limits::default()
+    };
+    let err = load_docx(&bytes, &limits).expect_err("too large");
+    assert!(matches!(err, Error::TooLarge { .. }), "{err}");
+    assert!(err.to_string().contains("zip bomb"));
+}
+
+#[test]
+fn not_a_word_document_is_refused() {
+    let err = load_docx(b"plain text", &Limits::default()).expect_err("not a zip");
+    assert!(matches!(err, Error::NotDocx { .. }), "{err}");
+    let err = load_docx(&zip(&[("a.txt", b"x")]), &Limits::default()).expect_err("no document");
+    assert!(err.to_string().contains("word/document.xml"), "{err}");
 }

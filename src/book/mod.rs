@@ -4,6 +4,8 @@
 //! know about AI or the manifest.
 
 mod assemble;
+/// Word documents (.docx) with tracked changes accepted.
+mod docx;
 mod epub;
 mod error;
 mod gutenberg;
@@ -34,6 +36,7 @@ pub enum Format {
     Text,
     Markdown,
     Html,
+    Docx,
 }
 
 /// A parsed book: every section in reading order, story and not.
@@ -87,6 +90,7 @@ impl Format {
             "txt" | "text" => Some(Format::Text),
             "md" | "markdown" => Some(Format::Markdown),
             "html" | "htm" | "xhtml" => Some(Format::Html),
+            "docx" => Some(Format::Docx),
             _ => None,
         }
     }
@@ -122,6 +126,7 @@ pub fn load_bytes_with(
         Format::Pdf => pdf::read(bytes, name, limits)?,
         Format::Text | Format::Markdown => plain::read(bytes, format),
         Format::Html => html::read(bytes, name)?,
+        Format::Docx => docx::read(bytes, name, limits)?,
     };
     assemble::assemble(parsed, format, name)
 }
