@@ -217,3 +217,150 @@ fn not_a_word_document_is_refused() {
     let err = load_docx(&zip(&[("a.txt", b"x")]), &Limits::default()).expect_err("no document");
     assert!(err.to_string().contains("word/document.xml"), "{err}");
 }
+
+// --- MOBI, AZW3 ------------------------------------------------------------------------------
+
+#[test]
+fn mobi_gives_the_epub_chapters() {
+    let book = load("metamorphosis.mobi");
+    assert_eq!(book.format, Format::Mobi);
+    assert_eq!(book.title, "Metamorphosis");
+    assert_eq!(book.author.as_deref(), Some("Franz Kafka"));
+    assert_same_story_as_epub(&book);
+}
+
+#[test]
+fn azw3_gives_the_epub_chapters() {
+    let book = load("metamorphosis.azw3");
+    assert_eq!(book.format, Format::Mobi);
+    assert_eq!(book.title, "Metamorphosis");
+    assert_eq!(book.author.as_deref(), Some("Franz Kafka"));
+    assert_eq!(book.language.as_deref(), Some("en"));
+    assert_same_story_as_epub(&book);
+    let others: Vec<&str> = book
+        .chapters
+        .iter()
+        .filter(|c| !c.is_story)
+        .map(|c| c.title.as_str())
+        .collect();
+    assert!(others.contains(&"Contents"), "{others:?}");
+}
+
+#[test]
+fn kindle_extensions_are_recognised() {
+    for name in ["a.mobi", "a.AZW", "a.azw3"] {
+        assert_eq!(Format::from_path(Path::new(name)), Some(Format::Mobi));
+    }
+    assert_eq!(Format::from_path(Path::new("a.docx")), Some(Format::Docx));
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    std::fs::read(fixture(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
+}
+
+fn load_mobi(bytes: &[u8]) -> Result<Book, Error> {
+    book::load_bytes(bytes, Format::Mobi, Path::new("x.azw3"))
+}
+
+/// Offset of record `i`'s entry in the Palm database's record table.
+fn record_entry(i: usize) -> usize {
+    78 + 8 * i
+}
+
+#[test]
+fn encrypted_mobi_is_refused_as_drm() {
+    let mut bytes = fixture_bytes("metamorphosis.mobi");
+    let record0 = u32::from_be_bytes([bytes[78], bytes[79], bytes[80], bytes[81]]) as usize;
+    bytes[record0 + 12..record0 + 14].copy_from_slice(&2u16.to_be_bytes());
+    let err = load_mobi(&bytes).expect_err("drm");
+    assert!(matches!(err, Error::Drm { .. }), "{err}");
+    assert!(err.to_string().contains("DRM"));
+}
+
+#[test]
+fn truncated_and_out_of_range_mobi_are_refused() {
+    let bytes = fixture_bytes("metamorphosis.azw3");
+    for len in [0, 10, 77, 200, 5_000, bytes.len() / 2] {
+        let err = load_mobi(&bytes[..len]).expect_err("truncated");
+        assert!(matches!(err, Error::NotMobi { .. }), "{len}: {err}");
+    }
+    let mut wild = bytes.clone();
+    wild[record_entry(3)..record_entry(3) + 4].copy_from_slice(&u32::MAX.to_be_bytes());
+    let err = load_mobi(&wild).expect_err("offset out of range");
+    assert!(err.to_string().contains("record 3"), "{err}");
+    let mut many = bytes;
+    many[76..78].copy_from_slice(&u16::MAX.to_be_bytes());
+    assert!(load_mobi(&many).is_err());
+}
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+    use std::time::{Duration, Instant};
+
+    /// The AZW3 fixture, parsed once per case would be slow; its first 64 KiB hold the header
+    /// and the first text records, which is where the parser's lengths and offsets live.
+    fn azw3_head() -> &'static [u8] {
+        static BYTES: OnceLock<Vec<u8>> = OnceLock::new();
+        BYTES.get_or_init(|| {
+            let mut b = fixture_bytes("metamorphosis.azw3");
+            b.truncate(64 << 10);
+            b
+        })
+    }
+
+    /// Never a panic, and quickly: every case either reads or is refused with an error.
+    fn survives(bytes: &[u8], format: Format) {
+        let started = Instant::now();
+        let _ = book::load_bytes(bytes, format, Path::new("hostile"));
+        assert!(
+            started.elapsed() < Duration::from_secs(1),
+            "took {:?}",
+            started.elapsed()
+        );
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn overwritten_header_words_never_panic(at in 0usize..1_200, word in any::<u32>()) {
+            let mut bytes = azw3_head().to_vec();
+            if let Some(slot) = bytes.get_mut(at..at + 4) {
+                slot.copy_from_slice(&word.to_be_bytes());
+            }
+            survives(&bytes, Format::Mobi);
+        }
+
+        #[test]
+        fn random_bytes_after_a_palm_header_never_panic(
+            count in any::<u16>(),
+            tail in proptest::collection::vec(any::<u8>(), 0..4_000),
+        ) {
+            let mut bytes = vec![0u8; 78];
+            bytes[60..68].copy_from_slice(b"BOOKMOBI");
+            bytes[76..78].copy_from_slice(&count.to_be_bytes());
+            bytes.extend_from_slice(&tail);
+            survives(&bytes, Format::Mobi);
+        }
+
+        #[test]
+        fn truncations_never_panic(len in 0usize..(64 << 10)) {
+            survives(&azw3_head()[..len.min(azw3_head().len())], Format::Mobi);
+        }
+
+        #[test]
+        fn docx_with_garbage_never_panics(
+            document in proptest::collection::vec(any::<u8>(), 0..2_000),
+            declared in any::<u16>(),
+        ) {
+            let mut bytes = zip(&[("word/document.xml", &document)]);
+            // Corrupt a size field of the central directory.
+            let at = bytes.len().saturating_sub(22 + 46) + 24;
+            if let Some(slot) = bytes.get_mut(at..at + 2) {
+                slot.copy_from_slice(&declared.to_be_bytes());
+            }
+            survives(&bytes, Format::Docx);
+        }
+    }
+}

@@ -6,7 +6,7 @@ use super::assemble::Section;
 use super::epub::href::{self, Target};
 use super::epub::split::{self, Doc};
 use super::epub::toc::TocEntry;
-use super::headings::parse_heading;
+use super::headings::{HeadingKind, parse_heading};
 use super::{plain, xhtml_text};
 use regex::{Captures, Regex};
 use scraper::{ElementRef, Html, Selector};
@@ -22,20 +22,33 @@ static LINK: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("a[href]").expect("static selector"));
 static WITH_ID: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse("[id], a[name]").expect("static selector"));
+static HEADING: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("h1, h2, h3").expect("static selector"));
 static HEADING_TAG: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)<h([1-3])([\s/>])").expect("static regex"));
 
 /// The sections of `html`; `key` names the document in section keys.
 pub(crate) fn sections(html: &str, key: &str) -> Vec<Section> {
     let toc = toc_entries(html, key);
-    if toc.len() >= MIN_TOC_ENTRIES {
-        return split_at(html.to_string(), key, &toc);
-    }
-    if let Some((marked, toc)) = mark_headings(html, key) {
-        return split_at(marked, key, &toc);
-    }
-    let text = xhtml_text::blocks_to_text(&xhtml_text::extract(html, &HashSet::new()));
-    plain::split_text(&text)
+    let sections = if toc.len() >= MIN_TOC_ENTRIES {
+        split_at(html.to_string(), key, &toc)
+    } else if let Some((marked, toc)) = mark_headings(html, key) {
+        split_at(marked, key, &toc)
+    } else {
+        let text = xhtml_text::blocks_to_text(&xhtml_text::extract(html, &HashSet::new()));
+        plain::split_text(&text)
+            .into_iter()
+            .map(|s| Section {
+                key: format!("{key}#{}", s.key),
+                ..s
+            })
+            .collect()
+    };
+    // An empty heading (a styling hook) leaves a section with neither title nor text.
+    sections
+        .into_iter()
+        .filter(|s| s.title.is_some() || !s.text.trim().is_empty())
+        .collect()
 }
 
 fn split_at(html: String, key: &str, toc: &[TocEntry]) -> Vec<Section> {
@@ -96,17 +109,9 @@ fn in_toc_container(a: ElementRef<'_>) -> bool {
 
 /// Gives every heading down to the splitting level an id of ours, and a TOC entry pointing at
 /// it (untitled, so the heading's own text names the section). `None` without h1–h3 headings.
-///
-/// The level is the shallowest one used more than once (a book has one `<h1>` title and many
-/// `<h2>` chapters), or the shallowest used. Our id comes first in the tag, and HTML keeps the
-/// first of two same-named attributes.
+/// Our id comes first in the tag, and HTML keeps the first of two same-named attributes.
 fn mark_headings(html: &str, key: &str) -> Option<(String, Vec<TocEntry>)> {
-    let mut counts = [0usize; 4];
-    for c in HEADING_TAG.captures_iter(html) {
-        counts[level(&c)] += 1;
-    }
-    let used = (1..=3).filter(|&l| counts[l] > 0);
-    let split_level = (1..=3).find(|&l| counts[l] > 1).or(used.min())?;
+    let split_level = split_level(html)?;
     let mut toc = Vec::new();
     let marked = HEADING_TAG.replace_all(html, |c: &Captures<'_>| {
         if level(c) > split_level {
@@ -124,6 +129,32 @@ fn mark_headings(html: &str, key: &str) -> Option<(String, Vec<TocEntry>)> {
         tag
     });
     Some((marked.into_owned(), toc))
+}
+
+/// The deepest heading level that starts a chapter: the deepest one with a heading that reads
+/// "Chapter N", else the shallowest used more than once (a book has one `<h1>` title and many
+/// `<h2>` chapters), else the shallowest used.
+fn split_level(html: &str) -> Option<usize> {
+    let doc = Html::parse_document(html);
+    let mut counts = [0usize; 4];
+    let mut chapter_level = None;
+    for h in doc.select(&HEADING) {
+        let level = match h.value().name() {
+            "h1" => 1,
+            "h2" => 2,
+            _ => 3,
+        };
+        counts[level] += 1;
+        let is_chapter = parse_heading(&collapsed_text(h))
+            .is_some_and(|h| matches!(h.kind, HeadingKind::Chapter(_)));
+        if is_chapter {
+            chapter_level = chapter_level.max(Some(level));
+        }
+    }
+    let used = (1..=3).filter(|&l| counts[l] > 0);
+    chapter_level
+        .or_else(|| (1..=3).find(|&l| counts[l] > 1))
+        .or(used.min())
 }
 
 fn level(c: &Captures<'_>) -> usize {

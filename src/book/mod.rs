@@ -15,6 +15,8 @@ mod html;
 /// Splitting one HTML document into chapters (shared by the HTML and Kindle readers).
 mod html_doc;
 mod limits;
+/// Kindle books: MOBI, AZW and AZW3 (KF8).
+mod mobi;
 mod pdf;
 mod plain;
 mod story;
@@ -37,6 +39,8 @@ pub enum Format {
     Markdown,
     Html,
     Docx,
+    /// MOBI, AZW and AZW3 (KF8): one reader, the header says which.
+    Mobi,
 }
 
 /// A parsed book: every section in reading order, story and not.
@@ -91,6 +95,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "html" | "htm" | "xhtml" => Some(Format::Html),
             "docx" => Some(Format::Docx),
+            "mobi" | "azw" | "azw3" | "prc" => Some(Format::Mobi),
             _ => None,
         }
     }
@@ -127,6 +132,7 @@ pub fn load_bytes_with(
         Format::Text | Format::Markdown => plain::read(bytes, format),
         Format::Html => html::read(bytes, name)?,
         Format::Docx => docx::read(bytes, name, limits)?,
+        Format::Mobi => mobi::read(bytes, name, limits)?,
     };
     assemble::assemble(parsed, format, name)
 }
