@@ -35,12 +35,27 @@ fn assert_same_story_as_epub(book: &Book) {
     let epub = metamorphosis_epub();
     assert_eq!(story_titles(book), story_titles(epub));
     for (got, want) in book.story_chapters().zip(epub.story_chapters()) {
-        assert_eq!(
-            words(&got.text),
-            words(&want.text),
-            "{}: {:?} differs from the EPUB",
+        let (got_words, want_words) = (words(&got.text), words(&want.text));
+        let first_difference = got_words
+            .iter()
+            .zip(&want_words)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got_words.len().min(want_words.len()));
+        let around = |w: &[&str]| {
+            w.iter()
+                .skip(first_difference)
+                .take(8)
+                .copied()
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        assert!(
+            got_words == want_words,
+            "{} ({:?}): word {first_difference} is {:?}, the EPUB has {:?}",
             got.title,
-            book.format
+            book.format,
+            around(&got_words),
+            around(&want_words)
         );
     }
 }
@@ -177,6 +192,15 @@ fn docx_gives_chapters_from_headings_with_the_accepted_text_only() {
     for gone in ["DELETED", "MOVED", "COMMENT", "FOOTNOTE"] {
         assert!(!all.contains(gone), "{gone} text kept");
     }
+}
+
+#[test]
+fn a_real_word_document_gives_the_epub_chapters() {
+    let book = load("metamorphosis.docx");
+    assert_eq!(book.format, Format::Docx);
+    assert_eq!(book.title, "Metamorphosis");
+    assert_eq!(book.author.as_deref(), Some("Franz Kafka"));
+    assert_same_story_as_epub(&book);
 }
 
 #[test]

@@ -95,7 +95,7 @@ impl Format {
             "md" | "markdown" => Some(Format::Markdown),
             "html" | "htm" | "xhtml" => Some(Format::Html),
             "docx" => Some(Format::Docx),
-            "mobi" | "azw" | "azw3" | "prc" => Some(Format::Mobi),
+            "mobi" | "azw" | "azw3" => Some(Format::Mobi),
             _ => None,
         }
     }
