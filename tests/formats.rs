@@ -219,6 +219,23 @@ fn docx_without_headings_is_split_like_plain_text() {
 }
 
 #[test]
+fn docx_main_part_is_found_through_the_package_relationships() {
+    let rels = r#"<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="/word/document2.xml"/></Relationships>"#;
+    let body = format!(
+        "{}<w:p>{}</w:p>",
+        styled("Heading1", "Chapter 1"),
+        run(&"Words upon words. ".repeat(40))
+    );
+    let document = format!("<w:document xmlns:w=\"{W}\"><w:body>{body}</w:body></w:document>");
+    let bytes = zip(&[
+        ("_rels/.rels", rels.as_bytes()),
+        ("word/document2.xml", document.as_bytes()),
+    ]);
+    let book = load_docx(&bytes, &Limits::default()).expect("opens");
+    assert_eq!(story_titles(&book), ["Chapter 1"]);
+}
+
+#[test]
 fn docx_zip_bomb_is_refused() {
     let document = format!(
         "<w:document xmlns:w=\"{W}\"><w:body><w:p>{}</w:p></w:body></w:document>",

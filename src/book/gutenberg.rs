@@ -5,6 +5,7 @@
 
 use super::xhtml_text;
 use regex::Regex;
+use scraper::Html;
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
@@ -51,7 +52,11 @@ pub(crate) fn strip_html(html: &str) -> Stripped<'_> {
         .into_iter()
         .flatten()
         .min();
-    let header = xhtml_text::blocks_to_text(&xhtml_text::extract(&html[..from], &HashSet::new()));
+    let head = &html[..from];
+    // Older files keep the header in one `<pre>`, whose lines only the raw text keeps apart.
+    let raw: String = Html::parse_fragment(head).root_element().text().collect();
+    let blocks = xhtml_text::blocks_to_text(&xhtml_text::extract(head, &HashSet::new()));
+    let header = format!("{blocks}\n{raw}");
     Stripped {
         body: &rest[..end.unwrap_or(rest.len())],
         title: header_field(&header, "Title:"),
@@ -158,6 +163,16 @@ mod tests {
         assert_eq!(s.title.as_deref(), Some("Emma"));
         assert_eq!(s.author.as_deref(), Some("Jane Austen"));
         assert_eq!(strip_html("<p>plain</p>").body, "<p>plain</p>");
+    }
+
+    #[test]
+    fn an_old_html_header_in_one_pre_names_the_book() {
+        let html = "<pre>The Project Gutenberg EBook of Emma\n\nTitle: Emma\n\nAuthor: Jane Austen\n\n\
+            *** START OF THIS PROJECT GUTENBERG EBOOK EMMA ***\n</pre><p>Text.</p>";
+        let s = strip_html(html);
+        assert_eq!(s.title.as_deref(), Some("Emma"));
+        assert_eq!(s.author.as_deref(), Some("Jane Austen"));
+        assert_eq!(s.body, "\n</pre><p>Text.</p>");
     }
 
     #[test]

@@ -6,7 +6,7 @@ mod body;
 mod styles;
 
 use super::assemble::{Parsed, Section};
-use super::epub::{archive::Archive, xml};
+use super::epub::{archive::Archive, href, xml};
 use super::{Error, Limits, plain};
 use body::Para;
 use roxmltree::Node;
@@ -14,7 +14,10 @@ use std::path::Path;
 use styles::Styles;
 
 const DOCUMENT: &str = "word/document.xml";
-const STYLES: &str = "word/styles.xml";
+/// The style sheet's name, next to the main document.
+const STYLES: &str = "styles.xml";
+const PACKAGE_RELS: &str = "_rels/.rels";
+const OFFICE_DOCUMENT: &str = "/officeDocument";
 const CORE: &str = "docProps/core.xml";
 /// Headings down to this level start chapters; deeper ones are scene titles inside a chapter.
 const CHAPTER_LEVEL: u32 = 2;
@@ -24,15 +27,16 @@ pub(crate) fn read(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Parsed,
         Error::NotEpub { path, reason } => Error::NotDocx { path, reason },
         other => other,
     })?;
-    let Some(text) = archive.read_text(DOCUMENT)? else {
+    let document = main_part(&mut archive)?;
+    let Some(text) = archive.read_text(&document)? else {
         return Err(Error::NotDocx {
             path: name.to_path_buf(),
-            reason: format!("it has no readable `{DOCUMENT}`"),
+            reason: format!("it has no readable `{document}`"),
         });
     };
     let mut warnings = Vec::new();
-    let styles = style_sheet(&mut archive, &mut warnings)?;
-    let doc = xml::parse(&text, name, DOCUMENT)?;
+    let styles = style_sheet(&mut archive, &document, &mut warnings)?;
+    let doc = xml::parse(&text, name, &document)?;
     let paras = body::paragraphs(&doc, &styles);
     let (title, author, language) = core_properties(&mut archive)?;
     Ok(Parsed {
@@ -44,12 +48,37 @@ pub(crate) fn read(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Parsed,
     })
 }
 
-/// The style sheet; a missing or broken one costs the custom heading styles, not the book.
-fn style_sheet(archive: &mut Archive<'_>, warnings: &mut Vec<String>) -> Result<Styles, Error> {
-    let Some(text) = archive.read_text(STYLES)? else {
+/// The main document's path, as the package relationships name it: Word usually writes
+/// `word/document.xml`, but not always (`word/document2.xml`).
+fn main_part(archive: &mut Archive<'_>) -> Result<String, Error> {
+    let Some(text) = archive.read_text(PACKAGE_RELS)? else {
+        return Ok(DOCUMENT.to_string());
+    };
+    let Ok(doc) = xml::parse(&text, archive.path(), PACKAGE_RELS) else {
+        return Ok(DOCUMENT.to_string());
+    };
+    let target = doc
+        .descendants()
+        .filter(|n| n.is_element() && n.tag_name().name() == "Relationship")
+        .find(|n| xml_attr(*n, "Type").is_some_and(|t| t.ends_with(OFFICE_DOCUMENT)))
+        .and_then(|n| xml_attr(n, "Target"))
+        .and_then(|t| href::resolve("", t))
+        .map(|t| t.path);
+    Ok(target.unwrap_or_else(|| DOCUMENT.to_string()))
+}
+
+/// The style sheet next to the document; a missing or broken one costs the custom heading
+/// styles, not the book.
+fn style_sheet(
+    archive: &mut Archive<'_>,
+    document: &str,
+    warnings: &mut Vec<String>,
+) -> Result<Styles, Error> {
+    let styles = format!("{}{STYLES}", href::folder_of(document));
+    let Some(text) = archive.read_text(&styles)? else {
         return Ok(Styles::default());
     };
-    match xml::parse(&text, archive.path(), STYLES) {
+    match xml::parse(&text, archive.path(), &styles) {
         Ok(doc) => Ok(Styles::parse(&doc)),
         Err(e @ Error::XmlEntities { .. }) => Err(e),
         Err(e) => {
