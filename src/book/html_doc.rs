@@ -44,10 +44,17 @@ pub(crate) fn sections(html: &str, key: &str) -> Vec<Section> {
             })
             .collect()
     };
-    // An empty heading (a styling hook) leaves a section with neither title nor text.
+    // An empty heading (a styling hook) leaves a section with neither title nor text; a
+    // section that is mostly chapter names is the book's own table of contents, whatever heading
+    // it starts with.
     sections
         .into_iter()
         .filter(|s| s.title.is_some() || !s.text.trim().is_empty())
+        .map(|s| Section {
+            never_story: s.never_story
+                || plain::is_contents_list(&s.text.lines().collect::<Vec<_>>()),
+            ..s
+        })
         .collect()
 }
 
@@ -207,5 +214,16 @@ mod tests {
         let got = titles(html);
         assert_eq!(got.len(), 3);
         assert_eq!(got[2], (Some("Chapter 2".into()), "Two.".into()));
+    }
+
+    #[test]
+    fn a_contents_page_is_never_story() {
+        let html = "<p><a href=\"#c1\">Chapter 1</a></p><p><a href=\"#c2\">Chapter 2</a></p>\
+            <p id=\"c1\">Chapter 1</p><p>One.</p><p id=\"c2\">Chapter 2</p><p>Two.</p>";
+        let got = sections(html, "mobi");
+        assert_eq!(got.len(), 3);
+        assert!(got[0].never_story);
+        assert!(!got[1].never_story);
+        assert_eq!(got[1].text, "One.");
     }
 }

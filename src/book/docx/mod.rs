@@ -2,7 +2,9 @@
 //! paragraphs (by style or outline level), with every tracked change accepted; without headings
 //! the text is split as plain text is. The zip is read under the same inflate limits as an EPUB.
 
+/// The paragraphs of the main document, tracked changes accepted.
 mod body;
+/// Which paragraph styles are headings (styles.xml).
 mod styles;
 
 use super::assemble::{Parsed, Section};

@@ -3,10 +3,15 @@
 //! one-document HTML book. Images, indexes and the KF8 skeleton structure are not needed for the
 //! text and are not read. Encrypted (DRM) books are refused.
 
+/// Anchors for the older markup's byte-offset links.
 mod filepos;
+/// Record 0: PalmDoc, MOBI and EXTH headers.
 mod header;
+/// PalmDoc decompression.
 mod lz77;
+/// The Palm database's record table.
 mod palmdb;
+/// Text records → the book's markup (trailing entries, KF8 flows).
 mod text;
 
 use super::assemble::{Parsed, Section};
