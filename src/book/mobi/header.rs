@@ -11,12 +11,15 @@ const UTF8: u32 = 65001;
 const HAS_EXTH: u32 = 0x40;
 /// No record: the value MOBI uses for "none" in its record-index fields.
 const NONE: u32 = 0xFFFF_FFFF;
+/// "DH": the compression code of HUFF/CDIC.
+const HUFF_CDIC: u16 = 17480;
 
 /// How the text records are compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Compression {
     None,
     PalmDoc,
+    HuffCdic,
 }
 
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -30,6 +33,8 @@ pub(crate) struct Header {
     pub version: u32,
     /// Which trailing entries each text record carries.
     pub extra_flags: u16,
+    /// The HUFF record and how many records (it and the CDICs) the dictionary spans.
+    pub huff: Option<(usize, usize)>,
     /// KF8's flow table (FDST) record, which separates the text from stylesheets.
     pub fdst: Option<usize>,
     pub title: Option<String>,
@@ -43,6 +48,7 @@ impl Header {
         let compression = match field16(0)? {
             1 => Some(Compression::None),
             2 => Some(Compression::PalmDoc),
+            HUFF_CDIC => Some(Compression::HuffCdic),
             _ => None,
         };
         let mut header = Header {
@@ -63,6 +69,10 @@ impl Header {
         let field = |at: usize| (at + 4 <= header_end).then(|| be_u32(r, at)).flatten();
         self.utf8 = field(0x1C) == Some(UTF8);
         self.version = field(0x24).unwrap_or(0);
+        self.huff = field(0x70)
+            .zip(field(0x74))
+            .filter(|(first, count)| *first != NONE && *count > 0)
+            .map(|(first, count)| (first as usize, count as usize));
         if header_end >= 0xF4 {
             self.extra_flags = be_u16(r, 0xF2).unwrap_or(0);
         }

@@ -7,6 +7,8 @@
 mod filepos;
 /// Record 0: PalmDoc, MOBI and EXTH headers.
 mod header;
+/// HUFF/CDIC decompression (Amazon-made books).
+mod huffcdic;
 /// PalmDoc decompression.
 mod lz77;
 /// The Palm database's record table.
@@ -51,9 +53,9 @@ pub(crate) enum Malformed {
     TooLarge { limit: usize },
     #[error("its flow table points outside the text")]
     Flow,
-    #[error(
-        "it uses a compression imaginize does not read (HUFF/CDIC, as in some Amazon-made books)"
-    )]
+    #[error("its HUFF/CDIC dictionary is corrupt: {0}")]
+    Huff(&'static str),
+    #[error("it uses a compression imaginize does not know")]
     Unsupported,
 }
 

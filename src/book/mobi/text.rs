@@ -3,6 +3,7 @@
 
 use super::Malformed;
 use super::header::{Compression, Header};
+use super::huffcdic::Huff;
 use super::lz77;
 use super::palmdb::{PalmDb, be_u32};
 
@@ -10,26 +11,46 @@ const FDST_MAGIC: &[u8] = b"FDST";
 
 /// The text records' content, decompressed, at most `limit` bytes.
 pub(crate) fn markup(db: &PalmDb<'_>, header: &Header, limit: usize) -> Result<Vec<u8>, Malformed> {
-    let compression = header.compression.ok_or(Malformed::Unsupported)?;
+    let mut huff = match header.compression {
+        Some(Compression::HuffCdic) => Some(dictionary(db, header, limit)?),
+        Some(_) => None,
+        None => return Err(Malformed::Unsupported),
+    };
     let mut out = Vec::new();
     for i in 1..=header.text_records {
         let record = db.record(i).ok_or(Malformed::MissingRecord(i))?;
         let content = without_trailing_entries(record, header.extra_flags)
             .ok_or(Malformed::TrailingEntries(i))?;
-        match compression {
-            Compression::PalmDoc => lz77::decompress(content, &mut out, limit)?,
-            Compression::None => {
-                out.extend_from_slice(content);
-                if out.len() > limit {
-                    return Err(Malformed::TooLarge { limit });
-                }
+        match huff.as_mut() {
+            Some(huff) => huff.decompress(content, &mut out)?,
+            None if header.compression == Some(Compression::PalmDoc) => {
+                lz77::decompress(content, &mut out, limit)?;
             }
+            None => out.extend_from_slice(content),
+        }
+        if out.len() > limit {
+            return Err(Malformed::TooLarge { limit });
         }
     }
     match header.fdst {
         Some(fdst) => first_flow(out, db.record(fdst)),
         None => Ok(out),
     }
+}
+
+/// The HUFF/CDIC decoder from the records the header names.
+fn dictionary(db: &PalmDb<'_>, header: &Header, limit: usize) -> Result<Huff, Malformed> {
+    let (first, count) = header
+        .huff
+        .ok_or(Malformed::Huff("the header names no HUFF record"))?;
+    let record = |i: usize| {
+        db.record(i)
+            .ok_or(Malformed::Huff("a dictionary record is missing"))
+    };
+    let cdics = (1..count)
+        .map(|k| record(first.saturating_add(k)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Huff::new(record(first)?, &cdics, limit)
 }
 
 /// Cuts the entries a writer appends to each text record (indexing data, multibyte overlap).
