@@ -11,6 +11,12 @@ use std::sync::LazyLock;
 
 static HTML_START: LazyLock<Regex> = LazyLock::new(|| marker_regex("START"));
 static HTML_END: LazyLock<Regex> = LazyLock::new(|| marker_regex("END"));
+/// Older files close the book with "End of the Project Gutenberg EBook of …" a few lines before
+/// the END marker.
+static HTML_END_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bEnd\s+of\s+(?:the\s+|this\s+)Project\s+Gutenberg\s+E-?(?:Book|Text)")
+        .expect("static regex")
+});
 /// How far after "START OF THE PROJECT GUTENBERG EBOOK" the closing stars may be (the book's
 /// title sits between them).
 const MARKER_TAIL: usize = 500;
@@ -48,10 +54,14 @@ pub(crate) fn strip_html(html: &str) -> Stripped<'_> {
         .map(|m| after_closing_stars(html, m.end()));
     let from = start.unwrap_or(0);
     let rest = &html[from..];
-    let end = [HTML_END.find(rest).map(|m| m.start()), footer_section(rest)]
-        .into_iter()
-        .flatten()
-        .min();
+    let end = [
+        HTML_END.find(rest).map(|m| m.start()),
+        HTML_END_LINE.find(rest).map(|m| m.start()),
+        footer_section(rest),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
     let head = &html[..from];
     // Older files keep the header in one `<pre>`, whose lines only the raw text keeps apart.
     let raw: String = Html::parse_fragment(head).root_element().text().collect();
@@ -168,11 +178,12 @@ mod tests {
     #[test]
     fn an_old_html_header_in_one_pre_names_the_book() {
         let html = "<pre>The Project Gutenberg EBook of Emma\n\nTitle: Emma\n\nAuthor: Jane Austen\n\n\
-            *** START OF THIS PROJECT GUTENBERG EBOOK EMMA ***\n</pre><p>Text.</p>";
+            *** START OF THIS PROJECT GUTENBERG EBOOK EMMA ***\n</pre><p>Text.</p>\
+            <pre>End of the Project Gutenberg EBook of Emma\n\n*** END OF THIS PROJECT GUTENBERG EBOOK EMMA ***</pre>";
         let s = strip_html(html);
         assert_eq!(s.title.as_deref(), Some("Emma"));
         assert_eq!(s.author.as_deref(), Some("Jane Austen"));
-        assert_eq!(s.body, "\n</pre><p>Text.</p>");
+        assert_eq!(s.body, "\n</pre><p>Text.</p><pre>");
     }
 
     #[test]
