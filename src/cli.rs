@@ -4,7 +4,8 @@
 use clap::{Args as ClapArgs, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
-/// Turn a book (EPUB, PDF, TXT, Markdown) into an illustration guide and its illustrations.
+/// Turn a book (EPUB, MOBI/AZW/AZW3, PDF, DOCX, HTML, TXT, Markdown) into an illustration guide
+/// and its illustrations.
 ///
 /// Without a subcommand, imaginize analyses the book (cast → Elements.md, scenes → Chapters.md)
 /// and illustrates every scene, resuming wherever an earlier run stopped.
@@ -140,7 +141,7 @@ pub enum PageSizeArg {
 
 #[derive(Debug, ClapArgs)]
 pub struct InspectArgs {
-    /// The book to inspect (.epub, .pdf, .txt, .md).
+    /// The book to inspect (.epub, .mobi, .azw, .azw3, .pdf, .docx, .html, .htm, .txt, .md).
     pub book: PathBuf,
     /// Print JSON instead of a table.
     #[arg(long)]

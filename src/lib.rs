@@ -1,5 +1,5 @@
-//! imaginize turns a book (EPUB, PDF, plain text) into an illustration guide and its
-//! illustrations.
+//! imaginize turns a book (EPUB, MOBI/AZW3, PDF, DOCX, HTML, plain text) into an illustration
+//! guide and its illustrations.
 //!
 //! The parts, in the order data flows through them (docs/ARCHITECTURE.md §2):
 //! - [`book`] reads the book into chapters;

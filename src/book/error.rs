@@ -10,12 +10,12 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
-    #[error("`{}` is not a format imaginize reads; use an .epub, .pdf, .txt or .md file", path.display())]
+    #[error("`{}` is not a format imaginize reads; use an .epub, .mobi, .azw3, .pdf, .docx, .html, .txt or .md file", path.display())]
     UnknownFormat { path: PathBuf },
     #[error("`{}` is not a valid EPUB: {reason}; is the file complete and really an EPUB?", path.display())]
     NotEpub { path: PathBuf, reason: String },
-    #[error("`{}` is DRM-protected (META-INF/encryption.xml encrypts its content); imaginize can only read DRM-free books", path.display())]
-    Drm { path: PathBuf },
+    #[error("`{}` is DRM-protected ({evidence}); imaginize can only read DRM-free books", path.display())]
+    Drm { path: PathBuf, evidence: String },
     #[error("failed to parse `{part}` in `{}`", path.display())]
     Xml {
         path: PathBuf,
@@ -39,6 +39,16 @@ pub enum Error {
     Pdf { path: PathBuf, reason: String },
     #[error("reading the text of the PDF `{}` took more than {seconds} s, so it was stopped (a malformed or unusually complex file?); use an EPUB or text edition of the book", path.display())]
     PdfTimeout { path: PathBuf, seconds: u64 },
+    #[error("`{}` is not a valid Word document: {reason}; is the file complete and really a .docx?", path.display())]
+    NotDocx { path: PathBuf, reason: String },
+    #[error("`{}` is not a valid MOBI/AZW/AZW3 book: {reason}; is the file complete and really a Kindle book?", path.display())]
+    NotMobi { path: PathBuf, reason: String },
+    #[error("`{}` nests elements {depth} deep (more than {limit}), which no real book does; is it the right file?", path.display())]
+    TooDeep {
+        path: PathBuf,
+        depth: usize,
+        limit: usize,
+    },
     #[error("`{}` has no text at all; is it the right file?", path.display())]
     NoStory { path: PathBuf },
 }

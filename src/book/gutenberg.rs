@@ -1,5 +1,25 @@
 //! Project Gutenberg framing: the header before "*** START OF THE PROJECT GUTENBERG EBOOK …" and
 //! the licence after "*** END OF …" are not part of the book. The header also names the book.
+//! Plain text and HTML carry the same markers; HTML also wraps the licence in a `pg-footer`
+//! section.
+
+use super::xhtml_text;
+use regex::Regex;
+use scraper::Html;
+use std::collections::HashSet;
+use std::sync::LazyLock;
+
+static HTML_START: LazyLock<Regex> = LazyLock::new(|| marker_regex("START"));
+static HTML_END: LazyLock<Regex> = LazyLock::new(|| marker_regex("END"));
+/// Older files close the book with "End of the Project Gutenberg EBook of …" a few lines before
+/// the END marker.
+static HTML_END_LINE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\bEnd\s+of\s+(?:the\s+|this\s+)Project\s+Gutenberg\s+E-?(?:Book|Text)")
+        .expect("static regex")
+});
+/// How far after "START OF THE PROJECT GUTENBERG EBOOK" the closing stars may be (the book's
+/// title sits between them).
+const MARKER_TAIL: usize = 500;
 
 /// The book's own text and what the Gutenberg header says about it.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -24,6 +44,57 @@ pub(crate) fn strip(text: &str) -> Stripped<'_> {
         title: header_field(header, "Title:"),
         author: header_field(header, "Author:"),
     }
+}
+
+/// [`strip`] for an HTML book: the header and licence are cut from the markup, and the header's
+/// text names the book.
+pub(crate) fn strip_html(html: &str) -> Stripped<'_> {
+    let start = HTML_START
+        .find(html)
+        .map(|m| after_closing_stars(html, m.end()));
+    let from = start.unwrap_or(0);
+    let rest = &html[from..];
+    let end = [
+        HTML_END.find(rest).map(|m| m.start()),
+        HTML_END_LINE.find(rest).map(|m| m.start()),
+        footer_section(rest),
+    ]
+    .into_iter()
+    .flatten()
+    .min();
+    let head = &html[..from];
+    // Older files keep the header in one `<pre>`, whose lines only the raw text keeps apart.
+    let raw: String = Html::parse_fragment(head).root_element().text().collect();
+    let blocks = xhtml_text::blocks_to_text(&xhtml_text::extract(head, &HashSet::new()));
+    let header = format!("{blocks}\n{raw}");
+    Stripped {
+        body: &rest[..end.unwrap_or(rest.len())],
+        title: header_field(&header, "Title:"),
+        author: header_field(&header, "Author:"),
+    }
+}
+
+fn marker_regex(what: &str) -> Regex {
+    Regex::new(&format!(
+        r"(?i)\*{{1,3}}\s*{what}\s+OF\s+(?:THE\s+|THIS\s+)?PROJECT\s+GUTENBERG"
+    ))
+    .expect("static regex")
+}
+
+/// Where the book starts after a START marker: past the stars that close it.
+fn after_closing_stars(html: &str, from: usize) -> usize {
+    html[from..]
+        .find("***")
+        .filter(|&i| i <= MARKER_TAIL)
+        .map_or(from, |i| from + i + 3)
+}
+
+/// The start of the tag that opens Gutenberg's `pg-footer` section.
+fn footer_section(html: &str) -> Option<usize> {
+    let at = html
+        .find("id=\"pg-footer\"")
+        .or_else(|| html.find("id='pg-footer'"))?;
+    html[..at].rfind('<')
 }
 
 /// Cuts a trailing licence ("*** END OF THE PROJECT GUTENBERG EBOOK …") off one section's text.
@@ -87,6 +158,32 @@ mod tests {
         assert_eq!(s.body, "Chapter 1\n\nText *** not a marker.\n");
         assert_eq!(s.title, None);
         assert_eq!(cut_footer("text"), "text");
+    }
+
+    #[test]
+    fn html_header_and_footer_are_cut() {
+        let html = "<html><head><title>PG</title></head><body><section id=\"pg-header\">\
+            <p><strong>Title</strong>: Emma</p><p>Author: Jane Austen</p>\
+            <div>*** START OF THE PROJECT GUTENBERG EBOOK <span>EMMA</span> ***</div></section>\
+            <h2>CHAPTER I</h2><p>Text.</p>\
+            <section id=\"pg-footer\"><div>*** END OF THE PROJECT GUTENBERG EBOOK EMMA ***</div>\
+            <p>Licence.</p></section></body></html>";
+        let s = strip_html(html);
+        assert_eq!(s.body, "</div></section><h2>CHAPTER I</h2><p>Text.</p>");
+        assert_eq!(s.title.as_deref(), Some("Emma"));
+        assert_eq!(s.author.as_deref(), Some("Jane Austen"));
+        assert_eq!(strip_html("<p>plain</p>").body, "<p>plain</p>");
+    }
+
+    #[test]
+    fn an_old_html_header_in_one_pre_names_the_book() {
+        let html = "<pre>The Project Gutenberg EBook of Emma\n\nTitle: Emma\n\nAuthor: Jane Austen\n\n\
+            *** START OF THIS PROJECT GUTENBERG EBOOK EMMA ***\n</pre><p>Text.</p>\
+            <pre>End of the Project Gutenberg EBook of Emma\n\n*** END OF THIS PROJECT GUTENBERG EBOOK EMMA ***</pre>";
+        let s = strip_html(html);
+        assert_eq!(s.title.as_deref(), Some("Emma"));
+        assert_eq!(s.author.as_deref(), Some("Jane Austen"));
+        assert_eq!(s.body, "\n</pre><p>Text.</p><pre>");
     }
 
     #[test]

@@ -1,13 +1,22 @@
-//! The `Book`/`Chapter` model and the readers that build it from EPUB 2/3, PDF and TXT/Markdown.
+//! The `Book`/`Chapter` model and the readers that build it from EPUB 2/3, MOBI/AZW/AZW3, PDF,
+//! DOCX, HTML and TXT/Markdown.
 //! Owns paragraph-preserving text, story vs front/back matter and Gutenberg stripping; must not
 //! know about AI or the manifest.
 
 mod assemble;
+/// Word documents (.docx) with tracked changes accepted.
+mod docx;
 mod epub;
 mod error;
 mod gutenberg;
 mod headings;
+/// Single-file HTML books (Project Gutenberg's HTML edition).
+mod html;
+/// Splitting one HTML document into chapters (shared by the HTML and Kindle readers).
+mod html_doc;
 mod limits;
+/// Kindle books: MOBI, AZW and AZW3 (KF8).
+mod mobi;
 mod pdf;
 mod plain;
 mod story;
@@ -28,6 +37,10 @@ pub enum Format {
     Pdf,
     Text,
     Markdown,
+    Html,
+    Docx,
+    /// MOBI, AZW and AZW3 (KF8): one reader, the header says which.
+    Mobi,
 }
 
 /// A parsed book: every section in reading order, story and not.
@@ -80,6 +93,9 @@ impl Format {
             "pdf" => Some(Format::Pdf),
             "txt" | "text" => Some(Format::Text),
             "md" | "markdown" => Some(Format::Markdown),
+            "html" | "htm" | "xhtml" => Some(Format::Html),
+            "docx" => Some(Format::Docx),
+            "mobi" | "azw" | "azw3" => Some(Format::Mobi),
             _ => None,
         }
     }
@@ -114,6 +130,9 @@ pub fn load_bytes_with(
         Format::Epub => epub::read(bytes, name, limits)?,
         Format::Pdf => pdf::read(bytes, name, limits)?,
         Format::Text | Format::Markdown => plain::read(bytes, format),
+        Format::Html => html::read(bytes, name)?,
+        Format::Docx => docx::read(bytes, name, limits)?,
+        Format::Mobi => mobi::read(bytes, name, limits)?,
     };
     assemble::assemble(parsed, format, name)
 }

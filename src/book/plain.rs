@@ -28,8 +28,23 @@ pub(crate) fn read(bytes: &[u8], format: Format) -> Parsed {
     let lines: Vec<&str> = stripped.body.lines().collect();
     let cuts = split_lines(&lines, format == Format::Markdown);
     let (block_title, block_author) = title_block(&lines, &cuts);
-    let sections = cuts
-        .iter()
+    Parsed {
+        title: stripped.title.or(block_title),
+        author: stripped.author.or(block_author),
+        sections: sections(&lines, &cuts),
+        ..Parsed::default()
+    }
+}
+
+/// Text without headings of its own markup (a Word file or HTML page without heading styles)
+/// is split at its chapter-heading lines, as a plain-text book is.
+pub(crate) fn split_text(text: &str) -> Vec<Section> {
+    let lines: Vec<&str> = text.lines().collect();
+    sections(&lines, &split_lines(&lines, false))
+}
+
+fn sections(lines: &[&str], cuts: &[Cut]) -> Vec<Section> {
+    cuts.iter()
         .map(|cut| Section {
             key: cut
                 .heading_line
@@ -38,13 +53,7 @@ pub(crate) fn read(bytes: &[u8], format: Format) -> Parsed {
             text: reflow(&lines[cut.body.clone()]),
             never_story: is_contents_list(&lines[cut.body.clone()]),
         })
-        .collect();
-    Parsed {
-        title: stripped.title.or(block_title),
-        author: stripped.author.or(block_author),
-        sections,
-        ..Parsed::default()
-    }
+        .collect()
 }
 
 /// UTF-8 (with or without BOM); anything else is read as Latin-1, which old Gutenberg files use.

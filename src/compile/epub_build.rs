@@ -1,4 +1,4 @@
-//! Builds a clean EPUB 3 from a parsed book (PDF/TXT sources have no EPUB to inject into): one
+//! Builds a clean EPUB 3 from a parsed book (other formats have no EPUB to inject into): one
 //! XHTML per story chapter with a `<p>` per paragraph and the images placed after their quotes.
 
 use super::placement::find_paragraph;

@@ -3,7 +3,11 @@
 use crate::error::Error;
 use std::path::{Path, PathBuf};
 
-const BOOK_EXTENSIONS: &[&str] = &["epub", "pdf", "txt", "md"];
+/// Best structured first: a folder holding one book in several formats is read from the one
+/// that keeps its chapters and paragraphs best.
+const BOOK_EXTENSIONS: &[&str] = &[
+    "epub", "azw3", "mobi", "azw", "docx", "html", "htm", "pdf", "txt", "md",
+];
 const NOT_BOOKS: &[&str] = &["readme", "changelog", "license", "contributing", "progress"];
 
 /// `imaginize_<stem>` (to be put in the current folder): the stem lower-cased, runs of
@@ -27,8 +31,8 @@ pub fn default_output_dir(book: &Path) -> PathBuf {
     PathBuf::from(name.trim_end_matches('_'))
 }
 
-/// The first book in `dir` (EPUB, then PDF, TXT, Markdown; by name) whose output folder is not
-/// finished.
+/// The first book in `dir` (by format in `BOOK_EXTENSIONS` order, then by name) whose output
+/// folder is not finished.
 pub fn pick_book(dir: &Path) -> Result<PathBuf, Error> {
     let entries = std::fs::read_dir(dir).map_err(|source| Error::Read {
         path: dir.to_path_buf(),
@@ -47,7 +51,8 @@ pub fn pick_book(dir: &Path) -> Result<PathBuf, Error> {
         .find(|path| !is_finished(&dir.join(default_output_dir(path))))
         .ok_or_else(|| {
             Error::Usage(format!(
-                "no unfinished book (.epub, .pdf, .txt, .md) in `{}`; pass --file <book>",
+                "no unfinished book (.epub, .azw3, .mobi, .azw, .docx, .html, .htm, .pdf, .txt, .md) \
+                 in `{}`; pass --file <book>",
                 dir.display()
             ))
         })
@@ -111,6 +116,23 @@ mod tests {
             pick_book(dir.path()).expect("found"),
             dir.path().join("b.txt")
         );
+    }
+
+    #[test]
+    fn kindle_word_and_html_books_are_picked_too() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        for name in ["c.txt", "b.HTM", "a.pdf", "d.docx", "e.azw"] {
+            std::fs::write(dir.path().join(name), "x").expect("write");
+        }
+        assert_eq!(
+            pick_book(dir.path()).expect("found"),
+            dir.path().join("e.azw")
+        );
+        for name in ["index.html", "book.mobi", "book.azw3"] {
+            let only = tempfile::tempdir().expect("tempdir");
+            std::fs::write(only.path().join(name), "x").expect("write");
+            assert_eq!(pick_book(only.path()).ok(), Some(only.path().join(name)));
+        }
     }
 
     #[test]

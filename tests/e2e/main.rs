@@ -15,6 +15,9 @@ mod harness;
 /// Flags, help, config files and error messages of the command line.
 mod cli;
 
+/// `inspect` on the MOBI, AZW3, DOCX and HTML editions of a novel; DRM and broken Kindle books.
+mod formats;
+
 /// Edge cases: unwritable output, front matter only, refused key.
 mod edge;
 

@@ -30,6 +30,7 @@ pub(crate) fn check(archive: &mut Archive<'_>) -> Result<(), Error> {
     if locked {
         return Err(Error::Drm {
             path: archive.path().to_path_buf(),
+            evidence: format!("{ENCRYPTION} encrypts its content"),
         });
     }
     Ok(())

@@ -2,13 +2,13 @@
 //! text from each XHTML file. Bad spine items are skipped with a warning; a bad archive, DRM or
 //! hostile XML stops the read with an error.
 
-mod archive;
+pub(crate) mod archive;
 mod drm;
-mod href;
+pub(crate) mod href;
 mod opf;
-mod split;
-mod toc;
-mod xml;
+pub(crate) mod split;
+pub(crate) mod toc;
+pub(crate) mod xml;
 
 use super::assemble::Parsed;
 use super::{Error, Limits, xhtml_text};

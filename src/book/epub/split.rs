@@ -134,9 +134,18 @@ fn finish(mut d: Draft) -> Section {
     let title = d.toc_title.clone().or(first_heading);
     let mut dropped = 0;
     while dropped < 2
-        && d.blocks
-            .first()
-            .is_some_and(|(t, h)| *h && repeats_title(t, title.as_deref()))
+        && d.blocks.first().is_some_and(|(t, h)| {
+            if *h {
+                repeats_title(t, title.as_deref())
+            } else {
+                // Markup without heading tags (MOBI's `<p><font size=7>`) still repeats the
+                // title in the chapter's first paragraph.
+                dropped == 0
+                    && title
+                        .as_deref()
+                        .is_some_and(|title| letters(t) == letters(title))
+            }
+        })
     {
         d.blocks.remove(0);
         dropped += 1;
@@ -158,17 +167,19 @@ fn finish(mut d: Draft) -> Section {
 /// A heading block repeats the title when their words agree, or when it is itself a chapter
 /// heading ("CHAPTER III" above a TOC entry called "The Ball").
 fn repeats_title(block: &str, title: Option<&str>) -> bool {
-    let words = |s: &str| {
-        s.chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let b = words(block);
+    let b = letters(block);
     let same = title
-        .map(words)
+        .map(letters)
         .is_some_and(|t| !t.is_empty() && (t.contains(&b) || b.contains(&t)));
     same || parse_heading(block).is_some_and(|h| matches!(h.kind, HeadingKind::Chapter(_)))
+}
+
+/// Letters and digits, lower-cased: what two spellings of a title have in common.
+fn letters(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
 }
 
 #[cfg(test)]
