@@ -12,9 +12,9 @@ use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
 use crate::provider::{self, ImageFormat, Usage};
 use crate::report::plural;
+use crate::store::liveness::Workers;
 use crate::store::{self, Manifest, SceneOutcome, Status, WorkerId};
 use chrono::{DateTime, Utc};
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -43,13 +43,16 @@ pub async fn run(
 ) -> Result<WorkerReport, Error> {
     let worker = WorkerId::current();
     // Held for as long as this worker may hold claims: its death frees them at once.
-    let _alive = ctx.store.register_worker(&worker)?;
+    let alive = ctx.state.register_worker(&worker)?;
     let mut report = WorkerReport::default();
     let mut said_waiting = false;
     if wait_first {
         tokio::select! {
             () = waiter.wait() => {}
-            () = shutdown.recv() => return Ok(report),
+            () = shutdown.recv() => {
+                alive.retire();
+                return Ok(report);
+            }
         }
     }
     while !shutdown.is_shutdown() {
@@ -69,7 +72,7 @@ pub async fn run(
         let rules = Rules {
             selected: ctx.selected.clone(),
             lease: ctx.lease(),
-            out: ctx.out.clone(),
+            workers: ctx.state.workers(),
             analyzer_here: ctx.options.phases.scenes,
             wait_for_others: ctx.options.wait_for_others,
         };
@@ -97,6 +100,8 @@ pub async fn run(
             () = shutdown.recv() => break,
         }
     }
+    // Every claim was completed or given back: nothing for a survivor to take over.
+    alive.retire();
     Ok(report)
 }
 
@@ -107,22 +112,16 @@ async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo
     let selected = ctx.selected.clone();
     let worker = worker.clone();
     let lease = ctx.lease();
-    ctx.state(move |m| {
-        m.claim_next_in(
-            &worker,
-            |c| selected.binary_search(&c).is_ok(),
-            lease,
-            Utc::now(),
-        )
-    })
-    .await
+    ctx.state(move |s| s.claim_next(&worker, &selected, lease, Utc::now()))
+        .await
 }
 
 /// What decides whether a worker with nothing to claim is done.
 struct Rules {
     selected: Vec<ChapterNo>,
     lease: Duration,
-    out: PathBuf,
+    /// Who says whether a claim's worker lives.
+    workers: Workers,
     /// This process analyses (pass 2) the selected chapters.
     analyzer_here: bool,
     /// Chapters held by live workers of other processes are waited for (not `--no-wait`).
@@ -153,7 +152,7 @@ struct Held {
 fn remaining(m: &Manifest, rules: &Rules, analysis_running: bool) -> Remaining {
     let is_selected = |c: ChapterNo| rules.selected.binary_search(&c).is_ok();
     let now = Utc::now();
-    if m.next_claimable(is_selected, rules.lease, now, &rules.out)
+    if m.next_claimable(is_selected, rules.lease, now, &rules.workers)
         .is_some()
     {
         return Remaining::Claimable;
@@ -250,7 +249,7 @@ async fn illustrate_chapter(
     let outcome = match outcome {
         Ok(Drawn::All { completed: false }) => {
             let done = ctx
-                .state(move |m| finish_chapter(m, chapter, &owner))
+                .state(move |s| s.complete(chapter, &owner, Utc::now()))
                 .await?;
             Ok(if done {
                 Drawn::All { completed: true }
@@ -274,10 +273,10 @@ async fn illustrate_chapter(
             )));
             Ok(())
         }
-        Ok(Drawn::Stopped) => ctx.state(move |m| m.release(chapter, &worker)).await,
+        Ok(Drawn::Stopped) => ctx.state(move |s| s.release(chapter, &worker)).await,
         Err(ChapterError::Abort(err)) => {
             // The claim goes back so the next run (with a fixed key) continues at once.
-            let _ = ctx.state(move |m| m.release(chapter, &worker)).await;
+            let _ = ctx.state(move |s| s.release(chapter, &worker)).await;
             Err(err)
         }
         Err(ChapterError::Chapter(message)) => {
@@ -285,20 +284,6 @@ async fn illustrate_chapter(
             report.failed.push((chapter, message));
             Ok(())
         }
-    }
-}
-
-/// Completes the chapter for `worker`; `false` when its claim was lost (its lease expired and
-/// another worker took the chapter over), which is that worker's to finish, not an error.
-fn finish_chapter(
-    m: &mut store::LockedManifest,
-    chapter: ChapterNo,
-    worker: &WorkerId,
-) -> Result<bool, store::Error> {
-    match m.complete(chapter, worker, Utc::now()) {
-        Ok(()) => Ok(true),
-        Err(store::Error::ClaimLost { .. }) => Ok(false),
-        Err(err) => Err(err),
     }
 }
 
@@ -512,32 +497,21 @@ async fn record(
     done: Done,
     finish: Option<WorkerId>,
 ) -> Result<bool, ChapterError> {
-    let outcome = match &done {
-        Done::Image(relative, _) => SceneOutcome::Image(relative.clone()),
-        Done::Rejected(reason) => SceneOutcome::Rejected(reason.clone()),
+    let (outcome, usage) = match done {
+        Done::Image(relative, usage) => (SceneOutcome::Image(relative), usage),
+        Done::Rejected(reason) => (SceneOutcome::Rejected(reason), Usage::default()),
     };
-    // Outside the manifest's lock: a file write (two fsyncs) there would hold up every other
-    // task's commit.
+    // Before the state records it, and outside the state's transaction: a file write (two
+    // fsyncs) there would hold up every other task's commit.
     let store = ctx.store.clone();
-    tokio::task::spawn_blocking(move || store.note_scene(chapter, scene, &outcome))
+    let noted = outcome.clone();
+    tokio::task::spawn_blocking(move || store.note_scene(chapter, scene, &noted))
         .await
         .map_err(|e| ChapterError::Abort(Error::Internal(format!("scene file task failed: {e}"))))?
         .map_err(|e| scene_write_error(scene, e))?;
-    ctx.state(move |m| {
-        match &done {
-            Done::Image(_, usage) => {
-                m.record_scene(chapter, scene)?;
-                m.add_usage(chapter, *usage)?;
-            }
-            Done::Rejected(reason) => m.record_rejected(chapter, scene, reason)?,
-        }
-        match &finish {
-            Some(worker) => finish_chapter(m, chapter, worker),
-            None => Ok(false),
-        }
-    })
-    .await
-    .map_err(ChapterError::Abort)
+    ctx.state(move |s| s.record_scene(chapter, scene, &outcome, usage, finish.as_ref(), Utc::now()))
+        .await
+        .map_err(ChapterError::Abort)
 }
 
 /// Renews the claim every `leaseSecs / 4` while the chapter is being drawn.
@@ -557,7 +531,7 @@ impl Heartbeat {
                 tokio::time::sleep(every).await;
                 let worker = worker.clone();
                 let beat = ctx
-                    .state(move |m| m.heartbeat(chapter, &worker, Utc::now()))
+                    .state(move |s| s.heartbeat(chapter, &worker, Utc::now()))
                     .await;
                 if let Err(err) = beat {
                     if matches!(err, Error::Store(store::Error::ClaimLost { .. })) {
@@ -603,7 +577,7 @@ mod tests {
             selected: selected.to_vec(),
             lease: Duration::from_secs(60),
             // No lock files there: the claims' pids decide.
-            out: std::env::temp_dir().join("imaginize-worker-test-no-such-folder"),
+            workers: Workers::Folder(std::env::temp_dir().join("imaginize-worker-test-no-folder")),
             analyzer_here,
             wait_for_others,
         }

@@ -82,7 +82,7 @@ async fn pass1(
     queue.refill(ctx, shutdown, &entities_task);
     // Said, and the merge's work started, once the requests are on their way: nothing waits
     // for either.
-    ctx.state(|m| m.set_elements_status(ElementsStatus::Inprogress))
+    ctx.state(|s| s.set_elements_status(ElementsStatus::Inprogress))
         .await?;
     let tokenising = start_tokenising(ctx);
     let mut abort = None;
@@ -115,7 +115,7 @@ async fn pass1(
         }
     }
     if let Some(err) = abort {
-        ctx.state(|m| m.set_elements_status(ElementsStatus::Error))
+        ctx.state(|s| s.set_elements_status(ElementsStatus::Error))
             .await?;
         return Err(err);
     }
@@ -175,7 +175,7 @@ async fn finish_elements(
     let marking = {
         let ctx = ctx.clone();
         tokio::spawn(async move {
-            ctx.state(|m| m.set_elements_status(ElementsStatus::Complete))
+            ctx.state(|s| s.set_elements_status(ElementsStatus::Complete))
                 .await
         })
     };
@@ -281,7 +281,7 @@ async fn extract_chapters(
     let json = json.map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
     store::atomic::write(&ctx.out.join("entities").join(name), &json)?;
     // The request's usage is counted on the pack's first chapter: the total is what matters.
-    ctx.state(move |m| m.add_usage(first, usage)).await?;
+    ctx.state(move |s| s.add_usage(first, usage)).await?;
     Ok(found)
 }
 
@@ -406,11 +406,8 @@ async fn analyze_chapter(
     save_scenes(ctx, &analyzed.scenes)?;
     let concepts = analyzed.scenes.scenes.len();
     let usage = analyzed.usage;
-    ctx.state(move |m| {
-        m.mark_analyzed(chapter, concepts as u32, Utc::now())?;
-        m.add_usage(chapter, usage)
-    })
-    .await?;
+    ctx.state(move |s| s.mark_analyzed(chapter, concepts as u32, usage, Utc::now()))
+        .await?;
     ctx.wake.bump();
     ctx.request_render();
     Ok((concepts, analyzed.reanchored, analyzed.invented))

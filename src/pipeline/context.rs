@@ -13,7 +13,7 @@ use crate::pipeline::renderer::RenderQueue;
 use crate::pipeline::wake::Wake;
 use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
-use crate::store::{self, LockedManifest, Manifest, ProgressLog, Store};
+use crate::store::{self, BookState, Manifest, ProgressLog, Store};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -28,7 +28,10 @@ pub struct Context {
     pub book: Book,
     /// The output folder.
     pub out: PathBuf,
+    /// The output folder's files (chapter scenes, progress log, renders).
     pub store: Store,
+    /// The book's state: claims, statuses, usage (docs/ARCHITECTURE.md §9).
+    pub state: Arc<dyn BookState>,
     pub text: Arc<dyn TextModel>,
     pub image: Arc<dyn ImageModel>,
     pub progress: Progress,
@@ -73,6 +76,7 @@ impl Context {
             log: Mutex::new(None),
             last_note: Mutex::new(String::new()),
             planned: AtomicUsize::new(0),
+            state: Arc::new(store.clone()),
             store,
             text: models.text,
             image: models.image,
@@ -85,6 +89,12 @@ impl Context {
         }
     }
 
+    /// Keeps the book's state in `state` instead of the output folder's manifest.
+    pub fn with_state(mut self, state: Arc<dyn BookState>) -> Context {
+        self.state = state;
+        self
+    }
+
     /// Waits for one of this process's image slots (held until the image request is answered).
     pub async fn image_slot(&self) -> Result<ImageSlot, Error> {
         self.image_slots
@@ -94,30 +104,30 @@ impl Context {
             .map_err(|_| Error::Internal("the image slots were closed".into()))
     }
 
-    /// Runs `f` on the locked manifest and commits what it changed, on a blocking thread.
+    /// Runs operations of the book's state on a blocking thread (a file store waits for a lock
+    /// and fsyncs), so async workers never block.
     pub async fn state<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
-        F: FnOnce(&mut LockedManifest) -> Result<T, store::Error> + Send + 'static,
+        F: FnOnce(&dyn BookState) -> Result<T, store::Error> + Send + 'static,
     {
-        let store = self.store.clone();
-        tokio::task::spawn_blocking(move || store.update_with_lock(f))
+        let state = self.state.clone();
+        tokio::task::spawn_blocking(move || f(state.as_ref()))
             .await
             .map_err(|join| Error::Internal(format!("manifest task failed: {join}")))?
             .map_err(Error::from)
     }
 
-    /// Reads the current manifest (no lock: every version on disk is whole).
+    /// Reads a snapshot of the book's state.
     pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
         T: Send + 'static,
         F: FnOnce(&Manifest) -> T + Send + 'static,
     {
-        let store = self.store.clone();
+        let state = self.state.clone();
         let dir = self.out.clone();
         tokio::task::spawn_blocking(move || {
-            let loaded = store.load()?;
-            let manifest = loaded.manifest.ok_or(store::Error::NoManifest { dir })?;
+            let manifest = state.snapshot()?.ok_or(store::Error::NoManifest { dir })?;
             Ok::<T, store::Error>(f(&manifest))
         })
         .await
@@ -160,7 +170,7 @@ impl Context {
             error: message.to_string(),
         });
         let reason = message.to_string();
-        self.state(move |m| m.fail(chapter, &reason)).await?;
+        self.state(move |s| s.fail(chapter, &reason)).await?;
         self.request_render();
         Ok(())
     }

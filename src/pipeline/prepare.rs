@@ -7,7 +7,7 @@ use crate::config::Options;
 use crate::error::Error;
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::report::Reporter;
-use crate::store::{BookMeta, ElementsStatus, LockedManifest, Manifest, SceneOutcome, Store};
+use crate::store::{BookMeta, BookState, Manifest, OpenBook, SceneOutcome, Store};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -22,9 +22,11 @@ pub struct Prepared {
     pub recovered: usize,
 }
 
-/// Brings the manifest in `store` up to date with `book` and applies the resume flags.
+/// Brings the book's `state` up to date with `book` and applies the resume flags; `files` is the
+/// output folder, where forced chapters' images are put aside.
 pub fn prepare(
-    store: &Store,
+    state: &dyn BookState,
+    files: &Store,
     book: &Book,
     book_path: &Path,
     options: &Options,
@@ -32,86 +34,74 @@ pub fn prepare(
     reporter: &Reporter,
 ) -> Result<Prepared, Error> {
     for sub in crate::store::SUBDIRS {
-        let dir = store.dir().join(sub);
+        let dir = files.dir().join(sub);
         std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir, source })?;
     }
+    let request = open_request(book, book_path, options, selected)?;
+    let opened = state.open_book(&request)?;
+    for note in &opened.notes {
+        reporter.warn(note);
+    }
+    if let Some(theirs) = &opened.other_file {
+        reporter.warn(&format!(
+            "`{}` differs from the file this folder was made from (`{}`); continuing with the saved state",
+            request.meta.file, theirs.file
+        ));
+    }
+    for (no, old, new) in &opened.changed_keys {
+        reporter.warn(&format!(
+            "chapter {no} is now `{new}` in the book but was `{old}` when analyzed; its saved work is kept (use --force --chapters {no} to redo it)"
+        ));
+    }
+    for (chapter, scenes) in &opened.forced {
+        put_aside(files.dir(), *chapter, scenes)?;
+        // Chapters.md must not link to the images just put aside while they are redrawn.
+        for scene in scenes {
+            files.note_scene(*chapter, *scene, &SceneOutcome::Pending)?;
+        }
+    }
+    if request.redo_elements {
+        forget_entities(files.dir())?;
+    }
+    Ok(Prepared {
+        created: opened.created,
+        reset: opened.reset,
+        forced: opened
+            .forced
+            .into_iter()
+            .map(|(chapter, _)| chapter)
+            .collect(),
+        recovered: opened.recovered,
+    })
+}
+
+/// What this run asks of the book's state: its chapters and the resume flags.
+fn open_request(
+    book: &Book,
+    book_path: &Path,
+    options: &Options,
+    selected: &[ChapterNo],
+) -> Result<OpenBook, Error> {
     let meta = book_meta(book, book_path)?;
     let chapters: Vec<(ChapterNo, ChapterKey, String)> = book
         .story_chapters()
         .filter_map(|c| Some((c.number?, c.key.clone(), c.title.clone())))
         .collect();
-    let lease = Duration::from_secs(options.lease_secs);
-    let mut prepared = Prepared::default();
-    let mut aside: Vec<(ChapterNo, Vec<SceneNo>)> = Vec::new();
-    store.update_with_lock(|m| {
-        for note in m.notes() {
-            reporter.warn(note);
-        }
-        prepared.created = m.set_initial(Manifest::new(book_id(book_path), meta.clone(), &chapters));
-        check_same_book(m, &meta, reporter)?;
-        let report = m.merge_chapters(&chapters)?;
-        for (no, old, new) in report.changed_keys {
-            reporter.warn(&format!(
-                "chapter {no} is now `{new}` in the book but was `{old}` when analyzed; its saved work is kept (use --force --chapters {no} to redo it)"
-            ));
-        }
-        prepared.recovered = m.recover_expired(lease, Utc::now())?.len();
-        apply_flags(m, options, selected, &mut prepared, &mut aside)?;
-        Ok::<(), Error>(())
-    })?;
-    for (chapter, scenes) in aside {
-        put_aside(store.dir(), chapter, &scenes)?;
-        // Chapters.md must not link to the images just put aside while they are redrawn.
-        for scene in scenes {
-            store.note_scene(chapter, scene, &SceneOutcome::Pending)?;
-        }
-    }
-    if options.resume.force && options.phases.entities && options.chapters.is_none() {
-        forget_entities(store.dir())?;
-    }
-    Ok(prepared)
-}
-
-fn apply_flags(
-    m: &mut LockedManifest,
-    options: &Options,
-    selected: &[ChapterNo],
-    prepared: &mut Prepared,
-    aside: &mut Vec<(ChapterNo, Vec<SceneNo>)>,
-) -> Result<(), Error> {
     let resume = options.resume;
-    if resume.retry_failed || resume.clear_errors {
-        prepared.reset = m.reset_errors(Some(selected))?;
-    }
-    if resume.force {
-        let images_only = !options.phases.scenes;
-        for chapter in selected {
-            let scenes = m.redo(*chapter, images_only)?;
-            aside.push((*chapter, scenes));
-            prepared.forced.push(*chapter);
-        }
-        if options.phases.entities && options.chapters.is_none() {
-            m.set_elements_status(ElementsStatus::Pending)?;
-        }
-        if options.phases.scenes {
-            m.set_analyze_complete(false)?;
-        }
-        m.set_illustrate_complete(false)?;
-    }
-    Ok(())
-}
-
-/// A folder is for one book: a different file with the same chapters is accepted with a
-/// warning (a re-download), different chapter keys are reported by the merge.
-fn check_same_book(m: &LockedManifest, meta: &BookMeta, reporter: &Reporter) -> Result<(), Error> {
-    let theirs = &m.manifest()?.book;
-    if !theirs.sha256.is_empty() && theirs.sha256 != meta.sha256 {
-        reporter.warn(&format!(
-            "`{}` differs from the file this folder was made from (`{}`); continuing with the saved state",
-            meta.file, theirs.file
-        ));
-    }
-    Ok(())
+    let phases = options.phases;
+    Ok(OpenBook {
+        initial: Manifest::new(book_id(book_path), meta.clone(), &chapters),
+        meta,
+        chapters,
+        selected: selected.to_vec(),
+        retry_failed: resume.retry_failed || resume.clear_errors,
+        force: resume.force,
+        images_only: !phases.scenes,
+        redo_elements: resume.force && phases.entities && options.chapters.is_none(),
+        redo_analysis: resume.force && phases.scenes,
+        lease: Duration::from_secs(options.lease_secs),
+        now: Utc::now(),
+    })
 }
 
 /// Moves the recorded images of a forced chapter into `images/.replaced/`.

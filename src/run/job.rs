@@ -111,7 +111,9 @@ fn run_pipeline(
     // The folder and the manifest come first: a read-only path fails before any API call.
     let store =
         Store::open(&out)?.with_lock_timeout(Duration::from_secs_f64(options.lock_timeout_secs));
-    let prepared = prepare(&store, &book, book_path, &options, &selected, reporter)?;
+    let prepared = prepare(
+        &store, &store, &book, book_path, &options, &selected, reporter,
+    )?;
     if prepared.recovered > 0 {
         reporter.info(&format!(
             "took back {} whose illustrator stopped without finishing",

@@ -7,6 +7,7 @@ use crate::analyze::model::{ChapterScenes, chapter_file_name};
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
+use crate::store::liveness::Workers;
 use crate::store::manifest::{ChapterState, Claim, Status};
 use crate::store::transition::{Event, transition};
 use crate::store::{Error, LockedManifest, Store, atomic, liveness};
@@ -98,8 +99,10 @@ impl LockedManifest {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Option<ChapterNo>, Error> {
-        let dir = self.dir().to_path_buf();
-        let candidate = self.manifest()?.next_claimable(filter, lease, now, &dir);
+        let workers = self.workers().clone();
+        let candidate = self
+            .manifest()?
+            .next_claimable(filter, lease, now, &workers);
         let Some(chapter) = candidate else {
             return Ok(None);
         };
@@ -123,18 +126,21 @@ impl LockedManifest {
         lease: Duration,
         now: DateTime<Utc>,
     ) -> Result<Vec<(ChapterNo, Expiry)>, Error> {
-        let dir = self.dir().to_path_buf();
+        let workers = self.workers().clone();
         let expired: Vec<(ChapterNo, Expiry)> = self
             .manifest()?
             .chapters
             .iter()
-            .filter_map(|(no, ch)| Some((*no, expiry(ch.claim.as_ref()?, lease, now, &dir)?)))
+            .filter_map(|(no, ch)| Some((*no, expiry(ch.claim.as_ref()?, lease, now, &workers)?)))
             .collect();
         for (chapter, _) in &expired {
             let ch = self.chapter_mut(*chapter)?;
             apply(*chapter, ch, Event::LeaseExpired)?;
             ch.claim = None;
         }
+        let Workers::Folder(dir) = workers else {
+            return Ok(expired);
+        };
         let named: HashSet<String> = self
             .manifest()?
             .chapters

@@ -103,7 +103,12 @@ fn remaining_reaches_zero_when_every_chapter_is_complete_or_failed() {
     let m = store.load().unwrap().manifest.unwrap();
     assert_eq!(m.remaining_for_illustration(|_| true), 0);
     assert_eq!(
-        m.next_claimable(|_| true, DEFAULT_LEASE, Utc::now(), store.dir()),
+        m.next_claimable(
+            |_| true,
+            DEFAULT_LEASE,
+            Utc::now(),
+            &crate::store::liveness::Workers::Folder(store.dir().to_path_buf())
+        ),
         None
     );
     assert_eq!(m.chapters_with(Status::Error), vec![ChapterNo(3)]);

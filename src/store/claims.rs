@@ -1,12 +1,11 @@
 //! Worker identity and the lease rules: when a claim may be taken over (heartbeat older than the
 //! lease, or a dead pid on this host) and when it must never be (a live worker within its lease).
 
-use crate::store::liveness::{Liveness, liveness};
+use crate::store::liveness::{Liveness, Workers};
 use crate::store::manifest::Claim;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
-use std::path::Path;
 use std::time::Duration;
 
 /// The default lease (`leaseSecs`): a claim with no heartbeat for this long is recovered.
@@ -69,10 +68,16 @@ pub enum Expiry {
     DeadWorker,
 }
 
-/// Whether `claim` (in the output folder `out`) may be taken over at `now`. A claim by a live
-/// worker on this host, or by one elsewhere whose heartbeat is within the lease, is never taken.
-pub fn expiry(claim: &Claim, lease: Duration, now: DateTime<Utc>, out: &Path) -> Option<Expiry> {
-    if claim.worker.is_local() && liveness(out, &claim.worker) == Liveness::Dead {
+/// Whether `claim` may be taken over at `now`, asking `workers` whether its worker lives. A
+/// claim by a live worker, or by one whose liveness is unknown and whose heartbeat is within the
+/// lease, is never taken.
+pub fn expiry(
+    claim: &Claim,
+    lease: Duration,
+    now: DateTime<Utc>,
+    workers: &Workers,
+) -> Option<Expiry> {
+    if workers.liveness(&claim.worker) == Liveness::Dead {
         return Some(Expiry::DeadWorker);
     }
     let lease = chrono::Duration::from_std(lease).unwrap_or(chrono::Duration::MAX);
@@ -96,8 +101,8 @@ mod tests {
     use super::*;
 
     /// An output folder without lock files: the pid decides.
-    fn dir() -> std::path::PathBuf {
-        std::env::temp_dir().join("imaginize-claims-test-no-such-folder")
+    fn dir() -> Workers {
+        Workers::Folder(std::env::temp_dir().join("imaginize-claims-test-no-such-folder"))
     }
 
     fn claim(worker: WorkerId, heartbeat_at: DateTime<Utc>) -> Claim {

@@ -5,19 +5,46 @@
 
 use crate::store::claims::{WorkerId, pid_alive};
 use crate::store::error::Error;
+use std::collections::HashSet;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+/// Where a store learns which workers are alive.
+#[derive(Debug, Clone)]
+pub enum Workers {
+    /// The lock files in this output folder's `.imaginize.workers/` (workers on this host; a
+    /// worker elsewhere is judged by its lease alone).
+    Folder(PathBuf),
+    /// The workers registered in this process and not yet dropped (the in-memory store).
+    Registry(Arc<Mutex<HashSet<WorkerId>>>),
+}
+
+impl Workers {
+    pub fn liveness(&self, worker: &WorkerId) -> Liveness {
+        match self {
+            Workers::Folder(_) if !worker.is_local() => Liveness::Unknown,
+            Workers::Folder(dir) => liveness(dir, worker),
+            Workers::Registry(live) => match live.lock() {
+                Ok(live) if live.contains(worker) => Liveness::Alive,
+                Ok(_) => Liveness::Dead,
+                Err(_) => Liveness::Unknown,
+            },
+        }
+    }
+}
 
 /// The folder of the workers' lock files inside the output folder.
 pub const WORKERS_DIR: &str = ".imaginize.workers";
 
-/// Held by a live worker: its lock file, locked. Dropping it removes the file and lets the lock
-/// go (so does the kernel when the process dies, leaving the file for the next run to clean).
+/// Held by a live worker: its lock file, locked. Dropping it lets the lock go, as the kernel
+/// does when the process dies: the file stays, so a claim the worker still held is seen as
+/// dead at once, and the next run's recovery removes it once no claim names it.
 #[derive(Debug)]
 pub struct WorkerLock {
+    file: File,
     path: PathBuf,
-    _file: File,
 }
 
 impl WorkerLock {
@@ -36,16 +63,18 @@ impl WorkerLock {
                 .map_err(|e| Error::io("create", &path, e))?;
             file.lock().map_err(|e| Error::io("lock", &path, e))?;
             if same_file(&file, &path) {
-                return Ok(WorkerLock { path, _file: file });
+                return Ok(WorkerLock { file, path });
             }
         }
     }
 }
 
-impl Drop for WorkerLock {
-    fn drop(&mut self) {
-        // Removed while still locked, so no prober ever finds it unlocked and alive-looking.
+impl WorkerLock {
+    /// Ends a worker that holds no claim any more: its file is removed while still locked, so
+    /// no prober ever finds it unlocked and alive-looking.
+    pub fn retire(self) {
         let _ = std::fs::remove_file(&self.path);
+        drop(self.file);
     }
 }
 
@@ -139,18 +168,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_held_lock_is_alive_and_a_dropped_one_is_gone() {
+    fn a_held_lock_is_alive_and_a_dropped_one_dead() {
         let dir = tempfile::tempdir().expect("tempdir");
         let worker = WorkerId::current();
         let lock = WorkerLock::acquire(dir.path(), &worker).expect("lock");
         assert_eq!(liveness(dir.path(), &worker), Liveness::Alive);
         drop(lock);
-        assert!(
-            !dir.path()
-                .join(WORKERS_DIR)
-                .join(file_name(&worker))
-                .exists()
-        );
+        assert_eq!(liveness(dir.path(), &worker), Liveness::Dead);
+        let lock = WorkerLock::acquire(dir.path(), &worker).expect("lock again");
+        lock.retire();
+        let file = dir.path().join(WORKERS_DIR).join(file_name(&worker));
+        assert!(!file.exists(), "a retired worker's file stays");
     }
 
     #[test]

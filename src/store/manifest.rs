@@ -5,11 +5,11 @@
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::claims::{WorkerId, expiry};
+use crate::store::liveness::Workers;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::fmt;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -229,13 +229,13 @@ impl Manifest {
         filter: impl Fn(ChapterNo) -> bool,
         lease: Duration,
         now: DateTime<Utc>,
-        out: &Path,
+        workers: &Workers,
     ) -> Option<ChapterNo> {
         self.chapters.iter().find_map(|(no, ch)| {
             let free = match (ch.status, &ch.claim) {
                 (Status::Analyzed, _) => true,
                 (Status::IllustrationInprogress, Some(claim)) => {
-                    expiry(claim, lease, now, out).is_some()
+                    expiry(claim, lease, now, workers).is_some()
                 }
                 _ => false,
             };

@@ -14,8 +14,10 @@ pub mod lock;
 mod locked;
 pub mod manifest;
 pub mod migrate;
+mod open;
 pub mod progress_log;
 mod recovery;
+pub mod state;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod transition;
@@ -30,6 +32,7 @@ pub use locked::LockedManifest;
 pub use manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, MergeReport, Status};
 pub use migrate::{MigrationReport, migrate_folder};
 pub use progress_log::ProgressLog;
+pub use state::{BookState, MemoryStore, OpenBook, Opened, WorkerGuard};
 pub use transition::{Event, IllegalTransition, transition};
 
 use std::path::{Path, PathBuf};

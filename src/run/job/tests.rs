@@ -132,6 +132,34 @@ fn run_models(
     shutdown: shutdown::Shutdown,
     models: impl FnOnce(provider::Models) -> provider::Models,
 ) -> Result<(Outcome, Totals), Error> {
+    run_on(None, dir, flags, chapters, shutdown, models)
+}
+
+/// `run_models` keeping the book's state in `state` (the output folder's manifest when `None`).
+fn run_on(
+    state: Option<Arc<dyn crate::store::BookState>>,
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    shutdown: shutdown::Shutdown,
+    models: impl FnOnce(provider::Models) -> provider::Models,
+) -> Result<(Outcome, Totals), Error> {
+    let (ctx, selected) = context_on(state, dir, flags, chapters, models)?;
+    let state = ctx.state.clone();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime.block_on(orchestrate::run(ctx, shutdown))?;
+    let manifest = state.snapshot()?.expect("state after the run");
+    Ok((outcome, orchestrate::totals(&manifest, &selected)))
+}
+
+/// A prepared run's context and selection, as `run_on` starts it.
+fn context_on(
+    state: Option<Arc<dyn crate::store::BookState>>,
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    models: impl FnOnce(provider::Models) -> provider::Models,
+) -> Result<(Arc<Context>, Vec<ChapterNo>), Error> {
     let book_path = dir.join("book.txt");
     std::fs::write(&book_path, "a book").unwrap();
     // Small images keep the debug-mode renderer fast. A test may have written its own config.
@@ -153,9 +181,18 @@ fn run_models(
     let out = dir.join("out");
     let reporter = Reporter::collector(Verbosity::Quiet);
     let store = Store::open(&out)?;
-    prepare(&store, &book, &book_path, &options, &selected, &reporter)?;
+    let state: Arc<dyn crate::store::BookState> = state.unwrap_or_else(|| Arc::new(store.clone()));
+    prepare(
+        state.as_ref(),
+        &store,
+        &book,
+        &book_path,
+        &options,
+        &selected,
+        &reporter,
+    )?;
     let models = models(provider::build(&options.provider)?);
-    let ctx = Arc::new(Context::new(
+    let ctx = Context::new(
         options,
         book,
         out,
@@ -163,11 +200,10 @@ fn run_models(
         models,
         reporter,
         selected.clone(),
-    ));
+    );
+    let ctx = Arc::new(ctx.with_state(state.clone()));
     ctx.start_log("test");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let outcome = runtime.block_on(orchestrate::run(ctx, shutdown))?;
-    Ok((outcome, totals_now(&store, &selected)?))
+    Ok((ctx, selected))
 }
 
 fn read(dir: &Path, name: &str) -> String {
@@ -335,6 +371,8 @@ struct Scripted {
     prompt_limit: Option<usize>,
     /// While drawing this chapter, another worker takes its claim over (as after a stall).
     steal: Option<(u32, std::path::PathBuf)>,
+    /// Every image takes this long, as a remote model's would.
+    latency: std::time::Duration,
     drawn: std::sync::atomic::AtomicUsize,
 }
 
@@ -348,6 +386,7 @@ impl Scripted {
             stop_delay: std::time::Duration::ZERO,
             prompt_limit: None,
             steal: None,
+            latency: std::time::Duration::ZERO,
             drawn: std::sync::atomic::AtomicUsize::new(0),
         }
     }
@@ -370,6 +409,7 @@ impl provider::ImageModel for Scripted {
         options: &provider::ImageOptions,
     ) -> Result<(Vec<u8>, provider::ImageMeta), provider::Error> {
         let at = (request.scene.chapter.0, request.scene.scene.0);
+        tokio::time::sleep(self.latency).await;
         if let Some(limit) = self.prompt_limit
             && request.prompt.chars().count() > limit
         {
@@ -711,4 +751,92 @@ fn a_deleted_elements_md_is_rebuilt_from_saved_answers_without_asking_again() {
         "pass 1 was asked again"
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), original);
+}
+
+/// The whole pipeline with the book's state in memory (the trait is the only way the pipeline
+/// reaches it: no manifest file appears): pass 1, pass 2 and illustration; then a run stopped
+/// after its first image and resumed on the same state draws only what is missing.
+#[test]
+fn the_whole_pipeline_runs_on_the_in_memory_state_and_resumes() {
+    let dir = tempfile::tempdir().unwrap();
+    let state: Arc<dyn crate::store::BookState> = Arc::new(crate::store::MemoryStore::default());
+    let (_, totals) = run_on(
+        Some(state.clone()),
+        dir.path(),
+        &["--text"],
+        3,
+        shutdown::channel().1,
+        |m| m,
+    )
+    .unwrap();
+    assert_eq!((totals.analyzed, totals.illustrated), (3, 0));
+    assert!(
+        !dir.path().join("out/.imaginize.manifest.json").exists(),
+        "the pipeline wrote the file manifest instead of using the state it was given"
+    );
+
+    let (trigger, shutdown) = shutdown::channel();
+    let (stopped, totals) = run_on(
+        Some(state.clone()),
+        dir.path(),
+        &["--images", "--image-jobs", "1"],
+        3,
+        shutdown,
+        |mut m| {
+            let mut scripted = Scripted::new(m.image);
+            scripted.stop_after = Some((1, trigger));
+            m.image = Arc::new(scripted);
+            m
+        },
+    )
+    .unwrap();
+    assert!(stopped.interrupted.is_some());
+    assert!(totals.images >= 1 && totals.illustrated < 3, "{totals:?}");
+
+    // Killed: the runtime is dropped with an image in flight, so a claim stays behind whose
+    // worker is gone.
+    let (ctx, selected) = context_on(
+        Some(state.clone()),
+        dir.path(),
+        &["--images", "--image-jobs", "1"],
+        3,
+        |mut m| {
+            let mut slow = Scripted::new(m.image);
+            slow.latency = std::time::Duration::from_millis(150);
+            m.image = Arc::new(slow);
+            m
+        },
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.spawn(orchestrate::run(ctx, shutdown::channel().1));
+    let claimed = |m: &crate::store::Manifest| m.chapters.values().any(|c| c.claim.is_some());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while !state.snapshot().unwrap().is_some_and(|m| claimed(&m)) {
+        assert!(std::time::Instant::now() < deadline, "nothing was claimed");
+        std::thread::sleep(std::time::Duration::from_millis(2));
+    }
+    // Tasks are dropped where they stand; a state transaction already running finishes.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(10));
+    let killed = state.snapshot().unwrap().unwrap();
+    assert!(claimed(&killed), "the kill left no claim behind");
+    let drawn_first = orchestrate::totals(&killed, &selected).images;
+
+    let (resumed, totals) = run_on(
+        Some(state),
+        dir.path(),
+        &["--images"],
+        3,
+        shutdown::channel().1,
+        |m| m,
+    )
+    .unwrap();
+    assert_eq!(totals.illustrated, 3);
+    assert_eq!(totals.images, totals.scenes);
+    assert_eq!(
+        resumed.images.images + resumed.images.adopted,
+        totals.scenes - drawn_first,
+        "the resumed run drew only what was missing"
+    );
+    assert!(!dir.path().join("out/.imaginize.manifest.json").exists());
 }
