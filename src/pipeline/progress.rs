@@ -4,11 +4,14 @@
 use crate::config::Verbosity;
 use crate::report::Reporter;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
 use std::io::IsTerminal;
 use std::sync::Arc;
 
-/// What happened, as the bars and logs see it.
-#[derive(Debug, Clone, PartialEq)]
+/// What happened, as the bars, the logs and any watcher (`Context::subscribe`) see it. Serialised
+/// as `{"kind": "image_done", "chapter": 3, …}`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", content = "data", rename_all = "snake_case")]
 pub enum Event {
     Pass1 {
         done: usize,
@@ -44,6 +47,15 @@ pub enum Event {
         chapter: u32,
     },
     Note(String),
+}
+
+/// An event as a watcher receives it: numbered in the order they happened in this run, with the
+/// milliseconds since the run started.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Stamped {
+    pub seq: u64,
+    pub at_ms: u64,
+    pub event: Event,
 }
 
 /// Turns events into bars or lines.

@@ -840,3 +840,51 @@ fn the_whole_pipeline_runs_on_the_in_memory_state_and_resumes() {
     );
     assert!(!dir.path().join("out/.imaginize.manifest.json").exists());
 }
+
+/// A watcher subscribed to the run sees every chapter analyzed before any of its images, every
+/// image once, numbered in order, and each event serialises with its kind.
+#[test]
+fn a_watcher_sees_the_runs_events_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ctx, _) = context_on(None, dir.path(), &[], 3, |m| m).unwrap();
+    let mut events = ctx.subscribe();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime
+        .block_on(orchestrate::run(ctx, shutdown::channel().1))
+        .unwrap();
+    let mut seen = Vec::new();
+    while let Ok(stamped) = events.try_recv() {
+        seen.push(stamped);
+    }
+    assert!(
+        seen.windows(2).all(|w| w[0].seq + 1 == w[1].seq),
+        "numbering has gaps"
+    );
+    let analyzed_at = |chapter: u32| {
+        seen.iter().position(|s| {
+            matches!(s.event, crate::pipeline::progress::Event::ChapterAnalyzed { chapter: c, .. } if c == chapter)
+        })
+    };
+    let images: Vec<(usize, u32)> = seen
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| match s.event {
+            crate::pipeline::progress::Event::ImageDone { chapter, .. } => Some((i, chapter)),
+            _ => None,
+        })
+        .collect();
+    assert!(!images.is_empty(), "no image event: {seen:?}");
+    for (at, chapter) in &images {
+        let analyzed = analyzed_at(*chapter).expect("analyzed event");
+        assert!(
+            analyzed < *at,
+            "chapter {chapter}'s image came before its analysis"
+        );
+    }
+    let json = serde_json::to_string(&seen[images[0].0]).unwrap();
+    assert!(json.contains(r#""kind":"image_done""#), "{json}");
+    assert!(
+        json.contains(r#""seq":"#) && json.contains(r#""at_ms":"#),
+        "{json}"
+    );
+}
