@@ -514,15 +514,16 @@ async fn record(
         .map_err(ChapterError::Abort)
 }
 
-/// Renews the claim every `leaseSecs / 4` while the chapter is being drawn.
-struct Heartbeat {
+/// Renews the claim every `leaseSecs / 4` while the chapter is being drawn, until stopped or
+/// dropped.
+pub(crate) struct Heartbeat {
     task: tokio::task::JoinHandle<()>,
     /// Set when a heartbeat finds the claim taken over by another worker.
     lost: Arc<AtomicBool>,
 }
 
 impl Heartbeat {
-    fn start(ctx: Arc<Context>, chapter: ChapterNo, worker: WorkerId) -> Self {
+    pub(crate) fn start(ctx: Arc<Context>, chapter: ChapterNo, worker: WorkerId) -> Self {
         let every = (ctx.lease() / 4).max(Duration::from_millis(250));
         let lost = Arc::new(AtomicBool::new(false));
         let flag = lost.clone();
@@ -544,7 +545,13 @@ impl Heartbeat {
         Heartbeat { task, lost }
     }
 
-    fn stop(self) {
+    fn stop(self) {}
+}
+
+/// A panicking illustrator drops its heartbeat while unwinding: the claim must stop being
+/// renewed then too, or a dead chapter would look alive until the process ends.
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
         self.task.abort();
     }
 }

@@ -888,3 +888,61 @@ fn a_watcher_sees_the_runs_events_in_order() {
         "{json}"
     );
 }
+
+/// An illustrator that panics while drawing stops renewing its claim (its heartbeat is a drop
+/// guard), so the chapter is not kept alive by a task nobody awaits.
+#[test]
+fn a_panicking_illustrator_stops_its_heartbeat() {
+    use crate::illustrate::worker::Heartbeat;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join(".imaginize.config"),
+        "imageSize: 256x256\nleaseSecs: 2\n",
+    )
+    .unwrap();
+    let state: Arc<dyn crate::store::BookState> = Arc::new(crate::store::MemoryStore::default());
+    run_on(
+        Some(state.clone()),
+        dir.path(),
+        &["--text"],
+        1,
+        shutdown::channel().1,
+        |m| m,
+    )
+    .unwrap();
+    let (ctx, _) = context_on(Some(state.clone()), dir.path(), &["--images"], 1, |m| m).unwrap();
+    let worker = crate::store::WorkerId::current();
+    let _alive = state.register_worker(&worker).unwrap();
+    let claimed = state
+        .claim_next(
+            &worker,
+            &[ChapterNo(1)],
+            std::time::Duration::from_secs(2),
+            chrono::Utc::now(),
+        )
+        .unwrap();
+    assert_eq!(claimed, Some(ChapterNo(1)));
+    let heartbeat_at = || {
+        state.snapshot().unwrap().unwrap().chapters[&ChapterNo(1)]
+            .claim
+            .as_ref()
+            .map(|c| c.heartbeat_at)
+    };
+    let before = heartbeat_at();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let panicked = runtime.block_on(async {
+        tokio::spawn(async move {
+            let _beat = Heartbeat::start(ctx, ChapterNo(1), worker);
+            panic!("the illustrator fails mid-chapter");
+        })
+        .await
+    });
+    assert!(panicked.is_err());
+    // Beats come every 0.5 s (leaseSecs 2): three would have come by now.
+    std::thread::sleep(std::time::Duration::from_millis(1600));
+    assert_eq!(
+        heartbeat_at(),
+        before,
+        "a dead illustrator's claim was renewed"
+    );
+}
