@@ -630,3 +630,30 @@ fn unsupported_and_absent_images_are_skipped_and_counted() {
     assert_eq!((report.images, report.missing, report.rejected), (2, 2, 1));
     assert!(out.join("story.cbz").is_file() && out.join("gallery/index.html").is_file());
 }
+
+/// Compiled outputs are for the user's reader apps and other accounts: they get the mode of any
+/// file the user creates (0644 under the usual umask), not the 0600 of a private temp file.
+#[cfg(unix)]
+#[test]
+fn compiled_outputs_are_readable_by_group_and_others_like_any_new_file() {
+    use std::os::unix::fs::PermissionsExt;
+    let (_tmp, out, source) = setup(Format::Epub, false);
+    compile(&out, &book(Format::Epub), &source, Formats::all()).unwrap();
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    let plain = out.join("plain");
+    std::fs::File::create(&plain).unwrap();
+    let expected = mode(&plain);
+    for name in [
+        "story-illustrated.epub",
+        "story-illustrated.pdf",
+        "story.cbz",
+        "gallery/index.html",
+        "gallery/images/chapter_1_scene_1.png",
+    ] {
+        assert_eq!(mode(&out.join(name)), expected, "{name}");
+    }
+    // Under the usual umask (022) that is world-readable; a stricter umask is the user's choice.
+    if expected & 0o044 == 0o044 {
+        assert_eq!(mode(&out.join("story-illustrated.epub")) & 0o044, 0o044);
+    }
+}

@@ -15,11 +15,6 @@ pub struct ChapterEntities {
     pub entities: Vec<RawEntity>,
 }
 
-/// The file name of a chapter's pass 1 answer inside `entities/`.
-pub fn entities_file_name(chapter: ChapterNo) -> String {
-    format!("{:03}.json", chapter.0)
-}
-
 /// `entities/NNN-MMM.json`: the answer to one request that read several chapters, split by
 /// chapter. One file, so a pack is saved whole or not at all and a resumed run never asks a
 /// different pack than an uninterrupted one would have.
@@ -28,10 +23,8 @@ pub struct PackEntities {
     pub chapters: Vec<ChapterEntities>,
 }
 
-/// The file name of a pack's answer inside `entities/`.
-pub fn pack_file_name(first: ChapterNo, last: ChapterNo) -> String {
-    format!("{:03}-{:03}.json", first.0, last.0)
-}
+/// The file names inside `entities/` are built in `store::layout` only.
+pub use crate::store::layout::{entities_file_name, pack_file_name};
 
 /// The chapters of a saved pass 1 file (one chapter's or a pack's); `None` if it is neither.
 pub fn parse_saved(bytes: &[u8]) -> Option<Vec<ChapterEntities>> {

@@ -72,12 +72,6 @@ pub struct ChapterScenes {
     pub scenes: Vec<Scene>,
 }
 
-/// `chapters/NNN.json` / `entities/NNN.json` file name for a chapter (zero-padded to 3).
-pub fn chapter_file_name(chapter: ChapterNo) -> String {
-    format!("{:03}.json", chapter.0)
-}
-
-/// `images/chapter_<N>_scene_<M>.<ext>` relative to the output folder.
-pub fn image_file_name(chapter: ChapterNo, scene: SceneNo, extension: &str) -> String {
-    format!("images/chapter_{}_scene_{}.{extension}", chapter.0, scene.0)
-}
+/// The output folder's names are built in `store::layout` only; re-exported here for the callers
+/// that still import them from this module.
+pub use crate::store::layout::{chapter_file_name, image_file_name};

@@ -5,6 +5,8 @@ use super::placement::find_paragraph;
 use super::xml::escape;
 use super::{CompileReport, Error, State, figure_xhtml, media_type, read_file};
 use crate::book::Book;
+use crate::ids::ChapterNo;
+use crate::store::layout::image_file_name;
 use std::io::{Cursor, Write};
 use std::path::Path;
 use zip::write::SimpleFileOptions;
@@ -40,7 +42,8 @@ pub fn build(book: &Book, state: &State, report: &mut CompileReport) -> Result<V
                     0
                 }
             };
-            let href = image_name(n, item.scene.scene.0, &item.ext);
+            // Inside the EPUB the image keeps its name relative to the output folder.
+            let href = image_file_name(ChapterNo(n), item.scene.scene, &item.ext);
             after[slot].push(figure_xhtml(&href, &item.scene));
             let mt = media_type(&item.ext).unwrap_or("application/octet-stream");
             manifest.push_str(&format!(
@@ -79,10 +82,6 @@ pub fn build(book: &Book, state: &State, report: &mut CompileReport) -> Result<V
         opf(book, &manifest, &spine).into_bytes(),
     ));
     zip_epub(&files)
-}
-
-fn image_name(chapter: u32, scene: u32, ext: &str) -> String {
-    format!("images/chapter_{chapter}_scene_{scene}.{ext}")
 }
 
 fn page(book: &Book, title: &str, body: &str) -> String {

@@ -3,6 +3,8 @@
 
 use super::placement::find_paragraph;
 use super::{CompileReport, Error, Illustrated, State, figure_xhtml, media_type, read_file};
+use crate::ids::ChapterNo;
+use crate::store::layout::image_base_name;
 use std::collections::BTreeMap;
 use std::io::{Cursor, Read, Write};
 use std::path::Path;
@@ -98,10 +100,8 @@ fn write(out: &mut ZipWriter<Cursor<Vec<u8>>>, bytes: &[u8], source: &Path) -> R
 
 /// The image's href relative to the OPF folder.
 pub(crate) fn image_href(item: &Illustrated) -> String {
-    format!(
-        "{IMAGE_DIR}/chapter_{}_scene_{}.{}",
-        item.chapter, item.scene.scene.0, item.ext
-    )
+    let name = image_base_name(ChapterNo(item.chapter), item.scene.scene, &item.ext);
+    format!("{IMAGE_DIR}/{name}")
 }
 
 fn read_entry(

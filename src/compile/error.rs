@@ -43,4 +43,18 @@ pub enum Error {
     Image { path: PathBuf, reason: String },
     #[error("cannot write the PDF ({reason}); this may be a bug, please report it")]
     Pdf { reason: String },
+    /// A write through the store that is not a plain I/O failure (a full disk).
+    #[error(transparent)]
+    Store(crate::store::Error),
+}
+
+/// Outputs are written through `store::atomic`; a failed write keeps this module's message
+/// (which says what to check), a full disk the store's (which says nothing was lost).
+impl From<crate::store::Error> for Error {
+    fn from(error: crate::store::Error) -> Self {
+        match error {
+            crate::store::Error::Io { path, source, .. } => Error::Write { path, source },
+            other => Error::Store(other),
+        }
+    }
 }

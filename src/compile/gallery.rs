@@ -2,8 +2,11 @@
 //! `gallery/elements.html` (the cast) and `gallery/images/` copies. No script, no CDN.
 
 use super::xml::escape;
-use super::{Error, State, read_file, write_atomic};
+use super::{Error, State, read_file};
 use crate::book::Book;
+use crate::ids::ChapterNo;
+use crate::store::atomic::write_creating_folder;
+use crate::store::layout::{self, GALLERY_ELEMENTS, GALLERY_INDEX, IMAGES_DIR};
 use std::path::{Path, PathBuf};
 
 const CSS: &str = "body{font-family:Georgia,serif;max-width:72rem;margin:0 auto;padding:1rem;color:#222;background:#fafafa}\
@@ -15,7 +18,7 @@ figure img{width:100%;height:auto;display:block}blockquote{font-style:italic;mar
 
 /// Writes the gallery under `out_dir/gallery` and returns the files written.
 pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>, Error> {
-    let dir = out_dir.join("gallery");
+    let dir = layout::gallery_dir(out_dir);
     let mut written = Vec::new();
     let mut sections = String::new();
     for chapter in state.chapters.iter().filter(|c| !c.scenes.is_empty()) {
@@ -33,12 +36,12 @@ pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>,
             // Every scene gets a figure, so a partial run shows what is still to come.
             let picture = match (item, &s.rejected) {
                 (Some(item), _) => {
-                    let name = format!("chapter_{}_scene_{}.{}", item.chapter, s.scene.0, item.ext);
-                    let target = dir.join("images").join(&name);
-                    write_atomic(&target, &read_file(&item.file)?)?;
+                    let name = layout::image_base_name(ChapterNo(item.chapter), s.scene, &item.ext);
+                    let target = dir.join(IMAGES_DIR).join(&name);
+                    write_creating_folder(&target, &read_file(&item.file)?)?;
                     written.push(target);
                     format!(
-                        "<img src=\"images/{}\" alt=\"{}\"/>",
+                        "<img src=\"{IMAGES_DIR}/{}\" alt=\"{}\"/>",
                         escape(&name),
                         escape(&s.description)
                     )
@@ -57,11 +60,11 @@ pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>,
         }
         sections.push_str("</div></section>\n");
     }
-    let index = dir.join("index.html");
-    write_atomic(&index, page(book, "Illustrations", &sections).as_bytes())?;
+    let index = dir.join(GALLERY_INDEX);
+    write_creating_folder(&index, page(book, "Illustrations", &sections).as_bytes())?;
     written.push(index);
-    let elements = dir.join("elements.html");
-    write_atomic(&elements, page(book, "Cast", &cast(state)).as_bytes())?;
+    let elements = dir.join(GALLERY_ELEMENTS);
+    write_creating_folder(&elements, page(book, "Cast", &cast(state)).as_bytes())?;
     written.push(elements);
     Ok(written)
 }

@@ -1,7 +1,7 @@
 //! `imaginize compile`: turns the output folder (`chapters/*.json`, `elements.json`, `images/`)
 //! into an illustrated EPUB, a self-contained HTML gallery, a CBZ and an illustrated PDF. Owns
-//! loading that state, resolving image paths safely and atomic writes of the outputs; the formats
-//! live in submodules.
+//! loading that state and resolving image paths safely; the formats live in submodules. Names come
+//! from `store::layout`, every write goes through `store::atomic`.
 
 mod cbz;
 mod epub_build;
@@ -16,7 +16,7 @@ pub use error::Error;
 
 use crate::analyze::model::{Catalogue, ChapterScenes, Scene};
 use crate::book::{Book, Format};
-use std::io::Write;
+use crate::store::{atomic, layout};
 use std::path::{Component, Path, PathBuf};
 
 /// Which outputs to produce.
@@ -87,12 +87,9 @@ pub fn compile(
     let mut report = CompileReport::default();
     let state = load_state(out_dir, &mut report)?;
     report.images = state.illustrated.len();
-    let stem = source
-        .file_stem()
-        .map(|s| s.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "book".to_owned());
+    let stem = layout::book_stem(source);
     if formats.epub {
-        let path = out_dir.join(format!("{stem}-illustrated.epub"));
+        let path = layout::epub_path(out_dir, &stem);
         let bytes = if book.format == Format::Epub {
             let original = std::fs::read(source).map_err(|source_err| Error::Read {
                 path: source.to_path_buf(),
@@ -102,7 +99,7 @@ pub fn compile(
         } else {
             epub_build::build(book, &state, &mut report)?
         };
-        write_atomic(&path, &bytes)?;
+        atomic::write_creating_folder(&path, &bytes)?;
         report.written.push(path);
     }
     if formats.html {
@@ -111,13 +108,13 @@ pub fn compile(
             .extend(gallery::write(out_dir, book, &state)?);
     }
     if formats.cbz {
-        let path = out_dir.join(format!("{stem}.cbz"));
-        write_atomic(&path, &cbz::build(book, &state)?)?;
+        let path = layout::cbz_path(out_dir, &stem);
+        atomic::write_creating_folder(&path, &cbz::build(book, &state)?)?;
         report.written.push(path);
     }
     if let Some(options) = &formats.pdf {
-        let path = out_dir.join(format!("{stem}-illustrated.pdf"));
-        write_atomic(
+        let path = layout::pdf_path(out_dir, &stem);
+        atomic::write_creating_folder(
             &path,
             &pdf::build(out_dir, book, &state, options, &mut report)?,
         )?;
@@ -129,7 +126,7 @@ pub fn compile(
 /// Reads `chapters/*.json` (sorted by chapter) and `elements.json` (optional), and resolves
 /// which scene images exist.
 pub(crate) fn load_state(out_dir: &Path, report: &mut CompileReport) -> Result<State, Error> {
-    let dir = out_dir.join("chapters");
+    let dir = layout::chapters_dir(out_dir);
     let mut chapters = Vec::new();
     if dir.is_dir() {
         let entries = std::fs::read_dir(&dir).map_err(|source| Error::Read {
@@ -149,7 +146,7 @@ pub(crate) fn load_state(out_dir: &Path, report: &mut CompileReport) -> Result<S
         }
     }
     chapters.sort_by_key(|c| c.chapter);
-    let elements = out_dir.join("elements.json");
+    let elements = layout::elements_json_path(out_dir);
     let catalogue = if elements.exists() {
         read_json(&elements)?
     } else {
@@ -232,21 +229,6 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
         path: path.to_path_buf(),
         source,
     })
-}
-
-/// Writes via a temp file in the same folder, fsync, rename: a crash never leaves half a file.
-pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<(), Error> {
-    let err = |source| Error::Write {
-        path: path.to_path_buf(),
-        source,
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(err)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(err)?;
-    tmp.write_all(bytes).map_err(err)?;
-    tmp.as_file().sync_all().map_err(err)?;
-    tmp.persist(path).map_err(|e| err(e.error))?;
-    Ok(())
 }
 
 /// The `<figure>` inserted after a paragraph, as XHTML.

@@ -2,9 +2,9 @@
 //! atomic write and the manifest update): if its bytes are a complete image, it is recorded
 //! instead of being paid for again.
 
-use crate::analyze::model::image_file_name;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::ImageFormat;
+use crate::store::layout::image_file_name;
 use std::path::Path;
 
 /// The relative path of a complete image already on disk for this scene, if any.

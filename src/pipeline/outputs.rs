@@ -7,6 +7,10 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::read_scenes;
 use crate::render::{ChapterRow, ContentsView, chapters_md, contents_md, elements_md};
+use crate::store::layout::{
+    self, CHAPTERS_MD, ELEMENTS_JSON, ELEMENTS_MD, PROGRESS_FILE, chapters_md_path,
+    contents_md_path, elements_json_path, elements_md_path,
+};
 use crate::store::{self, Manifest, Status, Store};
 use std::collections::HashMap;
 use std::path::Path;
@@ -81,10 +85,10 @@ pub fn render_all(store: &Store, cache: &mut SceneCache, durable: bool) -> Resul
     })?;
     let chapters = analysed_chapters(out, &manifest, cache)?;
     replace(
-        &out.join("Chapters.md"),
+        &chapters_md_path(out),
         &chapters_md(&manifest.book.title, &chapters),
     )?;
-    replace(&out.join("Contents.md"), &contents_md(&contents(&manifest)))?;
+    replace(&contents_md_path(out), &contents_md(&contents(&manifest)))?;
     let elements = render_missing_elements(out)?;
     Ok(Rendered {
         chapters: chapters.len(),
@@ -96,11 +100,11 @@ pub fn render_all(store: &Store, cache: &mut SceneCache, durable: bool) -> Resul
 /// the same time: pass 2 waits for them.
 pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(catalogue)
-        .map_err(|e| Error::Internal(format!("cannot encode elements.json: {e}")))?;
+        .map_err(|e| Error::Internal(format!("cannot encode {ELEMENTS_JSON}: {e}")))?;
     let md = elements_md(catalogue);
     std::thread::scope(|scope| {
-        let json_written = scope.spawn(|| store::atomic::write(&out.join("elements.json"), &json));
-        let md_written = write(&out.join("Elements.md"), &md);
+        let json_written = scope.spawn(|| store::atomic::write(&elements_json_path(out), &json));
+        let md_written = write(&elements_md_path(out), &md);
         let json_written = json_written
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
@@ -109,8 +113,8 @@ pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
 }
 
 fn render_missing_elements(out: &Path) -> Result<bool, Error> {
-    let md = out.join("Elements.md");
-    let json = out.join("elements.json");
+    let md = elements_md_path(out);
+    let json = elements_json_path(out);
     if md.exists() || !json.exists() {
         return Ok(false);
     }
@@ -136,9 +140,7 @@ fn analysed_chapters(
         if state.status == Status::Pending || state.analyzed_at.is_none() {
             continue;
         }
-        let path = out
-            .join("chapters")
-            .join(crate::analyze::model::chapter_file_name(*no));
+        let path = layout::chapter_path(out, *no);
         if let Some(scenes) = cache.read(*no, &path)? {
             chapters.push(scenes);
         }
@@ -164,9 +166,9 @@ fn contents(manifest: &Manifest) -> ContentsView {
         author,
         chapters,
         links: vec![
-            ("Elements".into(), "Elements.md".into()),
-            ("Chapters".into(), "Chapters.md".into()),
-            ("Progress log".into(), "progress.md".into()),
+            ("Elements".into(), ELEMENTS_MD.into()),
+            ("Chapters".into(), CHAPTERS_MD.into()),
+            ("Progress log".into(), PROGRESS_FILE.into()),
         ],
     }
 }

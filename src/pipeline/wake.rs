@@ -77,7 +77,7 @@ fn replaces_manifest(event: &notify::Event) -> bool {
     changes
         && event.paths.iter().any(|path| {
             path.file_name()
-                .is_some_and(|name| name == ".imaginize.manifest.json")
+                .is_some_and(|name| name == crate::store::layout::MANIFEST_FILE)
         })
 }
 

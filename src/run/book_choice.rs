@@ -10,26 +10,8 @@ const BOOK_EXTENSIONS: &[&str] = &[
 ];
 const NOT_BOOKS: &[&str] = &["readme", "changelog", "license", "contributing", "progress"];
 
-/// `imaginize_<stem>` (to be put in the current folder): the stem lower-cased, runs of
-/// non-alphanumerics turned into `_`.
-pub fn default_output_dir(book: &Path) -> PathBuf {
-    let stem = book
-        .file_stem()
-        .map(|s| s.to_string_lossy().to_lowercase())
-        .unwrap_or_default();
-    let mut name = String::from("imaginize_");
-    let mut last_was_sep = false;
-    for c in stem.chars() {
-        if c.is_alphanumeric() {
-            name.push(c);
-            last_was_sep = false;
-        } else if !last_was_sep {
-            name.push('_');
-            last_was_sep = true;
-        }
-    }
-    PathBuf::from(name.trim_end_matches('_'))
-}
+/// The output folder's name is a rule of the folder's layout.
+pub use crate::store::layout::default_output_dir;
 
 /// The first book in `dir` (by format in `BOOK_EXTENSIONS` order, then by name) whose output
 /// folder is not finished.
@@ -73,7 +55,7 @@ fn book_rank(path: &Path) -> Option<usize> {
 
 /// A finished output folder has a manifest saying both pipelines completed.
 fn is_finished(output_dir: &Path) -> bool {
-    let Ok(text) = std::fs::read_to_string(output_dir.join(".imaginize.manifest.json")) else {
+    let Ok(text) = std::fs::read_to_string(crate::store::layout::manifest_path(output_dir)) else {
         return false;
     };
     let Ok(manifest) = serde_json::from_str::<serde_json::Value>(&text) else {

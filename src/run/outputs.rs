@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::pipeline::outputs::{SceneCache, render_all};
 use crate::report::Reporter;
 use crate::run::default_output_dir;
+use crate::store::layout::{CHAPTERS_MD, CONTENTS_MD, ELEMENTS_MD};
 use crate::store::{self, Store};
 use std::path::{Path, PathBuf};
 
@@ -15,14 +16,14 @@ pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
     require_manifest(&args.output_dir)?;
     let store = Store::open(&args.output_dir)?;
     let rendered = render_all(&store, &mut SceneCache::default(), true)?;
+    let elements = if rendered.elements {
+        format!(" and {ELEMENTS_MD}")
+    } else {
+        String::new()
+    };
     reporter.info(&format!(
-        "rendered Chapters.md ({} chapters) and Contents.md{} in `{}`",
+        "rendered {CHAPTERS_MD} ({} chapters) and {CONTENTS_MD}{elements} in `{}`",
         rendered.chapters,
-        if rendered.elements {
-            " and Elements.md"
-        } else {
-            ""
-        },
         args.output_dir.display()
     ));
     Ok(())

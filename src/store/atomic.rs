@@ -1,6 +1,8 @@
 //! Atomic file writes (temp file in the same folder → write → fsync → rename → fsync the folder)
 //! and the clean-up of temp files left by killed writers. Every module writes every file through
-//! [`write`], so no reader ever sees a half-written file.
+//! [`write`], so no reader ever sees a half-written file; folders are created, files moved aside
+//! and folders removed through the functions here too, so no module outside `store` changes the
+//! output folder with `std::fs`.
 
 use crate::store::Error;
 use std::fs::{self, File, OpenOptions};
@@ -41,6 +43,44 @@ fn replace(path: &Path, bytes: &[u8], sync: bool) -> Result<(), Error> {
         let _ = fs::remove_file(&tmp);
         Error::io("rename a temp file over", path, source)
     })
+}
+
+// The folder's other file operations: modules outside `store` go through these rather than
+// `std::fs`, so every change to the folder is made here and fails as a `store::Error` naming the
+// path (a full disk included).
+
+/// Creates `dir` and its missing parents; an existing folder is fine.
+pub fn create_dir(dir: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))
+}
+
+/// [`write`] of `bytes` to `path`, creating `path`'s folder first: for outputs whose
+/// folder a fresh output folder does not have yet (the gallery, compiled files).
+pub fn write_creating_folder(path: &Path, bytes: &[u8]) -> Result<(), Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir(parent)?;
+    }
+    write(path, bytes)
+}
+
+/// Moves `from` to `to` (one rename, so on one filesystem), creating `to`'s folder first. The
+/// file is whole at every instant, in one place or the other; the move itself is not fsync'd
+/// (only for files that are kept as a courtesy, such as images `--force` replaces).
+pub fn move_aside(from: &Path, to: &Path) -> Result<(), Error> {
+    if let Some(parent) = to.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir(parent)?;
+    }
+    std::fs::rename(from, to).map_err(|e| Error::io("move", to, e))
+}
+
+/// Removes `dir` and everything in it; a missing folder is fine.
+pub fn remove_dir(dir: &Path) -> Result<(), Error> {
+    match std::fs::remove_dir_all(dir) {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+            Err(Error::io("remove folder", dir, e))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Removes temp files in `dir` (not recursive) left by writers that died: those written on this
@@ -214,5 +254,53 @@ mod tests {
         assert!(live.exists());
         assert!(!dead.exists());
         assert!(dir.path().join("keep.json").exists());
+    }
+
+    /// The temp file is created with the default mode (0666 less the umask, like any file the
+    /// user makes), not the 0600 of a private temp file: outputs must be readable by others.
+    #[cfg(unix)]
+    #[test]
+    fn written_files_get_the_mode_of_any_new_file() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let plain = dir.path().join("plain");
+        File::create(&plain).unwrap();
+        let written = dir.path().join("written");
+        write(&written, b"x").unwrap();
+        let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&written), mode(&plain));
+    }
+
+    #[test]
+    fn write_creating_folder_makes_the_missing_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("gallery/images/a.png");
+        write_creating_folder(&path, b"x").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"x");
+        write_creating_folder(&path, b"y").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"y");
+    }
+
+    #[test]
+    fn move_aside_moves_into_a_new_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let from = dir.path().join("a.png");
+        std::fs::write(&from, b"x").unwrap();
+        let to = dir.path().join("images/.replaced/s-a.png");
+        move_aside(&from, &to).unwrap();
+        assert!(!from.exists());
+        assert_eq!(std::fs::read(&to).unwrap(), b"x");
+        assert!(move_aside(&from, &to).is_err());
+    }
+
+    #[test]
+    fn remove_dir_removes_contents_and_accepts_a_missing_folder() {
+        let dir = tempfile::tempdir().unwrap();
+        let sub = dir.path().join("entities");
+        create_dir(&sub.join("deep")).unwrap();
+        std::fs::write(sub.join("001.json"), b"{}").unwrap();
+        remove_dir(&sub).unwrap();
+        assert!(!sub.exists());
+        remove_dir(&sub).unwrap();
     }
 }

@@ -35,8 +35,8 @@ impl Workers {
     }
 }
 
-/// The folder of the workers' lock files inside the output folder.
-pub const WORKERS_DIR: &str = ".imaginize.workers";
+/// The folder of the workers' lock files inside the output folder (named in `layout`).
+pub use crate::store::layout::WORKERS_DIR;
 
 /// Held by a live worker: its lock file, locked. Dropping it lets the lock go, as the kernel
 /// does when the process dies: the file stays, so a claim the worker still held is seen as
@@ -51,7 +51,7 @@ impl WorkerLock {
     /// Creates and locks `worker`'s file. The file is re-checked after locking: a cleaner that
     /// removed it between create and lock would leave this worker holding a lock nobody sees.
     pub fn acquire(out: &Path, worker: &WorkerId) -> Result<WorkerLock, Error> {
-        let dir = out.join(WORKERS_DIR);
+        let dir = crate::store::layout::workers_dir(out);
         std::fs::create_dir_all(&dir).map_err(|e| Error::io("create folder", &dir, e))?;
         let path = dir.join(file_name(worker));
         loop {
@@ -90,7 +90,7 @@ pub enum Liveness {
 /// Whether `worker` (of this host) still runs. Without a lock file (a worker of an older
 /// version) its pid decides, a zombie counting as dead.
 pub fn liveness(out: &Path, worker: &WorkerId) -> Liveness {
-    let path = out.join(WORKERS_DIR).join(file_name(worker));
+    let path = crate::store::layout::workers_dir(out).join(file_name(worker));
     match File::open(&path) {
         Ok(file) => match file.try_lock() {
             Ok(()) => Liveness::Dead,
@@ -108,7 +108,7 @@ pub fn liveness(out: &Path, worker: &WorkerId) -> Liveness {
 /// Removes the lock files of this host's dead workers that `in_use` says no claim names any
 /// more. Called under the manifest lock, after dead claims were recovered.
 pub fn remove_dead(out: &Path, host: &str, in_use: impl Fn(&str) -> bool) {
-    let Ok(entries) = std::fs::read_dir(out.join(WORKERS_DIR)) else {
+    let Ok(entries) = std::fs::read_dir(crate::store::layout::workers_dir(out)) else {
         return;
     };
     let prefix = format!("{}-", sanitize(host));

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-/// The lock file's name inside the output folder.
-pub const LOCK_FILE: &str = ".imaginize.lock";
+/// The lock file's name inside the output folder (named in `layout`).
+pub use crate::store::layout::LOCK_FILE;
 
 /// A held lock; dropping it releases it.
 #[derive(Debug)]

@@ -9,6 +9,7 @@ mod batch;
 mod chapter_ops;
 pub mod claims;
 mod error;
+pub mod layout;
 pub mod liveness;
 pub mod lock;
 mod locked;

@@ -7,8 +7,8 @@ use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// The log's name inside the output folder.
-pub const PROGRESS_FILE: &str = "progress.md";
+/// The log's name inside the output folder (named in `layout`).
+pub use crate::store::layout::PROGRESS_FILE;
 
 /// An open `progress.md`.
 #[derive(Debug)]
@@ -20,7 +20,7 @@ pub struct ProgressLog {
 impl ProgressLog {
     /// Opens (creating if needed) `progress.md` in `dir` for appending.
     pub fn open(dir: &Path) -> Result<ProgressLog, Error> {
-        let path = dir.join(PROGRESS_FILE);
+        let path = crate::store::layout::progress_path(dir);
         let file = OpenOptions::new()
             .create(true)
             .append(true)

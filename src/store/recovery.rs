@@ -3,7 +3,7 @@
 //! exactly what happened. If both are unusable the error says so; we never start over silently.
 
 use crate::store::manifest::{self, Manifest};
-use crate::store::{Error, atomic};
+use crate::store::{Error, atomic, layout};
 use chrono::Utc;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -134,17 +134,17 @@ fn recovered(read: Option<(Manifest, Vec<u8>)>, notes: Vec<String>) -> Recovered
 }
 
 pub(crate) fn manifest_path(dir: &Path) -> PathBuf {
-    dir.join(super::MANIFEST_FILE)
+    layout::manifest_path(dir)
 }
 
 pub(crate) fn backup_path(dir: &Path) -> PathBuf {
-    dir.join(format!("{}.bak", super::MANIFEST_FILE))
+    layout::manifest_backup_path(dir)
 }
 
 /// A `.corrupt-<ts>` name not used yet.
 fn corrupt_path(dir: &Path) -> PathBuf {
     let ts = Utc::now().format("%Y%m%dT%H%M%S%.3fZ");
-    let base = dir.join(format!("{}.corrupt-{ts}", super::MANIFEST_FILE));
+    let base = dir.join(layout::corrupt_manifest_name(&ts.to_string()));
     let mut candidate = base.clone();
     let mut n = 1;
     while candidate.exists() {

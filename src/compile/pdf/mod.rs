@@ -145,7 +145,7 @@ fn portraits(
     state: &State,
     pictures: &mut Pictures,
 ) -> Result<Vec<Option<Loaded>>, Error> {
-    let files = cast_files(&out_dir.join("images").join("cast"))?;
+    let files = cast_files(&crate::store::layout::cast_dir(out_dir))?;
     let mut found = Vec::new();
     for element in &state.catalogue.elements {
         let portrait = match files.get(&slug(&element.name)) {

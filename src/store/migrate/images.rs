@@ -3,9 +3,9 @@
 //! `Chapters.md` points and no bytes are duplicated. Nothing is downloaded: migration works from
 //! the output folder alone.
 
-use crate::analyze::model::image_file_name;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::ImageFormat;
+use crate::store::layout::{image_file_name, images_dir};
 use crate::store::{Error, atomic};
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -68,7 +68,7 @@ pub(crate) fn adopt(
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => {}
         Err(err) => return Err(Error::io("read image", &target, err)),
     }
-    let images = dir.join("images");
+    let images = images_dir(dir);
     fs::create_dir_all(&images).map_err(|e| Error::io("create folder", &images, e))?;
     let tmp = atomic::temp_path(&target);
     match fs::hard_link(&source, &tmp) {

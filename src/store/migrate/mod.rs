@@ -14,11 +14,11 @@ mod elements;
 mod images;
 mod old_state;
 
-use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
+use crate::analyze::model::{ChapterScenes, Scene};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::manifest::{BookMeta, ElementsStatus, MIGRATED_KEY_PREFIX, Manifest, Status};
-use crate::store::{DEFAULT_LOCK_TIMEOUT, Error, Store, atomic};
+use crate::store::{DEFAULT_LOCK_TIMEOUT, Error, Store, atomic, layout};
 use chapters_md::MdChapter;
 use images::Adopted;
 use old_state::{OldChapter, OldState, OldStatus};
@@ -113,7 +113,7 @@ fn keep_backup(source: &Path, bytes: &[u8]) -> Result<PathBuf, Error> {
 }
 
 fn read_chapters_md(dir: &Path) -> Result<Vec<MdChapter>, Error> {
-    let path = dir.join("Chapters.md");
+    let path = layout::chapters_md_path(dir);
     match fs::read_to_string(&path) {
         Ok(text) => Ok(chapters_md::parse(&text)),
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
@@ -240,7 +240,7 @@ fn convert(
                 rejected: None,
             });
         }
-        write_if_changed(&dir.join("chapters").join(chapter_file_name(*no)), &file)?;
+        write_if_changed(&layout::chapter_path(dir, *no), &file)?;
         let all_drawn = state.scenes_done.len() == scenes.len();
         if failed(illustrated) {
             state.status = Status::Error;
@@ -271,7 +271,7 @@ fn convert(
             .all(|s| !matches!(s, Status::Pending | Status::Error));
     manifest.illustrate_complete = statuses.iter().all(|s| *s == Status::IllustrationComplete);
     if let Some(catalogue) = elements::convert(old, &mut report.notes) {
-        write_if_changed(&dir.join("elements.json"), &catalogue)?;
+        write_if_changed(&layout::elements_json_path(dir), &catalogue)?;
         report.elements = catalogue.elements.len();
         // Only a catalogue the old tool finished is final; otherwise the analysis redoes it.
         if old.extract_completed {
@@ -341,7 +341,7 @@ fn book_id(old: &OldState, dir: &Path) -> String {
                 .file_name()
                 .map(|s| s.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            name.strip_prefix("imaginize_").unwrap_or(&name).to_string()
+            layout::strip_output_prefix(&name).to_string()
         });
     let mut id = String::new();
     for c in stem.to_lowercase().chars() {
