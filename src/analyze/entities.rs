@@ -23,9 +23,6 @@ pub struct PackEntities {
     pub chapters: Vec<ChapterEntities>,
 }
 
-/// The file names inside `entities/` are built in `store::layout` only.
-pub use crate::store::layout::{entities_file_name, pack_file_name};
-
 /// The chapters of a saved pass 1 file (one chapter's or a pack's); `None` if it is neither.
 pub fn parse_saved(bytes: &[u8]) -> Option<Vec<ChapterEntities>> {
     if let Ok(one) = serde_json::from_slice::<ChapterEntities>(bytes) {
@@ -380,7 +377,8 @@ mod tests {
         assert_eq!(chapters(serde_json::to_vec(&one).unwrap()), [4]);
         assert_eq!(chapters(serde_json::to_vec(&pack).unwrap()), [5, 6]);
         assert!(parse_saved(b"{\"chapter\": ").is_none());
-        assert_eq!(pack_file_name(ChapterNo(5), ChapterNo(12)), "005-012.json");
+        let name = crate::store::layout::pack_file_name(ChapterNo(5), ChapterNo(12));
+        assert_eq!(name, "005-012.json");
     }
 
     #[tokio::test]

@@ -71,7 +71,3 @@ pub struct ChapterScenes {
     pub title: String,
     pub scenes: Vec<Scene>,
 }
-
-/// The output folder's names are built in `store::layout` only; re-exported here for the callers
-/// that still import them from this module.
-pub use crate::store::layout::{chapter_file_name, image_file_name};

@@ -1,7 +1,7 @@
 //! One illustrator: claim an analyzed chapter (lease), draw each scene not yet done, record it
 //! right after its file is written, heartbeat, complete; repeat until nothing is left.
 
-use crate::analyze::model::{ChapterScenes, Scene, image_file_name};
+use crate::analyze::model::{ChapterScenes, Scene};
 use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::adopt;
@@ -462,7 +462,7 @@ fn write_image(
             ctx.image.name()
         )));
     };
-    let relative = image_file_name(chapter, scene, format.extension());
+    let relative = store::layout::image_file_name(chapter, scene, format.extension());
     store::atomic::write(&ctx.out.join(&relative), bytes)
         .map_err(|e| scene_write_error(scene, e))?;
     Ok(relative)

@@ -4,8 +4,7 @@
 
 use crate::analyze::chunks::estimate_tokens;
 use crate::analyze::entities::{
-    ChapterEntities, ChapterRef, PackEntities, entities_file_name, extract_pack, pack_file_name,
-    packs, parse_saved,
+    ChapterEntities, ChapterRef, PackEntities, extract_pack, packs, parse_saved,
 };
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::merge::merge;
@@ -19,7 +18,7 @@ use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
 use crate::pipeline::shutdown::{Shutdown, Signal};
-use crate::store::{self, ElementsStatus, Status};
+use crate::store::{self, ElementsStatus, Status, layout};
 use chrono::Utc;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -41,7 +40,7 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
     let phases = ctx.options.phases;
     let status = ctx.read(|m| m.elements_md_status).await?;
     let mut marking = None;
-    if status == ElementsStatus::Complete && ctx.out.join("Elements.md").exists() {
+    if status == ElementsStatus::Complete && layout::elements_md_path(&ctx.out).exists() {
         ctx.load_lookup()?;
     } else if phases.entities || phases.scenes {
         marking = Some(pass1(&ctx, &shutdown, &mut report).await?);
@@ -189,7 +188,7 @@ async fn finish_elements(
 /// Pass 1 answers saved by earlier runs, by chapter. A file that cannot be read is ignored (its
 /// chapters are asked again); of two files with the same chapter, the first by name counts.
 fn saved_entities(ctx: &Context) -> BTreeMap<ChapterNo, Vec<crate::analyze::RawEntity>> {
-    let mut paths: Vec<_> = std::fs::read_dir(ctx.out.join("entities"))
+    let mut paths: Vec<_> = std::fs::read_dir(layout::entities_dir(&ctx.out))
         .map(|dir| {
             dir.flatten()
                 .map(|e| e.path())
@@ -270,16 +269,16 @@ async fn extract_chapters(
     let (name, json, found) = match <[ChapterEntities; 1]>::try_from(found) {
         Ok([one]) => {
             let json = serde_json::to_vec_pretty(&one);
-            (entities_file_name(one.chapter), json, vec![one])
+            (layout::entities_file_name(one.chapter), json, vec![one])
         }
         Err(found) => {
             let saved = PackEntities { chapters: found };
             let json = serde_json::to_vec_pretty(&saved);
-            (pack_file_name(first, last), json, saved.chapters)
+            (layout::pack_file_name(first, last), json, saved.chapters)
         }
     };
     let json = json.map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
-    store::atomic::write(&ctx.out.join("entities").join(name), &json)?;
+    store::atomic::write(&layout::entities_dir(&ctx.out).join(name), &json)?;
     // The request's usage is counted on the pack's first chapter: the total is what matters.
     ctx.state(move |s| s.add_usage(first, usage)).await?;
     Ok(found)

@@ -3,7 +3,7 @@
 //! `read`, which take the lock on a blocking thread so async workers never block on file locks.
 
 use crate::analyze::lookup::ElementsLookup;
-use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
+use crate::analyze::model::{ChapterScenes, Scene};
 use crate::book::Book;
 use crate::config::Options;
 use crate::error::Error;
@@ -13,7 +13,7 @@ use crate::pipeline::renderer::RenderQueue;
 use crate::pipeline::wake::Wake;
 use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
-use crate::store::{self, BookState, Manifest, ProgressLog, Store};
+use crate::store::{self, BookState, Manifest, ProgressLog, Store, layout};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -272,7 +272,7 @@ impl Context {
     }
 
     pub fn chapter_file(&self, chapter: ChapterNo) -> PathBuf {
-        self.out.join("chapters").join(chapter_file_name(chapter))
+        layout::chapter_path(&self.out, chapter)
     }
 
     /// Reads `chapters/NNN.json`.
@@ -292,7 +292,7 @@ impl Context {
 
     /// Reads Elements.md back (the user may have edited it) and keeps it as the cast.
     pub fn load_lookup(&self) -> Result<Arc<ElementsLookup>, Error> {
-        let path = self.out.join("Elements.md");
+        let path = layout::elements_md_path(&self.out);
         let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
             path: path.clone(),
             source,

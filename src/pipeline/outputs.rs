@@ -180,9 +180,10 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::model::{Scene, chapter_file_name};
+    use crate::analyze::model::Scene;
     use crate::ids::{ChapterKey, SceneNo};
     use crate::store::Error as StoreError;
+    use crate::store::layout::chapter_file_name;
     use chrono::Utc;
 
     fn save(out: &Path, chapter: u32, description: &str) {

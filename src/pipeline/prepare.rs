@@ -7,7 +7,7 @@ use crate::config::Options;
 use crate::error::Error;
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::report::Reporter;
-use crate::store::{BookMeta, BookState, Manifest, OpenBook, SceneOutcome, Store};
+use crate::store::{BookMeta, BookState, Manifest, OpenBook, SceneOutcome, Store, atomic, layout};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -33,9 +33,8 @@ pub fn prepare(
     selected: &[ChapterNo],
     reporter: &Reporter,
 ) -> Result<Prepared, Error> {
-    for sub in crate::store::SUBDIRS {
-        let dir = files.dir().join(sub);
-        std::fs::create_dir_all(&dir).map_err(|source| Error::Write { path: dir, source })?;
+    for sub in layout::SUBDIRS {
+        atomic::create_dir(&files.dir().join(sub))?;
     }
     let request = open_request(book, book_path, options, selected)?;
     let opened = state.open_book(&request)?;
@@ -61,7 +60,8 @@ pub fn prepare(
         }
     }
     if request.redo_elements {
-        forget_entities(files.dir())?;
+        // `--force` on the whole book redoes pass 1: its saved answers go.
+        atomic::remove_dir(&layout::entities_dir(files.dir()))?;
     }
     Ok(Prepared {
         created: opened.created,
@@ -106,34 +106,17 @@ fn open_request(
 
 /// Moves the recorded images of a forced chapter into `images/.replaced/`.
 fn put_aside(out: &Path, chapter: ChapterNo, scenes: &[SceneNo]) -> Result<(), Error> {
-    let replaced = out.join("images").join(".replaced");
-    let stamp = Utc::now().format("%Y%m%dT%H%M%S");
+    let stamp = Utc::now().format("%Y%m%dT%H%M%S").to_string();
     for scene in scenes {
         for ext in ["png", "jpg", "webp"] {
-            let name = format!("chapter_{}_scene_{}.{ext}", chapter.0, scene.0);
-            let from = out.join("images").join(&name);
-            if !from.exists() {
-                continue;
+            let name = layout::image_base_name(chapter, *scene, ext);
+            let from = layout::images_dir(out).join(&name);
+            if from.exists() {
+                atomic::move_aside(&from, &layout::replaced_image_path(out, &stamp, &name))?;
             }
-            std::fs::create_dir_all(&replaced).map_err(|source| Error::Write {
-                path: replaced.clone(),
-                source,
-            })?;
-            let to = replaced.join(format!("{stamp}-{name}"));
-            std::fs::rename(&from, &to).map_err(|source| Error::Write { path: to, source })?;
         }
     }
     Ok(())
-}
-
-/// `--force` on the whole book redoes pass 1: its saved answers are removed.
-fn forget_entities(out: &Path) -> Result<(), Error> {
-    let dir = out.join("entities");
-    match std::fs::remove_dir_all(&dir) {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(Error::Write { path: dir, source }),
-    }
 }
 
 fn book_meta(book: &Book, path: &Path) -> Result<BookMeta, Error> {
@@ -153,7 +136,6 @@ fn book_meta(book: &Book, path: &Path) -> Result<BookMeta, Error> {
 }
 
 fn book_id(path: &Path) -> String {
-    let stem = crate::run::default_output_dir(path);
-    let name = stem.to_string_lossy();
-    name.strip_prefix("imaginize_").unwrap_or(&name).to_string()
+    let stem = layout::default_output_dir(path);
+    layout::strip_output_prefix(&stem.to_string_lossy()).to_string()
 }

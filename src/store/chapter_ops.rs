@@ -3,14 +3,14 @@
 //! Each goes through `transition`, so an illegal change is an error and never happens silently.
 //! Also `Store::note_scene`, which writes a scene's outcome into `chapters/NNN.json`.
 
-use crate::analyze::model::{ChapterScenes, chapter_file_name};
+use crate::analyze::model::ChapterScenes;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
 use crate::store::liveness::Workers;
 use crate::store::manifest::{ChapterState, Claim, Status};
 use crate::store::transition::{Event, transition};
-use crate::store::{Error, LockedManifest, Store, atomic, liveness};
+use crate::store::{Error, LockedManifest, Store, atomic, layout, liveness};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -37,7 +37,7 @@ impl Store {
         scene: SceneNo,
         outcome: &SceneOutcome,
     ) -> Result<(), Error> {
-        let path = self.dir().join("chapters").join(chapter_file_name(chapter));
+        let path = layout::chapter_path(self.dir(), chapter);
         let Ok(bytes) = std::fs::read(&path) else {
             return Ok(());
         };

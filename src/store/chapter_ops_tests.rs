@@ -1,7 +1,8 @@
 //! The chapter operations of `LockedManifest`, on a real folder.
 
-use crate::analyze::model::{ChapterScenes, Scene, chapter_file_name};
+use crate::analyze::model::{ChapterScenes, Scene};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
+use crate::store::layout::chapter_file_name;
 use crate::store::manifest::Status;
 use crate::store::test_support;
 use crate::store::{DEFAULT_LEASE, Error, SceneOutcome, Store, WorkerId, atomic};

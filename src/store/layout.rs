@@ -267,14 +267,6 @@ mod tests {
     }
 
     #[test]
-    fn the_store_module_uses_the_same_manifest_name() {
-        // store/mod.rs still defines its own copy (that file belongs to the store-trait work);
-        // this fails if the two ever differ, until it re-exports this one.
-        assert_eq!(crate::store::MANIFEST_FILE, MANIFEST_FILE);
-        assert_eq!(crate::store::SUBDIRS, SUBDIRS);
-    }
-
-    #[test]
     fn chapter_and_entities_files_are_zero_padded() {
         let out = Path::new(OUT);
         assert_eq!(chapter_file_name(ChapterNo(7)), "007.json");

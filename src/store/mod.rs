@@ -40,17 +40,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// The manifest's name inside the output folder.
-pub const MANIFEST_FILE: &str = ".imaginize.manifest.json";
+pub use layout::{MANIFEST_FILE, SUBDIRS};
 
 /// How long `update_with_lock` waits for the lock unless told otherwise. The lock is held for
 /// milliseconds, so waiting this long means something is wrong (a hung process, a network
 /// filesystem without locks).
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
-
-/// The output folder's subfolders: their files are written atomically and may hold a killed
-/// writer's temp files.
-pub const SUBDIRS: [&str; 3] = ["chapters", "entities", "images"];
 
 /// A book's output folder.
 #[derive(Debug, Clone)]
