@@ -2,5 +2,6 @@
 //! chapter order beyond what the manifest gives.
 
 pub mod adopt;
+mod decide;
 pub mod prompt;
 pub mod worker;

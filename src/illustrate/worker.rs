@@ -5,16 +5,15 @@ use crate::analyze::model::{ChapterScenes, Scene};
 use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::adopt;
+use crate::illustrate::decide::{Action, Event as Step, Illustrator, Remaining, Rules, remaining};
 use crate::illustrate::prompt::scene_request;
 use crate::pipeline::context::{Context, ImageSlot};
 use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
 use crate::provider::{self, ImageFormat, Usage};
-use crate::report::plural;
-use crate::store::liveness::Workers;
-use crate::store::{self, Manifest, SceneOutcome, Status, WorkerId};
-use chrono::{DateTime, Utc};
+use crate::store::{self, SceneOutcome, WorkerId};
+use chrono::Utc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -33,7 +32,8 @@ pub struct WorkerReport {
 }
 
 /// Runs one illustrator until nothing is left to claim (or shutdown). With `wait_first` it
-/// starts by waiting for a wake-up (nothing can be claimable before the analysis says so).
+/// starts by waiting for a wake-up (nothing can be claimable before the analysis says so). What
+/// to do next is decided by `decide::Illustrator`; this loop only carries it out.
 pub async fn run(
     ctx: Arc<Context>,
     mut waiter: Waiter,
@@ -45,68 +45,66 @@ pub async fn run(
     // Held for as long as this worker may hold claims: its death frees them at once.
     let alive = ctx.state.register_worker(&worker)?;
     let mut report = WorkerReport::default();
-    let mut said_waiting = false;
-    if wait_first {
-        tokio::select! {
-            () = waiter.wait() => {}
-            () = shutdown.recv() => {
-                alive.retire();
-                return Ok(report);
+    let mut decide = Illustrator::new(ctx.options.phases.scenes);
+    let mut slot: Option<ImageSlot> = None;
+    let mut action = decide.handle_event(Step::Started { wait_first });
+    loop {
+        let step = match action {
+            Action::Finish => break,
+            Action::AwaitSlot => tokio::select! {
+                acquired = ctx.image_slot() => {
+                    slot = Some(acquired?);
+                    // Checked with the slot in hand: a stop that came meanwhile starts nothing.
+                    if shutdown.is_shutdown() { Step::Stop } else { Step::SlotAcquired }
+                }
+                () = shutdown.recv() => Step::Stop,
+            },
+            Action::Claim => Step::Claimed(claim(&ctx, &worker).await?),
+            Action::Draw(chapter) => {
+                let Some(held) = slot.take() else {
+                    return Err(Error::Internal(
+                        "a chapter was claimed without an image slot".into(),
+                    ));
+                };
+                illustrate_chapter(&ctx, chapter, &worker, held, &shutdown, &mut report).await?;
+                Step::ChapterEnded
             }
-        }
-    }
-    while !shutdown.is_shutdown() {
-        let slot = tokio::select! {
-            slot = ctx.image_slot() => slot?,
-            () = shutdown.recv() => break,
+            Action::CheckRemaining => {
+                slot = None;
+                Step::Left(what_remains(&ctx, &analysis_running).await?)
+            }
+            Action::Wait { poll, note } => {
+                if let Some(note) = note {
+                    ctx.note_on_change(note.key, note.text);
+                }
+                tokio::select! {
+                    () = waiter.wait_at_most(poll) => Step::Woken,
+                    () = shutdown.recv() => Step::Stop,
+                }
+            }
         };
-        if shutdown.is_shutdown() {
-            break;
-        }
-        if let Some(chapter) = claim(&ctx, &worker).await? {
-            illustrate_chapter(&ctx, chapter, &worker, slot, &shutdown, &mut report).await?;
-            continue;
-        }
-        drop(slot);
-        let running = analysis_running.load(Ordering::SeqCst);
-        let rules = Rules {
-            selected: ctx.selected.clone(),
-            lease: ctx.lease(),
-            workers: ctx.state.workers(),
-            analyzer_here: ctx.options.phases.scenes,
-            wait_for_others: ctx.options.wait_for_others,
-        };
-        let left = ctx.read(move |m| remaining(m, &rules, running)).await?;
-        let mut poll = None;
-        match left {
-            Remaining::Nothing => break,
-            Remaining::Claimable => continue,
-            Remaining::HeldElsewhere(held) => {
-                ctx.note_on_change(held_key(&held), held_note(&held, Utc::now()));
-                // A holder's death makes no file event: look again soon to take over at once.
-                poll = Some(HELD_POLL);
-            }
-            Remaining::Pending(n) if !ctx.options.phases.scenes && !said_waiting => {
-                said_waiting = true;
-                ctx.event(Event::Note(format!(
-                    "waiting for {} to be analyzed by another imaginize run",
-                    plural(n, "chapter")
-                )));
-            }
-            Remaining::Pending(_) => {}
-        }
-        tokio::select! {
-            () = waiter.wait_at_most(poll) => {}
-            () = shutdown.recv() => break,
-        }
+        action = decide.handle_event(step);
     }
     // Every claim was completed or given back: nothing for a survivor to take over.
     alive.retire();
     Ok(report)
 }
 
-/// How often a worker waiting for chapters other workers hold checks whether they still live.
-const HELD_POLL: Duration = Duration::from_millis(250);
+/// What may still become claimable for this worker, read from the state.
+async fn what_remains(
+    ctx: &Arc<Context>,
+    analysis_running: &AnalysisRunning,
+) -> Result<Remaining, Error> {
+    let running = analysis_running.load(Ordering::SeqCst);
+    let rules = Rules {
+        selected: ctx.selected.clone(),
+        lease: ctx.lease(),
+        workers: ctx.state.workers(),
+        analyzer_here: ctx.options.phases.scenes,
+        wait_for_others: ctx.options.wait_for_others,
+    };
+    ctx.read(move |m| remaining(m, &rules, running)).await
+}
 
 async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo>, Error> {
     let selected = ctx.selected.clone();
@@ -114,117 +112,6 @@ async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo
     let lease = ctx.lease();
     ctx.state(move |s| s.claim_next(&worker, &selected, lease, Utc::now()))
         .await
-}
-
-/// What decides whether a worker with nothing to claim is done.
-struct Rules {
-    selected: Vec<ChapterNo>,
-    lease: Duration,
-    /// Who says whether a claim's worker lives.
-    workers: Workers,
-    /// This process analyses (pass 2) the selected chapters.
-    analyzer_here: bool,
-    /// Chapters held by live workers of other processes are waited for (not `--no-wait`).
-    wait_for_others: bool,
-}
-
-#[derive(Debug, PartialEq, Eq)]
-enum Remaining {
-    Nothing,
-    /// Became claimable since the claim attempt.
-    Claimable,
-    /// Chapters still waiting for analysis that may yet come.
-    Pending(usize),
-    /// Chapters that live workers of other processes hold: ours once they finish or die.
-    HeldElsewhere(Vec<Held>),
-}
-
-/// A chapter another process's worker holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct Held {
-    chapter: ChapterNo,
-    worker: WorkerId,
-    since: DateTime<Utc>,
-}
-
-/// Whether anything may still become claimable for this worker. An expired claim counts as
-/// claimable; one a live worker of this process holds is that worker's to finish.
-fn remaining(m: &Manifest, rules: &Rules, analysis_running: bool) -> Remaining {
-    let is_selected = |c: ChapterNo| rules.selected.binary_search(&c).is_ok();
-    let now = Utc::now();
-    if m.next_claimable(is_selected, rules.lease, now, &rules.workers)
-        .is_some()
-    {
-        return Remaining::Claimable;
-    }
-    let held = held_elsewhere(m, &is_selected);
-    if rules.wait_for_others && !held.is_empty() {
-        return Remaining::HeldElsewhere(held);
-    }
-    let pending = m
-        .chapters_with(Status::Pending)
-        .into_iter()
-        .filter(|c| is_selected(*c))
-        .count();
-    // Another process's analyzer may still deliver; ours, once stopped, will not.
-    let may_come = analysis_running || (!rules.analyzer_here && !m.analyze_complete);
-    if pending > 0 && may_come {
-        Remaining::Pending(pending)
-    } else {
-        Remaining::Nothing
-    }
-}
-
-/// The selected chapters being illustrated by workers of other processes (alive, or the claim
-/// would have been claimable).
-fn held_elsewhere(m: &Manifest, is_selected: &impl Fn(ChapterNo) -> bool) -> Vec<Held> {
-    m.chapters
-        .iter()
-        .filter(|(no, ch)| is_selected(**no) && ch.status == Status::IllustrationInprogress)
-        .filter_map(|(no, ch)| {
-            let claim = ch.claim.as_ref()?;
-            (!claim.worker.is_this_process()).then(|| Held {
-                chapter: *no,
-                worker: claim.worker.clone(),
-                since: claim.claimed_at,
-            })
-        })
-        .collect()
-}
-
-/// Which chapters are held by whom: the waiting note is repeated only when this changes.
-fn held_key(held: &[Held]) -> String {
-    held.iter()
-        .map(|h| format!("{}={}", h.chapter, h.worker))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
-/// "waiting for 2 chapters that other imaginize processes hold: chapter 4 (pid 17 on host a,
-/// for 12s), …" — at most five listed.
-fn held_note(held: &[Held], now: DateTime<Utc>) -> String {
-    const LISTED: usize = 5;
-    let mut parts: Vec<String> = held
-        .iter()
-        .take(LISTED)
-        .map(|h| {
-            let secs = now.signed_duration_since(h.since).num_seconds().max(0);
-            let pid = h.worker.pid().map_or("?".into(), |p| p.to_string());
-            let host = h.worker.host().unwrap_or("?");
-            format!(
-                "chapter {} (pid {pid} on host {host}, for {secs}s)",
-                h.chapter
-            )
-        })
-        .collect();
-    if held.len() > LISTED {
-        parts.push(format!("and {} more", held.len() - LISTED));
-    }
-    format!(
-        "waiting for {} that other imaginize processes hold (taken over if they die; --no-wait leaves them): {}",
-        plural(held.len(), "chapter"),
-        parts.join(", ")
-    )
 }
 
 /// Draws every scene of a claimed chapter that is not yet recorded, then completes it. `slot`
@@ -553,130 +440,5 @@ impl Heartbeat {
 impl Drop for Heartbeat {
     fn drop(&mut self) {
         self.task.abort();
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::store::Claim;
-
-    fn manifest(statuses: &[Status]) -> Manifest {
-        let mut m = crate::store::test_support::manifest(statuses.len() as u32);
-        for (i, status) in statuses.iter().enumerate() {
-            let ch = Arc::make_mut(m.chapters.get_mut(&ChapterNo(i as u32 + 1)).unwrap());
-            ch.status = *status;
-            if *status == Status::IllustrationInprogress {
-                ch.claim = Some(Claim {
-                    worker: WorkerId::current(),
-                    claimed_at: Utc::now(),
-                    heartbeat_at: Utc::now(),
-                });
-            }
-        }
-        m
-    }
-
-    const ALL: [ChapterNo; 3] = [ChapterNo(1), ChapterNo(2), ChapterNo(3)];
-
-    fn rules(selected: &[ChapterNo], analyzer_here: bool, wait_for_others: bool) -> Rules {
-        Rules {
-            selected: selected.to_vec(),
-            lease: Duration::from_secs(60),
-            // No lock files there: the claims' pids decide.
-            workers: Workers::Folder(std::env::temp_dir().join("imaginize-worker-test-no-folder")),
-            analyzer_here,
-            wait_for_others,
-        }
-    }
-
-    /// Gives chapter 1's claim to a live worker of another process (pid 1, init, always runs).
-    fn held_by_another_process(m: &mut Manifest) -> WorkerId {
-        let host = gethostname::gethostname().to_string_lossy().into_owned();
-        let other = WorkerId(format!("{host}:1:0000beef"));
-        let ch = Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap());
-        ch.claim.as_mut().unwrap().worker = other.clone();
-        other
-    }
-
-    #[test]
-    fn waits_for_pending_chapters_only_while_an_analyzer_may_deliver() {
-        let m = manifest(&[Status::IllustrationComplete, Status::Pending, Status::Error]);
-        assert_eq!(
-            remaining(&m, &rules(&ALL, true, true), true),
-            Remaining::Pending(1)
-        );
-        assert_eq!(
-            remaining(&m, &rules(&ALL, true, true), false),
-            Remaining::Nothing
-        );
-        assert_eq!(
-            remaining(&m, &rules(&ALL, false, true), false),
-            Remaining::Pending(1)
-        );
-        let mut done = m.clone();
-        done.analyze_complete = true;
-        assert_eq!(
-            remaining(&done, &rules(&ALL, false, true), false),
-            Remaining::Nothing
-        );
-    }
-
-    #[test]
-    fn live_claims_of_this_process_are_left_to_their_worker_and_selection_is_respected() {
-        let m = manifest(&[
-            Status::IllustrationInprogress,
-            Status::Analyzed,
-            Status::Pending,
-        ]);
-        assert_eq!(
-            remaining(&m, &rules(&ALL, true, true), false),
-            Remaining::Claimable
-        );
-        let first = [ChapterNo(1)];
-        assert_eq!(
-            remaining(&m, &rules(&first, true, true), false),
-            Remaining::Nothing
-        );
-    }
-
-    #[test]
-    fn chapters_another_live_process_holds_are_waited_for_unless_no_wait() {
-        let mut m = manifest(&[Status::IllustrationInprogress, Status::IllustrationComplete]);
-        let other = held_by_another_process(&mut m);
-        let first = [ChapterNo(1)];
-        let Remaining::HeldElsewhere(held) = remaining(&m, &rules(&first, true, true), false)
-        else {
-            panic!("a chapter another process holds did not make the worker wait");
-        };
-        assert_eq!(held.len(), 1);
-        assert_eq!((held[0].chapter, &held[0].worker), (ChapterNo(1), &other));
-        assert_eq!(
-            remaining(&m, &rules(&first, true, false), false),
-            Remaining::Nothing,
-            "--no-wait leaves it to its holder"
-        );
-    }
-
-    #[test]
-    fn the_waiting_note_names_pid_host_and_time_and_counts_in_words() {
-        let since = Utc::now();
-        let held: Vec<Held> = (1..=7)
-            .map(|n| Held {
-                chapter: ChapterNo(n),
-                worker: WorkerId(format!("box:4242:{n:08x}")),
-                since,
-            })
-            .collect();
-        let note = held_note(&held[..1], since + chrono::Duration::seconds(12));
-        assert!(note.contains("1 chapter that"), "{note}");
-        assert!(
-            note.contains("chapter 1 (pid 4242 on host box, for 12s)"),
-            "{note}"
-        );
-        let many = held_note(&held, since);
-        assert!(many.contains("7 chapters"), "{many}");
-        assert!(many.contains("and 2 more"), "{many}");
-        assert_ne!(held_key(&held[..1]), held_key(&held[..2]));
     }
 }
