@@ -12,7 +12,7 @@
 //! needed.
 
 #[path = "../tests/support/fake_openai.rs"]
-#[allow(
+#[expect(
     dead_code,
     reason = "the tests use more of the fake than this benchmark"
 )]

@@ -6,7 +6,7 @@
 //! ```
 
 #[path = "../tests/support/fake_openai.rs"]
-#[allow(dead_code, reason = "the tests use more of the fake than this binary")]
+#[expect(dead_code, reason = "the tests use more of the fake than this binary")]
 mod fake_openai;
 
 use clap::Parser;

@@ -65,7 +65,6 @@ pub struct Context {
 }
 
 impl Context {
-    #[allow(clippy::too_many_arguments)]
     pub fn new(
         options: Options,
         book: Book,

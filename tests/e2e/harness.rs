@@ -2,7 +2,7 @@
 //! config file, the binary started as a child process (to wait for, or to kill), the fake
 //! OpenAI-compatible server on its own runtime, and readers for the outputs.
 
-#![allow(dead_code, reason = "helpers used by some test modules only")]
+#![expect(dead_code, reason = "helpers used by some test modules only")]
 
 use crate::fake_openai::{self, Captured, FakeConfig, FakeServer, LogEntry, Quirks};
 use imaginize::store::{Manifest, Status};

@@ -6,7 +6,7 @@ mod support;
 
 /// The fake OpenAI-compatible server shared with the example and the benchmarks.
 #[path = "../support/fake_openai.rs"]
-#[allow(dead_code, reason = "not every helper of the fake is used here")]
+#[expect(dead_code, reason = "not every helper of the fake is used here")]
 mod fake_openai;
 
 /// Child processes, the fake on its own runtime, generated books and output readers.

@@ -1,7 +1,7 @@
 //! `Run`: one invocation of the real binary in a temp folder, read like a spec:
 //! `Run::new().args([...]).run().code(0).stderr_contains("...")`.
 
-#![allow(dead_code, reason = "helpers used by some test modules only")]
+#![expect(dead_code, reason = "helpers used by some test modules only")]
 
 use std::path::{Path, PathBuf};
 use std::process::Output;
