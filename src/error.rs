@@ -21,6 +21,13 @@ pub enum Error {
     Corrupt { path: PathBuf, message: String },
     #[error("internal error: {0}; this is a bug in imaginize, please report it")]
     Internal(String),
+    /// A task of the run panicked or was cancelled; its cause is kept for the message.
+    #[error("internal error: the {what} task failed; this is a bug in imaginize, please report it")]
+    Task {
+        what: &'static str,
+        #[source]
+        source: tokio::task::JoinError,
+    },
     #[error("failed to write `{}`", path.display())]
     Write {
         path: PathBuf,
@@ -70,7 +77,8 @@ impl Error {
             | Error::Store(_)
             | Error::Compile(_)
             | Error::Corrupt { .. }
-            | Error::Internal(_) => exit_code::FAILURE,
+            | Error::Internal(_)
+            | Error::Task { .. } => exit_code::FAILURE,
         }
     }
 
@@ -94,4 +102,24 @@ pub fn chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     message
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_task_keeps_its_cause_in_the_message() {
+        let join = tokio::spawn(async { panic!("the scene file was not there") })
+            .await
+            .expect_err("the task panics");
+        let err = Error::Task {
+            what: "scene file",
+            source: join,
+        };
+        let message = err.display_chain();
+        assert!(message.contains("the scene file task failed"), "{message}");
+        assert!(message.contains("panicked"), "the cause is lost: {message}");
+        assert_eq!(err.exit_code(), exit_code::FAILURE);
+    }
 }

@@ -394,7 +394,12 @@ async fn record(
     let noted = outcome.clone();
     tokio::task::spawn_blocking(move || store.note_scene(chapter, scene, &noted))
         .await
-        .map_err(|e| ChapterError::Abort(Error::Internal(format!("scene file task failed: {e}"))))?
+        .map_err(|e| {
+            ChapterError::Abort(Error::Task {
+                what: "scene file",
+                source: e,
+            })
+        })?
         .map_err(|e| scene_write_error(scene, e))?;
     ctx.state(move |s| s.record_scene(chapter, scene, &outcome, usage, finish.as_ref(), Utc::now()))
         .await

@@ -49,9 +49,10 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
         pass2(&ctx, &shutdown, &mut report).await?;
     }
     if let Some(marking) = marking {
-        marking
-            .await
-            .map_err(|e| Error::Internal(format!("manifest task failed: {e}")))??;
+        marking.await.map_err(|source| Error::Task {
+            what: "manifest",
+            source,
+        })??;
     }
     Ok(report)
 }

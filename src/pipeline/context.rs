@@ -124,7 +124,10 @@ impl Context {
         let state = self.state.clone();
         tokio::task::spawn_blocking(move || f(state.as_ref()))
             .await
-            .map_err(|join| Error::Internal(format!("manifest task failed: {join}")))?
+            .map_err(|source| Error::Task {
+                what: "manifest",
+                source,
+            })?
             .map_err(Error::from)
     }
 
@@ -141,7 +144,10 @@ impl Context {
             Ok::<T, store::Error>(f(&manifest))
         })
         .await
-        .map_err(|join| Error::Internal(format!("manifest task failed: {join}")))?
+        .map_err(|source| Error::Task {
+            what: "manifest",
+            source,
+        })?
         .map_err(Error::from)
     }
 

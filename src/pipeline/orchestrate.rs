@@ -86,9 +86,10 @@ async fn concurrent(
         })
     };
     let images = illustrate(ctx, running, shutdown, waiters, wait_first).await;
-    let analysis = analysis
-        .await
-        .map_err(|e| Error::Internal(format!("analysis task failed: {e}")))?;
+    let analysis = analysis.await.map_err(|source| Error::Task {
+        what: "analysis",
+        source,
+    })?;
     Ok((analysis?, images?))
 }
 
@@ -139,7 +140,10 @@ async fn illustrate(
                 first_error.get_or_insert(err);
             }
             Err(join) => {
-                first_error.get_or_insert(Error::Internal(format!("illustrator failed: {join}")));
+                first_error.get_or_insert(Error::Task {
+                    what: "illustrator",
+                    source: join,
+                });
             }
         }
     }

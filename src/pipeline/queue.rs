@@ -82,7 +82,10 @@ impl<I, T: Send + 'static> Queue<I, T> {
                         Ok(value) => return Some(Ok(value)),
                         Err(e) if e.is_cancelled() => continue,
                         Err(e) => {
-                            return Some(Err(Error::Internal(format!("analysis task failed: {e}"))));
+                            return Some(Err(Error::Task {
+                                what: "analysis",
+                                source: e,
+                            }));
                         }
                     }
                 }

@@ -50,9 +50,10 @@ async fn render_now(ctx: &Arc<Context>, mut cache: SceneCache, durable: bool) ->
     let (result, cache) = match result {
         Ok((rendered, cache)) => (rendered, cache),
         Err(join) => (
-            Err(crate::error::Error::Internal(format!(
-                "render task failed: {join}"
-            ))),
+            Err(crate::error::Error::Task {
+                what: "render",
+                source: join,
+            }),
             SceneCache::default(),
         ),
     };
