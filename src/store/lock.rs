@@ -224,8 +224,9 @@ mod tests {
         std::thread::sleep(Duration::from_millis(100));
         drop(held);
         let waited = waiter.join().unwrap().unwrap();
+        // Got within the waiter's own 10 s timeout (else the join would hold an error), and not
+        // before the holder let go.
         assert!(waited >= Duration::from_millis(90), "{waited:?}");
-        assert!(waited < Duration::from_secs(5), "{waited:?}");
     }
 
     #[test]
