@@ -6,6 +6,7 @@ use crate::analyze::model::{Catalogue, Element, ElementQuote};
 use crate::analyze::names::{conflict, normalise, split_honorific};
 use crate::analyze::quotes::{ChapterText, QuoteCheck};
 use crate::ids::ChapterNo;
+use crate::provider::ElementKind;
 use std::collections::{BTreeMap, HashMap};
 
 /// Most reference quotes kept per element.
@@ -77,7 +78,9 @@ fn keys(raw: &RawEntity, unambiguous: &HashMap<String, bool>) -> Vec<String> {
     out
 }
 
-/// Union-find over entities of the same kind sharing a key, refusing unions whose names conflict.
+/// Union-find over entities sharing a key, refusing unions whose names conflict. Kind is not
+/// part of the key: a name has one kind in a book, and a chapter that mistook a person for a
+/// place must not make the person a second element.
 fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
     let mut honorifics: HashMap<String, Vec<String>> = HashMap::new();
     for s in seen {
@@ -97,14 +100,13 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
         .collect();
     let mut parent: Vec<usize> = (0..seen.len()).collect();
     let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
-    let mut owner: HashMap<(u8, String), usize> = HashMap::new();
+    let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, s) in seen.iter().enumerate() {
         for key in keys(s.raw, &unambiguous) {
-            let slot = (s.raw.kind as u8, key);
-            match owner.get(&slot) {
+            match owner.get(&key) {
                 Some(&j) => union(&mut parent, &mut names, i, j),
                 None => {
-                    owner.insert(slot, i);
+                    owner.insert(key, i);
                 }
             }
         }
@@ -203,10 +205,7 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     chapters.dedup();
     let first_chapter = chapters.first().copied().unwrap_or(ChapterNo(1));
     let order = members.iter().map(|m| m.order).min().unwrap_or(0);
-    let kind = members
-        .first()
-        .map(|m| m.raw.kind)
-        .unwrap_or(crate::provider::ElementKind::Item);
+    let kind = majority_kind(members);
     (
         order,
         Element {
@@ -221,10 +220,26 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     )
 }
 
+/// The kind most chapters reported; on a tie, the kind reported first.
+fn majority_kind(members: &[&Seen]) -> ElementKind {
+    let mut votes: Vec<(ElementKind, usize)> = Vec::new();
+    for m in members {
+        match votes.iter_mut().find(|(k, _)| *k == m.raw.kind) {
+            Some((_, n)) => *n += 1,
+            None => votes.push((m.raw.kind, 1)),
+        }
+    }
+    let best = votes.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    votes
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map_or(ElementKind::Item, |(k, _)| k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::ElementKind;
+    use ElementKind;
 
     fn raw(name: &str, aliases: &[&str], description: &str, quote: &str) -> RawEntity {
         RawEntity {
@@ -333,6 +348,21 @@ mod tests {
             vec![ChapterNo(1), ChapterNo(2), ChapterNo(3)]
         );
         assert!(c.elements[0].aliases.contains(&"Miss Bennet".to_string()));
+    }
+
+    #[test]
+    fn a_name_reported_under_two_kinds_is_one_element_of_the_usual_kind() {
+        let mut as_place = raw("Longbourn", &[], "", "");
+        as_place.kind = ElementKind::Place;
+        let input = vec![
+            (ChapterNo(1), vec![as_place.clone()]),
+            (ChapterNo(2), vec![raw("Longbourn", &[], "", "")]),
+            (ChapterNo(3), vec![as_place]),
+        ];
+        let c = merged(&input);
+        assert_eq!(names(&c), vec!["Longbourn"]);
+        assert_eq!(c.elements[0].kind, ElementKind::Place);
+        assert_eq!(c.elements[0].chapters.len(), 3);
     }
 
     #[test]

@@ -8,6 +8,7 @@ mod describe;
 mod entities;
 mod lexicon;
 mod render;
+mod roles;
 mod scenes;
 mod sentences;
 
@@ -105,7 +106,7 @@ fn kind_name(kind: ElementKind) -> &'static str {
 }
 
 /// Most creatures and items reported per chapter: enough to draw, few enough not to drown the cast.
-const MAX_THINGS: usize = 4;
+const MAX_THINGS: usize = 2;
 
 /// One entity found in a chapter.
 struct Entity {
@@ -158,6 +159,17 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
         };
         out.push(entity(doc, &subject));
     }
+    for role in roles::find_roles(doc) {
+        let subject = describe::Subject {
+            name: &role.name,
+            aliases: &role.aliases,
+            kind: ElementKind::Character,
+            honorific: None,
+            sentences: &role.sentences,
+            seen_at: None,
+        };
+        out.push(entity(doc, &subject));
+    }
     for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
         let subject = describe::Subject {
             name: &name,
@@ -173,12 +185,14 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
 }
 
 fn entity(doc: &Doc, subject: &describe::Subject) -> Entity {
+    let mut names: Vec<&str> = vec![subject.name];
+    names.extend(subject.aliases.iter().map(String::as_str));
     Entity {
         name: subject.name.to_string(),
         kind: subject.kind,
         aliases: subject.aliases.to_vec(),
         description: describe::describe(doc, subject),
-        quote: describe::pick_quote(doc, subject.sentences)
+        quote: describe::pick_quote(doc, subject.sentences, &names)
             .unwrap_or_default()
             .to_string(),
     }

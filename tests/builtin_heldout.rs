@@ -1,0 +1,86 @@
+//! The builtin analyzer's cast on whole books (issue 18): pass 1 on every chapter, merged as the
+//! pipeline merges it, scored against hand-made cast lists. The held-out books were not looked at
+//! while the heuristics were tuned; the tuning books were.
+
+#[path = "support/cast_score.rs"]
+mod cast_score;
+
+use cast_score::{Case, HELD_OUT, TUNING, score_case};
+
+fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
+    cases
+        .iter()
+        .map(|case| {
+            let (score, _) = score_case(case);
+            println!("{}", score.line(case.name));
+            println!("  not cast: {:?}", score.unmatched);
+            println!("  missed: {:?}", score.missed);
+            println!(
+                "  duplicates: {:?} split: {:?}",
+                score.duplicates, score.split_kinds
+            );
+            (case.name, score)
+        })
+        .collect()
+}
+
+#[test]
+fn held_out_books_meet_the_cast_bar() {
+    for (name, s) in report(HELD_OUT) {
+        assert!(s.precision() >= 0.85, "{name}: {}", s.line(name));
+        assert!(s.must_recall() >= 0.9, "{name}: missed {:?}", s.missed);
+        assert!(s.recall() >= 0.7, "{name}: missed {:?}", s.missed);
+        assert!(s.noise.is_empty(), "{name}: noise {:?}", s.noise);
+        assert!(
+            s.split_kinds.is_empty(),
+            "{name}: split {:?}",
+            s.split_kinds
+        );
+        assert!(s.longest_quote_words <= 80, "{name}: {}", s.line(name));
+        assert!(s.longest_scene_words <= 80, "{name}: {}", s.line(name));
+        assert_eq!(s.invented_scenes, 0, "{name}");
+    }
+}
+
+#[test]
+fn tuning_books_meet_the_cast_bar() {
+    for (name, s) in report(TUNING) {
+        assert!(s.precision() >= 0.85, "{name}: {}", s.line(name));
+        assert!(s.must_recall() >= 0.9, "{name}: missed {:?}", s.missed);
+        assert!(s.noise.is_empty(), "{name}: noise {:?}", s.noise);
+        assert!(
+            s.split_kinds.is_empty(),
+            "{name}: split {:?}",
+            s.split_kinds
+        );
+        assert!(s.longest_quote_words <= 80, "{name}: {}", s.line(name));
+        assert!(s.longest_scene_words <= 80, "{name}: {}", s.line(name));
+        assert_eq!(s.invented_scenes, 0, "{name}");
+    }
+}
+
+/// `IMAGINIZE_CAST=name cargo test --test builtin_heldout dump -- --ignored --nocapture` prints
+/// a book's whole merged cast, for looking at a tuning book while changing the heuristics.
+#[test]
+#[ignore]
+fn dump() {
+    let wanted = std::env::var("IMAGINIZE_CAST").unwrap_or_default();
+    for case in TUNING.iter().chain(HELD_OUT).filter(|c| c.name == wanted) {
+        let (score, catalogue) = score_case(case);
+        println!("{}", score.line(case.name));
+        for e in &catalogue.elements {
+            let chapters: Vec<u32> = e.chapters.iter().map(|c| c.0).collect();
+            println!(
+                "- {} [{:?}] {:?} ch{:?}\n    {}",
+                e.name, e.kind, e.aliases, chapters, e.description
+            );
+            for q in &e.quotes {
+                println!(
+                    "    > ({} words) {}",
+                    q.text.split_whitespace().count(),
+                    q.text
+                );
+            }
+        }
+    }
+}
