@@ -108,6 +108,38 @@ fn kind_name(kind: ElementKind) -> &'static str {
 /// Most creatures and items reported per chapter: enough to draw, few enough not to drown the cast.
 const MAX_THINGS: usize = 2;
 
+/// Most people and most places reported per chapter, the most mentioned first: a chapter's
+/// passing names (a neighbour's cousin, a town on the way) are not worth a drawing.
+const MAX_PEOPLE: usize = 12;
+const MAX_PLACES: usize = 6;
+
+/// The groups worth reporting: the most mentioned people and places, in their reading order.
+fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
+    let mut ranked: Vec<(usize, usize, ElementKind)> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.sentences.len(), i, g.kind))
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut keep = vec![false; groups.len()];
+    for kind in [ElementKind::Character, ElementKind::Place] {
+        let cap = if kind == ElementKind::Place {
+            MAX_PLACES
+        } else {
+            MAX_PEOPLE
+        };
+        for &(_, i, _) in ranked.iter().filter(|r| r.2 == kind).take(cap) {
+            keep[i] = true;
+        }
+    }
+    let mut index = 0;
+    groups.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    groups
+}
+
 /// One entity found in a chapter.
 struct Entity {
     name: String,
@@ -132,7 +164,7 @@ pub fn entities_json(text: &str) -> Value {
 
 fn find_entities(doc: &Doc) -> Vec<Entity> {
     let forms = entities::find_forms(doc);
-    let groups = aliases::group(&forms);
+    let groups = most_useful(aliases::group(&forms));
     let places: Vec<&aliases::Group> = groups
         .iter()
         .filter(|g| g.kind == ElementKind::Place)
@@ -388,6 +420,29 @@ mod tests {
             Err(Error::Config(_))
         ));
         Ok(())
+    }
+
+    #[test]
+    fn a_chapter_reports_its_most_mentioned_people_only() {
+        let names = [
+            "Anna", "Berta", "Carl", "Dora", "Emil", "Fritz", "Gustav", "Hanna", "Ida", "Jakob",
+            "Karl", "Lena", "Max", "Nora",
+        ];
+        let mut text = String::new();
+        for (i, name) in names.iter().enumerate() {
+            for _ in 0..=i {
+                text.push_str(&format!("Then {name} came in. "));
+            }
+        }
+        let value = entities_json(&text);
+        let reported: Vec<&str> = value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert_eq!(reported.len(), MAX_PEOPLE, "{reported:?}");
+        assert!(!reported.contains(&"Anna") && reported.contains(&"Nora"));
     }
 
     #[test]
