@@ -65,10 +65,13 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     }
     // A given name that starts exactly one full name: "Elizabeth" / "Elizabeth Bennet"; a
     // place's name ("Lucas Lodge") starts with its owner's, not a given name.
+    // "Mr. James" is a surname, not the given name of "James Allen".
     let person = |g: &Form| g.kind() == ElementKind::Character;
-    if let Some(t) = unique(forms, |g| {
+    let given = !f.honorific.as_deref().is_some_and(lexicon::takes_surname);
+    let full = unique(forms, |g| {
         g.core.len() > 1 && g.core[0] == word && person(g)
-    }) {
+    });
+    if let Some(t) = full.filter(|_| given) {
         return Some(t);
     }
     if f.honorific.is_none() {
@@ -235,6 +238,14 @@ mod tests {
                     Again Kitty coughed. Again Catherine frowned.";
         let g = groups(text);
         assert!(find(&g, "Kitty").aliases.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn a_surname_title_does_not_join_a_given_name() {
+        let text = "Then Mr. James spoke. Again Mr. James spoke. Later James Allen came. \
+                    Then James Allen left.";
+        let g = groups(text);
+        assert!(find(&g, "Mr. James").aliases.is_empty(), "{g:?}");
     }
 
     #[test]

@@ -41,7 +41,12 @@ impl Form {
             .as_deref()
             .is_some_and(lexicon::is_place_title);
         let placed = lexicon::is_place_suffix(last) || last.ends_with("shire");
-        if self.speech == 0 && (place_title || placed) {
+        // "Mr. Wood" and "Mrs. Hill" are people; "Queen Street" is not.
+        let surname_title = self
+            .honorific
+            .as_deref()
+            .is_some_and(lexicon::takes_surname);
+        if self.speech == 0 && (place_title || placed && !surname_title) {
             ElementKind::Place
         } else if self.honorific.is_some() {
             ElementKind::Character
@@ -156,9 +161,12 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         let entry = &mut forms[slot];
         entry.count += 1;
         entry.sentences.push(tokens[i].sentence);
-        entry.speech += usize::from(is_speaker(tokens, i, next));
-        entry.place_cues += usize::from(has_place_cue(tokens, i));
-        entry.after_the += usize::from(follows_the(tokens, i));
+        let placed = has_place_cue(tokens, i);
+        let after_the = follows_the(tokens, i);
+        // "lived in the Mint," cried he: the verb belongs to the speaker after the place.
+        entry.speech += usize::from(!placed && !after_the && is_speaker(tokens, i, next));
+        entry.place_cues += usize::from(placed);
+        entry.after_the += usize::from(after_the);
         i = next;
     }
     forms
@@ -179,7 +187,7 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         })
     };
     let titled = lexicon::is_honorific(word) && named_after(i + 1);
-    if !titled && !stats.is_name_word(word) {
+    if !titled && !stats.is_name_word(word) && !opens_place(doc, i) {
         return None;
     }
     let mut core = Vec::new();
@@ -248,6 +256,19 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         after_the: 0,
     };
     Some((form, last + 1))
+}
+
+/// "Westminster Abbey" at a sentence start: a capitalised word right before a place word opens
+/// the place's name even when the chapter never capitalises it elsewhere.
+fn opens_place(doc: &Doc, i: usize) -> bool {
+    let tokens = &doc.tokens;
+    let word = tokens[i].word;
+    is_capitalised(word)
+        && !lexicon::is_not_name(word)
+        && !lexicon::is_honorific(word)
+        && tokens.get(i + 1).is_some_and(|n| {
+            adjacent(doc.text, &tokens[i], n) && lexicon::is_place_suffix(strip_possessive(n.word))
+        })
 }
 
 /// Whether the possessive at `j` is followed, inside the name, by a place word.
@@ -401,8 +422,12 @@ mod tests {
         let forms = find_forms(&Doc::new(text));
         let kind = |name: &str| forms.iter().find(|f| f.display == name).map(Form::kind);
         assert_eq!(kind("Mint"), Some(ElementKind::Place));
+        let forms = find_forms(&Doc::new("\"He hid in the Mint,\" cried Jonathan."));
+        assert_eq!(forms[0].speech, 0);
         assert_eq!(kind("Queen Street"), Some(ElementKind::Place));
         assert_eq!(kind("Blueskin"), Some(ElementKind::Character));
+        let forms = find_forms(&Doc::new("Then Mr. Wood came. Again Mr. Wood came."));
+        assert_eq!(forms[0].kind(), ElementKind::Character);
     }
 
     #[test]
@@ -410,6 +435,12 @@ mod tests {
         let forms = find_forms(&Doc::new("They ran to Deadman's Place at night."));
         assert_eq!(forms[0].display, "Deadman's Place");
         assert_eq!(forms[0].kind(), ElementKind::Place);
+    }
+
+    #[test]
+    fn a_sentence_start_opens_a_place_name() {
+        let text = "“Westminster Abbey!” I cried. “Westminster Abbey,” said he.";
+        assert_eq!(displays(text), ["Westminster Abbey"]);
     }
 
     #[test]

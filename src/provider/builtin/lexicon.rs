@@ -272,7 +272,9 @@ pub const PLACE_SUFFIXES: &[&str] = &[
     "Manor", "Square", "Lane", "Road", "Bridge", "Church", "Cathedral", "Palace", "Tower", "Forest",
     "Wood", "Woods", "Hill", "Hills", "Mountain", "Mountains", "Lake", "Sea", "Bay", "Island",
     "Valley", "Place", "Gardens", "Inn", "Parsonage", "Cottage", "Farm", "Gate", "Common", "Heath", "Dale",
-    "Moor", "Town", "City", "Harbour", "Port", "Fort", "Keep", "Temple",
+    "Moor", "Town", "City", "Harbour", "Port", "Fort", "Keep", "Temple", "Museum", "Gallery",
+    "Theatre", "Market", "Station", "Chapel", "Priory", "Mill", "Wharf", "Quay", "Mansion",
+    "Plantation", "Ridge", "Hollow", "Creek",
 ];
 
 /// Prepositions that put a following capitalised word in a place ("at Longbourn").
@@ -317,7 +319,7 @@ pub const MOTION_VERBS: &[&str] = &[
 pub const SPEECH_VERBS: &[&str] = &[
     "said", "cried", "replied", "answered", "asked", "returned", "continued", "added", "exclaimed",
     "observed", "whispered", "shouted", "called", "resumed", "rejoined", "repeated", "began",
-    "thought", "murmured", "interrupted", "remarked", "declared", "muttered", "says", "asks",
+    "thought", "murmured", "interrupted", "remarked", "declared", "muttered",
 ];
 
 /// Animals the analyzer reports as creatures.
@@ -482,15 +484,45 @@ pub fn is_honorific(word: &str) -> bool {
     HONORIFICS.contains(&word)
 }
 
+/// Titles that go before a surname ("Mr. Darcy"), unlike "Miss", "Lady" or "Sir", which also
+/// go before a given name ("Miss Elizabeth", "Sir William").
+pub fn takes_surname(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Dr"
+            | "Doctor"
+            | "Captain"
+            | "Colonel"
+            | "General"
+            | "Major"
+            | "Lieutenant"
+            | "Sergeant"
+            | "Admiral"
+            | "Professor"
+    )
+}
+
 pub fn is_male_honorific(word: &str) -> bool {
     MALE_HONORIFICS.contains(&word)
 }
 
 /// Whether a capitalised word can never be a name by itself: a listed word, in either
-/// apostrophe style ("I’ve" is "I've"), or any contraction ("I’ll", "Don't").
+/// apostrophe style ("I’ve" is "I've"), any contraction ("I’ll", "Don't"), or an abstract noun
+/// capitalised for emphasis ("Idleness", "Charity").
 pub fn is_not_name(word: &str) -> bool {
     let straight = word.replace('\u{2019}', "'");
-    NOT_NAMES.contains(&straight.as_str()) || is_contraction(&straight)
+    NOT_NAMES.contains(&straight.as_str()) || is_contraction(&straight) || is_abstract(word)
+}
+
+/// Suffixes of abstract nouns, which name no one and nowhere.
+const ABSTRACT_SUFFIXES: &[&str] = &[
+    "ness", "ity", "tion", "ment", "ance", "ence", "hood", "ship",
+];
+
+fn is_abstract(word: &str) -> bool {
+    word.chars().count() > 6 && ABSTRACT_SUFFIXES.iter().any(|s| word.ends_with(s))
 }
 
 /// "I've", "you'd", "won't": the tail after the apostrophe is a clipped verb or "not".
