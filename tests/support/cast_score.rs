@@ -57,6 +57,11 @@ pub const HELD_OUT: &[Case] = &[
         gold: "tests/fixtures/gold/heldout/news-from-nowhere.json",
     },
     Case {
+        name: "the-log-school-house",
+        book: "tests/fixtures/books/heldout/the-log-school-house.txt",
+        gold: "tests/fixtures/gold/heldout/the-log-school-house.json",
+    },
+    Case {
         name: "katrine",
         book: "tests/fixtures/books/heldout/katrine.epub",
         gold: "tests/fixtures/gold/heldout/katrine.json",
