@@ -3,6 +3,7 @@
 //! know about AI or the manifest.
 
 mod assemble;
+mod contents;
 mod epub;
 mod error;
 mod gutenberg;

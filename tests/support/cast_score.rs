@@ -62,6 +62,11 @@ pub const HELD_OUT: &[Case] = &[
         gold: "tests/fixtures/gold/heldout/the-log-school-house.json",
     },
     Case {
+        name: "tom-sawyer",
+        book: "tests/fixtures/books/heldout/tom-sawyer.txt",
+        gold: "tests/fixtures/gold/heldout/tom-sawyer.json",
+    },
+    Case {
         name: "katrine",
         book: "tests/fixtures/books/heldout/katrine.epub",
         gold: "tests/fixtures/gold/heldout/katrine.json",

@@ -6,7 +6,7 @@
 use super::lexicon;
 use super::sentences::{Doc, Token};
 use crate::provider::ElementKind;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Particles that may sit inside a name ("Lady Catherine de Bourgh").
 const PARTICLES: &[&str] = &["de", "van", "von", "du", "le", "la", "da", "di"];
@@ -67,7 +67,14 @@ struct WordStats<'a> {
     capital_inside: HashMap<&'a str, usize>,
     /// Lower-case occurrences, keyed by the lower-cased word.
     lower: HashMap<String, usize>,
+    /// Capitalised occurrences after "a" or "an" ("an Indian"): a class of people, which a name
+    /// never is.
+    counted: HashMap<&'a str, usize>,
 }
+
+/// Articles before a noun that make it one of a kind rather than someone ("an Indian"); "every"
+/// and the like also qualify places ("every London building"), so they are no evidence.
+const COUNTING: &[&str] = &["a", "an"];
 
 /// "Darcy's" → "Darcy".
 pub fn strip_possessive(word: &str) -> &str {
@@ -86,20 +93,50 @@ impl<'a> WordStats<'a> {
     fn new(doc: &Doc<'a>) -> WordStats<'a> {
         let mut capital_inside = HashMap::new();
         let mut lower = HashMap::new();
+        let mut counted = HashMap::new();
+        let mut located = HashSet::new();
+        let mut previous: Option<&Token> = None;
         for token in &doc.tokens {
             let word = strip_possessive(token.word);
             if is_capitalised(word) {
                 if !token.at_start {
                     *capital_inside.entry(word).or_insert(0) += 1;
                 }
+                let after_count = previous.is_some_and(|p| {
+                    p.sentence == token.sentence
+                        && COUNTING.contains(&p.word.to_lowercase().as_str())
+                });
+                // "a London street" counts streets, not Londons: a word seen after a place
+                // preposition is a place, whatever else it qualifies.
+                let placed = previous.is_some_and(|p| {
+                    p.sentence == token.sentence && lexicon::PLACE_PREPOSITIONS.contains(&p.word)
+                });
+                if placed {
+                    located.insert(word);
+                }
+                if after_count {
+                    *counted.entry(word).or_insert(0) += 1;
+                }
             } else {
                 *lower.entry(word.to_lowercase()).or_insert(0) += 1;
             }
+            previous = Some(token);
         }
+        counted.retain(|w, _| !located.contains(w));
         WordStats {
             capital_inside,
             lower,
+            counted,
         }
+    }
+
+    /// "an Indian" once in five mentions, or "Indians" beside such an "Indian": a class.
+    fn is_class(&self, word: &str) -> bool {
+        let class = |w: &str| {
+            let counted = self.counted.get(w).copied().unwrap_or(0);
+            counted > 0 && counted * 5 >= self.capital_inside.get(w).copied().unwrap_or(0)
+        };
+        class(word) || word.strip_suffix('s').is_some_and(class)
     }
 
     /// A word is a name when it is capitalised somewhere a sentence start cannot explain and is
@@ -110,7 +147,7 @@ impl<'a> WordStats<'a> {
         }
         let inside = self.capital_inside.get(word).copied().unwrap_or(0);
         let lower = self.lower.get(&word.to_lowercase()).copied().unwrap_or(0);
-        inside > 0 && lower * 2 <= inside
+        inside > 0 && lower * 2 <= inside && !self.is_class(word)
     }
 }
 
@@ -441,6 +478,13 @@ mod tests {
     fn a_sentence_start_opens_a_place_name() {
         let text = "“Westminster Abbey!” I cried. “Westminster Abbey,” said he.";
         assert_eq!(displays(text), ["Westminster Abbey"]);
+    }
+
+    #[test]
+    fn a_class_of_people_is_not_a_name() {
+        let text = "There came an Indian. The Indian sat. Then Indians danced. Gretchen played. \
+                    Later Gretchen sang. It was a London street. They lived in London.";
+        assert_eq!(displays(text), ["Gretchen", "London"]);
     }
 
     #[test]

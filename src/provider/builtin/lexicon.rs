@@ -263,6 +263,10 @@ const NOT_NAMES: &[&str] = &[
     "Father",
     "Grandfather",
     "Grandmother",
+    "North",
+    "South",
+    "East",
+    "West",
 ];
 
 /// Words that end a place name ("Netherfield Park", "Baker Street").
