@@ -383,6 +383,8 @@ struct Measured {
     idle_ms: f64,
     commits: Option<usize>,
     manifest_bytes: u64,
+    /// Bytes of the saved pass-1 answers (`entities/*.json`): what the model had to write.
+    pass1_bytes: u64,
 }
 
 impl Measured {
@@ -503,7 +505,21 @@ fn measure(
         idle_ms: provider_idle_ms(log, cost.t0_ms, cost.t1_ms),
         commits,
         manifest_bytes: std::fs::metadata(out.join(MANIFEST)).map_or(0, |m| m.len()),
+        pass1_bytes: folder_bytes(&out.join("entities")),
     }
+}
+
+/// The summed size of a folder's files (0 when it does not exist).
+fn folder_bytes(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .filter_map(|e| e.metadata().ok())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -730,6 +746,10 @@ fn print_table(labels: (&str, &str), left: &Measured, right: &Measured) {
             Box::new(|m| format!("{:.3}", m.cost.wall_ms() / m.bound())),
         ),
         ("pass-1 span", Box::new(|m| secs(m.pass1_span))),
+        (
+            "pass-1 answers (entities/*.json)",
+            Box::new(|m| format!("{} bytes", m.pass1_bytes)),
+        ),
         (
             "startup / shutdown (spawn → 1st request, last answer → exit)",
             Box::new(|m| format!("{:.0} ms / {:.0} ms", m.startup, m.shutdown)),

@@ -5,8 +5,10 @@ use crate::analyze::entities_json::RawEntity;
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
 use crate::analyze::names::{conflict, normalise, split_honorific};
 use crate::analyze::quotes::{ChapterText, QuoteCheck};
+use crate::analyze::reference_quotes::{self, Scored};
 use crate::ids::ChapterNo;
 use crate::provider::ElementKind;
+use crate::provider::builtin::scored_sentences;
 use std::collections::{BTreeMap, HashMap};
 
 /// Most reference quotes kept per element.
@@ -41,13 +43,23 @@ pub fn merge(
         }
     }
     let groups = group(&seen);
+    let scored: BTreeMap<ChapterNo, Scored> = texts
+        .iter()
+        .map(|(no, t)| {
+            let chapter = Scored {
+                text: t.text(),
+                sentences: scored_sentences(t.text()),
+            };
+            (*no, chapter)
+        })
+        .collect();
     let mut elements: Vec<(usize, Element)> = groups
         .into_iter()
         .map(|members| {
-            build(
-                &members.iter().map(|&i| &seen[i]).collect::<Vec<_>>(),
-                texts,
-            )
+            let members: Vec<&Seen> = members.iter().map(|&i| &seen[i]).collect();
+            let (order, mut element) = build(&members, texts);
+            choose_quotes(&mut element, &scored);
+            (order, element)
         })
         .collect();
     elements.sort_by(|(oa, a), (ob, b)| {
@@ -148,6 +160,18 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
         if !names[keep].contains(&name) {
             names[keep].push(name);
         }
+    }
+}
+
+/// The element's reference quotes, chosen from the book (the sentences naming it with the most
+/// visual words, spread over its chapters); the model's own quotes, verified, only when the book
+/// never names it as written.
+fn choose_quotes(element: &mut Element, scored: &BTreeMap<ChapterNo, Scored>) {
+    let mut names: Vec<&str> = vec![element.name.as_str()];
+    names.extend(element.aliases.iter().map(String::as_str));
+    let chosen = reference_quotes::choose(&names, &element.chapters, scored, MAX_QUOTES);
+    if !chosen.is_empty() {
+        element.quotes = chosen;
     }
 }
 
@@ -309,6 +333,24 @@ mod tests {
     }
 
     #[test]
+    fn quotes_come_from_the_book_when_the_model_gives_none() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Darcy", &[], "tall", "")]),
+            (ChapterNo(2), vec![raw("Darcy", &[], "", "")]),
+        ];
+        let c = merged(&input);
+        let quotes: Vec<(u32, &str)> = c.elements[0]
+            .quotes
+            .iter()
+            .map(|q| (q.chapter.0, q.text.as_str()))
+            .collect();
+        assert_eq!(
+            quotes,
+            [(1, "Mr. Darcy looked at her."), (2, "Darcy walked away.")]
+        );
+    }
+
+    #[test]
     fn bennets_stay_apart() {
         let input = vec![(
             ChapterNo(1),
@@ -383,6 +425,12 @@ mod tests {
         )];
         let c = merged(&input);
         assert_eq!(names(&c), vec!["Jane", "Netherfield"]);
-        assert!(c.elements[0].quotes.is_empty());
+        // The invented quote is gone; the book's own sentence naming Jane replaces it.
+        let quotes: Vec<&str> = c.elements[0]
+            .quotes
+            .iter()
+            .map(|q| q.text.as_str())
+            .collect();
+        assert_eq!(quotes, ["Jane smiled at everyone."]);
     }
 }

@@ -91,6 +91,11 @@ impl<'a> ChapterText<'a> {
         }
     }
 
+    /// The chapter's text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
     /// Checks `quote` against this chapter.
     pub fn verify(&self, quote: &str) -> QuoteCheck {
         let wanted = tokens(quote);

@@ -460,7 +460,8 @@ fn prose_sentences(text: &str) -> Vec<String> {
 }
 
 /// Up to eight capitalised words per chapter (a request reading several chapters marks each
-/// with "=== Chapter N: …"), each with the sentence it is from as the quote.
+/// with "=== Chapter N: …"), each described in a few words taken from the sentence it is from.
+/// Pass 1's contract has no quotes: the program picks them from the book.
 fn entities_json(text: &str) -> serde_json::Value {
     let mut seen: Vec<(String, String)> = Vec::new();
     for section in text.split("=== Chapter ") {
@@ -478,9 +479,10 @@ fn entities_json(text: &str) -> serde_json::Value {
     }
     let entities: Vec<_> = seen
         .into_iter()
-        .map(|(name, quote)| {
+        .map(|(name, sentence)| {
+            let words: Vec<&str> = sentence.split_whitespace().take(8).collect();
             serde_json::json!({"name": name, "type": "character", "aliases": [],
-            "description": format!("{name}, as the chapter shows them"), "quote": quote})
+            "description": format!("{name}: {}", words.join(" "))})
         })
         .collect();
     serde_json::json!({ "entities": entities })

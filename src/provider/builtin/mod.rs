@@ -11,8 +11,10 @@ mod render;
 mod roles;
 mod scenes;
 mod sentences;
+mod visual;
 
 pub use render::{RenderError, parse_size, render_scene};
+pub use visual::{ScoredSentence, scored_sentences};
 
 use super::{
     ElementBrief, ElementKind, Error, ImageMeta, ImageModel, ImageOptions, ImageRequest, TextModel,
