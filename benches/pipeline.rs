@@ -383,8 +383,8 @@ struct Measured {
     idle_ms: f64,
     commits: Option<usize>,
     manifest_bytes: u64,
-    /// Bytes of the saved pass-1 answers (`entities/*.json`): what the model had to write.
-    pass1_bytes: u64,
+    /// Bytes of the pass-1 answers' content: what the model had to write.
+    pass1_bytes: usize,
 }
 
 impl Measured {
@@ -505,21 +505,12 @@ fn measure(
         idle_ms: provider_idle_ms(log, cost.t0_ms, cost.t1_ms),
         commits,
         manifest_bytes: std::fs::metadata(out.join(MANIFEST)).map_or(0, |m| m.len()),
-        pass1_bytes: folder_bytes(&out.join("entities")),
+        pass1_bytes: log
+            .iter()
+            .filter(|e| e.kind == "entities" && e.status == 200)
+            .map(|e| e.answer_bytes)
+            .sum(),
     }
-}
-
-/// The summed size of a folder's files (0 when it does not exist).
-fn folder_bytes(dir: &Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .filter_map(|e| e.metadata().ok())
-                .map(|m| m.len())
-                .sum()
-        })
-        .unwrap_or(0)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -747,7 +738,7 @@ fn print_table(labels: (&str, &str), left: &Measured, right: &Measured) {
         ),
         ("pass-1 span", Box::new(|m| secs(m.pass1_span))),
         (
-            "pass-1 answers (entities/*.json)",
+            "pass-1 answers (bytes the model wrote)",
             Box::new(|m| format!("{} bytes", m.pass1_bytes)),
         ),
         (

@@ -66,6 +66,9 @@ pub struct LogEntry {
     /// a request about one chapter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pack: Vec<u32>,
+    /// Bytes of a chat answer's content: what the model had to write.
+    #[serde(default)]
+    pub answer_bytes: usize,
 }
 
 impl LogEntry {
@@ -195,6 +198,7 @@ impl Respond for Responder {
         // A chat answer is built once: its length sets the latency when answers take longer
         // the longer they are.
         let mut chat_answer = String::new();
+        let mut answer_bytes = 0;
         let (kind, key, latency) = if path.ends_with("/chat/completions") {
             let text = user_text(&body);
             received.clone_from(&text);
@@ -204,6 +208,7 @@ impl Respond for Responder {
                 "entities"
             };
             chat_answer = self.chat_content(kind, &text);
+            answer_bytes = chat_answer.len();
             let latency = self.config.chat_latency + self.writing_time(&chat_answer);
             (kind, short_hash(&text), latency)
         } else if path.ends_with("/images/generations") {
@@ -237,7 +242,14 @@ impl Respond for Responder {
                 self.answer(kind, &body, &key, (&received, chat_answer)),
             )
         };
-        self.record(kind, &key, latency, status, (chapter, pack), received);
+        self.record(
+            kind,
+            &key,
+            latency,
+            status,
+            (chapter, pack, answer_bytes),
+            received,
+        );
         template.set_delay(latency)
     }
 }
@@ -325,7 +337,7 @@ impl Responder {
         key: &str,
         latency: Duration,
         status: u16,
-        (chapter, pack): (Option<u32>, Vec<u32>),
+        (chapter, pack, answer_bytes): (Option<u32>, Vec<u32>, usize),
         text: String,
     ) {
         let now = SystemTime::now()
@@ -340,6 +352,7 @@ impl Responder {
             status,
             chapter,
             pack,
+            answer_bytes,
         };
         if let Ok(mut captured) = self.captured.lock() {
             captured.push(Captured {
