@@ -75,6 +75,23 @@ mod tests {
     }
 
     #[test]
+    fn a_wrapped_contents_list_in_plain_text_gives_no_chapters() -> Result<(), crate::book::Error> {
+        let prose = "word ".repeat(200);
+        let text = format!(
+            "CONTENTS\n\nCHAPTER I. Tom Practices Music--The\nChallenge\n\nCHAPTER II. Strong \
+             Temptations--The\nInnocents Beguiled\n\nCHAPTER I\n\n{prose}\n\nCHAPTER II\n\n{prose}\n"
+        );
+        let book = crate::book::load_bytes(
+            text.as_bytes(),
+            crate::book::Format::Text,
+            std::path::Path::new("t.txt"),
+        )?;
+        let words: Vec<usize> = book.story_chapters().map(|c| c.word_count).collect();
+        assert_eq!(words, [200, 200]);
+        Ok(())
+    }
+
+    #[test]
     fn volumes_that_restart_their_numbering_stay_story() {
         let mut sections = vec![
             section("Chapter 1", 3000),

@@ -6,6 +6,7 @@ mod assemble;
 mod contents;
 mod epub;
 mod error;
+mod front;
 mod gutenberg;
 mod headings;
 mod limits;
