@@ -49,6 +49,7 @@ pub fn prepare(
         }
         prepared.created = m.set_initial(Manifest::new(book_id(book_path), meta.clone(), &chapters));
         check_same_book(m, &meta, reporter)?;
+        m.note_book_path(&meta)?;
         let report = m.merge_chapters(&chapters)?;
         for (no, old, new) in report.changed_keys {
             reporter.warn(&format!(
@@ -159,6 +160,9 @@ fn book_meta(book: &Book, path: &Path) -> Result<BookMeta, Error> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         sha256: format!("{:x}", Sha256::digest(&bytes)),
+        path: std::path::absolute(path)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     })
 }
 
