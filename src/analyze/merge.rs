@@ -55,8 +55,9 @@ pub fn merge(
         .collect();
     let mut elements: Vec<(usize, Element)> = groups
         .into_iter()
+        .map(|members| members.iter().map(|&i| &seen[i]).collect::<Vec<&Seen>>())
+        .filter(|members| is_useful(members))
         .map(|members| {
-            let members: Vec<&Seen> = members.iter().map(|&i| &seen[i]).collect();
             let (order, mut element) = build(&members, texts);
             choose_quotes(&mut element, &scored);
             (order, element)
@@ -69,6 +70,21 @@ pub fn merge(
         title: title.to_string(),
         elements: elements.into_iter().map(|(_, e)| e).collect(),
     }
+}
+
+/// Fewest mentions for an element named in one chapter only, when the model counts them.
+const MIN_ONE_CHAPTER_MENTIONS: usize = 3;
+
+/// Worth a place in Elements.md: named in two chapters or more, or often enough in its one, by
+/// the counts of a model that gives them (the builtin); an element without counts is kept.
+fn is_useful(members: &[&Seen]) -> bool {
+    if members.iter().any(|m| m.raw.mentions == 0) {
+        return true;
+    }
+    let first = members.first().map(|m| m.chapter);
+    let one_chapter = members.iter().all(|m| Some(m.chapter) == first);
+    let mentions: usize = members.iter().map(|m| m.raw.mentions).sum();
+    !one_chapter || mentions >= MIN_ONE_CHAPTER_MENTIONS
 }
 
 /// Keys an entity answers to: its name and aliases, plus the bare name for an honorific name
@@ -272,6 +288,7 @@ mod tests {
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             description: description.into(),
             quote: quote.into(),
+            mentions: 0,
         }
     }
 
@@ -348,6 +365,23 @@ mod tests {
             quotes,
             [(1, "Mr. Darcy looked at her."), (2, "Darcy walked away.")]
         );
+    }
+
+    #[test]
+    fn a_name_barely_used_in_one_chapter_is_dropped_when_counted() {
+        let counted = |name: &str, mentions: usize| RawEntity {
+            mentions,
+            ..raw(name, &[], "", "")
+        };
+        let input = vec![
+            (
+                ChapterNo(1),
+                vec![counted("Wendell", 2), counted("Jane", 2)],
+            ),
+            (ChapterNo(2), vec![counted("Jane", 2), counted("Lydia", 5)]),
+            (ChapterNo(3), vec![raw("Kitty", &[], "", "")]),
+        ];
+        assert_eq!(names(&merged(&input)), vec!["Jane", "Lydia", "Kitty"]);
     }
 
     #[test]

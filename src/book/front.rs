@@ -8,12 +8,11 @@ use super::headings::{HeadingKind, parse_heading};
 /// Longest title taken from a first line, in characters.
 const MAX_TITLE_CHARS: usize = 60;
 
-fn is_chapter(section: &Section) -> bool {
-    section
-        .title
-        .as_deref()
-        .and_then(parse_heading)
-        .is_some_and(|h| matches!(h.kind, HeadingKind::Chapter(_)))
+fn chapter_number(section: &Section) -> Option<u32> {
+    match parse_heading(section.title.as_deref()?)?.kind {
+        HeadingKind::Chapter(n) => Some(n),
+        _ => None,
+    }
 }
 
 /// The first non-empty line of `text`, cut at a word boundary to `MAX_TITLE_CHARS`.
@@ -33,11 +32,16 @@ fn first_line(text: &str) -> Option<String> {
 }
 
 /// Marks the untitled sections before the first chapter heading as front matter, titled by
-/// their first line. A book without chapter headings is left alone: its text is its story.
+/// their first line. A book without chapter headings is left alone: its text is its story; so
+/// is text before a first heading numbered above one ("CHAPTER II"), which is chapter one
+/// without its heading.
 pub(crate) fn mark_front_matter(sections: &mut [Section]) {
-    let Some(first) = sections.iter().position(is_chapter) else {
+    let Some(first) = sections.iter().position(|s| chapter_number(s).is_some()) else {
         return;
     };
+    if chapter_number(&sections[first]) != Some(1) {
+        return;
+    }
     for section in sections[..first].iter_mut().filter(|s| s.title.is_none()) {
         section.never_story = true;
         section.title = first_line(&section.text);
@@ -91,6 +95,16 @@ mod tests {
         );
         assert_eq!(book.chapters[0].title, "A Word Before");
         Ok(())
+    }
+
+    #[test]
+    fn text_before_chapter_two_is_chapter_one_without_its_heading() {
+        let mut sections = vec![
+            section(None, "Alice was beginning to get very tired."),
+            section(Some("CHAPTER II. The Pool of Tears"), "Curiouser."),
+        ];
+        mark_front_matter(&mut sections);
+        assert!(!sections[0].never_story);
     }
 
     #[test]

@@ -17,6 +17,8 @@ pub struct Group {
     pub sentences: Vec<usize>,
     /// Title of the best name, for the description ("Mr" → a gentleman).
     pub honorific: Option<String>,
+    /// Lines it speaks.
+    pub speech: usize,
 }
 
 /// Union-find over form indexes.
@@ -177,6 +179,7 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
         kind,
         sentences,
         honorific: group.iter().find_map(|f| f.honorific.clone()),
+        speech,
     })
 }
 

@@ -149,6 +149,8 @@ struct Entity {
     aliases: Vec<String>,
     description: String,
     quote: String,
+    /// Sentences naming it, a spoken line counting two more.
+    mentions: usize,
 }
 
 /// Pass 1: `{"entities": [...]}` for a chapter.
@@ -158,7 +160,7 @@ pub fn entities_json(text: &str) -> Value {
         .into_iter()
         .map(|e| {
             json!({"name": e.name, "type": kind_name(e.kind), "aliases": e.aliases,
-                   "description": e.description, "quote": e.quote})
+                   "description": e.description, "quote": e.quote, "mentions": e.mentions})
         })
         .collect();
     json!({ "entities": list })
@@ -191,7 +193,7 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &g.sentences,
             seen_at,
         };
-        out.push(entity(doc, &subject));
+        out.push(entity(doc, &subject, g.sentences.len() + 2 * g.speech));
     }
     for role in roles::find_roles(doc) {
         let subject = describe::Subject {
@@ -202,7 +204,7 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &role.sentences,
             seen_at: None,
         };
-        out.push(entity(doc, &subject));
+        out.push(entity(doc, &subject, role.sentences.len()));
     }
     for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
         let subject = describe::Subject {
@@ -213,12 +215,12 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &sentences,
             seen_at: None,
         };
-        out.push(entity(doc, &subject));
+        out.push(entity(doc, &subject, sentences.len()));
     }
     out
 }
 
-fn entity(doc: &Doc, subject: &describe::Subject) -> Entity {
+fn entity(doc: &Doc, subject: &describe::Subject, mentions: usize) -> Entity {
     let mut names: Vec<&str> = vec![subject.name];
     names.extend(subject.aliases.iter().map(String::as_str));
     Entity {
@@ -229,6 +231,7 @@ fn entity(doc: &Doc, subject: &describe::Subject) -> Entity {
         quote: describe::pick_quote(doc, subject.sentences, &names)
             .unwrap_or_default()
             .to_string(),
+        mentions,
     }
 }
 
