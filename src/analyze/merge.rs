@@ -72,19 +72,17 @@ pub fn merge(
     }
 }
 
-/// Fewest mentions for an element named in one chapter only, when the model counts them.
-const MIN_ONE_CHAPTER_MENTIONS: usize = 3;
+/// Fewest mentions over the whole book for an element, when the model counts them.
+const MIN_MENTIONS: usize = 3;
 
-/// Worth a place in Elements.md: named in two chapters or more, or often enough in its one, by
-/// the counts of a model that gives them (the builtin); an element without counts is kept.
+/// Worth a place in Elements.md: named often enough over the whole book (a name said once in
+/// each of three chapters is; a name from a character's past said twice is not), by the counts
+/// of a model that gives them (the builtin); an element without counts is kept.
 fn is_useful(members: &[&Seen]) -> bool {
     if members.iter().any(|m| m.raw.mentions == 0) {
         return true;
     }
-    let first = members.first().map(|m| m.chapter);
-    let one_chapter = members.iter().all(|m| Some(m.chapter) == first);
-    let mentions: usize = members.iter().map(|m| m.raw.mentions).sum();
-    !one_chapter || mentions >= MIN_ONE_CHAPTER_MENTIONS
+    members.iter().map(|m| m.raw.mentions).sum::<usize>() >= MIN_MENTIONS
 }
 
 /// Keys an entity answers to: its name and aliases, plus the bare name for an honorific name
@@ -368,7 +366,7 @@ mod tests {
     }
 
     #[test]
-    fn a_name_barely_used_in_one_chapter_is_dropped_when_counted() {
+    fn a_name_barely_used_in_the_book_is_dropped_when_counted() {
         let counted = |name: &str, mentions: usize| RawEntity {
             mentions,
             ..raw(name, &[], "", "")

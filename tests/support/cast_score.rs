@@ -67,6 +67,11 @@ pub const HELD_OUT: &[Case] = &[
         gold: "tests/fixtures/gold/heldout/tom-sawyer.json",
     },
     Case {
+        name: "alice",
+        book: "tests/fixtures/books/heldout/alice.txt",
+        gold: "tests/fixtures/gold/heldout/alice.json",
+    },
+    Case {
         name: "katrine",
         book: "tests/fixtures/books/heldout/katrine.epub",
         gold: "tests/fixtures/gold/heldout/katrine.json",

@@ -143,12 +143,9 @@ pub fn group(forms: &[Form]) -> Vec<Group> {
 
 fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
     let group: Vec<&Form> = members.iter().map(|&i| &forms[i]).collect();
-    // One passing mention is not enough to draw someone; speaking once is.
-    let mentions: usize = group.iter().map(|f| f.count).sum();
+    // How much the book uses a name is judged over all chapters by the merge, from the
+    // mentions reported with it: a name said once here may be said in every chapter.
     let speech: usize = group.iter().map(|f| f.speech).sum();
-    if mentions < 2 && speech == 0 {
-        return None;
-    }
     // The fullest name is the best: most words, then most used.
     let best = group.iter().max_by(|a, b| {
         let words = |f: &Form| f.core.len() + usize::from(f.honorific.is_some());
