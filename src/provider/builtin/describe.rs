@@ -71,17 +71,19 @@ fn appearance_words(doc: &Doc, sentences: &[usize], names: &[&str]) -> Vec<Strin
 /// Tokens of the mention sentences near a name (within eight words), and whole next sentences
 /// that open with a pronoun carrying the subject on ("He wore a blue uniform").
 fn nearby<'d, 'a>(doc: &'d Doc<'a>, sentences: &[usize], names: &[&str]) -> Vec<&'d [Token<'a>]> {
+    // "Gregor's father in his blue uniform" describes the father: a possessive is no anchor.
+    let names_it = |t: &Token| {
+        strip_possessive(t.word).len() == t.word.len()
+            && names.iter().any(|n| n.split(' ').any(|w| w == t.word))
+    };
     let mut out = Vec::new();
     for &s in sentences {
         let tokens = doc.tokens_in(s);
-        for (i, t) in tokens.iter().enumerate() {
-            if names
-                .iter()
-                .any(|n| n.split(' ').any(|w| w == strip_possessive(t.word)))
-            {
-                out.push(&tokens[i.saturating_sub(8)..(i + 9).min(tokens.len())]);
-            }
+        for (i, _) in tokens.iter().enumerate().filter(|(_, t)| names_it(t)) {
+            out.push(&tokens[i.saturating_sub(8)..(i + 9).min(tokens.len())]);
         }
+        // The pronoun opening the next sentence is the subject only when the name opened this one.
+        let subject = tokens.first().is_some_and(&names_it) || tokens.get(1).is_some_and(&names_it);
         let next = doc.tokens_in(s + 1);
         let carried = next.first().is_some_and(|t| {
             matches!(
@@ -89,7 +91,7 @@ fn nearby<'d, 'a>(doc: &'d Doc<'a>, sentences: &[usize], names: &[&str]) -> Vec<
                 "He" | "She" | "His" | "Her" | "It" | "Its" | "They" | "Their"
             )
         });
-        if carried && !sentences.contains(&(s + 1)) {
+        if subject && carried && !sentences.contains(&(s + 1)) {
             out.push(next);
         }
     }
@@ -289,6 +291,27 @@ mod tests {
         let text = describe(&doc, &subject);
         assert!(
             text.contains("blue uniform") && text.contains("gold buttons"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn another_persons_dress_is_not_the_description() {
+        let doc = Doc::new(
+            "Gregor’s father wore a blue uniform. Gregor watched. Later he looked at the \
+             door. He saw gold buttons.",
+        );
+        let subject = Subject {
+            name: "Gregor",
+            aliases: &[],
+            kind: ElementKind::Character,
+            honorific: None,
+            sentences: &[0, 1],
+            seen_at: None,
+        };
+        let text = describe(&doc, &subject);
+        assert!(
+            !text.contains("uniform") && !text.contains("buttons"),
             "{text}"
         );
     }
