@@ -8,7 +8,6 @@ use crate::analyze::quotes::{ChapterText, QuoteCheck};
 use crate::analyze::reference_quotes::{self, Scored};
 use crate::ids::ChapterNo;
 use crate::provider::ElementKind;
-use crate::provider::builtin::scored_sentences;
 use std::collections::{BTreeMap, HashMap};
 
 /// Most reference quotes kept per element.
@@ -48,7 +47,7 @@ pub fn merge(
         .map(|(no, t)| {
             let chapter = Scored {
                 text: t.text(),
-                sentences: scored_sentences(t.text()),
+                sentences: t.scored_sentences(),
             };
             (*no, chapter)
         })

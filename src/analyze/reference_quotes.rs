@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 /// A chapter's text and its scored sentences.
 pub struct Scored<'a> {
     pub text: &'a str,
-    pub sentences: Vec<ScoredSentence>,
+    pub sentences: &'a [ScoredSentence],
 }
 
 /// The forms to look for: each name as written, without a possessive, and a titled name's bare
@@ -98,30 +98,40 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::builtin::scored_sentences;
+    use crate::analyze::quotes::ChapterText;
 
-    fn book(texts: &[&'static str]) -> BTreeMap<ChapterNo, Scored<'static>> {
+    fn chapters(texts: &[&'static str]) -> BTreeMap<ChapterNo, ChapterText<'static>> {
         texts
             .iter()
             .enumerate()
-            .map(|(i, t)| {
+            .map(|(i, t)| (ChapterNo(i as u32 + 1), ChapterText::new(t)))
+            .collect()
+    }
+
+    fn book<'a>(
+        texts: &'a BTreeMap<ChapterNo, ChapterText<'a>>,
+    ) -> BTreeMap<ChapterNo, Scored<'a>> {
+        texts
+            .iter()
+            .map(|(no, t)| {
                 let scored = Scored {
-                    text: t,
-                    sentences: scored_sentences(t),
+                    text: t.text(),
+                    sentences: t.scored_sentences(),
                 };
-                (ChapterNo(i as u32 + 1), scored)
+                (*no, scored)
             })
             .collect()
     }
 
     #[test]
     fn quotes_are_the_most_visual_naming_sentences_spread_over_chapters() {
-        let scored = book(&[
+        let texts = chapters(&[
             "Mr. Darcy bowed. Darcy stood by the dark window in a black coat.",
             "Nothing happened. Darcy left.",
             "Then Darcy walked across the green park in the bright sun.",
             "Darcy wrote.",
         ]);
+        let scored = book(&texts);
         let chapters: Vec<ChapterNo> = (1..=4).map(ChapterNo).collect();
         let quotes = choose(&["Mr. Darcy"], &chapters, &scored, 2);
         let texts: Vec<&str> = quotes.iter().map(|q| q.text.as_str()).collect();
@@ -139,7 +149,8 @@ mod tests {
 
     #[test]
     fn names_inside_longer_words_do_not_count() {
-        let scored = book(&["Janeway came in a red coat. Jane sat."]);
+        let texts = chapters(&["Janeway came in a red coat. Jane sat."]);
+        let scored = book(&texts);
         let quotes = choose(&["Jane"], &[ChapterNo(1)], &scored, 3);
         assert_eq!(quotes[0].text, "Jane sat.");
     }
