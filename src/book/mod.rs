@@ -12,6 +12,7 @@ mod headings;
 mod limits;
 mod pdf;
 mod plain;
+mod scheme;
 mod story;
 mod xhtml_text;
 
