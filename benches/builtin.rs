@@ -1,5 +1,9 @@
 //! Builtin provider throughput: pass 1 and pass 2 over all 61 chapters of the bundled Pride and
-//! Prejudice, and the time to draw one 1024x1024 scene. Prints its figures; no harness.
+//! Prejudice, and the time to draw one 1024x1024 scene; then the cast quality on the tuning and
+//! held-out books (precision, recall, duplicates, quote lengths). Prints its figures; no harness.
+
+#[path = "../tests/support/cast_score.rs"]
+mod cast_score;
 
 use imaginize::ids::{ChapterNo, SceneNo};
 use imaginize::provider::builtin::{entities_json, render_scene, scenes_json};
@@ -22,6 +26,16 @@ fn kind(name: &str) -> ElementKind {
 }
 
 fn main() {
+    throughput();
+    println!("cast quality (tuning books, then held-out books):");
+    for case in cast_score::TUNING.iter().chain(cast_score::HELD_OUT) {
+        let started = Instant::now();
+        let (score, _) = cast_score::score_case(case);
+        println!("  {} ({:?})", score.line(case.name), started.elapsed());
+    }
+}
+
+fn throughput() {
     let chapters = chapters();
     let started = Instant::now();
     let mut briefs: Vec<Vec<ElementBrief>> = Vec::new();

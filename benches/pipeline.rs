@@ -383,6 +383,8 @@ struct Measured {
     idle_ms: f64,
     commits: Option<usize>,
     manifest_bytes: u64,
+    /// Bytes of the pass-1 answers' content: what the model had to write.
+    pass1_bytes: usize,
 }
 
 impl Measured {
@@ -503,6 +505,11 @@ fn measure(
         idle_ms: provider_idle_ms(log, cost.t0_ms, cost.t1_ms),
         commits,
         manifest_bytes: std::fs::metadata(out.join(MANIFEST)).map_or(0, |m| m.len()),
+        pass1_bytes: log
+            .iter()
+            .filter(|e| e.kind == "entities" && e.status == 200)
+            .map(|e| e.answer_bytes)
+            .sum(),
     }
 }
 
@@ -730,6 +737,10 @@ fn print_table(labels: (&str, &str), left: &Measured, right: &Measured) {
             Box::new(|m| format!("{:.3}", m.cost.wall_ms() / m.bound())),
         ),
         ("pass-1 span", Box::new(|m| secs(m.pass1_span))),
+        (
+            "pass-1 answers (bytes the model wrote)",
+            Box::new(|m| format!("{} bytes", m.pass1_bytes)),
+        ),
         (
             "startup / shutdown (spawn → 1st request, last answer → exit)",
             Box::new(|m| format!("{:.0} ms / {:.0} ms", m.startup, m.shutdown)),

@@ -184,6 +184,7 @@ fn pride_and_prejudice_entities_meet_the_quality_bar() {
                 !quote.is_empty() && text.contains(quote),
                 "quote not verbatim: {quote:?}"
             );
+            assert!(quote.split_whitespace().count() <= 80, "{quote:?}");
             reported.extend(forms(entity));
             if matches!(entity["type"].as_str(), Some("character" | "place")) {
                 people_and_places
@@ -240,6 +241,8 @@ fn pride_and_prejudice_scenes_are_verbatim_and_counted() {
         for scene in &scenes {
             let quote = scene["quote"].as_str().unwrap_or_default();
             assert!(!quote.is_empty() && text.contains(quote), "{quote:?}");
+            // A caption of one to three sentences, not a page (issue 18).
+            assert!(quote.split_whitespace().count() <= 80, "{quote:?}");
             assert!(scene["mood"].as_str().is_some_and(|m| !m.is_empty()));
             assert!(scene["lighting"].as_str().is_some_and(|l| !l.is_empty()));
         }

@@ -14,6 +14,14 @@ pub struct RawEntity {
     pub aliases: Vec<String>,
     pub description: String,
     pub quote: String,
+    /// How strongly the chapter shows it (mentions, a spoken line counting extra), when the model
+    /// says (the builtin does); 0 when unknown. Lets the merge drop names a book barely uses.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub mentions: usize,
+}
+
+fn is_zero(n: &usize) -> bool {
+    *n == 0
 }
 
 /// Parsed entities and the reasons items were skipped.
@@ -111,6 +119,10 @@ pub fn entities_from_value(value: &Value) -> Result<ParsedEntities, EntitiesJson
             aliases: string_list(item, "aliases"),
             description: string_field(item, "description"),
             quote: string_field(item, "quote"),
+            mentions: item
+                .get("mentions")
+                .and_then(Value::as_u64)
+                .map_or(0, |n| usize::try_from(n).unwrap_or(usize::MAX)),
             name,
             kind,
         });

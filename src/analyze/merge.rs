@@ -5,7 +5,9 @@ use crate::analyze::entities_json::RawEntity;
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
 use crate::analyze::names::{conflict, normalise, split_honorific};
 use crate::analyze::quotes::{ChapterText, QuoteCheck};
+use crate::analyze::reference_quotes::{self, Scored};
 use crate::ids::ChapterNo;
+use crate::provider::ElementKind;
 use std::collections::{BTreeMap, HashMap};
 
 /// Most reference quotes kept per element.
@@ -40,13 +42,24 @@ pub fn merge(
         }
     }
     let groups = group(&seen);
+    let scored: BTreeMap<ChapterNo, Scored> = texts
+        .iter()
+        .map(|(no, t)| {
+            let chapter = Scored {
+                text: t.text(),
+                sentences: t.scored_sentences(),
+            };
+            (*no, chapter)
+        })
+        .collect();
     let mut elements: Vec<(usize, Element)> = groups
         .into_iter()
+        .map(|members| members.iter().map(|&i| &seen[i]).collect::<Vec<&Seen>>())
+        .filter(|members| is_useful(members))
         .map(|members| {
-            build(
-                &members.iter().map(|&i| &seen[i]).collect::<Vec<_>>(),
-                texts,
-            )
+            let (order, mut element) = build(&members, texts);
+            choose_quotes(&mut element, &scored);
+            (order, element)
         })
         .collect();
     elements.sort_by(|(oa, a), (ob, b)| {
@@ -56,6 +69,19 @@ pub fn merge(
         title: title.to_string(),
         elements: elements.into_iter().map(|(_, e)| e).collect(),
     }
+}
+
+/// Fewest mentions over the whole book for an element, when the model counts them.
+const MIN_MENTIONS: usize = 3;
+
+/// Worth a place in Elements.md: named often enough over the whole book (a name said once in
+/// each of three chapters is; a name from a character's past said twice is not), by the counts
+/// of a model that gives them (the builtin); an element without counts is kept.
+fn is_useful(members: &[&Seen]) -> bool {
+    if members.iter().any(|m| m.raw.mentions == 0) {
+        return true;
+    }
+    members.iter().map(|m| m.raw.mentions).sum::<usize>() >= MIN_MENTIONS
 }
 
 /// Keys an entity answers to: its name and aliases, plus the bare name for an honorific name
@@ -77,7 +103,9 @@ fn keys(raw: &RawEntity, unambiguous: &HashMap<String, bool>) -> Vec<String> {
     out
 }
 
-/// Union-find over entities of the same kind sharing a key, refusing unions whose names conflict.
+/// Union-find over entities sharing a key, refusing unions whose names conflict. Kind is not
+/// part of the key: a name has one kind in a book, and a chapter that mistook a person for a
+/// place must not make the person a second element.
 fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
     let mut honorifics: HashMap<String, Vec<String>> = HashMap::new();
     for s in seen {
@@ -97,14 +125,13 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
         .collect();
     let mut parent: Vec<usize> = (0..seen.len()).collect();
     let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
-    let mut owner: HashMap<(u8, String), usize> = HashMap::new();
+    let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, s) in seen.iter().enumerate() {
         for key in keys(s.raw, &unambiguous) {
-            let slot = (s.raw.kind as u8, key);
-            match owner.get(&slot) {
+            match owner.get(&key) {
                 Some(&j) => union(&mut parent, &mut names, i, j),
                 None => {
-                    owner.insert(slot, i);
+                    owner.insert(key, i);
                 }
             }
         }
@@ -146,6 +173,18 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
         if !names[keep].contains(&name) {
             names[keep].push(name);
         }
+    }
+}
+
+/// The element's reference quotes, chosen from the book (the sentences naming it with the most
+/// visual words, spread over its chapters); the model's own quotes, verified, only when the book
+/// never names it as written.
+fn choose_quotes(element: &mut Element, scored: &BTreeMap<ChapterNo, Scored>) {
+    let mut names: Vec<&str> = vec![element.name.as_str()];
+    names.extend(element.aliases.iter().map(String::as_str));
+    let chosen = reference_quotes::choose(&names, &element.chapters, scored, MAX_QUOTES);
+    if !chosen.is_empty() {
+        element.quotes = chosen;
     }
 }
 
@@ -203,10 +242,7 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     chapters.dedup();
     let first_chapter = chapters.first().copied().unwrap_or(ChapterNo(1));
     let order = members.iter().map(|m| m.order).min().unwrap_or(0);
-    let kind = members
-        .first()
-        .map(|m| m.raw.kind)
-        .unwrap_or(crate::provider::ElementKind::Item);
+    let kind = majority_kind(members);
     (
         order,
         Element {
@@ -221,10 +257,26 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     )
 }
 
+/// The kind most chapters reported; on a tie, the kind reported first.
+fn majority_kind(members: &[&Seen]) -> ElementKind {
+    let mut votes: Vec<(ElementKind, usize)> = Vec::new();
+    for m in members {
+        match votes.iter_mut().find(|(k, _)| *k == m.raw.kind) {
+            Some((_, n)) => *n += 1,
+            None => votes.push((m.raw.kind, 1)),
+        }
+    }
+    let best = votes.iter().map(|(_, n)| *n).max().unwrap_or(0);
+    votes
+        .into_iter()
+        .find(|(_, n)| *n == best)
+        .map_or(ElementKind::Item, |(k, _)| k)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::provider::ElementKind;
+    use ElementKind;
 
     fn raw(name: &str, aliases: &[&str], description: &str, quote: &str) -> RawEntity {
         RawEntity {
@@ -233,6 +285,7 @@ mod tests {
             aliases: aliases.iter().map(|s| s.to_string()).collect(),
             description: description.into(),
             quote: quote.into(),
+            mentions: 0,
         }
     }
 
@@ -294,6 +347,41 @@ mod tests {
     }
 
     #[test]
+    fn quotes_come_from_the_book_when_the_model_gives_none() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Darcy", &[], "tall", "")]),
+            (ChapterNo(2), vec![raw("Darcy", &[], "", "")]),
+        ];
+        let c = merged(&input);
+        let quotes: Vec<(u32, &str)> = c.elements[0]
+            .quotes
+            .iter()
+            .map(|q| (q.chapter.0, q.text.as_str()))
+            .collect();
+        assert_eq!(
+            quotes,
+            [(1, "Mr. Darcy looked at her."), (2, "Darcy walked away.")]
+        );
+    }
+
+    #[test]
+    fn a_name_barely_used_in_the_book_is_dropped_when_counted() {
+        let counted = |name: &str, mentions: usize| RawEntity {
+            mentions,
+            ..raw(name, &[], "", "")
+        };
+        let input = vec![
+            (
+                ChapterNo(1),
+                vec![counted("Wendell", 2), counted("Jane", 2)],
+            ),
+            (ChapterNo(2), vec![counted("Jane", 2), counted("Lydia", 5)]),
+            (ChapterNo(3), vec![raw("Kitty", &[], "", "")]),
+        ];
+        assert_eq!(names(&merged(&input)), vec!["Jane", "Lydia", "Kitty"]);
+    }
+
+    #[test]
     fn bennets_stay_apart() {
         let input = vec![(
             ChapterNo(1),
@@ -336,6 +424,21 @@ mod tests {
     }
 
     #[test]
+    fn a_name_reported_under_two_kinds_is_one_element_of_the_usual_kind() {
+        let mut as_place = raw("Longbourn", &[], "", "");
+        as_place.kind = ElementKind::Place;
+        let input = vec![
+            (ChapterNo(1), vec![as_place.clone()]),
+            (ChapterNo(2), vec![raw("Longbourn", &[], "", "")]),
+            (ChapterNo(3), vec![as_place]),
+        ];
+        let c = merged(&input);
+        assert_eq!(names(&c), vec!["Longbourn"]);
+        assert_eq!(c.elements[0].kind, ElementKind::Place);
+        assert_eq!(c.elements[0].chapters.len(), 3);
+    }
+
+    #[test]
     fn invented_quotes_are_dropped_and_order_is_by_kind() {
         let mut place = raw("Netherfield", &[], "", "");
         place.kind = ElementKind::Place;
@@ -353,6 +456,12 @@ mod tests {
         )];
         let c = merged(&input);
         assert_eq!(names(&c), vec!["Jane", "Netherfield"]);
-        assert!(c.elements[0].quotes.is_empty());
+        // The invented quote is gone; the book's own sentence naming Jane replaces it.
+        let quotes: Vec<&str> = c.elements[0]
+            .quotes
+            .iter()
+            .map(|q| q.text.as_str())
+            .collect();
+        assert_eq!(quotes, ["Jane smiled at everyone."]);
     }
 }

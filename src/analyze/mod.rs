@@ -10,6 +10,7 @@ pub mod model;
 pub mod names;
 pub mod prompts;
 pub mod quotes;
+pub mod reference_quotes;
 pub mod scenes_json;
 
 pub use entities_json::{RawEntity, parse_entities};

@@ -10,7 +10,9 @@ const SYSTEM: &str = "You are a careful literary analyst preparing an illustrati
 Answer with JSON only, no prose and no code fences. Every quote must be copied verbatim from the \
 text you are given, never paraphrased.";
 
-const ENTITIES_CONTRACT: &str = r#"{"entities": [{"name": "…", "type": "character|creature|place|item", "aliases": ["…"], "description": "visual description", "quote": "verbatim sentence"}]}"#;
+/// Pass 1 asks for no quotes: the program picks each element's reference quotes from the book
+/// (analyze::reference_quotes), so the model writes only what it alone can say, and less of it.
+const ENTITIES_CONTRACT: &str = r#"{"entities": [{"name": "…", "type": "character|creature|place|item", "aliases": ["…"], "description": "how it looks, at most 30 words"}]}"#;
 
 const SCENES_CONTRACT: &str = r#"{"scenes": [{"quote": "verbatim passage", "description": "what to draw", "mood": "…", "lighting": "…", "elements": ["names present"]}]}"#;
 
@@ -19,8 +21,8 @@ pub fn entities_request(chapter: ChapterNo, title: &str, chunk: &str) -> TextReq
     let prompt = format!(
         "List every character, creature, place and item that appears in chapter {chapter} \
 (\"{title}\") below. Use the fullest name the text gives; put other names and forms of address \
-in aliases. Describe how each looks, as far as the text says. Give one verbatim sentence that \
-shows it.\n\nAnswer exactly in this form:\n{ENTITIES_CONTRACT}\n\nText:\n<<<\n{chunk}\n>>>"
+in aliases. Describe how each looks, as far as the text says, in at most 30 words. Do not quote \
+the text.\n\nAnswer exactly in this form:\n{ENTITIES_CONTRACT}\n\nText:\n<<<\n{chunk}\n>>>"
     );
     TextRequest {
         task: TextTask::Entities,
@@ -48,7 +50,7 @@ pub fn pack_entities_request(chapters: &[(ChapterNo, &str, &str)]) -> TextReques
         "List every character, creature, place and item that appears in chapters {first} to \
 {last} below (each begins with a line \"=== Chapter N: title ===\"). Use the fullest name the \
 text gives; put other names and forms of address in aliases. Describe how each looks, as far as \
-the text says. Give one verbatim sentence that shows it. List each element once.\n\nAnswer \
+the text says, in at most 30 words. Do not quote the text. List each element once.\n\nAnswer \
 exactly in this form:\n{ENTITIES_CONTRACT}\n\nText:\n<<<\n{text}>>>"
     );
     TextRequest {
@@ -130,6 +132,14 @@ mod tests {
         assert!(r.prompt.contains("Jane sat down."));
         assert_eq!(r.task, TextTask::Entities);
         assert!(r.system.contains("JSON"));
+    }
+
+    #[test]
+    fn entities_contract_asks_for_short_descriptions_and_no_quotes() {
+        let r = entities_request(ChapterNo(1), "One", "Jane sat down.");
+        let contract = r.prompt.split("Text:").next().unwrap_or_default();
+        assert!(!contract.contains("\"quote\""), "{contract}");
+        assert!(contract.contains("at most 30 words"));
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Verifying a model's quote against the chapter: exact (modulo whitespace, curly quotes and
 //! dashes), re-anchored to the closest passage, or invented. Always hands back the book's words.
 
+use crate::provider::builtin::{ScoredSentence, scored_sentences};
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 /// Outcome of checking one quote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,16 +65,19 @@ pub fn verify(quote: &str, chapter_text: &str) -> QuoteCheck {
 pub struct ChapterText<'a> {
     text: &'a str,
     tokens: Vec<Token>,
+    /// Its sentences scored for visual words, for choosing reference quotes; computed on first
+    /// use unless given by [`ChapterText::with_tokens`].
+    sentences: OnceLock<Vec<ScoredSentence>>,
 }
 
-/// A text's words, computed ahead of time (e.g. while waiting on the network) for
-/// [`ChapterText::with_tokens`].
+/// A text's words and scored sentences, computed ahead of time (e.g. while waiting on the
+/// network) for [`ChapterText::with_tokens`].
 #[derive(Debug, Clone)]
-pub struct Tokens(Vec<Token>);
+pub struct Tokens(Vec<Token>, Vec<ScoredSentence>);
 
 /// Tokenises `text` for a later [`ChapterText::with_tokens`] on the same text.
 pub fn tokenise(text: &str) -> Tokens {
-    Tokens(tokens(text))
+    Tokens(tokens(text), scored_sentences(text))
 }
 
 impl<'a> ChapterText<'a> {
@@ -80,6 +85,7 @@ impl<'a> ChapterText<'a> {
         ChapterText {
             text,
             tokens: tokens(text),
+            sentences: OnceLock::new(),
         }
     }
 
@@ -88,7 +94,18 @@ impl<'a> ChapterText<'a> {
         ChapterText {
             text,
             tokens: tokens.0,
+            sentences: OnceLock::from(tokens.1),
         }
+    }
+
+    /// The chapter's text.
+    pub fn text(&self) -> &'a str {
+        self.text
+    }
+
+    /// The chapter's sentences with their visual scores.
+    pub fn scored_sentences(&self) -> &[ScoredSentence] {
+        self.sentences.get_or_init(|| scored_sentences(self.text))
     }
 
     /// Checks `quote` against this chapter.

@@ -2,7 +2,7 @@
 //! detection, story numbering, unique keys. Every reader ends here, so every format names and
 //! numbers its chapters alike.
 
-use super::{Book, Chapter, Error, Format, headings, story};
+use super::{Book, Chapter, Error, Format, contents, front, headings, story};
 use crate::ids::{ChapterKey, ChapterNo};
 use std::collections::HashSet;
 use std::path::Path;
@@ -30,7 +30,9 @@ pub(crate) struct Section {
     pub never_story: bool,
 }
 
-pub(crate) fn assemble(parsed: Parsed, format: Format, name: &Path) -> Result<Book, Error> {
+pub(crate) fn assemble(mut parsed: Parsed, format: Format, name: &Path) -> Result<Book, Error> {
+    contents::mark_contents(&mut parsed.sections);
+    front::mark_front_matter(&mut parsed.sections);
     let title = parsed
         .title
         .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))

@@ -4,10 +4,12 @@
 //! know about AI or the manifest.
 
 mod assemble;
+mod contents;
 /// Word documents (.docx) with tracked changes accepted.
 mod docx;
 mod epub;
 mod error;
+mod front;
 mod gutenberg;
 mod headings;
 /// Single-file HTML books (Project Gutenberg's HTML edition).
@@ -19,6 +21,7 @@ mod limits;
 mod mobi;
 mod pdf;
 mod plain;
+mod scheme;
 mod story;
 mod xhtml_text;
 

@@ -3,7 +3,7 @@
 //! paragraph reflow are shared with the PDF reader, whose text layer is plain text too.
 
 use super::assemble::{Parsed, Section};
-use super::{Format, gutenberg, headings};
+use super::{Format, gutenberg, headings, scheme};
 use regex::Regex;
 use std::ops::Range;
 use std::sync::LazyLock;
@@ -69,6 +69,10 @@ pub(crate) fn decode(bytes: &[u8]) -> String {
 /// Splits lines at headings. A heading line stands alone: first line, or after a blank line.
 pub(crate) fn split_lines(lines: &[&str], markdown: bool) -> Vec<Cut> {
     let md_level = markdown.then(|| markdown_split_level(lines)).flatten();
+    // A chapter heading written unlike the book's own ones sits inside a chapter.
+    let own = scheme::dominant(lines.iter().copied());
+    let foreign =
+        |line: &str| own.is_some() && scheme::scheme(line).is_some_and(|s| Some(s) != own);
     let mut cuts: Vec<Cut> = Vec::new();
     let mut start = 0;
     for (i, line) in lines.iter().enumerate() {
@@ -76,6 +80,9 @@ pub(crate) fn split_lines(lines: &[&str], markdown: bool) -> Vec<Cut> {
         let Some((title, is_chapter)) = heading_at(line, after_blank, md_level) else {
             continue;
         };
+        if md_level.is_none() && foreign(line) {
+            continue;
+        }
         push_cut(&mut cuts, lines, start..i);
         cuts.push(Cut {
             title: Some(title),
@@ -236,6 +243,21 @@ mod tests {
         assert_eq!(
             reflow(&lines[cuts[1].body.clone()]),
             "One. Still one.\n\nTwo."
+        );
+    }
+
+    #[test]
+    fn a_heading_of_another_scheme_inside_a_chapter_does_not_split_it() {
+        let text = "CHAPTER I.\n\nOne.\n\nCHAPTER II.\n\nHe read aloud:\n\nChapter 1\n\n\
+                    It was a dark night.\n\nCHAPTER III.\n\nThree.\n\nCHAPTER IV.\n\nFour.\n";
+        assert_eq!(
+            titles(text, false),
+            [
+                Some("CHAPTER I.".into()),
+                Some("CHAPTER II.".into()),
+                Some("CHAPTER III.".into()),
+                Some("CHAPTER IV.".into())
+            ]
         );
     }
 

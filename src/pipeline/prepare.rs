@@ -132,6 +132,9 @@ fn book_meta(book: &Book, path: &Path) -> Result<BookMeta, Error> {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_default(),
         sha256: format!("{:x}", Sha256::digest(&bytes)),
+        path: std::path::absolute(path)
+            .map(|p| p.to_string_lossy().into_owned())
+            .unwrap_or_default(),
     })
 }
 

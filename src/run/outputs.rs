@@ -132,10 +132,15 @@ fn locate(args: &CompileArgs, cwd: &Path) -> Result<(PathBuf, PathBuf), Error> {
         }
         (None, Some(out)) => {
             let out = absolute(out);
-            let name = require_manifest(&out)?.book.file;
+            let book = require_manifest(&out)?.book;
+            let name = book.file.clone();
+            let recorded = (!book.path.is_empty()).then(|| PathBuf::from(&book.path));
             let beside = out.parent().map(|p| p.join(&name));
-            let candidates = [beside, Some(cwd.join(&name))];
-            let found = candidates.into_iter().flatten().find(|p| p.is_file());
+            let candidates = [recorded, beside, Some(cwd.join(&name))];
+            let found = candidates
+                .into_iter()
+                .flatten()
+                .find(|p| p.is_file() && is_the_book(p, &book.sha256));
             let file = found.ok_or_else(|| {
                 Error::Usage(format!(
                     "cannot find `{name}`, the book of `{}`; pass it with --file",
@@ -148,6 +153,14 @@ fn locate(args: &CompileArgs, cwd: &Path) -> Result<(PathBuf, PathBuf), Error> {
             "tell compile which book: --file <book> and/or --output-dir <folder>".into(),
         )),
     }
+}
+
+/// Whether `path` holds the book the folder was made from: same sha256, when the manifest
+/// knows it (a file of the same name may be another edition).
+fn is_the_book(path: &Path, sha256: &str) -> bool {
+    use sha2::{Digest, Sha256};
+    sha256.is_empty()
+        || std::fs::read(path).is_ok_and(|bytes| format!("{:x}", Sha256::digest(&bytes)) == sha256)
 }
 
 fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {

@@ -5,7 +5,7 @@
 use crate::ids::{ChapterKey, ChapterNo};
 use crate::store::liveness::Workers;
 use crate::store::lock::FileLock;
-use crate::store::manifest::{ChapterState, ElementsStatus, Manifest, MergeReport};
+use crate::store::manifest::{BookMeta, ChapterState, ElementsStatus, Manifest, MergeReport};
 use crate::store::recovery::{backup_path, manifest_path};
 use crate::store::{Error, atomic};
 use chrono::Utc;
@@ -71,6 +71,19 @@ impl LockedManifest {
     /// The manifest, if the book has one yet.
     pub fn get(&self) -> Option<&Manifest> {
         self.manifest.as_ref()
+    }
+
+    /// Records where the same book (same sha256, or a folder that never knew it) was read from
+    /// this time, so `compile --output-dir` can find it later.
+    pub fn note_book_path(&mut self, book: &BookMeta) -> Result<(), Error> {
+        let dir = self.dir.clone();
+        let manifest = self.manifest.as_mut().ok_or(Error::NoManifest { dir })?;
+        let same = manifest.book.sha256.is_empty() || manifest.book.sha256 == book.sha256;
+        if same && !book.path.is_empty() && manifest.book.path != book.path {
+            manifest.book.path.clone_from(&book.path);
+            self.dirty = true;
+        }
+        Ok(())
     }
 
     /// The manifest, or an error saying there is none yet.

@@ -53,6 +53,10 @@ pub struct BookMeta {
     /// Empty when unknown (a migrated folder whose book was not at hand).
     #[serde(default)]
     pub sha256: String,
+    /// Where the book was read from by the last run, absolute: `compile --output-dir` finds it
+    /// there when it is neither beside the folder nor in the working directory.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub path: String,
 }
 
 /// Progress of `Elements.md`.

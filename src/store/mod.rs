@@ -103,14 +103,14 @@ impl Store {
         let path = self.manifest_path();
         let read = match std::fs::read(&path) {
             Ok(bytes) => match self.committer.copy_if_current(&bytes) {
-                Some(manifest) => recovery::Read::Good(manifest, bytes),
+                Some(manifest) => recovery::Read::Good(Box::new(manifest), bytes),
                 None => recovery::parse(&path, bytes)?,
             },
             Err(_) => recovery::read(&path)?,
         };
         if let recovery::Read::Good(manifest, _) = read {
             return Ok(Loaded {
-                manifest: Some(manifest),
+                manifest: Some(*manifest),
                 notes: Vec::new(),
             });
         }

@@ -16,6 +16,7 @@ pub(crate) fn open(m: &mut LockedManifest, request: &OpenBook) -> Result<Opened,
     if !theirs.sha256.is_empty() && theirs.sha256 != request.meta.sha256 {
         opened.other_file = Some(theirs.clone());
     }
+    m.note_book_path(&request.meta)?;
     opened.changed_keys = m.merge_chapters(&request.chapters)?.changed_keys;
     opened.recovered = m.recover_expired(request.lease, request.now)?.len();
     if request.retry_failed {

@@ -11,7 +11,8 @@ use std::path::{Path, PathBuf};
 /// What reading one manifest file found.
 pub(crate) enum Read {
     Missing,
-    Good(Manifest, Vec<u8>),
+    /// Boxed: a manifest is large beside the other variants.
+    Good(Box<Manifest>, Vec<u8>),
     /// Unparsable or invalid, with the reason for the user.
     Bad(String),
 }
@@ -31,9 +32,9 @@ pub(crate) fn parse(path: &Path, bytes: Vec<u8>) -> Result<Read, Error> {
     // One full parse in the common case; the version alone is parsed only from a file we cannot
     // parse, to tell a newer imaginize's manifest (an error) from corruption.
     match serde_json::from_slice::<Manifest>(&bytes) {
-        Ok(m) if manifest::is_newer(&m.version) => Ok(Read::Good(m, bytes)),
+        Ok(m) if manifest::is_newer(&m.version) => Ok(Read::Good(Box::new(m), bytes)),
         Ok(m) => match m.validate() {
-            Ok(()) => Ok(Read::Good(m, bytes)),
+            Ok(()) => Ok(Read::Good(Box::new(m), bytes)),
             Err(reason) => Ok(Read::Bad(format!("it is invalid: {reason}"))),
         },
         Err(err) => {
@@ -71,7 +72,7 @@ pub(crate) fn recover_from(dir: &Path, current: Read) -> Result<Recovered, Error
     let path = manifest_path(dir);
     let bak = backup_path(dir);
     let reason = match current {
-        Read::Good(m, bytes) => return Ok(recovered(Some((m, bytes)), Vec::new())),
+        Read::Good(m, bytes) => return Ok(recovered(Some((*m, bytes)), Vec::new())),
         Read::Missing => match read(&bak)? {
             Read::Good(m, bytes) => {
                 atomic::write(&path, &bytes)?;
@@ -80,7 +81,7 @@ pub(crate) fn recover_from(dir: &Path, current: Read) -> Result<Recovered, Error
                     path.display(),
                     bak.display()
                 );
-                return Ok(recovered(Some((m, bytes)), vec![note]));
+                return Ok(recovered(Some((*m, bytes)), vec![note]));
             }
             // Neither exists: a book no run has written yet.
             Read::Missing => return Ok(recovered(None, Vec::new())),
@@ -107,7 +108,7 @@ pub(crate) fn recover_from(dir: &Path, current: Read) -> Result<Recovered, Error
                 kept.display(),
                 bak.display()
             );
-            Ok(recovered(Some((m, bytes)), vec![note]))
+            Ok(recovered(Some((*m, bytes)), vec![note]))
         }
         Read::Missing => Err(Error::BothUnusable {
             path: kept,

@@ -184,3 +184,40 @@ fn migrate_concurrent_names_the_field_it_cannot_understand() {
     assert!(!done.dir.join("bad/.imaginize.manifest.json").exists());
     assert!(done.stderr().contains("phases"), "{}", done.stderr());
 }
+
+/// A tiny book of two chapters, enough for a builtin run.
+fn tiny_book() -> String {
+    let prose = "Jane walked across the green field in the bright morning sun. ".repeat(20);
+    format!("Tiny\n\nChapter 1\n\n{prose}\n\nChapter 2\n\n{prose}\n")
+}
+
+#[test]
+fn compile_finds_the_book_from_the_manifest_wherever_it_was_given() {
+    // The book sits in books/, the output folder in out/here: neither beside the folder nor in
+    // the working directory of the later compile, which only the recorded path can find.
+    let made = Run::new()
+        .file("books/tiny.txt", tiny_book())
+        .args([
+            "--file",
+            "books/tiny.txt",
+            "--output-dir",
+            "out/here",
+            "--text",
+            "-q",
+        ])
+        .run()
+        .code(0);
+    let out = made.dir.join("out/here");
+    Run::new()
+        .args([
+            "compile",
+            "--output-dir",
+            out.to_str().unwrap_or_default(),
+            "--epub",
+            "-q",
+        ])
+        .run()
+        .code(0)
+        .no_panic();
+    assert!(out.join("tiny-illustrated.epub").is_file());
+}

@@ -66,6 +66,9 @@ pub struct LogEntry {
     /// a request about one chapter.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub pack: Vec<u32>,
+    /// Bytes of a chat answer's content: what the model had to write.
+    #[serde(default)]
+    pub answer_bytes: usize,
 }
 
 impl LogEntry {
@@ -195,6 +198,7 @@ impl Respond for Responder {
         // A chat answer is built once: its length sets the latency when answers take longer
         // the longer they are.
         let mut chat_answer = String::new();
+        let mut answer_bytes = 0;
         let (kind, key, latency) = if path.ends_with("/chat/completions") {
             let text = user_text(&body);
             received.clone_from(&text);
@@ -204,6 +208,7 @@ impl Respond for Responder {
                 "entities"
             };
             chat_answer = self.chat_content(kind, &text);
+            answer_bytes = chat_answer.len();
             let latency = self.config.chat_latency + self.writing_time(&chat_answer);
             (kind, short_hash(&text), latency)
         } else if path.ends_with("/images/generations") {
@@ -237,7 +242,14 @@ impl Respond for Responder {
                 self.answer(kind, &body, &key, (&received, chat_answer)),
             )
         };
-        self.record(kind, &key, latency, status, (chapter, pack), received);
+        self.record(
+            kind,
+            &key,
+            latency,
+            status,
+            (chapter, pack, answer_bytes),
+            received,
+        );
         template.set_delay(latency)
     }
 }
@@ -325,7 +337,7 @@ impl Responder {
         key: &str,
         latency: Duration,
         status: u16,
-        (chapter, pack): (Option<u32>, Vec<u32>),
+        (chapter, pack, answer_bytes): (Option<u32>, Vec<u32>, usize),
         text: String,
     ) {
         let now = SystemTime::now()
@@ -340,6 +352,7 @@ impl Responder {
             status,
             chapter,
             pack,
+            answer_bytes,
         };
         if let Ok(mut captured) = self.captured.lock() {
             captured.push(Captured {
@@ -460,7 +473,8 @@ fn prose_sentences(text: &str) -> Vec<String> {
 }
 
 /// Up to eight capitalised words per chapter (a request reading several chapters marks each
-/// with "=== Chapter N: …"), each with the sentence it is from as the quote.
+/// with "=== Chapter N: …"), each described in a few words taken from the sentence it is from.
+/// Pass 1's contract has no quotes: the program picks them from the book.
 fn entities_json(text: &str) -> serde_json::Value {
     let mut seen: Vec<(String, String)> = Vec::new();
     for section in text.split("=== Chapter ") {
@@ -478,9 +492,10 @@ fn entities_json(text: &str) -> serde_json::Value {
     }
     let entities: Vec<_> = seen
         .into_iter()
-        .map(|(name, quote)| {
+        .map(|(name, sentence)| {
+            let words: Vec<&str> = sentence.split_whitespace().take(8).collect();
             serde_json::json!({"name": name, "type": "character", "aliases": [],
-            "description": format!("{name}, as the chapter shows them"), "quote": quote})
+            "description": format!("{name}: {}", words.join(" "))})
         })
         .collect();
     serde_json::json!({ "entities": entities })

@@ -17,6 +17,8 @@ pub struct Group {
     pub sentences: Vec<usize>,
     /// Title of the best name, for the description ("Mr" → a gentleman).
     pub honorific: Option<String>,
+    /// Lines it speaks.
+    pub speech: usize,
 }
 
 /// Union-find over form indexes.
@@ -63,8 +65,15 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
         })
         .or_else(|| unique(forms, |g| g.core == f.core && g != f));
     }
-    // A given name that starts exactly one full name: "Elizabeth" / "Elizabeth Bennet".
-    if let Some(t) = unique(forms, |g| g.core.len() > 1 && g.core[0] == word) {
+    // A given name that starts exactly one full name: "Elizabeth" / "Elizabeth Bennet"; a
+    // place's name ("Lucas Lodge") starts with its owner's, not a given name.
+    // "Mr. James" is a surname, not the given name of "James Allen".
+    let person = |g: &Form| g.kind() == ElementKind::Character;
+    let given = !f.honorific.as_deref().is_some_and(lexicon::takes_surname);
+    let full = unique(forms, |g| {
+        g.core.len() > 1 && g.core[0] == word && person(g)
+    });
+    if let Some(t) = full.filter(|_| given) {
         return Some(t);
     }
     if f.honorific.is_none() {
@@ -82,6 +91,18 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
         }
         // A diminutive whose full name is present: "Lizzy" / "Elizabeth".
         if let Some(full) = lexicon::full_name_of(word) {
+            // With "Lady Catherine" in the chapter, a bare "Catherine" is probably her.
+            let titled_owner = forms.iter().any(|g| {
+                g.core.first().is_some_and(|w| w == full)
+                    && !is_plain_title(&g.honorific)
+                    && !g
+                        .honorific
+                        .as_deref()
+                        .is_some_and(lexicon::is_male_honorific)
+            });
+            if titled_owner {
+                return None;
+            }
             // Titles like "Lady" mark a different person ("Kitty" is not "Lady Catherine").
             let bare = unique(forms, |g| {
                 g.core.len() == 1 && g.core[0] == full && g.honorific.is_none()
@@ -122,9 +143,9 @@ pub fn group(forms: &[Form]) -> Vec<Group> {
 
 fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
     let group: Vec<&Form> = members.iter().map(|&i| &forms[i]).collect();
-    if !group.iter().any(|f| f.is_credible()) {
-        return None;
-    }
+    // How much the book uses a name is judged over all chapters by the merge, from the
+    // mentions reported with it: a name said once here may be said in every chapter.
+    let speech: usize = group.iter().map(|f| f.speech).sum();
     // The fullest name is the best: most words, then most used.
     let best = group.iter().max_by(|a, b| {
         let words = |f: &Form| f.core.len() + usize::from(f.honorific.is_some());
@@ -135,8 +156,9 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
     })?;
     let mut others: Vec<&&Form> = group.iter().filter(|f| f.display != best.display).collect();
     others.sort_by(|a, b| b.count.cmp(&a.count).then(a.display.cmp(&b.display)));
-    let character = group.iter().any(|f| f.honorific.is_some())
-        || group.iter().map(|f| f.speech).sum::<usize>() > 0;
+    // "Queen Street" and "St. Giles" carry a title without being anyone.
+    let personal_title = |f: &&Form| f.honorific.is_some() && f.kind() == ElementKind::Character;
+    let character = group.iter().any(personal_title) || speech > 0;
     let kind = if character {
         ElementKind::Character
     } else {
@@ -154,6 +176,7 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
         kind,
         sentences,
         honorific: group.iter().find_map(|f| f.honorific.clone()),
+        speech,
     })
 }
 
@@ -186,8 +209,8 @@ mod tests {
 
     #[test]
     fn bare_surname_goes_to_the_titled_man_not_his_sister() {
-        let text =
-            "Then Mr. Darcy bowed. Then Miss Darcy sang. Later Darcy left. Still Darcy stayed.";
+        let text = "Then Mr. Darcy bowed. Then Miss Darcy sang. Later Darcy left. Still Darcy stayed. \
+             Again Miss Darcy sang.";
         let g = groups(text);
         assert!(find(&g, "Darcy").name == "Mr. Darcy");
         assert!(find(&g, "Miss Darcy").aliases.is_empty());
@@ -195,9 +218,34 @@ mod tests {
 
     #[test]
     fn different_titles_on_one_surname_stay_apart() {
-        let text = "Then Mr. Bennet read. Then Mrs. Bennet talked. Again Mr. Bennet read.";
+        let text = "Then Mr. Bennet read. Then Mrs. Bennet talked. Again Mr. Bennet read. \
+                    Again Mrs. Bennet talked.";
         let g = groups(text);
         assert_eq!(g.len(), 2);
+    }
+
+    #[test]
+    fn a_bare_name_does_not_join_the_place_named_after_it() {
+        let text = "Then Lucas spoke. Still Lucas smiled. They dined at Lucas Lodge. \
+                    Later Lucas Lodge was lit.";
+        let g = groups(text);
+        assert!(find(&g, "Lucas").aliases.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn kitty_does_not_join_a_bare_catherine_beside_lady_catherine() {
+        let text = "Then Lady Catherine spoke. Later Catherine frowned. Then Kitty coughed. \
+                    Again Kitty coughed. Again Catherine frowned.";
+        let g = groups(text);
+        assert!(find(&g, "Kitty").aliases.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn a_surname_title_does_not_join_a_given_name() {
+        let text = "Then Mr. James spoke. Again Mr. James spoke. Later James Allen came. \
+                    Then James Allen left.";
+        let g = groups(text);
+        assert!(find(&g, "Mr. James").aliases.is_empty(), "{g:?}");
     }
 
     #[test]

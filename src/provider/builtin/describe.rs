@@ -1,9 +1,11 @@
 //! Writes the short visual description and picks the one verbatim quote for each entity, from
-//! the sentences that mention it. Descriptions are templated from evidence in the text (titles,
-//! pronouns, appearance adjectives, the place most often named alongside); nothing is invented.
+//! the sentences that mention it. Descriptions are built from words the book uses near the name
+//! (titles, pronouns, appearance adjectives, dress and body nouns with their adjective, the place
+//! most often named alongside); nothing is invented and nothing is counted.
 
+use super::entities::strip_possessive;
 use super::lexicon;
-use super::sentences::Doc;
+use super::sentences::{Doc, MAX_QUOTE_WORDS, Token, clip};
 use crate::provider::ElementKind;
 use std::collections::HashMap;
 
@@ -15,20 +17,31 @@ fn lexicon_hits(doc: &Doc, sentence: usize, list: &[&str]) -> usize {
         .count()
 }
 
-/// The mention sentence with the most visual language, preferring sentences of a readable length;
-/// ties go to the earliest. Returns the verbatim sentence.
-pub fn pick_quote<'a>(doc: &Doc<'a>, sentences: &[usize]) -> Option<&'a str> {
+/// Whether sentence `s` names the entity as itself, not as the owner of something else
+/// ("Gregor’s mother" is a sentence about the mother).
+fn names_itself(doc: &Doc, s: usize, names: &[&str]) -> bool {
+    doc.tokens_in(s).iter().any(|t| {
+        let possessive = t.word.ends_with("'s") || t.word.ends_with("’s");
+        !possessive && names.iter().any(|n| n.split(' ').any(|w| w == t.word))
+    })
+}
+
+/// The mention sentence with the most visual language, preferring sentences of a readable length
+/// that name the entity itself; ties go to the earliest. Returns the verbatim sentence, clipped
+/// to a caption's length.
+pub fn pick_quote<'a>(doc: &Doc<'a>, sentences: &[usize], names: &[&str]) -> Option<&'a str> {
     let score = |&s: &usize| {
         let len = doc.sentence_text(s).len();
         let visual =
             lexicon_hits(doc, s, lexicon::APPEARANCE) * 2 + lexicon_hits(doc, s, lexicon::VISUAL);
         let readable = usize::from((30..=320).contains(&len)) * 3;
-        visual + readable
+        let itself = usize::from(names_itself(doc, s, names)) * 6;
+        visual + readable + itself
     };
     let best = sentences
         .iter()
         .max_by(|a, b| score(a).cmp(&score(b)).then(b.cmp(a)))?;
-    Some(doc.sentence_text(*best))
+    Some(clip(doc.sentence_text(*best), MAX_QUOTE_WORDS))
 }
 
 /// Appearance words near the entity, most frequent first (at most three).
@@ -53,6 +66,56 @@ fn appearance_words(doc: &Doc, sentences: &[usize], names: &[&str]) -> Vec<Strin
     let mut words: Vec<(String, usize)> = counts.into_iter().collect();
     words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     words.into_iter().take(3).map(|(w, _)| w).collect()
+}
+
+/// Tokens of the mention sentences near a name (within eight words), and whole next sentences
+/// that open with a pronoun carrying the subject on ("He wore a blue uniform").
+fn nearby<'d, 'a>(doc: &'d Doc<'a>, sentences: &[usize], names: &[&str]) -> Vec<&'d [Token<'a>]> {
+    // "Gregor's father in his blue uniform" describes the father: a possessive is no anchor.
+    let names_it = |t: &Token| {
+        strip_possessive(t.word).len() == t.word.len()
+            && names.iter().any(|n| n.split(' ').any(|w| w == t.word))
+    };
+    let mut out = Vec::new();
+    for &s in sentences {
+        let tokens = doc.tokens_in(s);
+        for (i, _) in tokens.iter().enumerate().filter(|(_, t)| names_it(t)) {
+            out.push(&tokens[i.saturating_sub(8)..(i + 9).min(tokens.len())]);
+        }
+        // The pronoun opening the next sentence is the subject only when the name opened this one.
+        let subject = tokens.first().is_some_and(&names_it) || tokens.get(1).is_some_and(&names_it);
+        let next = doc.tokens_in(s + 1);
+        let carried = next.first().is_some_and(|t| {
+            matches!(
+                t.word,
+                "He" | "She" | "His" | "Her" | "It" | "Its" | "They" | "Their"
+            )
+        });
+        if subject && carried && !sentences.contains(&(s + 1)) {
+            out.push(next);
+        }
+    }
+    out
+}
+
+/// Dress and body words with the adjective before them ("blue uniform", "brown belly") near the
+/// name; most frequent first (at most three).
+fn features(doc: &Doc, sentences: &[usize], names: &[&str]) -> Vec<String> {
+    let mut counts: HashMap<String, usize> = HashMap::new();
+    for span in nearby(doc, sentences, names) {
+        for pair in span.windows(2) {
+            let adjective = pair[0].word.to_lowercase();
+            let noun = pair[1].word.to_lowercase();
+            if lexicon::APPEARANCE.contains(&adjective.as_str())
+                && lexicon::FEATURES.contains(&noun.as_str())
+            {
+                *counts.entry(format!("{adjective} {noun}")).or_insert(0) += 1;
+            }
+        }
+    }
+    let mut phrases: Vec<(String, usize)> = counts.into_iter().collect();
+    phrases.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    phrases.into_iter().take(3).map(|(p, _)| p).collect()
 }
 
 /// "a", "a and b", "a, b and c".
@@ -97,6 +160,10 @@ fn head_noun(
     honorific: Option<&str>,
 ) -> String {
     match kind {
+        // "the chief clerk" is already the best head noun a role can have.
+        ElementKind::Character if name.starts_with("the ") => {
+            with_article(name.trim_start_matches("the "))
+        }
         ElementKind::Character => person_noun(doc, sentences, honorific).to_string(),
         ElementKind::Place => {
             let last = name.rsplit(' ').next().unwrap_or(name);
@@ -112,8 +179,20 @@ fn head_noun(
                 "a place".to_string()
             }
         }
-        ElementKind::Creature => format!("a {name}"),
-        ElementKind::Item => format!("a {name}"),
+        ElementKind::Creature | ElementKind::Item => with_article(name),
+    }
+}
+
+/// "an apple", "a clerk", "three gentlemen": a plural or counted noun takes no article.
+fn with_article(noun: &str) -> String {
+    let first = noun.split(' ').next().unwrap_or(noun);
+    let plural = noun.ends_with('s') || noun.ends_with("men") || lexicon::is_number_word(first);
+    if plural {
+        noun.to_string()
+    } else if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {noun}")
+    } else {
+        format!("a {noun}")
     }
 }
 
@@ -140,22 +219,18 @@ pub fn describe(doc: &Doc, subject: &Subject) -> String {
         subject.honorific,
     );
     let adjectives = appearance_words(doc, subject.sentences, &names);
+    let features = features(doc, subject.sentences, &names);
     let mut text = capitalise(&head);
     if !adjectives.is_empty() {
         text.push_str(&format!(", described as {}", list(&adjectives)));
     }
+    if !features.is_empty() {
+        text.push_str(&format!(", with {}", list(&features)));
+    }
     if let Some(place) = subject.seen_at {
         text.push_str(&format!(", seen at {place}"));
     }
-    text.push_str(&format!(
-        "; named in {} passage{} of this chapter.",
-        subject.sentences.len(),
-        if subject.sentences.len() == 1 {
-            ""
-        } else {
-            "s"
-        }
-    ));
+    text.push('.');
     text
 }
 
@@ -175,7 +250,7 @@ mod tests {
     fn quote_is_a_verbatim_visual_sentence() {
         let text = "Jane was ill. Jane walked through the green wet fields in a white gown and muddy boots.";
         let doc = Doc::new(text);
-        let quote = pick_quote(&doc, &[0, 1]).unwrap_or_default();
+        let quote = pick_quote(&doc, &[0, 1], &["Jane"]).unwrap_or_default();
         assert!(quote.starts_with("Jane walked") && text.contains(quote));
     }
 
@@ -197,5 +272,59 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("seen at Netherfield"));
+        assert!(!text.contains("passage"), "{text}");
+    }
+
+    #[test]
+    fn description_carries_dress_and_body_words_from_the_text() {
+        let doc = Doc::new(
+            "Mr. Samsa came in. He wore a smart blue uniform with gold buttons. Gregor hid.",
+        );
+        let subject = Subject {
+            name: "Mr. Samsa",
+            aliases: &[],
+            kind: ElementKind::Character,
+            honorific: None,
+            sentences: &[0],
+            seen_at: None,
+        };
+        let text = describe(&doc, &subject);
+        assert!(
+            text.contains("blue uniform") && text.contains("gold buttons"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn another_persons_dress_is_not_the_description() {
+        let doc = Doc::new(
+            "Gregor’s father wore a blue uniform. Gregor watched. Later he looked at the \
+             door. He saw gold buttons.",
+        );
+        let subject = Subject {
+            name: "Gregor",
+            aliases: &[],
+            kind: ElementKind::Character,
+            honorific: None,
+            sentences: &[0, 1],
+            seen_at: None,
+        };
+        let text = describe(&doc, &subject);
+        assert!(
+            !text.contains("uniform") && !text.contains("buttons"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn quote_prefers_sentences_about_the_entity_itself() {
+        let text = "Gregor’s mother opened the red window wide in the bright cold morning light. \
+                    Gregor lay on his armour-like back in the dark room.";
+        let doc = Doc::new(text);
+        let quote = pick_quote(&doc, &[0, 1], &["Gregor"]).unwrap_or_default();
+        assert_eq!(
+            quote,
+            "Gregor lay on his armour-like back in the dark room."
+        );
     }
 }

@@ -6,7 +6,7 @@
 use super::lexicon;
 use super::sentences::{Doc, Token};
 use crate::provider::ElementKind;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// Particles that may sit inside a name ("Lady Catherine de Bourgh").
 const PARTICLES: &[&str] = &["de", "van", "von", "du", "le", "la", "da", "di"];
@@ -28,31 +28,36 @@ pub struct Form {
     pub speech: usize,
     /// Times it follows a place preposition ("at Longbourn").
     pub place_cues: usize,
+    /// Times it follows "the" ("the Mint", "the Thames"), which a person's name seldom does.
+    pub after_the: usize,
 }
 
 impl Form {
     /// Person or place, from the evidence gathered.
     pub fn kind(&self) -> ElementKind {
         let last = self.core.last().map(String::as_str).unwrap_or_default();
-        if self.honorific.is_some() {
+        let place_title = self
+            .honorific
+            .as_deref()
+            .is_some_and(lexicon::is_place_title);
+        let placed = lexicon::is_place_suffix(last) || last.ends_with("shire");
+        // "Mr. Wood" and "Mrs. Hill" are people; "Queen Street" is not.
+        let surname_title = self
+            .honorific
+            .as_deref()
+            .is_some_and(lexicon::takes_surname);
+        if self.speech == 0 && (place_title || placed && !surname_title) {
+            ElementKind::Place
+        } else if self.honorific.is_some() {
             ElementKind::Character
-        } else if lexicon::is_place_suffix(last)
-            || last.ends_with("shire")
+        } else if placed
             || self.place_cues > self.speech
+            || self.speech == 0 && self.after_the * 2 > self.count
         {
             ElementKind::Place
         } else {
             ElementKind::Character
         }
-    }
-
-    /// Whether the chapter gives enough evidence to report a bare single word.
-    pub fn is_credible(&self) -> bool {
-        self.honorific.is_some()
-            || self.core.len() > 1
-            || self.count >= 2
-            || self.speech > 0
-            || self.place_cues > 0
     }
 }
 
@@ -62,7 +67,14 @@ struct WordStats<'a> {
     capital_inside: HashMap<&'a str, usize>,
     /// Lower-case occurrences, keyed by the lower-cased word.
     lower: HashMap<String, usize>,
+    /// Capitalised occurrences after "a" or "an" ("an Indian"): a class of people, which a name
+    /// never is.
+    counted: HashMap<&'a str, usize>,
 }
+
+/// Articles before a noun that make it one of a kind rather than someone ("an Indian"); "every"
+/// and the like also qualify places ("every London building"), so they are no evidence.
+const COUNTING: &[&str] = &["a", "an"];
 
 /// "Darcy's" → "Darcy".
 pub fn strip_possessive(word: &str) -> &str {
@@ -81,20 +93,50 @@ impl<'a> WordStats<'a> {
     fn new(doc: &Doc<'a>) -> WordStats<'a> {
         let mut capital_inside = HashMap::new();
         let mut lower = HashMap::new();
+        let mut counted = HashMap::new();
+        let mut located = HashSet::new();
+        let mut previous: Option<&Token> = None;
         for token in &doc.tokens {
             let word = strip_possessive(token.word);
             if is_capitalised(word) {
                 if !token.at_start {
                     *capital_inside.entry(word).or_insert(0) += 1;
                 }
+                let after_count = previous.is_some_and(|p| {
+                    p.sentence == token.sentence
+                        && COUNTING.contains(&p.word.to_lowercase().as_str())
+                });
+                // "a London street" counts streets, not Londons: a word seen after a place
+                // preposition is a place, whatever else it qualifies.
+                let placed = previous.is_some_and(|p| {
+                    p.sentence == token.sentence && lexicon::PLACE_PREPOSITIONS.contains(&p.word)
+                });
+                if placed {
+                    located.insert(word);
+                }
+                if after_count {
+                    *counted.entry(word).or_insert(0) += 1;
+                }
             } else {
                 *lower.entry(word.to_lowercase()).or_insert(0) += 1;
             }
+            previous = Some(token);
         }
+        counted.retain(|w, _| !located.contains(w));
         WordStats {
             capital_inside,
             lower,
+            counted,
         }
+    }
+
+    /// "an Indian" once in five mentions, or "Indians" beside such an "Indian": a class.
+    fn is_class(&self, word: &str) -> bool {
+        let class = |w: &str| {
+            let counted = self.counted.get(w).copied().unwrap_or(0);
+            counted > 0 && counted * 5 >= self.capital_inside.get(w).copied().unwrap_or(0)
+        };
+        class(word) || word.strip_suffix('s').is_some_and(class)
     }
 
     /// A word is a name when it is capitalised somewhere a sentence start cannot explain and is
@@ -105,8 +147,24 @@ impl<'a> WordStats<'a> {
         }
         let inside = self.capital_inside.get(word).copied().unwrap_or(0);
         let lower = self.lower.get(&word.to_lowercase()).copied().unwrap_or(0);
-        inside > 0 && lower * 2 <= inside
+        inside > 0 && lower * 2 <= inside && !self.is_class(word)
     }
+}
+
+/// "the Lucases" → "Lucas", "the Miss Bennets" → "Bennet": after "the" or a title, a plural
+/// stands for the family when the chapter also uses the surname itself.
+fn family_stem<'w>(stats: &WordStats, tokens: &[Token<'w>], i: usize) -> Option<&'w str> {
+    let word = strip_possessive(tokens.get(i)?.word);
+    let before = i.checked_sub(1).and_then(|p| tokens.get(p))?.word;
+    let family = before.eq_ignore_ascii_case("the") || lexicon::is_honorific(before);
+    if !family {
+        return None;
+    }
+    let candidates = [word.strip_suffix("es"), word.strip_suffix('s')];
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|stem| stem.chars().count() > 2 && stats.capital_inside.contains_key(stem))
 }
 
 /// Whether `b` follows `a` inside one name: only spaces (or the title's period) between them.
@@ -140,8 +198,12 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         let entry = &mut forms[slot];
         entry.count += 1;
         entry.sentences.push(tokens[i].sentence);
-        entry.speech += usize::from(is_speaker(tokens, i, next));
-        entry.place_cues += usize::from(has_place_cue(tokens, i));
+        let placed = has_place_cue(tokens, i);
+        let after_the = follows_the(tokens, i);
+        // "lived in the Mint," cried he: the verb belongs to the speaker after the place.
+        entry.speech += usize::from(!placed && !after_the && is_speaker(tokens, i, next));
+        entry.place_cues += usize::from(placed);
+        entry.after_the += usize::from(after_the);
         i = next;
     }
     forms
@@ -151,12 +213,18 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
 fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
     let tokens = &doc.tokens;
     let first = &tokens[i];
-    let word = strip_possessive(first.word);
-    let titled = lexicon::is_honorific(word)
-        && tokens
-            .get(i + 1)
-            .is_some_and(|n| adjacent(doc.text, first, n) && is_capitalised(n.word));
-    if !titled && !stats.is_name_word(word) {
+    let word = family_stem(stats, tokens, i).unwrap_or(strip_possessive(first.word));
+    // "Miss de Bourgh": a particle may stand between the title and the name.
+    let named_after = |k: usize| {
+        tokens.get(k).is_some_and(|n| {
+            adjacent(doc.text, &tokens[k - 1], n)
+                && (is_capitalised(n.word)
+                    || PARTICLES.contains(&n.word)
+                        && tokens.get(k + 1).is_some_and(|m| is_capitalised(m.word)))
+        })
+    };
+    let titled = lexicon::is_honorific(word) && named_after(i + 1);
+    if !titled && !stats.is_name_word(word) && !opens_place(doc, i) {
         return None;
     }
     let mut core = Vec::new();
@@ -174,10 +242,17 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
                 && (stats.is_name_word(w) || lexicon::is_place_suffix(w) && !core.is_empty())
         };
         if continues_name && is_part {
-            core.push(w.to_string());
+            let w = family_stem(stats, tokens, j).unwrap_or(w);
             last = j;
             if w.len() != token.word.len() {
-                break;
+                // "Deadman's Place", "Wheeler's Rents": the possessive is part of a place name.
+                if !place_follows(doc, stats, j) {
+                    core.push(w.to_string());
+                    break;
+                }
+                core.push(token.word.to_string());
+            } else {
+                core.push(w.to_string());
             }
             j += 1;
         } else if continues_name
@@ -192,7 +267,9 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
             break;
         }
     }
-    if core.is_empty() {
+    // "Mr. S" or "Colonel F": a name the book withholds is no one a reader can picture.
+    let fragment = titled && core.len() == 1 && core[0].chars().count() == 1;
+    if core.is_empty() || fragment {
         return None;
     }
     let honorific = titled.then(|| word.to_string());
@@ -213,8 +290,32 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         sentences: Vec::new(),
         speech: 0,
         place_cues: 0,
+        after_the: 0,
     };
     Some((form, last + 1))
+}
+
+/// "Westminster Abbey" at a sentence start: a capitalised word right before a place word opens
+/// the place's name even when the chapter never capitalises it elsewhere.
+fn opens_place(doc: &Doc, i: usize) -> bool {
+    let tokens = &doc.tokens;
+    let word = tokens[i].word;
+    is_capitalised(word)
+        && !lexicon::is_not_name(word)
+        && !lexicon::is_honorific(word)
+        && tokens.get(i + 1).is_some_and(|n| {
+            adjacent(doc.text, &tokens[i], n) && lexicon::is_place_suffix(strip_possessive(n.word))
+        })
+}
+
+/// Whether the possessive at `j` is followed, inside the name, by a place word.
+fn place_follows(doc: &Doc, stats: &WordStats, j: usize) -> bool {
+    let tokens = &doc.tokens;
+    tokens.get(j + 1).is_some_and(|n| {
+        adjacent(doc.text, &tokens[j], n)
+            && !n.at_start
+            && (lexicon::is_place_suffix(n.word) || stats.is_name_word(n.word))
+    })
 }
 
 /// "said Elizabeth" or "Elizabeth replied".
@@ -229,11 +330,23 @@ fn is_speaker(tokens: &[Token], start: usize, end: usize) -> bool {
     before || after
 }
 
-/// "at Longbourn", "went to London".
+/// "the Mint", "The Thames", but not "the Lucases", whose "the" belongs to the family plural.
+fn follows_the(tokens: &[Token], start: usize) -> bool {
+    let plural = tokens[start].word.ends_with('s');
+    !plural
+        && start
+            .checked_sub(1)
+            .and_then(|p| tokens.get(p))
+            .is_some_and(|t| t.word.eq_ignore_ascii_case("the"))
+}
+
+/// "at Longbourn", "went to London", "lived in the Mint".
 fn has_place_cue(tokens: &[Token], start: usize) -> bool {
+    // A "the" between the cue and the name does not break the cue.
+    let skip = usize::from(follows_the(tokens, start));
     let word = |k: usize| {
         start
-            .checked_sub(k)
+            .checked_sub(k + skip)
             .and_then(|p| tokens.get(p))
             .map(|t| t.word)
     };
@@ -250,22 +363,42 @@ fn has_place_cue(tokens: &[Token], start: usize) -> bool {
     }
 }
 
-/// Creature or item nouns from the lexicons, with their counts and sentences, most frequent first.
+/// Fewest mentions of a creature or item in a chapter before it is reported: a thing the
+/// chapter shows comes back; a thing it names in passing does not.
+const MIN_THING_MENTIONS: usize = 3;
+
+/// Whether the noun at `i` sits in a comparison ("ran like a hare", "as a dragon").
+fn is_figure_of_speech(tokens: &[Token], i: usize) -> bool {
+    let sentence = tokens[i].sentence;
+    tokens[i.saturating_sub(3)..i].iter().any(|t| {
+        t.sentence == sentence && lexicon::FIGURE_CUES.contains(&t.word.to_lowercase().as_str())
+    })
+}
+
+/// The lexicon noun a word stands for, and its kind ("horses" → "horse", creature).
+fn thing_of(word: &str) -> Option<(&'static str, ElementKind)> {
+    let lower = word.to_lowercase();
+    let singular = lower.strip_suffix('s').unwrap_or(&lower);
+    [singular, lower.as_str()].into_iter().find_map(|w| {
+        let creature = lexicon::CREATURES.iter().find(|c| **c == w);
+        let item = lexicon::ITEMS.iter().find(|c| **c == w);
+        creature
+            .map(|c| (*c, ElementKind::Creature))
+            .or_else(|| item.map(|c| (*c, ElementKind::Item)))
+    })
+}
+
+/// Creature or item nouns from the lexicons that the chapter shows (not only compares with),
+/// with their sentences, most frequent first.
 pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
     let mut found: HashMap<&str, (ElementKind, Vec<usize>)> = HashMap::new();
-    for token in &doc.tokens {
-        let singular = token
-            .word
-            .strip_suffix('s')
-            .filter(|s| lexicon::CREATURES.contains(s) || lexicon::ITEMS.contains(s));
-        let word = singular.unwrap_or(token.word);
-        let kind = if lexicon::CREATURES.contains(&word) {
-            ElementKind::Creature
-        } else if lexicon::ITEMS.contains(&word) {
-            ElementKind::Item
-        } else {
+    for (i, token) in doc.tokens.iter().enumerate() {
+        let Some((word, kind)) = thing_of(token.word) else {
             continue;
         };
+        if is_figure_of_speech(&doc.tokens, i) {
+            continue;
+        }
         found
             .entry(word)
             .or_insert((kind, Vec::new()))
@@ -274,7 +407,11 @@ pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
     }
     let mut out: Vec<(String, ElementKind, Vec<usize>)> = found
         .into_iter()
-        .map(|(w, (k, s))| (w.to_string(), k, s))
+        .filter(|(_, (_, s))| s.len() >= MIN_THING_MENTIONS)
+        .map(|(w, (k, mut s))| {
+            s.dedup();
+            (w.to_string(), k, s)
+        })
         .collect();
     out.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.0.cmp(&b.0)));
     out
@@ -316,6 +453,41 @@ mod tests {
     }
 
     #[test]
+    fn names_after_the_and_titled_streets_are_places() {
+        let text = "He hid in the Mint. Then the Mint was quiet. Later Blueskin came. \
+                    Blueskin laughed. They met by Queen Street. Queen Street was dark.";
+        let forms = find_forms(&Doc::new(text));
+        let kind = |name: &str| forms.iter().find(|f| f.display == name).map(Form::kind);
+        assert_eq!(kind("Mint"), Some(ElementKind::Place));
+        let forms = find_forms(&Doc::new("\"He hid in the Mint,\" cried Jonathan."));
+        assert_eq!(forms[0].speech, 0);
+        assert_eq!(kind("Queen Street"), Some(ElementKind::Place));
+        assert_eq!(kind("Blueskin"), Some(ElementKind::Character));
+        let forms = find_forms(&Doc::new("Then Mr. Wood came. Again Mr. Wood came."));
+        assert_eq!(forms[0].kind(), ElementKind::Character);
+    }
+
+    #[test]
+    fn a_possessive_before_a_place_word_is_one_place_name() {
+        let forms = find_forms(&Doc::new("They ran to Deadman's Place at night."));
+        assert_eq!(forms[0].display, "Deadman's Place");
+        assert_eq!(forms[0].kind(), ElementKind::Place);
+    }
+
+    #[test]
+    fn a_sentence_start_opens_a_place_name() {
+        let text = "“Westminster Abbey!” I cried. “Westminster Abbey,” said he.";
+        assert_eq!(displays(text), ["Westminster Abbey"]);
+    }
+
+    #[test]
+    fn a_class_of_people_is_not_a_name() {
+        let text = "There came an Indian. The Indian sat. Then Indians danced. Gretchen played. \
+                    Later Gretchen sang. It was a London street. They lived in London.";
+        assert_eq!(displays(text), ["Gretchen", "London"]);
+    }
+
+    #[test]
     fn place_suffixes_make_places() {
         let forms = find_forms(&Doc::new("He has taken Netherfield Park for the season."));
         assert_eq!(forms[0].display, "Netherfield Park");
@@ -323,12 +495,37 @@ mod tests {
     }
 
     #[test]
+    fn creatures_of_speech_are_not_in_the_scene() {
+        let text = "He ate like a horse. Strong as a horse, he said. She rode like a horse \
+                    would. A dragon of a woman.";
+        assert!(find_things(&Doc::new(text)).is_empty());
+    }
+
+    #[test]
+    fn curly_contractions_are_not_names() {
+        let text = "“I’ve done it,” he said. “I’ll go. I’m sure. I’d say so.” Then Grete \
+                    came. “Hell,” said Grete.";
+        assert_eq!(displays(text), ["Grete"]);
+    }
+
+    #[test]
+    fn family_plurals_join_the_surname_and_title_fragments_are_dropped() {
+        let text = "Then Mr. Lucas came. Later the Lucases dined. Then Mrs. F wrote. \
+                    Then Miss de Bourgh sat.";
+        assert_eq!(displays(text), ["Mr. Lucas", "Lucas", "Miss de Bourgh"]);
+    }
+
+    #[test]
     fn lexicon_nouns_become_creatures_and_items() {
         let things = find_things(&Doc::new(
-            "The horses pulled the carriage. A horse neighed.",
+            "The horses pulled the carriage. A horse neighed. The horse ran. \
+             The carriage stopped. The carriage turned.",
         ));
-        assert_eq!(things[0].0, "horse");
-        assert_eq!(things[0].1, ElementKind::Creature);
+        assert!(
+            things
+                .iter()
+                .any(|t| t.0 == "horse" && t.1 == ElementKind::Creature)
+        );
         assert!(
             things
                 .iter()

@@ -199,6 +199,74 @@ const NOT_NAMES: &[&str] = &[
     "Everything",
     "Everybody",
     "Nobody",
+    "Hell",
+    "Damn",
+    "Goodness",
+    "Mercy",
+    "Hallo",
+    "Hullo",
+    "Bravo",
+    "Amen",
+    "Sirs",
+    "First",
+    "Second",
+    "Third",
+    "Fourth",
+    "Fifth",
+    "Sixth",
+    "Seventh",
+    "Eighth",
+    "Ninth",
+    "Tenth",
+    "Dutch",
+    "Dutchman",
+    "Englishman",
+    "Englishwoman",
+    "Frenchman",
+    "Frenchwoman",
+    "Irishman",
+    "Irishwoman",
+    "Scotchman",
+    "Scotsman",
+    "German",
+    "Germans",
+    "Swiss",
+    "American",
+    "Americans",
+    "Italian",
+    "Italians",
+    "Spanish",
+    "Spaniard",
+    "Russian",
+    "Turk",
+    "Turkish",
+    "Japanese",
+    "Chinese",
+    "Welsh",
+    "Latin",
+    "Greek",
+    "Hollander",
+    "Alpine",
+    "Mediaeval",
+    "Medieval",
+    "Celt",
+    "Celtic",
+    "Impression",
+    "Copyright",
+    "Contents",
+    "Illustrations",
+    "Frontispiece",
+    "Preface",
+    "Introduction",
+    "Finis",
+    "Mother",
+    "Father",
+    "Grandfather",
+    "Grandmother",
+    "North",
+    "South",
+    "East",
+    "West",
 ];
 
 /// Words that end a place name ("Netherfield Park", "Baker Street").
@@ -208,7 +276,9 @@ pub const PLACE_SUFFIXES: &[&str] = &[
     "Manor", "Square", "Lane", "Road", "Bridge", "Church", "Cathedral", "Palace", "Tower", "Forest",
     "Wood", "Woods", "Hill", "Hills", "Mountain", "Mountains", "Lake", "Sea", "Bay", "Island",
     "Valley", "Place", "Gardens", "Inn", "Parsonage", "Cottage", "Farm", "Gate", "Common", "Heath", "Dale",
-    "Moor", "Town", "City", "Harbour", "Port", "Fort", "Keep", "Temple",
+    "Moor", "Town", "City", "Harbour", "Port", "Fort", "Keep", "Temple", "Museum", "Gallery",
+    "Theatre", "Market", "Station", "Chapel", "Priory", "Mill", "Wharf", "Quay", "Mansion",
+    "Plantation", "Ridge", "Hollow", "Creek",
 ];
 
 /// Prepositions that put a following capitalised word in a place ("at Longbourn").
@@ -222,7 +292,8 @@ pub const PLACE_PREPOSITIONS: &[&str] = &[
 #[rustfmt::skip]
 pub const PLACE_NOUNS: &[&str] = &[
     "village", "town", "city", "county", "parish", "hamlet", "kingdom", "isle", "port", "shire",
-    "house", "park", "estate", "manor", "grounds", "neighbourhood", "neighborhood",
+    "house", "park", "estate", "manor", "grounds", "neighbourhood", "neighborhood", "borough",
+    "district", "quarter", "province", "canton",
 ];
 
 /// Concrete things worth naming in a scene description ("with the fields, mud and petticoat").
@@ -252,7 +323,7 @@ pub const MOTION_VERBS: &[&str] = &[
 pub const SPEECH_VERBS: &[&str] = &[
     "said", "cried", "replied", "answered", "asked", "returned", "continued", "added", "exclaimed",
     "observed", "whispered", "shouted", "called", "resumed", "rejoined", "repeated", "began",
-    "thought", "murmured", "interrupted", "remarked", "declared", "muttered", "says", "asks",
+    "thought", "murmured", "interrupted", "remarked", "declared", "muttered",
 ];
 
 /// Animals the analyzer reports as creatures.
@@ -260,22 +331,73 @@ pub const SPEECH_VERBS: &[&str] = &[
 pub const CREATURES: &[&str] = &[
     "horse", "horses", "pony", "ponies", "dog", "dogs", "hound", "hounds", "cat", "cats", "bird",
     "birds", "dragon", "dragons", "wolf", "wolves", "fox", "sheep", "cow", "cows", "deer", "stag",
-    "owl", "raven", "crow", "eagle", "hawk", "fish", "snake", "serpent", "bear", "lion", "tiger",
+    "owl", "raven", "crow", "eagle", "hawk", "fish", "snake", "serpent", "lion", "tiger",
     "mule", "donkey", "goat", "pig", "rat", "mouse", "spider", "beetle", "insect", "monster",
     "unicorn", "griffin", "troll", "goblin",
 ];
 
-/// Objects the analyzer reports as items.
+/// Objects the analyzer reports as items: things a story carries, sends or rides in, not the
+/// furniture every room has.
 #[rustfmt::skip]
 pub const ITEMS: &[&str] = &[
-    "carriage", "chaise", "coach", "barouche", "letter", "letters", "sword", "ring", "necklace",
-    "book", "books", "pianoforte", "piano", "harp", "bonnet", "gown", "fan", "hat", "cloak",
-    "shawl", "lantern", "candle", "candles", "lamp", "key", "dagger", "bow", "arrow", "shield",
-    "crown", "cup", "portrait", "picture", "miniature", "basket", "umbrella", "gun", "pistol",
-    "staff", "wand", "map", "chest", "box", "mirror", "clock", "watch", "boat", "ship", "cart",
-    "wagon", "table", "chair", "sofa", "window", "door", "bottle", "glass", "purse", "jewel",
-    "jewels",
+    "carriage", "chaise", "coach", "barouche", "letter", "sword", "necklace", "pianoforte",
+    "harp", "cloak", "shawl", "lantern", "dagger", "pistol", "musket", "miniature", "portrait",
+    "umbrella", "wand", "boat", "ship", "cart", "wagon", "apple", "violin", "locket", "casket",
+    "crucifix", "telescope", "sledge", "gondola", "cradle", "coffin", "banner",
 ];
+
+/// People named by what they do ("the chief clerk", "the charwoman").
+#[rustfmt::skip]
+pub const ROLES: &[&str] = &[
+    "clerk", "charwoman", "lodger", "lodgers", "maid", "housemaid", "cook", "housekeeper",
+    "doctor", "surgeon", "locksmith", "coachman", "footman", "butler", "porter", "landlord",
+    "landlady", "innkeeper", "gardener", "governess", "parson", "vicar", "curate", "constable",
+    "jailer", "turnkey", "boatman", "ferryman", "shepherd", "miller", "blacksmith", "postman",
+    "waiter", "waitress", "nurse", "schoolmaster", "schoolmistress", "hostess", "host",
+    "watchman", "sentinel", "beadle", "sexton", "chaplain", "magistrate", "jailor", "dustman",
+    "weaver", "ostler", "groom", "valet", "steward", "pedlar", "peddler", "hermit", "abbess",
+];
+
+/// Words that narrow a role to one person ("the chief clerk", "the old charwoman").
+#[rustfmt::skip]
+const ROLE_MODIFIERS: &[&str] = &[
+    "chief", "head", "old", "young", "little", "new", "elder", "younger", "under", "kitchen",
+];
+
+/// Plurals that a number turns into a definite group ("the three gentlemen").
+#[rustfmt::skip]
+const GROUP_NOUNS: &[&str] = &[
+    "gentlemen", "lodgers",
+    "strangers", "soldiers", "officers",
+];
+
+#[rustfmt::skip]
+const NUMBER_WORDS: &[&str] = &[
+    "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twelve",
+];
+
+/// Words just before a noun that make it a comparison, not a thing in the scene ("like a dog",
+/// "as a dragon").
+#[rustfmt::skip]
+pub const FIGURE_CUES: &[&str] = &[
+    "like", "as", "than", "if", "such", "resembling", "resembled",
+];
+
+pub fn is_role(word: &str) -> bool {
+    ROLES.contains(&word)
+}
+
+pub fn is_role_modifier(word: &str) -> bool {
+    ROLE_MODIFIERS.contains(&word)
+}
+
+pub fn is_group_noun(word: &str) -> bool {
+    GROUP_NOUNS.contains(&word)
+}
+
+pub fn is_number_word(word: &str) -> bool {
+    NUMBER_WORDS.contains(&word)
+}
 
 /// Words that make a passage drawable: colour, light, weather, motion, physical things, places.
 #[rustfmt::skip]
@@ -307,6 +429,20 @@ pub const APPEARANCE: &[&str] = &[
     "ugly", "proud", "lively", "graceful", "fashionable", "neat", "shabby",
     "striking", "haughty", "smiling", "grey", "white", "black", "red", "golden",
     "green", "blue", "brown", "stone", "wooden", "beautifully", "handsomely", "well-dressed",
+    "gold", "silver", "yellow", "gray", "crimson", "scarlet", "purple", "pink", "bushy", "long",
+    "curly", "thick", "broad", "fat", "bald", "ragged", "smart", "rich", "silk", "velvet",
+    "little", "tiny", "huge", "enormous", "rosy", "freckled", "bright", "tattered",
+];
+
+/// Dress and body nouns that, with an appearance adjective before them, describe how someone
+/// looks ("blue uniform", "brown belly").
+#[rustfmt::skip]
+pub const FEATURES: &[&str] = &[
+    "hair", "eyes", "face", "cheeks", "beard", "moustache", "whiskers", "hands", "arms", "legs",
+    "belly", "back", "skin", "brow", "forehead", "lips", "nose", "figure", "shoulders", "uniform",
+    "coat", "gown", "dress", "bonnet", "hat", "cap", "cloak", "shawl", "boots", "apron", "wig",
+    "veil", "gloves", "spectacles", "waistcoat", "jacket", "sleeves", "collar", "buttons",
+    "antennae", "fur", "mane", "tail", "wings", "feathers", "robe", "skirt", "skirts",
 ];
 
 /// Mood lexicon: the mood word and the words that vote for it.
@@ -352,13 +488,56 @@ pub fn is_honorific(word: &str) -> bool {
     HONORIFICS.contains(&word)
 }
 
+/// Titles that go before a surname ("Mr. Darcy"), unlike "Miss", "Lady" or "Sir", which also
+/// go before a given name ("Miss Elizabeth", "Sir William").
+pub fn takes_surname(word: &str) -> bool {
+    matches!(
+        word,
+        "Mr" | "Mrs"
+            | "Ms"
+            | "Dr"
+            | "Doctor"
+            | "Captain"
+            | "Colonel"
+            | "General"
+            | "Major"
+            | "Lieutenant"
+            | "Sergeant"
+            | "Admiral"
+            | "Professor"
+    )
+}
+
 pub fn is_male_honorific(word: &str) -> bool {
     MALE_HONORIFICS.contains(&word)
 }
 
-/// Whether a capitalised word can never be a name by itself.
+/// Whether a capitalised word can never be a name by itself: a listed word, in either
+/// apostrophe style ("I’ve" is "I've"), any contraction ("I’ll", "Don't"), or an abstract noun
+/// capitalised for emphasis ("Idleness", "Charity").
 pub fn is_not_name(word: &str) -> bool {
-    NOT_NAMES.contains(&word)
+    let straight = word.replace('\u{2019}', "'");
+    NOT_NAMES.contains(&straight.as_str()) || is_contraction(&straight) || is_abstract(word)
+}
+
+/// Suffixes of abstract nouns, which name no one and nowhere.
+const ABSTRACT_SUFFIXES: &[&str] = &[
+    "ness", "ity", "tion", "ment", "ance", "ence", "hood", "ship",
+];
+
+fn is_abstract(word: &str) -> bool {
+    word.chars().count() > 6 && ABSTRACT_SUFFIXES.iter().any(|s| word.ends_with(s))
+}
+
+/// "I've", "you'd", "won't": the tail after the apostrophe is a clipped verb or "not".
+fn is_contraction(word: &str) -> bool {
+    word.rsplit_once('\'')
+        .is_some_and(|(_, tail)| matches!(tail, "ve" | "d" | "m" | "ll" | "re" | "t"))
+}
+
+/// Titles that make a church, street or parish rather than a person ("St. Giles").
+pub fn is_place_title(word: &str) -> bool {
+    matches!(word, "St" | "Saint")
 }
 
 pub fn is_place_suffix(word: &str) -> bool {

@@ -8,10 +8,13 @@ mod describe;
 mod entities;
 mod lexicon;
 mod render;
+mod roles;
 mod scenes;
 mod sentences;
+mod visual;
 
 pub use render::{RenderError, parse_size, render_scene};
+pub use visual::{ScoredSentence, scored_sentences};
 
 use super::{
     ElementBrief, ElementKind, Error, ImageMeta, ImageModel, ImageOptions, ImageRequest, TextModel,
@@ -105,7 +108,39 @@ fn kind_name(kind: ElementKind) -> &'static str {
 }
 
 /// Most creatures and items reported per chapter: enough to draw, few enough not to drown the cast.
-const MAX_THINGS: usize = 4;
+const MAX_THINGS: usize = 2;
+
+/// Most people and most places reported per chapter, the most mentioned first: a chapter's
+/// passing names (a neighbour's cousin, a town on the way) are not worth a drawing.
+const MAX_PEOPLE: usize = 12;
+const MAX_PLACES: usize = 6;
+
+/// The groups worth reporting: the most mentioned people and places, in their reading order.
+fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
+    let mut ranked: Vec<(usize, usize, ElementKind)> = groups
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.sentences.len(), i, g.kind))
+        .collect();
+    ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    let mut keep = vec![false; groups.len()];
+    for kind in [ElementKind::Character, ElementKind::Place] {
+        let cap = if kind == ElementKind::Place {
+            MAX_PLACES
+        } else {
+            MAX_PEOPLE
+        };
+        for &(_, i, _) in ranked.iter().filter(|r| r.2 == kind).take(cap) {
+            keep[i] = true;
+        }
+    }
+    let mut index = 0;
+    groups.retain(|_| {
+        index += 1;
+        keep[index - 1]
+    });
+    groups
+}
 
 /// One entity found in a chapter.
 struct Entity {
@@ -114,6 +149,8 @@ struct Entity {
     aliases: Vec<String>,
     description: String,
     quote: String,
+    /// Sentences naming it, a spoken line counting two more.
+    mentions: usize,
 }
 
 /// Pass 1: `{"entities": [...]}` for a chapter.
@@ -123,7 +160,7 @@ pub fn entities_json(text: &str) -> Value {
         .into_iter()
         .map(|e| {
             json!({"name": e.name, "type": kind_name(e.kind), "aliases": e.aliases,
-                   "description": e.description, "quote": e.quote})
+                   "description": e.description, "quote": e.quote, "mentions": e.mentions})
         })
         .collect();
     json!({ "entities": list })
@@ -131,7 +168,7 @@ pub fn entities_json(text: &str) -> Value {
 
 fn find_entities(doc: &Doc) -> Vec<Entity> {
     let forms = entities::find_forms(doc);
-    let groups = aliases::group(&forms);
+    let groups = most_useful(aliases::group(&forms));
     let places: Vec<&aliases::Group> = groups
         .iter()
         .filter(|g| g.kind == ElementKind::Place)
@@ -156,7 +193,18 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &g.sentences,
             seen_at,
         };
-        out.push(entity(doc, &subject));
+        out.push(entity(doc, &subject, g.sentences.len() + 2 * g.speech));
+    }
+    for role in roles::find_roles(doc) {
+        let subject = describe::Subject {
+            name: &role.name,
+            aliases: &role.aliases,
+            kind: ElementKind::Character,
+            honorific: None,
+            sentences: &role.sentences,
+            seen_at: None,
+        };
+        out.push(entity(doc, &subject, role.sentences.len()));
     }
     for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
         let subject = describe::Subject {
@@ -167,20 +215,23 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &sentences,
             seen_at: None,
         };
-        out.push(entity(doc, &subject));
+        out.push(entity(doc, &subject, sentences.len()));
     }
     out
 }
 
-fn entity(doc: &Doc, subject: &describe::Subject) -> Entity {
+fn entity(doc: &Doc, subject: &describe::Subject, mentions: usize) -> Entity {
+    let mut names: Vec<&str> = vec![subject.name];
+    names.extend(subject.aliases.iter().map(String::as_str));
     Entity {
         name: subject.name.to_string(),
         kind: subject.kind,
         aliases: subject.aliases.to_vec(),
         description: describe::describe(doc, subject),
-        quote: describe::pick_quote(doc, subject.sentences)
+        quote: describe::pick_quote(doc, subject.sentences, &names)
             .unwrap_or_default()
             .to_string(),
+        mentions,
     }
 }
 
@@ -374,6 +425,29 @@ mod tests {
             Err(Error::Config(_))
         ));
         Ok(())
+    }
+
+    #[test]
+    fn a_chapter_reports_its_most_mentioned_people_only() {
+        let names = [
+            "Anna", "Berta", "Carl", "Dora", "Emil", "Fritz", "Gustav", "Hanna", "Ida", "Jakob",
+            "Karl", "Lena", "Max", "Nora",
+        ];
+        let mut text = String::new();
+        for (i, name) in names.iter().enumerate() {
+            for _ in 0..=i {
+                text.push_str(&format!("Then {name} came in. "));
+            }
+        }
+        let value = entities_json(&text);
+        let reported: Vec<&str> = value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert_eq!(reported.len(), MAX_PEOPLE, "{reported:?}");
+        assert!(!reported.contains(&"Anna") && reported.contains(&"Nora"));
     }
 
     #[test]

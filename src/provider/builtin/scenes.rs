@@ -3,7 +3,7 @@
 //! a verbatim quote, a templated description, and mood and lighting guessed from lexicons.
 
 use super::lexicon;
-use super::sentences::Doc;
+use super::sentences::{Doc, MAX_QUOTE_WORDS, clip};
 use crate::provider::ElementKind;
 
 /// A name the scene can mention, with its kind, and the forms that count as a mention.
@@ -24,9 +24,6 @@ pub struct Scene {
     pub lighting: String,
     pub elements: Vec<String>,
 }
-
-/// Longest quote worth drawing; longer windows are only used when nothing else fits.
-const MAX_QUOTE: usize = 900;
 
 /// Per-sentence facts the window scores are built from.
 struct SentenceFacts {
@@ -69,30 +66,33 @@ pub fn possible(sentences: usize) -> usize {
     }
 }
 
-/// The `count` best windows as (first sentence, length), in reading order.
+/// The `count` best windows of 1–3 sentences and at most `MAX_QUOTE_WORDS` words, as (first
+/// sentence, length), in reading order. A lone sentence over the limit is clipped later.
 fn choose_windows(doc: &Doc, facts: &[SentenceFacts], count: usize) -> Vec<(usize, usize)> {
     let n = facts.len();
     let target = count.min(possible(n));
-    if n == 1 {
-        return vec![(0, 1)].into_iter().take(target).collect();
-    }
     let score = |start: usize, len: usize| {
         let window = &facts[start..start + len];
-        let raw: usize = window.iter().map(|f| f.visual + 2 * f.names).sum();
+        let raw: usize = window.iter().map(|f| f.visual + 3 * f.names).sum();
         // Divide by √len so a longer window must earn its extra sentences.
         raw as f64 / (len as f64).sqrt()
     };
-    let span_len =
-        |start: usize, len: usize| doc.sentences[start + len - 1].end - doc.sentences[start].start;
+    let words = |start: usize, len: usize| -> usize {
+        (start..start + len)
+            .map(|s| doc.sentence_text(s).split_whitespace().count())
+            .sum()
+    };
     let mut candidates: Vec<(f64, usize, usize)> = (0..n)
-        .flat_map(|start| (2..=4).map(move |len| (start, len)))
-        .filter(|&(start, len)| start + len <= n && span_len(start, len) <= MAX_QUOTE)
+        .flat_map(|start| (1..=3).map(move |len| (start, len)))
+        .filter(|&(start, len)| {
+            start + len <= n && (len == 1 || words(start, len) <= MAX_QUOTE_WORDS)
+        })
         .map(|(start, len)| (score(start, len), start, len))
         .collect();
     candidates.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)).then(a.2.cmp(&b.2)));
     let mut taken = vec![false; n];
     let mut chosen = Vec::new();
-    for (_, start, len) in candidates {
+    for &(_, start, len) in &candidates {
         if chosen.len() == target {
             break;
         }
@@ -103,13 +103,13 @@ fn choose_windows(doc: &Doc, facts: &[SentenceFacts], count: usize) -> Vec<(usiz
         chosen.push((start, len));
     }
     if chosen.len() < target {
-        // Greedy picks can block each other; consecutive pairs always give `possible` windows.
-        let mut pairs: Vec<(f64, usize)> = (0..n / 2).map(|p| (score(2 * p, 2), 2 * p)).collect();
-        pairs.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        chosen = pairs
+        // Greedy picks can block each other; single sentences never do.
+        let mut singles: Vec<(f64, usize)> = (0..n).map(|s| (score(s, 1), s)).collect();
+        singles.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        chosen = singles
             .into_iter()
             .take(target)
-            .map(|(_, s)| (s, 2))
+            .map(|(_, s)| (s, 1))
             .collect();
     }
     chosen.sort_unstable();
@@ -141,7 +141,8 @@ pub fn select(doc: &Doc, count: usize, known: &[Known]) -> Vec<Scene> {
 }
 
 fn build_scene(doc: &Doc, start: usize, len: usize, known: &[Known]) -> Scene {
-    let quote = &doc.text[doc.sentences[start].start..doc.sentences[start + len - 1].end];
+    let whole = &doc.text[doc.sentences[start].start..doc.sentences[start + len - 1].end];
+    let quote = clip(whole, MAX_QUOTE_WORDS);
     let words: Vec<String> = (start..start + len)
         .flat_map(|s| doc.tokens_in(s).iter().map(|t| t.word.to_lowercase()))
         .collect();

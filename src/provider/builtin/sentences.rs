@@ -33,6 +33,38 @@ pub struct Doc<'a> {
     ranges: Vec<std::ops::Range<usize>>,
 }
 
+/// Longest quote the analyzer returns, in words: a caption for a picture, not a page.
+pub const MAX_QUOTE_WORDS: usize = 80;
+
+/// `text` cut to at most `max` words, at the last clause mark inside the limit when there is
+/// one in its second half, else after the last whole word. Always a prefix of `text`, so a
+/// clipped quote is still verbatim.
+pub fn clip(text: &str, max: usize) -> &str {
+    let mut words = 0;
+    let mut in_word = false;
+    let mut end = text.len();
+    for (i, c) in text.char_indices() {
+        if c.is_whitespace() {
+            if in_word && words == max {
+                end = i;
+                break;
+            }
+            in_word = false;
+        } else if !in_word {
+            in_word = true;
+            words += 1;
+        }
+    }
+    if end == text.len() {
+        return text;
+    }
+    let head = &text[..end];
+    let clause = head
+        .rfind([',', ';', ':', '—'])
+        .filter(|&p| p > head.len() / 2);
+    clause.map_or(head, |p| head[..p].trim_end())
+}
+
 /// Abbreviations whose period does not end a sentence.
 const ABBREVIATIONS: &[&str] = &[
     "Mr", "Mrs", "Ms", "Dr", "St", "Messrs", "Rev", "Jr", "Sr", "Col", "Capt", "Gen", "Lt", "Prof",
@@ -260,6 +292,14 @@ mod tests {
         assert!(flags.contains(&("But", true)));
         assert!(flags.contains(&("Jane", false)));
         assert!(flags.contains(&("He", true)));
+    }
+
+    #[test]
+    fn clip_keeps_short_text_and_cuts_long_text_at_a_clause() {
+        assert_eq!(clip("One two three.", 5), "One two three.");
+        let long = "a b c d e f, g h i j k l";
+        assert_eq!(clip(long, 8), "a b c d e f");
+        assert_eq!(clip("a, b c d e f g h i j", 4), "a, b c d");
     }
 
     #[test]

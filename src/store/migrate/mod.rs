@@ -150,6 +150,7 @@ fn convert(
         author: String::new(),
         file: old.book_file.clone(),
         sha256: String::new(),
+        path: String::new(),
     };
     let mut manifest = Manifest::new(book_id(old, dir), book, &titles);
     for (no, key, title) in &titles {
