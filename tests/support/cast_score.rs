@@ -4,7 +4,6 @@
 //! elements), split kinds (one name under two kinds) and noise (pronouns, contractions,
 //! interjections reported as elements). Shared by `tests/builtin_heldout.rs` and the `builtin`
 //! bench.
-#![allow(dead_code)]
 
 use imaginize::analyze::RawEntity;
 use imaginize::analyze::entities_json::entities_from_value;
