@@ -305,7 +305,7 @@ async fn draw_one(
     drop(slot);
     match generated {
         Ok((bytes, _meta)) => {
-            let relative = write_image(ctx, chapter, number, &bytes)?;
+            let relative = write_image(ctx, chapter, number, bytes).await?;
             let usage = Usage {
                 images: 1,
                 ..Usage::default()
@@ -337,20 +337,21 @@ async fn draw_one(
 }
 
 /// Writes the image under the extension its bytes say; a failed write leaves no partial file.
-fn write_image(
+async fn write_image(
     ctx: &Context,
     chapter: ChapterNo,
     scene: SceneNo,
-    bytes: &[u8],
+    bytes: Vec<u8>,
 ) -> Result<String, ChapterError> {
-    let Some(format) = ImageFormat::detect(bytes) else {
+    let Some(format) = ImageFormat::detect(&bytes) else {
         return Err(ChapterError::Chapter(format!(
             "scene {scene}: {} returned bytes that are not a PNG, JPEG or WebP image",
             ctx.image.name()
         )));
     };
     let relative = store::layout::image_file_name(chapter, scene, format.extension());
-    store::atomic::write(&ctx.out.join(&relative), bytes)
+    ctx.write_file(ctx.out.join(&relative), bytes)
+        .await
         .map_err(|e| scene_write_error(scene, e))?;
     Ok(relative)
 }

@@ -18,7 +18,7 @@ use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
 use crate::pipeline::shutdown::{Shutdown, Signal};
-use crate::store::{self, ElementsStatus, Status, layout};
+use crate::store::{ElementsStatus, Status, layout};
 use chrono::Utc;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -168,7 +168,14 @@ async fn finish_elements(
         })
         .collect();
     let catalogue = merge(&ctx.book.title, found, &texts);
-    write_elements(&ctx.out, &catalogue)?;
+    // Written durably (fsyncs) on a blocking thread, not on the async workers'.
+    let (out, written) = (ctx.out.clone(), catalogue.clone());
+    tokio::task::spawn_blocking(move || write_elements(&out, &written))
+        .await
+        .map_err(|source| Error::Task {
+            what: "Elements.md",
+            source,
+        })??;
     let lookup = ElementsLookup::from_catalogue(&catalogue)
         .map_err(|e| Error::Internal(format!("cannot index the cast: {e}")))?;
     ctx.set_lookup(lookup);
@@ -279,7 +286,8 @@ async fn extract_chapters(
         }
     };
     let json = json.map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
-    store::atomic::write(&layout::entities_dir(&ctx.out).join(name), &json)?;
+    ctx.write_file(layout::entities_dir(&ctx.out).join(name), json)
+        .await?;
     // The request's usage is counted on the pack's first chapter: the total is what matters.
     ctx.state(move |s| s.add_usage(first, usage)).await?;
     Ok(found)
@@ -403,7 +411,7 @@ async fn analyze_chapter(
     )
     .await?;
     drop(slot);
-    save_scenes(ctx, &analyzed.scenes)?;
+    save_scenes(ctx, &analyzed.scenes).await?;
     let concepts = analyzed.scenes.scenes.len();
     let usage = analyzed.usage;
     ctx.state(move |s| s.mark_analyzed(chapter, concepts as u32, usage, Utc::now()))
@@ -413,9 +421,10 @@ async fn analyze_chapter(
     Ok((concepts, analyzed.reanchored, analyzed.invented))
 }
 
-fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
+async fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(scenes)
         .map_err(|e| Error::Internal(format!("cannot encode scenes: {e}")))?;
-    store::atomic::write(&ctx.chapter_file(scenes.chapter), &json)?;
+    ctx.write_file(ctx.chapter_file(scenes.chapter), json)
+        .await?;
     Ok(())
 }

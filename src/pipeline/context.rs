@@ -131,6 +131,18 @@ impl Context {
             .map_err(Error::from)
     }
 
+    /// Writes `bytes` to `path` atomically on a blocking thread: the write fsyncs the file and
+    /// its folder, which must not stall the async workers.
+    pub async fn write_file(&self, path: PathBuf, bytes: Vec<u8>) -> Result<(), store::Error> {
+        tokio::task::spawn_blocking(move || store::atomic::write(&path, &bytes))
+            .await
+            .unwrap_or_else(|join| {
+                Err(store::Error::Commit {
+                    reason: format!("the file write task failed: {join}"),
+                })
+            })
+    }
+
     /// Reads a snapshot of the book's state.
     pub async fn read<T, F>(&self, f: F) -> Result<T, Error>
     where
