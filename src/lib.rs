@@ -20,6 +20,7 @@ pub mod error;
 pub mod exit_code;
 pub mod ids;
 pub mod illustrate;
+pub mod migrate;
 pub mod pipeline;
 pub mod provider;
 pub mod render;

@@ -3,8 +3,8 @@
 
 use imaginize::analyze::model::{Catalogue, ChapterScenes};
 use imaginize::ids::{ChapterNo, SceneNo};
+use imaginize::migrate::migrate_folder;
 use imaginize::provider::ElementKind;
-use imaginize::store::migrate::migrate_folder;
 use imaginize::store::{ElementsStatus, Error, Manifest, Status, Store};
 use std::collections::BTreeMap;
 use std::fs;

@@ -4,6 +4,7 @@
 
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::provider::ElementKind;
+use crate::store::{self, SceneOutcome, layout};
 use serde::{Deserialize, Serialize};
 
 /// A verbatim quote from the book and the chapter it comes from.
@@ -70,4 +71,40 @@ pub struct ChapterScenes {
     pub key: ChapterKey,
     pub title: String,
     pub scenes: Vec<Scene>,
+}
+
+/// Writes a scene's outcome into `chapters/NNN.json` (when that file has the scene), before
+/// the state records it: only the chapter's claim holder draws its scenes, so no lock is
+/// needed, and a crash in between leaves an image the next run adopts (or a refusal it asks
+/// about again). A scenes file that cannot be read is analyze's to report.
+pub fn note_scene(
+    out: &std::path::Path,
+    chapter: ChapterNo,
+    scene: SceneNo,
+    outcome: &SceneOutcome,
+) -> Result<(), store::Error> {
+    let path = layout::chapter_path(out, chapter);
+    let Ok(bytes) = std::fs::read(&path) else {
+        return Ok(());
+    };
+    let Ok(mut scenes) = serde_json::from_slice::<ChapterScenes>(&bytes) else {
+        return Ok(());
+    };
+    let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
+        return Ok(());
+    };
+    let (image, rejected) = match outcome {
+        SceneOutcome::Image(path) => (Some(path.clone()), None),
+        SceneOutcome::Rejected(reason) => (None, Some(reason.clone())),
+        SceneOutcome::Pending => (None, None),
+    };
+    if entry.image == image && entry.rejected == rejected {
+        return Ok(());
+    }
+    (entry.image, entry.rejected) = (image, rejected);
+    let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| store::Error::Encode {
+        path: path.clone(),
+        source,
+    })?;
+    store::atomic::write(&path, &bytes)
 }

@@ -1,7 +1,7 @@
 //! One illustrator: claim an analyzed chapter (lease), draw each scene not yet done, record it
 //! right after its file is written, heartbeat, complete; repeat until nothing is left.
 
-use crate::analyze::model::{ChapterScenes, Scene};
+use crate::analyze::model::{ChapterScenes, Scene, note_scene};
 use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::adopt;
@@ -391,9 +391,9 @@ async fn record(
     };
     // Before the state records it, and outside the state's transaction: a file write (two
     // fsyncs) there would hold up every other task's commit.
-    let store = ctx.store.clone();
+    let out = ctx.out.clone();
     let noted = outcome.clone();
-    tokio::task::spawn_blocking(move || store.note_scene(chapter, scene, &noted))
+    tokio::task::spawn_blocking(move || note_scene(&out, chapter, scene, &noted))
         .await
         .map_err(|e| {
             ChapterError::Abort(Error::Task {

@@ -2,6 +2,7 @@
 //! expired claims are recovered, and `--force` / `--retry-failed` / `--clear-errors` are applied.
 //! Images of forced chapters are put aside in `images/.replaced/`, never deleted.
 
+use crate::analyze::model::note_scene;
 use crate::book::Book;
 use crate::config::Options;
 use crate::error::Error;
@@ -56,7 +57,7 @@ pub fn prepare(
         put_aside(files.dir(), *chapter, scenes)?;
         // Chapters.md must not link to the images just put aside while they are redrawn.
         for scene in scenes {
-            files.note_scene(*chapter, *scene, &SceneOutcome::Pending)?;
+            note_scene(files.dir(), *chapter, *scene, &SceneOutcome::Pending)?;
         }
     }
     if request.redo_elements {

@@ -181,7 +181,7 @@ fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
 /// `--migrate-concurrent [--output-dir D]`: converts the old tool's state file in D (or here).
 pub fn migrate(output_dir: Option<&Path>, cwd: &Path, reporter: &Reporter) -> Result<(), Error> {
     let dir = output_dir.map_or_else(|| cwd.to_path_buf(), |d| cwd.join(d));
-    let report = store::migrate::migrate_folder(&dir)?;
+    let report = crate::migrate::migrate_folder(&dir)?;
     for note in &report.notes {
         reporter.warn(note);
     }

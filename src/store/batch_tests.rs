@@ -2,7 +2,7 @@
 //! made outside the committer is never hidden by its cache.
 
 use crate::ids::ChapterNo;
-use crate::provider::Usage;
+use crate::store::Usage;
 use crate::store::manifest::{Manifest, Status};
 use crate::store::{Error, FileLock, LOCK_FILE, Store, WorkerId, test_support};
 use chrono::Utc;

@@ -1,16 +1,14 @@
 //! The chapter operations of `LockedManifest`: analysis, claims with leases (optionally limited
 //! to a chapter selection), heartbeats, scenes drawn or rejected, completion, failure and retry.
 //! Each goes through `transition`, so an illegal change is an error and never happens silently.
-//! Also `Store::note_scene`, which writes a scene's outcome into `chapters/NNN.json`.
 
-use crate::analyze::model::ChapterScenes;
 use crate::ids::{ChapterNo, SceneNo};
-use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId, expiry};
 use crate::store::liveness::Workers;
 use crate::store::manifest::{ChapterState, Claim, Status};
 use crate::store::transition::{Event, transition};
-use crate::store::{Error, LockedManifest, Store, atomic, layout, liveness};
+use crate::store::usage::Usage;
+use crate::store::{Error, LockedManifest, liveness};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;
 use std::time::Duration;
@@ -24,44 +22,6 @@ pub enum SceneOutcome {
     Rejected(String),
     /// Not drawn (yet): its old image was put aside by `--force`.
     Pending,
-}
-
-impl Store {
-    /// Writes a scene's outcome into `chapters/NNN.json` (when that file has the scene), before
-    /// the manifest records it: only the chapter's claim holder draws its scenes, so no lock is
-    /// needed, and a crash in between leaves an image the next run adopts (or a refusal it asks
-    /// about again). A scenes file that cannot be read is analyze's to report.
-    pub fn note_scene(
-        &self,
-        chapter: ChapterNo,
-        scene: SceneNo,
-        outcome: &SceneOutcome,
-    ) -> Result<(), Error> {
-        let path = layout::chapter_path(self.dir(), chapter);
-        let Ok(bytes) = std::fs::read(&path) else {
-            return Ok(());
-        };
-        let Ok(mut scenes) = serde_json::from_slice::<ChapterScenes>(&bytes) else {
-            return Ok(());
-        };
-        let Some(entry) = scenes.scenes.iter_mut().find(|s| s.scene == scene) else {
-            return Ok(());
-        };
-        let (image, rejected) = match outcome {
-            SceneOutcome::Image(path) => (Some(path.clone()), None),
-            SceneOutcome::Rejected(reason) => (None, Some(reason.clone())),
-            SceneOutcome::Pending => (None, None),
-        };
-        if entry.image == image && entry.rejected == rejected {
-            return Ok(());
-        }
-        (entry.image, entry.rejected) = (image, rejected);
-        let bytes = serde_json::to_vec_pretty(&scenes).map_err(|source| Error::Encode {
-            path: path.clone(),
-            source,
-        })?;
-        atomic::write(&path, &bytes)
-    }
 }
 
 impl LockedManifest {

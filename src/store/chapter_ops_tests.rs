@@ -1,6 +1,6 @@
 //! The chapter operations of `LockedManifest`, on a real folder.
 
-use crate::analyze::model::{ChapterScenes, Scene};
+use crate::analyze::model::{ChapterScenes, Scene, note_scene};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::store::layout::chapter_file_name;
 use crate::store::manifest::Status;
@@ -123,10 +123,8 @@ fn rejected_scene_counts_as_done_and_is_written_to_the_chapter_file() {
     let w = WorkerId::current();
     let image = SceneOutcome::Image("images/chapter_1_scene_1.png".into());
     let refused = SceneOutcome::Rejected("content policy: violence".into());
-    store.note_scene(ChapterNo(1), SceneNo(1), &image).unwrap();
-    store
-        .note_scene(ChapterNo(1), SceneNo(2), &refused)
-        .unwrap();
+    note_scene(store.dir(), ChapterNo(1), SceneNo(1), &image).unwrap();
+    note_scene(store.dir(), ChapterNo(1), SceneNo(2), &refused).unwrap();
     store
         .update_with_lock(|m| {
             let now = Utc::now();
@@ -167,14 +165,18 @@ fn a_rejected_scene_drawn_later_loses_its_rejection() {
     let store = store_with(dir.path(), 1, &[1]);
     write_scenes(dir.path(), 1, 1);
     let (chapter, scene) = (ChapterNo(1), SceneNo(1));
-    store
-        .note_scene(chapter, scene, &SceneOutcome::Rejected("no".into()))
-        .unwrap();
+    note_scene(
+        store.dir(),
+        chapter,
+        scene,
+        &SceneOutcome::Rejected("no".into()),
+    )
+    .unwrap();
     store
         .update_with_lock(|m| m.record_rejected(chapter, scene, "no"))
         .unwrap();
     let drawn = SceneOutcome::Image("images/chapter_1_scene_1.png".into());
-    store.note_scene(chapter, scene, &drawn).unwrap();
+    note_scene(store.dir(), chapter, scene, &drawn).unwrap();
     store
         .update_with_lock(|m| m.record_scene(chapter, scene))
         .unwrap();

@@ -3,9 +3,9 @@
 //! goes through `LockedManifest`; these are plain data.
 
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
-use crate::provider::Usage;
 use crate::store::claims::{WorkerId, expiry};
 use crate::store::liveness::Workers;
+use crate::store::usage::Usage;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;

@@ -14,7 +14,6 @@ pub mod liveness;
 pub mod lock;
 mod locked;
 pub mod manifest;
-pub mod migrate;
 mod open;
 pub mod progress_log;
 mod recovery;
@@ -22,6 +21,7 @@ pub mod state;
 #[cfg(test)]
 pub(crate) mod test_support;
 pub mod transition;
+mod usage;
 
 pub use batch::CommitStats;
 pub use chapter_ops::SceneOutcome;
@@ -31,10 +31,10 @@ pub use liveness::WorkerLock;
 pub use lock::{FileLock, LOCK_FILE};
 pub use locked::LockedManifest;
 pub use manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, MergeReport, Status};
-pub use migrate::{MigrationReport, migrate_folder};
 pub use progress_log::ProgressLog;
 pub use state::{BookState, MemoryStore, OpenBook, Opened, WorkerGuard};
 pub use transition::{Event, IllegalTransition, transition};
+pub use usage::Usage;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;

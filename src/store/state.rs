@@ -8,10 +8,10 @@
 //! across threads and (for the file store) across processes on one folder.
 
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
-use crate::provider::Usage;
 use crate::store::claims::{Expiry, WorkerId};
 use crate::store::liveness::{WorkerLock, Workers};
 use crate::store::manifest::{BookMeta, ElementsStatus, Manifest};
+use crate::store::usage::Usage;
 use crate::store::{Error, LockedManifest, SceneOutcome, Store};
 use chrono::{DateTime, Utc};
 use std::collections::HashSet;

@@ -4,8 +4,8 @@
 
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
 use crate::ids::ChapterNo;
+use crate::migrate::old_state::OldState;
 use crate::provider::ElementKind;
-use crate::store::migrate::old_state::OldState;
 
 /// The most quotes an element keeps (as the analysis does); the rest stay in the backup.
 const MAX_QUOTES: usize = 3;
