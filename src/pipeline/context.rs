@@ -134,12 +134,12 @@ impl Context {
     /// Writes `bytes` to `path` atomically on a blocking thread: the write fsyncs the file and
     /// its folder, which must not stall the async workers.
     pub async fn write_file(&self, path: PathBuf, bytes: Vec<u8>) -> Result<(), store::Error> {
+        let target = path.clone();
         tokio::task::spawn_blocking(move || store::atomic::write(&path, &bytes))
             .await
             .unwrap_or_else(|join| {
-                Err(store::Error::Commit {
-                    reason: format!("the file write task failed: {join}"),
-                })
+                let failed = std::io::Error::other(format!("the write task failed: {join}"));
+                Err(store::Error::io("write", target, failed))
             })
     }
 

@@ -108,7 +108,8 @@ pub enum Error {
 }
 
 impl Error {
-    pub(crate) fn io(
+    /// A failed file operation on `path`; a full disk becomes [`Error::DiskFull`].
+    pub fn io(
         action: &'static str,
         path: impl Into<PathBuf>,
         source: std::io::Error,
