@@ -155,6 +155,14 @@ pub struct RenderArgs {
     pub output_dir: PathBuf,
 }
 
+/// Which chapters pass 1 reads for the cast.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum CastArg {
+    #[default]
+    All,
+    Selected,
+}
+
 /// Which provider family to use.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProviderArg {
@@ -200,6 +208,12 @@ pub struct RunArgs {
     /// Only these chapters, e.g. "1-5,10".
     #[arg(long, value_name = "RANGE")]
     pub chapters: Option<String>,
+    /// With --chapters, which chapters pass 1 reads for the cast: all of the book's (the
+    /// default) or only the selected ones, for a quick trial. A selected-only cast is marked
+    /// partial in Elements.md; a later run without it completes the cast without reading the
+    /// selected chapters again.
+    #[arg(long, value_enum, value_name = "FROM", default_value = "all")]
+    pub cast: CastArg,
     /// At most this many scenes per chapter.
     #[arg(long, value_name = "N")]
     pub limit: Option<usize>,

@@ -127,6 +127,7 @@ fn output_folder(dir: &Path, webp: bool) {
         std::fs::write(path, serde_json::to_string(c).unwrap()).unwrap();
     }
     let catalogue = Catalogue {
+        partial_from: Vec::new(),
         title: "The <Test> & Book".to_owned(),
         elements: vec![Element {
             name: "Mara <the keeper>".to_owned(),

@@ -91,6 +91,7 @@ fn output_folder(dir: &Path, portrait: bool) {
         std::fs::write(dir.join(format!("chapters/{n:03}.json")), json).expect("write");
     }
     let catalogue = Catalogue {
+        partial_from: Vec::new(),
         title: "Harbour Tales".to_owned(),
         elements: vec![Element {
             name: "Captain Mara".to_owned(),

@@ -34,6 +34,7 @@ fn catalogue() -> Catalogue {
     ];
     eliza.chapters = vec![ChapterNo(1), ChapterNo(3), ChapterNo(7)];
     Catalogue {
+        partial_from: Vec::new(),
         title: "Pride and Prejudice".into(),
         elements: vec![
             eliza,

@@ -68,6 +68,7 @@ pub fn merge(
     Catalogue {
         title: title.to_string(),
         elements: elements.into_iter().map(|(_, e)| e).collect(),
+        partial_from: Vec::new(),
     }
 }
 

@@ -39,6 +39,9 @@ pub struct Element {
 pub struct Catalogue {
     pub title: String,
     pub elements: Vec<Element>,
+    /// Set when the cast was read from these chapters only (`--cast selected`): partial.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub partial_from: Vec<ChapterNo>,
 }
 
 /// One scene chosen for illustration.

@@ -115,6 +115,7 @@ mod tests {
             chapters: vec![ChapterNo(1)],
         };
         let cat = Catalogue {
+            partial_from: Vec::new(),
             title: "P".into(),
             elements: vec![
                 el("Jane", "fair, serene and gentle"),

@@ -65,6 +65,8 @@ pub struct Options {
     pub mode: ExecMode,
     pub resume: Resume,
     pub chapters: Option<ChapterSelection>,
+    /// Pass 1 reads only the selected chapters (`--cast selected` with `--chapters`).
+    pub cast_selected: bool,
     pub limit: Option<usize>,
     pub estimate: bool,
     pub provider: Settings,
@@ -221,6 +223,7 @@ fn build_options(
             clear_errors: args.clear_errors,
             skip_failed: args.skip_failed,
         },
+        cast_selected: args.cast == crate::cli::CastArg::Selected && chapters.is_some(),
         chapters,
         limit: args.limit,
         estimate: args.estimate,

@@ -72,5 +72,6 @@ pub(crate) fn convert(old: &OldState, notes: &mut Vec<String>) -> Option<Catalog
     Some(Catalogue {
         title: old.book_title.clone(),
         elements,
+        partial_from: Vec::new(),
     })
 }

@@ -63,7 +63,14 @@ async fn pass1(
     shutdown: &Shutdown,
     report: &mut AnalysisReport,
 ) -> Result<Marking, Error> {
-    let chapters: Vec<ChapterNo> = ctx.book.story_chapters().filter_map(|c| c.number).collect();
+    let book: Vec<ChapterNo> = ctx.book.story_chapters().filter_map(|c| c.number).collect();
+    // `--cast selected`: a trial reads only its chapters; the packs are still cut from the whole
+    // book, so a later full run asks for the others exactly as it would have.
+    let chapters = if ctx.options.cast_selected {
+        ctx.selected.clone()
+    } else {
+        book.clone()
+    };
     let total = chapters.len();
     let mut found: Vec<(ChapterNo, Vec<crate::analyze::RawEntity>)> = Vec::new();
     let mut todo = Vec::new();
@@ -78,7 +85,7 @@ async fn pass1(
         done: found.len(),
         total,
     });
-    let mut queue = Queue::new(ctx, entity_packs(ctx, &chapters, &todo));
+    let mut queue = Queue::new(ctx, entity_packs(ctx, &book, &todo));
     queue.refill(ctx, shutdown, &entities_task);
     // Said, and the merge's work started, once the requests are on their way: nothing waits
     // for either.
@@ -167,7 +174,10 @@ async fn finish_elements(
             Some((no, ChapterText::with_tokens(&c.text, tokens.remove(&no)?)))
         })
         .collect();
-    let catalogue = merge(&ctx.book.title, found, &texts);
+    let mut catalogue = merge(&ctx.book.title, found, &texts);
+    if ctx.options.cast_selected {
+        catalogue.partial_from = ctx.selected.clone();
+    }
     // Written durably (fsyncs) on a blocking thread, not on the async workers'.
     let (out, written) = (ctx.out.clone(), catalogue.clone());
     tokio::task::spawn_blocking(move || write_elements(&out, &written))
@@ -179,12 +189,15 @@ async fn finish_elements(
     let lookup = ElementsLookup::from_catalogue(&catalogue)
         .map_err(|e| Error::Internal(format!("cannot index the cast: {e}")))?;
     ctx.set_lookup(lookup);
+    // A partial cast stays in progress, so the next run without `--cast selected` completes it.
+    let status = if ctx.options.cast_selected {
+        ElementsStatus::Inprogress
+    } else {
+        ElementsStatus::Complete
+    };
     let marking = {
         let ctx = ctx.clone();
-        tokio::spawn(async move {
-            ctx.state(|s| s.set_elements_status(ElementsStatus::Complete))
-                .await
-        })
+        tokio::spawn(async move { ctx.state(move |s| s.set_elements_status(status)).await })
     };
     ctx.event(Event::Note(format!(
         "Elements.md: {} elements",

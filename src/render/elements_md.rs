@@ -15,6 +15,18 @@ pub const SECTIONS: [(ElementKind, &str); 4] = [
 /// Renders Elements.md for `catalogue`. Empty sections are omitted.
 pub fn elements_md(catalogue: &Catalogue) -> String {
     let mut out = format!("# Elements - {}\n\n", catalogue.title);
+    if !catalogue.partial_from.is_empty() {
+        let chapters: Vec<String> = catalogue
+            .partial_from
+            .iter()
+            .map(|c| c.0.to_string())
+            .collect();
+        let _ = writeln!(
+            out,
+            "> Partial cast: read from chapters {} only (`--cast selected`); a run without it completes it.\n",
+            chapters.join(", ")
+        );
+    }
     for (kind, heading) in SECTIONS {
         let members: Vec<&Element> = catalogue
             .elements
@@ -72,6 +84,7 @@ mod tests {
 
     pub(crate) fn sample() -> Catalogue {
         Catalogue {
+            partial_from: Vec::new(),
             title: "Pride and Prejudice".into(),
             elements: vec![
                 Element {

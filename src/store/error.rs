@@ -109,11 +109,7 @@ pub enum Error {
 
 impl Error {
     /// A failed file operation on `path`; a full disk becomes [`Error::DiskFull`].
-    pub fn io(
-        action: &'static str,
-        path: impl Into<PathBuf>,
-        source: std::io::Error,
-    ) -> Self {
+    pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         let path = path.into();
         if is_disk_full(&source) {
             return Error::DiskFull {

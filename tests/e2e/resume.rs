@@ -190,3 +190,48 @@ fn killed_at_random_instants_the_run_ends_like_an_uninterrupted_one() {
         "{total} image requests for {scenes} scenes and {landed} kills: {asked:?} (seed {seed})"
     );
 }
+
+/// `--cast selected` with `--chapters`: pass 1 reads only the selected chapters and Elements.md
+/// says the cast is partial; a later run without it completes the cast, asking only for the
+/// other chapters.
+#[test]
+fn a_trial_cast_from_selected_chapters_is_completed_later_without_asking_again() {
+    let cfg = format!("{}chunkTokens: 1000\n", config(2, 1));
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(6, &cfg);
+    let out = folder.out();
+    folder
+        .run(&fake.book_args(&["--text", "--chapters", "2-3", "--cast", "selected"]))
+        .expect_code(0);
+    let trial = per_chapter(&fake.settled_entries(), "entities");
+    assert_eq!(
+        trial.keys().copied().collect::<Vec<_>>(),
+        vec![2, 3],
+        "pass 1 read chapters outside the selection"
+    );
+    let elements = read(out.join("Elements.md"));
+    assert!(
+        elements.contains("Partial cast: read from chapters 2, 3 only"),
+        "{elements}"
+    );
+    let manifest = read_manifest(&out).expect("manifest");
+    assert_ne!(
+        manifest.elements_md_status,
+        imaginize::store::ElementsStatus::Complete
+    );
+
+    let mark = fake.entries().len();
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
+    let rest = per_chapter(&fake.settled_entries()[mark..], "entities");
+    assert_eq!(
+        rest.keys().copied().collect::<Vec<_>>(),
+        vec![1, 4, 5, 6],
+        "the full run asked the trial's chapters again, or missed some"
+    );
+    assert!(!read(out.join("Elements.md")).contains("Partial cast"));
+    let manifest = read_manifest(&out).expect("manifest");
+    assert_eq!(
+        manifest.elements_md_status,
+        imaginize::store::ElementsStatus::Complete
+    );
+}
