@@ -39,19 +39,26 @@ impl WorkerGuard {
     /// Ends a worker that holds no claim any more (its normal end); dropping the guard without
     /// this is a worker that died, whose claims are taken over at once.
     pub fn retire(mut self) {
-        if let Held::Lock { _lock } = std::mem::replace(&mut self.held, Held::Retired) {
-            _lock.retire();
+        match std::mem::replace(&mut self.held, Held::Retired) {
+            Held::Lock { _lock } => _lock.retire(),
+            Held::Entry(live, worker) => forget(&live, &worker),
+            Held::Retired => {}
         }
     }
 }
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
-        if let Held::Entry(live, worker) = &self.held
-            && let Ok(mut live) = live.lock()
-        {
-            live.remove(worker);
+        if let Held::Entry(live, worker) = &self.held {
+            forget(live, worker);
         }
+    }
+}
+
+/// Takes `worker` out of the in-memory registry: from now on it counts as gone.
+fn forget(live: &Mutex<HashSet<WorkerId>>, worker: &WorkerId) {
+    if let Ok(mut live) = live.lock() {
+        live.remove(worker);
     }
 }
 

@@ -328,6 +328,22 @@ pub(super) fn a_dropped_workers_claim_is_taken_over_at_once(state: &dyn BookStat
     );
 }
 
+/// The in-memory registry forgets a worker that retires, as one whose guard is dropped.
+#[test]
+fn the_memory_store_forgets_a_retired_worker() {
+    let state = MemoryStore::default();
+    let (done, guard) = alive(&state, "done");
+    let (dropped, other) = alive(&state, "dropped");
+    guard.retire();
+    drop(other);
+    for worker in [&done, &dropped] {
+        assert_eq!(
+            state.workers().liveness(worker),
+            crate::store::liveness::Liveness::Dead
+        );
+    }
+}
+
 /// Instantiates every test of the suite for one store.
 macro_rules! conformance {
     ($module:ident, $make:expr) => {
