@@ -11,7 +11,7 @@ use crate::store::layout::{
     self, CHAPTERS_MD, ELEMENTS_JSON, ELEMENTS_MD, PROGRESS_FILE, chapters_md_path,
     contents_md_path, elements_json_path, elements_md_path,
 };
-use crate::store::{self, Manifest, Status, Store};
+use crate::store::{self, BookState, Manifest, Status};
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -70,7 +70,12 @@ impl SceneCache {
 /// reusing the chapter files `cache` read before if they are unchanged. Renders made while a
 /// run goes on pass `durable: false`: they are replaced atomically but not fsync'd (a power cut
 /// can only cost a render the next one rebuilds); the final render of a run is durable.
-pub fn render_all(store: &Store, cache: &mut SceneCache, durable: bool) -> Result<Rendered, Error> {
+pub fn render_all(
+    state: &dyn BookState,
+    out: &Path,
+    cache: &mut SceneCache,
+    durable: bool,
+) -> Result<Rendered, Error> {
     let replace = |path: &Path, text: &str| -> Result<(), Error> {
         if durable {
             write(path, text)
@@ -78,9 +83,7 @@ pub fn render_all(store: &Store, cache: &mut SceneCache, durable: bool) -> Resul
             store::atomic::replace_unsynced(path, text.as_bytes()).map_err(Error::from)
         }
     };
-    let out = store.dir();
-    let loaded = store.load()?;
-    let manifest = loaded.manifest.ok_or_else(|| store::Error::NoManifest {
+    let manifest = state.snapshot()?.ok_or_else(|| store::Error::NoManifest {
         dir: out.to_path_buf(),
     })?;
     let chapters = analysed_chapters(out, &manifest, cache)?;
@@ -183,6 +186,7 @@ mod tests {
     use crate::analyze::model::Scene;
     use crate::ids::{ChapterKey, SceneNo};
     use crate::store::Error as StoreError;
+    use crate::store::Store;
     use crate::store::layout::chapter_file_name;
     use chrono::Utc;
 
@@ -226,13 +230,13 @@ mod tests {
         let mut cache = SceneCache::default();
         let chapters_md = || std::fs::read_to_string(dir.path().join("Chapters.md")).unwrap();
 
-        render_all(&store, &mut cache, false).unwrap();
-        render_all(&store, &mut cache, false).unwrap();
+        render_all(&store, store.dir(), &mut cache, false).unwrap();
+        render_all(&store, store.dir(), &mut cache, false).unwrap();
         assert_eq!(cache.reads, 2, "the second render reads nothing");
         assert!(chapters_md().contains("a blue lake"));
 
         save(dir.path(), 2, "a green hill");
-        render_all(&store, &mut cache, false).unwrap();
+        render_all(&store, store.dir(), &mut cache, false).unwrap();
         assert_eq!(cache.reads, 3, "only the rewritten chapter is read again");
         assert!(chapters_md().contains("a green hill"));
         assert!(!chapters_md().contains("a blue lake"));

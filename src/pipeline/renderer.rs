@@ -41,9 +41,9 @@ pub async fn run(ctx: Arc<Context>, mut stop: tokio::sync::oneshot::Receiver<()>
 }
 
 async fn render_now(ctx: &Arc<Context>, mut cache: SceneCache, durable: bool) -> SceneCache {
-    let store = ctx.store.clone();
+    let (state, out) = (ctx.state.clone(), ctx.out.clone());
     let result = tokio::task::spawn_blocking(move || {
-        let rendered = render_all(&store, &mut cache, durable);
+        let rendered = render_all(state.as_ref(), &out, &mut cache, durable);
         (rendered, cache)
     })
     .await;

@@ -15,7 +15,7 @@ use std::path::{Path, PathBuf};
 pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
     require_manifest(&args.output_dir)?;
     let store = Store::open(&args.output_dir)?;
-    let rendered = render_all(&store, &mut SceneCache::default(), true)?;
+    let rendered = render_all(&store, store.dir(), &mut SceneCache::default(), true)?;
     let elements = if rendered.elements {
         format!(" and {ELEMENTS_MD}")
     } else {

@@ -840,6 +840,13 @@ fn the_whole_pipeline_runs_on_the_in_memory_state_and_resumes() {
         "the resumed run drew only what was missing"
     );
     assert!(!dir.path().join("out/.imaginize.manifest.json").exists());
+    // The renders come from the same state: every chapter with its image.
+    let chapters_md = read(dir.path(), "Chapters.md");
+    assert_eq!(
+        chapters_md.matches("images/chapter_").count(),
+        totals.scenes,
+        "{chapters_md}"
+    );
 }
 
 /// A watcher subscribed to the run sees every chapter analyzed before any of its images, every
