@@ -20,14 +20,7 @@ static ROOT: LazyLock<Selector> =
 
 pub(crate) fn read(bytes: &[u8], name: &Path) -> Result<Parsed, Error> {
     let html = plain::decode(bytes);
-    let depth = xhtml_text::nesting_depth(&html);
-    if depth > xhtml_text::MAX_NESTING {
-        return Err(Error::TooDeep {
-            path: name.to_path_buf(),
-            depth,
-            limit: xhtml_text::MAX_NESTING,
-        });
-    }
+    xhtml_text::refuse_too_deep(&html, name)?;
     let stripped = gutenberg::strip_html(&html);
     let meta = Metadata::of(&html);
     Ok(Parsed {

@@ -67,6 +67,22 @@ const NOT_NESTING: &[&str] = &[
     "option", "p", "param", "source", "td", "th", "tr", "track", "wbr",
 ];
 
+/// Refuses a whole document (`name`) nested deeper than [`MAX_NESTING`], before it is parsed.
+pub(crate) fn refuse_too_deep(
+    html: &str,
+    name: &std::path::Path,
+) -> Result<(), crate::book::Error> {
+    let depth = nesting_depth(html);
+    if depth > MAX_NESTING {
+        return Err(crate::book::Error::TooDeep {
+            path: name.to_path_buf(),
+            depth,
+            limit: MAX_NESTING,
+        });
+    }
+    Ok(())
+}
+
 /// A cheap estimate of the deepest element nesting in `html`: open tags minus close tags,
 /// without parsing.
 pub(crate) fn nesting_depth(html: &str) -> usize {

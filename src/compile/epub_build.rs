@@ -1,7 +1,7 @@
 //! Builds a clean EPUB 3 from a parsed book (other formats have no EPUB to inject into): one
 //! XHTML per story chapter with a `<p>` per paragraph and the images placed after their quotes.
 
-use super::placement::find_paragraph;
+use super::placement::{self, find_paragraph};
 use super::xml::escape;
 use super::{CompileReport, Error, State, figure_xhtml, media_type, read_file};
 use crate::book::Book;
@@ -27,12 +27,7 @@ pub fn build(book: &Book, state: &State, report: &mut CompileReport) -> Result<V
     for (i, chapter) in book.story_chapters().enumerate() {
         let n = chapter.number.map(|c| c.0).unwrap_or(i as u32 + 1);
         let name = format!("chapter_{n:03}.xhtml");
-        let paragraphs: Vec<&str> = chapter
-            .text
-            .split("\n\n")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect();
+        let paragraphs = placement::paragraphs(&chapter.text);
         let mut after: Vec<Vec<String>> = vec![Vec::new(); paragraphs.len() + 1];
         for item in state.illustrated.iter().filter(|it| it.chapter == n) {
             let slot = match find_paragraph(&paragraphs, &item.scene.quote) {

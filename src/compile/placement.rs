@@ -1,6 +1,15 @@
 //! Finds the paragraph that contains a scene's quote, tolerant of whitespace, curly quotes and
 //! dashes, so an image lands next to the text it illustrates.
 
+/// A chapter's paragraphs (separated by a blank line), trimmed, empty ones left out: the units
+/// a picture is placed after.
+pub fn paragraphs(text: &str) -> Vec<&str> {
+    text.split("\n\n")
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect()
+}
+
 /// Lowercases, maps typographic quotes/dashes to ASCII and collapses whitespace.
 pub fn normalise(text: &str) -> String {
     let mut out = String::with_capacity(text.len());

@@ -80,14 +80,7 @@ pub(crate) fn read(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Parsed,
         filepos::anchor(&markup)
     };
     let html = decode(&markup, header.utf8);
-    let depth = xhtml_text::nesting_depth(&html);
-    if depth > xhtml_text::MAX_NESTING {
-        return Err(Error::TooDeep {
-            path: name.to_path_buf(),
-            depth,
-            limit: xhtml_text::MAX_NESTING,
-        });
-    }
+    xhtml_text::refuse_too_deep(&html, name)?;
     Ok(Parsed {
         title: header.title,
         author: header.author,

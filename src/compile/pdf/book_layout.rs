@@ -9,7 +9,7 @@ use super::options::CaptionStyle;
 use super::page::{Page, Sheet};
 use super::{Figure, Mark};
 use crate::book::Book;
-use crate::compile::placement::find_paragraph;
+use crate::compile::placement::{self, find_paragraph};
 use std::collections::BTreeSet;
 
 /// Heading of the closing section for pictures whose chapter is not in the book (a state made
@@ -33,12 +33,7 @@ pub fn lay_out(
         let n = chapter.number.map(|c| c.0).unwrap_or(i as u32 + 1);
         seen.insert(n);
         marks.push(heading(&mut flow, &chapter.title));
-        let paragraphs: Vec<&str> = chapter
-            .text
-            .split("\n\n")
-            .map(str::trim)
-            .filter(|p| !p.is_empty())
-            .collect();
+        let paragraphs = placement::paragraphs(&chapter.text);
         let mut after: Vec<Vec<&Figure>> = vec![Vec::new(); paragraphs.len() + 1];
         for figure in figures.iter().filter(|f| f.chapter == n) {
             let slot = find_paragraph(&paragraphs, &figure.quote).map_or(0, |p| p + 1);
