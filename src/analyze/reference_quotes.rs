@@ -6,7 +6,7 @@
 use crate::analyze::model::ElementQuote;
 use crate::analyze::names::{normalise, split_honorific};
 use crate::ids::ChapterNo;
-use crate::provider::builtin::ScoredSentence;
+use crate::provider::builtin::{ScoredSentence, lexicon};
 use std::collections::BTreeMap;
 
 /// A chapter's text and its scored sentences.
@@ -50,12 +50,41 @@ fn occurrences<'t>(text: &'t str, form: &'t str) -> impl Iterator<Item = usize> 
     })
 }
 
+/// Whether a one-word form at `at` is the end of someone else's longer name: right after a
+/// capitalised word or a title ("Mrs. Bennet", "Jane Bennet" for Mr. Bennet's "Bennet") that
+/// together with it is none of the element's own names.
+fn someone_elses(text: &str, at: usize, form: &str, own: &[String]) -> bool {
+    if form.contains(char::is_whitespace) {
+        return false;
+    }
+    let before = &text[..at];
+    let spaced = before.trim_end_matches(' ');
+    if spaced.len() == before.len() {
+        return false;
+    }
+    let word = spaced
+        .rsplit(|c: char| !(c.is_alphanumeric() || c == '.'))
+        .next()
+        .unwrap_or_default();
+    // "Then Darcy": a capitalised common word opening the sentence is no given name; a title
+    // ("Miss", "Mrs.") always makes a longer name.
+    let title = lexicon::HONORIFICS.contains(&word.trim_end_matches('.'));
+    if !word.chars().next().is_some_and(char::is_uppercase)
+        || (!title && lexicon::is_not_name(word))
+    {
+        return false;
+    }
+    !own.contains(&normalise(&format!("{word} {form}")))
+}
+
 /// The chapter's most visual sentence naming one of `forms`, as (visual, sentence index).
-fn best_in(chapter: &Scored, forms: &[String]) -> Option<(usize, usize)> {
+fn best_in(chapter: &Scored, forms: &[String], own: &[String]) -> Option<(usize, usize)> {
     let starts: Vec<usize> = chapter.sentences.iter().map(|s| s.start).collect();
     forms
         .iter()
-        .flat_map(|f| occurrences(chapter.text, f))
+        .flat_map(|f| {
+            occurrences(chapter.text, f).filter(move |&at| !someone_elses(chapter.text, at, f, own))
+        })
         .filter_map(|at| starts.partition_point(|&s| s <= at).checked_sub(1))
         .map(|i| (chapter.sentences[i].visual, i))
         .max_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)))
@@ -69,11 +98,12 @@ pub fn choose(
     limit: usize,
 ) -> Vec<ElementQuote> {
     let forms = forms(names);
+    let own: Vec<String> = names.iter().map(|n| normalise(n)).collect();
     let found: Vec<(ChapterNo, usize, usize)> = chapters
         .iter()
         .filter_map(|c| {
             let chapter = scored.get(c)?;
-            best_in(chapter, &forms).map(|(visual, i)| (*c, visual, i))
+            best_in(chapter, &forms, &own).map(|(visual, i)| (*c, visual, i))
         })
         .collect();
     if found.is_empty() || limit == 0 {
@@ -153,5 +183,29 @@ mod tests {
         let scored = book(&texts);
         let quotes = choose(&["Jane"], &[ChapterNo(1)], &scored, 3);
         assert_eq!(quotes[0].text, "Jane sat.");
+    }
+
+    #[test]
+    fn a_surname_inside_someone_elses_name_does_not_count() {
+        let texts = chapters(&[
+            "Mrs. Bennet wore a red shawl by the bright fire. Mr. Bennet read in his dark library. \
+             The eldest Miss Bennet sat in the white and golden morning room.",
+            "Jane Bennet walked in the golden garden at dawn. Bennet frowned at the grey window.",
+        ]);
+        let scored = book(&texts);
+        let quotes = choose(
+            &["Mr. Bennet", "Bennet"],
+            &[ChapterNo(1), ChapterNo(2)],
+            &scored,
+            3,
+        );
+        let found: Vec<&str> = quotes.iter().map(|q| q.text.as_str()).collect();
+        assert_eq!(
+            found,
+            [
+                "Mr. Bennet read in his dark library.",
+                "Bennet frowned at the grey window."
+            ]
+        );
     }
 }

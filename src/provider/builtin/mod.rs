@@ -6,7 +6,7 @@
 mod aliases;
 mod describe;
 mod entities;
-mod lexicon;
+pub(crate) mod lexicon;
 mod render;
 mod roles;
 mod scenes;
