@@ -58,7 +58,7 @@ fn appearance_words(doc: &Doc, sentences: &[usize], names: &[&str]) -> Vec<Strin
         for (i, t) in tokens.iter().enumerate() {
             let word = t.word.to_lowercase();
             let near = anchors.iter().any(|&a| a.abs_diff(i) <= 8);
-            if near && lexicon::APPEARANCE.contains(&word.as_str()) {
+            if near && !in_a_name(t) && lexicon::APPEARANCE.contains(&word.as_str()) {
                 *counts.entry(word).or_insert(0) += 1;
             }
         }
@@ -66,6 +66,11 @@ fn appearance_words(doc: &Doc, sentences: &[usize], names: &[&str]) -> Vec<Strin
     let mut words: Vec<(String, usize)> = counts.into_iter().collect();
     words.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     words.into_iter().take(3).map(|(w, _)| w).collect()
+}
+
+/// A capitalised word inside a sentence is part of a name ("Mrs. Long"), not an adjective.
+fn in_a_name(token: &Token) -> bool {
+    !token.at_start && token.word.chars().next().is_some_and(char::is_uppercase)
 }
 
 /// Tokens of the mention sentences near a name (within eight words), and whole next sentences
@@ -273,6 +278,21 @@ mod tests {
         );
         assert!(text.contains("seen at Netherfield"));
         assert!(!text.contains("passage"), "{text}");
+    }
+
+    #[test]
+    fn a_name_is_no_adjective() {
+        let doc = Doc::new("Mr. Bennet listened to Mrs. Long and Miss Grey. He was tall.");
+        let subject = Subject {
+            name: "Mr. Bennet",
+            aliases: &[],
+            kind: ElementKind::Character,
+            honorific: Some("Mr"),
+            sentences: &[0],
+            seen_at: None,
+        };
+        let text = describe(&doc, &subject);
+        assert!(!text.contains("long") && !text.contains("grey"), "{text}");
     }
 
     #[test]
