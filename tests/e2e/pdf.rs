@@ -3,7 +3,7 @@
 //! bad flag values refused with exit 2.
 
 use crate::harness::small_book;
-use crate::support::{Run, fixture_book};
+use crate::support::{Run, sample_book_run};
 use imaginize::analyze::model::ChapterScenes;
 use std::path::Path;
 use std::process::Command;
@@ -126,14 +126,7 @@ fn pdf_on_the_main_command_then_grid_layouts_with_compile() {
 
 #[test]
 fn the_sample_book_in_the_book_layout_has_every_picture_once() {
-    let book = fixture_book("pride-and-prejudice.epub");
-    let run = Run::new()
-        .file(".imaginize.config", "imageSize: 256x256\n")
-        .args(["--file", book.to_str().expect("utf-8 path")])
-        .args(["--provider", "builtin", "--limit", "1", "--quiet"])
-        .run()
-        .code(0)
-        .no_panic();
+    let (book, run) = sample_book_run();
     let started = std::time::Instant::now();
     let done = compile(
         &run.dir,

@@ -2,7 +2,7 @@
 //! two-pass order, the gold cast in Elements.md, verbatim quotes in Chapters.md, then
 //! `imaginize compile --all` read back (issues 5 and 8).
 
-use crate::support::{Run, fixture_book, repo};
+use crate::support::{Run, fixture_book, repo, sample_book_run};
 use imaginize::analyze::model::ChapterScenes;
 use serde_json::Value;
 use std::io::Read;
@@ -68,14 +68,7 @@ fn zip_text(path: &Path, name: &str) -> String {
 
 #[test]
 fn pride_and_prejudice_with_the_builtin_provider_then_compile() {
-    let book = fixture_book("pride-and-prejudice.epub");
-    let run = Run::new()
-        .file(".imaginize.config", "imageSize: 256x256\n")
-        .args(["--file", book.to_str().expect("utf-8 path")])
-        .args(["--provider", "builtin", "--limit", "1", "--quiet"])
-        .run()
-        .code(0)
-        .no_panic();
+    let (book, run) = sample_book_run();
     let out = run.dir.join("imaginize_pride_and_prejudice");
     let m = manifest(&out);
     assert_eq!(m["analyze_complete"], true);

@@ -21,6 +21,20 @@ pub fn fixture_book(name: &str) -> PathBuf {
     }
 }
 
+/// The bundled sample book run with the builtin provider, one scene per chapter, small images:
+/// the folder a compile test starts from.
+pub fn sample_book_run() -> (PathBuf, Done) {
+    let book = fixture_book("pride-and-prejudice.epub");
+    let done = Run::new()
+        .file(".imaginize.config", "imageSize: 256x256\n")
+        .args(["--file", book.to_str().expect("utf-8 path")])
+        .args(["--provider", "builtin", "--limit", "1", "--quiet"])
+        .run()
+        .code(0)
+        .no_panic();
+    (book, done)
+}
+
 pub struct Run {
     dir: tempfile::TempDir,
     home: tempfile::TempDir,
