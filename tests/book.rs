@@ -3,9 +3,11 @@
 
 use imaginize::book::{self, Book, Error, Format, Limits};
 use std::collections::HashMap;
-use std::io::Write;
+#[path = "support/zip_file.rs"]
+mod zip_file;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use zip_file::zip;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join(name)
@@ -236,16 +238,6 @@ fn epub_with(extra: &[(&str, &[u8])]) -> Vec<u8> {
         entries.push((name, body));
     }
     zip(&entries)
-}
-
-fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for (name, body) in entries {
-        w.start_file(*name, options).expect("zip entry");
-        w.write_all(body).expect("zip write");
-    }
-    w.finish().expect("zip finish").into_inner()
 }
 
 fn load_epub(bytes: &[u8]) -> Result<Book, Error> {

@@ -2,9 +2,11 @@
 //! EPUB, and hostile files refused cleanly.
 
 use imaginize::book::{self, Book, Error, Format, Limits};
-use std::io::Write;
+#[path = "support/zip_file.rs"]
+mod zip_file;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
+use zip_file::zip;
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -103,16 +105,6 @@ fn html_extensions_are_recognised() {
 // --- DOCX ------------------------------------------------------------------------------------
 
 const W: &str = "http://schemas.openxmlformats.org/wordprocessingml/2006/main";
-
-fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
-    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default();
-    for (name, body) in entries {
-        w.start_file(*name, options).expect("zip entry");
-        w.write_all(body).expect("zip write");
-    }
-    w.finish().expect("zip finish").into_inner()
-}
 
 fn run(text: &str) -> String {
     format!("<w:r><w:t xml:space=\"preserve\">{text}</w:t></w:r>")

@@ -206,6 +206,13 @@ fn context_on(
     Ok((ctx, selected))
 }
 
+/// A temp folder holding `.imaginize.config` with `config`.
+fn folder_with_config(config: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".imaginize.config"), config).unwrap();
+    dir
+}
+
 fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join("out").join(name)).unwrap()
 }
@@ -564,12 +571,7 @@ fn shutdown_finishes_images_in_flight_releases_claims_and_a_rerun_completes() {
 /// while another's image is drawn, starts nothing once the run is stopped.
 #[test]
 fn nothing_starts_after_a_stop_even_mid_chapter() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(".imaginize.config"),
-        "imageSize: 256x256\npagesPerImage: 0.02\n",
-    )
-    .unwrap();
+    let dir = folder_with_config("imageSize: 256x256\npagesPerImage: 0.02\n");
     run(dir.path(), &["--text"], 4).unwrap();
     let concepts: Vec<u32> = manifest_of(dir.path())
         .chapters
@@ -902,12 +904,7 @@ fn a_watcher_sees_the_runs_events_in_order() {
 #[test]
 fn a_panicking_illustrator_stops_its_heartbeat() {
     use crate::illustrate::worker::Heartbeat;
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join(".imaginize.config"),
-        "imageSize: 256x256\nleaseSecs: 2\n",
-    )
-    .unwrap();
+    let dir = folder_with_config("imageSize: 256x256\nleaseSecs: 2\n");
     let state: Arc<dyn crate::store::BookState> = Arc::new(crate::store::MemoryStore::default());
     run_on(
         Some(state.clone()),
