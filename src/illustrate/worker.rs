@@ -238,7 +238,8 @@ async fn draw_scenes(
         .collect();
     let mut completed = false;
     for (i, scene) in todo.iter().enumerate() {
-        let slot = match slot.take() {
+        let mut slot_back = None;
+        let held = match slot.take() {
             Some(slot) => slot,
             None => {
                 let mut stop = shutdown.clone();
@@ -257,7 +258,8 @@ async fn draw_scenes(
         }
         // The last scene's record also completes the chapter: one manifest write, not two.
         let finish = (i + 1 == todo.len()).then_some(worker);
-        completed = draw_one(ctx, &scenes, scene, slot, finish, report).await?;
+        completed = draw_one(ctx, &scenes, scene, (held, &mut slot_back), finish, report).await?;
+        slot = slot_back;
     }
     if !todo.is_empty() && !completed {
         return Ok(Drawn::Lost);
@@ -266,21 +268,25 @@ async fn draw_scenes(
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
-/// The image slot is let go once the image is answered, so the next request starts while this
-/// one is written and recorded.
+/// After the chapter's last image the slot is let go once the image is answered, so another
+/// chapter's request starts while this one is written and recorded. Before that the slot is
+/// handed back (`slot.1`) for the chapter's next scene: let go, it could be taken by a spare
+/// illustrator claiming a second chapter, and this process would hold two chapters with one
+/// slot while other processes' illustrators sit idle.
 async fn draw_one(
     ctx: &Arc<Context>,
     scenes: &ChapterScenes,
     scene: &Scene,
-    slot: ImageSlot,
+    slot: (ImageSlot, &mut Option<ImageSlot>),
     finish: Option<&WorkerId>,
     report: &mut WorkerReport,
 ) -> Result<bool, ChapterError> {
+    let (slot, back) = slot;
     let finish = finish.cloned();
     let chapter = scenes.chapter;
     let number = scene.scene;
     if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
-        drop(slot);
+        hand_back(slot, finish.is_none(), back);
         let done = Done::Image(existing, Usage::default());
         let completed = record(ctx, chapter, number, done, finish).await?;
         report.adopted += 1;
@@ -302,7 +308,7 @@ async fn draw_one(
         ctx.image.max_prompt_chars(),
     );
     let generated = ctx.image.generate(&request, &ctx.options.image).await;
-    drop(slot);
+    hand_back(slot, finish.is_none(), back);
     match generated {
         Ok((bytes, _meta)) => {
             let relative = write_image(ctx, chapter, number, bytes).await?;
@@ -333,6 +339,13 @@ async fn draw_one(
         }
         Err(err) if err.stops_the_run() => Err(ChapterError::Abort(err.into())),
         Err(err) => Err(ChapterError::Chapter(format!("scene {number}: {err}"))),
+    }
+}
+
+/// Keeps the slot for the chapter's next scene (`more`), or lets it go.
+fn hand_back(slot: ImageSlot, more: bool, back: &mut Option<ImageSlot>) {
+    if more {
+        *back = Some(slot);
     }
 }
 

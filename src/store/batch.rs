@@ -16,10 +16,10 @@ use crate::store::lock::{FileLock, LOCK_FILE, read_holder};
 use crate::store::locked::{LockedManifest, write_manifest};
 use crate::store::manifest::Manifest;
 use crate::store::recovery::{self, manifest_path};
-use std::collections::{HashMap, VecDeque};
+use std::collections::VecDeque;
 use std::panic::{self, AssertUnwindSafe};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Condvar, LazyLock, Mutex, MutexGuard, Weak};
+use std::path::Path;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Writes in a row after which a batch takes no new changes until it has closed (and the file
@@ -29,7 +29,7 @@ const MAX_WRITES_PER_BATCH: u32 = 8;
 /// Failed writes remembered so that every caller of the failed batch gets an error.
 const FAILURES_KEPT: usize = 64;
 
-/// The group committer of one output folder, shared by every `Store` of this process on it.
+/// The group committer of one `Store` and its clones.
 #[derive(Debug, Default)]
 pub(crate) struct Committer {
     state: Mutex<State>,
@@ -95,20 +95,6 @@ struct Failure {
     from: u64,
     to: u64,
     reason: String,
-}
-
-/// The committer for `dir`, shared with every other `Store` of this process on the same folder.
-pub(crate) fn committer_for(dir: &Path) -> Arc<Committer> {
-    static ALL: LazyLock<Mutex<HashMap<PathBuf, Weak<Committer>>>> = LazyLock::new(Mutex::default);
-    let key = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
-    let mut all = ALL.lock().unwrap_or_else(|p| p.into_inner());
-    all.retain(|_, weak| weak.strong_count() > 0);
-    if let Some(existing) = all.get(&key).and_then(Weak::upgrade) {
-        return existing;
-    }
-    let committer = Arc::new(Committer::default());
-    all.insert(key, Arc::downgrade(&committer));
-    committer
 }
 
 impl Committer {

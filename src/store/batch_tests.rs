@@ -77,12 +77,31 @@ fn concurrent_changes_all_land_and_share_writes() {
 }
 
 #[test]
-fn every_store_of_a_folder_shares_one_committer() {
+fn two_stores_opened_on_one_folder_lose_no_change() {
+    // No process-wide registry joins them: the file lock alone serialises their batches, as it
+    // does between processes, and each one's cache notices the other's writes.
     let dir = tempfile::tempdir().unwrap();
     let a = new_store(dir.path(), 2);
     let b = Store::open(dir.path()).unwrap();
-    one_token(&b, 1).unwrap();
-    assert_eq!(a.commit_stats(), b.commit_stats());
+    let before = a.commit_stats().changes;
+    std::thread::scope(|s| {
+        for store in [&a, &b] {
+            for chapter in 1..=2 {
+                s.spawn(move || {
+                    for _ in 0..20 {
+                        one_token(store, chapter).unwrap();
+                    }
+                });
+            }
+        }
+    });
+    let m = on_disk(dir.path());
+    assert_eq!((tokens(&m, 1), tokens(&m, 2)), (40, 40));
+    assert_eq!(
+        a.commit_stats().changes - before + b.commit_stats().changes,
+        80
+    );
+    assert!(lock_is_free(dir.path()));
 }
 
 #[test]

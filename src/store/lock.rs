@@ -211,22 +211,25 @@ mod tests {
 
     #[test]
     fn a_waiter_gets_the_lock_when_the_holder_lets_go() {
+        use std::sync::atomic::{AtomicBool, Ordering};
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join(LOCK_FILE);
         let held = FileLock::acquire(&path, Duration::from_secs(1)).unwrap();
+        let released = std::sync::Arc::new(AtomicBool::new(false));
+        let (asking, asked) = std::sync::mpsc::channel();
         let waiter = {
-            let path = path.clone();
+            let (path, released) = (path.clone(), released.clone());
             std::thread::spawn(move || {
-                let start = Instant::now();
-                FileLock::acquire(&path, Duration::from_secs(10)).map(|_| start.elapsed())
+                asking.send(()).unwrap();
+                let got = FileLock::acquire(&path, Duration::from_secs(10));
+                (got.is_ok(), released.load(Ordering::SeqCst))
             })
         };
-        std::thread::sleep(Duration::from_millis(100));
+        asked.recv().unwrap();
+        released.store(true, Ordering::SeqCst);
         drop(held);
-        let waited = waiter.join().unwrap().unwrap();
-        // Got within the waiter's own 10 s timeout (else the join would hold an error), and not
-        // before the holder let go.
-        assert!(waited >= Duration::from_millis(90), "{waited:?}");
+        // Got it within its own timeout, and never while the holder had it.
+        assert_eq!(waiter.join().unwrap(), (true, true));
     }
 
     #[test]

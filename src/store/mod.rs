@@ -52,7 +52,8 @@ pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(30);
 pub struct Store {
     dir: PathBuf,
     lock_timeout: Duration,
-    /// Shared by every `Store` of this process on the same folder.
+    /// Shared by the clones of this `Store`. Two `Store`s opened separately on one folder do
+    /// not share it; the file lock keeps them correct, as it does between processes.
     committer: Arc<batch::Committer>,
 }
 
@@ -76,7 +77,7 @@ impl Store {
             atomic::clean_stray_temps(&dir.join(sub))?;
         }
         Ok(Store {
-            committer: batch::committer_for(&dir),
+            committer: Arc::default(),
             dir,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
         })

@@ -245,6 +245,11 @@ impl Spawned {
         running
     }
 
+    /// Whether it is still running (not yet exited).
+    pub fn running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Waits up to `limit` for the exit code; kills it and panics when it takes longer.
     pub fn wait_for(&mut self, limit: Duration) -> i32 {
         let started = Instant::now();

@@ -24,7 +24,15 @@ fn an_images_process_started_first_takes_chapters_as_they_are_analyzed() {
     let fake = Fake::with_latency(250, 50);
     let mut folder = Folder::with_book(CHAPTERS, &config(1, 2));
     let mut images = folder.spawn(&fake.book_args(&["--images"]));
-    std::thread::sleep(Duration::from_millis(300));
+    // The illustrator is registered (its lock file exists) before any analysis starts.
+    let workers = folder.out().join(imaginize::store::layout::WORKERS_DIR);
+    assert!(
+        crate::harness::wait_until(Duration::from_secs(30), || {
+            std::fs::read_dir(&workers).is_ok_and(|mut d| d.next().is_some())
+        }),
+        "the --images process never registered a worker:\n{}",
+        images.stderr()
+    );
     let mut text = folder.spawn(&fake.book_args(&["--text"]));
     let text_code = text.wait_for(Duration::from_secs(90));
     assert_eq!(text_code, 0, "--text failed:\n{}", text.stderr());
@@ -152,6 +160,24 @@ fn an_illustrator_claims_only_what_it_can_start_drawing() {
     folder.run(&fake.book_args(&["--text"])).expect_code(0);
     let mut images = folder.spawn(&fake.book_args(&["--images"]));
     let out = folder.out();
+    // Chapters held while still drawing. The slot is let go once an image is answered, so
+    // the next chapter may be claimed while the last image of the previous one is written
+    // and recorded: a chapter whose every image is on disk is finishing, not drawing. The
+    // manifest is read before the folder, so a late image can only excuse, never accuse.
+    let drawing = || {
+        let Some(m) = read_manifest(&out) else {
+            return 0;
+        };
+        let on_disk = image_files(&out);
+        m.chapters
+            .iter()
+            .filter(|(number, c)| {
+                let prefix = format!("chapter_{}_scene_", number.0);
+                let drawn = on_disk.keys().filter(|k| k.starts_with(&prefix)).count();
+                c.status == Status::IllustrationInprogress && drawn < c.concepts as usize
+            })
+            .count()
+    };
     let in_progress = || {
         read_manifest(&out).map_or(0, |m| {
             m.chapters
@@ -164,13 +190,18 @@ fn an_illustrator_claims_only_what_it_can_start_drawing() {
         crate::harness::wait_until(Duration::from_secs(30), || in_progress() > 0),
         "no chapter was claimed"
     );
-    // Time for a spare illustrator to claim a second chapter, well inside the first image.
-    std::thread::sleep(Duration::from_millis(250));
-    assert_eq!(
-        in_progress(),
-        1,
-        "chapters claimed beyond the free image slots"
-    );
+    // Watched for the whole run rather than at one instant after a pause: every chapter
+    // passes through `illustration_inprogress`, and never two at once.
+    let mut most = 0;
+    let mut samples = 0;
+    while images.running() {
+        let now = drawing();
+        most = most.max(now);
+        samples += 1;
+        assert!(samples < 6_000, "--images did not end");
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    assert_eq!(most, 1, "chapters claimed beyond the free image slots");
     assert_eq!(
         images.wait_for(Duration::from_secs(60)),
         0,
