@@ -14,6 +14,7 @@ use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
+use crate::pipeline::decide::{AfterFailure, after_failure};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -105,20 +106,18 @@ async fn pass1(
                     total,
                 });
             }
-            Err(err) if is_fatal(&err) => {
-                abort.get_or_insert(err);
-                queue.cancel();
-            }
-            // A pack the model could not answer is asked again chapter by chapter, so one bad
-            // chapter fails alone.
-            Err(_) if pack.len() > 1 => queue.put_back(pack.into_iter().map(|c| vec![c])),
-            Err(err) => {
-                // One chapter the model cannot read (refused, unusable answers) must not stop
-                // the book: it is marked failed and the cast is built from the others.
-                failed += 1;
-                let message = format!("pass 1 (cast): {}", err.display_chain());
-                fail_chapter(ctx, pack[0], message, report).await?;
-            }
+            Err(err) => match after_failure(&pack, is_fatal(&err)) {
+                AfterFailure::StopTheRun => {
+                    abort.get_or_insert(err);
+                    queue.cancel();
+                }
+                AfterFailure::AskOneByOne(packs) => queue.put_back(packs.into_iter()),
+                AfterFailure::FailChapter(chapter) => {
+                    failed += 1;
+                    let message = format!("pass 1 (cast): {}", err.display_chain());
+                    fail_chapter(ctx, chapter, message, report).await?;
+                }
+            },
         }
     }
     if let Some(err) = abort {
@@ -349,11 +348,13 @@ async fn pass2(
                     total,
                 });
             }
-            Err(err) if is_fatal(&err) => {
-                abort.get_or_insert(err);
-                queue.cancel();
-            }
-            Err(err) => fail_chapter(ctx, chapter, err.display_chain(), report).await?,
+            Err(err) => match after_failure(&[chapter], is_fatal(&err)) {
+                AfterFailure::StopTheRun => {
+                    abort.get_or_insert(err);
+                    queue.cancel();
+                }
+                _ => fail_chapter(ctx, chapter, err.display_chain(), report).await?,
+            },
         }
     }
     abort.map_or(Ok(()), Err)

@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod context;
+mod decide;
 pub mod orchestrate;
 pub mod outputs;
 pub mod prepare;

@@ -3,8 +3,8 @@
 
 use crate::error::Error;
 use crate::pipeline::context::Context;
+use crate::pipeline::decide::Waiting;
 use crate::pipeline::shutdown::Shutdown;
-use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
@@ -17,7 +17,7 @@ pub type Slot = OwnedSemaphorePermit;
 /// slots itself, one item at a time, instead of spawning tasks that race for the provider's
 /// limit (the scheduler polls new tasks in no fixed order).
 pub struct Queue<I, T> {
-    waiting: VecDeque<I>,
+    waiting: Waiting<I>,
     running: JoinSet<T>,
     slots: Arc<Semaphore>,
 }
@@ -25,7 +25,7 @@ pub struct Queue<I, T> {
 impl<I, T: Send + 'static> Queue<I, T> {
     pub fn new(ctx: &Context, items: Vec<I>) -> Self {
         Queue {
-            waiting: items.into(),
+            waiting: Waiting::new(items),
             running: JoinSet::new(),
             slots: Arc::new(Semaphore::new(ctx.options.provider.jobs.max(1))),
         }
@@ -38,22 +38,22 @@ impl<I, T: Send + 'static> Queue<I, T> {
         F: Fn(Arc<Context>, I, Slot) -> Fut,
         Fut: std::future::Future<Output = T> + Send + 'static,
     {
-        while !self.waiting.is_empty() && !shutdown.is_shutdown() {
-            let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+        if shutdown.is_shutdown() {
+            self.waiting.stop();
+        }
+        loop {
+            let slot = self.slots.clone().try_acquire_owned().ok();
+            let Some((item, slot)) = self.take(slot) else {
                 break;
             };
-            self.start(ctx, task, slot);
+            self.running.spawn(task(ctx.clone(), item, slot));
         }
     }
 
-    fn start<F, Fut>(&mut self, ctx: &Arc<Context>, task: &F, slot: Slot)
-    where
-        F: Fn(Arc<Context>, I, Slot) -> Fut,
-        Fut: std::future::Future<Output = T> + Send + 'static,
-    {
-        if let Some(item) = self.waiting.pop_front() {
-            self.running.spawn(task(ctx.clone(), item, slot));
-        }
+    /// The next item to start with `slot`; the slot goes back when nothing starts.
+    fn take(&mut self, slot: Option<Slot>) -> Option<(I, Slot)> {
+        let item = self.waiting.next_to_start(slot.is_some())?;
+        slot.map(|slot| (item, slot))
     }
 
     /// The next finished task, starting waiting items as slots come free meanwhile; `None` once
@@ -70,11 +70,14 @@ impl<I, T: Send + 'static> Queue<I, T> {
     {
         loop {
             self.refill(ctx, shutdown, task);
-            let may_start = !self.waiting.is_empty() && !shutdown.is_shutdown();
+            let may_start = self.waiting.may_start();
             tokio::select! {
                 slot = self.slots.clone().acquire_owned(), if may_start => {
-                    if let Ok(slot) = slot && !shutdown.is_shutdown() {
-                        self.start(ctx, task, slot);
+                    if shutdown.is_shutdown() {
+                        self.waiting.stop();
+                    }
+                    if let Some((item, slot)) = self.take(slot.ok()) {
+                        self.running.spawn(task(ctx.clone(), item, slot));
                     }
                 }
                 joined = self.running.join_next(), if !self.running.is_empty() => {
@@ -96,13 +99,12 @@ impl<I, T: Send + 'static> Queue<I, T> {
 
     /// Puts items back at the front, to be started next (in the given order).
     pub fn put_back(&mut self, items: impl DoubleEndedIterator<Item = I>) {
-        for item in items.rev() {
-            self.waiting.push_front(item);
-        }
+        self.waiting.put_back(items);
     }
 
+    /// Starts nothing more and aborts what runs.
     pub fn cancel(&mut self) {
-        self.waiting.clear();
+        self.waiting.stop();
         self.running.abort_all();
     }
 }
