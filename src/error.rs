@@ -21,6 +21,24 @@ pub enum Error {
     Corrupt { path: PathBuf, message: String },
     #[error("internal error: {0}; this is a bug in imaginize, please report it")]
     Internal(String),
+    /// Our own value could not be encoded: a bug, with serde's reason kept.
+    #[error("internal error: cannot encode {what}; this is a bug in imaginize, please report it")]
+    Encode {
+        what: &'static str,
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The process could not get what it needs from the system (the async runtime, signal
+    /// handlers), with the system's reason kept.
+    #[error("cannot {what}")]
+    System {
+        what: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The cast just merged could not be indexed for pass 2: a bug, with the reason kept.
+    #[error("internal error: cannot index the cast; this is a bug in imaginize, please report it")]
+    Index(#[source] crate::analyze::lookup::ParseError),
     /// A task of the run panicked or was cancelled; its cause is kept for the message.
     #[error("internal error: the {what} task failed; this is a bug in imaginize, please report it")]
     Task {
@@ -78,6 +96,9 @@ impl Error {
             | Error::Compile(_)
             | Error::Corrupt { .. }
             | Error::Internal(_)
+            | Error::Encode { .. }
+            | Error::Index(_)
+            | Error::System { .. }
             | Error::Task { .. } => exit_code::FAILURE,
         }
     }

@@ -30,7 +30,9 @@ pub struct AnalysisReport {
     pub entity_chapters: usize,
     pub analyzed: usize,
     pub scenes: usize,
+    /// Scene quotes moved to the closest passage of the book (shown in the summary).
     pub reanchored: usize,
+    /// Scenes dropped because their quote is not in the chapter (shown in the summary).
     pub invented: usize,
     pub failed: Vec<(ChapterNo, String)>,
 }
@@ -185,8 +187,7 @@ async fn finish_elements(
             what: "Elements.md",
             source,
         })??;
-    let lookup = ElementsLookup::from_catalogue(&catalogue)
-        .map_err(|e| Error::Internal(format!("cannot index the cast: {e}")))?;
+    let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
     ctx.set_lookup(lookup);
     // A partial cast stays in progress, so the next run without `--cast selected` completes it.
     let status = if ctx.options.cast_selected {
@@ -199,8 +200,8 @@ async fn finish_elements(
         tokio::spawn(async move { ctx.state(move |s| s.set_elements_status(status)).await })
     };
     ctx.event(Event::Note(format!(
-        "Elements.md: {} elements",
-        catalogue.elements.len()
+        "Elements.md: {}",
+        crate::report::plural(catalogue.elements.len(), "element")
     )));
     Ok(marking)
 }
@@ -297,7 +298,10 @@ async fn extract_chapters(
             (layout::pack_file_name(first, last), json, saved.chapters)
         }
     };
-    let json = json.map_err(|e| Error::Internal(format!("cannot encode entities: {e}")))?;
+    let json = json.map_err(|source| Error::Encode {
+        what: "pass-1 answers",
+        source,
+    })?;
     ctx.write_file(layout::entities_dir(&ctx.out).join(name), json)
         .await?;
     // The request's usage is counted on the pack's first chapter: the total is what matters.
@@ -436,8 +440,10 @@ async fn analyze_chapter(
 }
 
 async fn save_scenes(ctx: &Context, scenes: &ChapterScenes) -> Result<(), Error> {
-    let json = serde_json::to_vec_pretty(scenes)
-        .map_err(|e| Error::Internal(format!("cannot encode scenes: {e}")))?;
+    let json = serde_json::to_vec_pretty(scenes).map_err(|source| Error::Encode {
+        what: "chapter scenes",
+        source,
+    })?;
     ctx.write_file(ctx.chapter_file(scenes.chapter), json)
         .await?;
     Ok(())

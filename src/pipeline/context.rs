@@ -175,7 +175,13 @@ impl Context {
         let entry = match &event {
             Event::ChapterAnalyzed {
                 chapter, scenes, ..
-            } => Some(("📖", format!("Chapter {chapter} analyzed: {scenes} scenes"))),
+            } => Some((
+                "📖",
+                format!(
+                    "Chapter {chapter} analyzed: {}",
+                    crate::report::plural(*scenes, "scene")
+                ),
+            )),
             Event::ChapterIllustrated { chapter } => {
                 Some(("🎨", format!("Chapter {chapter} illustrated")))
             }

@@ -102,8 +102,10 @@ pub fn render_all(
 /// Writes `elements.json` and Elements.md (replacing any older Elements.md), both durably and at
 /// the same time: pass 2 waits for them.
 pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
-    let json = serde_json::to_vec_pretty(catalogue)
-        .map_err(|e| Error::Internal(format!("cannot encode {ELEMENTS_JSON}: {e}")))?;
+    let json = serde_json::to_vec_pretty(catalogue).map_err(|source| Error::Encode {
+        what: ELEMENTS_JSON,
+        source,
+    })?;
     let md = elements_md(catalogue);
     std::thread::scope(|scope| {
         let json_written = scope.spawn(|| store::atomic::write(&elements_json_path(out), &json));

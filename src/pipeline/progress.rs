@@ -111,7 +111,8 @@ impl Progress {
                 done,
                 total,
             } => reporter.info(&format!(
-                "Pass 2: {done}/{total} chapters (chapter {chapter}: {scenes} scenes)"
+                "Pass 2: {done}/{total} chapters (chapter {chapter}: {})",
+                crate::report::plural(*scenes, "scene")
             )),
             Event::ChapterFailed { chapter, error } => {
                 reporter.warn(&format!("chapter {chapter} failed: {error}"));

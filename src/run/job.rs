@@ -5,6 +5,7 @@ use crate::book::Book;
 use crate::config::{self, Environment, ExecMode, Options, Verbosity};
 use crate::error::Error;
 use crate::ids::ChapterNo;
+use crate::pipeline::analysis::AnalysisReport;
 use crate::pipeline::context::Context;
 use crate::pipeline::orchestrate::{self, Outcome, Totals};
 use crate::pipeline::prepare::prepare;
@@ -126,9 +127,9 @@ fn run_pipeline(
         ExecMode::Sequential => "sequential",
     };
     reporter.info(&format!(
-        "{}: {} chapters, {mode} mode, output in `{}`",
+        "{}: {}, {mode} mode, output in `{}`",
         book.title,
-        selected.len(),
+        crate::report::plural(selected.len(), "chapter"),
         out.display()
     ));
     let ctx = Arc::new(Context::new(
@@ -144,7 +145,10 @@ fn run_pipeline(
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|source| Error::System {
+            what: "start the async runtime",
+            source,
+        })?;
     let outcome = runtime.block_on(run_with_signals(ctx.clone()))?;
     let totals = totals_now(&store, &selected)?;
     let left = unfinished(&ctx.options, &totals);
@@ -233,7 +237,10 @@ impl Signals {
     fn new() -> Result<Signals, Error> {
         use tokio::signal::unix::{SignalKind, signal};
         let listen = |kind| {
-            signal(kind).map_err(|e| Error::Internal(format!("cannot listen for signals: {e}")))
+            signal(kind).map_err(|source| Error::System {
+                what: "listen for signals",
+                source,
+            })
         };
         Ok(Signals {
             terminate: listen(SignalKind::terminate())?,
@@ -280,10 +287,26 @@ fn summary(reporter: &Reporter, outcome: &Outcome, totals: &Totals, out: &Path, 
         usage.images,
         out.display()
     );
+    if let Some(line) = quotes_line(&outcome.analysis) {
+        text.push_str(&format!("\n{line}"));
+    }
     for (chapter, reason) in &totals.failed {
         text.push_str(&format!("\nFailed: chapter {chapter}: {reason}"));
     }
     reporter.always(&text);
+}
+
+/// What quote verification changed in this run's scenes, when it changed anything: the model's
+/// quotes that were not the book's exact words.
+fn quotes_line(analysis: &AnalysisReport) -> Option<String> {
+    if analysis.reanchored == 0 && analysis.invented == 0 {
+        return None;
+    }
+    Some(format!(
+        "Quotes: {} re-anchored to the book's own words; {} dropped (its quote is not in the chapter)",
+        crate::report::plural(analysis.reanchored, "quote"),
+        crate::report::plural(analysis.invented, "scene"),
+    ))
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::compile::{self, CompileReport, Formats};
 use crate::error::Error;
 use crate::pipeline::outputs::{SceneCache, render_all};
 use crate::report::Reporter;
+use crate::report::plural;
 use crate::run::default_output_dir;
 use crate::store::layout::{CHAPTERS_MD, CONTENTS_MD, ELEMENTS_MD};
 use crate::store::{self, Store};
@@ -22,8 +23,8 @@ pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
         String::new()
     };
     reporter.info(&format!(
-        "rendered {CHAPTERS_MD} ({} chapters) and {CONTENTS_MD}{elements} in `{}`",
-        rendered.chapters,
+        "rendered {CHAPTERS_MD} ({}) and {CONTENTS_MD}{elements} in `{}`",
+        plural(rendered.chapters, "chapter"),
         args.output_dir.display()
     ));
     Ok(())
@@ -106,13 +107,16 @@ fn describe(report: &CompileReport) -> String {
         .collect();
     let unreadable = match report.undecodable {
         0 => String::new(),
-        n => format!("; {n} images left out of the PDF because their files are not images"),
+        n => format!(
+            "; {} left out of the PDF because their files are not images",
+            plural(n, "image")
+        ),
     };
     format!(
-        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider{unreadable}",
-        report.images,
+        "compiled {} into {}; {} not illustrated yet, {} refused by the provider{unreadable}",
+        plural(report.images, "image"),
         files.join(", "),
-        report.missing,
+        plural(report.missing, "scene"),
         report.rejected
     )
 }

@@ -958,3 +958,18 @@ fn a_panicking_illustrator_stops_its_heartbeat() {
         "a dead illustrator's claim was renewed"
     );
 }
+
+/// The summary says what quote verification changed, and nothing when it changed nothing.
+#[test]
+fn the_summary_counts_reanchored_and_dropped_quotes() {
+    use crate::pipeline::analysis::AnalysisReport;
+    assert_eq!(super::quotes_line(&AnalysisReport::default()), None);
+    let report = AnalysisReport {
+        reanchored: 2,
+        invented: 1,
+        ..AnalysisReport::default()
+    };
+    let line = super::quotes_line(&report).unwrap();
+    assert!(line.contains("2 quotes re-anchored"), "{line}");
+    assert!(line.contains("1 scene dropped"), "{line}");
+}
