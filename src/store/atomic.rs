@@ -63,6 +63,32 @@ pub fn write_creating_folder(path: &Path, bytes: &[u8]) -> Result<(), Error> {
     write(path, bytes)
 }
 
+/// Writes `bytes` to `path` only if nothing is there, durably: the temp file is hard-linked to
+/// `path`, which fails when `path` exists, so of two writers exactly one creates it. Returns
+/// whether this call created it; creates `path`'s folder first.
+pub fn create_new(path: &Path, bytes: &[u8]) -> Result<bool, Error> {
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        create_dir(parent)?;
+    }
+    let tmp = temp_path(path);
+    if let Err(err) = write_temp(&tmp, bytes, true) {
+        let _ = fs::remove_file(&tmp);
+        return Err(err.naming_target(path));
+    }
+    let linked = fs::hard_link(&tmp, path);
+    let _ = fs::remove_file(&tmp);
+    match linked {
+        Ok(()) => sync_dir(&parent_dir(path)).map(|()| true),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
+        Err(e) => Err(Error::io("create", path, e)),
+    }
+}
+
+/// Whether `name` is one of our temp files (never an artifact of its own).
+pub fn is_temp_name(name: &str) -> bool {
+    name.starts_with('.') && name.contains(TMP_MARK)
+}
+
 /// Moves `from` to `to` (one rename, so on one filesystem), creating `to`'s folder first. The
 /// file is whole at every instant, in one place or the other; the move itself is not fsync'd
 /// (only for files that are kept as a courtesy, such as images `--force` replaces).

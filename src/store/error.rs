@@ -105,6 +105,17 @@ pub enum Error {
         backup.display(), path.display()
     )]
     BackupDiffers { path: PathBuf, backup: PathBuf },
+    #[error("`{key}` is not a usable artifact name: {reason}; this is a bug in imaginize, please report it")]
+    BadKey { key: String, reason: String },
+    #[error("cannot use `{url}` for the book's files: {reason}")]
+    BadUrl { url: String, reason: String },
+    #[error("failed to {action} `{key}`")]
+    Remote {
+        action: &'static str,
+        key: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
 }
 
 impl Error {

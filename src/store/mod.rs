@@ -4,6 +4,7 @@
 //! The entry point is [`Store`]: `Store::open(dir)?`, then `load()` to read or `lock(timeout)` /
 //! `update_with_lock(f)` to change the manifest through a [`LockedManifest`] (docs/ARCHITECTURE.md §3–§5, §7).
 
+pub mod artifacts;
 pub mod atomic;
 mod batch;
 mod chapter_ops;

@@ -1,0 +1,217 @@
+//! Artifacts in an `object_store`: a local or shared folder (`file:///path`) or S3-compatible
+//! storage (`s3://bucket/prefix`; endpoint, region and credentials from the usual `AWS_*`
+//! environment variables, e.g. `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for a local server).
+//!
+//! `object_store` is async; this store runs its calls on a small runtime of its own, so the
+//! synchronous [`Artifacts`] operations work from the pipeline's blocking pool and from plain
+//! code alike.
+
+use super::{Artifacts, Key, Put};
+use crate::store::Error;
+use futures_util::TryStreamExt;
+use object_store::path::Path as ObjectPath;
+use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use std::future::Future;
+
+/// Artifacts kept in an object store under a prefix.
+pub struct Object {
+    store: Box<dyn ObjectStore>,
+    prefix: ObjectPath,
+    /// Shown in messages: the URL without credentials.
+    location: String,
+    /// `Some` until dropped; shut down without blocking, so dropping it on an async thread
+    /// is safe.
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl std::fmt::Debug for Object {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Object")
+            .field("location", &self.location)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Object {
+    /// Opens `url` (`file:///…` or `s3://…`), reading `AWS_*` settings from the environment.
+    pub fn open(url: &str) -> Result<Object, Error> {
+        let location = without_credentials(url);
+        let bad_url = |reason: String| Error::BadUrl {
+            url: location.clone(),
+            reason,
+        };
+        let parsed = url::Url::parse(url).map_err(|e| bad_url(e.to_string()))?;
+        let options = std::env::vars()
+            .filter(|(k, _)| k.starts_with("AWS_"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v));
+        let (store, prefix) =
+            object_store::parse_url_opts(&parsed, options).map_err(|e| bad_url(e.to_string()))?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("imaginize-artifacts")
+            .enable_all()
+            .build()
+            .map_err(|e| bad_url(format!("cannot start its client: {e}")))?;
+        Ok(Object {
+            store,
+            prefix,
+            location,
+            runtime: Some(runtime),
+        })
+    }
+
+    fn path(&self, key: &Key) -> ObjectPath {
+        key.as_str()
+            .split('/')
+            .fold(self.prefix.clone(), |p, part| p.join(part))
+    }
+
+    /// Runs `call` on this store's runtime and names `key` in its error.
+    fn run<T>(
+        &self,
+        action: &'static str,
+        key: &Key,
+        call: impl Future<Output = object_store::Result<T>>,
+    ) -> Result<T, Error> {
+        let Some(runtime) = &self.runtime else {
+            return Err(self.failed(action, key, shut_down()));
+        };
+        runtime
+            .block_on(call)
+            .map_err(|source| self.failed(action, key, source))
+    }
+
+    fn failed(
+        &self,
+        action: &'static str,
+        key: &Key,
+        source: impl std::error::Error + Send + Sync + 'static,
+    ) -> Error {
+        Error::Remote {
+            action,
+            key: format!("{}/{key}", self.location),
+            source: Box::new(source),
+        }
+    }
+
+    /// `path` as a key relative to this store's prefix.
+    fn key_of(&self, path: &ObjectPath) -> Result<Key, Error> {
+        let parts: Vec<String> = path
+            .prefix_match(&self.prefix)
+            .map(|parts| parts.map(|p| p.as_ref().to_string()).collect())
+            .unwrap_or_default();
+        Key::new(parts.join("/"))
+    }
+}
+
+impl Drop for Object {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+impl Artifacts for Object {
+    fn put(&self, key: &Key, bytes: &[u8]) -> Result<(), Error> {
+        let payload = PutPayload::from(bytes.to_vec());
+        self.run("write", key, self.store.put(&self.path(key), payload))
+            .map(|_| ())
+    }
+
+    fn put_new(&self, key: &Key, bytes: &[u8]) -> Result<Put, Error> {
+        let payload = PutPayload::from(bytes.to_vec());
+        let options = PutOptions::from(PutMode::Create);
+        let path = self.path(key);
+        let put = self.store.put_opts(&path, payload, options);
+        match self.runtime.as_ref().map(|r| r.block_on(put)) {
+            Some(Ok(_)) => Ok(Put::Created),
+            Some(Err(object_store::Error::AlreadyExists { .. })) => Ok(Put::Existed),
+            Some(Err(e)) => Err(self.failed("create", key, e)),
+            None => Err(self.failed("create", key, shut_down())),
+        }
+    }
+
+    fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, Error> {
+        let path = self.path(key);
+        let read = async {
+            match self.store.get(&path).await {
+                Ok(found) => found.bytes().await.map(|b| Some(b.to_vec())),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(e),
+            }
+        };
+        self.run("read", key, read)
+    }
+
+    fn list(&self, prefix: &Key) -> Result<Vec<Key>, Error> {
+        let path = self.path(prefix);
+        let listed = self.run(
+            "list",
+            prefix,
+            self.store.list(Some(&path)).try_collect::<Vec<_>>(),
+        )?;
+        let mut keys = listed
+            .iter()
+            .map(|meta| self.key_of(&meta.location))
+            .collect::<Result<Vec<_>, _>>()?;
+        keys.sort();
+        Ok(keys)
+    }
+
+    fn remove(&self, key: &Key) -> Result<(), Error> {
+        let path = self.path(key);
+        let delete = async {
+            match self.store.delete(&path).await {
+                Err(object_store::Error::NotFound { .. }) => Ok(()),
+                other => other,
+            }
+        };
+        self.run("remove", key, delete)
+    }
+
+    fn rename(&self, from: &Key, to: &Key) -> Result<(), Error> {
+        let (from_path, to_path) = (self.path(from), self.path(to));
+        self.run("move", from, self.store.rename(&from_path, &to_path))
+    }
+
+    fn location(&self) -> String {
+        self.location.clone()
+    }
+}
+
+/// The error of a call made while the store is being dropped (cannot happen through `&self`
+/// in safe code, but is an error rather than a panic).
+fn shut_down() -> std::io::Error {
+    std::io::Error::other("the storage client has shut down")
+}
+
+/// `url` with any `user:password@` removed, for messages and logs.
+fn without_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
+            let host = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+            if path.is_empty() {
+                format!("{scheme}://{host}")
+            } else {
+                format!("{scheme}://{host}/{path}")
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_never_reach_a_message() {
+        assert_eq!(
+            without_credentials("s3://AKIA:secret@bucket/books"),
+            "s3://bucket/books"
+        );
+        assert_eq!(without_credentials("file:///srv/books"), "file:///srv/books");
+    }
+}

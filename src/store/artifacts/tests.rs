@@ -1,0 +1,115 @@
+//! The conformance suite every [`Artifacts`] implementation passes (docs/ARCHITECTURE.md §9):
+//! the output folder, and `object_store` on a `file://` folder. An S3-compatible server runs
+//! the same suite in `tests/artifacts_s3.rs`.
+
+use super::{Artifacts, Folder, Key, Object, Put};
+use std::sync::{Arc, Barrier};
+
+fn key(k: &str) -> Key {
+    Key::new(k).unwrap()
+}
+
+macro_rules! conformance {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            fn make(dir: &std::path::Path) -> Box<dyn Artifacts> {
+                #[expect(clippy::redundant_closure_call, reason = "the macro takes a closure")]
+                ($make)(dir)
+            }
+
+            #[test]
+            fn put_then_get_gives_the_bytes_and_put_replaces() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = make(dir.path());
+                let k = key("chapters/001.json");
+                assert_eq!(store.get(&k).unwrap(), None);
+                store.put(&k, b"first").unwrap();
+                assert_eq!(store.get(&k).unwrap().as_deref(), Some(&b"first"[..]));
+                store.put(&k, b"second").unwrap();
+                assert_eq!(store.get(&k).unwrap().as_deref(), Some(&b"second"[..]));
+            }
+
+            #[test]
+            fn put_new_never_replaces_and_exactly_one_of_many_writers_creates() {
+                let dir = tempfile::tempdir().unwrap();
+                let store: Arc<dyn Artifacts> = Arc::from(make(dir.path()));
+                let k = key("images/chapter_1_scene_1.png");
+                let writers = 8;
+                let start = Arc::new(Barrier::new(writers));
+                let handles: Vec<_> = (0..writers)
+                    .map(|i| {
+                        let (store, start, k) = (store.clone(), start.clone(), k.clone());
+                        std::thread::spawn(move || {
+                            start.wait();
+                            let bytes = format!("writer {i}").into_bytes();
+                            (store.put_new(&k, &bytes).unwrap(), bytes)
+                        })
+                    })
+                    .map(|h| h.join().unwrap())
+                    .collect();
+                let created: Vec<_> = handles.iter().filter(|(p, _)| *p == Put::Created).collect();
+                assert_eq!(created.len(), 1, "{handles:?}");
+                assert_eq!(store.get(&k).unwrap(), Some(created[0].1.clone()));
+            }
+
+            #[test]
+            fn list_names_every_file_below_a_prefix_sorted() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = make(dir.path());
+                for k in ["images/b.png", "images/a.png", "images/old/c.png", "chapters/1.json"] {
+                    store.put(&key(k), b"x").unwrap();
+                }
+                let listed: Vec<String> = store
+                    .list(&key("images"))
+                    .unwrap()
+                    .iter()
+                    .map(|k| k.to_string())
+                    .collect();
+                assert_eq!(listed, ["images/a.png", "images/b.png", "images/old/c.png"]);
+                assert!(store.list(&key("nothing")).unwrap().is_empty());
+            }
+
+            #[test]
+            fn remove_and_rename_move_the_bytes() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = make(dir.path());
+                let (a, b) = (key("images/a.png"), key("images/versions/a.png"));
+                store.put(&a, b"image").unwrap();
+                store.rename(&a, &b).unwrap();
+                assert_eq!(store.get(&a).unwrap(), None);
+                assert_eq!(store.get(&b).unwrap().as_deref(), Some(&b"image"[..]));
+                store.remove(&b).unwrap();
+                store.remove(&b).unwrap();
+                assert_eq!(store.get(&b).unwrap(), None);
+            }
+
+            #[test]
+            fn the_location_names_where_the_files_are() {
+                let dir = tempfile::tempdir().unwrap();
+                let store = make(dir.path());
+                let name = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+                assert!(store.location().contains(&name), "{}", store.location());
+            }
+        }
+    };
+}
+
+conformance!(folder, |dir: &std::path::Path| -> Box<dyn Artifacts> {
+    Box::new(Folder::new(dir))
+});
+
+conformance!(object_store_on_a_folder, |dir: &std::path::Path| -> Box<
+    dyn Artifacts,
+> {
+    Box::new(Object::open(&format!("file://{}", dir.display())).unwrap())
+});
+
+#[test]
+fn a_bad_url_is_a_clear_error_without_credentials() {
+    let err = super::open("nosuch://user:secret@host/x").unwrap_err();
+    let text = err.to_string();
+    assert!(text.contains("nosuch://host/x"), "{text}");
+    assert!(!text.contains("secret"), "{text}");
+}
