@@ -105,7 +105,9 @@ pub enum Error {
         backup.display(), path.display()
     )]
     BackupDiffers { path: PathBuf, backup: PathBuf },
-    #[error("`{key}` is not a usable artifact name: {reason}; this is a bug in imaginize, please report it")]
+    #[error(
+        "`{key}` is not a usable artifact name: {reason}; this is a bug in imaginize, please report it"
+    )]
     BadKey { key: String, reason: String },
     #[error("cannot use `{url}` for the book's files: {reason}")]
     BadUrl { url: String, reason: String },

@@ -16,7 +16,9 @@ impl Folder {
     }
 
     fn path(&self, key: &Key) -> PathBuf {
-        key.as_str().split('/').fold(self.root.clone(), |p, s| p.join(s))
+        key.as_str()
+            .split('/')
+            .fold(self.root.clone(), |p, s| p.join(s))
     }
 }
 
@@ -51,9 +53,7 @@ impl Artifacts for Folder {
     fn remove(&self, key: &Key) -> Result<(), Error> {
         let path = self.path(key);
         match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(Error::io("remove", path, e))
-            }
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(Error::io("remove", path, e)),
             _ => Ok(()),
         }
     }
@@ -81,7 +81,9 @@ fn collect(dir: &Path, prefix: &Key, keys: &mut Vec<Key>) -> Result<(), Error> {
             continue;
         }
         let key = prefix.join(&name)?;
-        let kind = entry.file_type().map_err(|e| Error::io("list", entry.path(), e))?;
+        let kind = entry
+            .file_type()
+            .map_err(|e| Error::io("list", entry.path(), e))?;
         if kind.is_dir() {
             collect(&entry.path(), &key, keys)?;
         } else if kind.is_file() {

@@ -18,7 +18,10 @@ impl Key {
             Some("it is absolute")
         } else if key.contains('\\') || key.contains('\0') {
             Some("it has a backslash or NUL")
-        } else if key.split('/').any(|s| s.is_empty() || s == "." || s == "..") {
+        } else if key
+            .split('/')
+            .any(|s| s.is_empty() || s == "." || s == "..")
+        {
             Some("it has an empty, `.` or `..` part")
         } else {
             None
@@ -63,11 +66,24 @@ mod tests {
 
     #[test]
     fn keys_cannot_leave_their_root() {
-        for bad in ["", "/etc/passwd", "a/../b", "..", "a//b", "./a", "a/", "a\\b", "a\0b"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../b",
+            "..",
+            "a//b",
+            "./a",
+            "a/",
+            "a\\b",
+            "a\0b",
+        ] {
             assert!(Key::new(bad).is_err(), "{bad:?} accepted");
         }
         let key = Key::new("images/chapter_1_scene_1.png").unwrap();
-        assert_eq!(key.join("x").unwrap().as_str(), "images/chapter_1_scene_1.png/x");
+        assert_eq!(
+            key.join("x").unwrap().as_str(),
+            "images/chapter_1_scene_1.png/x"
+        );
         let from_path = Key::from_relative(std::path::Path::new("chapters/001.json")).unwrap();
         assert_eq!(from_path.as_str(), "chapters/001.json");
     }

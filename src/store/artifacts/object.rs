@@ -36,9 +36,10 @@ impl Object {
     /// Opens `url` (`file:///…` or `s3://…`), reading `AWS_*` settings from the environment.
     pub fn open(url: &str) -> Result<Object, Error> {
         let location = without_credentials(url);
+        // The client's messages quote the URL: quote the one without credentials instead.
         let bad_url = |reason: String| Error::BadUrl {
             url: location.clone(),
-            reason,
+            reason: reason.replace(url, &location),
         };
         let parsed = url::Url::parse(url).map_err(|e| bad_url(e.to_string()))?;
         let options = std::env::vars()
@@ -212,6 +213,9 @@ mod tests {
             without_credentials("s3://AKIA:secret@bucket/books"),
             "s3://bucket/books"
         );
-        assert_eq!(without_credentials("file:///srv/books"), "file:///srv/books");
+        assert_eq!(
+            without_credentials("file:///srv/books"),
+            "file:///srv/books"
+        );
     }
 }

@@ -47,6 +47,8 @@ macro_rules! conformance {
                             (store.put_new(&k, &bytes).unwrap(), bytes)
                         })
                     })
+                    .collect::<Vec<_>>()
+                    .into_iter()
                     .map(|h| h.join().unwrap())
                     .collect();
                 let created: Vec<_> = handles.iter().filter(|(p, _)| *p == Put::Created).collect();
@@ -58,7 +60,12 @@ macro_rules! conformance {
             fn list_names_every_file_below_a_prefix_sorted() {
                 let dir = tempfile::tempdir().unwrap();
                 let store = make(dir.path());
-                for k in ["images/b.png", "images/a.png", "images/old/c.png", "chapters/1.json"] {
+                for k in [
+                    "images/b.png",
+                    "images/a.png",
+                    "images/old/c.png",
+                    "chapters/1.json",
+                ] {
                     store.put(&key(k), b"x").unwrap();
                 }
                 let listed: Vec<String> = store
@@ -89,7 +96,12 @@ macro_rules! conformance {
             fn the_location_names_where_the_files_are() {
                 let dir = tempfile::tempdir().unwrap();
                 let store = make(dir.path());
-                let name = dir.path().file_name().unwrap().to_string_lossy().into_owned();
+                let name = dir
+                    .path()
+                    .file_name()
+                    .unwrap()
+                    .to_string_lossy()
+                    .into_owned();
                 assert!(store.location().contains(&name), "{}", store.location());
             }
         }
@@ -100,11 +112,12 @@ conformance!(folder, |dir: &std::path::Path| -> Box<dyn Artifacts> {
     Box::new(Folder::new(dir))
 });
 
-conformance!(object_store_on_a_folder, |dir: &std::path::Path| -> Box<
-    dyn Artifacts,
-> {
-    Box::new(Object::open(&format!("file://{}", dir.display())).unwrap())
-});
+conformance!(
+    object_store_on_a_folder,
+    |dir: &std::path::Path| -> Box<dyn Artifacts> {
+        Box::new(Object::open(&format!("file://{}", dir.display())).unwrap())
+    }
+);
 
 #[test]
 fn a_bad_url_is_a_clear_error_without_credentials() {
