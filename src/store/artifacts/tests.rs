@@ -15,7 +15,6 @@ macro_rules! conformance {
             use super::*;
 
             fn make(dir: &std::path::Path) -> Box<dyn Artifacts> {
-                #[expect(clippy::redundant_closure_call, reason = "the macro takes a closure")]
                 ($make)(dir)
             }
 
