@@ -1,0 +1,269 @@
+//! The connection side of the PostgreSQL store: a pool of `tokio-postgres` connections driven by
+//! a private runtime, used through blocking calls.
+//!
+//! Why this shape: the pipeline calls the state from `spawn_blocking` threads, but also
+//! registers and drops workers on async worker threads, where the `postgres` crate's own
+//! `block_on` would panic. Here the connections' I/O runs on the store's own runtime, pooled
+//! connections are fetched from it through a channel, and statements are awaited with
+//! `futures_executor::block_on` on the caller's thread: their futures only wait on channels to
+//! the connection task, so this works from any thread, async or not. `deadpool-postgres`
+//! is the pool because it is built for `tokio-postgres` (prepared-statement cache per
+//! connection, fast recycling), which a later async worker can use directly.
+
+use crate::store::Error;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Timeouts};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_postgres::types::ToSql;
+
+/// A pooled connection's transaction.
+pub(super) type Tx<'a> = deadpool_postgres::Transaction<'a>;
+/// A statement's parameters.
+pub(super) type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+/// Connections kept: enough for every illustrator and analyzer of a process at once.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a connection (a server down or every connection busy).
+const WAIT: Duration = Duration::from_secs(30);
+
+/// The pool and the runtime its connections run on.
+pub(super) struct Db {
+    pool: Pool,
+    /// `Some` until dropped: shut down in the background, so dropping the store on an async
+    /// thread does not panic.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The URL with its password replaced, for messages.
+    url: String,
+}
+
+impl Db {
+    /// Parses `url` (a `postgres://` URL or `key=value` string; `sslmode=require` uses rustls
+    /// with the Mozilla roots) and builds the pool. No connection is made yet.
+    pub(super) fn new(url: &str) -> Result<Db, Error> {
+        let shown = redact(url);
+        let connect = |source: Box<dyn std::error::Error + Send + Sync>| Error::DatabaseConnect {
+            url: shown.clone(),
+            source,
+        };
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| connect(e.into()))?;
+        let manager = Manager::from_config(
+            config,
+            tls().map_err(|e| connect(e.into()))?,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("imaginize-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| connect(e.into()))?;
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .timeouts(Timeouts {
+                wait: Some(WAIT),
+                create: Some(WAIT),
+                recycle: Some(WAIT),
+            })
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| connect(e.into()))?;
+        Ok(Db {
+            pool,
+            runtime: Some(runtime),
+            url: shown,
+        })
+    }
+
+    /// The URL as it may be shown (no password).
+    pub(super) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A connection from the pool, connecting on the store's runtime when none is idle.
+    pub(super) fn client(&self) -> Result<Object, Error> {
+        let runtime = self.runtime.as_ref().ok_or_else(|| Error::Database {
+            action: "reach the database",
+            source: "the store is shutting down".into(),
+        })?;
+        let (send, receive) = std::sync::mpsc::channel();
+        let pool = self.pool.clone();
+        runtime.spawn(async move {
+            let _ = send.send(pool.get().await);
+        });
+        let got = receive.recv().map_err(|e| Error::Database {
+            action: "reach the database",
+            source: e.into(),
+        })?;
+        got.map_err(|e| Error::DatabaseConnect {
+            url: self.url.clone(),
+            source: e.into(),
+        })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Waits for `future` on this thread (see the module's doc for why this is sound here).
+pub(super) fn block<F: Future>(future: F) -> F::Output {
+    futures_executor::block_on(future)
+}
+
+/// Maps a failed statement to the store's error, naming what it was doing.
+pub(super) fn sql(action: &'static str) -> impl Fn(tokio_postgres::Error) -> Error {
+    move |e| Error::Database {
+        action,
+        source: e.into(),
+    }
+}
+
+/// A value in the database this build cannot read (written by hand, or by a newer imaginize).
+pub(super) fn corrupt(what: String) -> Error {
+    Error::Database {
+        action: "read the book's state",
+        source: what.into(),
+    }
+}
+
+/// Runs a cached prepared statement and returns its rows.
+pub(super) async fn query(
+    tx: &Tx<'_>,
+    statement: &str,
+    params: &Params<'_>,
+    action: &'static str,
+) -> Result<Vec<tokio_postgres::Row>, Error> {
+    let prepared = tx.prepare_cached(statement).await.map_err(sql(action))?;
+    tx.query(&prepared, params).await.map_err(sql(action))
+}
+
+/// Runs a cached prepared statement and returns how many rows it touched.
+pub(super) async fn execute(
+    tx: &Tx<'_>,
+    statement: &str,
+    params: &Params<'_>,
+    action: &'static str,
+) -> Result<u64, Error> {
+    let prepared = tx.prepare_cached(statement).await.map_err(sql(action))?;
+    tx.execute(&prepared, params).await.map_err(sql(action))
+}
+
+/// rustls with the Mozilla roots and the `ring` provider (what reqwest already brings), used
+/// when the URL asks for TLS (`sslmode=prefer`, the default, or `require`).
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+/// `url` with any password replaced by `***`: in the userinfo of a URL
+/// (`postgres://user:secret@host`), in a `password=` query parameter, or in a `password=`
+/// pair of a key-value string. Messages and `Debug` only ever show this.
+pub fn redact(url: &str) -> String {
+    let url = redact_userinfo(url);
+    redact_password_pairs(&url)
+}
+
+fn redact_userinfo(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let Some(at) = rest[..authority_end].rfind('@') else {
+        return url.to_string();
+    };
+    match rest[..at].find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &rest[..colon],
+            &rest[at..]
+        ),
+        None => url.to_string(),
+    }
+}
+
+/// Replaces the value after every `password=` (case-insensitive) up to the next separator.
+fn redact_password_pairs(text: &str) -> String {
+    const KEY: &str = "password=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut from = 0;
+    while let Some(found) = lower[from..].find(KEY) {
+        let value = from + found + KEY.len();
+        out.push_str(&text[from..value]);
+        out.push_str("***");
+        let quoted = text[value..].starts_with('\'');
+        let end = if quoted {
+            text[value + 1..]
+                .find('\'')
+                .map_or(text.len(), |e| value + e + 2)
+        } else {
+            text[value..]
+                .find(['&', ' ', '#'])
+                .map_or(text.len(), |e| value + e)
+        };
+        from = end;
+    }
+    out.push_str(&text[from..]);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::redact;
+
+    #[test]
+    fn passwords_never_show() {
+        let cases = [
+            (
+                "postgres://me:s3cret@db.example:5432/books?sslmode=require",
+                "postgres://me:***@db.example:5432/books?sslmode=require",
+            ),
+            (
+                "postgresql://me@db/books?password=s3cret&sslmode=require",
+                "postgresql://me@db/books?password=***&sslmode=require",
+            ),
+            (
+                "host=db user=me password='s e c' dbname=books",
+                "host=db user=me password=*** dbname=books",
+            ),
+            (
+                "host=db PASSWORD=s3cret dbname=books",
+                "host=db PASSWORD=*** dbname=books",
+            ),
+            ("postgres:///books?host=/tmp", "postgres:///books?host=/tmp"),
+            ("postgres://me@db/books", "postgres://me@db/books"),
+        ];
+        for (url, shown) in cases {
+            assert_eq!(redact(url), shown);
+            assert!(!redact(url).contains("s3cret"));
+        }
+    }
+
+    #[test]
+    fn a_bad_url_is_reported_without_its_password() {
+        let err = super::Db::new("postgres://me:s3cret@db:notaport/books")
+            .err()
+            .expect("a bad port is refused");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("me:***@db"), "{shown}");
+    }
+}
