@@ -951,3 +951,37 @@ fn a_panicking_illustrator_stops_its_heartbeat() {
         "a dead illustrator's claim was renewed"
     );
 }
+
+/// The whole pipeline with the book's state in PostgreSQL (the test cluster): the same
+/// Elements.md, Chapters.md and images as a run on the output folder's manifest, and no
+/// manifest file.
+#[test]
+fn the_whole_pipeline_runs_on_postgres_as_on_the_file_store() {
+    let Some((_, pg)) = crate::store::postgres::test_cluster::book_state("pipeline") else {
+        return;
+    };
+    let state: Arc<dyn crate::store::BookState> = Arc::new(pg);
+    let on_pg = tempfile::tempdir().unwrap();
+    let (_, totals) = run_on(
+        Some(state),
+        on_pg.path(),
+        &[],
+        3,
+        shutdown::channel().1,
+        |m| m,
+    )
+    .unwrap();
+    assert_eq!((totals.analyzed, totals.illustrated), (3, 3));
+    assert_eq!(totals.images, totals.scenes);
+    assert!(!on_pg.path().join("out/.imaginize.manifest.json").exists());
+    let on_file = tempfile::tempdir().unwrap();
+    run(on_file.path(), &[], 3).unwrap();
+    for name in ["Elements.md", "Chapters.md"] {
+        assert_eq!(
+            read(on_pg.path(), name),
+            read(on_file.path(), name),
+            "{name}"
+        );
+    }
+    assert_eq!(images(on_pg.path()), images(on_file.path()));
+}
