@@ -121,6 +121,7 @@ impl PgState {
                 .await
                 .map_err(sql("begin a transaction"))?;
             let live = rows::live_workers(&tx, &self.book).await?;
+            tx.commit().await.map_err(sql("commit"))?;
             Ok(Workers::Registry(Arc::new(Mutex::new(live))))
         })
     }
@@ -152,7 +153,11 @@ impl BookState for PgState {
                 .start()
                 .await
                 .map_err(sql("begin a transaction"))?;
-            rows::load(&tx, &self.book).await
+            let manifest = rows::load(&tx, &self.book).await?;
+            // Ended here rather than by a rollback queued on drop: the connection goes back
+            // to the pool idle.
+            tx.commit().await.map_err(sql("commit"))?;
+            Ok(manifest)
         })
     }
 
@@ -172,12 +177,11 @@ impl BookState for PgState {
             let workers = Workers::Registry(Arc::new(Mutex::new(live)));
             let mut m = LockedManifest::detached(self.label(), workers, before.clone());
             change(&mut m)?;
-            if !m.changed() || m.get().is_none() {
-                return Ok(());
-            }
-            m.seal()?;
-            if let Some(after) = m.into_manifest() {
-                rows::save(&tx, &self.book, before.as_ref(), &after).await?;
+            if m.changed() && m.get().is_some() {
+                m.seal()?;
+                if let Some(after) = m.into_manifest() {
+                    rows::save(&tx, &self.book, before.as_ref(), &after).await?;
+                }
             }
             tx.commit().await.map_err(sql("commit"))
         })

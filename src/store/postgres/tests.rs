@@ -270,3 +270,47 @@ fn debug_and_errors_never_show_the_password() {
         .unwrap_err();
     assert!(!format!("{err} {err:?}").contains("s3cret"));
 }
+
+/// Figures, not a check: claim latency with 8 workers on 400 chapters, and how many claims a
+/// second that gives. `cargo test --lib claim_latency -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints figures; run by hand"]
+fn claim_latency_with_eight_workers() {
+    const CHAPTERS: u32 = 400;
+    let Some((_, state)) = book_state("latency") else {
+        return;
+    };
+    analyzed_book(&state, CHAPTERS);
+    let state = Arc::new(state);
+    let started = std::time::Instant::now();
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let state = state.clone();
+            let w = worker(&format!("l{i}"));
+            std::thread::spawn(move || {
+                let _alive = state.register_worker(&w).unwrap();
+                let mut took = Vec::new();
+                loop {
+                    let at = std::time::Instant::now();
+                    let claimed = state.claim_next(&w, &all(CHAPTERS), LEASE, now()).unwrap();
+                    took.push(at.elapsed());
+                    let Some(chapter) = claimed else { break took };
+                    state.complete(chapter, &w, now()).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut took: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("thread"))
+        .collect();
+    let elapsed = started.elapsed();
+    took.sort();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+    println!(
+        "8 workers, {CHAPTERS} chapters claimed and completed in {elapsed:?} ({:.0} chapters/s); claim p50 {:?}, p99 {:?}",
+        f64::from(CHAPTERS) / elapsed.as_secs_f64(),
+        at(0.5),
+        at(0.99)
+    );
+}
