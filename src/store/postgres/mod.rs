@@ -191,6 +191,9 @@ impl BookState for PgState {
         let pid = worker.pid().map(i64::from);
         let host = worker.host().unwrap_or_default();
         self.short(async |tx| {
+            if worker.is_local() {
+                native::forget_dead_on_this_host(tx, &self.book, host).await?;
+            }
             execute(
                 tx,
                 "INSERT INTO workers (book, worker_id, host, pid) VALUES ($1, $2, $3, $4) \

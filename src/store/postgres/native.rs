@@ -7,6 +7,7 @@
 //! fencing token that a takeover moves on.
 
 use crate::ids::{ChapterNo, SceneNo};
+use crate::store::claims::pid_alive;
 use crate::store::postgres::db::{Tx, corrupt, execute, query, sql};
 use crate::store::postgres::rows::{signed, status};
 use crate::store::usage::Usage;
@@ -239,6 +240,44 @@ async fn add_usage(tx: &Tx<'_>, book: &str, chapter: i64, usage: Usage) -> Resul
             &signed(usage.images)?,
         ],
         "add usage",
+    )
+    .await
+    .map(drop)
+}
+
+/// Deletes the rows of this host's workers whose process is gone (killed: its guard never ran),
+/// so their claims are taken over at once instead of after their lease, as the file store does
+/// with its lock files. A pid reused by another process keeps its row: the lease decides then.
+pub(super) async fn forget_dead_on_this_host(
+    tx: &Tx<'_>,
+    book: &str,
+    host: &str,
+) -> Result<(), Error> {
+    let rows = query(
+        tx,
+        "SELECT worker_id, pid FROM workers WHERE book = $1 AND host = $2",
+        &[&book, &host],
+        "read this host's workers",
+    )
+    .await?;
+    let dead: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let pid = i32::try_from(row.try_get::<_, Option<i64>>(1).ok()??).ok()?;
+            if pid_alive(pid) {
+                return None;
+            }
+            row.try_get(0).ok()
+        })
+        .collect();
+    if dead.is_empty() {
+        return Ok(());
+    }
+    execute(
+        tx,
+        "DELETE FROM workers WHERE book = $1 AND worker_id = ANY($2)",
+        &[&book, &dead],
+        "forget dead workers",
     )
     .await
     .map(drop)

@@ -252,6 +252,31 @@ fn snapshots_equal_the_memory_stores() {
     );
 }
 
+/// A worker of this host killed without its guard running leaves its row; the next worker to
+/// register here sees its process is gone and frees its claim at once.
+#[test]
+fn a_killed_local_workers_claim_is_freed_when_the_next_registers() {
+    let Some((_, state)) = book_state("killed") else {
+        return;
+    };
+    analyzed_book(&state, 1);
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let killed = WorkerId(format!("{host}:{}:gone", 0x7fff_fff0));
+    std::mem::forget(state.register_worker(&killed).unwrap());
+    let t0 = now();
+    assert_eq!(
+        state.claim_next(&killed, &all(1), LEASE, t0).unwrap(),
+        Some(ChapterNo(1))
+    );
+    let next = WorkerId::current();
+    let _alive = state.register_worker(&next).unwrap();
+    assert_eq!(
+        state.claim_next(&next, &all(1), LEASE, t0).unwrap(),
+        Some(ChapterNo(1)),
+        "the killed worker's claim waited for its lease"
+    );
+}
+
 #[test]
 fn debug_and_errors_never_show_the_password() {
     let Some(url) = super::test_cluster::shared_url() else {

@@ -71,7 +71,8 @@ CREATE TABLE usage (
 
 -- Live workers of a book: a row from registration until the worker retires or its guard is
 -- dropped. A claim whose worker has no row is taken over at once; a row left by a killed
--- process is harmless (the claim's lease decides). No foreign key: a worker may register
+-- process goes when a worker registers on its host and finds its pid gone, else the claim's
+-- lease decides. No foreign key: a worker may register
 -- before the book's first transaction.
 CREATE TABLE workers (
     book          text NOT NULL,
