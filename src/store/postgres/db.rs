@@ -8,14 +8,15 @@
 //! `futures_executor::block_on` on the caller's thread: their futures only wait on channels to
 //! the connection task, so this works from any thread, async or not. `deadpool-postgres`
 //! is the pool because it is built for `tokio-postgres` (prepared-statement cache per
-//! connection, fast recycling), which a later async worker can use directly.
+//! connection, a checked checkout), which a later async worker can use directly.
 
 use crate::store::Error;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Timeouts};
 use std::future::Future;
 use std::str::FromStr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
 use tokio_postgres::types::ToSql;
 
 /// A pooled connection's transaction.
@@ -27,6 +28,8 @@ pub(super) type Params<'a> = [&'a (dyn ToSql + Sync)];
 const POOL_SIZE: usize = 16;
 /// How long a call waits for a connection (a server down or every connection busy).
 const WAIT: Duration = Duration::from_secs(30);
+/// How long an operation waits for a database that went away to come back.
+const RECONNECT: Duration = Duration::from_secs(60);
 
 /// The pool and the runtime its connections run on.
 pub(super) struct Db {
@@ -36,6 +39,8 @@ pub(super) struct Db {
     runtime: Option<tokio::runtime::Runtime>,
     /// The URL with its password replaced, for messages.
     url: String,
+    /// Whether a connection was ever made: from then on a lost database is waited for.
+    reached: AtomicBool,
 }
 
 impl Db {
@@ -52,7 +57,7 @@ impl Db {
             config,
             tls().map_err(|e| connect(e.into()))?,
             ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
+                recycling_method: RecyclingMethod::Verified,
             },
         );
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -75,6 +80,7 @@ impl Db {
             pool,
             runtime: Some(runtime),
             url: shown,
+            reached: AtomicBool::new(false),
         })
     }
 
@@ -83,8 +89,34 @@ impl Db {
         &self.url
     }
 
-    /// A connection from the pool, connecting on the store's runtime when none is idle.
+    /// A connection from the pool. While the database cannot be reached (a restart, a
+    /// failover) this waits and tries again, up to [`RECONNECT`]; before the store has reached
+    /// it once it does not wait, so a wrong URL fails at once.
     pub(super) fn client(&self) -> Result<Object, Error> {
+        let deadline = Instant::now() + RECONNECT;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.try_client() {
+                Ok(client) => {
+                    self.reached.store(true, Ordering::Relaxed);
+                    return Ok(client);
+                }
+                Err(err @ Error::DatabaseConnect { .. })
+                    if self.reached.load(Ordering::Relaxed)
+                        && Instant::now() + pause < deadline =>
+                {
+                    drop(err);
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// A connection from the pool, connecting on the store's runtime when none is idle; an idle
+    /// one is checked first (a round trip), so a connection the server dropped is replaced.
+    fn try_client(&self) -> Result<Object, Error> {
         let runtime = self.runtime.as_ref().ok_or_else(|| Error::Database {
             action: "reach the database",
             source: "the store is shutting down".into(),

@@ -277,6 +277,29 @@ fn a_killed_local_workers_claim_is_freed_when_the_next_registers() {
     );
 }
 
+/// Connections the server dropped (a restart, an administrator) are replaced, not reported.
+#[test]
+fn dropped_connections_are_replaced() {
+    let Some(url) = new_database("dropped") else {
+        return;
+    };
+    let state = PgState::open(&url, "book").unwrap();
+    analyzed_book(&state, 2);
+    super::test_cluster::execute(
+        &url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .unwrap();
+    let w = worker("after");
+    let _alive = state.register_worker(&w).unwrap();
+    assert_eq!(
+        state.claim_next(&w, &all(2), LEASE, now()).unwrap(),
+        Some(ChapterNo(1))
+    );
+    assert!(state.snapshot().unwrap().is_some());
+}
+
 #[test]
 fn debug_and_errors_never_show_the_password() {
     let Some(url) = super::test_cluster::shared_url() else {
