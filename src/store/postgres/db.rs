@@ -11,6 +11,7 @@
 //! connection, a checked checkout), which a later async worker can use directly.
 
 use crate::store::Error;
+use crate::store::postgres::url::redact;
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Timeouts};
 use std::future::Future;
 use std::str::FromStr;
@@ -203,92 +204,8 @@ fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
     Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
 }
 
-/// `url` with any password replaced by `***`: in the userinfo of a URL
-/// (`postgres://user:secret@host`), in a `password=` query parameter, or in a `password=`
-/// pair of a key-value string. Messages and `Debug` only ever show this.
-pub fn redact(url: &str) -> String {
-    let url = redact_userinfo(url);
-    redact_password_pairs(&url)
-}
-
-fn redact_userinfo(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let Some(at) = rest[..authority_end].rfind('@') else {
-        return url.to_string();
-    };
-    match rest[..at].find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &rest[..colon],
-            &rest[at..]
-        ),
-        None => url.to_string(),
-    }
-}
-
-/// Replaces the value after every `password=` (case-insensitive) up to the next separator.
-fn redact_password_pairs(text: &str) -> String {
-    const KEY: &str = "password=";
-    let lower = text.to_ascii_lowercase();
-    let mut out = String::with_capacity(text.len());
-    let mut from = 0;
-    while let Some(found) = lower[from..].find(KEY) {
-        let value = from + found + KEY.len();
-        out.push_str(&text[from..value]);
-        out.push_str("***");
-        let quoted = text[value..].starts_with('\'');
-        let end = if quoted {
-            text[value + 1..]
-                .find('\'')
-                .map_or(text.len(), |e| value + e + 2)
-        } else {
-            text[value..]
-                .find(['&', ' ', '#'])
-                .map_or(text.len(), |e| value + e)
-        };
-        from = end;
-    }
-    out.push_str(&text[from..]);
-    out
-}
-
 #[cfg(test)]
 mod tests {
-    use super::redact;
-
-    #[test]
-    fn passwords_never_show() {
-        let cases = [
-            (
-                "postgres://me:s3cret@db.example:5432/books?sslmode=require",
-                "postgres://me:***@db.example:5432/books?sslmode=require",
-            ),
-            (
-                "postgresql://me@db/books?password=s3cret&sslmode=require",
-                "postgresql://me@db/books?password=***&sslmode=require",
-            ),
-            (
-                "host=db user=me password='s e c' dbname=books",
-                "host=db user=me password=*** dbname=books",
-            ),
-            (
-                "host=db PASSWORD=s3cret dbname=books",
-                "host=db PASSWORD=*** dbname=books",
-            ),
-            ("postgres:///books?host=/tmp", "postgres:///books?host=/tmp"),
-            ("postgres://me@db/books", "postgres://me@db/books"),
-        ];
-        for (url, shown) in cases {
-            assert_eq!(redact(url), shown);
-            assert!(!redact(url).contains("s3cret"));
-        }
-    }
-
     #[test]
     fn a_bad_url_is_reported_without_its_password() {
         let err = super::Db::new("postgres://me:s3cret@db:notaport/books")

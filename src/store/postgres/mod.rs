@@ -18,9 +18,10 @@ mod schema;
 pub(crate) mod test_cluster;
 #[cfg(test)]
 mod tests;
+mod url;
 
-pub use db::redact;
 pub use schema::latest as schema_version;
+pub use url::redact;
 
 use crate::ids::{ChapterNo, SceneNo};
 use crate::store::liveness::Workers;
