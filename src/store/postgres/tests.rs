@@ -277,6 +277,53 @@ fn a_killed_local_workers_claim_is_freed_when_the_next_registers() {
     );
 }
 
+/// Whole-book transactions (usage, recovery) interleaved with claims and completions: none
+/// waits forever, none undoes another's change.
+#[test]
+fn transactions_and_claims_interleave_without_losing_changes() {
+    const CHAPTERS: u32 = 30;
+    let Some((_, state)) = book_state("interleave") else {
+        return;
+    };
+    analyzed_book(&state, CHAPTERS);
+    let state = Arc::new(state);
+    let mut threads = Vec::new();
+    for i in 0..3 {
+        let state = state.clone();
+        threads.push(std::thread::spawn(move || {
+            let w = worker(&format!("c{i}"));
+            let _alive = state.register_worker(&w).unwrap();
+            while let Some(c) = state.claim_next(&w, &all(CHAPTERS), LEASE, now()).unwrap() {
+                state.heartbeat(c, &w, now()).unwrap();
+                assert!(state.complete(c, &w, now()).unwrap(), "lost chapter {c}");
+            }
+        }));
+    }
+    let accounting = {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            for round in 0..3 * CHAPTERS {
+                let chapter = ChapterNo(round % CHAPTERS + 1);
+                let one = Usage {
+                    prompt_tokens: 1,
+                    ..Usage::default()
+                };
+                state.add_usage(chapter, one).unwrap();
+                state.recover_expired(LEASE, now()).unwrap();
+            }
+        })
+    };
+    for thread in threads {
+        thread.join().expect("claimer");
+    }
+    accounting.join().expect("accounting");
+    let m = state.snapshot().unwrap().unwrap();
+    assert!(m.illustrate_complete);
+    for chapter in m.chapters.values() {
+        assert_eq!(chapter.usage.prompt_tokens, 3, "{chapter:?}");
+    }
+}
+
 /// Connections the server dropped (a restart, an administrator) are replaced, not reported.
 #[test]
 fn dropped_connections_are_replaced() {
