@@ -262,6 +262,12 @@ pub struct RunArgs {
     /// run then exits with 5 when any are left (config `waitForOthers: false`).
     #[arg(long)]
     pub no_wait: bool,
+    /// Keep the book's state (claims, statuses, usage) in PostgreSQL instead of the output
+    /// folder's manifest, so workers on several machines share it: a `postgres://` URL
+    /// (`?sslmode=require` for TLS). The output folder still holds the files. Env
+    /// IMAGINIZE_STORE, config `store`.
+    #[arg(long, value_name = "URL")]
+    pub store: Option<String>,
     /// Convert an old tool's .imaginize.state.json into the manifest (in --output-dir or here).
     #[arg(long)]
     pub migrate_concurrent: bool,

@@ -45,6 +45,7 @@ pub fn layer(env: &Environment) -> Result<Layer, Error> {
         image_jobs: number(env, "IMAGINIZE_IMAGE_JOBS")?,
         concurrent: boolean(env, "IMAGINIZE_CONCURRENT")?,
         output_dir: env.var("IMAGINIZE_OUTPUT_DIR"),
+        store: env.var("IMAGINIZE_STORE"),
         ..Layer::default()
     })
 }

@@ -49,6 +49,8 @@ pub struct Layer {
     pub lock_timeout_secs: Option<f64>,
     /// Whether a run waits for chapters other live workers hold (default true).
     pub wait_for_others: Option<bool>,
+    /// Where the book's state is kept: a PostgreSQL URL (`--store`).
+    pub store: Option<String>,
     pub chunk_tokens: Option<usize>,
     pub words_per_page: Option<usize>,
     pub style: Option<String>,
@@ -91,6 +93,7 @@ const KNOWN_KEYS: &[&str] = &[
     "pollSecs",
     "lockTimeoutSecs",
     "waitForOthers",
+    "store",
     "chunkTokens",
     "wordsPerPage",
     "style",
@@ -267,6 +270,7 @@ impl Layer {
             output_dir: higher.output_dir.or(self.output_dir),
             lease_secs: higher.lease_secs.or(self.lease_secs),
             wait_for_others: higher.wait_for_others.or(self.wait_for_others),
+            store: higher.store.or(self.store),
             poll_secs: higher.poll_secs.or(self.poll_secs),
             lock_timeout_secs: higher.lock_timeout_secs.or(self.lock_timeout_secs),
             chunk_tokens: higher.chunk_tokens.or(self.chunk_tokens),

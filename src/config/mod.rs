@@ -81,8 +81,45 @@ pub struct Options {
     pub lock_timeout_secs: f64,
     /// Wait for chapters held by other live workers before ending (`--no-wait` turns it off).
     pub wait_for_others: bool,
+    /// Where the book's state is kept; `None` for the output folder's manifest (the default).
+    pub store: Option<StoreUrl>,
     pub prices: BTreeMap<String, Price>,
     pub verbosity: Verbosity,
+}
+
+/// A PostgreSQL URL for the book's state (`--store`). It may hold a password, so `Debug` shows
+/// it redacted and `expose` is the one way to the real value, for connecting.
+#[derive(Clone, PartialEq, Eq)]
+pub struct StoreUrl(String);
+
+impl StoreUrl {
+    /// Accepts `postgres://` and `postgresql://` URLs.
+    pub fn parse(url: &str) -> Result<StoreUrl, Error> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            return Ok(StoreUrl(url.to_string()));
+        }
+        Err(Error::Invalid(format!(
+            "--store (store, IMAGINIZE_STORE) must be a postgres:// URL, not `{}`",
+            crate::store::postgres::redact(url)
+        )))
+    }
+
+    /// The URL with its password, for connecting and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+
+    /// The URL as it may be shown.
+    pub fn redacted(&self) -> String {
+        crate::store::postgres::redact(&self.0)
+    }
+}
+
+impl std::fmt::Debug for StoreUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "StoreUrl({})", self.redacted())
+    }
 }
 
 /// Options plus what the user should be told about how they were chosen.
@@ -152,6 +189,7 @@ fn flags_layer(args: &RunArgs) -> Layer {
         image_model: args.image_model.clone(),
         jobs: args.jobs,
         image_jobs: args.image_jobs,
+        store: args.store.clone(),
         concurrent: if args.concurrent {
             Some(true)
         } else if args.sequential {
@@ -240,6 +278,7 @@ fn build_options(
         poll_secs: layer.poll_secs.unwrap_or(1.0).max(0.05),
         lock_timeout_secs: layer.lock_timeout_secs.unwrap_or(30.0).max(0.1),
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
+        store: layer.store.as_deref().map(StoreUrl::parse).transpose()?,
         prices: layer.prices.unwrap_or_default(),
         verbosity,
     })

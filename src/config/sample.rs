@@ -44,6 +44,10 @@ concurrent: true
 # takes them over if that worker dies (true), or leaves them to it and exits with 5 (false).
 # waitForOthers: true
 
+# Keep the book's state in PostgreSQL, shared by workers on several machines, instead of the
+# output folder's manifest (docs/scale-out.md). The password may come from the environment.
+# store: postgres://imaginize:${PGPASSWORD}@db.example/imaginize?sslmode=require
+
 # A style block added to every image prompt.
 # style: "watercolour, soft light, 19th-century England"
 "#;

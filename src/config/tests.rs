@@ -199,3 +199,35 @@ fn waiting_for_other_workers_is_the_default_and_no_wait_or_the_key_turns_it_off(
     let fx = fixture(&[], None, Some("waitForOthers: true\n"));
     assert!(!resolve_with(&args, &fx).options.wait_for_others);
 }
+
+#[test]
+fn the_store_comes_from_flag_env_or_config_and_never_shows_its_password() {
+    let fx = fixture(&[], None, Some("store: postgres://me:s3cret@db/books\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    let store = resolved
+        .options
+        .store
+        .clone()
+        .expect("store from the config");
+    assert_eq!(store.expose(), "postgres://me:s3cret@db/books");
+    assert!(!format!("{:?}", resolved.options).contains("s3cret"));
+    let fx = fixture(&[("IMAGINIZE_STORE", "postgresql://db/env")], None, None);
+    let args = RunArgs {
+        store: Some("postgres://db/flag".into()),
+        ..RunArgs::default()
+    };
+    assert_eq!(
+        resolve_with(&args, &fx).options.store.map(|s| s.redacted()),
+        Some("postgres://db/flag".into())
+    );
+    assert!(
+        resolve_with(&RunArgs::default(), &fixture(&[], None, None))
+            .options
+            .store
+            .is_none()
+    );
+    let fx = fixture(&[("IMAGINIZE_STORE", "mysql://me:s3cret@db/x")], None, None);
+    let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("not postgres");
+    assert!(!err.to_string().contains("s3cret") && err.to_string().contains("postgres://"));
+}

@@ -13,7 +13,8 @@ use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
 use crate::run::{default_output_dir, pick_book};
-use crate::store::Store;
+use crate::store::{BookState, PgState, Store};
+use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -58,12 +59,18 @@ pub fn main_job(
     for notice in &resolved.notices {
         reporter.info(notice);
     }
+    let formats = super::outputs::formats(&run_args.compile);
+    if formats.is_some() && options.store.is_some() {
+        return Err(Error::Usage(
+            "--compile reads the output folder's manifest, which a --store run does not write yet; run without --compile".into(),
+        ));
+    }
     let out = options
         .output_dir
         .clone()
         .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
     let ran = run_pipeline(options, book, &book_path, out.clone(), selected, reporter);
-    let Some(formats) = super::outputs::formats(&run_args.compile) else {
+    let Some(formats) = formats else {
         return ran;
     };
     match ran {
@@ -112,8 +119,15 @@ fn run_pipeline(
     // The folder and the manifest come first: a read-only path fails before any API call.
     let store =
         Store::open(&out)?.with_lock_timeout(Duration::from_secs_f64(options.lock_timeout_secs));
+    let state = book_state(&options, &store, book_path, reporter)?;
     let prepared = prepare(
-        &store, &store, &book, book_path, &options, &selected, reporter,
+        state.as_ref(),
+        &store,
+        &book,
+        book_path,
+        &options,
+        &selected,
+        reporter,
     )?;
     if prepared.recovered > 0 {
         reporter.info(&format!(
@@ -132,15 +146,18 @@ fn run_pipeline(
         crate::report::plural(selected.len(), "chapter"),
         out.display()
     ));
-    let ctx = Arc::new(Context::new(
-        options,
-        book,
-        out.clone(),
-        store.clone(),
-        models,
-        reporter.clone(),
-        selected.clone(),
-    ));
+    let ctx = Arc::new(
+        Context::new(
+            options,
+            book,
+            out.clone(),
+            store.clone(),
+            models,
+            reporter.clone(),
+            selected.clone(),
+        )
+        .with_state(state.clone()),
+    );
     ctx.start_log(mode);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -150,7 +167,7 @@ fn run_pipeline(
             source,
         })?;
     let outcome = runtime.block_on(run_with_signals(ctx.clone()))?;
-    let totals = totals_now(&store, &selected)?;
+    let totals = totals_now(state.as_ref(), &selected)?;
     let left = unfinished(&ctx.options, &totals);
     summary(reporter, &outcome, &totals, &out, left);
     ctx.log(
@@ -199,10 +216,34 @@ fn unfinished(options: &Options, totals: &Totals) -> usize {
         .saturating_sub(finished + totals.failed.len())
 }
 
-fn totals_now(store: &Store, selected: &[ChapterNo]) -> Result<Totals, Error> {
-    let manifest = store
-        .load()?
-        .manifest
+/// The run's book state, chosen here and nowhere else: the output folder's manifest (the
+/// default), or PostgreSQL with `--store`. There the book's key is its file's SHA-256, so every
+/// machine running the same book shares one state.
+fn book_state(
+    options: &Options,
+    store: &Store,
+    book_path: &Path,
+    reporter: &Reporter,
+) -> Result<Arc<dyn BookState>, Error> {
+    let Some(url) = &options.store else {
+        return Ok(Arc::new(store.clone()));
+    };
+    let bytes = std::fs::read(book_path).map_err(|source| Error::Read {
+        path: book_path.to_path_buf(),
+        source,
+    })?;
+    let key = format!("{:x}", Sha256::digest(&bytes));
+    let state = PgState::open(url.expose(), &key)?;
+    reporter.info(&format!(
+        "the book's state is in `{}` (book {key})",
+        url.redacted()
+    ));
+    Ok(Arc::new(state))
+}
+
+fn totals_now(state: &dyn BookState, selected: &[ChapterNo]) -> Result<Totals, Error> {
+    let manifest = state
+        .snapshot()?
         .ok_or_else(|| Error::Internal("the manifest vanished during the run".into()))?;
     Ok(orchestrate::totals(&manifest, selected))
 }

@@ -80,6 +80,22 @@ pub enum Error {
         #[source]
         source: serde_json::Error,
     },
+    /// The PostgreSQL store could not be reached. `url` has its password replaced by `***`.
+    #[error(
+        "could not connect to the PostgreSQL store `{url}`; check that the server is up and the URL (--store) is right"
+    )]
+    DatabaseConnect {
+        url: String,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A statement of the PostgreSQL store failed; the transaction it was in changed nothing.
+    #[error("the PostgreSQL store could not {action}; this change was not kept")]
+    Database {
+        action: &'static str,
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
     #[error(
         "no old state file (`.imaginize.state.json` or `.illustrate.state.json`) in `{}`; pass the folder the old imaginize wrote with --output-dir",
         dir.display()

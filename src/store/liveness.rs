@@ -17,8 +17,11 @@ pub enum Workers {
     /// The lock files in this output folder's `.imaginize.workers/` (workers on this host; a
     /// worker elsewhere is judged by its lease alone).
     Folder(PathBuf),
-    /// The workers registered in this process and not yet dropped (the in-memory store).
+    /// The workers registered and not yet dropped: in this process (the in-memory store), or
+    /// the rows of a database's `workers` table as read at the start of a transaction.
     Registry(Arc<Mutex<HashSet<WorkerId>>>),
+    /// Nobody can tell (the database could not be asked): the lease alone decides.
+    LeaseOnly,
 }
 
 impl Workers {
@@ -31,6 +34,7 @@ impl Workers {
                 Ok(_) => Liveness::Dead,
                 Err(_) => Liveness::Unknown,
             },
+            Workers::LeaseOnly => Liveness::Unknown,
         }
     }
 }

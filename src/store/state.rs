@@ -31,6 +31,8 @@ enum Held {
     Lock { _lock: WorkerLock },
     /// The worker's entry in the in-memory store's registry.
     Entry(Arc<Mutex<HashSet<WorkerId>>>, WorkerId),
+    /// What ends the worker elsewhere (a database row to delete), run once on retire or drop.
+    Hook(EndHook),
     /// Already ended by `retire`.
     Retired,
 }
@@ -42,16 +44,48 @@ impl WorkerGuard {
         match std::mem::replace(&mut self.held, Held::Retired) {
             Held::Lock { _lock } => _lock.retire(),
             Held::Entry(live, worker) => forget(&live, &worker),
+            Held::Hook(mut hook) => hook.run(),
             Held::Retired => {}
+        }
+    }
+
+    /// A guard that runs `end` once, when it is retired or dropped: for stores that keep their
+    /// registry outside this process (a database's `workers` table).
+    pub(crate) fn ending_with(end: impl FnOnce() + Send + Sync + 'static) -> WorkerGuard {
+        WorkerGuard {
+            held: Held::Hook(EndHook(Some(Box::new(end)))),
         }
     }
 }
 
 impl Drop for WorkerGuard {
     fn drop(&mut self) {
-        if let Held::Entry(live, worker) = &self.held {
-            forget(live, worker);
+        match &mut self.held {
+            Held::Entry(live, worker) => forget(live, worker),
+            Held::Hook(hook) => hook.run(),
+            Held::Lock { .. } | Held::Retired => {}
         }
+    }
+}
+
+/// A worker's end, run at most once.
+struct EndHook(Option<Box<dyn FnOnce() + Send + Sync>>);
+
+impl EndHook {
+    fn run(&mut self) {
+        if let Some(end) = self.0.take() {
+            end();
+        }
+    }
+}
+
+impl std::fmt::Debug for EndHook {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.0.is_some() {
+            "EndHook"
+        } else {
+            "EndHook(ran)"
+        })
     }
 }
 

@@ -973,3 +973,78 @@ fn the_summary_counts_reanchored_and_dropped_quotes() {
     assert!(line.contains("2 quotes re-anchored"), "{line}");
     assert!(line.contains("1 scene dropped"), "{line}");
 }
+
+/// The whole pipeline with the book's state in PostgreSQL (the test cluster): the same
+/// Elements.md, Chapters.md and images as a run on the output folder's manifest, and no
+/// manifest file.
+#[test]
+fn the_whole_pipeline_runs_on_postgres_as_on_the_file_store() {
+    let Some((_, pg)) = crate::store::postgres::test_cluster::book_state("pipeline") else {
+        return;
+    };
+    let state: Arc<dyn crate::store::BookState> = Arc::new(pg);
+    let on_pg = tempfile::tempdir().unwrap();
+    let (_, totals) = run_on(
+        Some(state),
+        on_pg.path(),
+        &[],
+        3,
+        shutdown::channel().1,
+        |m| m,
+    )
+    .unwrap();
+    assert_eq!((totals.analyzed, totals.illustrated), (3, 3));
+    assert_eq!(totals.images, totals.scenes);
+    assert!(!on_pg.path().join("out/.imaginize.manifest.json").exists());
+    let on_file = tempfile::tempdir().unwrap();
+    run(on_file.path(), &[], 3).unwrap();
+    for name in ["Elements.md", "Chapters.md"] {
+        assert_eq!(
+            read(on_pg.path(), name),
+            read(on_file.path(), name),
+            "{name}"
+        );
+    }
+    assert_eq!(images(on_pg.path()), images(on_file.path()));
+}
+
+/// `--store URL` from the command line to the end of a run: the state goes to PostgreSQL under
+/// the book file's SHA-256, the folder gets the files and no manifest; `--compile` with it is
+/// refused before anything runs.
+#[test]
+fn the_store_flag_keeps_the_state_in_postgres() {
+    let Some(url) = crate::store::postgres::test_cluster::shared_url() else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("samples/pride-and-prejudice.epub");
+    let out = dir.path().join("out");
+    let argv = |extra: &[&str]| {
+        let mut argv = vec!["imaginize", "--provider", "builtin", "--quiet"];
+        argv.extend_from_slice(&["--chapters", "1-2", "--store", &url]);
+        argv.extend_from_slice(&["--file", book.to_str().unwrap()]);
+        argv.extend_from_slice(&["--output-dir", out.to_str().unwrap()]);
+        argv.extend_from_slice(extra);
+        Args::try_parse_from(argv).unwrap()
+    };
+    let env = Environment {
+        vars: HashMap::new(),
+        cwd: dir.path().to_path_buf(),
+        home: None,
+    };
+    let reporter = Reporter::collector(Verbosity::Quiet);
+    let refused = main_job(&argv(&["--html"]).run, &reporter, &env, Verbosity::Quiet);
+    assert!(matches!(refused, Err(Error::Usage(_))), "{refused:?}");
+    main_job(&argv(&[]).run, &reporter, &env, Verbosity::Quiet).unwrap();
+    assert!(!out.join(".imaginize.manifest.json").exists());
+    assert!(read(dir.path(), "Chapters.md").contains("**Generated Image:**"));
+    let key = format!("{:x}", Sha256::digest(std::fs::read(&book).unwrap()));
+    let state = crate::store::PgState::open(&url, &key).unwrap();
+    let manifest = crate::store::BookState::snapshot(&state).unwrap().unwrap();
+    for chapter in [ChapterNo(1), ChapterNo(2)] {
+        assert_eq!(
+            manifest.chapters[&chapter].status,
+            Status::IllustrationComplete
+        );
+    }
+}

@@ -1,0 +1,218 @@
+//! The connection side of the PostgreSQL store: a pool of `tokio-postgres` connections driven by
+//! a private runtime, used through blocking calls.
+//!
+//! Why this shape: the pipeline calls the state from `spawn_blocking` threads, but also
+//! registers and drops workers on async worker threads, where the `postgres` crate's own
+//! `block_on` would panic. Here the connections' I/O runs on the store's own runtime, pooled
+//! connections are fetched from it through a channel, and statements are awaited with
+//! `futures_executor::block_on` on the caller's thread: their futures only wait on channels to
+//! the connection task, so this works from any thread, async or not. `deadpool-postgres`
+//! is the pool because it is built for `tokio-postgres` (prepared-statement cache per
+//! connection, a checked checkout), which a later async worker can use directly.
+
+use crate::store::Error;
+use crate::store::postgres::url::redact;
+use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Timeouts};
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tokio_postgres::types::ToSql;
+
+/// A pooled connection's transaction.
+pub(super) type Tx<'a> = deadpool_postgres::Transaction<'a>;
+/// A statement's parameters.
+pub(super) type Params<'a> = [&'a (dyn ToSql + Sync)];
+
+/// Connections kept: enough for every illustrator and analyzer of a process at once.
+const POOL_SIZE: usize = 16;
+/// How long a call waits for a connection (a server down or every connection busy).
+const WAIT: Duration = Duration::from_secs(30);
+/// How long an operation waits for a database that went away to come back.
+const RECONNECT: Duration = Duration::from_secs(60);
+
+/// The pool and the runtime its connections run on.
+pub(super) struct Db {
+    pool: Pool,
+    /// `Some` until dropped: shut down in the background, so dropping the store on an async
+    /// thread does not panic.
+    runtime: Option<tokio::runtime::Runtime>,
+    /// The URL with its password replaced, for messages.
+    url: String,
+    /// Whether a connection was ever made: from then on a lost database is waited for.
+    reached: AtomicBool,
+}
+
+impl Db {
+    /// Parses `url` (a `postgres://` URL or `key=value` string; `sslmode=require` uses rustls
+    /// with the Mozilla roots) and builds the pool. No connection is made yet.
+    pub(super) fn new(url: &str) -> Result<Db, Error> {
+        let shown = redact(url);
+        let connect = |source: Box<dyn std::error::Error + Send + Sync>| Error::DatabaseConnect {
+            url: shown.clone(),
+            source,
+        };
+        let config = tokio_postgres::Config::from_str(url).map_err(|e| connect(e.into()))?;
+        let manager = Manager::from_config(
+            config,
+            tls().map_err(|e| connect(e.into()))?,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Verified,
+            },
+        );
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("imaginize-postgres")
+            .enable_all()
+            .build()
+            .map_err(|e| connect(e.into()))?;
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .timeouts(Timeouts {
+                wait: Some(WAIT),
+                create: Some(WAIT),
+                recycle: Some(WAIT),
+            })
+            .runtime(deadpool_postgres::Runtime::Tokio1)
+            .build()
+            .map_err(|e| connect(e.into()))?;
+        Ok(Db {
+            pool,
+            runtime: Some(runtime),
+            url: shown,
+            reached: AtomicBool::new(false),
+        })
+    }
+
+    /// The URL as it may be shown (no password).
+    pub(super) fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// A connection from the pool. While the database cannot be reached (a restart, a
+    /// failover) this waits and tries again, up to [`RECONNECT`]; before the store has reached
+    /// it once it does not wait, so a wrong URL fails at once.
+    pub(super) fn client(&self) -> Result<Object, Error> {
+        let deadline = Instant::now() + RECONNECT;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match self.try_client() {
+                Ok(client) => {
+                    self.reached.store(true, Ordering::Relaxed);
+                    return Ok(client);
+                }
+                Err(err @ Error::DatabaseConnect { .. })
+                    if self.reached.load(Ordering::Relaxed)
+                        && Instant::now() + pause < deadline =>
+                {
+                    drop(err);
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// A connection from the pool, connecting on the store's runtime when none is idle; an idle
+    /// one is checked first (a round trip), so a connection the server dropped is replaced.
+    fn try_client(&self) -> Result<Object, Error> {
+        let runtime = self.runtime.as_ref().ok_or_else(|| Error::Database {
+            action: "reach the database",
+            source: "the store is shutting down".into(),
+        })?;
+        let (send, receive) = std::sync::mpsc::channel();
+        let pool = self.pool.clone();
+        runtime.spawn(async move {
+            let _ = send.send(pool.get().await);
+        });
+        let got = receive.recv().map_err(|e| Error::Database {
+            action: "reach the database",
+            source: e.into(),
+        })?;
+        got.map_err(|e| Error::DatabaseConnect {
+            url: self.url.clone(),
+            source: e.into(),
+        })
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
+    }
+}
+
+/// Waits for `future` on this thread (see the module's doc for why this is sound here).
+pub(super) fn block<F: Future>(future: F) -> F::Output {
+    futures_executor::block_on(future)
+}
+
+/// Maps a failed statement to the store's error, naming what it was doing.
+pub(super) fn sql(action: &'static str) -> impl Fn(tokio_postgres::Error) -> Error {
+    move |e| Error::Database {
+        action,
+        source: e.into(),
+    }
+}
+
+/// A value in the database this build cannot read (written by hand, or by a newer imaginize).
+pub(super) fn corrupt(what: String) -> Error {
+    Error::Database {
+        action: "read the book's state",
+        source: what.into(),
+    }
+}
+
+/// Runs a cached prepared statement and returns its rows.
+pub(super) async fn query(
+    tx: &Tx<'_>,
+    statement: &str,
+    params: &Params<'_>,
+    action: &'static str,
+) -> Result<Vec<tokio_postgres::Row>, Error> {
+    let prepared = tx.prepare_cached(statement).await.map_err(sql(action))?;
+    tx.query(&prepared, params).await.map_err(sql(action))
+}
+
+/// Runs a cached prepared statement and returns how many rows it touched.
+pub(super) async fn execute(
+    tx: &Tx<'_>,
+    statement: &str,
+    params: &Params<'_>,
+    action: &'static str,
+) -> Result<u64, Error> {
+    let prepared = tx.prepare_cached(statement).await.map_err(sql(action))?;
+    tx.execute(&prepared, params).await.map_err(sql(action))
+}
+
+/// rustls with the Mozilla roots and the `ring` provider (what reqwest already brings), used
+/// when the URL asks for TLS (`sslmode=prefer`, the default, or `require`).
+fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    let config = rustls::ClientConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_root_certificates(roots)
+    .with_no_client_auth();
+    Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_bad_url_is_reported_without_its_password() {
+        let err = super::Db::new("postgres://me:s3cret@db:notaport/books")
+            .err()
+            .expect("a bad port is refused");
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.contains("me:***@db"), "{shown}");
+    }
+}

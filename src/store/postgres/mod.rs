@@ -1,0 +1,310 @@
+//! The book's state in PostgreSQL ([`PgState`]): the same [`BookState`] the file manifest
+//! implements, for workers on several machines sharing one database (docs/scale-out.md).
+//!
+//! The state is rows (`books`, `chapters`, `scenes`, `usage`, `workers`; `migrations/`),
+//! created by embedded migrations when a store opens. The hot operations (claim, heartbeat,
+//! release, recording a scene, completing) are short SQL transactions of their own
+//! (`native.rs`); every other operation runs through `transact`, which locks the book, builds
+//! the [`Manifest`] from its rows, runs the change on it and writes back what changed.
+//!
+//! Client: `tokio-postgres` pooled by `deadpool-postgres` on a private runtime, with rustls for
+//! TLS (see `db.rs` for why this and not the blocking `postgres` crate).
+
+mod db;
+mod native;
+mod rows;
+mod schema;
+#[cfg(test)]
+pub(crate) mod test_cluster;
+#[cfg(test)]
+mod tests;
+mod url;
+
+pub use schema::latest as schema_version;
+pub use url::redact;
+
+use crate::ids::{ChapterNo, SceneNo};
+use crate::store::liveness::Workers;
+use crate::store::manifest::Manifest;
+use crate::store::state::{BookState, WorkerGuard};
+use crate::store::usage::Usage;
+use crate::store::{Error, LockedManifest, SceneOutcome, WorkerId};
+use chrono::{DateTime, Utc};
+use db::{Db, Tx, block, execute, sql};
+use native::Holder;
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// One book's state in a PostgreSQL database. Cheap to share (`Arc<dyn BookState>`); every
+/// operation takes a pooled connection for one transaction.
+pub struct PgState {
+    db: Arc<Db>,
+    /// The book's key in the database.
+    book: String,
+    /// The attempt number of each claim this process made, by chapter and worker: the fencing
+    /// token its later heartbeat, release, record and completion must still match.
+    fences: Mutex<HashMap<(ChapterNo, WorkerId), i64>>,
+}
+
+impl std::fmt::Debug for PgState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PgState")
+            .field("url", &self.db.url())
+            .field("book", &self.book)
+            .finish_non_exhaustive()
+    }
+}
+
+impl PgState {
+    /// Connects to `url` (`postgres://user:password@host/db`, `sslmode=require` for TLS) and
+    /// brings its schema up to date; `book` is the book's key there.
+    pub fn open(url: &str, book: &str) -> Result<PgState, Error> {
+        let db = Db::new(url)?;
+        schema::migrate(&mut db.client()?)?;
+        Ok(PgState {
+            db: Arc::new(db),
+            book: book.to_string(),
+            fences: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// The book's key in the database.
+    pub fn book(&self) -> &str {
+        &self.book
+    }
+
+    /// How messages name this book's state (no password).
+    fn label(&self) -> PathBuf {
+        PathBuf::from(format!("{} (book {})", self.db.url(), self.book))
+    }
+
+    /// Runs `op` as one short transaction holding the book's lock shared.
+    fn short<T>(&self, op: impl AsyncFnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        let mut client = self.db.client()?;
+        block(async {
+            let tx = client
+                .transaction()
+                .await
+                .map_err(sql("begin a transaction"))?;
+            native::lock_book(&tx, &self.book, false).await?;
+            let out = op(&tx).await?;
+            tx.commit().await.map_err(sql("commit"))?;
+            Ok(out)
+        })
+    }
+
+    fn holder<'a>(&self, chapter: ChapterNo, worker: &'a WorkerId) -> Holder<'a> {
+        let attempt = self
+            .fences
+            .lock()
+            .ok()
+            .and_then(|fences| fences.get(&(chapter, worker.clone())).copied());
+        Holder { worker, attempt }
+    }
+
+    fn remember(&self, chapter: ChapterNo, worker: &WorkerId, attempt: Option<i64>) {
+        if let Ok(mut fences) = self.fences.lock() {
+            match attempt {
+                Some(attempt) => fences.insert((chapter, worker.clone()), attempt),
+                None => fences.remove(&(chapter, worker.clone())),
+            };
+        }
+    }
+
+    /// The workers that have a row, among those the book's claims name.
+    fn live_workers(&self) -> Result<Workers, Error> {
+        let mut client = self.db.client()?;
+        block(async {
+            let tx = client
+                .transaction()
+                .await
+                .map_err(sql("begin a transaction"))?;
+            let live = rows::live_workers(&tx, &self.book).await?;
+            tx.commit().await.map_err(sql("commit"))?;
+            Ok(Workers::Registry(Arc::new(Mutex::new(live))))
+        })
+    }
+
+    /// `complete` in `tx`: `Ok(false)` when the claim is no longer `worker`'s.
+    async fn complete_in(
+        &self,
+        tx: &Tx<'_>,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        match native::complete(tx, &self.book, chapter, self.holder(chapter, worker), now).await {
+            Ok(()) => Ok(true),
+            Err(Error::ClaimLost { .. }) => Ok(false),
+            Err(err) => Err(err),
+        }
+    }
+}
+
+impl BookState for PgState {
+    fn snapshot(&self) -> Result<Option<Manifest>, Error> {
+        let mut client = self.db.client()?;
+        block(async {
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await
+                .map_err(sql("begin a transaction"))?;
+            let manifest = rows::load(&tx, &self.book).await?;
+            // Ended here rather than by a rollback queued on drop: the connection goes back
+            // to the pool idle.
+            tx.commit().await.map_err(sql("commit"))?;
+            Ok(manifest)
+        })
+    }
+
+    fn transact(
+        &self,
+        change: &mut dyn FnMut(&mut LockedManifest) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let mut client = self.db.client()?;
+        block(async {
+            let tx = client
+                .transaction()
+                .await
+                .map_err(sql("begin a transaction"))?;
+            native::lock_book(&tx, &self.book, true).await?;
+            let before = rows::load(&tx, &self.book).await?;
+            let live = rows::live_workers(&tx, &self.book).await?;
+            let workers = Workers::Registry(Arc::new(Mutex::new(live)));
+            let mut m = LockedManifest::detached(self.label(), workers, before.clone());
+            change(&mut m)?;
+            if m.changed() && m.get().is_some() {
+                m.seal()?;
+                if let Some(after) = m.into_manifest() {
+                    rows::save(&tx, &self.book, before.as_ref(), &after).await?;
+                }
+            }
+            tx.commit().await.map_err(sql("commit"))
+        })
+    }
+
+    fn register_worker(&self, worker: &WorkerId) -> Result<WorkerGuard, Error> {
+        let pid = worker.pid().map(i64::from);
+        let host = worker.host().unwrap_or_default();
+        self.short(async |tx| {
+            if worker.is_local() {
+                native::forget_dead_on_this_host(tx, &self.book, host).await?;
+            }
+            execute(
+                tx,
+                "INSERT INTO workers (book, worker_id, host, pid) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (book, worker_id) DO NOTHING",
+                &[&self.book, &worker.0, &host, &pid],
+                "register a worker",
+            )
+            .await
+        })?;
+        let (db, book, worker) = (self.db.clone(), self.book.clone(), worker.clone());
+        Ok(WorkerGuard::ending_with(move || {
+            forget_worker(&db, &book, &worker)
+        }))
+    }
+
+    fn workers(&self) -> Workers {
+        self.live_workers().unwrap_or(Workers::LeaseOnly)
+    }
+
+    fn claim_next(
+        &self,
+        worker: &WorkerId,
+        selected: &[ChapterNo],
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<ChapterNo>, Error> {
+        let claimed = self.short(async |tx| {
+            native::claim_next(tx, &self.book, worker, selected, lease, now).await
+        })?;
+        Ok(claimed.map(|(chapter, attempt)| {
+            self.remember(chapter, worker, Some(attempt));
+            chapter
+        }))
+    }
+
+    fn heartbeat(
+        &self,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let holder = self.holder(chapter, worker);
+        self.short(async |tx| native::heartbeat(tx, &self.book, chapter, holder, now).await)
+    }
+
+    fn release(&self, chapter: ChapterNo, worker: &WorkerId) -> Result<(), Error> {
+        let holder = self.holder(chapter, worker);
+        self.short(async |tx| native::release(tx, &self.book, chapter, holder).await)?;
+        self.remember(chapter, worker, None);
+        Ok(())
+    }
+
+    /// With `finish`, the claim is checked first: a worker whose claim was taken over records
+    /// nothing (not the scene, not its usage) and gets `false`.
+    fn record_scene(
+        &self,
+        chapter: ChapterNo,
+        scene: SceneNo,
+        outcome: &SceneOutcome,
+        usage: Usage,
+        finish: Option<&WorkerId>,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let completed = self.short(async |tx| {
+            if let Some(worker) = finish
+                && !self.complete_in(tx, chapter, worker, now).await?
+            {
+                return Ok(false);
+            }
+            native::record_scene(tx, &self.book, chapter, scene, outcome, usage).await?;
+            Ok(finish.is_some())
+        })?;
+        if let (true, Some(worker)) = (completed, finish) {
+            self.remember(chapter, worker, None);
+        }
+        Ok(completed)
+    }
+
+    fn complete(
+        &self,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let completed = self.short(async |tx| self.complete_in(tx, chapter, worker, now).await)?;
+        if completed {
+            self.remember(chapter, worker, None);
+        }
+        Ok(completed)
+    }
+}
+
+/// Deletes a worker's row (it retired, or its guard was dropped): its claims are free at once.
+/// A failure leaves the row, and the claims' leases decide.
+fn forget_worker(db: &Db, book: &str, worker: &WorkerId) {
+    let Ok(mut client) = db.client() else {
+        return;
+    };
+    let _ = block(async {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(sql("begin a transaction"))?;
+        execute(
+            &tx,
+            "DELETE FROM workers WHERE book = $1 AND worker_id = $2",
+            &[&book, &worker.0],
+            "forget a worker",
+        )
+        .await?;
+        tx.commit().await.map_err(sql("commit"))
+    });
+}

@@ -1,0 +1,341 @@
+//! The hot operations as short SQL transactions of their own, instead of reading and writing
+//! the whole book: claim, heartbeat, release, recording a scene and completing a chapter.
+//!
+//! Each takes the book's advisory lock shared (so it never interleaves with a whole-book
+//! `transact`, which takes it exclusive) and then works on one chapter row. A holder is checked
+//! by its worker id and, where this process made the claim, by the claim's attempt number: the
+//! fencing token that a takeover moves on.
+
+use crate::ids::{ChapterNo, SceneNo};
+use crate::store::claims::pid_alive;
+use crate::store::postgres::db::{Tx, corrupt, execute, query, sql};
+use crate::store::postgres::rows::{signed, status};
+use crate::store::usage::Usage;
+use crate::store::{Error, SceneOutcome, WorkerId};
+use chrono::{DateTime, Utc};
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// The first key of the books' advisory locks ("img!"); the second is the book id's hash.
+const BOOK_LOCK: i32 = 0x696d_6721;
+
+/// The longest lease PostgreSQL's interval arithmetic is given (a century): longer is forever.
+const LONGEST_LEASE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+/// Takes the book's advisory lock until the transaction ends: shared for one chapter's
+/// operation, exclusive for a whole-book transaction.
+pub(super) async fn lock_book(tx: &Tx<'_>, book: &str, exclusive: bool) -> Result<(), Error> {
+    let statement = if exclusive {
+        "SELECT pg_advisory_xact_lock($1, hashtext($2))"
+    } else {
+        "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))"
+    };
+    query(tx, statement, &[&BOOK_LOCK, &book], "lock the book")
+        .await
+        .map(drop)
+}
+
+/// Claims the first chapter of `selected` that is analyzed, or in progress with an expired
+/// lease or a worker without a row; skips rows another claimer is locking.
+pub(super) async fn claim_next(
+    tx: &Tx<'_>,
+    book: &str,
+    worker: &WorkerId,
+    selected: &[ChapterNo],
+    lease: Duration,
+    now: DateTime<Utc>,
+) -> Result<Option<(ChapterNo, i64)>, Error> {
+    let selected: Vec<i64> = selected.iter().map(|c| i64::from(c.0)).collect();
+    let lease = micros(lease);
+    let rows = query(
+        tx,
+        "UPDATE chapters c SET status = 'illustration_inprogress', claim_worker = $2, \
+             claimed_at = $3, heartbeat_at = $3, claim_attempt = c.claim_attempt + 1, \
+             updated_at = now() \
+         WHERE (c.book, c.number) = ( \
+             SELECT x.book, x.number FROM chapters x \
+             WHERE x.book = $1 AND x.number = ANY($4) AND ( \
+                 x.status = 'analyzed' OR (x.status = 'illustration_inprogress' AND ( \
+                     x.heartbeat_at < $3::timestamptz - $5::bigint * interval '1 microsecond' \
+                     OR NOT EXISTS (SELECT 1 FROM workers w \
+                         WHERE w.book = x.book AND w.worker_id = x.claim_worker))))  \
+             ORDER BY x.number LIMIT 1 FOR UPDATE SKIP LOCKED) \
+         RETURNING c.number, c.claim_attempt",
+        &[&book, &worker.0, &now, &selected, &lease],
+        "claim a chapter",
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let number: i64 = row.try_get(0).map_err(sql("claim a chapter"))?;
+    let attempt: i64 = row.try_get(1).map_err(sql("claim a chapter"))?;
+    let number = u32::try_from(number).map_err(|_| corrupt(format!("chapter number {number}")))?;
+    Ok(Some((ChapterNo(number), attempt)))
+}
+
+/// Who holds a claim: the worker, and the attempt when this process knows it.
+#[derive(Debug, Clone, Copy)]
+pub(super) struct Holder<'a> {
+    pub worker: &'a WorkerId,
+    pub attempt: Option<i64>,
+}
+
+/// The `WHERE` that makes a statement touch the chapter only while `holder` holds it.
+const HELD: &str = "book = $1 AND number = $2 AND status = 'illustration_inprogress' \
+     AND claim_worker = $3 AND ($4::bigint IS NULL OR claim_attempt = $4)";
+
+pub(super) async fn heartbeat(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: ChapterNo,
+    holder: Holder<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let statement =
+        format!("UPDATE chapters SET heartbeat_at = $5, updated_at = now() WHERE {HELD}");
+    let touched = execute(
+        tx,
+        &statement,
+        &[
+            &book,
+            &i64::from(chapter.0),
+            &holder.worker.0,
+            &holder.attempt,
+            &now,
+        ],
+        "renew a lease",
+    )
+    .await?;
+    if touched == 0 {
+        return Err(lost(tx, book, chapter, holder.worker).await);
+    }
+    Ok(())
+}
+
+pub(super) async fn release(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: ChapterNo,
+    holder: Holder<'_>,
+) -> Result<(), Error> {
+    let statement = format!(
+        "UPDATE chapters SET status = 'analyzed', claim_worker = NULL, claimed_at = NULL, \
+             heartbeat_at = NULL, updated_at = now() WHERE {HELD}"
+    );
+    let touched = execute(
+        tx,
+        &statement,
+        &[
+            &book,
+            &i64::from(chapter.0),
+            &holder.worker.0,
+            &holder.attempt,
+        ],
+        "release a chapter",
+    )
+    .await?;
+    if touched == 0 {
+        return Err(lost(tx, book, chapter, holder.worker).await);
+    }
+    Ok(())
+}
+
+/// Completes the chapter for `holder`; `ClaimLost` (and nothing changed) when it is not theirs.
+pub(super) async fn complete(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: ChapterNo,
+    holder: Holder<'_>,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let statement = format!(
+        "UPDATE chapters SET status = 'illustration_complete', claim_worker = NULL, \
+             claimed_at = NULL, heartbeat_at = NULL, illustrated_at = $5, error = NULL, \
+             updated_at = now() WHERE {HELD}"
+    );
+    let touched = execute(
+        tx,
+        &statement,
+        &[
+            &book,
+            &i64::from(chapter.0),
+            &holder.worker.0,
+            &holder.attempt,
+            &now,
+        ],
+        "complete a chapter",
+    )
+    .await?;
+    if touched == 0 {
+        return Err(lost(tx, book, chapter, holder.worker).await);
+    }
+    Ok(())
+}
+
+/// Records a scene's outcome and adds its usage. The chapter row is touched first, so an
+/// unknown chapter is an error and concurrent records of one chapter queue on its row. An
+/// image already recorded keeps its first path (the key makes the scene one row).
+pub(super) async fn record_scene(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: ChapterNo,
+    scene: SceneNo,
+    outcome: &SceneOutcome,
+    usage: Usage,
+) -> Result<(), Error> {
+    let number = i64::from(chapter.0);
+    let touched = execute(
+        tx,
+        "UPDATE chapters SET updated_at = now() WHERE book = $1 AND number = $2",
+        &[&book, &number],
+        "record a scene",
+    )
+    .await?;
+    if touched == 0 {
+        return Err(missing(tx, book, chapter).await);
+    }
+    let scene = i64::from(scene.0);
+    match outcome {
+        SceneOutcome::Image(path) => {
+            execute(
+                tx,
+                "INSERT INTO scenes (book, chapter, scene, image) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (book, chapter, scene) DO UPDATE SET image = $4, rejected = NULL \
+                 WHERE scenes.image IS NULL",
+                &[&book, &number, &scene, path],
+                "record a scene",
+            )
+            .await?;
+        }
+        SceneOutcome::Rejected(reason) => {
+            execute(
+                tx,
+                "INSERT INTO scenes (book, chapter, scene, rejected) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (book, chapter, scene) DO UPDATE SET rejected = $4",
+                &[&book, &number, &scene, reason],
+                "record a refused scene",
+            )
+            .await?;
+        }
+        SceneOutcome::Pending => {}
+    }
+    add_usage(tx, book, number, usage).await
+}
+
+async fn add_usage(tx: &Tx<'_>, book: &str, chapter: i64, usage: Usage) -> Result<(), Error> {
+    if usage == Usage::default() {
+        return Ok(());
+    }
+    execute(
+        tx,
+        "UPDATE usage SET prompt_tokens = prompt_tokens + $3, \
+             completion_tokens = completion_tokens + $4, images = images + $5 \
+         WHERE book = $1 AND chapter = $2",
+        &[
+            &book,
+            &chapter,
+            &signed(usage.prompt_tokens)?,
+            &signed(usage.completion_tokens)?,
+            &signed(usage.images)?,
+        ],
+        "add usage",
+    )
+    .await
+    .map(drop)
+}
+
+/// Deletes the rows of this host's workers whose process is gone (killed: its guard never ran),
+/// so their claims are taken over at once instead of after their lease, as the file store does
+/// with its lock files. A pid reused by another process keeps its row: the lease decides then.
+pub(super) async fn forget_dead_on_this_host(
+    tx: &Tx<'_>,
+    book: &str,
+    host: &str,
+) -> Result<(), Error> {
+    let rows = query(
+        tx,
+        "SELECT worker_id, pid FROM workers WHERE book = $1 AND host = $2",
+        &[&book, &host],
+        "read this host's workers",
+    )
+    .await?;
+    let dead: Vec<String> = rows
+        .iter()
+        .filter_map(|row| {
+            let pid = i32::try_from(row.try_get::<_, Option<i64>>(1).ok()??).ok()?;
+            if pid_alive(pid) {
+                return None;
+            }
+            row.try_get(0).ok()
+        })
+        .collect();
+    if dead.is_empty() {
+        return Ok(());
+    }
+    execute(
+        tx,
+        "DELETE FROM workers WHERE book = $1 AND worker_id = ANY($2)",
+        &[&book, &dead],
+        "forget dead workers",
+    )
+    .await
+    .map(drop)
+}
+
+/// Why `worker` could not act on `chapter`: the chapter (or the book) does not exist, or it is
+/// not theirs (`ClaimLost`, naming who holds it now).
+async fn lost(tx: &Tx<'_>, book: &str, chapter: ChapterNo, worker: &WorkerId) -> Error {
+    let rows = query(
+        tx,
+        "SELECT status, claim_worker FROM chapters WHERE book = $1 AND number = $2",
+        &[&book, &i64::from(chapter.0)],
+        "read a claim",
+    )
+    .await;
+    let row = match rows {
+        Ok(mut rows) => match rows.pop() {
+            Some(row) => row,
+            None => return missing(tx, book, chapter).await,
+        },
+        Err(err) => return err,
+    };
+    let holder = match (
+        row.try_get::<_, Option<String>>(1),
+        row.try_get::<_, String>(0),
+    ) {
+        (Ok(Some(other)), _) => format!("claimed by `{other}`"),
+        (_, Ok(text)) => match status(&text) {
+            Ok(status) => format!("{status} with no claim"),
+            Err(err) => return err,
+        },
+        (_, Err(err)) => return sql("read a claim")(err),
+    };
+    Error::ClaimLost {
+        chapter,
+        worker: worker.to_string(),
+        holder,
+    }
+}
+
+/// `UnknownChapter`, or `NoManifest` when the book itself has no state yet.
+async fn missing(tx: &Tx<'_>, book: &str, chapter: ChapterNo) -> Error {
+    match query(
+        tx,
+        "SELECT 1 FROM books WHERE id = $1",
+        &[&book],
+        "read the book",
+    )
+    .await
+    {
+        Ok(rows) if rows.is_empty() => Error::NoManifest {
+            dir: PathBuf::from(format!("(postgres book {book})")),
+        },
+        Ok(_) => Error::UnknownChapter { chapter },
+        Err(err) => err,
+    }
+}
+
+fn micros(lease: Duration) -> i64 {
+    i64::try_from(lease.min(LONGEST_LEASE).as_micros()).unwrap_or(i64::MAX)
+}

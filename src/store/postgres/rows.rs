@@ -1,0 +1,378 @@
+//! The book's rows as a [`Manifest`] and back: `load` builds the value the file store would hold,
+//! `save` writes what a transaction changed (only the chapters that differ).
+
+use crate::ids::{ChapterKey, ChapterNo, SceneNo};
+use crate::store::manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, Status};
+use crate::store::postgres::db::{Tx, corrupt, execute, query, sql};
+use crate::store::usage::Usage;
+use crate::store::{Error, WorkerId};
+use chrono::{DateTime, Utc};
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+use tokio_postgres::Row;
+use tokio_postgres::types::FromSql;
+
+const BOOK: &str = "SELECT book_id, version, title, author, file, sha256, path, \
+     elements_md_status, last_updated FROM books WHERE id = $1";
+const CHAPTERS: &str = "SELECT c.number, c.key, c.title, c.status, c.analyzed_at, \
+     c.illustrated_at, c.concepts, c.claim_worker, c.claimed_at, c.heartbeat_at, c.attempts, \
+     c.error, c.updated_at, u.prompt_tokens, u.completion_tokens, u.images \
+     FROM chapters c LEFT JOIN usage u ON (u.book, u.chapter) = (c.book, c.number) \
+     WHERE c.book = $1 ORDER BY c.number";
+const SCENES: &str = "SELECT chapter, scene, rejected FROM scenes WHERE book = $1 \
+     ORDER BY chapter, scene";
+
+/// The book's state, `None` before its first transaction created it.
+pub(super) async fn load(tx: &Tx<'_>, book: &str) -> Result<Option<Manifest>, Error> {
+    let Some(row) = query(tx, BOOK, &[&book], "read the book").await?.pop() else {
+        return Ok(None);
+    };
+    let mut manifest = Manifest {
+        version: get(&row, "version")?,
+        book_id: get(&row, "book_id")?,
+        book: BookMeta {
+            title: get(&row, "title")?,
+            author: get(&row, "author")?,
+            file: get(&row, "file")?,
+            sha256: get(&row, "sha256")?,
+            path: get(&row, "path")?,
+        },
+        elements_md_status: elements_status(&get::<String>(&row, "elements_md_status")?)?,
+        analyze_complete: false,
+        illustrate_complete: false,
+        chapters: BTreeMap::new(),
+        last_updated: get(&row, "last_updated")?,
+    };
+    for row in query(tx, CHAPTERS, &[&book], "read the chapters").await? {
+        let (no, chapter, updated) = chapter(&row)?;
+        manifest.last_updated = manifest.last_updated.max(Some(updated));
+        manifest.chapters.insert(no, Arc::new(chapter));
+    }
+    for row in query(tx, SCENES, &[&book], "read the scenes").await? {
+        add_scene(&mut manifest, &row)?;
+    }
+    manifest.refresh_flags();
+    Ok(Some(manifest))
+}
+
+/// The workers named by the book's claims that have a row (alive).
+pub(super) async fn live_workers(tx: &Tx<'_>, book: &str) -> Result<HashSet<WorkerId>, Error> {
+    let rows = query(
+        tx,
+        "SELECT w.worker_id FROM workers w WHERE w.book = $1 AND w.worker_id IN \
+         (SELECT claim_worker FROM chapters WHERE book = $1 AND claim_worker IS NOT NULL)",
+        &[&book],
+        "read the live workers",
+    )
+    .await?;
+    rows.iter()
+        .map(|row| get::<String>(row, "worker_id").map(WorkerId))
+        .collect()
+}
+
+/// One chapter row: its number, state and when it last changed.
+fn chapter(row: &Row) -> Result<(ChapterNo, ChapterState, DateTime<Utc>), Error> {
+    let claim = match get::<Option<String>>(row, "claim_worker")? {
+        Some(worker) => Some(Claim {
+            worker: WorkerId(worker),
+            claimed_at: get(row, "claimed_at")?,
+            heartbeat_at: get(row, "heartbeat_at")?,
+        }),
+        None => None,
+    };
+    let usage = Usage {
+        prompt_tokens: unsigned(get::<Option<i64>>(row, "prompt_tokens")?.unwrap_or(0))?,
+        completion_tokens: unsigned(get::<Option<i64>>(row, "completion_tokens")?.unwrap_or(0))?,
+        images: unsigned(get::<Option<i64>>(row, "images")?.unwrap_or(0))?,
+    };
+    let state = ChapterState {
+        key: ChapterKey(get(row, "key")?),
+        title: get(row, "title")?,
+        status: status(&get::<String>(row, "status")?)?,
+        analyzed_at: get(row, "analyzed_at")?,
+        illustrated_at: get(row, "illustrated_at")?,
+        concepts: small(get(row, "concepts")?)?,
+        claim,
+        scenes_done: Vec::new(),
+        rejected: BTreeMap::new(),
+        attempts: small(get(row, "attempts")?)?,
+        error: get(row, "error")?,
+        usage,
+    };
+    Ok((
+        ChapterNo(small(get(row, "number")?)?),
+        state,
+        get(row, "updated_at")?,
+    ))
+}
+
+/// Adds a scene row (rows come ordered, so `scenes_done` stays sorted).
+fn add_scene(manifest: &mut Manifest, row: &Row) -> Result<(), Error> {
+    let chapter = ChapterNo(small(get(row, "chapter")?)?);
+    let scene = SceneNo(small(get(row, "scene")?)?);
+    let rejected: Option<String> = get(row, "rejected")?;
+    let state = manifest
+        .chapters
+        .get_mut(&chapter)
+        .map(Arc::make_mut)
+        .ok_or_else(|| corrupt(format!("scene {scene} of a missing chapter {chapter}")))?;
+    state.scenes_done.push(scene);
+    if let Some(reason) = rejected {
+        state.rejected.insert(scene, reason);
+    }
+    Ok(())
+}
+
+/// Writes `after` over `before` (what the transaction read): the book row, and every chapter
+/// that was added, changed or removed.
+pub(super) async fn save(
+    tx: &Tx<'_>,
+    book: &str,
+    before: Option<&Manifest>,
+    after: &Manifest,
+) -> Result<(), Error> {
+    save_book(tx, book, after).await?;
+    let now = after.last_updated.unwrap_or_else(Utc::now);
+    for (no, chapter) in &after.chapters {
+        match before.and_then(|b| b.chapters.get(no)) {
+            Some(old) if Arc::ptr_eq(old, chapter) || old == chapter => {}
+            Some(old) => update_chapter(tx, book, *no, old, chapter, now).await?,
+            None => insert_chapter(tx, book, *no, chapter, now).await?,
+        }
+    }
+    let gone: Vec<i64> = before
+        .map(|b| b.chapters.keys())
+        .into_iter()
+        .flatten()
+        .filter(|no| !after.chapters.contains_key(no))
+        .map(|no| i64::from(no.0))
+        .collect();
+    if !gone.is_empty() {
+        execute(
+            tx,
+            "DELETE FROM chapters WHERE book = $1 AND number = ANY($2)",
+            &[&book, &gone],
+            "remove chapters",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn save_book(tx: &Tx<'_>, book: &str, m: &Manifest) -> Result<(), Error> {
+    execute(
+        tx,
+        "INSERT INTO books (id, book_id, version, title, author, file, sha256, path, \
+             elements_md_status, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+         ON CONFLICT (id) DO UPDATE SET book_id = $2, version = $3, title = $4, author = $5, \
+             file = $6, sha256 = $7, path = $8, elements_md_status = $9, last_updated = $10",
+        &[
+            &book,
+            &m.book_id,
+            &m.version,
+            &m.book.title,
+            &m.book.author,
+            &m.book.file,
+            &m.book.sha256,
+            &m.book.path,
+            &elements_text(m.elements_md_status),
+            &m.last_updated,
+        ],
+        "write the book",
+    )
+    .await
+    .map(drop)
+}
+
+async fn insert_chapter(
+    tx: &Tx<'_>,
+    book: &str,
+    no: ChapterNo,
+    ch: &ChapterState,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let number = i64::from(no.0);
+    let claims = i64::from(ch.claim.is_some());
+    execute(
+        tx,
+        "INSERT INTO chapters (book, number, key, title, status, analyzed_at, illustrated_at, \
+             concepts, claim_worker, claimed_at, heartbeat_at, claim_attempt, attempts, error, \
+             updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+        &[
+            &book,
+            &number,
+            &ch.key.0,
+            &ch.title,
+            &ch.status.to_string(),
+            &ch.analyzed_at,
+            &ch.illustrated_at,
+            &i64::from(ch.concepts),
+            &ch.claim.as_ref().map(|c| c.worker.0.as_str()),
+            &ch.claim.as_ref().map(|c| c.claimed_at),
+            &ch.claim.as_ref().map(|c| c.heartbeat_at),
+            &claims,
+            &i64::from(ch.attempts),
+            &ch.error,
+            &now,
+        ],
+        "add a chapter",
+    )
+    .await?;
+    execute(
+        tx,
+        "INSERT INTO usage (book, chapter) VALUES ($1, $2)",
+        &[&book, &number],
+        "add a chapter's usage",
+    )
+    .await?;
+    save_usage(tx, book, number, ch.usage).await?;
+    save_scenes(tx, book, number, ch).await
+}
+
+async fn update_chapter(
+    tx: &Tx<'_>,
+    book: &str,
+    no: ChapterNo,
+    old: &ChapterState,
+    ch: &ChapterState,
+    now: DateTime<Utc>,
+) -> Result<(), Error> {
+    let number = i64::from(no.0);
+    // A claim made through a transaction is a new claim: the fencing token moves on.
+    let new_claim = match (&old.claim, &ch.claim) {
+        (_, None) => 0_i64,
+        (Some(was), Some(is)) if was.worker == is.worker && was.claimed_at == is.claimed_at => 0,
+        _ => 1,
+    };
+    execute(
+        tx,
+        "UPDATE chapters SET key = $3, title = $4, status = $5, analyzed_at = $6, \
+             illustrated_at = $7, concepts = $8, claim_worker = $9, claimed_at = $10, \
+             heartbeat_at = $11, claim_attempt = claim_attempt + $12, attempts = $13, \
+             error = $14, updated_at = $15 \
+         WHERE book = $1 AND number = $2",
+        &[
+            &book,
+            &number,
+            &ch.key.0,
+            &ch.title,
+            &ch.status.to_string(),
+            &ch.analyzed_at,
+            &ch.illustrated_at,
+            &i64::from(ch.concepts),
+            &ch.claim.as_ref().map(|c| c.worker.0.as_str()),
+            &ch.claim.as_ref().map(|c| c.claimed_at),
+            &ch.claim.as_ref().map(|c| c.heartbeat_at),
+            &new_claim,
+            &i64::from(ch.attempts),
+            &ch.error,
+            &now,
+        ],
+        "update a chapter",
+    )
+    .await?;
+    if old.usage != ch.usage {
+        save_usage(tx, book, number, ch.usage).await?;
+    }
+    if old.scenes_done != ch.scenes_done || old.rejected != ch.rejected {
+        save_scenes(tx, book, number, ch).await?;
+    }
+    Ok(())
+}
+
+async fn save_usage(tx: &Tx<'_>, book: &str, chapter: i64, usage: Usage) -> Result<(), Error> {
+    execute(
+        tx,
+        "UPDATE usage SET prompt_tokens = $3, completion_tokens = $4, images = $5 \
+         WHERE book = $1 AND chapter = $2",
+        &[
+            &book,
+            &chapter,
+            &signed(usage.prompt_tokens)?,
+            &signed(usage.completion_tokens)?,
+            &signed(usage.images)?,
+        ],
+        "write a chapter's usage",
+    )
+    .await
+    .map(drop)
+}
+
+/// Makes the chapter's scene rows those of `ch`: removed scenes go, the others are inserted or
+/// get their refusal reason; an image path already recorded is kept.
+async fn save_scenes(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: i64,
+    ch: &ChapterState,
+) -> Result<(), Error> {
+    let done: Vec<i64> = ch.scenes_done.iter().map(|s| i64::from(s.0)).collect();
+    execute(
+        tx,
+        "DELETE FROM scenes WHERE book = $1 AND chapter = $2 AND NOT (scene = ANY($3))",
+        &[&book, &chapter, &done],
+        "remove scenes",
+    )
+    .await?;
+    for scene in &ch.scenes_done {
+        let rejected = ch.rejected.get(scene).map(String::as_str);
+        execute(
+            tx,
+            "INSERT INTO scenes (book, chapter, scene, rejected) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (book, chapter, scene) DO UPDATE SET rejected = $4",
+            &[&book, &chapter, &i64::from(scene.0), &rejected],
+            "record a scene",
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+fn get<'a, T: FromSql<'a>>(row: &'a Row, column: &'static str) -> Result<T, Error> {
+    row.try_get(column).map_err(sql("read the book's state"))
+}
+
+fn small(value: i64) -> Result<u32, Error> {
+    u32::try_from(value).map_err(|_| corrupt(format!("{value} is not a count or number")))
+}
+
+fn unsigned(value: i64) -> Result<u64, Error> {
+    u64::try_from(value).map_err(|_| corrupt(format!("{value} is not a count")))
+}
+
+pub(super) fn signed(value: u64) -> Result<i64, Error> {
+    i64::try_from(value).map_err(|_| Error::Database {
+        action: "record usage",
+        source: format!("{value} does not fit a bigint").into(),
+    })
+}
+
+pub(super) fn status(text: &str) -> Result<Status, Error> {
+    Status::ALL
+        .into_iter()
+        .find(|s| s.to_string() == text)
+        .ok_or_else(|| corrupt(format!("unknown chapter status `{text}`")))
+}
+
+const ELEMENTS: [(ElementsStatus, &str); 4] = [
+    (ElementsStatus::Pending, "pending"),
+    (ElementsStatus::Inprogress, "inprogress"),
+    (ElementsStatus::Complete, "complete"),
+    (ElementsStatus::Error, "error"),
+];
+
+fn elements_text(status: ElementsStatus) -> &'static str {
+    ELEMENTS
+        .iter()
+        .find(|(s, _)| *s == status)
+        .map_or("pending", |(_, text)| text)
+}
+
+fn elements_status(text: &str) -> Result<ElementsStatus, Error> {
+    ELEMENTS
+        .iter()
+        .find(|(_, t)| *t == text)
+        .map(|(s, _)| *s)
+        .ok_or_else(|| corrupt(format!("unknown Elements.md status `{text}`")))
+}

@@ -1,0 +1,83 @@
+//! The store's schema, as numbered migrations embedded in the binary and applied when a store
+//! opens. Several workers starting at once are safe: the whole check-and-apply runs in one
+//! transaction under a transaction-level advisory lock, so one of them applies what is
+//! missing and the others then find it done.
+
+use crate::store::Error;
+use crate::store::postgres::db::{Tx, block, execute, query, sql};
+use deadpool_postgres::Object;
+
+/// The migrations, in order. Never edit one that has shipped: add the next.
+const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/001_books.sql"))];
+
+/// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,
+/// a key space of its own apart from the books' two-`int` locks.
+const MIGRATION_LOCK: i64 = 0x696d_6167_696e_697a;
+
+/// The schema version this build writes.
+pub fn latest() -> i32 {
+    MIGRATIONS.last().map_or(0, |(version, _)| *version)
+}
+
+/// Brings the database to [`latest`]; refuses a database a newer imaginize migrated.
+pub(super) fn migrate(client: &mut Object) -> Result<(), Error> {
+    block(async {
+        let tx = client
+            .transaction()
+            .await
+            .map_err(sql("begin the migration"))?;
+        execute(
+            &tx,
+            "SELECT pg_advisory_xact_lock($1)",
+            &[&MIGRATION_LOCK],
+            "lock the schema",
+        )
+        .await?;
+        let current = current_version(&tx).await?;
+        if current > latest() {
+            return Err(Error::Database {
+                action: "use this database",
+                source: format!(
+                    "its schema is version {current}, newer than this imaginize's {}; upgrade imaginize",
+                    latest()
+                )
+                .into(),
+            });
+        }
+        for (version, statements) in MIGRATIONS.iter().filter(|(v, _)| *v > current) {
+            tx.batch_execute(statements)
+                .await
+                .map_err(sql("apply a schema migration"))?;
+            execute(
+                &tx,
+                "INSERT INTO schema_version (version) VALUES ($1)",
+                &[version],
+                "record the schema version",
+            )
+            .await?;
+        }
+        tx.commit().await.map_err(sql("commit the migration"))
+    })
+}
+
+async fn current_version(tx: &Tx<'_>) -> Result<i32, Error> {
+    tx.batch_execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (
+             version    integer PRIMARY KEY,
+             applied_at timestamptz NOT NULL DEFAULT now())",
+    )
+    .await
+    .map_err(sql("create the schema_version table"))?;
+    let rows = query(
+        tx,
+        "SELECT coalesce(max(version), 0) FROM schema_version",
+        &[],
+        "read the schema version",
+    )
+    .await?;
+    rows.first()
+        .map(|row| row.try_get::<_, i32>(0))
+        .transpose()
+        .map_err(sql("read the schema version"))
+        .map(|v| v.unwrap_or(0))
+}

@@ -1,0 +1,411 @@
+//! What the PostgreSQL store adds to the conformance suite (`state_tests.rs`): fencing by the
+//! attempt number, claims from separate pools (as separate processes), migrations raced by
+//! workers starting at once, and snapshots equal to the in-memory store's.
+
+use super::test_cluster::{book_state, fresh_book, new_database};
+use super::*;
+use crate::ids::ChapterNo;
+use crate::store::manifest::Status;
+use crate::store::test_support;
+use crate::store::{BookMeta, MemoryStore, OpenBook};
+use chrono::Duration as Span;
+use std::collections::BTreeSet;
+
+const LEASE: Duration = Duration::from_secs(60);
+
+fn request(chapters: u32, now: DateTime<Utc>) -> OpenBook {
+    OpenBook {
+        initial: test_support::manifest(chapters),
+        meta: BookMeta::default(),
+        chapters: test_support::chapters(chapters),
+        selected: (1..=chapters).map(ChapterNo).collect(),
+        retry_failed: false,
+        force: false,
+        images_only: false,
+        redo_elements: false,
+        redo_analysis: false,
+        lease: LEASE,
+        now,
+    }
+}
+
+/// Now, to the microsecond PostgreSQL keeps.
+fn now() -> DateTime<Utc> {
+    let now = Utc::now();
+    DateTime::from_timestamp_micros(now.timestamp_micros()).unwrap_or(now)
+}
+
+fn analyzed_book(state: &dyn BookState, chapters: u32) {
+    state.open_book(&request(chapters, now())).unwrap();
+    for no in 1..=chapters {
+        state
+            .mark_analyzed(ChapterNo(no), 2, Usage::default(), now())
+            .unwrap();
+    }
+}
+
+fn all(n: u32) -> Vec<ChapterNo> {
+    (1..=n).map(ChapterNo).collect()
+}
+
+fn worker(name: &str) -> WorkerId {
+    WorkerId(format!("host:{}:{name}", std::process::id()))
+}
+
+#[test]
+fn a_fenced_worker_records_nothing() {
+    let Some((_, state)) = book_state("fenced") else {
+        return;
+    };
+    analyzed_book(&state, 1);
+    let (a, b) = (worker("a"), worker("b"));
+    let (_a, _b) = (
+        state.register_worker(&a).unwrap(),
+        state.register_worker(&b).unwrap(),
+    );
+    let t0 = now();
+    state.claim_next(&a, &all(1), LEASE, t0).unwrap();
+    let after = t0 + Span::seconds(61);
+    assert_eq!(
+        state.claim_next(&b, &all(1), LEASE, after).unwrap(),
+        Some(ChapterNo(1))
+    );
+    let before = state.snapshot().unwrap();
+    let image = SceneOutcome::Image("images/chapter_1_scene_1.png".into());
+    let paid = Usage {
+        images: 1,
+        ..Usage::default()
+    };
+    let done = state
+        .record_scene(ChapterNo(1), SceneNo(1), &image, paid, Some(&a), after)
+        .unwrap();
+    assert!(!done);
+    assert_eq!(
+        state.snapshot().unwrap(),
+        before,
+        "a fenced record changed the state"
+    );
+}
+
+/// The claim's attempt number, not only the worker id, must match: a claim remembered by one
+/// pool is fenced once the same worker id's claim was renewed through another.
+#[test]
+fn the_attempt_number_fences_a_stale_holder() {
+    let Some((_, first)) = book_state("attempt") else {
+        return;
+    };
+    let url = super::test_cluster::shared_url().unwrap_or_default();
+    let second = PgState::open(&url, first.book()).unwrap();
+    analyzed_book(&first, 1);
+    let a = worker("same");
+    let _alive = first.register_worker(&a).unwrap();
+    let t0 = now();
+    assert_eq!(
+        first.claim_next(&a, &all(1), LEASE, t0).unwrap(),
+        Some(ChapterNo(1))
+    );
+    let after = t0 + Span::seconds(61);
+    assert_eq!(
+        second.claim_next(&a, &all(1), LEASE, after).unwrap(),
+        Some(ChapterNo(1))
+    );
+    assert!(matches!(
+        first.heartbeat(ChapterNo(1), &a, after),
+        Err(Error::ClaimLost { .. })
+    ));
+    assert!(!first.complete(ChapterNo(1), &a, after).unwrap());
+    assert!(second.complete(ChapterNo(1), &a, after).unwrap());
+}
+
+/// Two stores (two pools, as two processes would have) with two threads each.
+#[test]
+fn separate_processes_never_claim_one_chapter_twice() {
+    const CHAPTERS: u32 = 40;
+    let Some((_, first)) = book_state("processes") else {
+        return;
+    };
+    let url = super::test_cluster::shared_url().unwrap_or_default();
+    let second = PgState::open(&url, first.book()).unwrap();
+    analyzed_book(&first, CHAPTERS);
+    let stores: Vec<Arc<PgState>> = vec![Arc::new(first), Arc::new(second)];
+    let mut guards = Vec::new();
+    let mut threads = Vec::new();
+    for i in 0..4 {
+        let store = stores[i % 2].clone();
+        let w = worker(&format!("w{i}"));
+        guards.push(store.register_worker(&w).unwrap());
+        threads.push(std::thread::spawn(move || {
+            let mut got = Vec::new();
+            while let Some(c) = store.claim_next(&w, &all(CHAPTERS), LEASE, now()).unwrap() {
+                got.push(c);
+            }
+            got
+        }));
+    }
+    let mut seen = BTreeSet::new();
+    for thread in threads {
+        for chapter in thread.join().expect("thread") {
+            assert!(seen.insert(chapter), "chapter {chapter} claimed twice");
+        }
+    }
+    assert_eq!(seen.len(), CHAPTERS as usize);
+}
+
+#[test]
+fn workers_starting_at_once_migrate_once() {
+    let Some(url) = new_database("racing") else {
+        return;
+    };
+    let threads: Vec<_> = (0..4)
+        .map(|i| {
+            let url = url.clone();
+            std::thread::spawn(move || PgState::open(&url, &format!("b{i}")).map(drop))
+        })
+        .collect();
+    for thread in threads {
+        thread.join().expect("thread").expect("open");
+    }
+    let state = PgState::open(&url, "check").unwrap();
+    let client = state.db.client().unwrap();
+    let versions: Vec<i32> = block(async {
+        let rows = client
+            .query("SELECT version FROM schema_version ORDER BY version", &[])
+            .await
+            .unwrap();
+        rows.iter().map(|r| r.get(0)).collect()
+    });
+    assert_eq!(versions, (1..=schema::latest()).collect::<Vec<_>>());
+}
+
+/// The same operations on the in-memory store and on PostgreSQL give the same manifest.
+#[test]
+fn snapshots_equal_the_memory_stores() {
+    let Some((_, pg)) = book_state("same") else {
+        return;
+    };
+    let memory = MemoryStore::default();
+    let w = worker("w");
+    let t0 = now();
+    for state in [&memory as &dyn BookState, &pg] {
+        let _alive = state.register_worker(&w).unwrap();
+        state.open_book(&request(3, t0)).unwrap();
+        state
+            .mark_analyzed(
+                ChapterNo(1),
+                2,
+                Usage {
+                    prompt_tokens: 7,
+                    ..Usage::default()
+                },
+                t0,
+            )
+            .unwrap();
+        state
+            .mark_analyzed(ChapterNo(2), 1, Usage::default(), t0)
+            .unwrap();
+        state
+            .set_elements_status(crate::store::ElementsStatus::Complete)
+            .unwrap();
+        state.claim_next(&w, &all(3), LEASE, t0).unwrap();
+        let drawn = SceneOutcome::Image("images/1_1.png".into());
+        let one = Usage {
+            images: 1,
+            ..Usage::default()
+        };
+        state
+            .record_scene(ChapterNo(1), SceneNo(1), &drawn, one, None, t0)
+            .unwrap();
+        let refused = SceneOutcome::Rejected("policy".into());
+        assert!(
+            state
+                .record_scene(
+                    ChapterNo(1),
+                    SceneNo(2),
+                    &refused,
+                    Usage::default(),
+                    Some(&w),
+                    t0
+                )
+                .unwrap()
+        );
+        state.claim_next(&w, &all(3), LEASE, t0).unwrap();
+        state
+            .heartbeat(ChapterNo(2), &w, t0 + Span::seconds(5))
+            .unwrap();
+        state.fail(ChapterNo(3), "no scenes").unwrap();
+    }
+    let strip = |m: Option<Manifest>| {
+        m.map(|mut m| {
+            m.last_updated = None;
+            m
+        })
+    };
+    let (expected, got) = (
+        strip(memory.snapshot().unwrap()),
+        strip(pg.snapshot().unwrap()),
+    );
+    assert_eq!(got, expected);
+    let got = got.unwrap_or_else(|| test_support::manifest(0));
+    assert_eq!(
+        got.chapters[&ChapterNo(1)].status,
+        Status::IllustrationComplete
+    );
+}
+
+/// A worker of this host killed without its guard running leaves its row; the next worker to
+/// register here sees its process is gone and frees its claim at once.
+#[test]
+fn a_killed_local_workers_claim_is_freed_when_the_next_registers() {
+    let Some((_, state)) = book_state("killed") else {
+        return;
+    };
+    analyzed_book(&state, 1);
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    let killed = WorkerId(format!("{host}:{}:gone", 0x7fff_fff0));
+    std::mem::forget(state.register_worker(&killed).unwrap());
+    let t0 = now();
+    assert_eq!(
+        state.claim_next(&killed, &all(1), LEASE, t0).unwrap(),
+        Some(ChapterNo(1))
+    );
+    let next = WorkerId::current();
+    let _alive = state.register_worker(&next).unwrap();
+    assert_eq!(
+        state.claim_next(&next, &all(1), LEASE, t0).unwrap(),
+        Some(ChapterNo(1)),
+        "the killed worker's claim waited for its lease"
+    );
+}
+
+/// Whole-book transactions (usage, recovery) interleaved with claims and completions: none
+/// waits forever, none undoes another's change.
+#[test]
+fn transactions_and_claims_interleave_without_losing_changes() {
+    const CHAPTERS: u32 = 30;
+    let Some((_, state)) = book_state("interleave") else {
+        return;
+    };
+    analyzed_book(&state, CHAPTERS);
+    let state = Arc::new(state);
+    let mut threads = Vec::new();
+    for i in 0..3 {
+        let state = state.clone();
+        threads.push(std::thread::spawn(move || {
+            let w = worker(&format!("c{i}"));
+            let _alive = state.register_worker(&w).unwrap();
+            while let Some(c) = state.claim_next(&w, &all(CHAPTERS), LEASE, now()).unwrap() {
+                state.heartbeat(c, &w, now()).unwrap();
+                assert!(state.complete(c, &w, now()).unwrap(), "lost chapter {c}");
+            }
+        }));
+    }
+    let accounting = {
+        let state = state.clone();
+        std::thread::spawn(move || {
+            for round in 0..3 * CHAPTERS {
+                let chapter = ChapterNo(round % CHAPTERS + 1);
+                let one = Usage {
+                    prompt_tokens: 1,
+                    ..Usage::default()
+                };
+                state.add_usage(chapter, one).unwrap();
+                state.recover_expired(LEASE, now()).unwrap();
+            }
+        })
+    };
+    for thread in threads {
+        thread.join().expect("claimer");
+    }
+    accounting.join().expect("accounting");
+    let m = state.snapshot().unwrap().unwrap();
+    assert!(m.illustrate_complete);
+    for chapter in m.chapters.values() {
+        assert_eq!(chapter.usage.prompt_tokens, 3, "{chapter:?}");
+    }
+}
+
+/// Connections the server dropped (a restart, an administrator) are replaced, not reported.
+#[test]
+fn dropped_connections_are_replaced() {
+    let Some(url) = new_database("dropped") else {
+        return;
+    };
+    let state = PgState::open(&url, "book").unwrap();
+    analyzed_book(&state, 2);
+    super::test_cluster::execute(
+        &url,
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    .unwrap();
+    let w = worker("after");
+    let _alive = state.register_worker(&w).unwrap();
+    assert_eq!(
+        state.claim_next(&w, &all(2), LEASE, now()).unwrap(),
+        Some(ChapterNo(1))
+    );
+    assert!(state.snapshot().unwrap().is_some());
+}
+
+#[test]
+fn debug_and_errors_never_show_the_password() {
+    let Some(url) = super::test_cluster::shared_url() else {
+        return;
+    };
+    // Trust authentication ignores the password; it must still never be shown.
+    let with_password = format!("{url}&password=s3cret");
+    let state = PgState::open(&with_password, &fresh_book("secret")).unwrap();
+    let shown = format!("{state:?}");
+    assert!(
+        !shown.contains("s3cret") && shown.contains("***"),
+        "{shown}"
+    );
+    let err = state
+        .complete(ChapterNo(1), &worker("x"), now())
+        .unwrap_err();
+    assert!(!format!("{err} {err:?}").contains("s3cret"));
+}
+
+/// Figures, not a check: claim latency with 8 workers on 400 chapters, and how many claims a
+/// second that gives. `cargo test --lib claim_latency -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints figures; run by hand"]
+fn claim_latency_with_eight_workers() {
+    const CHAPTERS: u32 = 400;
+    let Some((_, state)) = book_state("latency") else {
+        return;
+    };
+    analyzed_book(&state, CHAPTERS);
+    let state = Arc::new(state);
+    let started = std::time::Instant::now();
+    let threads: Vec<_> = (0..8)
+        .map(|i| {
+            let state = state.clone();
+            let w = worker(&format!("l{i}"));
+            std::thread::spawn(move || {
+                let _alive = state.register_worker(&w).unwrap();
+                let mut took = Vec::new();
+                loop {
+                    let at = std::time::Instant::now();
+                    let claimed = state.claim_next(&w, &all(CHAPTERS), LEASE, now()).unwrap();
+                    took.push(at.elapsed());
+                    let Some(chapter) = claimed else { break took };
+                    state.complete(chapter, &w, now()).unwrap();
+                }
+            })
+        })
+        .collect();
+    let mut took: Vec<Duration> = threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("thread"))
+        .collect();
+    let elapsed = started.elapsed();
+    took.sort();
+    let at = |q: f64| took[((took.len() - 1) as f64 * q) as usize];
+    println!(
+        "8 workers, {CHAPTERS} chapters claimed and completed in {elapsed:?} ({:.0} chapters/s); claim p50 {:?}, p99 {:?}",
+        f64::from(CHAPTERS) / elapsed.as_secs_f64(),
+        at(0.5),
+        at(0.99)
+    );
+}
