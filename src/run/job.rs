@@ -8,6 +8,7 @@ use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
 use crate::pipeline::orchestrate::{self, Outcome, Totals};
 use crate::pipeline::prepare::prepare;
+use crate::pipeline::run_report::{self, Recorded, Recorder};
 use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
@@ -145,9 +146,14 @@ fn run_pipeline(
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
-    let outcome = runtime.block_on(run_with_signals(ctx.clone()))?;
+    // Subscribed before the first request, so the report sees every one.
+    let recorder = runtime.block_on(async { Recorder::start(&ctx) });
+    let outcome = runtime.block_on(run_with_signals(ctx.clone()));
+    let recorded = runtime.block_on(recorder.finish());
+    let outcome = outcome?;
     let totals = totals_now(&store, &selected)?;
     let left = unfinished(&ctx.options, &totals);
+    write_report(&ctx, &recorded, &outcome, &totals);
     summary(reporter, &outcome, &totals, &out, left);
     ctx.log(
         "🏁",
@@ -177,6 +183,28 @@ fn run_pipeline(
             left,
             total: totals.chapters,
         }),
+    }
+}
+
+/// Writes report.html; a report that cannot be written is a warning, never the run's failure.
+fn write_report(ctx: &Context, recorded: &Recorded, outcome: &Outcome, totals: &Totals) {
+    let wall_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+    let failed = totals
+        .failed
+        .iter()
+        .map(|(chapter, reason)| (chapter.0, reason.clone()))
+        .collect();
+    let written = run_report::write(
+        &ctx.out,
+        recorded,
+        &ctx.options,
+        &ctx.book.title,
+        wall_ms,
+        failed,
+    );
+    if let Err(err) = written {
+        ctx.reporter
+            .warn(&format!("could not write the run report: {err}"));
     }
 }
 

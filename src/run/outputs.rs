@@ -108,8 +108,12 @@ fn describe(report: &CompileReport) -> String {
         0 => String::new(),
         n => format!("; {n} images left out of the PDF because their files are not images"),
     };
+    let set_aside = match report.set_aside {
+        0 => String::new(),
+        n => format!(", {n} rejected in review"),
+    };
     format!(
-        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider{unreadable}",
+        "compiled {} images into {}; {} scenes not illustrated yet, {} refused by the provider{set_aside}{unreadable}",
         report.images,
         files.join(", "),
         report.missing,
