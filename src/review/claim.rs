@@ -90,7 +90,7 @@ pub fn choose_version(
             s.image = Some(chosen.path.clone());
             s.rejected = None;
         })?;
-        record_image(review, held, scene, &chosen.path, Usage::default())
+        record_image(review, held.chapter, scene, &chosen.path, Usage::default())
     })
 }
 
@@ -108,7 +108,7 @@ pub fn reject(
 /// Records in the manifest that the scene's image is `path` (and what drawing it cost).
 pub fn record_image(
     review: &Review,
-    held: &Held,
+    chapter: ChapterNo,
     scene: SceneNo,
     path: &str,
     usage: Usage,
@@ -116,7 +116,7 @@ pub fn record_image(
     let outcome = SceneOutcome::Image(path.to_string());
     review
         .state
-        .record_scene(held.chapter, scene, &outcome, usage, None, Utc::now())?;
+        .record_scene(chapter, scene, &outcome, usage, None, Utc::now())?;
     Ok(())
 }
 

@@ -10,7 +10,7 @@ use crate::illustrate::prompt::scene_request;
 use crate::provider::{self, ImageFormat, ImageModel, ImageOptions, ImageRequest};
 use crate::review::claim::{self, Held};
 use crate::review::{Review, ReviewError, versions};
-use crate::store::{Usage, atomic, layout};
+use crate::store::{Usage, WorkerId, atomic, layout};
 use chrono::Utc;
 use serde::Serialize;
 use std::sync::Arc;
@@ -103,14 +103,11 @@ pub async fn regenerate(
         move |r| claim::take(r, chapter)
     })
     .await?;
-    let held = Arc::new(held);
-    let heartbeat = heartbeat(review, &held);
+    let heartbeat = heartbeat(review, held.chapter, held.worker.clone());
     let outcome = draw(review, redraw, painter, &held).await;
     heartbeat.abort();
-    let finished = match Arc::try_unwrap(held) {
-        Ok(held) => blocking(review, move |r| held.finish(r)).await,
-        Err(_) => Err(Error::Internal("the review claim is still shared".into())),
-    };
+    // Whatever the drawing did, the chapter is given back.
+    let finished = blocking(review, move |r| held.finish(r)).await;
     let drawn = outcome?;
     finished?;
     Ok(drawn)
@@ -121,7 +118,7 @@ async fn draw(
     review: &Review,
     redraw: &Redraw,
     painter: &Painter,
-    held: &Arc<Held>,
+    held: &Held,
 ) -> Result<Vec<Redrawn>, Error> {
     let scenes = match (redraw.scene, redraw.description.clone()) {
         (Some(scene), Some(text)) => {
@@ -156,13 +153,14 @@ async fn draw(
 /// Writes the new image as the scene's next version, makes it current and records it.
 async fn keep(
     review: &Review,
-    held: &Arc<Held>,
+    held: &Held,
     scene: SceneNo,
     bytes: Vec<u8>,
 ) -> Result<Redrawn, Error> {
-    let held = held.clone();
+    let (chapter, worker) = (held.chapter, held.worker.clone());
     blocking(review, move |r| {
-        let chapter = held.chapter;
+        // Still ours? A claim lost to a stall past the lease must not be drawn into.
+        r.state.heartbeat(chapter, &worker, Utc::now())?;
         let format = ImageFormat::detect(&bytes).ok_or_else(|| {
             Error::Internal(format!(
                 "chapter {chapter} scene {scene}: the image model returned bytes that are not a PNG, JPEG or WebP image"
@@ -179,7 +177,7 @@ async fn keep(
             images: 1,
             ..Usage::default()
         };
-        claim::record_image(r, &held, scene, &path, usage)?;
+        claim::record_image(r, chapter, scene, &path, usage)?;
         Ok(Redrawn::Drawn {
             chapter: chapter.0,
             scene: scene.0,
@@ -192,13 +190,13 @@ async fn keep(
 
 /// Renews the claim every quarter lease while the requests run (a remote model may take
 /// longer than a lease for a whole chapter).
-fn heartbeat(review: &Review, held: &Arc<Held>) -> tokio::task::JoinHandle<()> {
+fn heartbeat(review: &Review, chapter: ChapterNo, worker: WorkerId) -> tokio::task::JoinHandle<()> {
     let every = (review.lease / 4).max(Duration::from_millis(250));
-    let (review, held) = (review.clone(), held.clone());
+    let review = review.clone();
     tokio::spawn(async move {
         loop {
             tokio::time::sleep(every).await;
-            let (chapter, worker) = (held.chapter, held.worker.clone());
+            let worker = worker.clone();
             let beat = blocking(&review, move |r| {
                 Ok(r.state.heartbeat(chapter, &worker, Utc::now())?)
             })

@@ -2,7 +2,8 @@
 //! with versions, --use-version, --reject, --dry-run, and regenerations racing each other and a
 //! running `--images` worker; and the run report every run writes.
 
-use crate::harness::{Fake, Folder, config, read_manifest};
+use crate::harness::{Fake, Folder, config, read_manifest, wait_until};
+use imaginize::ids::ChapterNo;
 use imaginize::store::Status;
 use serde_json::Value;
 use std::collections::BTreeSet;
@@ -150,7 +151,7 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
         "{chapters_md}"
     );
     let manifest = read_manifest(&out).expect("manifest");
-    let chapter = &manifest.chapters[&imaginize::ids::ChapterNo(1)];
+    let chapter = &manifest.chapters[&ChapterNo(1)];
     assert_eq!(chapter.status, Status::IllustrationComplete);
 
     ok(&run(
@@ -265,10 +266,16 @@ fn ten_regenerations_and_a_worker_never_race() {
     folder.run(&fake.book_args(&["--text"])).expect_code(0);
     let mark = fake.entries().len();
     let mut worker = folder.spawn(&fake.book_args(&["--images"]));
+    // The worker holds chapter 1 first; the regenerations start while it draws and after.
+    let held = wait_until(Duration::from_secs(30), || {
+        read_manifest(&folder.out())
+            .is_some_and(|m| m.chapters[&ChapterNo(1)].status == Status::IllustrationInprogress)
+    });
+    assert!(held, "the worker never claimed chapter 1");
     let env = fake_env(&fake);
     let runs: Vec<Output> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..RUNS)
-            .map(|_| {
+            .map(|i| {
                 let mut command = folder.command(&[
                     "regenerate",
                     "--output-dir",
@@ -279,7 +286,11 @@ fn ten_regenerations_and_a_worker_never_race() {
                     "1",
                 ]);
                 command.envs(env.iter().map(|(k, v)| (k, v)));
-                scope.spawn(move || command.output().expect("binary runs"))
+                let stagger = Duration::from_millis(150 * i as u64);
+                scope.spawn(move || {
+                    std::thread::sleep(stagger);
+                    command.output().expect("binary runs")
+                })
             })
             .collect();
         handles
@@ -323,6 +334,7 @@ fn ten_regenerations_and_a_worker_never_race() {
     );
     assert_eq!(won.len() + busy, RUNS);
     assert!(!won.is_empty(), "no regeneration won the claim");
+    assert!(busy > 0, "no regeneration found the scene busy");
 
     let asked = fake.entries()[mark..]
         .iter()
