@@ -59,15 +59,26 @@ impl Recorder {
     }
 }
 
+/// What the run itself says about how it went.
+#[derive(Debug, Clone, Default)]
+pub struct RunFacts {
+    pub title: String,
+    /// Wall time of the run (0 when unknown: the last event's time is used).
+    pub wall_ms: u64,
+    /// Chapters that ended failed, with the reason.
+    pub failed_chapters: Vec<(u32, String)>,
+    /// The error that stopped the run, if one did.
+    pub stopped_by: Option<String>,
+}
+
 /// Writes `<out>/report.html` for the run whose events are `recorded`.
 pub fn write(
     out: &Path,
     recorded: &Recorded,
     options: &Options,
-    title: &str,
-    wall_ms: u64,
-    failed_chapters: Vec<(u32, String)>,
+    run: RunFacts,
 ) -> Result<(), store::Error> {
+    let wall_ms = run.wall_ms;
     // The events are timed from the context's creation, a moment before the run's clock.
     let wall_ms = wall_ms.max(recorded.events.last().map_or(0, |e| e.at_ms));
     let mut usage = Usage::default();
@@ -75,12 +86,13 @@ pub fn write(
         usage += span.usage;
     }
     let facts = ReportFacts {
-        title: title.to_string(),
+        title: run.title,
         wall_ms,
         jobs: options.provider.jobs,
         image_jobs: options.provider.image_jobs,
         cost_usd: cost(options, usage),
-        failed_chapters,
+        failed_chapters: run.failed_chapters,
+        stopped_by: run.stopped_by,
         missed_events: recorded.missed,
     };
     let html = report_html(&facts, &recorded.events);

@@ -24,6 +24,8 @@ pub struct ReportFacts {
     pub cost_usd: Option<f64>,
     /// Chapters that ended failed, with the reason.
     pub failed_chapters: Vec<(u32, String)>,
+    /// The error that stopped the run, if one did.
+    pub stopped_by: Option<String>,
     /// Events the report's collector missed (it fell behind); the timeline lacks them.
     pub missed_events: u64,
 }
@@ -360,11 +362,14 @@ fn chapters(out: &mut String, spans: &[Span]) {
 fn failures(out: &mut String, facts: &ReportFacts, spans: &[Span]) {
     let failed: Vec<&Span> = spans.iter().filter(|s| !s.ok).collect();
     out.push_str("<h2>Failures</h2>");
-    if failed.is_empty() && facts.failed_chapters.is_empty() {
+    if failed.is_empty() && facts.failed_chapters.is_empty() && facts.stopped_by.is_none() {
         out.push_str("<p>None.</p>");
         return;
     }
     out.push_str("<ul class=\"failures\">");
+    if let Some(error) = &facts.stopped_by {
+        let _ = write!(out, "<li>the run stopped: {}</li>", escape(error));
+    }
     for (chapter, reason) in &facts.failed_chapters {
         let _ = write!(out, "<li>chapter {chapter} failed: {}</li>", escape(reason));
     }
@@ -478,6 +483,7 @@ mod tests {
             image_jobs: 1,
             cost_usd: Some(0.08),
             failed_chapters: vec![(3, "bad answer".into())],
+            stopped_by: Some("the provider refused the key".into()),
             missed_events: 0,
         };
         let html = report_html(&facts, &events());
@@ -490,6 +496,7 @@ mod tests {
         assert!(html.contains("A &lt;Book&gt; &amp; co"));
         assert!(html.contains("HTTP 500 &lt;oops&gt;"));
         assert!(html.contains("chapter 3 failed: bad answer"));
+        assert!(html.contains("the run stopped: the provider refused the key"));
         assert!(!html.contains("<script"));
         assert!(!html.contains("src=\"http"));
     }

@@ -150,10 +150,18 @@ fn run_pipeline(
     let recorder = runtime.block_on(async { Recorder::start(&ctx) });
     let outcome = runtime.block_on(run_with_signals(ctx.clone()));
     let recorded = runtime.block_on(recorder.finish());
-    let outcome = outcome?;
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            // A run stopped by an error (a refused key, a full disk) is reported too.
+            let totals = totals_now(&store, &selected).unwrap_or_default();
+            write_report(&ctx, &recorded, Duration::ZERO, &totals, Some(&err));
+            return Err(err);
+        }
+    };
     let totals = totals_now(&store, &selected)?;
     let left = unfinished(&ctx.options, &totals);
-    write_report(&ctx, &recorded, &outcome, &totals);
+    write_report(&ctx, &recorded, outcome.elapsed, &totals, None);
     summary(reporter, &outcome, &totals, &out, left);
     ctx.log(
         "🏁",
@@ -187,21 +195,26 @@ fn run_pipeline(
 }
 
 /// Writes report.html; a report that cannot be written is a warning, never the run's failure.
-fn write_report(ctx: &Context, recorded: &Recorded, outcome: &Outcome, totals: &Totals) {
-    let wall_ms = u64::try_from(outcome.elapsed.as_millis()).unwrap_or(u64::MAX);
+fn write_report(
+    ctx: &Context,
+    recorded: &Recorded,
+    elapsed: Duration,
+    totals: &Totals,
+    stopped_by: Option<&Error>,
+) {
+    let wall_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
     let failed = totals
         .failed
         .iter()
         .map(|(chapter, reason)| (chapter.0, reason.clone()))
         .collect();
-    let written = run_report::write(
-        &ctx.out,
-        recorded,
-        &ctx.options,
-        &ctx.book.title,
+    let run = run_report::RunFacts {
+        title: ctx.book.title.clone(),
         wall_ms,
-        failed,
-    );
+        failed_chapters: failed,
+        stopped_by: stopped_by.map(Error::display_chain),
+    };
+    let written = run_report::write(&ctx.out, recorded, &ctx.options, run);
     if let Err(err) = written {
         ctx.reporter
             .warn(&format!("could not write the run report: {err}"));

@@ -253,6 +253,39 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
     ));
     assert_eq!(all.matches("drew version").count(), scenes, "{all}");
     assert_eq!(versions(&scene_row(&folder, 1)), vec![1, 2, 3]);
+
+    // --force starts the chapter's images over: every version is put aside, none deleted.
+    ok(&run(
+        &folder,
+        &[
+            "--file",
+            "book.txt",
+            "--provider",
+            "builtin",
+            "--images",
+            "--force",
+            "--chapters",
+            "1",
+        ],
+    ));
+    let row = scene_row(&folder, 1);
+    assert_eq!(
+        (row["current_version"].as_u64(), versions(&row)),
+        (Some(1), vec![1])
+    );
+    let replaced = std::fs::read_dir(out.join("images/.replaced"))
+        .expect("images/.replaced")
+        .flatten()
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .contains("chapter_1_scene_1.")
+        })
+        .count();
+    assert_eq!(
+        replaced, 3,
+        "the three versions of 1/1 are kept in images/.replaced"
+    );
 }
 
 /// Ten `regenerate` processes on one scene while an `--images` worker illustrates the book:
@@ -389,4 +422,28 @@ fn the_run_report_has_one_span_per_request() {
     );
     assert!(html.contains("lower bound"));
     eprintln!("MEASURE report: {requests} requests, {} bytes", html.len());
+}
+
+/// A run stopped by a refused key still writes its report, with the reason, the failed request
+/// and not the key (the server's message echoes it).
+#[test]
+fn a_run_stopped_by_a_refused_key_is_reported_without_the_key() {
+    use crate::fake_openai::{FakeConfig, Quirks};
+    let fake = Fake::start(
+        FakeConfig::default(),
+        Quirks {
+            unauthorized: true,
+            ..Quirks::default()
+        },
+    );
+    let folder = Folder::with_book(2, &config(1, 1));
+    folder.run(&fake.book_args(&[])).expect_code(3);
+    let html =
+        std::fs::read_to_string(folder.path().join(OUT).join("report.html")).expect("report.html");
+    assert!(html.contains("the run stopped:"), "{html}");
+    assert!(html.contains("rect class=\"span failed\""), "{html}");
+    assert!(
+        !html.contains(crate::harness::KEY),
+        "the key is in the report"
+    );
 }
