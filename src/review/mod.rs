@@ -134,6 +134,9 @@ impl Review {
     }
 }
 
+#[cfg(test)]
+mod tests;
+
 /// [`Review::list_scenes`] on a folder, without opening its state.
 pub fn list_scenes(out: &Path, chapter: Option<ChapterNo>) -> Result<Vec<SceneRow>, Error> {
     scenes::list(out, chapter)

@@ -10,7 +10,7 @@ use crate::illustrate::prompt::scene_request;
 use crate::provider::{self, ImageFormat, ImageModel, ImageOptions, ImageRequest};
 use crate::review::claim::{self, Held};
 use crate::review::{Review, ReviewError, versions};
-use crate::store::{Usage, WorkerId, atomic, layout};
+use crate::store::{SceneOutcome, Usage, WorkerId, atomic, layout};
 use chrono::Utc;
 use serde::Serialize;
 use std::sync::Arc;
@@ -139,11 +139,16 @@ async fn draw(
         let answer = painter.image.generate(&request, &painter.options).await;
         done.push(match answer {
             Ok((bytes, _)) => keep(review, held, scene.scene, bytes).await?,
-            Err(provider::Error::Rejected { reason, .. }) => Redrawn::Refused {
-                chapter: redraw.chapter.0,
-                scene: scene.scene.0,
-                reason,
-            },
+            Err(provider::Error::Rejected { reason, .. }) => {
+                if scene.image.is_none() {
+                    refused(review, held.chapter, scene.scene, &reason).await?;
+                }
+                Redrawn::Refused {
+                    chapter: redraw.chapter.0,
+                    scene: scene.scene.0,
+                    reason,
+                }
+            }
             Err(err) => return Err(err.into()),
         });
     }
@@ -184,6 +189,25 @@ async fn keep(
             version,
             path,
         })
+    })
+    .await
+}
+
+/// Records a refusal of a scene that has no image, as an illustrator does (the scene counts as
+/// done); a scene with an image keeps it and nothing is recorded.
+async fn refused(
+    review: &Review,
+    chapter: ChapterNo,
+    scene: SceneNo,
+    reason: &str,
+) -> Result<(), Error> {
+    let reason = reason.to_string();
+    blocking(review, move |r| {
+        claim::update_scene(r, chapter, scene, |s| s.rejected = Some(reason.clone()))?;
+        let outcome = SceneOutcome::Rejected(reason);
+        r.state
+            .record_scene(chapter, scene, &outcome, Usage::default(), None, Utc::now())?;
+        Ok(())
     })
     .await
 }
