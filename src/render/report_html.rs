@@ -300,9 +300,15 @@ fn in_flight(out: &mut String, wall_ms: u64, spans: &[Span]) {
     let _ = write!(
         out,
         "<h2>Requests in flight</h2><p class=\"legend\"><span style=\"background:#6a9fd8\"></span>text\
-         <span style=\"background:#e0a050\"></span>images (peak scale {peak})</p>\
+         <span style=\"background:#e0a050\"></span>images</p>\
          <svg xmlns=\"http://www.w3.org/2000/svg\" class=\"in-flight\" width=\"{WIDTH}\" height=\"{}\">",
         HEIGHT + 10.0
+    );
+    let _ = write!(
+        out,
+        "<text x=\"{}\" y=\"10\">{peak} in flight</text><text x=\"{}\" y=\"{HEIGHT}\">0</text>",
+        LABEL - 70.0,
+        LABEL - 12.0
     );
     for (points, colour) in [(&text, "#6a9fd8"), (&image, "#e0a050")] {
         let mut path = format!("{LABEL},{HEIGHT}");
