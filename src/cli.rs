@@ -80,7 +80,7 @@ pub struct RegenerateArgs {
     #[arg(long, value_name = "TEXT", requires = "scene")]
     pub description: Option<String>,
     /// Print the image requests and their cost, and change nothing.
-    #[arg(long)]
+    #[arg(long, conflicts_with_all = ["use_version", "reject", "unreject"])]
     pub dry_run: bool,
     /// Make version V of the scene current instead of drawing (no request is made).
     #[arg(long, value_name = "V", requires = "scene", conflicts_with_all = ["description", "reject", "unreject"])]

@@ -19,7 +19,7 @@ pub fn scenes(args: &ScenesArgs, cwd: &Path, reporter: &Reporter) -> Result<(), 
     if args.json {
         let json = serde_json::to_string_pretty(&rows)
             .map_err(|e| Error::Internal(format!("cannot encode the scenes: {e}")))?;
-        reporter.output(&json);
+        reporter.output(&format!("{json}\n"));
     } else {
         reporter.output(&table(&rows));
     }
@@ -84,7 +84,7 @@ pub fn regenerate(
         if let Some(version) = args.use_version {
             let row = review.choose_version(chapter, scene, version)?;
             reporter.output(&format!(
-                "chapter {chapter} scene {scene}: version {version} is current ({})",
+                "chapter {chapter} scene {scene}: version {version} is current ({})\n",
                 row.image.unwrap_or_default()
             ));
             return Ok(());
@@ -96,7 +96,7 @@ pub fn regenerate(
             } else {
                 "no longer rejected"
             };
-            reporter.output(&format!("chapter {chapter} scene {scene} {what}"));
+            reporter.output(&format!("chapter {chapter} scene {scene} {what}\n"));
             return Ok(());
         }
     }
@@ -113,7 +113,7 @@ pub fn regenerate(
     };
     if args.dry_run {
         let planned = review.plan(&redraw, &painter)?;
-        reporter.output(&describe_plan(&planned, &options));
+        reporter.output(&format!("{}\n", describe_plan(&planned, &options)));
         return Ok(());
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -122,7 +122,7 @@ pub fn regenerate(
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
     let redrawn = runtime.block_on(review.regenerate(&redraw, &painter))?;
-    reporter.output(&describe_redrawn(&redrawn));
+    reporter.output(&format!("{}\n", describe_redrawn(&redrawn)));
     Ok(())
 }
 

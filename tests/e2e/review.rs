@@ -134,6 +134,10 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
         ],
     ));
     assert!(drew.contains("drew version 2"), "{drew}");
+    assert!(
+        drew.ends_with(")\n"),
+        "stdout ends with its line's newline: {drew:?}"
+    );
     let row = scene_row(&folder, 1);
     assert_eq!(
         (row["current_version"].as_u64(), versions(&row)),
