@@ -182,3 +182,21 @@ async fn a_chapter_a_live_worker_holds_is_busy_and_unchanged() {
         "{early:?}"
     );
 }
+
+/// The web server spawns regenerations on its runtime: the future must be `Send`, and a
+/// `Review` shareable between requests.
+#[test]
+fn a_regeneration_can_be_spawned() {
+    fn spawnable<T: Send + 'static>(_: &T) {}
+    fn shareable<T: Send + Sync + Clone>() {}
+    shareable::<Review>();
+    shareable::<Painter>();
+    let (_dir, review) = review();
+    let redraw = Redraw {
+        chapter: ChapterNo(1),
+        scene: None,
+        description: None,
+    };
+    let future = async move { review.regenerate(&redraw, &painter()).await };
+    spawnable(&future);
+}
