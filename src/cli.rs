@@ -43,6 +43,60 @@ pub enum Command {
     /// Build an illustrated EPUB, an HTML gallery, a CBZ and/or an illustrated PDF from an
     /// output folder.
     Compile(CompileArgs),
+    /// List the scenes of an output folder: status (drawn, pending, refused, rejected), current
+    /// image version and the versions on disk.
+    Scenes(ScenesArgs),
+    /// Redraw one scene (or every scene of a chapter) with the configured image provider,
+    /// keeping older images as versions; or choose a version (--use-version), reject a scene
+    /// (--reject) or take that back (--unreject).
+    Regenerate(RegenerateArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ScenesArgs {
+    /// The output folder of an earlier run.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Only this chapter's scenes.
+    #[arg(long, value_name = "N")]
+    pub chapter: Option<u32>,
+    /// Print JSON (one array of scenes, see the README) instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct RegenerateArgs {
+    /// The output folder of an earlier run.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// The chapter whose scenes to change.
+    #[arg(long, value_name = "N")]
+    pub chapter: u32,
+    /// Only this scene (default: every scene of the chapter).
+    #[arg(long, value_name = "M")]
+    pub scene: Option<u32>,
+    /// Replace the scene's description (kept in chapters/NNN.json) before drawing it.
+    #[arg(long, value_name = "TEXT", requires = "scene")]
+    pub description: Option<String>,
+    /// Print the image requests and their cost, and change nothing.
+    #[arg(long, conflicts_with_all = ["use_version", "reject", "unreject"])]
+    pub dry_run: bool,
+    /// Make version V of the scene current instead of drawing (no request is made).
+    #[arg(long, value_name = "V", requires = "scene", conflicts_with_all = ["description", "reject", "unreject"])]
+    pub use_version: Option<u32>,
+    /// Reject the scene: its images are kept, compiled outputs leave it out, Chapters.md marks it.
+    #[arg(long, requires = "scene", conflicts_with_all = ["description", "unreject"])]
+    pub reject: bool,
+    /// Take a rejection back.
+    #[arg(long, requires = "scene", conflicts_with = "description")]
+    pub unreject: bool,
+    /// Provider (default: as configured, like the main command).
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Image model name (default: as configured).
+    #[arg(long, value_name = "NAME")]
+    pub image_model: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

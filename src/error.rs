@@ -15,6 +15,8 @@ pub enum Error {
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Compile(#[from] crate::compile::Error),
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
     #[error("{0}")]
     Usage(String),
     #[error("`{}` is damaged: {message}", path.display())]
@@ -78,13 +80,14 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) => exit_code::USAGE,
+            Error::Config(_) | Error::Usage(_) | Error::Review(_) => exit_code::USAGE,
             Error::Book(_) => exit_code::USAGE,
             Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
             Error::Interrupted(signal) => signal.exit_code(),
             Error::LeftToOthers { .. } => exit_code::LEFT_TO_OTHERS,
             Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
+            Error::Store(crate::store::Error::Busy { .. }) => exit_code::BUSY,
             // The only font is the one --font names: a bad value of a flag.
             Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
             Error::Provider(_)
@@ -101,6 +104,11 @@ impl Error {
             | Error::System { .. }
             | Error::Task { .. } => exit_code::FAILURE,
         }
+    }
+
+    /// Whether the review loop found the chapter held by a live worker (exit code `BUSY`).
+    pub fn is_busy(&self) -> bool {
+        matches!(self, Error::Store(crate::store::Error::Busy { .. }))
     }
 
     /// The message and its causes on one line: "failed to read `x`: No such file".

@@ -12,6 +12,8 @@ pub const AUTH: i32 = 3;
 pub const LOCKED: i32 = 4;
 /// Some selected chapters are left to other live workers (`--no-wait`): they finish them.
 pub const LEFT_TO_OTHERS: i32 = 5;
+/// The review loop could not claim the chapter: another live imaginize is illustrating it.
+pub const BUSY: i32 = 6;
 /// Stopped by SIGHUP (the terminal went away); state is consistent and a re-run continues.
 pub const HUNG_UP: i32 = 129;
 /// Stopped by Ctrl-C; state is consistent and a re-run continues.

@@ -9,7 +9,8 @@
 //! - [`store`] keeps the manifest, the single source of truth, locked and atomically written;
 //! - [`provider`] talks to the models (offline `builtin`, OpenAI-compatible, Gemini);
 //! - [`render`] turns state into Elements.md, Chapters.md and Contents.md;
-//! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ.
+//! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ;
+//! - [`review`] lists scenes and redraws, chooses or rejects their images after a run.
 
 pub mod analyze;
 pub mod book;
@@ -25,6 +26,7 @@ pub mod pipeline;
 pub mod provider;
 pub mod render;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod secret;
 pub mod store;

@@ -32,6 +32,7 @@ fn scene(n: u32, quote: &str, image: Option<&str>, rejected: Option<&str>) -> Sc
         elements: vec!["Mara".to_owned()],
         image: image.map(str::to_owned),
         rejected: rejected.map(str::to_owned),
+        user_rejected: false,
     }
 }
 
@@ -326,6 +327,7 @@ fn injected_epub_places_figures_after_their_paragraph_and_lists_images() {
             images: 4,
             missing: 1,
             rejected: 1,
+            set_aside: 0,
             unplaced: 1,
             undecodable: 0,
         }

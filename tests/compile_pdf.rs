@@ -79,6 +79,7 @@ fn output_folder(dir: &Path, portrait: bool) {
                 elements: Vec::new(),
                 image: Some(image),
                 rejected: None,
+                user_rejected: false,
             }
         });
         let chapter = ChapterScenes {

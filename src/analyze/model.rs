@@ -65,6 +65,10 @@ pub struct Scene {
     /// Why the provider refused to draw this scene, if it did.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rejected: Option<String>,
+    /// The reader rejected this scene's image (`imaginize regenerate --reject`): its files are
+    /// kept, compiled outputs leave it out and Chapters.md marks it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub user_rejected: bool,
 }
 
 /// `chapters/NNN.json`: the scenes of one chapter.

@@ -132,6 +132,7 @@ fn verified(raw: Vec<RawScene>, text: &str, count: usize) -> (Vec<Scene>, usize,
             elements: raw.elements,
             image: None,
             rejected: None,
+            user_rejected: false,
         })
         .collect();
     (scenes, reanchored, invented)

@@ -52,6 +52,8 @@ pub struct CompileReport {
     pub missing: usize,
     /// Scenes the provider refused to draw.
     pub rejected: usize,
+    /// Scenes whose image the reader rejected in review (kept on disk, left out here).
+    pub set_aside: usize,
     /// Scenes whose quote was not found, placed at the chapter start instead.
     pub unplaced: usize,
     /// Images the PDF left out because their contents are not the image their name says.
@@ -157,6 +159,10 @@ pub(crate) fn load_state(out_dir: &Path, report: &mut CompileReport) -> Result<S
         for scene in &chapter.scenes {
             if scene.rejected.is_some() {
                 report.rejected += 1;
+                continue;
+            }
+            if scene.user_rejected {
+                report.set_aside += 1;
                 continue;
             }
             let Some(rel) = &scene.image else {

@@ -122,6 +122,26 @@ impl std::fmt::Debug for StoreUrl {
     }
 }
 
+impl Options {
+    /// The default prices with the configured ones (`prices:`) over them.
+    pub fn price_table(&self) -> crate::provider::prices::PriceTable {
+        use crate::provider::prices::{Price, PriceTable};
+        let configured = self
+            .prices
+            .iter()
+            .map(|(model, p)| {
+                let price = Price {
+                    input_per_mtok: p.input_per_million.unwrap_or(0.0),
+                    output_per_mtok: p.output_per_million.unwrap_or(0.0),
+                    per_image: p.per_image.unwrap_or(0.0),
+                };
+                (model.clone(), price)
+            })
+            .collect();
+        PriceTable::defaults().with_overrides(&configured)
+    }
+}
+
 /// Options plus what the user should be told about how they were chosen.
 #[derive(Debug, Clone)]
 pub struct Resolved {

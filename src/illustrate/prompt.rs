@@ -168,6 +168,7 @@ mod tests {
             elements: vec!["Elizabeth Bennet".into()],
             image: None,
             rejected: None,
+            user_rejected: false,
         }
     }
 

@@ -239,6 +239,7 @@ fn convert(
                 elements: old_scene.elements.clone(),
                 image,
                 rejected: None,
+                user_rejected: false,
             });
         }
         write_if_changed(&layout::chapter_path(dir, *no), &file)?;

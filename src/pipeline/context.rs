@@ -10,6 +10,7 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::progress::{Event, Progress, Stamped};
 use crate::pipeline::renderer::RenderQueue;
+use crate::pipeline::timed::{Bus, TimedImage, TimedText};
 use crate::pipeline::wake::Wake;
 use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
@@ -19,9 +20,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
-
-/// Events kept for a watcher that falls behind.
-const EVENT_BACKLOG: usize = 1024;
 
 /// One of the process's image slots: see `Context::image_slot`.
 pub type ImageSlot = OwnedSemaphorePermit;
@@ -55,10 +53,7 @@ pub struct Context {
     /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
     log: Mutex<Option<ProgressLog>>,
     /// Every event, numbered, for watchers (`subscribe`); a slow watcher misses the oldest.
-    events: broadcast::Sender<Stamped>,
-    /// Numbers the events; taken with the send so watchers see them in order.
-    next_event: Mutex<u64>,
-    started: std::time::Instant,
+    bus: Arc<Bus>,
     /// The key of the last `note_on_change`, so every illustrator waiting on the same thing
     /// does not repeat it.
     last_note: Mutex<String>,
@@ -75,6 +70,7 @@ impl Context {
         selected: Vec<ChapterNo>,
     ) -> Context {
         let image_slots = Arc::new(Semaphore::new(options.provider.image_jobs.max(1)));
+        let bus = Arc::new(Bus::default());
         Context {
             progress: Progress::new(Arc::new(reporter.clone())),
             options,
@@ -82,14 +78,18 @@ impl Context {
             out,
             log: Mutex::new(None),
             last_note: Mutex::new(String::new()),
-            events: broadcast::channel(EVENT_BACKLOG).0,
-            next_event: Mutex::new(0),
-            started: std::time::Instant::now(),
+            text: Arc::new(TimedText {
+                inner: models.text,
+                bus: bus.clone(),
+            }),
+            image: Arc::new(TimedImage {
+                inner: models.image,
+                bus: bus.clone(),
+            }),
+            bus,
             planned: AtomicUsize::new(0),
             state: Arc::new(store.clone()),
             store,
-            text: models.text,
-            image: models.image,
             reporter,
             wake: Wake::new(),
             selected,
@@ -166,12 +166,12 @@ impl Context {
     /// Shows the event and, for the ones worth keeping, appends it to progress.md.
     /// A stream of this run's events from now on (the dashboard's and the report's source).
     pub fn subscribe(&self) -> broadcast::Receiver<Stamped> {
-        self.events.subscribe()
+        self.bus.subscribe()
     }
 
     pub fn event(&self, event: Event) {
         self.progress.handle(&event);
-        self.publish(&event);
+        self.bus.publish(&event);
         let entry = match &event {
             Event::ChapterAnalyzed {
                 chapter, scenes, ..
@@ -249,22 +249,6 @@ impl Context {
             }
             Err(err) => self.reporter.warn(&format!("progress.md: {err}")),
         }
-    }
-
-    fn publish(&self, event: &Event) {
-        if self.events.receiver_count() == 0 {
-            return;
-        }
-        let Ok(mut next) = self.next_event.lock() else {
-            return;
-        };
-        let stamped = Stamped {
-            seq: *next,
-            at_ms: u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            event: event.clone(),
-        };
-        *next += 1;
-        let _ = self.events.send(stamped);
     }
 
     /// Shows `text` unless the last note shown this way had the same `key`.

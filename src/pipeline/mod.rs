@@ -11,5 +11,7 @@ pub mod prepare;
 pub mod progress;
 mod queue;
 pub mod renderer;
+pub mod run_report;
 pub mod shutdown;
+pub mod timed;
 pub mod wake;

@@ -189,7 +189,10 @@ pub fn totals(m: &Manifest, selected: &[ChapterNo]) -> Totals {
         };
         t.chapters += 1;
         t.analyzed += usize::from(ch.analyzed_at.is_some() && ch.status != Status::Pending);
-        t.illustrated += usize::from(ch.status == Status::IllustrationComplete);
+        // A chapter the review loop reopened (`imaginize regenerate`) stays illustrated: a run
+        // that ends meanwhile has not left it unfinished.
+        let reviewed = ch.status == Status::IllustrationInprogress && ch.illustrated_at.is_some();
+        t.illustrated += usize::from(ch.status == Status::IllustrationComplete || reviewed);
         t.scenes += ch.concepts as usize;
         t.images += ch.scenes_done.len();
         t.usage += ch.usage;

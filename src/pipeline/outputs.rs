@@ -206,6 +206,7 @@ mod tests {
                 elements: Vec::new(),
                 image: None,
                 rejected: None,
+                user_rejected: false,
             }],
         };
         let path = out

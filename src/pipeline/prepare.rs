@@ -105,16 +105,22 @@ fn open_request(
     })
 }
 
-/// Moves the recorded images of a forced chapter into `images/.replaced/`.
+/// Moves the recorded images of a forced chapter into `images/.replaced/`, with every later
+/// version `imaginize regenerate` drew: the chapter starts over at version 1.
 fn put_aside(out: &Path, chapter: ChapterNo, scenes: &[SceneNo]) -> Result<(), Error> {
     let stamp = Utc::now().format("%Y%m%dT%H%M%S").to_string();
-    for scene in scenes {
-        for ext in ["png", "jpg", "webp"] {
-            let name = layout::image_base_name(chapter, *scene, ext);
-            let from = layout::images_dir(out).join(&name);
-            if from.exists() {
-                atomic::move_aside(&from, &layout::replaced_image_path(out, &stamp, &name))?;
-            }
+    let Ok(entries) = std::fs::read_dir(layout::images_dir(out)) else {
+        return Ok(());
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let forced = layout::parse_image_version(&name)
+            .is_some_and(|(c, s, _)| c == chapter && scenes.contains(&s));
+        if forced {
+            atomic::move_aside(
+                &entry.path(),
+                &layout::replaced_image_path(out, &stamp, &name),
+            )?;
         }
     }
     Ok(())

@@ -47,6 +47,32 @@ pub enum Event {
         chapter: u32,
     },
     Note(String),
+    /// A model request left (retries included until `RequestEnded`): the run report's spans.
+    RequestStarted {
+        id: u64,
+        kind: RequestKind,
+        /// The chapter it is about (a pass 1 pack's first chapter).
+        chapter: u32,
+        scene: Option<u32>,
+    },
+    RequestEnded {
+        id: u64,
+        ok: bool,
+        error: Option<String>,
+        usage: crate::store::Usage,
+    },
+}
+
+/// What a model request was for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RequestKind {
+    /// Pass 1: the cast.
+    Pass1,
+    /// Pass 2: the scenes of a chapter.
+    Pass2,
+    /// One scene's image.
+    Image,
 }
 
 /// An event as a watcher receives it: numbered in the order they happened in this run, with the
@@ -137,6 +163,7 @@ impl Progress {
                 reporter.info(&format!("Illustrated chapter {chapter}"));
             }
             Event::Note(text) => reporter.info(text),
+            Event::RequestStarted { .. } | Event::RequestEnded { .. } => {}
         }
     }
 }
@@ -181,7 +208,9 @@ impl Bars {
             Event::ChapterFailed { chapter, error } => self
                 .analysis
                 .println(format!("warning: chapter {chapter} failed: {error}")),
-            Event::ChapterIllustrated { .. } => {}
+            Event::ChapterIllustrated { .. }
+            | Event::RequestStarted { .. }
+            | Event::RequestEnded { .. } => {}
             Event::Note(text) => self.analysis.println(text),
         }
     }

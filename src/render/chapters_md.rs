@@ -35,6 +35,10 @@ fn render_scene(out: &mut String, s: &Scene) {
     }
     if let Some(reason) = &s.rejected {
         let _ = writeln!(out, "**Image:** rejected — {reason}\n");
+    } else if s.user_rejected {
+        // Kept on disk but marked, so the reader sees why the compiled book lacks it.
+        let image = s.image.as_deref().unwrap_or("no image");
+        let _ = writeln!(out, "**Image:** rejected in review (kept as `{image}`)\n");
     } else if let Some(image) = &s.image {
         let _ = writeln!(out, "**Generated Image:** ![Scene {}]({image})\n", s.scene);
     }
@@ -55,6 +59,7 @@ mod tests {
             elements: vec!["Mr. Bennet".into(), "Mrs. Bennet".into()],
             image: None,
             rejected: None,
+            user_rejected: false,
         }
     }
 
@@ -79,5 +84,24 @@ mod tests {
 **Source Text:**\n\n> Quote three.\n\n**Visual Elements:** A drawing room\n\n**Mood:** wry\n\n\
 **Elements:** Mr. Bennet, Mrs. Bennet\n\n";
         assert_eq!(chapters_md("P&P", &chapters), expected);
+    }
+
+    #[test]
+    fn marks_a_scene_rejected_in_review() {
+        let mut set_aside = scene(1, "Quote.");
+        set_aside.image = Some("images/chapter_1_scene_1.png".into());
+        set_aside.user_rejected = true;
+        let chapters = [ChapterScenes {
+            chapter: ChapterNo(1),
+            key: ChapterKey("c1".into()),
+            title: "I".into(),
+            scenes: vec![set_aside],
+        }];
+        let text = chapters_md("T", &chapters);
+        assert!(
+            text.contains("**Image:** rejected in review (kept as `images/chapter_1_scene_1.png`)"),
+            "{text}"
+        );
+        assert!(!text.contains("![Scene 1]"), "{text}");
     }
 }

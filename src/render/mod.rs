@@ -1,9 +1,10 @@
-//! Elements.md, Chapters.md and Contents.md rendered from JSON state: pure functions, state in,
-//! text out.
+//! Elements.md, Chapters.md and Contents.md rendered from JSON state, and report.html from a
+//! run's events: pure functions, state in, text out.
 
 pub mod chapters_md;
 pub mod contents_md;
 pub mod elements_md;
+pub mod report_html;
 
 pub use chapters_md::chapters_md;
 pub use contents_md::{ChapterRow, ContentsView, contents_md};

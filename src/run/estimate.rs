@@ -7,9 +7,7 @@ use crate::config::Options;
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::provider::estimate::{EstimateInput, estimate};
-use crate::provider::prices::{Price, PriceTable};
 use crate::report::Reporter;
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Assumed latencies of one call, typical of hosted models.
@@ -41,7 +39,7 @@ pub fn print(
         scenes_per_chapter: scenes.div_ceil(chapters.len().max(1)),
         text_model: provider.text.model.clone(),
         image_model: provider.image.model.clone(),
-        prices: PriceTable::defaults().with_overrides(&prices(options)),
+        prices: options.price_table(),
         jobs: provider.jobs,
         image_jobs: provider.image_jobs,
         text_latency: TEXT_LATENCY,
@@ -53,19 +51,4 @@ pub fn print(
         book.title, input.text_model, input.image_model
     ));
     Ok(())
-}
-
-fn prices(options: &Options) -> BTreeMap<String, Price> {
-    options
-        .prices
-        .iter()
-        .map(|(model, p)| {
-            let price = Price {
-                input_per_mtok: p.input_per_million.unwrap_or(0.0),
-                output_per_mtok: p.output_per_million.unwrap_or(0.0),
-                per_image: p.per_image.unwrap_or(0.0),
-            };
-            (model.clone(), price)
-        })
-        .collect()
 }

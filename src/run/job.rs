@@ -9,6 +9,7 @@ use crate::pipeline::analysis::AnalysisReport;
 use crate::pipeline::context::Context;
 use crate::pipeline::orchestrate::{self, Outcome, Totals};
 use crate::pipeline::prepare::prepare;
+use crate::pipeline::run_report::{self, Recorded, Recorder};
 use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
@@ -166,9 +167,22 @@ fn run_pipeline(
             what: "start the async runtime",
             source,
         })?;
-    let outcome = runtime.block_on(run_with_signals(ctx.clone()))?;
+    // Subscribed before the first request, so the report sees every one.
+    let recorder = runtime.block_on(async { Recorder::start(&ctx) });
+    let outcome = runtime.block_on(run_with_signals(ctx.clone()));
+    let recorded = runtime.block_on(recorder.finish());
+    let outcome = match outcome {
+        Ok(outcome) => outcome,
+        Err(err) => {
+            // A run stopped by an error (a refused key, a full disk) is reported too.
+            let totals = totals_now(state.as_ref(), &selected).unwrap_or_default();
+            write_report(&ctx, &recorded, Duration::ZERO, &totals, Some(&err));
+            return Err(err);
+        }
+    };
     let totals = totals_now(state.as_ref(), &selected)?;
     let left = unfinished(&ctx.options, &totals);
+    write_report(&ctx, &recorded, outcome.elapsed, &totals, None);
     summary(reporter, &outcome, &totals, &out, left);
     ctx.log(
         "🏁",
@@ -198,6 +212,33 @@ fn run_pipeline(
             left,
             total: totals.chapters,
         }),
+    }
+}
+
+/// Writes report.html; a report that cannot be written is a warning, never the run's failure.
+fn write_report(
+    ctx: &Context,
+    recorded: &Recorded,
+    elapsed: Duration,
+    totals: &Totals,
+    stopped_by: Option<&Error>,
+) {
+    let wall_ms = u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX);
+    let failed = totals
+        .failed
+        .iter()
+        .map(|(chapter, reason)| (chapter.0, reason.clone()))
+        .collect();
+    let run = run_report::RunFacts {
+        title: ctx.book.title.clone(),
+        wall_ms,
+        failed_chapters: failed,
+        stopped_by: stopped_by.map(Error::display_chain),
+    };
+    let written = run_report::write(&ctx.out, recorded, &ctx.options, run);
+    if let Err(err) = written {
+        ctx.reporter
+            .warn(&format!("could not write the run report: {err}"));
     }
 }
 

@@ -1,11 +1,12 @@
 //! `run`: parse result in, exit status out. Picks the job from the flags (inspect, init-config,
-//! migrate, render, the main run) and hands it the resolved options and a reporter.
+//! migrate, render, scenes, regenerate, the main run) and hands it the resolved options and a reporter.
 
 mod book_choice;
 mod estimate;
 mod inspect;
 mod job;
 mod outputs;
+mod review;
 
 pub use book_choice::{default_output_dir, pick_book};
 
@@ -34,6 +35,8 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Inspect(inspect)) => inspect::run(&inspect, reporter),
         Some(Command::Render(render)) => outputs::render(&render, reporter),
         Some(Command::Compile(compile)) => outputs::compile_command(&compile, &env.cwd, reporter),
+        Some(Command::Scenes(scenes)) => review::scenes(&scenes, &env.cwd, reporter),
+        Some(Command::Regenerate(redraw)) => review::regenerate(&redraw, reporter, env),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

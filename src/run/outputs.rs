@@ -112,8 +112,12 @@ fn describe(report: &CompileReport) -> String {
             plural(n, "image")
         ),
     };
+    let set_aside = match report.set_aside {
+        0 => String::new(),
+        n => format!(", {} rejected in review", plural(n, "scene")),
+    };
     format!(
-        "compiled {} into {}; {} not illustrated yet, {} refused by the provider{unreadable}",
+        "compiled {} into {}; {} not illustrated yet, {} refused by the provider{set_aside}{unreadable}",
         plural(report.images, "image"),
         files.join(", "),
         plural(report.missing, "scene"),

@@ -79,6 +79,64 @@ impl LockedManifest {
         Ok(Some(chapter))
     }
 
+    /// Claims `chapter` itself for `worker`, for the review loop: an `analyzed` or
+    /// `illustration_complete` chapter, or one whose claim has expired. A chapter a live worker
+    /// holds is [`Error::Busy`]; one not analyzed yet (or failed) is [`Error::NotReviewable`].
+    /// Give it back with `finish_review`.
+    pub fn claim_chapter(
+        &mut self,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let workers = self.workers().clone();
+        let ch = self.chapter_mut(chapter)?;
+        let event = match (ch.status, ch.claim.as_ref()) {
+            (Status::Analyzed, _) => Event::Claim,
+            (Status::IllustrationComplete, _) => Event::Reopen,
+            (Status::IllustrationInprogress, Some(claim))
+                if expiry(claim, lease, now, &workers).is_some() =>
+            {
+                apply(chapter, ch, Event::LeaseExpired)?;
+                Event::Claim
+            }
+            (Status::IllustrationInprogress, claim) => {
+                return Err(Error::Busy {
+                    chapter,
+                    holder: claim.map_or_else(|| "nobody".into(), |c| c.worker.to_string()),
+                });
+            }
+            (status, _) => return Err(Error::NotReviewable { chapter, status }),
+        };
+        apply(chapter, ch, event)?;
+        ch.claim = Some(Claim {
+            worker: worker.clone(),
+            claimed_at: now,
+            heartbeat_at: now,
+        });
+        Ok(())
+    }
+
+    /// Ends a review claim: the chapter is complete again when every scene is done, else it
+    /// goes back to `analyzed` for an illustrator. Returns whether it completed.
+    pub fn finish_review(
+        &mut self,
+        chapter: ChapterNo,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<bool, Error> {
+        let ch = self.chapter_mut(chapter)?;
+        owned_claim(chapter, ch, worker)?;
+        let all_done = ch.scenes_done.len() >= ch.concepts as usize;
+        if all_done {
+            self.complete(chapter, worker, now)?;
+        } else {
+            self.release(chapter, worker)?;
+        }
+        Ok(all_done)
+    }
+
     /// Puts every expired claim back to `analyzed` (any process may do this at any time), then
     /// removes the lock files of this host's dead workers that no claim names any more.
     pub fn recover_expired(

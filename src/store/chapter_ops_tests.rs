@@ -38,6 +38,7 @@ fn write_scenes(dir: &Path, chapter: u32, scenes: u32) {
                 elements: Vec::new(),
                 image: None,
                 rejected: None,
+                user_rejected: false,
             })
             .collect(),
     };
@@ -234,4 +235,53 @@ fn leases_expire_dead_workers_are_recovered_and_live_claims_are_kept() {
     assert_eq!(ch[&ChapterNo(2)].status, Status::Analyzed);
     assert!(ch[&ChapterNo(2)].claim.is_none());
     assert_eq!(ch[&ChapterNo(3)].status, Status::IllustrationInprogress);
+}
+
+/// The review loop claims one chapter by number: analyzed or illustrated, never one a live
+/// worker holds (`Busy`) nor one not analyzed; giving it back completes it when all is drawn.
+#[test]
+fn a_review_claims_one_chapter_and_never_a_held_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_with(dir.path(), 3, &[1, 2]);
+    let (worker, reviewer) = (WorkerId::current(), WorkerId::current());
+    let _alive = store.register_worker(&worker).unwrap();
+    let _reviewing = store.register_worker(&reviewer).unwrap();
+    let now = Utc::now();
+    store
+        .update_with_lock(|m| {
+            assert_eq!(
+                m.claim_next(&worker, DEFAULT_LEASE, now)?,
+                Some(ChapterNo(1))
+            );
+            let busy = m.claim_chapter(ChapterNo(1), &reviewer, DEFAULT_LEASE, now);
+            assert!(matches!(busy, Err(Error::Busy { .. })), "{busy:?}");
+            let early = m.claim_chapter(ChapterNo(3), &reviewer, DEFAULT_LEASE, now);
+            assert!(
+                matches!(early, Err(Error::NotReviewable { .. })),
+                "{early:?}"
+            );
+            m.record_scene(ChapterNo(1), SceneNo(1))?;
+            m.record_scene(ChapterNo(1), SceneNo(2))?;
+            m.complete(ChapterNo(1), &worker, now)?;
+            // Illustrated: reopened for the review, complete again when it ends.
+            m.claim_chapter(ChapterNo(1), &reviewer, DEFAULT_LEASE, now)?;
+            assert_eq!(
+                m.manifest()?.chapters[&ChapterNo(1)].status,
+                Status::IllustrationInprogress
+            );
+            assert!(m.finish_review(ChapterNo(1), &reviewer, now)?);
+            assert_eq!(
+                m.manifest()?.chapters[&ChapterNo(1)].status,
+                Status::IllustrationComplete
+            );
+            // Analyzed with scenes left: back to analyzed for an illustrator.
+            m.claim_chapter(ChapterNo(2), &reviewer, DEFAULT_LEASE, now)?;
+            assert!(!m.finish_review(ChapterNo(2), &reviewer, now)?);
+            assert_eq!(
+                m.manifest()?.chapters[&ChapterNo(2)].status,
+                Status::Analyzed
+            );
+            Ok::<_, Error>(())
+        })
+        .unwrap();
 }

@@ -68,6 +68,17 @@ pub enum Error {
         worker: String,
         holder: String,
     },
+    #[error(
+        "chapter {chapter} is busy: `{holder}` is illustrating it; try again when it has finished"
+    )]
+    Busy { chapter: ChapterNo, holder: String },
+    #[error(
+        "chapter {chapter} is {status}: only an analyzed or illustrated chapter's scenes can be redrawn, chosen or rejected"
+    )]
+    NotReviewable {
+        chapter: ChapterNo,
+        status: crate::store::manifest::Status,
+    },
     /// The write that carried this change failed (the error went to the caller that wrote the
     /// batch); the change is not on disk.
     #[error("the manifest could not be saved ({reason}); this change is not on disk")]

@@ -60,6 +60,9 @@ pub const GALLERY_INDEX: &str = "index.html";
 /// The gallery's page of the cast, inside `gallery/`.
 pub const GALLERY_ELEMENTS: &str = "elements.html";
 
+/// The run report: a self-contained timeline of the last run (docs/ARCHITECTURE.md §3).
+pub const REPORT_HTML: &str = "report.html";
+
 /// The default output folder is this prefix and the book's stem.
 pub const OUTPUT_DIR_PREFIX: &str = "imaginize_";
 
@@ -141,6 +144,52 @@ pub fn image_file_name(chapter: ChapterNo, scene: SceneNo, extension: &str) -> S
         "{IMAGES_DIR}/{}",
         image_base_name(chapter, scene, extension)
     )
+}
+
+/// `images/chapter_N_scene_K.vV.ext`: version `V` of a scene's image, relative to the output
+/// folder. Version 1 is the image the pipeline drew, under [`image_file_name`]; the review loop
+/// writes versions 2, 3, … beside it and never deletes one.
+pub fn image_version_file_name(
+    chapter: ChapterNo,
+    scene: SceneNo,
+    version: u32,
+    extension: &str,
+) -> String {
+    if version <= 1 {
+        return image_file_name(chapter, scene, extension);
+    }
+    format!(
+        "{IMAGES_DIR}/chapter_{}_scene_{}.v{version}.{extension}",
+        chapter.0, scene.0
+    )
+}
+
+/// The chapter, scene and version an image's file name (inside `images/`) stands for: the
+/// inverse of [`image_version_file_name`]; `None` for any other file.
+pub fn parse_image_version(base_name: &str) -> Option<(ChapterNo, SceneNo, u32)> {
+    let rest = base_name.strip_prefix("chapter_")?;
+    let (chapter, rest) = rest.split_once("_scene_")?;
+    let (stem, extension) = rest.rsplit_once('.')?;
+    let (scene, version) = match stem.split_once(".v") {
+        Some((scene, version)) => (scene, version.parse().ok().filter(|v| *v >= 2)?),
+        None => (stem, 1),
+    };
+    let known = ["png", "jpg", "webp"].contains(&extension);
+    let number = |s: &str| {
+        s.parse::<u32>()
+            .ok()
+            .filter(|_| s.bytes().all(|b| b.is_ascii_digit()))
+    };
+    known.then_some((
+        ChapterNo(number(chapter)?),
+        SceneNo(number(scene)?),
+        version,
+    ))
+}
+
+/// `<out>/report.html`.
+pub fn report_path(out: &Path) -> PathBuf {
+    out.join(REPORT_HTML)
 }
 
 /// `<out>/images`.
@@ -301,6 +350,37 @@ mod tests {
             "/o/images/.replaced/20260101T000000-chapter_1_scene_2.png"
         );
         assert_eq!(at(cast_dir(out)), "/o/images/cast");
+    }
+
+    #[test]
+    fn image_versions_are_named_and_parsed_back() {
+        let (chapter, scene) = (ChapterNo(3), SceneNo(12));
+        assert_eq!(
+            image_version_file_name(chapter, scene, 1, "png"),
+            "images/chapter_3_scene_12.png"
+        );
+        assert_eq!(
+            image_version_file_name(chapter, scene, 4, "jpg"),
+            "images/chapter_3_scene_12.v4.jpg"
+        );
+        assert_eq!(
+            parse_image_version("chapter_3_scene_12.png"),
+            Some((chapter, scene, 1))
+        );
+        assert_eq!(
+            parse_image_version("chapter_3_scene_12.v4.jpg"),
+            Some((chapter, scene, 4))
+        );
+        for other in [
+            "chapter_3_scene_12.v1.png",
+            "chapter_3_scene_12.v4.gif",
+            "chapter_3_scene_x.png",
+            ".chapter_3_scene_1.png.tmp-h-1-0000abcd",
+            "cover.png",
+        ] {
+            assert_eq!(parse_image_version(other), None, "{other}");
+        }
+        assert_eq!(at(report_path(Path::new(OUT))), "/o/report.html");
     }
 
     #[test]

@@ -27,10 +27,13 @@ pub enum Event {
     Redo,
     /// `--images --force`: draw the chapter's scenes again, keeping its analysis.
     RedoImages,
+    /// The review loop (`imaginize regenerate`) claims an illustrated chapter to redraw, choose
+    /// or reject one of its scenes; it completes it again when done.
+    Reopen,
 }
 
 impl Event {
-    pub const ALL: [Event; 10] = [
+    pub const ALL: [Event; 11] = [
         Event::Analyzed,
         Event::Claim,
         Event::Complete,
@@ -41,6 +44,7 @@ impl Event {
         Event::RetryIllustration,
         Event::Redo,
         Event::RedoImages,
+        Event::Reopen,
     ];
 }
 
@@ -58,7 +62,9 @@ pub fn transition(from: Status, event: Event) -> Result<Status, IllegalTransitio
     match (from, event) {
         (_, Event::Fail) => Ok(S::Error),
         (S::Pending, Event::Analyzed) => Ok(S::Analyzed),
-        (S::Analyzed, Event::Claim) => Ok(S::IllustrationInprogress),
+        (S::Analyzed, Event::Claim) | (S::IllustrationComplete, Event::Reopen) => {
+            Ok(S::IllustrationInprogress)
+        }
         (S::IllustrationInprogress, Event::Complete) => Ok(S::IllustrationComplete),
         (S::IllustrationInprogress, Event::LeaseExpired | Event::Release) => Ok(S::Analyzed),
         (S::Error, Event::Retry) => Ok(S::Pending),
@@ -119,6 +125,11 @@ mod tests {
                 Status::Analyzed,
             ),
             (Status::Error, Event::RedoImages, Status::Analyzed),
+            (
+                Status::IllustrationComplete,
+                Event::Reopen,
+                Status::IllustrationInprogress,
+            ),
         ];
         if event == Event::Fail {
             return Some(Status::Error);
@@ -139,8 +150,8 @@ mod tests {
                 legal += usize::from(got.is_some());
             }
         }
-        // 14 listed edges plus Fail from each of the 5 states.
-        assert_eq!(legal, 19);
+        // 15 listed edges plus Fail from each of the 5 states.
+        assert_eq!(legal, 20);
     }
 
     #[test]

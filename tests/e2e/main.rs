@@ -41,3 +41,6 @@ mod sample_book;
 
 /// The illustrated PDF: `--pdf` on the main command and with `compile`, bad flag values.
 mod pdf;
+
+/// `scenes`, `regenerate` (versions, choose, reject, races) and report.html.
+mod review;
