@@ -28,5 +28,6 @@ pub mod report;
 pub mod run;
 pub mod secret;
 pub mod store;
+pub mod style;
 pub use error::Error;
 pub use run::run;

@@ -32,6 +32,10 @@ pub struct Element {
     /// Every chapter it appears in, ascending.
     #[serde(default)]
     pub chapters: Vec<ChapterNo>,
+    /// The fixed appearance card (characters, creatures, recurring places) every image prompt
+    /// showing it carries verbatim; empty until made, and in folders older than cards.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub appearance: String,
 }
 
 /// `elements.json`: the whole cast of the book.

@@ -45,6 +45,9 @@ pub fn layer(env: &Environment) -> Result<Layer, Error> {
         image_jobs: number(env, "IMAGINIZE_IMAGE_JOBS")?,
         concurrent: boolean(env, "IMAGINIZE_CONCURRENT")?,
         output_dir: env.var("IMAGINIZE_OUTPUT_DIR"),
+        style: env
+            .var("IMAGINIZE_STYLE")
+            .map(|text| crate::style::Style::text(&text)),
         ..Layer::default()
     })
 }

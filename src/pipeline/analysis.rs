@@ -14,6 +14,7 @@ use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
+use crate::pipeline::looks::style_and_cards;
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -152,7 +153,8 @@ fn start_tokenising(ctx: &Arc<Context>) -> Tokenising {
 /// process waits for it (pass 2 uses the cast in memory, and Elements.md is already on disk).
 type Marking = tokio::task::JoinHandle<Result<(), Error>>;
 
-/// Merges the cast, writes elements.json and Elements.md, starts marking them complete.
+/// Merges the cast, makes the style guide and the appearance cards, writes elements.json and
+/// Elements.md, starts marking them complete.
 async fn finish_elements(
     ctx: &Arc<Context>,
     found: &[(ChapterNo, Vec<crate::analyze::RawEntity>)],
@@ -178,9 +180,10 @@ async fn finish_elements(
     if ctx.options.cast_selected {
         catalogue.partial_from = ctx.selected.clone();
     }
+    let style = style_and_cards(ctx, &mut catalogue).await?;
     // Written durably (fsyncs) on a blocking thread, not on the async workers'.
     let (out, written) = (ctx.out.clone(), catalogue.clone());
-    tokio::task::spawn_blocking(move || write_elements(&out, &written))
+    tokio::task::spawn_blocking(move || write_elements(&out, &written, style.as_ref()))
         .await
         .map_err(|source| Error::Task {
             what: "Elements.md",

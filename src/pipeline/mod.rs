@@ -4,6 +4,7 @@
 
 pub mod analysis;
 pub mod context;
+mod looks;
 pub mod orchestrate;
 pub mod outputs;
 pub mod prepare;

@@ -12,6 +12,7 @@ use crate::store::layout::{
     contents_md_path, elements_json_path, elements_md_path,
 };
 use crate::store::{self, BookState, Manifest, Status};
+use crate::style::Style;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -92,19 +93,23 @@ pub fn render_all(
         &chapters_md(&manifest.book.title, &chapters),
     )?;
     replace(&contents_md_path(out), &contents_md(&contents(&manifest)))?;
-    let elements = render_missing_elements(out)?;
+    let elements = render_missing_elements(out, None)?;
     Ok(Rendered {
         chapters: chapters.len(),
         elements,
     })
 }
 
-/// Writes `elements.json` and Elements.md (replacing any older Elements.md), both durably and at
-/// the same time: pass 2 waits for them.
-pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
+/// Writes `elements.json` and Elements.md (replacing any older Elements.md, which shows `style`
+/// first), both durably and at the same time: pass 2 waits for them.
+pub fn write_elements(
+    out: &Path,
+    catalogue: &Catalogue,
+    style: Option<&Style>,
+) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(catalogue)
         .map_err(|e| Error::Internal(format!("cannot encode {ELEMENTS_JSON}: {e}")))?;
-    let md = elements_md(catalogue);
+    let md = elements_md(catalogue, style);
     std::thread::scope(|scope| {
         let json_written = scope.spawn(|| store::atomic::write(&elements_json_path(out), &json));
         let md_written = write(&elements_md_path(out), &md);
@@ -115,7 +120,7 @@ pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
     })
 }
 
-fn render_missing_elements(out: &Path) -> Result<bool, Error> {
+fn render_missing_elements(out: &Path, config_style: Option<&Style>) -> Result<bool, Error> {
     let md = elements_md_path(out);
     let json = elements_json_path(out);
     if md.exists() || !json.exists() {
@@ -129,7 +134,9 @@ fn render_missing_elements(out: &Path) -> Result<bool, Error> {
         path: json,
         message: e.to_string(),
     })?;
-    write(&md, &elements_md(&catalogue))?;
+    let saved = crate::style::read(out)?;
+    let style = crate::style::effective(config_style, saved.as_ref());
+    write(&md, &elements_md(&catalogue, style.as_ref()))?;
     Ok(true)
 }
 

@@ -42,8 +42,8 @@ pub fn is_truncated(value: &serde_json::Value) -> bool {
 }
 pub use settings::{Endpoint, ProviderKind, Settings};
 pub use types::{
-    ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest, SceneSpec,
-    TextRequest, TextTask, Usage,
+    CardSubject, ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest,
+    SceneSpec, TextRequest, TextTask, Usage,
 };
 
 use async_trait::async_trait;
@@ -59,6 +59,12 @@ pub trait TextModel: Send + Sync {
     /// system prompt. A local analyzer reads chapter by chapter.
     fn reads_many_chapters(&self) -> bool {
         true
+    }
+
+    /// How many elements one appearance-card request covers: a remote model answers a short
+    /// batch well; a local analyzer reads the book once for all of them.
+    fn cards_per_request(&self) -> usize {
+        8
     }
 
     /// Runs one request and returns the JSON object the model produced (already repaired and
