@@ -7,6 +7,7 @@ use crate::analyze::cards::{keep_cards, parse_cards, wants_card};
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::model::{Catalogue, Element};
 use crate::analyze::prompts::{cards_request, style_request};
+use crate::book::Book;
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::analysis::is_fatal;
@@ -47,7 +48,7 @@ pub async fn style_and_cards(
 }
 
 /// The cast as an earlier run left it: Elements.md (hand edits win), else elements.json.
-fn earlier_cast(out: &std::path::Path) -> Vec<Element> {
+pub fn earlier_cast(out: &std::path::Path) -> Vec<Element> {
     let from_md = std::fs::read_to_string(layout::elements_md_path(out))
         .ok()
         .and_then(|text| ElementsLookup::parse_markdown(&text).ok())
@@ -72,22 +73,11 @@ async fn book_style(
     if known.is_some() {
         return Ok(known);
     }
-    let request = style_of_book(ctx, catalogue);
-    let asked = ctx.text.complete_json(&request).await;
-    let (style, usage) = match asked {
-        Ok((value, usage)) => (style::from_answer(&value), usage),
-        Err(err) if err.stops_the_run() => return Err(err.into()),
-        Err(err) => {
-            ctx.event(Event::Note(format!(
-                "style guide: the model gave no usable answer ({err}); the builtin's is used"
-            )));
-            (None, Usage::default())
-        }
-    };
-    let style = match style {
-        Some(style) => style,
-        None => builtin_style(&request).await?,
-    };
+    let request = style_request_for(&ctx.book, &catalogue.elements);
+    let (style, usage, note) = ask_style(ctx.text.as_ref(), &request).await?;
+    if let Some(note) = note {
+        ctx.event(Event::Note(note));
+    }
     let file = StyleFile {
         source: Source::Book,
         style: style.clone(),
@@ -105,18 +95,45 @@ async fn book_style(
     Ok(Some(style))
 }
 
-async fn builtin_style(request: &TextRequest) -> Result<Style, Error> {
-    let (value, _) = provider::builtin::Builtin.complete_json(request).await?;
-    style::from_answer(&value)
-        .ok_or_else(|| Error::Internal("the builtin style guide is empty".into()))
+/// Asks `model` for the style guide; an unusable answer gives the builtin's (offline) style and
+/// a note saying so. Errors that stop a run (a refused key, an unreachable server) are returned.
+pub async fn ask_style(
+    model: &dyn TextModel,
+    request: &TextRequest,
+) -> Result<(Style, Usage, Option<String>), Error> {
+    let (style, usage, note) = match model.complete_json(request).await {
+        Ok((value, usage)) => {
+            let style = style::from_answer(&value);
+            let note = style.is_none().then(|| {
+                "style guide: the model's answer had no style; the builtin's is used".to_string()
+            });
+            (style, usage, note)
+        }
+        Err(err) if err.stops_the_run() => return Err(err.into()),
+        Err(err) => {
+            let note = format!(
+                "style guide: the model gave no usable answer ({err}); the builtin's is used"
+            );
+            (None, Usage::default(), Some(note))
+        }
+    };
+    let style = match style {
+        Some(style) => style,
+        None => {
+            let (value, _) = provider::builtin::Builtin.complete_json(request).await?;
+            style::from_answer(&value)
+                .ok_or_else(|| Error::Internal("the builtin style guide is empty".into()))?
+        }
+    };
+    Ok((style, usage, note))
 }
 
 /// The style request: the opening story chapters (cut to `OPENING_CHARS`) and the cast's first
 /// characters.
-fn style_of_book(ctx: &Context, catalogue: &Catalogue) -> TextRequest {
+pub fn style_request_for(book: &Book, cast: &[Element]) -> TextRequest {
     let mut opening = String::new();
     let mut first = None;
-    for chapter in ctx.book.story_chapters() {
+    for chapter in book.story_chapters() {
         if opening.chars().count() >= OPENING_CHARS {
             break;
         }
@@ -125,8 +142,7 @@ fn style_of_book(ctx: &Context, catalogue: &Catalogue) -> TextRequest {
         opening.push_str("\n\n");
     }
     let opening: String = opening.chars().take(OPENING_CHARS).collect();
-    let cast: Vec<ElementBrief> = catalogue
-        .elements
+    let cast: Vec<ElementBrief> = cast
         .iter()
         .filter(|e| wants_card(e))
         .take(STYLE_CAST)
@@ -138,7 +154,7 @@ fn style_of_book(ctx: &Context, catalogue: &Catalogue) -> TextRequest {
         })
         .collect();
     style_request(
-        &ctx.book.title,
+        &book.title,
         first.unwrap_or(ChapterNo(1)),
         opening.trim_end(),
         cast,

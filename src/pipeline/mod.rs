@@ -4,7 +4,7 @@
 
 pub mod analysis;
 pub mod context;
-mod looks;
+pub mod looks;
 pub mod orchestrate;
 pub mod outputs;
 pub mod prepare;

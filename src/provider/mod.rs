@@ -64,7 +64,7 @@ pub trait TextModel: Send + Sync {
     /// How many elements one appearance-card request covers: a remote model answers a short
     /// batch well; a local analyzer reads the book once for all of them.
     fn cards_per_request(&self) -> usize {
-        8
+        CARDS_PER_REQUEST
     }
 
     /// Runs one request and returns the JSON object the model produced (already repaired and
@@ -74,6 +74,9 @@ pub trait TextModel: Send + Sync {
         request: &TextRequest,
     ) -> Result<(serde_json::Value, Usage), Error>;
 }
+
+/// Elements per appearance-card request for a remote model (`TextModel::cards_per_request`).
+pub const CARDS_PER_REQUEST: usize = 8;
 
 /// The longest image prompt assumed for a model whose limit is not known (DALL·E 3's).
 pub const DEFAULT_IMAGE_PROMPT_CHARS: usize = 4000;

@@ -8,6 +8,7 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::provider::estimate::{EstimateInput, estimate};
 use crate::provider::prices::{Price, PriceTable};
+use crate::provider::{CARDS_PER_REQUEST, ProviderKind};
 use crate::report::Reporter;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -36,9 +37,18 @@ pub fn print(
         })
         .sum();
     let provider = &options.provider;
+    let cards = expected_cards(&chapters);
+    // The builtin analyzer makes every card in one request; a remote model in batches.
+    let cards_per_request = match provider.kind {
+        ProviderKind::Builtin => cards.max(1),
+        _ => CARDS_PER_REQUEST as u64,
+    };
     let input = EstimateInput {
         chapters: chapters.iter().map(|c| c.text.clone()).collect(),
         scenes_per_chapter: scenes.div_ceil(chapters.len().max(1)),
+        style_calls: u64::from(options.style.as_ref().is_none_or(|s| s.is_empty())),
+        cards,
+        cards_per_request,
         text_model: provider.text.model.clone(),
         image_model: provider.image.model.clone(),
         prices: PriceTable::defaults().with_overrides(&prices(options)),
@@ -53,6 +63,28 @@ pub fn print(
         book.title, input.text_model, input.image_model
     ));
     Ok(())
+}
+
+/// The elements likely to get an appearance card, by the offline analyzer's reading of each
+/// chapter (no model is called): every character and creature, and the places named in two
+/// chapters or more. Names are not merged across chapters as pass 1 does, so it errs high.
+fn expected_cards(chapters: &[&crate::book::Chapter]) -> u64 {
+    let mut seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    for chapter in chapters {
+        let value = crate::provider::builtin::entities_json(&chapter.text);
+        for entity in value["entities"].as_array().into_iter().flatten() {
+            let name = entity["name"].as_str().unwrap_or_default().to_string();
+            let kind = entity["type"].as_str().unwrap_or_default().to_string();
+            seen.entry(name).or_insert((kind, 0)).1 += 1;
+        }
+    }
+    seen.values()
+        .filter(|(kind, count)| match kind.as_str() {
+            "character" | "creature" => true,
+            "place" => *count >= 2,
+            _ => false,
+        })
+        .count() as u64
 }
 
 fn prices(options: &Options) -> BTreeMap<String, Price> {

@@ -6,6 +6,7 @@ mod estimate;
 mod inspect;
 mod job;
 mod outputs;
+mod style;
 
 pub use book_choice::{default_output_dir, pick_book};
 
@@ -34,6 +35,7 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Inspect(inspect)) => inspect::run(&inspect, reporter),
         Some(Command::Render(render)) => outputs::render(&render, reporter),
         Some(Command::Compile(compile)) => outputs::compile_command(&compile, &env.cwd, reporter),
+        Some(Command::Style(style)) => style::run(&style, reporter, env),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(
