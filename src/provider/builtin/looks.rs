@@ -251,7 +251,7 @@ fn card(doc: &Doc, subject: &CardSubject) -> Value {
             (None, _) => adjectives,
         };
         return json!({"name": subject.name, "landscape": said(landscape),
-            "materials": said(words(MATERIALS)), "light": said(words(LIGHT))});
+            "materials": said(top(mentioned(&spans, MATERIALS))), "light": said(words(LIGHT))});
     }
     json!({
         "name": subject.name,
@@ -295,13 +295,22 @@ fn spans<'d, 'a>(doc: &'d Doc<'a>, anchors: &[String]) -> Vec<&'d [Token<'a>]> {
             _ => found.push((token.sentence, i, i)),
         }
     }
-    found
-        .into_iter()
-        .map(|(s, first, last)| {
-            let tokens = doc.tokens_in(s);
-            &tokens[first.saturating_sub(8)..(last + 9).min(tokens.len())]
-        })
-        .collect()
+    let mut out = Vec::new();
+    for &(s, first, last) in &found {
+        let tokens = doc.tokens_in(s);
+        out.push(&tokens[first.saturating_sub(8)..(last + 9).min(tokens.len())]);
+        // "Mr. Samsa came in. He wore a blue uniform": a pronoun opening the next sentence
+        // carries the subject on when the name opened this one.
+        let next = doc.tokens_in(s + 1);
+        let carried = next
+            .first()
+            .is_some_and(|t| ["He", "She", "His", "Her", "It", "Its"].contains(&t.word));
+        let mentioned = found.iter().any(|(other, _, _)| *other == s + 1);
+        if first <= 1 && carried && !mentioned {
+            out.push(next);
+        }
+    }
+    out
 }
 
 /// "adjective noun" pairs with the noun in `nouns` and an appearance adjective before it.
@@ -322,14 +331,104 @@ fn pairs(spans: &[&[Token]], nouns: &[&str]) -> HashMap<String, usize> {
     counts
 }
 
-/// Words of `list` in the spans (a capitalised word inside a sentence is a name, not a word).
-fn single(spans: &[&[Token]], list: &[&str]) -> HashMap<String, usize> {
+/// Words of `list` anywhere in the spans ("of grey stone"): materials need no grammar.
+fn mentioned(spans: &[&[Token]], list: &[&str]) -> HashMap<String, usize> {
     let mut counts = HashMap::new();
     for token in spans.iter().flat_map(|s| s.iter()) {
-        let named = !token.at_start && token.word.starts_with(char::is_uppercase);
         let word = token.word.to_lowercase();
-        if !named && list.contains(&word.as_str()) {
+        if list.contains(&word.as_str()) {
             *counts.entry(word).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Nouns an appearance word describes when it stands before one ("a tall young man").
+const BEARERS: &[&str] = &[
+    "man",
+    "woman",
+    "girl",
+    "boy",
+    "lady",
+    "gentleman",
+    "figure",
+    "fellow",
+    "creature",
+    "person",
+    "child",
+    "men",
+    "women",
+    "ladies",
+    "gentlemen",
+    "house",
+    "hall",
+    "park",
+    "building",
+    "room",
+    "rooms",
+    "garden",
+    "gardens",
+    "grounds",
+    "wood",
+    "woods",
+    "lake",
+    "village",
+    "town",
+    "church",
+    "castle",
+    "road",
+    "lane",
+    "street",
+    "place",
+    "mansion",
+    "cottage",
+    "parsonage",
+    "estate",
+];
+
+/// Words after which an appearance word says how the subject is ("was tall", "very pale").
+const LINKS: &[&str] = &[
+    "was",
+    "is",
+    "were",
+    "looked",
+    "seemed",
+    "grew",
+    "being",
+    "very",
+    "so",
+    "rather",
+    "quite",
+    "too",
+    "and",
+    "extremely",
+    "remarkably",
+];
+
+/// Words of `list` in the spans that describe something there: before a person or place noun,
+/// or after "was", "very" and the like ("a little while", "in short" say nothing). A capitalised
+/// word inside a sentence is a name, not a word.
+fn single(spans: &[&[Token]], list: &[&str]) -> HashMap<String, usize> {
+    let mut counts = HashMap::new();
+    for span in spans {
+        for (i, token) in span.iter().enumerate() {
+            let named = !token.at_start && token.word.starts_with(char::is_uppercase);
+            let word = token.word.to_lowercase();
+            if named || !list.contains(&word.as_str()) {
+                continue;
+            }
+            let lower = |t: Option<&Token>| t.map(|t| t.word.to_lowercase()).unwrap_or_default();
+            let next = lower(span.get(i + 1));
+            let after_next = lower(span.get(i + 2));
+            let before = lower(i.checked_sub(1).and_then(|j| span.get(j)));
+            let before_noun = BEARERS.contains(&next.as_str())
+                || BEARERS.contains(&after_next.as_str()) && list.contains(&next.as_str());
+            // "very little", "so short a time": size words say something only before a noun.
+            let vague = ["little", "short", "small", "large"].contains(&word.as_str());
+            let describes = before_noun || !vague && LINKS.contains(&before.as_str());
+            if describes {
+                *counts.entry(word).or_insert(0) += 1;
+            }
         }
     }
     counts
@@ -368,13 +467,13 @@ mod tests {
 
     #[test]
     fn a_card_has_the_books_words_and_says_what_it_does_not_know() {
-        let text = "Mr. Samsa came in, tall and stout. Mr. Samsa wore a smart blue uniform \
-                    with gold buttons. Grete had fair hair.";
+        let text = "Mr. Samsa came in, very tall and stout. Mr. Samsa wore a smart blue uniform \
+                    with gold buttons, a little later. Grete had fair hair.";
         let value = cards_json(text, &[subject("Mr. Samsa", ElementKind::Character)]);
         let card = &value["cards"][0];
         assert_eq!(card["name"], "Mr. Samsa");
         assert_eq!(card["build"], "stout, tall");
-        assert_eq!(card["clothing"], "blue uniform, gold buttons, smart");
+        assert_eq!(card["clothing"], "blue uniform, gold buttons");
         assert_eq!(card["eyes"], NOT_DESCRIBED);
         assert_eq!(card["hair"], NOT_DESCRIBED, "Grete's hair is not his");
         assert_eq!(
@@ -384,14 +483,21 @@ mod tests {
     }
 
     #[test]
+    fn a_pronoun_carries_the_subject_into_the_next_sentence() {
+        let text = "Mr. Samsa came in. He wore a blue uniform. Grete wore a grey dress.";
+        let value = cards_json(text, &[subject("Mr. Samsa", ElementKind::Character)]);
+        assert_eq!(value["cards"][0]["clothing"], "blue uniform");
+    }
+
+    #[test]
     fn a_place_card_has_landscape_materials_and_light() {
         let text = "Netherfield Park was a large house of grey stone. At Netherfield the rooms \
-                    were bright.";
+                    were bright, a little while.";
         let value = cards_json(text, &[subject("Netherfield Park", ElementKind::Place)]);
         let card = &value["cards"][0];
         assert_eq!(card["landscape"], "large park");
         assert_eq!(card["materials"], "stone");
-        assert_eq!(card["light"], "bright, grey");
+        assert_eq!(card["light"], "bright");
     }
 
     #[test]
