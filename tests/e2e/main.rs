@@ -41,3 +41,6 @@ mod sample_book;
 
 /// The illustrated PDF: `--pdf` on the main command and with `compile`, bad flag values.
 mod pdf;
+
+/// The style guide and the appearance cards in Elements.md and in every image prompt.
+mod style;
