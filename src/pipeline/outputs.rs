@@ -93,7 +93,7 @@ pub fn render_all(
         &chapters_md(&manifest.book.title, &chapters),
     )?;
     replace(&contents_md_path(out), &contents_md(&contents(&manifest)))?;
-    let elements = render_missing_elements(out, None)?;
+    let elements = render_missing_elements(out)?;
     Ok(Rendered {
         chapters: chapters.len(),
         elements,
@@ -120,7 +120,8 @@ pub fn write_elements(
     })
 }
 
-fn render_missing_elements(out: &Path, config_style: Option<&Style>) -> Result<bool, Error> {
+/// Elements.md from elements.json when it is missing, with the style `style.json` records.
+fn render_missing_elements(out: &Path) -> Result<bool, Error> {
     let md = elements_md_path(out);
     let json = elements_json_path(out);
     if md.exists() || !json.exists() {
@@ -135,7 +136,7 @@ fn render_missing_elements(out: &Path, config_style: Option<&Style>) -> Result<b
         message: e.to_string(),
     })?;
     let saved = crate::style::read(out)?;
-    let style = crate::style::effective(config_style, saved.as_ref());
+    let style = crate::style::effective(None, saved.as_ref());
     write(&md, &elements_md(&catalogue, style.as_ref()))?;
     Ok(true)
 }

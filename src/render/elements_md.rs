@@ -91,9 +91,10 @@ pub fn style_section(style: &Style) -> String {
             let _ = writeln!(out, "**{label}:** {}\n", one_line(value));
         }
     }
+    // Italic, not a `>` block: in Elements.md those are the book's quotes.
     out.push_str(
-        "> Every illustration prompt carries this style. Change it with `imaginize style --set \"…\"` \
-or the config key `style`, then redraw with `--images --force`.\n\n",
+        "_Every illustration prompt carries this style. Change it with `imaginize style --set \"…\"` \
+or the config key `style`, then redraw with `--images --force`._\n\n",
     );
     out
 }
