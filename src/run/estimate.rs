@@ -1,6 +1,10 @@
 //! `--estimate`: what a run would cost and how long it would take, from the book and the
 //! configured provider alone. Never calls a model.
 
+use crate::analyze::cards::wants_card;
+use crate::analyze::entities_json::entities_from_value;
+use crate::analyze::merge::merge;
+use crate::analyze::quotes::ChapterText;
 use crate::analyze::scenes::scene_budget;
 use crate::book::Book;
 use crate::config::Options;
@@ -65,26 +69,25 @@ pub fn print(
     Ok(())
 }
 
-/// The elements likely to get an appearance card, by the offline analyzer's reading of each
-/// chapter (no model is called): every character and creature, and the places named in two
-/// chapters or more. Names are not merged across chapters as pass 1 does, so it errs high.
+/// The elements likely to get an appearance card: the cast the offline analyzer finds and
+/// merges as pass 1 would (no model is called), its characters, creatures and recurring places.
+/// A model usually finds a somewhat different cast; this is its order of magnitude.
 fn expected_cards(chapters: &[&crate::book::Chapter]) -> u64 {
-    let mut seen: BTreeMap<String, (String, usize)> = BTreeMap::new();
+    let mut found = Vec::new();
+    let mut texts = BTreeMap::new();
     for chapter in chapters {
+        let Some(number) = chapter.number else {
+            continue;
+        };
         let value = crate::provider::builtin::entities_json(&chapter.text);
-        for entity in value["entities"].as_array().into_iter().flatten() {
-            let name = entity["name"].as_str().unwrap_or_default().to_string();
-            let kind = entity["type"].as_str().unwrap_or_default().to_string();
-            seen.entry(name).or_insert((kind, 0)).1 += 1;
-        }
+        let raw = entities_from_value(&value)
+            .map(|p| p.entities)
+            .unwrap_or_default();
+        found.push((number, raw));
+        texts.insert(number, ChapterText::new(&chapter.text));
     }
-    seen.values()
-        .filter(|(kind, count)| match kind.as_str() {
-            "character" | "creature" => true,
-            "place" => *count >= 2,
-            _ => false,
-        })
-        .count() as u64
+    let cast = merge("", &found, &texts);
+    cast.elements.iter().filter(|e| wants_card(e)).count() as u64
 }
 
 fn prices(options: &Options) -> BTreeMap<String, Price> {
