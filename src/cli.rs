@@ -78,6 +78,9 @@ pub struct StyleArgs {
     /// Base URL of the text API for --from-book.
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
+    /// API key of the text provider for --from-book (prefer the environment).
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -22,6 +22,7 @@ pub fn run(args: &StyleArgs, reporter: &Reporter, env: &config::Environment) -> 
         provider: args.provider,
         model: args.model.clone(),
         base_url: args.base_url.clone(),
+        api_key: args.api_key.clone(),
         ..RunArgs::default()
     };
     let resolved = config::resolve(&run_args, reporter.verbosity(), env)?;

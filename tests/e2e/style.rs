@@ -186,3 +186,36 @@ fn a_new_style_is_drawn_by_images_force() {
         shown.stdout()
     );
 }
+
+/// `imaginize style --from-book` asks the text model once and sets its answer for the folder;
+/// offline, the builtin's answer names the book's era from its words.
+#[test]
+fn style_from_book_asks_the_model_once_and_sets_the_answer() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(CHAPTERS, &config(2, 2));
+    let mut args: Vec<String> = ["--file", "book.txt", "--elements", "--provider", "builtin"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    folder.run(&args).expect_code(0);
+    let offline = style_file(&folder);
+    assert_eq!(offline.source, Source::Book);
+    assert!(!offline.style.era_setting.is_empty(), "{offline:?}");
+
+    args = ["style", "--output-dir", "imaginize_book", "--from-book"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    args.extend(fake.args().into_iter().take_while(|a| a != "--image-model"));
+    let ran = folder.run(&args);
+    ran.expect_code(0);
+    assert_eq!(fake.server.count("style"), 1);
+    let set = style_file(&folder);
+    assert_eq!(
+        (set.source, set.style.art_style.as_str()),
+        (Source::Set, FAKE_STYLE)
+    );
+    assert!(
+        read(folder.out().join("Elements.md")).contains(&format!("**Art style:** {FAKE_STYLE}\n"))
+    );
+}
