@@ -14,7 +14,7 @@ use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
-use crate::pipeline::looks::style_and_cards;
+use crate::pipeline::looks::{show_style, style_and_cards};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -43,6 +43,9 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
     let mut marking = None;
     if status == ElementsStatus::Complete && layout::elements_md_path(&ctx.out).exists() {
         ctx.load_lookup()?;
+        if let Some(style) = ctx.style()? {
+            show_style(&ctx.out, &style)?;
+        }
     } else if phases.entities || phases.scenes {
         marking = Some(pass1(&ctx, &shutdown, &mut report).await?);
     }

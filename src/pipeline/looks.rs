@@ -47,6 +47,21 @@ pub async fn style_and_cards(
     style
 }
 
+/// Puts the style in effect into Elements.md's style section when it shows another (the config's
+/// style changed since pass 1, say); the rest of the file, hand edits included, is kept.
+pub fn show_style(out: &std::path::Path, style: &Style) -> Result<(), Error> {
+    let path = layout::elements_md_path(out);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let updated = crate::render::replace_style_section(&text, style);
+    if updated != text {
+        crate::store::atomic::write(&path, updated.as_bytes())?;
+    }
+    Ok(())
+}
+
 /// The cast as an earlier run left it: Elements.md (hand edits win), else elements.json.
 pub fn earlier_cast(out: &std::path::Path) -> Vec<Element> {
     let from_md = std::fs::read_to_string(layout::elements_md_path(out))

@@ -158,6 +158,11 @@ fn a_new_style_is_drawn_by_images_force() {
         format!("{}style: watercolour from the config\n", config(2, 2)),
     );
     redraw("watercolour from the config");
+    let elements_md = read(folder.out().join("Elements.md"));
+    assert!(
+        elements_md.contains("## Style\n\n**Art style:** watercolour from the config\n"),
+        "Elements.md shows the style in effect:\n{elements_md}"
+    );
 
     // A style set for the folder beats config, and shows in Elements.md.
     let set = folder.run(&[
