@@ -1,6 +1,7 @@
 //! `imaginize style --output-dir D [--set "…"] [--from-book] [--show]`: the book's style guide.
 //! A style set here (or asked of the model with --from-book) is recorded in `style.json` as the
 //! folder's own and wins over the config key; Elements.md's style section is rewritten to match.
+//! `--set` works on a folder no run has made yet: the first run then uses that style.
 
 use crate::cli::{RunArgs, StyleArgs};
 use crate::config;
@@ -15,7 +16,11 @@ use std::path::Path;
 
 pub fn run(args: &StyleArgs, reporter: &Reporter, env: &config::Environment) -> Result<(), Error> {
     let out = env.cwd.join(&args.output_dir);
-    require_manifest(&out)?;
+    // A style may be set before the first run (the run then asks for none); reading it back or
+    // asking the model about the book needs the folder a run made.
+    if args.set.is_none() {
+        require_manifest(&out)?;
+    }
     let run_args = RunArgs {
         file: args.file.clone(),
         output_dir: Some(out.clone()),
@@ -93,6 +98,7 @@ fn record(out: &Path, style: Style) -> Result<(), Error> {
         let updated = replace_style_section(&md, &style);
         store::atomic::write(&md_path, updated.as_bytes())?;
     }
+    store::atomic::create_dir(out)?;
     style::write(
         out,
         &StyleFile {

@@ -224,3 +224,32 @@ fn style_from_book_asks_the_model_once_and_sets_the_answer() {
         read(folder.out().join("Elements.md")).contains(&format!("**Art style:** {FAKE_STYLE}\n"))
     );
 }
+
+/// A style set before the first run is the one it uses: no style request, every prompt has it.
+#[test]
+fn a_style_set_before_the_first_run_is_used_and_nothing_is_asked() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(CHAPTERS, &config(2, 2));
+    folder
+        .run(&[
+            "style",
+            "--output-dir",
+            "imaginize_book",
+            "--set",
+            "linocut in two colours",
+        ])
+        .expect_code(0);
+    folder.run(&fake.book_args(&[])).expect_code(0);
+    assert_eq!(fake.server.count("style"), 0);
+    let prompts = image_prompts(&fake.captured());
+    assert!(!prompts.is_empty());
+    for prompt in &prompts {
+        assert!(
+            prompt.contains("Style: linocut in two colours\n"),
+            "{prompt}"
+        );
+    }
+    assert!(
+        read(folder.out().join("Elements.md")).contains("**Art style:** linocut in two colours\n")
+    );
+}
