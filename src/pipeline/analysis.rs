@@ -14,7 +14,7 @@ use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
-use crate::pipeline::looks::{show_style, style_and_cards};
+use crate::pipeline::looks::{complete_looks, show_style, style_and_cards};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -35,6 +35,25 @@ pub struct AnalysisReport {
     pub failed: Vec<(ChapterNo, String)>,
 }
 
+/// Before any illustrator starts, on a cast that is already complete: an analysing run makes the
+/// cards and the style a cast from before them lacks (one process asks, not every `--images`
+/// worker); any run shows the style in effect in Elements.md.
+pub async fn complete_cast(ctx: &Arc<Context>) -> Result<(), Error> {
+    let status = ctx.read(|m| m.elements_md_status).await?;
+    if status != ElementsStatus::Complete || !layout::elements_md_path(&ctx.out).exists() {
+        return Ok(());
+    }
+    ctx.load_lookup()?;
+    let phases = ctx.options.phases;
+    if phases.entities || phases.scenes {
+        complete_looks(ctx).await
+    } else if let Some(style) = ctx.style()? {
+        show_style(&ctx.out, &style)
+    } else {
+        Ok(())
+    }
+}
+
 /// Runs pass 1 (unless Elements.md is complete) and pass 2 as the options ask.
 pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport, Error> {
     let mut report = AnalysisReport::default();
@@ -43,9 +62,6 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
     let mut marking = None;
     if status == ElementsStatus::Complete && layout::elements_md_path(&ctx.out).exists() {
         ctx.load_lookup()?;
-        if let Some(style) = ctx.style()? {
-            show_style(&ctx.out, &style)?;
-        }
     } else if phases.entities || phases.scenes {
         marking = Some(pass1(&ctx, &shutdown, &mut report).await?);
     }

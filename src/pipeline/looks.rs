@@ -32,6 +32,21 @@ pub async fn style_and_cards(
     catalogue: &mut Catalogue,
 ) -> Result<Option<Style>, Error> {
     keep_cards(catalogue, &earlier_cast(&ctx.out));
+    let (style, cards) = style_and_missing_cards(ctx, catalogue).await?;
+    for (index, card) in cards {
+        if let Some(element) = catalogue.elements.get_mut(index) {
+            element.appearance = card;
+        }
+    }
+    Ok(style)
+}
+
+/// The style in effect (asked for when there is none) and the cards the catalogue lacks, by
+/// index, asked for at the same time.
+async fn style_and_missing_cards(
+    ctx: &Arc<Context>,
+    catalogue: &Catalogue,
+) -> Result<(Option<Style>, Vec<(usize, String)>), Error> {
     let known = ctx.style()?;
     // Invention is the user's to ask for, so only a style set before pass 1 can allow it.
     let invent = known.as_ref().filter(|s| s.invent).map(Style::line);
@@ -39,12 +54,65 @@ pub async fn style_and_cards(
         book_style(ctx, known, catalogue),
         make_cards(ctx, catalogue, invent)
     );
-    for (index, card) in cards? {
-        if let Some(element) = catalogue.elements.get_mut(index) {
-            element.appearance = card;
+    Ok((style?, cards?))
+}
+
+/// A finished cast made before cards existed (or with cards a model failed to give): the
+/// missing cards and the style are made now and added to elements.json and Elements.md, whose
+/// hand edits are kept; Elements.md shows the style in effect.
+pub async fn complete_looks(ctx: &Arc<Context>) -> Result<(), Error> {
+    let Some(lookup) = ctx.lookup() else {
+        return Ok(());
+    };
+    let catalogue = Catalogue {
+        title: lookup.title.clone(),
+        elements: lookup.elements.clone(),
+        partial_from: Vec::new(),
+    };
+    let (style, cards) = style_and_missing_cards(ctx, &catalogue).await?;
+    if !cards.is_empty() {
+        let named: Vec<(String, String)> = cards
+            .into_iter()
+            .filter_map(|(i, card)| Some((catalogue.elements.get(i)?.name.clone(), card)))
+            .collect();
+        add_cards(&ctx.out, &named)?;
+        ctx.load_lookup()?;
+        ctx.event(Event::Note(format!(
+            "appearance cards: {} added to Elements.md",
+            named.len()
+        )));
+    }
+    if let Some(style) = style {
+        show_style(&ctx.out, &style)?;
+    }
+    Ok(())
+}
+
+/// Adds `cards` (by element name) to Elements.md and elements.json.
+fn add_cards(out: &std::path::Path, cards: &[(String, String)]) -> Result<(), Error> {
+    let md_path = layout::elements_md_path(out);
+    let md = std::fs::read_to_string(&md_path).map_err(|source| Error::Read {
+        path: md_path.clone(),
+        source,
+    })?;
+    crate::store::atomic::write(&md_path, crate::render::insert_cards(&md, cards).as_bytes())?;
+    let json_path = layout::elements_json_path(out);
+    let Ok(bytes) = std::fs::read(&json_path) else {
+        return Ok(());
+    };
+    let mut catalogue: Catalogue = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+        path: json_path.clone(),
+        message: e.to_string(),
+    })?;
+    for element in &mut catalogue.elements {
+        if let Some((_, card)) = cards.iter().find(|(n, _)| *n == element.name) {
+            element.appearance.clone_from(card);
         }
     }
-    style
+    let json = serde_json::to_vec_pretty(&catalogue)
+        .map_err(|e| Error::Internal(format!("cannot encode elements.json: {e}")))?;
+    crate::store::atomic::write(&json_path, &json)?;
+    Ok(())
 }
 
 /// Puts the style in effect into Elements.md's style section when it shows another (the config's

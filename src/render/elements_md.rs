@@ -135,6 +135,54 @@ pub fn replace_style_section(markdown: &str, style: &Style) -> String {
     )
 }
 
+/// `markdown` with an `**Appearance:**` line added to each named element that has none (after
+/// its description, else after its heading); everything else, hand edits included, unchanged.
+pub fn insert_cards(markdown: &str, cards: &[(String, String)]) -> String {
+    // Blocks that already have a card keep it.
+    let mut carded: Vec<&str> = Vec::new();
+    let mut block = "";
+    for line in markdown.lines().map(str::trim) {
+        if let Some(name) = line.strip_prefix("#### ") {
+            block = name.trim();
+        } else if line.starts_with("**Appearance:**") {
+            carded.push(block);
+        }
+    }
+    let card_of = |name: &str| {
+        cards
+            .iter()
+            .find(|(n, _)| n == name && !carded.contains(&name))
+            .map(|(_, card)| format!("**Appearance:** {}\n\n", one_line(card)))
+    };
+    let mut out = String::with_capacity(markdown.len());
+    let mut pending: Option<String> = None;
+    let mut lines = markdown.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        let trimmed = line.trim();
+        let ends_block = trimmed == "---" || trimmed.starts_with('#');
+        if ends_block && let Some(card) = pending.take() {
+            out.push_str(&card);
+        }
+        if let Some(name) = trimmed.strip_prefix("#### ") {
+            pending = card_of(name.trim());
+        }
+        out.push_str(line);
+        if trimmed.starts_with("**Description:**")
+            && let Some(card) = pending.take()
+        {
+            match lines.peek() {
+                Some(blank) if blank.trim().is_empty() => out.push_str(lines.next().unwrap_or("")),
+                _ => out.push('\n'),
+            }
+            out.push_str(&card);
+        }
+    }
+    if let Some(card) = pending {
+        out.push_str(&card);
+    }
+    out
+}
+
 /// Descriptions are kept on one line so the parser can read them back.
 fn one_line(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
@@ -220,5 +268,21 @@ She is tolerable; but not handsome enough to tempt me\n\n---\n\n### Places\n\n\
             "{added}"
         );
         assert!(added.ends_with(&plain["# Elements - Pride and Prejudice\n\n".len()..]));
+    }
+
+    #[test]
+    fn cards_are_added_to_an_older_file_where_a_render_puts_them() {
+        let plain = elements_md(&sample(), None).replace("fine dark eyes", "EDITED");
+        let cards = vec![
+            ("Elizabeth Bennet".to_string(), "hair: dark".to_string()),
+            ("Netherfield Park".to_string(), "light: bright".to_string()),
+        ];
+        let mut expected = sample();
+        expected.elements[0].appearance = "hair: dark".into();
+        expected.elements[1].appearance = "light: bright".into();
+        let rendered = elements_md(&expected, None).replace("fine dark eyes", "EDITED");
+        assert_eq!(insert_cards(&plain, &cards), rendered);
+        // A card already there stays as it is.
+        assert_eq!(insert_cards(&rendered, &cards), rendered);
     }
 }

@@ -7,4 +7,4 @@ pub mod elements_md;
 
 pub use chapters_md::chapters_md;
 pub use contents_md::{ChapterRow, ContentsView, contents_md};
-pub use elements_md::{elements_md, replace_style_section};
+pub use elements_md::{elements_md, insert_cards, replace_style_section};

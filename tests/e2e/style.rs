@@ -253,3 +253,56 @@ fn a_style_set_before_the_first_run_is_used_and_nothing_is_asked() {
         read(folder.out().join("Elements.md")).contains("**Art style:** linocut in two colours\n")
     );
 }
+
+/// A folder made before cards and styles (no `**Appearance:**`, no `style.json`) gets both on
+/// its next run, its hand edits kept, and its pictures carry them.
+#[test]
+fn a_folder_from_before_cards_gets_them_on_its_next_run() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(CHAPTERS, &config(2, 2));
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
+    let out = folder.out();
+    let md_path = out.join("Elements.md");
+    // Elements.md as an older version wrote it: no style section, no cards.
+    let current = read(&md_path);
+    let (title, rest) = current.split_once("## Style").expect("a style section");
+    let cast_part = &rest[rest.find("### ").expect("a cast section")..];
+    let old: String = format!("{title}{cast_part}")
+        .split_inclusive('\n')
+        .filter(|l| !l.starts_with("**Appearance:**"))
+        .collect::<String>()
+        .replace("\n\n\n", "\n\n");
+    std::fs::write(
+        &md_path,
+        old.replace("**Description:**", "**Description:** EDITED"),
+    )
+    .expect("md");
+    std::fs::remove_file(out.join("style.json")).expect("style.json");
+    let (style_asked, cards_asked) = (fake.server.count("style"), fake.server.count("cards"));
+
+    folder.run(&fake.book_args(&[])).expect_code(0);
+    assert_eq!(fake.server.count("style"), style_asked + 1);
+    assert!(fake.server.count("cards") > cards_asked);
+    let elements_md = read(&md_path);
+    assert!(elements_md.contains("## Style\n"), "{elements_md}");
+    assert!(
+        elements_md.contains("**Appearance:** apparent age: age of "),
+        "{elements_md}"
+    );
+    assert!(
+        elements_md.contains("**Description:** EDITED"),
+        "{elements_md}"
+    );
+    let carded = cast(&folder)
+        .elements
+        .into_iter()
+        .filter(|e| !e.appearance.is_empty())
+        .count();
+    assert!(carded >= 2);
+    assert!(
+        image_prompts(&fake.captured())
+            .iter()
+            .any(|p| p.contains("(Character): apparent age: age of ")),
+        "no image prompt carries a card"
+    );
+}
