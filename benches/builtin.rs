@@ -48,6 +48,7 @@ fn throughput() {
                     name: e["name"].as_str().unwrap_or_default().to_string(),
                     kind: kind(e["type"].as_str().unwrap_or_default()),
                     description: String::new(),
+                    appearance: String::new(),
                 })
                 .collect(),
         );

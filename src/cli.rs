@@ -50,6 +50,9 @@ pub enum Command {
     /// keeping older images as versions; or choose a version (--use-version), reject a scene
     /// (--reject) or take that back (--unreject).
     Regenerate(RegenerateArgs),
+    /// Show or change the book's style guide (art style, medium, palette, era and setting,
+    /// framing) that every image prompt carries; redraw with `--images --force` after a change.
+    Style(StyleArgs),
 }
 
 #[derive(Debug, ClapArgs)]
@@ -97,6 +100,41 @@ pub struct RegenerateArgs {
     /// Image model name (default: as configured).
     #[arg(long, value_name = "NAME")]
     pub image_model: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct StyleArgs {
+    /// The output folder of the book.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: PathBuf,
+    /// Set the style for this folder (it wins over the config key `style`): free text for the
+    /// whole art style, or "field: value; …" to change fields (art style, medium, palette, era
+    /// and setting, framing, invent: yes|no).
+    #[arg(long, value_name = "TEXT", conflicts_with = "from_book")]
+    pub set: Option<String>,
+    /// Ask the text model for a style from the book's opening chapters and its cast, and set it
+    /// for this folder.
+    #[arg(long)]
+    pub from_book: bool,
+    /// Print the style in effect and where it comes from (the default without --set or
+    /// --from-book).
+    #[arg(long)]
+    pub show: bool,
+    /// The book (default: the file named in the folder's manifest), for --from-book.
+    #[arg(short, long, value_name = "BOOK")]
+    pub file: Option<PathBuf>,
+    /// Provider for --from-book: builtin (offline), openai or gemini.
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
+    /// Text model for --from-book.
+    #[arg(long, value_name = "NAME")]
+    pub model: Option<String>,
+    /// Base URL of the text API for --from-book.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// API key of the text provider for --from-book (prefer the environment).
+    #[arg(long, value_name = "KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
 }
 
 #[derive(Debug, ClapArgs)]

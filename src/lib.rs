@@ -30,5 +30,6 @@ pub mod review;
 pub mod run;
 pub mod secret;
 pub mod store;
+pub mod style;
 pub use error::Error;
 pub use run::run;

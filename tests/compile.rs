@@ -141,6 +141,7 @@ fn output_folder(dir: &Path, webp: bool) {
             }],
             first_chapter: ChapterNo(1),
             chapters: vec![ChapterNo(1)],
+            appearance: String::new(),
         }],
     };
     std::fs::write(

@@ -102,6 +102,7 @@ fn output_folder(dir: &Path, portrait: bool) {
             quotes: Vec::new(),
             first_chapter: ChapterNo(1),
             chapters: vec![ChapterNo(1)],
+            appearance: String::new(),
         }],
     };
     let json = serde_json::to_string(&catalogue).expect("json");

@@ -158,6 +158,7 @@ impl ElementsLookup {
                 name: e.name.clone(),
                 kind: e.kind,
                 description: e.description.clone(),
+                appearance: e.appearance.clone(),
             })
             .collect()
     }
@@ -192,6 +193,7 @@ fn empty_element(name: &str, kind: ElementKind) -> Element {
         quotes: Vec::new(),
         first_chapter: ChapterNo(1),
         chapters: Vec::new(),
+        appearance: String::new(),
     }
 }
 
@@ -205,6 +207,8 @@ fn read_field(e: &mut Element, line: &str, line_no: usize) -> Result<(), ParseEr
             .collect();
     } else if let Some(d) = line.strip_prefix("**Description:**") {
         e.description = d.split_whitespace().collect::<Vec<_>>().join(" ");
+    } else if let Some(a) = line.strip_prefix("**Appearance:**") {
+        e.appearance = a.split_whitespace().collect::<Vec<_>>().join(" ");
     } else if let Some(c) = line.strip_prefix("**Appears in:**") {
         e.chapters = chapter_list(c, line_no)?;
     } else if let Some(q) = line.strip_prefix('>') {

@@ -12,6 +12,7 @@ fn element(name: &str, kind: ElementKind, aliases: &[&str], description: &str) -
         quotes: vec![],
         first_chapter: ChapterNo(1),
         chapters: vec![ChapterNo(1)],
+        appearance: String::new(),
     }
 }
 
@@ -52,15 +53,23 @@ fn catalogue() -> Catalogue {
 
 #[test]
 fn round_trip_keeps_everything() {
-    let cat = catalogue();
-    let parsed = ElementsLookup::parse_markdown(&elements_md(&cat)).unwrap();
+    let mut cat = catalogue();
+    cat.elements[1].appearance = "apparent age: about 28; build: tall".into();
+    let style = crate::style::Style::text("etching, sepia");
+    let parsed = ElementsLookup::parse_markdown(&elements_md(&cat, Some(&style))).unwrap();
     assert_eq!(parsed.title, cat.title);
     assert_eq!(parsed.elements, cat.elements);
 }
 
 #[test]
 fn hand_edits_are_read() {
-    let md = elements_md(&catalogue())
+    let mut cat = catalogue();
+    cat.elements[1].appearance = "build: tall".into();
+    let md = elements_md(&cat, None)
+        .replace(
+            "**Appearance:** build: tall",
+            "**Appearance:** build: tall; hair: EDITED",
+        )
         .replace(
             "**Description:** Tall, proud.",
             "  **Description:**   Tall, proud, and rich.  ",
@@ -74,6 +83,9 @@ fn hand_edits_are_read() {
     let names: Vec<&str> = parsed.elements.iter().map(|e| e.name.as_str()).collect();
     assert_eq!(names, vec!["Elizabeth Bennet", "Mr. Darcy", "Bath"]);
     assert_eq!(parsed.elements[1].description, "Tall, proud, and rich.");
+    assert_eq!(parsed.elements[1].appearance, "build: tall; hair: EDITED");
+    let briefs = parsed.briefs("Darcy came.");
+    assert_eq!(briefs[0].appearance, "build: tall; hair: EDITED");
     assert_eq!(parsed.elements[0].quotes.len(), 2);
 }
 

@@ -254,6 +254,7 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
             quotes,
             first_chapter,
             chapters,
+            appearance: String::new(),
         },
     )
 }

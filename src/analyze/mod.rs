@@ -2,6 +2,7 @@
 //! verification. Must not render Markdown.
 
 pub mod budget;
+pub mod cards;
 pub mod chunks;
 pub mod entities_json;
 pub mod lookup;

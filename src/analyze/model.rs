@@ -32,6 +32,10 @@ pub struct Element {
     /// Every chapter it appears in, ascending.
     #[serde(default)]
     pub chapters: Vec<ChapterNo>,
+    /// The fixed appearance card (characters, creatures, recurring places) every image prompt
+    /// showing it carries verbatim; empty until made, and in folders older than cards.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub appearance: String,
 }
 
 /// `elements.json`: the whole cast of the book.
@@ -114,4 +118,27 @@ pub fn note_scene(
         source,
     })?;
     store::atomic::write(&path, &bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Folders made before appearance cards load, and a cast without cards is written as
+    /// before.
+    #[test]
+    fn elements_without_cards_load_and_write_as_before() {
+        let old = r#"{"title": "T", "elements": [{"name": "Jane", "type": "character",
+            "aliases": [], "description": "fair", "quotes": [], "first_chapter": 1,
+            "chapters": [1]}]}"#;
+        let catalogue: Catalogue = serde_json::from_str(old).expect("old elements.json loads");
+        assert_eq!(catalogue.elements[0].appearance, "");
+        let written = serde_json::to_string(&catalogue).expect("encode");
+        assert!(!written.contains("appearance"), "{written}");
+        let mut carded = catalogue;
+        carded.elements[0].appearance = "hair: fair".into();
+        let written = serde_json::to_string(&carded).expect("encode");
+        let back: Catalogue = serde_json::from_str(&written).expect("decode");
+        assert_eq!(back.elements[0].appearance, "hair: fair");
+    }
 }

@@ -53,7 +53,8 @@ pub struct Layer {
     pub store: Option<String>,
     pub chunk_tokens: Option<usize>,
     pub words_per_page: Option<usize>,
-    pub style: Option<String>,
+    /// The style guide: a string (the art style) or a map of its fields (`crate::style`).
+    pub style: Option<crate::style::Style>,
     /// Price per million tokens / per image by model name, for `--estimate`.
     pub prices: Option<BTreeMap<String, Price>>,
 }

@@ -74,7 +74,8 @@ pub struct Options {
     pub pages_per_image: f64,
     pub words_per_page: usize,
     pub chunk_tokens: usize,
-    pub style: Option<String>,
+    /// The style guide from config; `style.json` may override it (`crate::style::effective`).
+    pub style: Option<crate::style::Style>,
     pub lease_secs: u64,
     pub poll_secs: f64,
     /// How long a manifest write waits for the folder's lock (`lockTimeoutSecs`, default 30).

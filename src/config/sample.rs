@@ -48,8 +48,17 @@ concurrent: true
 # output folder's manifest (docs/scale-out.md). The password may come from the environment.
 # store: postgres://imaginize:${PGPASSWORD}@db.example/imaginize?sslmode=require
 
-# A style block added to every image prompt.
+# The style guide every image prompt carries verbatim: a string, or its fields. Without it the
+# text model proposes one from the book's opening chapters (recorded in <output>/style.json;
+# `imaginize style --output-dir DIR --set "…"` changes it for one folder).
 # style: "watercolour, soft light, 19th-century England"
+# style:
+#   artStyle: classic book illustration
+#   medium: pen and ink with watercolour washes
+#   palette: muted earth tones
+#   era: Regency England, 1810s
+#   framing: medium shot, eye level
+#   invent: false   # true lets appearance cards fill in what the book does not say
 "#;
 
 /// Writes the sample into `dir`, refusing to replace an existing file.

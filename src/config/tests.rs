@@ -69,7 +69,7 @@ fn layers_override_in_order_home_local_env_flags() {
     assert_eq!(options.provider.image_jobs, 7, "env beats files");
     assert_eq!(options.provider.text.model, "flag-model", "flags beat all");
     assert_eq!(
-        options.style.as_deref(),
+        options.style.map(|s| s.line()).as_deref(),
         Some("home"),
         "unset keys fall through"
     );
@@ -230,4 +230,21 @@ fn the_store_comes_from_flag_env_or_config_and_never_shows_its_password() {
     let fx = fixture(&[("IMAGINIZE_STORE", "mysql://me:s3cret@db/x")], None, None);
     let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("not postgres");
     assert!(!err.to_string().contains("s3cret") && err.to_string().contains("postgres://"));
+}
+
+#[test]
+fn style_is_a_string_or_a_map_of_its_fields() {
+    let fx = fixture(
+        &[],
+        None,
+        Some("style:\n  artStyle: etching\n  palette: sepia\n  era: 1810s England\n"),
+    );
+    let options = resolve_with(&RunArgs::default(), &fx).options;
+    let style = options.style.unwrap_or_default();
+    assert_eq!(style.art_style, "etching");
+    assert_eq!(style.era_setting, "1810s England");
+    assert_eq!(
+        style.line(),
+        "art style: etching; palette: sepia; era and setting: 1810s England"
+    );
 }

@@ -1,5 +1,6 @@
-//! The image prompt for one scene: what to draw, the book's words, the details of the elements
-//! present (from Elements.md) and the style block from config. Pure.
+//! The image prompt for one scene: what to draw, the book's words, the elements present by name
+//! with their appearance cards verbatim (from Elements.md; the description when an element has
+//! no card) and the book's style guide verbatim. Pure.
 
 use crate::analyze::model::Scene;
 use crate::ids::ChapterNo;
@@ -103,29 +104,40 @@ fn fit(head: &str, quote: &str, elements: &[ElementBrief], tail: &str, max_chars
     }
 }
 
-/// "Keep these consistent…" and one line per element; with `room`, the block fits in it (each
+/// "Draw each exactly as described…" and one line per element; with `room`, the block fits in it (each
 /// description cut to an even share, elements left out from the end while a share would be
 /// under `MIN_DESCRIPTION_CHARS`), or is empty when not even one element fits.
 fn elements_block(elements: &[ElementBrief], room: Option<usize>) -> String {
-    const HEADER: &str = "Keep these consistent with the rest of the book:\n";
+    const HEADER: &str = "Draw each exactly as described here, the same in every picture:\n";
+    // The scene names who is in it, then how each looks.
+    let header = |kept: &[ElementBrief]| {
+        let names: Vec<&str> = kept.iter().map(|e| e.name.as_str()).collect();
+        format!("In the scene: {}.\n{HEADER}", names.join(", "))
+    };
     let line = |e: &ElementBrief, description: &str| {
         format!("- {} ({:?}): {}\n", e.name, e.kind, description)
+    };
+    // The card when there is one: the same words in every prompt keep a character's look.
+    let details = |e: &ElementBrief| {
+        let card = e.appearance.trim();
+        if card.is_empty() {
+            e.description.trim().to_string()
+        } else {
+            card.to_string()
+        }
     };
     if elements.is_empty() {
         return String::new();
     }
     let Some(room) = room else {
-        let lines: String = elements
-            .iter()
-            .map(|e| line(e, e.description.trim()))
-            .collect();
-        return format!("{HEADER}{lines}");
+        let lines: String = elements.iter().map(|e| line(e, &details(e))).collect();
+        return format!("{}{lines}", header(elements));
     };
     for count in (1..=elements.len()).rev() {
         let kept = &elements[..count];
         let labels: usize = kept.iter().map(|e| chars(&line(e, ""))).sum();
         let Some(share) = room
-            .checked_sub(chars(HEADER) + labels)
+            .checked_sub(chars(&header(kept)) + labels)
             .map(|left| left / count)
         else {
             continue;
@@ -135,9 +147,9 @@ fn elements_block(elements: &[ElementBrief], room: Option<usize>) -> String {
         }
         let lines: String = kept
             .iter()
-            .map(|e| line(e, &shorten(e.description.trim(), share)))
+            .map(|e| line(e, &shorten(&details(e), share)))
             .collect();
-        return format!("{HEADER}{lines}");
+        return format!("{}{lines}", header(kept));
     }
     String::new()
 }
@@ -178,6 +190,7 @@ mod tests {
             name: "Elizabeth Bennet".into(),
             kind: ElementKind::Character,
             description: "dark eyes, lively".into(),
+            appearance: String::new(),
         }];
         let request = scene_request(
             "Pride and Prejudice",
@@ -195,6 +208,42 @@ mod tests {
         assert!(prompt.contains("Style: watercolour"));
         assert_eq!(request.scene.chapter, ChapterNo(7));
         assert_eq!(request.scene.scene, SceneNo(2));
+    }
+
+    #[test]
+    fn the_scene_names_its_characters_and_carries_their_cards_verbatim() {
+        let card = |name: &str, appearance: &str| ElementBrief {
+            name: name.into(),
+            kind: ElementKind::Character,
+            description: "a description the card replaces".into(),
+            appearance: appearance.into(),
+        };
+        let elements = vec![
+            card(
+                "Elizabeth Bennet",
+                "apparent age: about twenty; eyes: fine, dark",
+            ),
+            card(
+                "Mr. Darcy",
+                "build: tall; clothing: not described in the book",
+            ),
+        ];
+        let request = request_for(&scene(), &elements, Some("art style: etching"), 4000);
+        let prompt = &request.prompt;
+        assert!(
+            prompt.contains("In the scene: Elizabeth Bennet, Mr. Darcy."),
+            "{prompt}"
+        );
+        assert!(
+            prompt.contains("apparent age: about twenty; eyes: fine, dark"),
+            "{prompt}"
+        );
+        assert!(prompt.contains("build: tall; clothing: not described in the book"));
+        assert!(
+            !prompt.contains("a description the card replaces"),
+            "{prompt}"
+        );
+        assert!(prompt.contains("Style: art style: etching"), "{prompt}");
     }
 
     #[test]
@@ -231,6 +280,7 @@ mod tests {
                 kind: ElementKind::Character,
                 description: format!("tall{i} ")
                     + &"with a long grey coat ".repeat(description_words),
+                appearance: String::new(),
             })
             .collect()
     }

@@ -298,13 +298,19 @@ async fn draw_one(
         return Ok(completed);
     }
     let briefs = ctx.elements_for(scene);
+    // A damaged style.json would give every picture a different look: the chapter fails
+    // with the file named instead.
+    let style = ctx
+        .style()
+        .map_err(|e| ChapterError::Chapter(e.display_chain()))?
+        .map(|s| s.line());
     let request = scene_request(
         &ctx.book.title,
         chapter,
         &scenes.title,
         scene,
         &briefs,
-        ctx.options.style.as_deref(),
+        style.as_deref(),
         ctx.image.max_prompt_chars(),
     );
     let generated = ctx.image.generate(&request, &ctx.options.image).await;

@@ -67,6 +67,7 @@ pub(crate) fn convert(old: &OldState, notes: &mut Vec<String>) -> Option<Catalog
             quotes,
             first_chapter: first,
             chapters,
+            appearance: String::new(),
         });
     }
     Some(Catalogue {

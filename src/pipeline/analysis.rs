@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::Context;
 use crate::pipeline::decide::{AfterFailure, after_failure};
+use crate::pipeline::looks::{complete_looks, show_style, style_and_cards};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -35,6 +36,25 @@ pub struct AnalysisReport {
     /// Scenes dropped because their quote is not in the chapter (shown in the summary).
     pub invented: usize,
     pub failed: Vec<(ChapterNo, String)>,
+}
+
+/// Before any illustrator starts, on a cast that is already complete: an analysing run makes the
+/// cards and the style a cast from before them lacks (one process asks, not every `--images`
+/// worker); any run shows the style in effect in Elements.md.
+pub async fn complete_cast(ctx: &Arc<Context>) -> Result<(), Error> {
+    let status = ctx.read(|m| m.elements_md_status).await?;
+    if status != ElementsStatus::Complete || !layout::elements_md_path(&ctx.out).exists() {
+        return Ok(());
+    }
+    ctx.load_lookup()?;
+    let phases = ctx.options.phases;
+    if phases.entities || phases.scenes {
+        complete_looks(ctx).await
+    } else if let Some(style) = ctx.style()? {
+        show_style(&ctx.out, &style)
+    } else {
+        Ok(())
+    }
 }
 
 /// Runs pass 1 (unless Elements.md is complete) and pass 2 as the options ask.
@@ -153,7 +173,8 @@ fn start_tokenising(ctx: &Arc<Context>) -> Tokenising {
 /// process waits for it (pass 2 uses the cast in memory, and Elements.md is already on disk).
 type Marking = tokio::task::JoinHandle<Result<(), Error>>;
 
-/// Merges the cast, writes elements.json and Elements.md, starts marking them complete.
+/// Merges the cast, makes the style guide and the appearance cards, writes elements.json and
+/// Elements.md, starts marking them complete.
 async fn finish_elements(
     ctx: &Arc<Context>,
     found: &[(ChapterNo, Vec<crate::analyze::RawEntity>)],
@@ -179,9 +200,10 @@ async fn finish_elements(
     if ctx.options.cast_selected {
         catalogue.partial_from = ctx.selected.clone();
     }
+    let style = style_and_cards(ctx, &mut catalogue).await?;
     // Written durably (fsyncs) on a blocking thread, not on the async workers'.
     let (out, written) = (ctx.out.clone(), catalogue.clone());
-    tokio::task::spawn_blocking(move || write_elements(&out, &written))
+    tokio::task::spawn_blocking(move || write_elements(&out, &written, style.as_ref()))
         .await
         .map_err(|source| Error::Task {
             what: "Elements.md",

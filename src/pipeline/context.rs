@@ -313,6 +313,16 @@ impl Context {
             .ok_or_else(|| Error::Internal("cast lock poisoned".into()))
     }
 
+    /// The style guide in effect (`crate::style::effective`), read from `style.json` each time so
+    /// a style set while this process runs (or recorded by another process's pass 1) counts.
+    pub fn style(&self) -> Result<Option<crate::style::Style>, Error> {
+        let saved = crate::style::read(&self.out)?;
+        Ok(crate::style::effective(
+            self.options.style.as_ref(),
+            saved.as_ref(),
+        ))
+    }
+
     /// The details of the elements a scene shows, for its image prompt.
     pub fn elements_for(&self, scene: &Scene) -> Vec<ElementBrief> {
         let Some(lookup) = self.lookup() else {

@@ -5,6 +5,7 @@
 pub mod analysis;
 pub mod context;
 mod decide;
+pub mod looks;
 pub mod orchestrate;
 pub mod outputs;
 pub mod prepare;

@@ -33,12 +33,15 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error
     let started = Instant::now();
     let (stop_render, render_stopped) = tokio::sync::oneshot::channel();
     let render = tokio::spawn(renderer::run(ctx.clone(), render_stopped));
+    // Every picture carries the cards and the style: they are complete before any is drawn.
+    let completed = analysis::complete_cast(&ctx).await;
     let selected = ctx.selected.clone();
     let waiting = ctx.read(move |m| images_waiting(m, &selected)).await?;
     ctx.plan_images(waiting);
-    let result = match ctx.options.mode {
-        ExecMode::Concurrent => concurrent(&ctx, &shutdown, waiting == 0).await,
-        ExecMode::Sequential => sequential(&ctx, &shutdown).await,
+    let result = match (completed, ctx.options.mode) {
+        (Err(err), _) => Err(err),
+        (Ok(()), ExecMode::Concurrent) => concurrent(&ctx, &shutdown, waiting == 0).await,
+        (Ok(()), ExecMode::Sequential) => sequential(&ctx, &shutdown).await,
     };
     let _ = stop_render.send(());
     let _ = render.await;

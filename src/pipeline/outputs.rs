@@ -12,6 +12,7 @@ use crate::store::layout::{
     contents_md_path, elements_json_path, elements_md_path,
 };
 use crate::store::{self, BookState, Manifest, Status};
+use crate::style::Style;
 use std::collections::HashMap;
 use std::path::Path;
 use std::time::SystemTime;
@@ -99,14 +100,18 @@ pub fn render_all(
     })
 }
 
-/// Writes `elements.json` and Elements.md (replacing any older Elements.md), both durably and at
-/// the same time: pass 2 waits for them.
-pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
+/// Writes `elements.json` and Elements.md (replacing any older Elements.md, which shows `style`
+/// first), both durably and at the same time: pass 2 waits for them.
+pub fn write_elements(
+    out: &Path,
+    catalogue: &Catalogue,
+    style: Option<&Style>,
+) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(catalogue).map_err(|source| Error::Encode {
         what: ELEMENTS_JSON,
         source,
     })?;
-    let md = elements_md(catalogue);
+    let md = elements_md(catalogue, style);
     std::thread::scope(|scope| {
         let json_written = scope.spawn(|| store::atomic::write(&elements_json_path(out), &json));
         let md_written = write(&elements_md_path(out), &md);
@@ -117,6 +122,7 @@ pub fn write_elements(out: &Path, catalogue: &Catalogue) -> Result<(), Error> {
     })
 }
 
+/// Elements.md from elements.json when it is missing, with the style `style.json` records.
 fn render_missing_elements(out: &Path) -> Result<bool, Error> {
     let md = elements_md_path(out);
     let json = elements_json_path(out);
@@ -131,7 +137,9 @@ fn render_missing_elements(out: &Path) -> Result<bool, Error> {
         path: json,
         message: e.to_string(),
     })?;
-    write(&md, &elements_md(&catalogue))?;
+    let saved = crate::style::read(out)?;
+    let style = crate::style::effective(None, saved.as_ref());
+    write(&md, &elements_md(&catalogue, style.as_ref()))?;
     Ok(true)
 }
 

@@ -101,7 +101,10 @@ impl TextModel for TimedText {
         request: &TextRequest,
     ) -> Result<(serde_json::Value, Usage), Error> {
         let kind = match request.task {
-            TextTask::Entities => RequestKind::Pass1,
+            // The style and the appearance cards belong to the cast, made before pass 2.
+            TextTask::Entities | TextTask::Style { .. } | TextTask::Cards { .. } => {
+                RequestKind::Pass1
+            }
             TextTask::Scenes { .. } => RequestKind::Pass2,
         };
         let id = self.bus.started(kind, request.chapter.0, None);

@@ -15,6 +15,12 @@ const PROMPT_OVERHEAD_TOKENS: u64 = 400;
 /// Expected answer size: pass 1 per chapter, pass 2 per scene.
 const ENTITY_OUTPUT_TOKENS: u64 = 900;
 const SCENE_OUTPUT_TOKENS: u64 = 250;
+/// The style request reads this much of the opening chapters and answers briefly.
+const STYLE_INPUT_TOKENS: u64 = 6_000;
+const STYLE_OUTPUT_TOKENS: u64 = 150;
+/// Per element of an appearance-card request: its description and quotes in, its card out.
+const CARD_INPUT_TOKENS: u64 = 200;
+const CARD_OUTPUT_TOKENS: u64 = 120;
 
 /// Everything the estimate needs.
 #[derive(Debug, Clone)]
@@ -22,6 +28,11 @@ pub struct EstimateInput {
     /// The texts of the story chapters.
     pub chapters: Vec<String>,
     pub scenes_per_chapter: usize,
+    /// 1 when the style guide will be asked of the model (none is set), else 0.
+    pub style_calls: u64,
+    /// Elements expected to get an appearance card, and how many one request covers.
+    pub cards: u64,
+    pub cards_per_request: u64,
     pub text_model: String,
     pub image_model: String,
     pub prices: PriceTable,
@@ -36,7 +47,11 @@ pub struct EstimateInput {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Estimate {
     pub chapters: usize,
+    /// Every text call: pass 1, pass 2, the style guide and the appearance cards.
     pub text_calls: u64,
+    pub style_calls: u64,
+    pub card_calls: u64,
+    pub cards: u64,
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub images: u64,
@@ -111,11 +126,19 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     let scenes = input.scenes_per_chapter as u64;
     let tokenizer = Tokenizer::for_model(&input.text_model);
     let chapter_tokens: u64 = input.chapters.iter().map(|c| tokenizer.count(c)).sum();
-    // Pass 1 reads each chapter once; pass 2 reads it again with the element list.
-    let text_calls = 2 * chapters as u64;
-    let input_tokens = 2 * chapter_tokens + text_calls * PROMPT_OVERHEAD_TOKENS;
+    // Pass 1 reads each chapter once; pass 2 reads it again with the element list; between them
+    // the style guide (unless set) and the appearance cards, a batch of elements per call.
+    let card_calls = input.cards.div_ceil(input.cards_per_request.max(1));
+    let looks_calls = input.style_calls + card_calls;
+    let text_calls = 2 * chapters as u64 + looks_calls;
+    let input_tokens = 2 * chapter_tokens
+        + text_calls * PROMPT_OVERHEAD_TOKENS
+        + input.style_calls * STYLE_INPUT_TOKENS.min(chapter_tokens)
+        + input.cards * CARD_INPUT_TOKENS;
     let images = scenes * chapters as u64;
-    let output_tokens = chapters as u64 * (ENTITY_OUTPUT_TOKENS + scenes * SCENE_OUTPUT_TOKENS);
+    let output_tokens = chapters as u64 * (ENTITY_OUTPUT_TOKENS + scenes * SCENE_OUTPUT_TOKENS)
+        + input.style_calls * STYLE_OUTPUT_TOKENS
+        + input.cards * CARD_OUTPUT_TOKENS;
     let text_price = input.prices.get(&input.text_model);
     let image_price = input.prices.get(&input.image_model);
     let cost_usd = match (text_price, image_price) {
@@ -128,11 +151,21 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
     };
     let waves = |calls: u64, jobs: usize| calls.div_ceil(jobs.max(1) as u64) as u32;
     let sequential = input.text_latency * text_calls as u32 + input.image_latency * images as u32;
-    let concurrent = input.text_latency * waves(text_calls, input.jobs)
+    // The style and the cards are asked together, one round after pass 1.
+    let passes = 2 * chapters as u64;
+    let looks_round = if looks_calls == 0 {
+        0
+    } else {
+        waves(looks_calls, input.jobs).max(1)
+    };
+    let concurrent = input.text_latency * (waves(passes, input.jobs) + looks_round)
         + input.image_latency * waves(images, input.image_jobs);
     Estimate {
         chapters,
         text_calls,
+        style_calls: input.style_calls,
+        card_calls,
+        cards: input.cards,
         input_tokens,
         output_tokens,
         images,
@@ -155,11 +188,10 @@ impl fmt::Display for Estimate {
             None => "price unknown".to_string(),
         };
         writeln!(f, "{:<28}{:>16}", "chapters", self.chapters)?;
-        writeln!(
-            f,
-            "{:<28}{:>16}",
-            "text calls (pass 1 + 2)", self.text_calls
-        )?;
+        writeln!(f, "{:<28}{:>16}", "text calls (all)", self.text_calls)?;
+        writeln!(f, "{:<28}{:>16}", "  style guide", self.style_calls)?;
+        let cards = format!("  appearance cards ({})", self.cards);
+        writeln!(f, "{cards:<28}{:>16}", self.card_calls)?;
         let label = format!("input tokens ({})", self.tokenizer.label());
         writeln!(f, "{label:<28}{:>16}", self.input_tokens)?;
         writeln!(
@@ -182,6 +214,9 @@ mod tests {
         EstimateInput {
             chapters: vec!["a ".repeat(2000), "b ".repeat(1000)],
             scenes_per_chapter: 3,
+            style_calls: 0,
+            cards: 0,
+            cards_per_request: 8,
             text_model: text_model.to_string(),
             image_model: "dall-e-3".to_string(),
             prices: PriceTable::defaults(),
@@ -199,6 +234,23 @@ mod tests {
         assert_eq!(e.input_tokens, 2 * 1500 + 4 * PROMPT_OVERHEAD_TOKENS);
         assert_eq!(e.sequential, Duration::from_secs(4 * 10 + 6 * 20));
         assert_eq!(e.concurrent, Duration::from_secs(2 * 10 + 2 * 20));
+    }
+
+    #[test]
+    fn the_style_and_the_cards_are_counted_as_one_more_round() {
+        let with_looks = EstimateInput {
+            style_calls: 1,
+            cards: 20,
+            ..input("my-local-llama")
+        };
+        let e = estimate(&with_looks);
+        // 20 cards at 8 a call: 3 calls, plus the style: 4 more than pass 1 and 2.
+        assert_eq!((e.text_calls, e.card_calls, e.style_calls), (8, 3, 1));
+        // 4 calls on 2 jobs: two more rounds of text latency.
+        assert_eq!(e.concurrent, Duration::from_secs(4 * 10 + 2 * 20));
+        let shown = e.to_string();
+        assert!(shown.contains("appearance cards (20)"), "{shown}");
+        assert!(shown.contains("style guide"), "{shown}");
     }
 
     #[test]

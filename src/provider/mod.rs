@@ -42,8 +42,8 @@ pub fn is_truncated(value: &serde_json::Value) -> bool {
 }
 pub use settings::{Endpoint, ProviderKind, Settings};
 pub use types::{
-    ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest, SceneSpec,
-    TextRequest, TextTask, Usage,
+    CardSubject, ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest,
+    SceneSpec, TextRequest, TextTask, Usage,
 };
 
 use async_trait::async_trait;
@@ -61,6 +61,12 @@ pub trait TextModel: Send + Sync {
         true
     }
 
+    /// How many elements one appearance-card request covers: a remote model answers a short
+    /// batch well; a local analyzer reads the book once for all of them.
+    fn cards_per_request(&self) -> usize {
+        CARDS_PER_REQUEST
+    }
+
     /// Runs one request and returns the JSON object the model produced (already repaired and
     /// parsed) with the tokens it used.
     async fn complete_json(
@@ -68,6 +74,9 @@ pub trait TextModel: Send + Sync {
         request: &TextRequest,
     ) -> Result<(serde_json::Value, Usage), Error>;
 }
+
+/// Elements per appearance-card request for a remote model (`TextModel::cards_per_request`).
+pub const CARDS_PER_REQUEST: usize = 8;
 
 /// The longest image prompt assumed for a model whose limit is not known (DALL·E 3's).
 pub const DEFAULT_IMAGE_PROMPT_CHARS: usize = 4000;

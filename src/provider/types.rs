@@ -15,6 +15,19 @@ pub enum TextTask {
         count: usize,
         elements: Vec<ElementBrief>,
     },
+    /// The book's style guide, from its opening chapters (`text`) and its cast.
+    Style { cast: Vec<ElementBrief> },
+    /// Appearance cards for `subjects`; `text` holds the chapters they appear in.
+    Cards { subjects: Vec<CardSubject> },
+}
+
+/// An element to write an appearance card for: enough to find it in the book.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CardSubject {
+    pub name: String,
+    pub kind: ElementKind,
+    pub aliases: Vec<String>,
+    pub description: String,
 }
 
 /// One text call.
@@ -47,6 +60,9 @@ pub struct ElementBrief {
     pub name: String,
     pub kind: ElementKind,
     pub description: String,
+    /// The element's appearance card, when it has one: sent verbatim in image prompts.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub appearance: String,
 }
 
 /// The facts of a scene, for the offline renderer (network models use `ImageRequest::prompt`).

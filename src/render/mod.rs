@@ -8,4 +8,4 @@ pub mod report_html;
 
 pub use chapters_md::chapters_md;
 pub use contents_md::{ChapterRow, ContentsView, contents_md};
-pub use elements_md::elements_md;
+pub use elements_md::{elements_md, insert_cards, replace_style_section};

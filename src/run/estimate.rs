@@ -1,13 +1,19 @@
 //! `--estimate`: what a run would cost and how long it would take, from the book and the
 //! configured provider alone. Never calls a model.
 
+use crate::analyze::cards::wants_card;
+use crate::analyze::entities_json::entities_from_value;
+use crate::analyze::merge::merge;
+use crate::analyze::quotes::ChapterText;
 use crate::analyze::scenes::scene_budget;
 use crate::book::Book;
 use crate::config::Options;
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::provider::estimate::{EstimateInput, estimate};
+use crate::provider::{CARDS_PER_REQUEST, ProviderKind};
 use crate::report::Reporter;
+use std::collections::BTreeMap;
 use std::time::Duration;
 
 /// Assumed latencies of one call, typical of hosted models.
@@ -34,9 +40,18 @@ pub fn print(
         })
         .sum();
     let provider = &options.provider;
+    let cards = expected_cards(&chapters);
+    // The builtin analyzer makes every card in one request; a remote model in batches.
+    let cards_per_request = match provider.kind {
+        ProviderKind::Builtin => cards.max(1),
+        _ => CARDS_PER_REQUEST as u64,
+    };
     let input = EstimateInput {
         chapters: chapters.iter().map(|c| c.text.clone()).collect(),
         scenes_per_chapter: scenes.div_ceil(chapters.len().max(1)),
+        style_calls: u64::from(options.style.as_ref().is_none_or(|s| s.is_empty())),
+        cards,
+        cards_per_request,
         text_model: provider.text.model.clone(),
         image_model: provider.image.model.clone(),
         prices: options.price_table(),
@@ -51,4 +66,25 @@ pub fn print(
         book.title, input.text_model, input.image_model
     ));
     Ok(())
+}
+
+/// The elements likely to get an appearance card: the cast the offline analyzer finds and
+/// merges as pass 1 would (no model is called), its characters, creatures and recurring places.
+/// A model usually finds a somewhat different cast; this is its order of magnitude.
+fn expected_cards(chapters: &[&crate::book::Chapter]) -> u64 {
+    let mut found = Vec::new();
+    let mut texts = BTreeMap::new();
+    for chapter in chapters {
+        let Some(number) = chapter.number else {
+            continue;
+        };
+        let value = crate::provider::builtin::entities_json(&chapter.text);
+        let raw = entities_from_value(&value)
+            .map(|p| p.entities)
+            .unwrap_or_default();
+        found.push((number, raw));
+        texts.insert(number, ChapterText::new(&chapter.text));
+    }
+    let cast = merge("", &found, &texts);
+    cast.elements.iter().filter(|e| wants_card(e)).count() as u64
 }

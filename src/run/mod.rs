@@ -7,6 +7,7 @@ mod inspect;
 mod job;
 mod outputs;
 mod review;
+mod style;
 
 pub use book_choice::{default_output_dir, pick_book};
 
@@ -37,6 +38,7 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Compile(compile)) => outputs::compile_command(&compile, &env.cwd, reporter),
         Some(Command::Scenes(scenes)) => review::scenes(&scenes, &env.cwd, reporter),
         Some(Command::Regenerate(redraw)) => review::regenerate(&redraw, reporter, env),
+        Some(Command::Style(style)) => style::run(&style, reporter, env),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

@@ -31,7 +31,7 @@ pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
 }
 
 pub fn compile_command(args: &CompileArgs, cwd: &Path, reporter: &Reporter) -> Result<(), Error> {
-    let (book_path, out) = locate(args, cwd)?;
+    let (book_path, out) = locate(args.file.as_deref(), args.output_dir.as_deref(), cwd)?;
     let formats = formats(&args.formats).unwrap_or_else(|| Formats {
         pdf: Some(pdf_options(&args.formats)),
         ..Formats::all()
@@ -126,13 +126,16 @@ fn describe(report: &CompileReport) -> String {
 }
 
 /// The book and the output folder from the flags, the manifest and the usual places.
-fn locate(args: &CompileArgs, cwd: &Path) -> Result<(PathBuf, PathBuf), Error> {
+pub(super) fn locate(
+    file: Option<&Path>,
+    output_dir: Option<&Path>,
+    cwd: &Path,
+) -> Result<(PathBuf, PathBuf), Error> {
     let absolute = |p: &Path| cwd.join(p);
-    match (&args.file, &args.output_dir) {
+    match (file, output_dir) {
         (Some(file), out) => {
             let file = absolute(file);
             let out = out
-                .as_deref()
                 .map(absolute)
                 .unwrap_or_else(|| cwd.join(default_output_dir(&file)));
             require_manifest(&out)?;
@@ -171,7 +174,7 @@ fn is_the_book(path: &Path, sha256: &str) -> bool {
         || std::fs::read(path).is_ok_and(|bytes| format!("{:x}", Sha256::digest(&bytes)) == sha256)
 }
 
-fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
+pub(super) fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
     if !out.is_dir() {
         return Err(Error::Usage(format!(
             "`{}` is not an output folder of imaginize (it does not exist)",

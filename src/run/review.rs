@@ -104,7 +104,9 @@ pub fn regenerate(
     let painter = Painter {
         image: models.image,
         options: options.image.clone(),
-        style: options.style.clone(),
+        // The style the run's pictures carry (style.json over the config), so a redraw matches.
+        style: crate::style::effective(options.style.as_ref(), crate::style::read(&out)?.as_ref())
+            .map(|s| s.line()),
     };
     let redraw = Redraw {
         chapter,
@@ -120,7 +122,10 @@ pub fn regenerate(
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|source| Error::System {
+            what: "start the async runtime",
+            source,
+        })?;
     let redrawn = runtime.block_on(review.regenerate(&redraw, &painter))?;
     reporter.output(&format!("{}\n", describe_redrawn(&redrawn)));
     Ok(())

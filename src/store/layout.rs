@@ -42,6 +42,10 @@ pub const CAST_DIR: &str = "cast";
 /// The merged cast of pass 1 (the durable form of Elements.md).
 pub const ELEMENTS_JSON: &str = "elements.json";
 
+/// The book's style guide: who chose it (`imaginize style --set`, or the model from the book) and
+/// its fields.
+pub const STYLE_JSON: &str = "style.json";
+
 /// The rendered cast; a hand-edited one is read back by pass 2 and never overwritten by a render.
 pub const ELEMENTS_MD: &str = "Elements.md";
 
@@ -218,6 +222,11 @@ pub fn elements_json_path(out: &Path) -> PathBuf {
     out.join(ELEMENTS_JSON)
 }
 
+/// `<out>/style.json`.
+pub fn style_path(out: &Path) -> PathBuf {
+    out.join(STYLE_JSON)
+}
+
 /// `<out>/Elements.md`.
 pub fn elements_md_path(out: &Path) -> PathBuf {
     out.join(ELEMENTS_MD)
@@ -387,6 +396,7 @@ mod tests {
     fn renders_have_their_exact_names() {
         let out = Path::new(OUT);
         assert_eq!(at(elements_json_path(out)), "/o/elements.json");
+        assert_eq!(at(style_path(out)), "/o/style.json");
         assert_eq!(at(elements_md_path(out)), "/o/Elements.md");
         assert_eq!(at(chapters_md_path(out)), "/o/Chapters.md");
         assert_eq!(at(contents_md_path(out)), "/o/Contents.md");

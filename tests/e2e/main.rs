@@ -44,3 +44,5 @@ mod pdf;
 
 /// `scenes`, `regenerate` (versions, choose, reject, races) and report.html.
 mod review;
+/// The style guide and the appearance cards in Elements.md and in every image prompt.
+mod style;

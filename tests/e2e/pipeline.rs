@@ -56,6 +56,12 @@ fn invented_quotes_are_dropped_and_pass_2_prompts_carry_the_cast() {
         !chapters_md.contains("silver dragon") && !normalise(&chapters_md).contains(INVENTED_QUOTE),
         "the invented quote reached Chapters.md:\n{chapters_md}"
     );
+    // The style and the cards came in fenced answers too, and were repaired.
+    assert!(elements_md.contains("## Style\n"), "{elements_md}");
+    assert!(
+        elements_md.contains("**Appearance:** apparent age: age of "),
+        "{elements_md}"
+    );
     let quotes = quotes_in(&chapters_md);
     assert!(
         quotes.len() >= CHAPTERS,

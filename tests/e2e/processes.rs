@@ -91,7 +91,7 @@ fn an_images_process_started_first_takes_chapters_as_they_are_analyzed() {
     assert!(!prompts.is_empty(), "no image prompt mentions Elizabeth");
     for prompt in &prompts {
         assert!(
-            prompt.text.contains("Keep these consistent"),
+            prompt.text.contains("Draw each exactly as described"),
             "an image prompt of the --images process lacks the cast's details:\n{}",
             prompt.text
         );

@@ -411,7 +411,7 @@ fn the_run_report_has_one_span_per_request() {
     let requests = fake
         .entries()
         .iter()
-        .filter(|e| ["entities", "scenes", "image"].contains(&e.kind.as_str()))
+        .filter(|e| ["entities", "scenes", "style", "cards", "image"].contains(&e.kind.as_str()))
         .count();
     let html =
         std::fs::read_to_string(folder.path().join(OUT).join("report.html")).expect("report.html");

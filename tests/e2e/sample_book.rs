@@ -93,6 +93,25 @@ fn pride_and_prejudice_with_the_builtin_provider_then_compile() {
 
     let elements_md = std::fs::read_to_string(out.join("Elements.md")).expect("Elements.md");
     assert_eq!(missing_gold(&elements_md), Vec::<String>::new());
+    // Offline, the style's era and setting come from the book's words, and every character has
+    // an appearance card.
+    assert!(
+        elements_md.contains(
+            "**Era and setting:** early 19th century (Regency era); country houses, villages and \
+             open land of England\n"
+        ),
+        "{elements_md}"
+    );
+    let style: Value =
+        serde_json::from_slice(&std::fs::read(out.join("style.json")).expect("style.json"))
+            .expect("style.json parses");
+    assert_eq!(style["source"], "book");
+    let darcy = elements_md
+        .split("#### Mr. Darcy\n")
+        .nth(1)
+        .unwrap_or_default();
+    let darcy = darcy.split("---").next().unwrap_or_default();
+    assert!(darcy.contains("**Appearance:** apparent age: "), "{darcy}");
 
     // Every quote is the book's own words.
     let parsed = imaginize::book::load(&book).expect("book");
@@ -182,6 +201,8 @@ fn estimate_prints_figures_without_any_connection() {
         .no_panic();
     let stdout = done.stdout();
     assert!(stdout.contains("61"), "{stdout}");
+    assert!(stdout.contains("appearance cards ("), "{stdout}");
+    assert!(stdout.contains("style guide"), "{stdout}");
     assert!(
         stdout.contains('$'),
         "priced with the default table: {stdout}"

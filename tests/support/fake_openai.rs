@@ -49,7 +49,7 @@ impl Default for FakeConfig {
 /// One request as logged.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct LogEntry {
-    /// "entities", "scenes", "image" or "image_download".
+    /// "entities", "scenes", "style", "cards", "image" or "image_download".
     pub kind: String,
     /// Milliseconds since the Unix epoch when the request arrived.
     pub start_ms: u128,
@@ -202,7 +202,11 @@ impl Respond for Responder {
         let (kind, key, latency) = if path.ends_with("/chat/completions") {
             let text = user_text(&body);
             received.clone_from(&text);
-            let kind = if text.contains("\"scenes\"") {
+            let kind = if text.contains("\"cards\"") {
+                "cards"
+            } else if text.contains("\"eraSetting\"") {
+                "style"
+            } else if text.contains("\"scenes\"") {
                 "scenes"
             } else {
                 "entities"
@@ -220,7 +224,8 @@ impl Respond for Responder {
         };
         let latency = latency + self.jitter();
         let pack = pack_of(&received);
-        let chapter = (kind != "image" && kind != "image_download")
+        let chapter = ["entities", "scenes"]
+            .contains(&kind)
             .then(|| pack.first().copied().or_else(|| chapter_of(&received)))
             .flatten();
         let roll = fastrand::f64();
@@ -266,14 +271,17 @@ impl Responder {
 
     /// The chat answer's content for a request's text.
     fn chat_content(&self, kind: &str, text: &str) -> String {
-        let content = if kind == "scenes" {
-            let mut scenes = scenes_json(text);
-            if self.quirks.invent_quote {
-                scenes = with_invented(scenes, text);
+        let content = match kind {
+            "scenes" => {
+                let mut scenes = scenes_json(text);
+                if self.quirks.invent_quote {
+                    scenes = with_invented(scenes, text);
+                }
+                scenes.to_string()
             }
-            scenes.to_string()
-        } else {
-            entities_json(text).to_string()
+            "style" => style_json().to_string(),
+            "cards" => cards_json(text).to_string(),
+            _ => entities_json(text).to_string(),
         };
         self.misshape(kind, content)
     }
@@ -293,13 +301,15 @@ impl Responder {
         (text, content): (&str, String),
     ) -> ResponseTemplate {
         match kind {
-            "entities" | "scenes" => ResponseTemplate::new(200).set_body_json(serde_json::json!({
-                "id": "fake", "object": "chat.completion", "model": body["model"],
-                "choices": [{"index": 0, "finish_reason": "stop",
-                             "message": {"role": "assistant", "content": content}}],
-                "usage": {"prompt_tokens": text.len() / 4, "completion_tokens": 200,
-                          "total_tokens": text.len() / 4 + 200}
-            })),
+            "entities" | "scenes" | "style" | "cards" => {
+                ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                    "id": "fake", "object": "chat.completion", "model": body["model"],
+                    "choices": [{"index": 0, "finish_reason": "stop",
+                                 "message": {"role": "assistant", "content": content}}],
+                    "usage": {"prompt_tokens": text.len() / 4, "completion_tokens": 200,
+                              "total_tokens": text.len() / 4 + 200}
+                }))
+            }
             "image" => {
                 let png = tiny_png(key);
                 let data = if self.config.image_urls {
@@ -499,6 +509,40 @@ fn entities_json(text: &str) -> serde_json::Value {
         })
         .collect();
     serde_json::json!({ "entities": entities })
+}
+
+/// The style guide the fake proposes: `FAKE_STYLE` as its art style.
+pub const FAKE_STYLE: &str = "fake copperplate engraving";
+
+fn style_json() -> serde_json::Value {
+    serde_json::json!({"style": {"artStyle": FAKE_STYLE, "medium": "ink", "palette": "sepia",
+        "eraSetting": "the fake era", "framing": "wide"}})
+}
+
+/// A card for each element the request lists ("- Name (kind…): …"), every field naming it, so
+/// a test finds each card in the prompts verbatim: `fake_card_field(name, field)`.
+fn cards_json(text: &str) -> serde_json::Value {
+    let cards: Vec<_> = text
+        .lines()
+        .filter_map(|line| {
+            let rest = line.strip_prefix("- ")?;
+            let (name, kind) = rest.split_once(" (")?;
+            Some(if kind.starts_with("place") {
+                serde_json::json!({"name": name, "landscape": fake_card_field(name, "landscape"),
+                    "materials": "stone", "light": "grey"})
+            } else {
+                serde_json::json!({"name": name, "age": fake_card_field(name, "age"),
+                    "hair": fake_card_field(name, "hair"), "eyes": "grey",
+                    "clothing": fake_card_field(name, "clothing")})
+            })
+        })
+        .collect();
+    serde_json::json!({ "cards": cards })
+}
+
+/// The value the fake gives `field` of `name`'s card.
+pub fn fake_card_field(name: &str, field: &str) -> String {
+    format!("{field} of {name}")
 }
 
 fn scenes_json(text: &str) -> serde_json::Value {

@@ -7,6 +7,7 @@ mod aliases;
 mod describe;
 mod entities;
 pub(crate) mod lexicon;
+mod looks;
 mod render;
 mod roles;
 mod scenes;
@@ -51,10 +52,17 @@ impl TextModel for Builtin {
         false
     }
 
+    /// It reads the book once for every card.
+    fn cards_per_request(&self) -> usize {
+        usize::MAX
+    }
+
     async fn complete_json(&self, request: &TextRequest) -> Result<(Value, Usage), Error> {
         let value = match &request.task {
             TextTask::Entities => entities_json(&request.text),
             TextTask::Scenes { count, elements } => scenes_json(&request.text, *count, elements),
+            TextTask::Style { .. } => looks::style_json(&request.text),
+            TextTask::Cards { subjects } => looks::cards_json(&request.text, subjects),
         };
         let usage = Usage {
             prompt_tokens: estimate_tokens(request.prompt.len().max(request.text.len())),
@@ -357,6 +365,7 @@ mod tests {
             name: "Mr. Bennet".to_string(),
             kind: ElementKind::Character,
             description: String::new(),
+            appearance: String::new(),
         }];
         let task = TextTask::Scenes { count: 2, elements };
         let (value, _) = Builtin.complete_json(&request(task, TEXT)).await?;

@@ -134,6 +134,11 @@ impl<'a> Doc<'a> {
             .map_or(&[][..], |r| &self.tokens[r.clone()])
     }
 
+    /// Where sentence `index`'s tokens start in `tokens`.
+    pub fn first_token(&self, index: usize) -> usize {
+        self.ranges.get(index).map_or(0, |r| r.start)
+    }
+
     /// The text of sentence `index`.
     pub fn sentence_text(&self, index: usize) -> &'a str {
         let s = self.sentences[index];

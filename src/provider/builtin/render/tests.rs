@@ -9,6 +9,7 @@ fn brief(name: &str, kind: ElementKind) -> ElementBrief {
         name: name.to_string(),
         kind,
         description: String::new(),
+        appearance: String::new(),
     }
 }
 

@@ -1,0 +1,337 @@
+//! After the merge, before Elements.md is written: the book's style guide (asked of the text model
+//! once when neither config nor `style.json` has one, recorded in `style.json`) and the
+//! appearance cards (one request per batch of elements, in parallel up to `--jobs`). Both are
+//! made once: a re-made cast keeps its cards, a recorded style is not asked again.
+
+use crate::analyze::cards::{keep_cards, parse_cards, wants_card};
+use crate::analyze::lookup::ElementsLookup;
+use crate::analyze::model::{Catalogue, Element};
+use crate::analyze::prompts::{cards_request, style_request};
+use crate::book::Book;
+use crate::error::Error;
+use crate::ids::ChapterNo;
+use crate::pipeline::analysis::is_fatal;
+use crate::pipeline::context::Context;
+use crate::pipeline::progress::Event;
+use crate::provider::{self, ElementBrief, TextModel, TextRequest, Usage};
+use crate::store::layout;
+use crate::style::{self, Source, Style, StyleFile};
+use std::collections::BTreeSet;
+use std::sync::Arc;
+use tokio::sync::Semaphore;
+
+/// Most characters of the opening chapters the style request reads (about 6,000 tokens).
+const OPENING_CHARS: usize = 24_000;
+
+/// Most cast members the style request lists.
+const STYLE_CAST: usize = 12;
+
+/// Makes the style (when none is set) and the missing cards; returns the style in effect.
+pub async fn style_and_cards(
+    ctx: &Arc<Context>,
+    catalogue: &mut Catalogue,
+) -> Result<Option<Style>, Error> {
+    keep_cards(catalogue, &earlier_cast(&ctx.out));
+    let (style, cards) = style_and_missing_cards(ctx, catalogue).await?;
+    for (index, card) in cards {
+        if let Some(element) = catalogue.elements.get_mut(index) {
+            element.appearance = card;
+        }
+    }
+    Ok(style)
+}
+
+/// The style in effect (asked for when there is none) and the cards the catalogue lacks, by
+/// index, asked for at the same time.
+async fn style_and_missing_cards(
+    ctx: &Arc<Context>,
+    catalogue: &Catalogue,
+) -> Result<(Option<Style>, Vec<(usize, String)>), Error> {
+    let known = ctx.style()?;
+    // Invention is the user's to ask for, so only a style set before pass 1 can allow it.
+    let invent = known.as_ref().filter(|s| s.invent).map(Style::line);
+    let (style, cards) = tokio::join!(
+        book_style(ctx, known, catalogue),
+        make_cards(ctx, catalogue, invent)
+    );
+    Ok((style?, cards?))
+}
+
+/// A finished cast made before cards existed (or with cards a model failed to give): the
+/// missing cards and the style are made now and added to elements.json and Elements.md, whose
+/// hand edits are kept; Elements.md shows the style in effect.
+pub async fn complete_looks(ctx: &Arc<Context>) -> Result<(), Error> {
+    let Some(lookup) = ctx.lookup() else {
+        return Ok(());
+    };
+    let catalogue = Catalogue {
+        title: lookup.title.clone(),
+        elements: lookup.elements.clone(),
+        partial_from: Vec::new(),
+    };
+    let (style, cards) = style_and_missing_cards(ctx, &catalogue).await?;
+    if !cards.is_empty() {
+        let named: Vec<(String, String)> = cards
+            .into_iter()
+            .filter_map(|(i, card)| Some((catalogue.elements.get(i)?.name.clone(), card)))
+            .collect();
+        add_cards(&ctx.out, &named)?;
+        ctx.load_lookup()?;
+        ctx.event(Event::Note(format!(
+            "appearance cards: {} added to Elements.md",
+            named.len()
+        )));
+    }
+    if let Some(style) = style {
+        show_style(&ctx.out, &style)?;
+    }
+    Ok(())
+}
+
+/// Adds `cards` (by element name) to Elements.md and elements.json.
+fn add_cards(out: &std::path::Path, cards: &[(String, String)]) -> Result<(), Error> {
+    let md_path = layout::elements_md_path(out);
+    let md = std::fs::read_to_string(&md_path).map_err(|source| Error::Read {
+        path: md_path.clone(),
+        source,
+    })?;
+    crate::store::atomic::write(&md_path, crate::render::insert_cards(&md, cards).as_bytes())?;
+    let json_path = layout::elements_json_path(out);
+    let Ok(bytes) = std::fs::read(&json_path) else {
+        return Ok(());
+    };
+    let mut catalogue: Catalogue = serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+        path: json_path.clone(),
+        message: e.to_string(),
+    })?;
+    for element in &mut catalogue.elements {
+        if let Some((_, card)) = cards.iter().find(|(n, _)| *n == element.name) {
+            element.appearance.clone_from(card);
+        }
+    }
+    let json = serde_json::to_vec_pretty(&catalogue)
+        .map_err(|e| Error::Internal(format!("cannot encode elements.json: {e}")))?;
+    crate::store::atomic::write(&json_path, &json)?;
+    Ok(())
+}
+
+/// Puts the style in effect into Elements.md's style section when it shows another (the config's
+/// style changed since pass 1, say); the rest of the file, hand edits included, is kept.
+pub fn show_style(out: &std::path::Path, style: &Style) -> Result<(), Error> {
+    let path = layout::elements_md_path(out);
+    let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
+        path: path.clone(),
+        source,
+    })?;
+    let updated = crate::render::replace_style_section(&text, style);
+    if updated != text {
+        crate::store::atomic::write(&path, updated.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// The cast as an earlier run left it: Elements.md (hand edits win), else elements.json.
+pub fn earlier_cast(out: &std::path::Path) -> Vec<Element> {
+    let from_md = std::fs::read_to_string(layout::elements_md_path(out))
+        .ok()
+        .and_then(|text| ElementsLookup::parse_markdown(&text).ok())
+        .map(|lookup| lookup.elements);
+    from_md
+        .or_else(|| {
+            std::fs::read(layout::elements_json_path(out))
+                .ok()
+                .and_then(|b| serde_json::from_slice::<Catalogue>(&b).ok())
+                .map(|c| c.elements)
+        })
+        .unwrap_or_default()
+}
+
+/// The style in effect, or the one asked of the model (the builtin's when the model cannot
+/// answer), recorded in `style.json`.
+async fn book_style(
+    ctx: &Arc<Context>,
+    known: Option<Style>,
+    catalogue: &Catalogue,
+) -> Result<Option<Style>, Error> {
+    if known.is_some() {
+        return Ok(known);
+    }
+    let request = style_request_for(&ctx.book, &catalogue.elements);
+    let (style, usage, note) = ask_style(ctx.text.as_ref(), &request).await?;
+    if let Some(note) = note {
+        ctx.event(Event::Note(note));
+    }
+    let file = StyleFile {
+        source: Source::Book,
+        style: style.clone(),
+    };
+    let out = ctx.out.clone();
+    tokio::task::spawn_blocking(move || style::write(&out, &file))
+        .await
+        .map_err(|source| Error::Task {
+            what: "style.json",
+            source,
+        })??;
+    let chapter = request.chapter;
+    ctx.state(move |s| s.add_usage(chapter, usage)).await?;
+    ctx.event(Event::Note(format!("style guide: {}", style.line())));
+    Ok(Some(style))
+}
+
+/// Asks `model` for the style guide; an unusable answer gives the builtin's (offline) style and
+/// a note saying so. Errors that stop a run (a refused key, an unreachable server) are returned.
+pub async fn ask_style(
+    model: &dyn TextModel,
+    request: &TextRequest,
+) -> Result<(Style, Usage, Option<String>), Error> {
+    let (style, usage, note) = match model.complete_json(request).await {
+        Ok((value, usage)) => {
+            let style = style::from_answer(&value);
+            let note = style.is_none().then(|| {
+                "style guide: the model's answer had no style; the builtin's is used".to_string()
+            });
+            (style, usage, note)
+        }
+        Err(err) if err.stops_the_run() => return Err(err.into()),
+        Err(err) => {
+            let note = format!(
+                "style guide: the model gave no usable answer ({err}); the builtin's is used"
+            );
+            (None, Usage::default(), Some(note))
+        }
+    };
+    let style = match style {
+        Some(style) => style,
+        None => {
+            let (value, _) = provider::builtin::Builtin.complete_json(request).await?;
+            style::from_answer(&value)
+                .ok_or_else(|| Error::Internal("the builtin style guide is empty".into()))?
+        }
+    };
+    Ok((style, usage, note))
+}
+
+/// The style request: the opening story chapters (cut to `OPENING_CHARS`) and the cast's first
+/// characters.
+pub fn style_request_for(book: &Book, cast: &[Element]) -> TextRequest {
+    let mut opening = String::new();
+    let mut first = None;
+    for chapter in book.story_chapters() {
+        if opening.chars().count() >= OPENING_CHARS {
+            break;
+        }
+        first = first.or(chapter.number);
+        opening.push_str(&chapter.text);
+        opening.push_str("\n\n");
+    }
+    let opening: String = opening.chars().take(OPENING_CHARS).collect();
+    let cast: Vec<ElementBrief> = cast
+        .iter()
+        .filter(|e| wants_card(e))
+        .take(STYLE_CAST)
+        .map(|e| ElementBrief {
+            name: e.name.clone(),
+            kind: e.kind,
+            description: e.description.clone(),
+            appearance: String::new(),
+        })
+        .collect();
+    style_request(
+        &book.title,
+        first.unwrap_or(ChapterNo(1)),
+        opening.trim_end(),
+        cast,
+    )
+}
+
+/// The cards of the elements that want one and have none, by index in the catalogue. A batch
+/// the model cannot answer leaves its elements without cards (their descriptions are used), with
+/// a note; an error that stops the run stops it.
+async fn make_cards(
+    ctx: &Arc<Context>,
+    catalogue: &Catalogue,
+    invent: Option<String>,
+) -> Result<Vec<(usize, String)>, Error> {
+    let wanted: Vec<usize> = (0..catalogue.elements.len())
+        .filter(|&i| {
+            let e = &catalogue.elements[i];
+            wants_card(e) && e.appearance.is_empty()
+        })
+        .collect();
+    let per_request = ctx.text.cards_per_request().max(1);
+    let slots = Arc::new(Semaphore::new(ctx.options.provider.jobs.max(1)));
+    let mut tasks = tokio::task::JoinSet::new();
+    for batch in wanted.chunks(per_request) {
+        let elements: Vec<Element> = batch
+            .iter()
+            .map(|&i| catalogue.elements[i].clone())
+            .collect();
+        let refs: Vec<&Element> = elements.iter().collect();
+        let request = cards_request(
+            &catalogue.title,
+            &refs,
+            chapters_text(ctx, &refs),
+            invent.as_deref(),
+        );
+        let (ctx, slots, batch) = (ctx.clone(), slots.clone(), batch.to_vec());
+        tasks.spawn(async move {
+            let _slot = slots.acquire_owned().await;
+            let answer = ctx.text.complete_json(&request).await;
+            (batch, elements, request.chapter, answer)
+        });
+    }
+    let mut cards = Vec::new();
+    let mut missed = 0;
+    while let Some(joined) = tasks.join_next().await {
+        let (batch, elements, chapter, answer) = joined.map_err(|source| Error::Task {
+            what: "appearance cards",
+            source,
+        })?;
+        let refs: Vec<&Element> = elements.iter().collect();
+        let parsed = match answer {
+            Ok((value, usage)) => {
+                ctx.state(move |s| s.add_usage(chapter, usage)).await?;
+                parse_cards(&value, &refs).map_err(|e| e.to_string())
+            }
+            Err(err) => {
+                let err = Error::from(err);
+                if is_fatal(&err) {
+                    tasks.abort_all();
+                    return Err(err);
+                }
+                Err(err.display_chain())
+            }
+        };
+        match parsed {
+            Ok(found) => {
+                missed += batch.len() - found.len();
+                cards.extend(found.into_iter().map(|(i, card)| (batch[i], card)));
+            }
+            Err(message) => {
+                missed += batch.len();
+                ctx.event(Event::Note(format!("appearance cards: {message}")));
+            }
+        }
+    }
+    if missed > 0 {
+        ctx.event(Event::Note(format!(
+            "appearance cards: {missed} of {} elements have none (their descriptions are used)",
+            wanted.len()
+        )));
+    }
+    Ok(cards)
+}
+
+/// The text of every chapter the elements appear in, for analyzers that read the book.
+fn chapters_text(ctx: &Context, elements: &[&Element]) -> String {
+    let chapters: BTreeSet<ChapterNo> = elements
+        .iter()
+        .flat_map(|e| e.chapters.iter().copied())
+        .collect();
+    chapters
+        .into_iter()
+        .filter_map(|no| ctx.book.chapter(no))
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n\n")
+}
