@@ -12,6 +12,7 @@ use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
 use crate::provider::{self, ImageFormat, Usage};
+use crate::store::artifacts::Put;
 use crate::store::{self, SceneOutcome, WorkerId};
 use chrono::Utc;
 use std::sync::Arc;
@@ -369,9 +370,23 @@ async fn write_image(
         )));
     };
     let relative = store::layout::image_file_name(chapter, scene, format.extension());
-    ctx.write_file(ctx.out.join(&relative), bytes)
-        .await
-        .map_err(|e| scene_write_error(scene, e))?;
+    let path = ctx.out.join(&relative);
+    // Created only if absent: another worker that drew this scene (a claim taken over while
+    // its request was in flight) keeps its image, and a whole one is as good as ours.
+    let put = ctx.create_file(path.clone(), bytes.clone()).await;
+    let existing_is_whole = match put.map_err(|e| scene_write_error(scene, e))? {
+        Put::Created => return Ok(relative),
+        Put::Existed => ctx
+            .read_file(path.clone())
+            .await
+            .map_err(|e| scene_write_error(scene, e))?
+            .is_some_and(|b| adopt::is_complete_image(&b)),
+    };
+    if !existing_is_whole {
+        ctx.write_file(path, bytes)
+            .await
+            .map_err(|e| scene_write_error(scene, e))?;
+    }
     Ok(relative)
 }
 

@@ -231,18 +231,15 @@ async fn finish_elements(
 /// Pass 1 answers saved by earlier runs, by chapter. A file that cannot be read is ignored (its
 /// chapters are asked again); of two files with the same chapter, the first by name counts.
 fn saved_entities(ctx: &Context) -> BTreeMap<ChapterNo, Vec<crate::analyze::RawEntity>> {
-    let mut paths: Vec<_> = std::fs::read_dir(layout::entities_dir(&ctx.out))
-        .map(|dir| {
-            dir.flatten()
-                .map(|e| e.path())
-                .filter(|p| p.extension().is_some_and(|x| x == "json"))
-                .collect()
-        })
+    let artifacts = ctx.artifacts.as_ref();
+    let keys = ctx
+        .key(&layout::entities_dir(&ctx.out))
+        .and_then(|dir| artifacts.list(&dir))
         .unwrap_or_default();
-    paths.sort();
     let mut saved = BTreeMap::new();
-    for path in paths {
-        let Some(chapters) = std::fs::read(&path).ok().and_then(|b| parse_saved(&b)) else {
+    for key in keys.iter().filter(|k| k.as_str().ends_with(".json")) {
+        let bytes = artifacts.get(key).ok().flatten();
+        let Some(chapters) = bytes.and_then(|b| parse_saved(&b)) else {
             continue;
         };
         for answer in chapters {

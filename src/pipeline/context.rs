@@ -14,8 +14,9 @@ use crate::pipeline::timed::{Bus, TimedImage, TimedText};
 use crate::pipeline::wake::Wake;
 use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
+use crate::store::artifacts::{self, Artifacts, Key, Put};
 use crate::store::{self, BookState, Manifest, ProgressLog, Store, layout};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
@@ -33,6 +34,9 @@ pub struct Context {
     pub store: Store,
     /// The book's state: claims, statuses, usage (docs/ARCHITECTURE.md §9).
     pub state: Arc<dyn BookState>,
+    /// Where pass-1 answers, chapter scenes and images are kept (docs/ARCHITECTURE.md §9): the
+    /// output folder unless the run is given another store.
+    pub artifacts: Arc<dyn Artifacts>,
     pub text: Arc<dyn TextModel>,
     pub image: Arc<dyn ImageModel>,
     pub progress: Progress,
@@ -71,6 +75,7 @@ impl Context {
     ) -> Context {
         let image_slots = Arc::new(Semaphore::new(options.provider.image_jobs.max(1)));
         let bus = Arc::new(Bus::default());
+        let folder = Arc::new(artifacts::Folder::new(out.clone()));
         Context {
             progress: Progress::new(Arc::new(reporter.clone())),
             options,
@@ -89,6 +94,7 @@ impl Context {
             bus,
             planned: AtomicUsize::new(0),
             state: Arc::new(store.clone()),
+            artifacts: folder,
             store,
             reporter,
             wake: Wake::new(),
@@ -103,6 +109,23 @@ impl Context {
     pub fn with_state(mut self, state: Arc<dyn BookState>) -> Context {
         self.state = state;
         self
+    }
+
+    /// Keeps pass-1 answers, chapter scenes and images in `artifacts` instead of the folder.
+    pub fn with_artifacts(mut self, artifacts: Arc<dyn Artifacts>) -> Context {
+        self.artifacts = artifacts;
+        self
+    }
+
+    /// The artifact key of `path`, a file of the output folder named by `store::layout`.
+    pub fn key(&self, path: &Path) -> Result<Key, store::Error> {
+        let relative = path
+            .strip_prefix(&self.out)
+            .map_err(|_| store::Error::BadKey {
+                key: path.display().to_string(),
+                reason: "it is not inside the output folder".into(),
+            })?;
+        Key::from_relative(relative)
     }
 
     /// Waits for one of this process's image slots (held until the image request is answered).
@@ -131,15 +154,38 @@ impl Context {
             .map_err(Error::from)
     }
 
-    /// Writes `bytes` to `path` atomically on a blocking thread: the write fsyncs the file and
-    /// its folder, which must not stall the async workers.
+    /// Stores `bytes` as the artifact `path` names (replacing it) on a blocking thread: the
+    /// write is durable (fsyncs, or a remote call), which must not stall the async workers.
     pub async fn write_file(&self, path: PathBuf, bytes: Vec<u8>) -> Result<(), store::Error> {
-        let target = path.clone();
-        tokio::task::spawn_blocking(move || store::atomic::write(&path, &bytes))
+        let key = self.key(&path)?;
+        self.on_artifacts(path, move |a| a.put(&key, &bytes)).await
+    }
+
+    /// Stores `bytes` as the artifact `path` names only if there is none yet (an image: a
+    /// second writer of a scene never replaces the first's).
+    pub async fn create_file(&self, path: PathBuf, bytes: Vec<u8>) -> Result<Put, store::Error> {
+        let key = self.key(&path)?;
+        self.on_artifacts(path, move |a| a.put_new(&key, &bytes))
+            .await
+    }
+
+    /// Reads the artifact `path` names; `None` when there is none.
+    pub async fn read_file(&self, path: PathBuf) -> Result<Option<Vec<u8>>, store::Error> {
+        let key = self.key(&path)?;
+        self.on_artifacts(path, move |a| a.get(&key)).await
+    }
+
+    async fn on_artifacts<T: Send + 'static>(
+        &self,
+        path: PathBuf,
+        call: impl FnOnce(&dyn Artifacts) -> Result<T, store::Error> + Send + 'static,
+    ) -> Result<T, store::Error> {
+        let artifacts = self.artifacts.clone();
+        tokio::task::spawn_blocking(move || call(artifacts.as_ref()))
             .await
             .unwrap_or_else(|join| {
-                let failed = std::io::Error::other(format!("the write task failed: {join}"));
-                Err(store::Error::io("write", target, failed))
+                let failed = std::io::Error::other(format!("the storage task failed: {join}"));
+                Err(store::Error::io("write", path, failed))
             })
     }
 
@@ -282,9 +328,17 @@ impl Context {
         layout::chapter_path(&self.out, chapter)
     }
 
-    /// Reads `chapters/NNN.json`.
+    /// Reads `chapters/NNN.json` from the artifacts.
     pub fn load_scenes(&self, chapter: ChapterNo) -> Result<ChapterScenes, Error> {
-        read_scenes(&self.chapter_file(chapter))
+        let path = self.chapter_file(chapter);
+        let bytes = self
+            .artifacts
+            .get(&self.key(&path)?)?
+            .ok_or_else(|| Error::Read {
+                path: path.clone(),
+                source: std::io::ErrorKind::NotFound.into(),
+            })?;
+        parse_scenes(&path, &bytes)
     }
 
     pub fn set_lookup(&self, lookup: ElementsLookup) {
@@ -340,7 +394,11 @@ pub fn read_scenes(path: &std::path::Path) -> Result<ChapterScenes, Error> {
         path: path.to_path_buf(),
         source,
     })?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::Corrupt {
+    parse_scenes(path, &bytes)
+}
+
+fn parse_scenes(path: &Path, bytes: &[u8]) -> Result<ChapterScenes, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::Corrupt {
         path: path.to_path_buf(),
         message: e.to_string(),
     })

@@ -381,6 +381,9 @@ struct Scripted {
     steal: Option<(u32, std::path::PathBuf)>,
     /// Every image takes this long, as a remote model's would.
     latency: std::time::Duration,
+    /// While drawing a scene, another worker writes that scene's image (whole, its own bytes)
+    /// into this output folder, as a worker whose claim was taken over may.
+    race: Option<std::path::PathBuf>,
     drawn: std::sync::atomic::AtomicUsize,
 }
 
@@ -395,6 +398,7 @@ impl Scripted {
             prompt_limit: None,
             steal: None,
             latency: std::time::Duration::ZERO,
+            race: None,
             drawn: std::sync::atomic::AtomicUsize::new(0),
         }
     }
@@ -443,6 +447,16 @@ impl provider::ImageModel for Scripted {
         {
             take_over(out, ChapterNo(*chapter));
         }
+        if let Some(out) = &self.race {
+            let (theirs, _) = self.inner.generate(request, options).await?;
+            let name = crate::store::layout::image_file_name(
+                request.scene.chapter,
+                request.scene.scene,
+                "png",
+            );
+            crate::store::atomic::write_creating_folder(&out.join(name), &other_worker(&theirs))
+                .map_err(|e| provider::Error::Config(e.to_string()))?;
+        }
         let drawn = self.drawn.fetch_add(1, std::sync::atomic::Ordering::SeqCst) + 1;
         if let Some((limit, trigger)) = &self.stop_after
             && drawn >= *limit
@@ -452,6 +466,17 @@ impl provider::ImageModel for Scripted {
         }
         self.inner.generate(request, options).await
     }
+}
+
+/// A whole PNG with other bytes than `png` (a text chunk added before its end), as another
+/// worker's drawing of the same scene would be.
+fn other_worker(png: &[u8]) -> Vec<u8> {
+    let end = png.len() - 12;
+    let text = b"tEXtby\0another worker";
+    let mut chunk = (text.len() as u32 - 4).to_be_bytes().to_vec();
+    chunk.extend_from_slice(text);
+    chunk.extend_from_slice(&[0, 0, 0, 0]);
+    [&png[..end], &chunk, &png[end..]].concat()
 }
 
 fn manifest_of(dir: &Path) -> crate::store::Manifest {
@@ -1045,6 +1070,73 @@ fn the_store_flag_keeps_the_state_in_postgres() {
         assert_eq!(
             manifest.chapters[&chapter].status,
             Status::IllustrationComplete
+        );
+    }
+}
+
+/// The pipeline keeps its files through the artifacts interface: with `object_store` on the
+/// output folder (`file://`) instead of `store::atomic`, a run gives the same Elements.md,
+/// Chapters.md and images, and a resumed run pays for nothing.
+#[test]
+fn the_whole_pipeline_runs_with_its_files_in_an_object_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let run_once = || {
+        let state: Arc<dyn crate::store::BookState> =
+            Arc::new(Store::open(dir.path().join("out")).unwrap());
+        let (ctx, _) = context_on(Some(state.clone()), dir.path(), &[], 3, |m| m).unwrap();
+        let url = format!("file://{}", ctx.out.display());
+        let object = crate::store::artifacts::Object::open(&url).unwrap();
+        let ctx = Arc::try_unwrap(ctx)
+            .unwrap_or_else(|_| panic!("the context is shared before the run"))
+            .with_artifacts(Arc::new(object));
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let outcome = runtime
+            .block_on(orchestrate::run(Arc::new(ctx), shutdown::channel().1))
+            .unwrap();
+        let manifest = state.snapshot().unwrap().unwrap();
+        (
+            outcome,
+            orchestrate::totals(&manifest, &[ChapterNo(1), ChapterNo(2), ChapterNo(3)]),
+        )
+    };
+    let (first, totals) = run_once();
+    assert_eq!((totals.analyzed, totals.illustrated), (3, 3));
+    assert!(first.images.images >= 3);
+    let (again, _) = run_once();
+    assert_eq!(again.images.images, 0, "a resumed run drew again");
+    let on_folder = tempfile::tempdir().unwrap();
+    run(on_folder.path(), &[], 3).unwrap();
+    for name in ["Elements.md", "Chapters.md"] {
+        assert_eq!(
+            read(dir.path(), name),
+            read(on_folder.path(), name),
+            "{name}"
+        );
+    }
+    assert_eq!(images(dir.path()), images(on_folder.path()));
+}
+
+/// An image another worker wrote for the same scene while ours was drawn is kept: ours never
+/// replaces it (create-if-absent), and the scene is recorded with the file that is there.
+#[test]
+fn an_image_another_worker_wrote_meanwhile_is_never_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let (_, totals) = run_scripted(dir.path(), &[], 2, shutdown::channel().1, |s| {
+        s.race = Some(out.clone());
+    })
+    .unwrap();
+    assert_eq!(totals.illustrated, 2);
+    let files = images(dir.path());
+    assert!(!files.is_empty());
+    for (name, bytes) in files {
+        assert!(
+            bytes.windows(14).any(|w| w == b"another worker"),
+            "{name} was replaced by the later writer"
+        );
+        assert!(
+            crate::illustrate::adopt::is_complete_image(&bytes),
+            "{name}"
         );
     }
 }

@@ -2,9 +2,10 @@
 //! storage (`s3://bucket/prefix`; endpoint, region and credentials from the usual `AWS_*`
 //! environment variables, e.g. `AWS_ENDPOINT_URL` and `AWS_ALLOW_HTTP=true` for a local server).
 //!
-//! `object_store` is async; this store runs its calls on a small runtime of its own, so the
-//! synchronous [`Artifacts`] operations work from the pipeline's blocking pool and from plain
-//! code alike.
+//! `object_store` is async; this store runs its calls on a small runtime of its own and waits
+//! for them with a plain executor, so the synchronous [`Artifacts`] operations work from the
+//! pipeline's blocking pool, from async code and from plain code alike (a `block_on` of a
+//! tokio runtime would panic inside another runtime).
 
 use super::{Artifacts, Key, Put};
 use crate::store::Error;
@@ -12,10 +13,11 @@ use futures_util::TryStreamExt;
 use object_store::path::Path as ObjectPath;
 use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
 use std::future::Future;
+use std::sync::Arc;
 
 /// Artifacts kept in an object store under a prefix.
 pub struct Object {
-    store: Box<dyn ObjectStore>,
+    store: Arc<dyn ObjectStore>,
     prefix: ObjectPath,
     /// Shown in messages: the URL without credentials.
     location: String,
@@ -54,7 +56,7 @@ impl Object {
             .build()
             .map_err(|e| bad_url(format!("cannot start its client: {e}")))?;
         Ok(Object {
-            store,
+            store: Arc::from(store),
             prefix,
             location,
             runtime: Some(runtime),
@@ -68,18 +70,19 @@ impl Object {
     }
 
     /// Runs `call` on this store's runtime and names `key` in its error.
-    fn run<T>(
+    fn run<T: Send + 'static>(
         &self,
         action: &'static str,
         key: &Key,
-        call: impl Future<Output = object_store::Result<T>>,
+        call: impl Future<Output = object_store::Result<T>> + Send + 'static,
     ) -> Result<T, Error> {
         let Some(runtime) = &self.runtime else {
             return Err(self.failed(action, key, shut_down()));
         };
-        runtime
-            .block_on(call)
-            .map_err(|source| self.failed(action, key, source))
+        match futures_executor::block_on(runtime.spawn(call)) {
+            Ok(result) => result.map_err(|source| self.failed(action, key, source)),
+            Err(join) => Err(self.failed(action, key, join)),
+        }
     }
 
     fn failed(
@@ -115,28 +118,30 @@ impl Drop for Object {
 
 impl Artifacts for Object {
     fn put(&self, key: &Key, bytes: &[u8]) -> Result<(), Error> {
+        let (store, path) = (self.store.clone(), self.path(key));
         let payload = PutPayload::from(bytes.to_vec());
-        self.run("write", key, self.store.put(&self.path(key), payload))
+        self.run("write", key, async move { store.put(&path, payload).await })
             .map(|_| ())
     }
 
     fn put_new(&self, key: &Key, bytes: &[u8]) -> Result<Put, Error> {
+        let (store, path) = (self.store.clone(), self.path(key));
         let payload = PutPayload::from(bytes.to_vec());
-        let options = PutOptions::from(PutMode::Create);
-        let path = self.path(key);
-        let put = self.store.put_opts(&path, payload, options);
-        match self.runtime.as_ref().map(|r| r.block_on(put)) {
-            Some(Ok(_)) => Ok(Put::Created),
-            Some(Err(object_store::Error::AlreadyExists { .. })) => Ok(Put::Existed),
-            Some(Err(e)) => Err(self.failed("create", key, e)),
-            None => Err(self.failed("create", key, shut_down())),
-        }
+        let create = async move {
+            let options = PutOptions::from(PutMode::Create);
+            match store.put_opts(&path, payload, options).await {
+                Ok(_) => Ok(Put::Created),
+                Err(object_store::Error::AlreadyExists { .. }) => Ok(Put::Existed),
+                Err(e) => Err(e),
+            }
+        };
+        self.run("create", key, create)
     }
 
     fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, Error> {
-        let path = self.path(key);
-        let read = async {
-            match self.store.get(&path).await {
+        let (store, path) = (self.store.clone(), self.path(key));
+        let read = async move {
+            match store.get(&path).await {
                 Ok(found) => found.bytes().await.map(|b| Some(b.to_vec())),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(e),
@@ -146,12 +151,10 @@ impl Artifacts for Object {
     }
 
     fn list(&self, prefix: &Key) -> Result<Vec<Key>, Error> {
-        let path = self.path(prefix);
-        let listed = self.run(
-            "list",
-            prefix,
-            self.store.list(Some(&path)).try_collect::<Vec<_>>(),
-        )?;
+        let (store, path) = (self.store.clone(), self.path(prefix));
+        let listed = self.run("list", prefix, async move {
+            store.list(Some(&path)).try_collect::<Vec<_>>().await
+        })?;
         let mut keys = listed
             .iter()
             .map(|meta| self.key_of(&meta.location))
@@ -161,9 +164,9 @@ impl Artifacts for Object {
     }
 
     fn remove(&self, key: &Key) -> Result<(), Error> {
-        let path = self.path(key);
-        let delete = async {
-            match self.store.delete(&path).await {
+        let (store, path) = (self.store.clone(), self.path(key));
+        let delete = async move {
+            match store.delete(&path).await {
                 Err(object_store::Error::NotFound { .. }) => Ok(()),
                 other => other,
             }
@@ -172,8 +175,10 @@ impl Artifacts for Object {
     }
 
     fn rename(&self, from: &Key, to: &Key) -> Result<(), Error> {
-        let (from_path, to_path) = (self.path(from), self.path(to));
-        self.run("move", from, self.store.rename(&from_path, &to_path))
+        let (store, from_path, to_path) = (self.store.clone(), self.path(from), self.path(to));
+        self.run("move", from, async move {
+            store.rename(&from_path, &to_path).await
+        })
     }
 
     fn location(&self) -> String {

@@ -125,3 +125,17 @@ fn a_bad_url_is_a_clear_error_without_credentials() {
     assert!(text.contains("nosuch://host/x"), "{text}");
     assert!(!text.contains("secret"), "{text}");
 }
+
+/// The object store is called from async code too (the pipeline reads chapter scenes on its
+/// workers): a `block_on` of a tokio runtime there would panic.
+#[tokio::test(flavor = "current_thread")]
+async fn the_object_store_works_inside_an_async_runtime() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Object::open(&format!("file://{}", dir.path().display())).unwrap();
+    store.put(&key("chapters/001.json"), b"{}").unwrap();
+    assert_eq!(
+        store.get(&key("chapters/001.json")).unwrap().as_deref(),
+        Some(&b"{}"[..])
+    );
+    drop(store);
+}
