@@ -43,6 +43,37 @@ pub enum Command {
     /// Build an illustrated EPUB, an HTML gallery, a CBZ and/or an illustrated PDF from an
     /// output folder.
     Compile(CompileArgs),
+    /// Serve a local web dashboard of one or more output folders: progress, ETA, chapter grid,
+    /// live thumbnails, the cast (editable) and each scene. Prints `Serving on http://HOST:PORT/`.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ServeArgs {
+    /// An output folder to show (repeatable). Default: every book folder in --library, or the
+    /// current folder's `imaginize_*` folders.
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Vec<PathBuf>,
+    /// A folder whose subfolders are output folders; new ones show up without a restart.
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
+    /// The address to listen on. Any other than a loopback address needs a token (--token, or
+    /// one is generated and printed once).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port; 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The token every request must carry (`?token=`, `Authorization: Bearer`, or the cookie
+    /// the first visit sets). Also read from IMAGINIZE_SERVE_TOKEN.
+    #[arg(long, env = "IMAGINIZE_SERVE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The text model whose prices the cost shown is computed with.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    pub model: String,
+    /// The image model whose prices the cost shown is computed with.
+    #[arg(long, default_value = "gpt-image-1")]
+    pub image_model: String,
 }
 
 #[derive(Debug, ClapArgs)]

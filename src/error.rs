@@ -15,6 +15,8 @@ pub enum Error {
     Store(#[from] crate::store::Error),
     #[error(transparent)]
     Compile(#[from] crate::compile::Error),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::Error),
     #[error("{0}")]
     Usage(String),
     #[error("`{}` is damaged: {message}", path.display())]
@@ -69,6 +71,7 @@ impl Error {
             Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
             // The only font is the one --font names: a bad value of a flag.
             Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
+            Error::Serve(crate::serve::Error::WeakToken) => exit_code::USAGE,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }
@@ -76,6 +79,7 @@ impl Error {
             | Error::Unfinished { .. }
             | Error::Store(_)
             | Error::Compile(_)
+            | Error::Serve(_)
             | Error::Corrupt { .. }
             | Error::Internal(_)
             | Error::Task { .. } => exit_code::FAILURE,

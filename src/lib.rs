@@ -9,7 +9,8 @@
 //! - [`store`] keeps the manifest, the single source of truth, locked and atomically written;
 //! - [`provider`] talks to the models (offline `builtin`, OpenAI-compatible, Gemini);
 //! - [`render`] turns state into Elements.md, Chapters.md and Contents.md;
-//! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ.
+//! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ;
+//! - [`serve`] is the local web dashboard of output folders.
 
 pub mod analyze;
 pub mod book;
@@ -27,6 +28,7 @@ pub mod render;
 pub mod report;
 pub mod run;
 pub mod secret;
+pub mod serve;
 pub mod store;
 pub use error::Error;
 pub use run::run;

@@ -34,6 +34,7 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Inspect(inspect)) => inspect::run(&inspect, reporter),
         Some(Command::Render(render)) => outputs::render(&render, reporter),
         Some(Command::Compile(compile)) => outputs::compile_command(&compile, &env.cwd, reporter),
+        Some(Command::Serve(serve)) => Ok(crate::serve::run(&serve, &env.cwd, reporter)?),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

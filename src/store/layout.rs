@@ -60,6 +60,9 @@ pub const GALLERY_INDEX: &str = "index.html";
 /// The gallery's page of the cast, inside `gallery/`.
 pub const GALLERY_ELEMENTS: &str = "elements.html";
 
+/// The run report (timeline, usage, failures), self-contained; the dashboard links to it.
+pub const REPORT_HTML: &str = "report.html";
+
 /// The default output folder is this prefix and the book's stem.
 pub const OUTPUT_DIR_PREFIX: &str = "imaginize_";
 
