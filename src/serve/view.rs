@@ -173,10 +173,12 @@ fn fill_head(
         .collect();
     head.pass2 = eta::pipeline(analyzed.len() as u64, total, analyzed);
     head.images = images_pipeline(manifest, folder);
+    // Unknown while any pipeline's is: the longest one decides.
     head.eta_secs = [&head.pass1, &head.pass2, &head.images]
         .iter()
-        .filter_map(|p| p.eta_secs)
-        .max();
+        .map(|p| p.eta_secs)
+        .collect::<Option<Vec<u64>>>()
+        .and_then(|etas| etas.into_iter().max());
     for ch in manifest.chapters.values() {
         head.usage += ch.usage;
     }

@@ -41,3 +41,12 @@ mod sample_book;
 
 /// The illustrated PDF: `--pdf` on the main command and with `compile`, bad flag values.
 mod pdf;
+
+/// A raw HTTP client and `imaginize serve` started in the background.
+mod serve_http;
+
+/// `imaginize serve`: routes, security, the event stream, the actions.
+mod serve;
+
+/// The dashboard in headless chromium driven over WebDriver: live updates, the cast editor.
+mod serve_browser;
