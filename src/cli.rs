@@ -302,4 +302,14 @@ pub struct RunArgs {
     /// After illustrating, also build these outputs (as `imaginize compile` does).
     #[command(flatten)]
     pub compile: FormatArgs,
+    /// Serve the live dashboard of this run's output folder while it runs (as `imaginize
+    /// serve`; it stops with the run).
+    #[arg(long, visible_alias = "dashboard")]
+    pub serve: bool,
+    /// The dashboard's port (default 8080; 0 picks a free one).
+    #[arg(long, visible_alias = "dashboard-port", value_name = "PORT")]
+    pub serve_port: Option<u16>,
+    /// The dashboard's address (default 127.0.0.1; any other needs a token, printed once).
+    #[arg(long, visible_alias = "dashboard-host", value_name = "HOST")]
+    pub serve_host: Option<String>,
 }

@@ -2,6 +2,7 @@
 //! a tokio runtime with signal handling, print the summary, compile if asked.
 
 use crate::book::Book;
+use crate::cli::ServeArgs;
 use crate::config::{self, Environment, ExecMode, Options, Verbosity};
 use crate::error::Error;
 use crate::ids::ChapterNo;
@@ -61,7 +62,18 @@ pub fn main_job(
         .output_dir
         .clone()
         .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
-    let ran = run_pipeline(options, book, &book_path, out.clone(), selected, reporter);
+    let dashboard = run_args
+        .serve
+        .then(|| dashboard_args(run_args, &options, &out));
+    let ran = run_pipeline(
+        options,
+        book,
+        &book_path,
+        out.clone(),
+        selected,
+        reporter,
+        dashboard,
+    );
     let Some(formats) = super::outputs::formats(&run_args.compile) else {
         return ran;
     };
@@ -76,6 +88,22 @@ pub fn main_job(
             Err(failed)
         }
         Err(other) => Err(other),
+    }
+}
+
+/// `--serve`: the dashboard of this run's folder, its cost at this run's models' prices.
+fn dashboard_args(run_args: &crate::cli::RunArgs, options: &Options, out: &Path) -> ServeArgs {
+    ServeArgs {
+        output_dir: vec![out.to_path_buf()],
+        library: None,
+        host: run_args
+            .serve_host
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1".to_owned()),
+        port: run_args.serve_port.unwrap_or(8080),
+        token: None,
+        model: options.provider.text.model.clone(),
+        image_model: options.provider.image.model.clone(),
     }
 }
 
@@ -107,6 +135,7 @@ fn run_pipeline(
     out: PathBuf,
     selected: Vec<ChapterNo>,
     reporter: &Reporter,
+    dashboard: Option<ServeArgs>,
 ) -> Result<(), Error> {
     // The folder and the manifest come first: a read-only path fails before any API call.
     let store =
@@ -145,7 +174,12 @@ fn run_pipeline(
         .enable_all()
         .build()
         .map_err(|e| Error::Internal(format!("cannot start the async runtime: {e}")))?;
-    let outcome = runtime.block_on(run_with_signals(ctx.clone()))?;
+    let outcome = runtime.block_on(async {
+        if let Some(dashboard) = &dashboard {
+            crate::serve::start_beside_run(dashboard, &out, ctx.subscribe(), reporter).await?;
+        }
+        run_with_signals(ctx.clone()).await
+    })?;
     let totals = totals_now(&store, &selected)?;
     let left = unfinished(&ctx.options, &totals);
     summary(reporter, &outcome, &totals, &out, left);

@@ -28,6 +28,7 @@ pub mod watch;
 pub use error::Error;
 
 use crate::cli::ServeArgs;
+use crate::pipeline::progress::Stamped;
 use crate::provider::prices::PriceTable;
 use crate::report::Reporter;
 use books::Library;
@@ -36,6 +37,7 @@ use security::Guard;
 use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
+use tokio::sync::broadcast;
 use view::Prices;
 
 /// Runs the server until Ctrl-C or SIGTERM.
@@ -50,6 +52,39 @@ pub fn run(args: &ServeArgs, cwd: &Path, reporter: &Reporter) -> Result<(), Erro
 }
 
 async fn serve(args: &ServeArgs, cwd: &Path, token: Option<String>) -> Result<(), Error> {
+    let (listener, app) = bind(args, cwd, token).await?;
+    let server = axum::serve(listener, router::router(app));
+    tokio::select! {
+        served = server => served.map_err(Error::Serve),
+        () = stop_signal() => Ok(()),
+    }
+}
+
+/// `--serve` on the main command: the dashboard of the run's folder on the run's runtime, until
+/// the runtime ends with the run. Every event of the run re-reads the folder at once, so the page
+/// does not wait for the file watch.
+pub async fn start_beside_run(
+    args: &ServeArgs,
+    cwd: &Path,
+    events: broadcast::Receiver<Stamped>,
+    reporter: &Reporter,
+) -> Result<(), Error> {
+    let token = access_token(args, reporter)?;
+    let (listener, app) = bind(args, cwd, token).await?;
+    tokio::spawn(poke_on_events(app.clone(), events));
+    tokio::spawn(async move {
+        // An error here ends only the dashboard, never the run.
+        let _ = axum::serve(listener, router::router(app)).await;
+    });
+    Ok(())
+}
+
+/// Binds, builds the books, and prints the one line scripts wait for.
+async fn bind(
+    args: &ServeArgs,
+    cwd: &Path,
+    token: Option<String>,
+) -> Result<(tokio::net::TcpListener, Arc<App>), Error> {
     let listener = tokio::net::TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|source| Error::Bind {
@@ -64,13 +99,22 @@ async fn serve(args: &ServeArgs, cwd: &Path, token: Option<String>) -> Result<()
     // Start watching every book now, so the first page shows live figures at once.
     app.library.books();
     let mut stdout = std::io::stdout();
-    // The one line scripts wait for; nothing else goes to stdout.
+    // Nothing else of the server goes to stdout.
     let _ = writeln!(stdout, "Serving on http://{address}/");
     let _ = stdout.flush();
-    let server = axum::serve(listener, router::router(app));
-    tokio::select! {
-        served = server => served.map_err(Error::Serve),
-        () = stop_signal() => Ok(()),
+    Ok((listener, app))
+}
+
+async fn poke_on_events(app: Arc<App>, mut events: broadcast::Receiver<Stamped>) {
+    loop {
+        match events.recv().await {
+            Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
+                for book in app.library.books() {
+                    book.poke();
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
     }
 }
 

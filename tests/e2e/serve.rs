@@ -189,7 +189,7 @@ fn a_non_local_host_needs_the_access_token() {
         addr: format!("127.0.0.1:{port}"),
         process: open.process,
     };
-    let stderr = served.process.stderr();
+    let stderr = served.stderr();
     let token = stderr
         .split("access token ")
         .nth(1)
@@ -332,4 +332,32 @@ fn copy_dir(from: &std::path::Path, to: &std::path::Path) {
             std::fs::copy(entry.path(), target).unwrap();
         }
     }
+}
+
+#[test]
+fn the_main_command_serves_its_run_with_the_old_dashboard_flags() {
+    let fake = crate::harness::Fake::with_latency(50, 300);
+    let mut folder = Folder::with_book(3, "imageSize: 256x256\n");
+    let args = fake.book_args(&["--dashboard", "--dashboard-port", "0", "--image-jobs", "1"]);
+    let mut run = folder.spawn(&args);
+    let ready = wait_until(Duration::from_secs(20), || {
+        run.stdout().contains("Serving on http://")
+    });
+    assert!(ready, "{}", run.stderr());
+    let addr = run
+        .stdout()
+        .lines()
+        .find_map(|l| l.strip_prefix("Serving on http://"))
+        .map(|a| a.trim_end_matches('/').to_owned())
+        .expect("address");
+    let served = Served::at(addr);
+    let book = served.get("/api/books/book");
+    assert_eq!(book.status, 200, "{book:?}");
+    assert!(
+        book.body.contains("The Bennets in Miniature"),
+        "{}",
+        book.body
+    );
+    assert_eq!(run.wait_for(Duration::from_secs(60)), 0, "{}", run.stderr());
+    assert!(!run.stdout().contains(crate::harness::KEY));
 }

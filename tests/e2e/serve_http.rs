@@ -15,10 +15,10 @@ pub struct Answer {
     pub body: String,
 }
 
-/// `imaginize serve` running; the address it printed.
+/// A server: its address and, when the test started it, its process.
 pub struct Served {
     pub addr: String,
-    pub process: Spawned,
+    pub process: Option<Spawned>,
 }
 
 impl Served {
@@ -38,7 +38,26 @@ impl Served {
             .trim_start_matches("Serving on http://")
             .trim_end_matches('/')
             .to_owned();
-        Served { addr, process }
+        Served {
+            addr,
+            process: Some(process),
+        }
+    }
+
+    /// A server another process started (a run with `--serve`).
+    pub fn at(addr: String) -> Served {
+        Served {
+            addr,
+            process: None,
+        }
+    }
+
+    /// What the server printed on stderr.
+    pub fn stderr(&self) -> String {
+        self.process
+            .as_ref()
+            .map(Spawned::stderr)
+            .unwrap_or_default()
     }
 
     pub fn get(&self, path: &str) -> Answer {
