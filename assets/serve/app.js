@@ -142,7 +142,9 @@
       headers: { "X-CSRF-Token": csrf, "Accept": "application/json" },
       body: new URLSearchParams(new FormData(form))
     }).then(function (r) {
-      return r.json().then(function (answer) {
+      return r.text().then(function (text) {
+        var answer = {};
+        try { answer = JSON.parse(text); } catch (e) { answer = { error: text }; }
         if (note) { note.textContent = r.ok ? "Saved." : (answer.error || "Not saved."); }
       });
     }).catch(function () {

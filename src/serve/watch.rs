@@ -240,3 +240,78 @@ fn is_change(event: &notify::Event) -> bool {
             | EventKind::Access(AccessKind::Close(AccessMode::Write))
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ids::{ChapterKey, ChapterNo, SceneNo};
+    use crate::store::{BookMeta, BookState, Manifest, SceneOutcome, Store, Usage, WorkerId};
+    use chrono::Utc;
+
+    fn analyzed_book(dir: &std::path::Path) -> Store {
+        let store = Store::open(dir).unwrap();
+        let chapters: Vec<_> = (1..=2)
+            .map(|i| {
+                (
+                    ChapterNo(i),
+                    ChapterKey(format!("c{i}")),
+                    format!("Chapter {i}"),
+                )
+            })
+            .collect();
+        store
+            .update_with_lock(|m| {
+                m.set_initial(Manifest::new("b", BookMeta::default(), &chapters));
+                m.mark_analyzed(ChapterNo(1), 2, Utc::now())?;
+                m.mark_analyzed(ChapterNo(2), 2, Utc::now())
+            })
+            .unwrap();
+        store
+    }
+
+    #[tokio::test]
+    async fn a_heartbeat_is_no_update_and_a_recorded_scene_is_one() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = analyzed_book(tmp.path());
+        let worker = WorkerId::current();
+        let _alive = store.register_worker(&worker).unwrap();
+        let lease = Duration::from_secs(60);
+        let claimed = store
+            .claim_next(&worker, &[ChapterNo(1)], lease, Utc::now())
+            .unwrap();
+        assert_eq!(claimed, Some(ChapterNo(1)));
+        let book = Book::start("b".into(), tmp.path().into(), Prices::default());
+        let (first, view) = book.current();
+        assert_eq!(view.chapters[0].status, "illustration_inprogress");
+
+        let later = Utc::now() + chrono::Duration::seconds(5);
+        store.heartbeat(ChapterNo(1), &worker, later).unwrap();
+        book.refresh();
+        assert_eq!(book.current().0, first, "a heartbeat is no change");
+        assert_eq!(book.current().1.chapters[0].heartbeat_at, Some(later));
+
+        let outcome = SceneOutcome::Image("images/chapter_1_scene_1.png".into());
+        store
+            .record_scene(
+                ChapterNo(1),
+                SceneNo(1),
+                &outcome,
+                Usage::default(),
+                None,
+                later,
+            )
+            .unwrap();
+        book.refresh();
+        assert_eq!(book.current().0, first + 1);
+        let missed = book.updates_after(first).unwrap();
+        assert_eq!(missed.len(), 1);
+        let delta: serde_json::Value = serde_json::from_str(&missed[0].json).unwrap();
+        assert_eq!(delta["chapters"].as_array().unwrap().len(), 1);
+        assert_eq!(delta["chapters"][0]["scenes_done"], 1);
+        assert!(book.updates_after(first + 1).unwrap().is_empty());
+        assert!(
+            book.updates_after(first + 5).is_none(),
+            "a future id gets a snapshot"
+        );
+    }
+}

@@ -178,7 +178,8 @@ fn the_dashboard_follows_a_run_live_and_edits_the_cast_in_chromium() {
         eprintln!("notice: skipping the dashboard browser test: chromium or chromedriver missing");
         return;
     }
-    let fake = Fake::with_latency(100, 700);
+    // Slow images: the run lasts long enough (6 s and more) for the page to see it progress.
+    let fake = Fake::with_latency(100, 1000);
     let mut folder = Folder::with_book(6, "imageSize: 256x256\n");
     let driver = Driver::start(&folder.path().join("profile"));
     let mut run = folder.spawn(&fake.book_args(&["--image-jobs", "1", "--quiet"]));
