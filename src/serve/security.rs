@@ -140,7 +140,10 @@ fn mark(headers: &mut HeaderMap) {
         ),
     ];
     for (name, value) in set {
-        headers.insert(name, HeaderValue::from_static(value));
+        // A route may have set a policy of its own (files of the folder: see `site::file`).
+        if !headers.contains_key(name) {
+            headers.insert(name, HeaderValue::from_static(value));
+        }
     }
 }
 

@@ -14,6 +14,11 @@ use std::sync::Arc;
 const CSS: &str = include_str!("../../assets/serve/app.css");
 const JS: &str = include_str!("../../assets/serve/app.js");
 
+/// A file of the folder (report.html, the gallery) may style itself inline, but runs no script
+/// and reaches nothing outside this server: it is shown sandboxed.
+const FILE_POLICY: &str =
+    "sandbox; default-src 'none'; img-src 'self' data:; style-src 'self' 'unsafe-inline'";
+
 pub async fn library(State(app): State<Arc<App>>) -> Response {
     let views: Vec<_> = app.library.books().iter().map(|b| b.current().1).collect();
     Html(pages::library::render(&views, &app.guard.csrf)).into_response()
@@ -88,6 +93,7 @@ pub async fn file(
             [
                 (header::CONTENT_TYPE, kind),
                 (header::CACHE_CONTROL, "no-cache"),
+                (header::CONTENT_SECURITY_POLICY, FILE_POLICY),
             ],
             bytes,
         )

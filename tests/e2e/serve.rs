@@ -70,7 +70,18 @@ fn every_route_answers_and_none_shows_the_key() {
             "{route} shows part of the key"
         );
     }
-    assert_eq!(served.get("/books/book").status, 200);
+    let page = served.get("/books/book");
+    assert_eq!(page.status, 200);
+    assert!(
+        page.head
+            .contains("content-security-policy: default-src 'self'")
+    );
+    let file = served.get("/books/book/files/Elements.md");
+    assert!(
+        file.head.contains("content-security-policy: sandbox;"),
+        "{}",
+        file.head
+    );
     assert_eq!(
         served.get("/books/book/files/.imaginize.config").status,
         403
