@@ -50,8 +50,8 @@ pub enum Command {
 
 #[derive(Debug, ClapArgs)]
 pub struct ServeArgs {
-    /// An output folder to show (repeatable). Default: every book folder in --library, or the
-    /// current folder's `imaginize_*` folders.
+    /// An output folder to show (repeatable). Default: every book folder in --library, or in
+    /// the current folder (a folder with a manifest).
     #[arg(long, value_name = "DIR")]
     pub output_dir: Vec<PathBuf>,
     /// A folder whose subfolders are output folders; new ones show up without a restart.

@@ -47,7 +47,10 @@ impl Folder {
     /// The manifest, or the sentence the page shows instead.
     pub fn manifest(&self) -> Result<Manifest, String> {
         if !self.dir.is_dir() {
-            return Err(format!("the folder `{}` is gone", self.dir.display()));
+            return Err(format!(
+                "the folder `{}` does not exist (yet, or any more)",
+                self.dir.display()
+            ));
         }
         let bytes = match std::fs::read(layout::manifest_path(&self.dir)) {
             Ok(bytes) => bytes,
@@ -194,7 +197,7 @@ mod tests {
     fn a_missing_or_damaged_folder_is_a_sentence() {
         let tmp = tempfile::tempdir().unwrap();
         let gone = Folder::new(tmp.path().join("gone"));
-        assert!(gone.manifest().unwrap_err().contains("is gone"));
+        assert!(gone.manifest().unwrap_err().contains("does not exist"));
         let folder = Folder::new(tmp.path().to_path_buf());
         assert!(folder.manifest().unwrap_err().contains("no run"));
         std::fs::write(layout::manifest_path(tmp.path()), "{ broken").unwrap();

@@ -54,6 +54,12 @@ pub fn display(head: &Head) -> BTreeMap<String, String> {
         ),
     );
     out.insert("elements".into(), head.elements_status.clone());
+    // Unknown until the manifest is read: the page keeps what it shows (the book's id) till then.
+    for (key, value) in [("title", &head.title), ("author", &head.author)] {
+        if !value.is_empty() {
+            out.insert(key.into(), value.clone());
+        }
+    }
     out.insert("error".into(), head.error.clone().unwrap_or_default());
     out
 }

@@ -318,7 +318,10 @@ fn a_deleted_folder_or_a_damaged_manifest_shows_an_error_and_the_server_stays_up
     assert!(damaged);
     std::fs::remove_dir_all(folder.out()).unwrap();
     let gone = wait_until(Duration::from_secs(5), || {
-        served.get("/api/books/book").body.contains("is gone")
+        served
+            .get("/api/books/book")
+            .body
+            .contains("does not exist")
     });
     assert!(gone);
     for path in [

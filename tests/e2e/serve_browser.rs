@@ -161,7 +161,8 @@ fn errors(entries: &[Value]) -> Vec<&Value> {
 const GRID: &str = "var cells = document.querySelectorAll('#grid li'); \
     return {cells: cells.length, complete: document.querySelectorAll('#grid .st-illustration_complete').length, \
     thumbs: document.querySelectorAll('#grid img').length, mark: window.__mark || null, \
-    eta: (document.querySelector('[data-k=eta]') || {}).textContent, seen: Object.keys(window.__seen || {})};";
+    eta: (document.querySelector('[data-k=eta]') || {}).textContent, \
+    title: document.querySelector('h1').textContent, seen: Object.keys(window.__seen || {})};";
 
 /// Remembers the page (a reload loses it) and every state class a cell had.
 const RECORD: &str = "window.__mark = 'same page'; window.__seen = {}; \
@@ -182,16 +183,14 @@ fn the_dashboard_follows_a_run_live_and_edits_the_cast_in_chromium() {
     let fake = Fake::with_latency(100, 1000);
     let mut folder = Folder::with_book(6, "imageSize: 256x256\n");
     let driver = Driver::start(&folder.path().join("profile"));
-    let mut run = folder.spawn(&fake.book_args(&["--image-jobs", "1", "--quiet"]));
-    let started = wait_until(Duration::from_secs(20), || {
-        folder.out().join(".imaginize.manifest.json").exists()
-    });
-    assert!(started, "the run wrote no manifest: {}", run.stderr());
+    // The page is open before the run makes the folder: everything it shows arrives live.
     let served = Served::start(&mut folder, &["--output-dir", "imaginize_book"]);
     let base = format!("http://{}", served.addr);
     driver.go(&format!("{base}/books/book"));
     driver.script(RECORD);
     let at_load = driver.script(GRID);
+    assert_eq!(at_load["cells"], 0, "{at_load}");
+    let mut run = folder.spawn(&fake.book_args(&["--image-jobs", "1", "--quiet"]));
     let mut shot_live = false;
     let finished = wait_until(Duration::from_secs(90), || {
         let grid = driver.script(GRID);
@@ -205,10 +204,7 @@ fn the_dashboard_follows_a_run_live_and_edits_the_cast_in_chromium() {
     assert!(finished, "the grid never showed the whole run: {grid}");
     assert_eq!(run.wait_for(Duration::from_secs(60)), 0, "{}", run.stderr());
     assert_eq!(grid["mark"], "same page", "the page was reloaded");
-    assert!(
-        grid["thumbs"].as_u64() > at_load["thumbs"].as_u64(),
-        "no thumbnail appeared live: {at_load} → {grid}"
-    );
+    assert_eq!(grid["thumbs"], 6, "thumbnails appeared live: {grid}");
     let seen = grid["seen"].to_string();
     assert!(
         seen.contains("st-analyzed")
@@ -217,6 +213,7 @@ fn the_dashboard_follows_a_run_live_and_edits_the_cast_in_chromium() {
         "no state change seen: {seen}"
     );
     assert_eq!(grid["eta"], "0s", "the ETA is shown: {grid}");
+    assert_eq!(grid["title"], "The Bennets in Miniature", "{grid}");
     driver.screenshot(&screenshots().join("dashboard.png"));
     let console = driver.console();
     assert!(errors(&console).is_empty(), "console errors: {console:?}");

@@ -16,7 +16,8 @@ pub fn render(book: &BookView, csrf: &str) -> String {
         &head.title
     };
     let mut body = format!(
-        "<h1>{}</h1><p class=\"muted\">{} <span id=\"live\"></span></p>\
+        "<h1 data-k=\"title\">{}</h1><p class=\"muted\"><span data-k=\"author\">{}</span> \
+         <span id=\"live\"></span></p>\
          <p class=\"error\" data-k=\"error\">{}</p>",
         escape(title),
         escape(&head.author),

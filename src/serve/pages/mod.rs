@@ -82,7 +82,7 @@ pub use crate::serve::format::{duration, money};
 pub fn book_nav(id: &str, title: &str) -> String {
     let id = escape(id);
     format!(
-        "<a href=\"/books/{id}\">{}</a><a href=\"/books/{id}/cast\">Cast</a>",
+        "<a href=\"/books/{id}\" data-k=\"title\">{}</a><a href=\"/books/{id}/cast\">Cast</a>",
         escape(if title.is_empty() { "Book" } else { title })
     )
 }
