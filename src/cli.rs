@@ -74,6 +74,10 @@ pub struct ServeArgs {
     /// The image model whose prices the cost shown is computed with.
     #[arg(long, default_value = "gpt-image-1")]
     pub image_model: String,
+    /// The run's `--jobs` and `--image-jobs` when the dashboard runs beside it (`--serve`): the
+    /// rates to expect before any is measured.
+    #[arg(skip)]
+    pub limits: Option<(usize, usize)>,
 }
 
 #[derive(Debug, ClapArgs)]

@@ -104,6 +104,7 @@ fn dashboard_args(run_args: &crate::cli::RunArgs, options: &Options, out: &Path)
         token: None,
         model: options.provider.text.model.clone(),
         image_model: options.provider.image.model.clone(),
+        limits: Some((options.provider.jobs, options.provider.image_jobs)),
     }
 }
 

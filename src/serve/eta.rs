@@ -15,13 +15,17 @@ pub struct Pipeline {
     pub per_min: Option<f64>,
     /// Seconds left at that rate; `Some(0)` when done, `None` without a rate.
     pub eta_secs: Option<u64>,
+    /// The rate is the one the run's limits lead to expect, none having been measured yet.
+    pub assumed: bool,
 }
 
 /// The pipeline with `done` of `total` finished, `times` (seconds since the epoch, any order)
-/// being when the finished ones finished.
-pub fn pipeline(done: u64, total: u64, mut times: Vec<f64>) -> Pipeline {
+/// being when the finished ones finished; `assumed` (per second) stands in for the rate until
+/// two completions were seen.
+pub fn pipeline(done: u64, total: u64, mut times: Vec<f64>, assumed: Option<f64>) -> Pipeline {
     times.sort_by(f64::total_cmp);
-    let per_sec = rate(&times);
+    let measured = rate(&times);
+    let per_sec = measured.or(assumed);
     let left = total.saturating_sub(done);
     let eta_secs = if left == 0 {
         Some(0)
@@ -33,6 +37,7 @@ pub fn pipeline(done: u64, total: u64, mut times: Vec<f64>) -> Pipeline {
         total,
         per_min: per_sec.map(|r| (r * 60.0 * 10.0).round() / 10.0),
         eta_secs,
+        assumed: measured.is_none() && per_sec.is_some(),
     }
 }
 
@@ -53,15 +58,25 @@ mod tests {
         // 10 slow completions (one a minute), then 20 fast ones (one every 3 s).
         let mut times: Vec<f64> = (0..10).map(|i| f64::from(i) * 60.0).collect();
         times.extend((0..20).map(|i| 600.0 + f64::from(i) * 3.0));
-        let p = pipeline(30, 60, times);
+        let p = pipeline(30, 60, times, Some(100.0));
         assert_eq!(p.per_min, Some(20.0));
         assert_eq!(p.eta_secs, Some(90));
+        assert!(!p.assumed, "a measured rate wins");
+    }
+
+    #[test]
+    fn the_assumed_rate_stands_in_until_two_completions() {
+        let p = pipeline(1, 9, vec![5.0], Some(0.5));
+        assert_eq!(
+            (p.eta_secs, p.per_min, p.assumed),
+            (Some(16), Some(30.0), true)
+        );
     }
 
     #[test]
     fn no_rate_before_two_completions_and_zero_when_done() {
-        assert_eq!(pipeline(1, 5, vec![10.0]).eta_secs, None);
-        assert_eq!(pipeline(0, 5, vec![]).per_min, None);
-        assert_eq!(pipeline(5, 5, vec![]).eta_secs, Some(0));
+        assert_eq!(pipeline(1, 5, vec![10.0], None).eta_secs, None);
+        assert_eq!(pipeline(0, 5, vec![], None).per_min, None);
+        assert_eq!(pipeline(5, 5, vec![], None).eta_secs, Some(0));
     }
 }

@@ -29,6 +29,7 @@ pub use error::Error;
 
 use crate::cli::ServeArgs;
 use crate::pipeline::progress::Stamped;
+use crate::provider::estimate::{IMAGE_LATENCY, TEXT_LATENCY};
 use crate::provider::prices::PriceTable;
 use crate::report::Reporter;
 use books::Library;
@@ -144,10 +145,16 @@ fn library(args: &ServeArgs, cwd: &Path) -> Library {
     let table = PriceTable::defaults();
     let text = table.get(&args.model);
     let image = table.get(&args.image_model);
+    // One chapter takes a text call per pass; each image one image call.
+    let per_sec = |jobs: usize, latency: std::time::Duration| jobs as f64 / latency.as_secs_f64();
     let prices = Prices {
         input_per_mtok: text.map(|p| p.input_per_mtok),
         output_per_mtok: text.map(|p| p.output_per_mtok),
         per_image: image.map(|p| p.per_image),
+        assumed_text_per_sec: args.limits.map(|(jobs, _)| per_sec(jobs, TEXT_LATENCY)),
+        assumed_images_per_sec: args
+            .limits
+            .map(|(_, images)| per_sec(images, IMAGE_LATENCY)),
     };
     let root = match (&args.library, args.output_dir.is_empty()) {
         (Some(root), _) => Some(cwd.join(root)),

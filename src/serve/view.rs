@@ -75,12 +75,16 @@ pub struct WorkerView {
     pub heartbeat_at: Option<DateTime<Utc>>,
 }
 
-/// Token and image prices the cost is computed with.
+/// Token and image prices the cost is computed with, and the rates a run's limits lead to expect
+/// before any is measured (known when the dashboard runs beside the run: `--serve`).
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Prices {
     pub input_per_mtok: Option<f64>,
     pub output_per_mtok: Option<f64>,
     pub per_image: Option<f64>,
+    /// Chapters per second through pass 1 or pass 2, and images per second.
+    pub assumed_text_per_sec: Option<f64>,
+    pub assumed_images_per_sec: Option<f64>,
 }
 
 impl BookView {
@@ -165,14 +169,19 @@ fn fill_head(
         } else {
             covered.min(total)
         };
-    head.pass1 = eta::pipeline(pass1_done, total, times);
+    head.pass1 = eta::pipeline(pass1_done, total, times, prices.assumed_text_per_sec);
     let analyzed: Vec<f64> = manifest
         .chapters
         .values()
         .filter_map(|c| c.analyzed_at.map(seconds))
         .collect();
-    head.pass2 = eta::pipeline(analyzed.len() as u64, total, analyzed);
-    head.images = images_pipeline(manifest, folder);
+    head.pass2 = eta::pipeline(
+        analyzed.len() as u64,
+        total,
+        analyzed,
+        prices.assumed_text_per_sec,
+    );
+    head.images = images_pipeline(manifest, folder, prices.assumed_images_per_sec);
     // Unknown while any pipeline's is: the longest one decides.
     head.eta_secs = [&head.pass1, &head.pass2, &head.images]
         .iter()
@@ -193,7 +202,7 @@ fn fill_head(
 
 /// Images drawn against images planned: the scenes chosen so far, and for chapters not yet
 /// analyzed as many as the analyzed ones have on average.
-fn images_pipeline(manifest: &Manifest, folder: &Folder) -> Pipeline {
+fn images_pipeline(manifest: &Manifest, folder: &Folder, assumed: Option<f64>) -> Pipeline {
     let analyzed: Vec<&std::sync::Arc<ChapterState>> = manifest
         .chapters
         .values()
@@ -207,7 +216,12 @@ fn images_pipeline(manifest: &Manifest, folder: &Folder) -> Pipeline {
         .values()
         .map(|c| c.scenes_done.len() as u64)
         .sum();
-    eta::pipeline(done, chosen + waiting * per_chapter, folder.image_times())
+    eta::pipeline(
+        done,
+        chosen + waiting * per_chapter,
+        folder.image_times(),
+        assumed,
+    )
 }
 
 fn count(chapters: &[ChapterView], status: Status) -> usize {
