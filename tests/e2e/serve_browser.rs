@@ -229,8 +229,10 @@ fn the_dashboard_follows_a_run_live_and_edits_the_cast_in_chromium() {
         std::fs::read_to_string(&elements).is_ok_and(|md| md.contains(text))
     });
     assert!(saved, "Elements.md was not changed");
-    let note = driver.script("return document.querySelector('#el-0 .saved').textContent;");
-    assert_eq!(note, "Saved.");
+    // The file is written before the answer reaches the page: wait for the page to say so.
+    let note = "return document.querySelector('#el-0 .saved').textContent;";
+    let told = wait_until(Duration::from_secs(10), || driver.script(note) == "Saved.");
+    assert!(told, "the page did not say Saved.: {}", driver.script(note));
     driver.screenshot(&screenshots().join("cast.png"));
     driver.go(&format!("{base}/books/book/scenes/1/1"));
     driver.screenshot(&screenshots().join("scene.png"));
