@@ -53,6 +53,9 @@ pub enum Command {
     /// Show or change the book's style guide (art style, medium, palette, era and setting,
     /// framing) that every image prompt carries; redraw with `--images --force` after a change.
     Style(StyleArgs),
+    /// Serve a local web dashboard of one or more output folders: progress, ETA, chapter grid,
+    /// live thumbnails, the cast (editable) and each scene. Prints `Serving on http://HOST:PORT/`.
+    Serve(ServeArgs),
 }
 
 #[derive(Debug, ClapArgs)]
@@ -135,6 +138,38 @@ pub struct StyleArgs {
     /// API key of the text provider for --from-book (prefer the environment).
     #[arg(long, value_name = "KEY", hide_env_values = true)]
     pub api_key: Option<String>,
+}
+
+#[derive(Debug, ClapArgs)]
+pub struct ServeArgs {
+    /// An output folder to show (repeatable). Default: every book folder in --library, or in
+    /// the current folder (a folder with a manifest).
+    #[arg(long, value_name = "DIR")]
+    pub output_dir: Vec<PathBuf>,
+    /// A folder whose subfolders are output folders; new ones show up without a restart.
+    #[arg(long, value_name = "DIR")]
+    pub library: Option<PathBuf>,
+    /// The address to listen on. Any other than a loopback address needs a token (--token, or
+    /// one is generated and printed once).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// The port; 0 picks a free one.
+    #[arg(long, default_value_t = 8080)]
+    pub port: u16,
+    /// The token every request must carry (`?token=`, `Authorization: Bearer`, or the cookie
+    /// the first visit sets). Also read from IMAGINIZE_SERVE_TOKEN.
+    #[arg(long, env = "IMAGINIZE_SERVE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The text model whose prices the cost shown is computed with.
+    #[arg(long, default_value = "gpt-4o-mini")]
+    pub model: String,
+    /// The image model whose prices the cost shown is computed with.
+    #[arg(long, default_value = "gpt-image-1")]
+    pub image_model: String,
+    /// The run's `--jobs` and `--image-jobs` when the dashboard runs beside it (`--serve`): the
+    /// rates to expect before any is measured.
+    #[arg(skip)]
+    pub limits: Option<(usize, usize)>,
 }
 
 #[derive(Debug, ClapArgs)]
@@ -369,4 +404,14 @@ pub struct RunArgs {
     /// After illustrating, also build these outputs (as `imaginize compile` does).
     #[command(flatten)]
     pub compile: FormatArgs,
+    /// Serve the live dashboard of this run's output folder while it runs (as `imaginize
+    /// serve`; it stops with the run).
+    #[arg(long, visible_alias = "dashboard")]
+    pub serve: bool,
+    /// The dashboard's port (default 8080; 0 picks a free one).
+    #[arg(long, visible_alias = "dashboard-port", value_name = "PORT")]
+    pub serve_port: Option<u16>,
+    /// The dashboard's address (default 127.0.0.1; any other needs a token, printed once).
+    #[arg(long, visible_alias = "dashboard-host", value_name = "HOST")]
+    pub serve_host: Option<String>,
 }

@@ -17,6 +17,8 @@ pub enum Error {
     Compile(#[from] crate::compile::Error),
     #[error(transparent)]
     Review(#[from] crate::review::ReviewError),
+    #[error(transparent)]
+    Serve(#[from] crate::serve::Error),
     #[error("{0}")]
     Usage(String),
     #[error("`{}` is damaged: {message}", path.display())]
@@ -90,6 +92,7 @@ impl Error {
             Error::Store(crate::store::Error::Busy { .. }) => exit_code::BUSY,
             // The only font is the one --font names: a bad value of a flag.
             Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
+            Error::Serve(crate::serve::Error::WeakToken) => exit_code::USAGE,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }
@@ -97,6 +100,7 @@ impl Error {
             | Error::Unfinished { .. }
             | Error::Store(_)
             | Error::Compile(_)
+            | Error::Serve(_)
             | Error::Corrupt { .. }
             | Error::Internal(_)
             | Error::Encode { .. }

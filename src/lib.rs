@@ -11,6 +11,7 @@
 //! - [`render`] turns state into Elements.md, Chapters.md and Contents.md;
 //! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ;
 //! - [`review`] lists scenes and redraws, chooses or rejects their images after a run.
+//! - [`serve`] is the local web dashboard of output folders.
 
 pub mod analyze;
 pub mod book;
@@ -29,6 +30,7 @@ pub mod report;
 pub mod review;
 pub mod run;
 pub mod secret;
+pub mod serve;
 pub mod store;
 pub mod style;
 pub use error::Error;

@@ -10,6 +10,11 @@ use super::prices::PriceTable;
 use std::fmt;
 use std::time::Duration;
 
+/// Assumed latencies of one call, typical of hosted models (the estimate's, and the dashboard's
+/// rates before any call was seen).
+pub const TEXT_LATENCY: Duration = Duration::from_secs(8);
+pub const IMAGE_LATENCY: Duration = Duration::from_secs(15);
+
 /// Tokens of system prompt and instructions added to every text call.
 const PROMPT_OVERHEAD_TOKENS: u64 = 400;
 /// Expected answer size: pass 1 per chapter, pass 2 per scene.

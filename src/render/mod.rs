@@ -3,6 +3,7 @@
 
 pub mod chapters_md;
 pub mod contents_md;
+pub mod elements_edit;
 pub mod elements_md;
 pub mod report_html;
 

@@ -10,15 +10,10 @@ use crate::book::Book;
 use crate::config::Options;
 use crate::error::Error;
 use crate::ids::ChapterNo;
-use crate::provider::estimate::{EstimateInput, estimate};
+use crate::provider::estimate::{EstimateInput, IMAGE_LATENCY, TEXT_LATENCY, estimate};
 use crate::provider::{CARDS_PER_REQUEST, ProviderKind};
 use crate::report::Reporter;
 use std::collections::BTreeMap;
-use std::time::Duration;
-
-/// Assumed latencies of one call, typical of hosted models.
-const TEXT_LATENCY: Duration = Duration::from_secs(8);
-const IMAGE_LATENCY: Duration = Duration::from_secs(15);
 
 pub fn print(
     book: &Book,

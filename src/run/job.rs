@@ -2,6 +2,7 @@
 //! a tokio runtime with signal handling, print the summary, compile if asked.
 
 use crate::book::Book;
+use crate::cli::ServeArgs;
 use crate::config::{self, Environment, ExecMode, Options, Verbosity};
 use crate::error::Error;
 use crate::ids::ChapterNo;
@@ -70,7 +71,18 @@ pub fn main_job(
         .output_dir
         .clone()
         .unwrap_or_else(|| env.cwd.join(default_output_dir(&book_path)));
-    let ran = run_pipeline(options, book, &book_path, out.clone(), selected, reporter);
+    let dashboard = run_args
+        .serve
+        .then(|| dashboard_args(run_args, &options, &out));
+    let ran = run_pipeline(
+        options,
+        book,
+        &book_path,
+        out.clone(),
+        selected,
+        reporter,
+        dashboard,
+    );
     let Some(formats) = formats else {
         return ran;
     };
@@ -85,6 +97,23 @@ pub fn main_job(
             Err(failed)
         }
         Err(other) => Err(other),
+    }
+}
+
+/// `--serve`: the dashboard of this run's folder, its cost at this run's models' prices.
+fn dashboard_args(run_args: &crate::cli::RunArgs, options: &Options, out: &Path) -> ServeArgs {
+    ServeArgs {
+        output_dir: vec![out.to_path_buf()],
+        library: None,
+        host: run_args
+            .serve_host
+            .clone()
+            .unwrap_or_else(|| "127.0.0.1".to_owned()),
+        port: run_args.serve_port.unwrap_or(8080),
+        token: None,
+        model: options.provider.text.model.clone(),
+        image_model: options.provider.image.model.clone(),
+        limits: Some((options.provider.jobs, options.provider.image_jobs)),
     }
 }
 
@@ -116,6 +145,7 @@ fn run_pipeline(
     out: PathBuf,
     selected: Vec<ChapterNo>,
     reporter: &Reporter,
+    dashboard: Option<ServeArgs>,
 ) -> Result<(), Error> {
     // The folder and the manifest come first: a read-only path fails before any API call.
     let store =
@@ -169,7 +199,12 @@ fn run_pipeline(
         })?;
     // Subscribed before the first request, so the report sees every one.
     let recorder = runtime.block_on(async { Recorder::start(&ctx) });
-    let outcome = runtime.block_on(run_with_signals(ctx.clone()));
+    let outcome = runtime.block_on(async {
+        if let Some(dashboard) = &dashboard {
+            crate::serve::start_beside_run(dashboard, &out, ctx.subscribe(), reporter).await?;
+        }
+        run_with_signals(ctx.clone()).await
+    });
     let recorded = runtime.block_on(recorder.finish());
     let outcome = match outcome {
         Ok(outcome) => outcome,

@@ -39,6 +39,7 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Scenes(scenes)) => review::scenes(&scenes, &env.cwd, reporter),
         Some(Command::Regenerate(redraw)) => review::regenerate(&redraw, reporter, env),
         Some(Command::Style(style)) => style::run(&style, reporter, env),
+        Some(Command::Serve(serve)) => Ok(crate::serve::run(&serve, &env.cwd, reporter)?),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

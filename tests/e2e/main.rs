@@ -44,5 +44,13 @@ mod pdf;
 
 /// `scenes`, `regenerate` (versions, choose, reject, races) and report.html.
 mod review;
+/// A raw HTTP client and `imaginize serve` started in the background.
+mod serve_http;
 /// The style guide and the appearance cards in Elements.md and in every image prompt.
 mod style;
+
+/// `imaginize serve`: routes, security, the event stream, the actions.
+mod serve;
+
+/// The dashboard in headless chromium driven over WebDriver: live updates, the cast editor.
+mod serve_browser;
