@@ -9,6 +9,8 @@ mod folder;
 mod key;
 mod object;
 #[cfg(test)]
+mod test_s3;
+#[cfg(test)]
 mod tests;
 
 pub use folder::Folder;

@@ -37,6 +37,17 @@ impl std::fmt::Debug for Object {
 impl Object {
     /// Opens `url` (`file:///…` or `s3://…`), reading `AWS_*` settings from the environment.
     pub fn open(url: &str) -> Result<Object, Error> {
+        let options = std::env::vars()
+            .filter(|(k, _)| k.starts_with("AWS_"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v));
+        Object::open_with(url, options)
+    }
+
+    /// Opens `url` with `object_store` settings (`aws_endpoint`, `aws_access_key_id`, …).
+    pub fn open_with(
+        url: &str,
+        options: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Object, Error> {
         let location = without_credentials(url);
         // The client's messages quote the URL: quote the one without credentials instead.
         let bad_url = |reason: String| Error::BadUrl {
@@ -44,9 +55,6 @@ impl Object {
             reason: reason.replace(url, &location),
         };
         let parsed = url::Url::parse(url).map_err(|e| bad_url(e.to_string()))?;
-        let options = std::env::vars()
-            .filter(|(k, _)| k.starts_with("AWS_"))
-            .map(|(k, v)| (k.to_ascii_lowercase(), v));
         let (store, prefix) =
             object_store::parse_url_opts(&parsed, options).map_err(|e| bad_url(e.to_string()))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
