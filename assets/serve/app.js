@@ -136,6 +136,7 @@
     if (!(form instanceof HTMLFormElement) || form.method !== "post") { return; }
     event.preventDefault();
     var note = form.querySelector(".saved");
+    if (note && form.dataset.reload) { note.textContent = "Working…"; }
     fetch(form.action, {
       method: "POST",
       credentials: "same-origin",
@@ -146,6 +147,7 @@
         var answer = {};
         try { answer = JSON.parse(text); } catch (e) { answer = { error: text }; }
         if (note) { note.textContent = r.ok ? "Saved." : (answer.error || "Not saved."); }
+        if (r.ok && form.dataset.reload) { location.reload(); }
       });
     }).catch(function () {
       if (note) { note.textContent = "Not saved: the server is unreachable."; }

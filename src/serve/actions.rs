@@ -4,8 +4,9 @@
 //! threads.
 
 use crate::analyze::lookup::ElementsLookup;
-use crate::ids::ChapterNo;
+use crate::ids::{ChapterNo, SceneNo};
 use crate::render::elements_edit::{self, EditError};
+use crate::review::{Review, ReviewError};
 use crate::store::manifest::Status;
 use crate::store::{self, BookState, Store, atomic, layout};
 use std::path::Path;
@@ -28,15 +29,37 @@ pub enum ActionError {
     Edit(#[from] EditError),
     #[error(transparent)]
     Store(#[from] store::Error),
+    #[error("unknown action, or its field is missing")]
+    BadAction,
+    #[error("chapter {0} is busy: a worker is drawing it; try again once it is done")]
+    Busy(u32),
+    #[error(transparent)]
+    Review(Box<crate::error::Error>),
+    #[error("the redraw failed: {0}")]
+    Redraw(String),
+}
+
+impl From<crate::error::Error> for ActionError {
+    fn from(err: crate::error::Error) -> Self {
+        ActionError::Review(Box::new(err))
+    }
 }
 
 impl ActionError {
     pub fn status(&self) -> u16 {
         match self {
-            ActionError::NotFailed(_) | ActionError::Edit(EditError::NameMismatch { .. }) => 409,
+            ActionError::NotFailed(_)
+            | ActionError::Busy(_)
+            | ActionError::Edit(EditError::NameMismatch { .. }) => 409,
             ActionError::NoChapter(_) | ActionError::Edit(EditError::NoSuchElement { .. }) => 404,
-            ActionError::BadDescription => 400,
-            ActionError::NoCast(_) | ActionError::Store(_) => 500,
+            ActionError::BadDescription | ActionError::BadAction => 400,
+            ActionError::Review(err) if err.is_busy() => 409,
+            ActionError::Review(err) => match err.as_ref() {
+                crate::error::Error::Review(ReviewError::Usage(_)) => 400,
+                crate::error::Error::Review(_) => 404,
+                _ => 500,
+            },
+            ActionError::NoCast(_) | ActionError::Store(_) | ActionError::Redraw(_) => 500,
         }
     }
 }
@@ -83,6 +106,68 @@ pub fn edit_description(
     ElementsLookup::parse_markdown(&edited).map_err(|e| ActionError::NoCast(e.to_string()))?;
     atomic::write(&path, edited.as_bytes())?;
     Ok(())
+}
+
+/// Makes version `version` of a scene its current image (the review loop's `--use-version`).
+pub fn choose_version(
+    dir: &Path,
+    chapter: u32,
+    scene: u32,
+    version: u32,
+) -> Result<(), ActionError> {
+    Review::open(dir)?.choose_version(ChapterNo(chapter), SceneNo(scene), version)?;
+    Ok(())
+}
+
+/// Rejects a scene, or takes the rejection back (`--reject` / `--unreject`).
+pub fn reject(dir: &Path, chapter: u32, scene: u32, rejected: bool) -> Result<(), ActionError> {
+    Review::open(dir)?.reject(ChapterNo(chapter), SceneNo(scene), rejected)?;
+    Ok(())
+}
+
+/// Redraws one scene (`description` first replacing its description) by running this program's
+/// own `regenerate` in the server's folder: the configuration, the provider and its key stay
+/// where a run finds them and never pass through the server, and the redraw claims the chapter
+/// like any illustrator. One paid image request; a chapter a worker holds is `Busy`.
+pub fn regenerate(
+    dir: &Path,
+    chapter: u32,
+    scene: u32,
+    description: Option<&str>,
+) -> Result<(), ActionError> {
+    if description.is_some_and(|d| d.chars().count() > MAX_DESCRIPTION) {
+        return Err(ActionError::BadDescription);
+    }
+    let program = std::env::current_exe().map_err(|e| ActionError::Redraw(e.to_string()))?;
+    let mut command = std::process::Command::new(program);
+    command
+        .arg("regenerate")
+        .arg("--output-dir")
+        .arg(dir)
+        .args([
+            "--chapter",
+            &chapter.to_string(),
+            "--scene",
+            &scene.to_string(),
+        ])
+        .stdin(std::process::Stdio::null());
+    if let Some(text) = description {
+        command.args(["--description", text]);
+    }
+    let ran = command
+        .output()
+        .map_err(|e| ActionError::Redraw(e.to_string()))?;
+    match ran.status.code() {
+        Some(0) => Ok(()),
+        Some(crate::exit_code::BUSY) => Err(ActionError::Busy(chapter)),
+        _ => {
+            let stderr = String::from_utf8_lossy(&ran.stderr);
+            let last = stderr.lines().rev().find(|l| !l.trim().is_empty());
+            Err(ActionError::Redraw(
+                last.unwrap_or("no message").trim().to_owned(),
+            ))
+        }
+    }
 }
 
 /// The cast as Elements.md has it now.

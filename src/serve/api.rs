@@ -105,6 +105,60 @@ pub async fn describe(
     answer(done, &headers, format!("/books/{id}/cast#el-{index}"))
 }
 
+/// A scene's review action, from the scene page's forms or a script.
+#[derive(Deserialize)]
+pub struct SceneAction {
+    /// `regenerate`: the new description (empty or absent: keep it).
+    #[serde(default)]
+    description: Option<String>,
+    /// `version`: the version to make current.
+    #[serde(default)]
+    version: Option<u32>,
+    /// `reject`: `true` rejects, `false` takes it back.
+    #[serde(default)]
+    rejected: Option<bool>,
+}
+
+/// `POST /api/books/{id}/scenes/{chapter}/{scene}/{action}` with `action` one of `regenerate`
+/// (`description` optional), `version` (`version`), `reject` (`rejected`).
+pub async fn scene_action(
+    State(app): State<Arc<App>>,
+    Path((id, chapter, scene, action)): Path<(String, u32, u32, String)>,
+    headers: HeaderMap,
+    Form(form): Form<SceneAction>,
+) -> Response {
+    let Some(book) = app.library.get(&id) else {
+        return not_found();
+    };
+    let dir = book.dir.clone();
+    let done = tokio::task::spawn_blocking(move || match (action.as_str(), form) {
+        ("regenerate", SceneAction { description, .. }) => {
+            let description = description.filter(|d| !d.trim().is_empty());
+            actions::regenerate(&dir, chapter, scene, description.as_deref())
+        }
+        (
+            "version",
+            SceneAction {
+                version: Some(v), ..
+            },
+        ) => actions::choose_version(&dir, chapter, scene, v),
+        (
+            "reject",
+            SceneAction {
+                rejected: Some(r), ..
+            },
+        ) => actions::reject(&dir, chapter, scene, r),
+        _ => Err(ActionError::BadAction),
+    })
+    .await;
+    book.poke();
+    answer(
+        done,
+        &headers,
+        format!("/books/{id}/scenes/{chapter}/{scene}"),
+    )
+}
+
 /// JSON for scripts; a redirect back for a page's form.
 fn answer(
     done: Result<Result<(), ActionError>, tokio::task::JoinError>,

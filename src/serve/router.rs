@@ -30,8 +30,12 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/api/books/{id}/events", get(api::events))
         .route("/api/books/{id}/chapters/{chapter}/retry", post(api::retry))
         .route("/api/books/{id}/elements/{index}", post(api::describe))
-        // The review actions (regenerate, choose a version, reject) join here as POST routes;
-        // the guard already requires same-origin and the CSRF token of every POST.
+        .route(
+            "/api/books/{id}/scenes/{chapter}/{scene}/{action}",
+            post(api::scene_action),
+        )
+        // The review actions (regenerate, choose a version, reject): like every POST, behind
+        // the guard's same-origin and CSRF checks.
         .fallback(site::missing)
         .with_state(app)
         .layer(middleware::from_fn_with_state(guard, security::check))

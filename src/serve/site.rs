@@ -63,11 +63,19 @@ pub async fn scene(
         return not_found(&app, "No such scene: its chapter may not be analysed yet.");
     };
     let title = book.current().1.head.title.clone();
+    let (dir, number) = (book.dir.clone(), chapter.chapter);
+    let rows = tokio::task::spawn_blocking(move || {
+        crate::review::list_scenes(&dir, Some(number)).unwrap_or_default()
+    })
+    .await
+    .unwrap_or_default();
+    let row = rows.iter().find(|r| r.scene == scene.scene.0);
     Html(pages::scene::render(
         &id,
         &title,
         chapter,
         scene,
+        row,
         &app.guard.csrf,
     ))
     .into_response()

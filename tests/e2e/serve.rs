@@ -375,3 +375,58 @@ fn the_main_command_serves_its_run_with_the_old_dashboard_flags() {
     assert_eq!(run.wait_for(Duration::from_secs(60)), 0, "{}", run.stderr());
     assert!(!run.stdout().contains(crate::harness::KEY));
 }
+
+/// The scene page's review actions: a redraw with a new description makes version 2 current and
+/// keeps version 1; choosing version 1 makes it current again; an unknown version is a 404;
+/// rejecting marks Chapters.md; an unknown action is a 400.
+#[test]
+fn the_scene_page_redraws_chooses_versions_and_rejects() {
+    let mut folder = Folder::with_book(2, "provider: builtin\nimageSize: 256x256\n");
+    folder
+        .run(&["--file", "book.txt", "--limit", "1", "--quiet"])
+        .expect_code(0);
+    let served = Served::start(&mut folder, &["--output-dir", "imaginize_book"]);
+    let csrf = served.csrf();
+    let scene = "/books/book/scenes/1/1";
+    let action = |name: &str| format!("/api/books/book/scenes/1/1/{name}");
+    let page = served.get(scene).body;
+    assert!(page.contains("version 1 (current)"), "{page}");
+    assert!(page.contains("Regenerate (one image request)"), "{page}");
+
+    let redrawn = served.post(
+        &action("regenerate"),
+        &csrf,
+        "description=A+new+view+at+dusk",
+    );
+    assert_eq!(redrawn.status, 200, "{redrawn:?}");
+    let page = served.get(scene).body;
+    assert!(page.contains("version 2 (current)"), "{page}");
+    assert!(
+        page.contains("version 1<"),
+        "the first version is kept: {page}"
+    );
+    assert!(page.contains("A new view at dusk"), "{page}");
+
+    assert_eq!(
+        served.post(&action("version"), &csrf, "version=1").status,
+        200
+    );
+    assert!(served.get(scene).body.contains("version 1 (current)"));
+    assert_eq!(
+        served.post(&action("version"), &csrf, "version=9").status,
+        404
+    );
+
+    assert_eq!(
+        served
+            .post(&action("reject"), &csrf, "rejected=true")
+            .status,
+        200
+    );
+    let chapters = std::fs::read_to_string(folder.out().join("Chapters.md")).unwrap();
+    assert!(chapters.contains("rejected in review"), "{chapters}");
+    assert!(served.get(scene).body.contains("Take the rejection back"));
+    assert_eq!(served.post(&action("dance"), &csrf, "").status, 400);
+    // A cross-origin redraw (no CSRF token) is refused before anything is paid for.
+    assert_eq!(served.post(&action("regenerate"), "wrong", "").status, 403);
+}

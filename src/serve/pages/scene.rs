@@ -2,9 +2,17 @@
 
 use super::{Page, book_nav, escape, url_path};
 use crate::analyze::model::{ChapterScenes, Scene};
+use crate::review::{SceneRow, SceneStatus};
 use std::fmt::Write;
 
-pub fn render(id: &str, title: &str, chapter: &ChapterScenes, scene: &Scene, csrf: &str) -> String {
+pub fn render(
+    id: &str,
+    title: &str,
+    chapter: &ChapterScenes,
+    scene: &Scene,
+    row: Option<&SceneRow>,
+    csrf: &str,
+) -> String {
     let book = escape(id);
     let mut body = format!(
         "<h1>Chapter {n}, scene {s}</h1><p class=\"muted\">{chapter_title}</p>\
@@ -53,6 +61,9 @@ pub fn render(id: &str, title: &str, chapter: &ChapterScenes, scene: &Scene, csr
             elements.join(", ")
         }
     );
+    if let Some(row) = row {
+        body.push_str(&review_block(id, row, csrf));
+    }
     Page {
         title: &format!("Chapter {}, scene {}", chapter.chapter.0, scene.scene.0),
         kind: "scene",
@@ -62,4 +73,71 @@ pub fn render(id: &str, title: &str, chapter: &ChapterScenes, scene: &Scene, csr
         body,
     }
     .render()
+}
+
+/// The review loop on the page: every version on disk (one made current by a click), reject or
+/// take it back, and a redraw with an optional new description. Each form posts in the
+/// background and reloads the page once done (`data-reload`).
+fn review_block(book: &str, row: &SceneRow, csrf: &str) -> String {
+    let book = escape(book);
+    let action = |name: &str| {
+        format!(
+            "/api/books/{book}/scenes/{}/{}/{name}?csrf={}",
+            row.chapter,
+            row.scene,
+            escape(csrf)
+        )
+    };
+    let mut out = String::from("<section class=\"review\"><h2>Versions</h2>");
+    if row.versions.is_empty() {
+        out.push_str("<p class=\"muted\">No image on disk yet.</p>");
+    }
+    out.push_str("<div class=\"versions\">");
+    for version in &row.versions {
+        let current = row.current_version == Some(version.version);
+        let _ = write!(
+            out,
+            "<figure class=\"version{}\"><img src=\"/books/{book}/files/{}\" alt=\"version {v}\">\
+             <figcaption>version {v}{}</figcaption>",
+            if current { " current" } else { "" },
+            escape(&url_path(&version.path)),
+            if current { " (current)" } else { "" },
+            v = version.version,
+        );
+        if !current {
+            let _ = write!(
+                out,
+                "<form method=\"post\" data-reload=\"1\" action=\"{}\">\
+                 <input type=\"hidden\" name=\"version\" value=\"{}\">\
+                 <button>Use this version</button> <span class=\"saved muted\"></span></form>",
+                action("version"),
+                version.version
+            );
+        }
+        out.push_str("</figure>");
+    }
+    out.push_str("</div>");
+    let rejected = row.status == SceneStatus::Rejected;
+    let _ = write!(
+        out,
+        "<form method=\"post\" data-reload=\"1\" action=\"{}\">\
+         <input type=\"hidden\" name=\"rejected\" value=\"{}\">\
+         <button>{}</button> <span class=\"saved muted\"></span></form>",
+        action("reject"),
+        !rejected,
+        if rejected {
+            "Take the rejection back"
+        } else {
+            "Reject (kept on disk, left out of the book)"
+        }
+    );
+    let _ = write!(
+        out,
+        "<h2>Redraw</h2><form method=\"post\" class=\"regenerate\" data-reload=\"1\" action=\"{}\">\
+         <label>New description (empty: keep it)<textarea name=\"description\" rows=\"3\">\
+         </textarea></label><button>Regenerate (one image request)</button> \
+         <span class=\"saved muted\"></span></form></section>",
+        action("regenerate")
+    );
+    out
 }
