@@ -15,7 +15,7 @@ use crate::pipeline::wake::Wake;
 use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
 use crate::store::artifacts::{self, Artifacts, Key, Put};
-use crate::store::{self, BookState, Manifest, ProgressLog, Store, layout};
+use crate::store::{self, BookState, Manifest, ProgressLog, layout};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,8 +30,6 @@ pub struct Context {
     pub book: Book,
     /// The output folder.
     pub out: PathBuf,
-    /// The output folder's files (chapter scenes, progress log, renders).
-    pub store: Store,
     /// The book's state: claims, statuses, usage (docs/ARCHITECTURE.md §9).
     pub state: Arc<dyn BookState>,
     /// Where pass-1 answers, chapter scenes and images are kept (docs/ARCHITECTURE.md §9): the
@@ -68,7 +66,7 @@ impl Context {
         options: Options,
         book: Book,
         out: PathBuf,
-        store: Store,
+        state: Arc<dyn BookState>,
         models: crate::provider::Models,
         reporter: Reporter,
         selected: Vec<ChapterNo>,
@@ -93,9 +91,8 @@ impl Context {
             }),
             bus,
             planned: AtomicUsize::new(0),
-            state: Arc::new(store.clone()),
+            state,
             artifacts: folder,
-            store,
             reporter,
             wake: Wake::new(),
             selected,
@@ -103,12 +100,6 @@ impl Context {
             image_slots,
             lookup: RwLock::new(None),
         }
-    }
-
-    /// Keeps the book's state in `state` instead of the output folder's manifest.
-    pub fn with_state(mut self, state: Arc<dyn BookState>) -> Context {
-        self.state = state;
-        self
     }
 
     /// Keeps pass-1 answers, chapter scenes and images in `artifacts` instead of the folder.
@@ -288,7 +279,7 @@ impl Context {
         let Ok(mut slot) = self.log.lock() else {
             return;
         };
-        match self.store.progress_log() {
+        match ProgressLog::open(&self.out) {
             Ok(mut log) => {
                 let _ = log.header(mode, env!("CARGO_PKG_VERSION"), chrono::Utc::now());
                 *slot = Some(log);

@@ -8,7 +8,7 @@ use crate::config::Options;
 use crate::error::Error;
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::report::Reporter;
-use crate::store::{BookMeta, BookState, Manifest, OpenBook, SceneOutcome, Store, atomic, layout};
+use crate::store::{BookMeta, BookState, Manifest, OpenBook, SceneOutcome, atomic, layout};
 use chrono::Utc;
 use sha2::{Digest, Sha256};
 use std::path::Path;
@@ -23,11 +23,11 @@ pub struct Prepared {
     pub recovered: usize,
 }
 
-/// Brings the book's `state` up to date with `book` and applies the resume flags; `files` is the
+/// Brings the book's `state` up to date with `book` and applies the resume flags; `out` is the
 /// output folder, where forced chapters' images are put aside.
 pub fn prepare(
     state: &dyn BookState,
-    files: &Store,
+    out: &Path,
     book: &Book,
     book_path: &Path,
     options: &Options,
@@ -35,7 +35,7 @@ pub fn prepare(
     reporter: &Reporter,
 ) -> Result<Prepared, Error> {
     for sub in layout::SUBDIRS {
-        atomic::create_dir(&files.dir().join(sub))?;
+        atomic::create_dir(&out.join(sub))?;
     }
     let request = open_request(book, book_path, options, selected)?;
     let opened = state.open_book(&request)?;
@@ -54,15 +54,15 @@ pub fn prepare(
         ));
     }
     for (chapter, scenes) in &opened.forced {
-        put_aside(files.dir(), *chapter, scenes)?;
+        put_aside(out, *chapter, scenes)?;
         // Chapters.md must not link to the images just put aside while they are redrawn.
         for scene in scenes {
-            note_scene(files.dir(), *chapter, *scene, &SceneOutcome::Pending)?;
+            note_scene(out, *chapter, *scene, &SceneOutcome::Pending)?;
         }
     }
     if request.redo_elements {
         // `--force` on the whole book redoes pass 1: its saved answers go.
-        atomic::remove_dir(&layout::entities_dir(files.dir()))?;
+        atomic::remove_dir(&layout::entities_dir(out))?;
     }
     Ok(Prepared {
         created: opened.created,

@@ -153,7 +153,7 @@ fn run_pipeline(
     let state = book_state(&options, &store, book_path, reporter)?;
     let prepared = prepare(
         state.as_ref(),
-        &store,
+        &out,
         &book,
         book_path,
         &options,
@@ -182,12 +182,11 @@ fn run_pipeline(
             options,
             book,
             out.clone(),
-            store.clone(),
+            state.clone(),
             models,
             reporter.clone(),
             selected.clone(),
-        )
-        .with_state(state.clone()),
+        ),
     );
     ctx.start_log(mode);
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -184,7 +184,7 @@ fn context_on(
     let state: Arc<dyn crate::store::BookState> = state.unwrap_or_else(|| Arc::new(store.clone()));
     prepare(
         state.as_ref(),
-        &store,
+        &out,
         &book,
         &book_path,
         &options,
@@ -192,16 +192,15 @@ fn context_on(
         &reporter,
     )?;
     let models = models(provider::build(&options.provider)?);
-    let ctx = Context::new(
+    let ctx = Arc::new(Context::new(
         options,
         book,
         out,
-        store.clone(),
+        state.clone(),
         models,
         reporter,
         selected.clone(),
-    );
-    let ctx = Arc::new(ctx.with_state(state.clone()));
+    ));
     ctx.start_log("test");
     Ok((ctx, selected))
 }
