@@ -11,6 +11,7 @@ use crate::pipeline::context::{Context, ImageSlot};
 use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
+use crate::provider::limits::with_slot;
 use crate::provider::{self, ImageFormat, Usage};
 use crate::store::artifacts::Put;
 use crate::store::{self, SceneOutcome, WorkerId};
@@ -314,7 +315,11 @@ async fn draw_one(
         style.as_deref(),
         ctx.image.max_prompt_chars(),
     );
-    let generated = ctx.image.generate(&request, &ctx.options.image).await;
+    let generated = with_slot(
+        &ctx.image_slots(),
+        ctx.image.generate(&request, &ctx.options.image),
+    )
+    .await;
     hand_back(slot, finish.is_none(), back);
     match generated {
         Ok((bytes, _meta)) => {

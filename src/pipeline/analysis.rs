@@ -20,6 +20,7 @@ use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
 use crate::pipeline::shutdown::{Shutdown, Signal};
+use crate::provider::limits::with_slot;
 use crate::store::{ElementsStatus, Status, layout};
 use chrono::Utc;
 use std::collections::{BTreeMap, BTreeSet};
@@ -303,8 +304,8 @@ async fn extract_chapters(
             })
         })
         .collect::<Result<Vec<_>, Error>>()?;
-    let (found, usage) =
-        extract_pack(ctx.text.as_ref(), &chapters, ctx.options.chunk_tokens).await?;
+    let asked = extract_pack(ctx.text.as_ref(), &chapters, ctx.options.chunk_tokens);
+    let (found, usage) = with_slot(&ctx.text_slots(), asked).await?;
     drop(slot);
     let (name, json, found) = match <[ChapterEntities; 1]>::try_from(found) {
         Ok([one]) => {
@@ -439,14 +440,14 @@ async fn analyze_chapter(
         title: &ch.title,
         text: &ch.text,
     };
-    let analyzed = analyze(
+    let asked = analyze(
         ctx.text.as_ref(),
         &input,
         count,
         &lookup,
         options.chunk_tokens,
-    )
-    .await?;
+    );
+    let analyzed = with_slot(&ctx.text_slots(), asked).await?;
     drop(slot);
     save_scenes(ctx, &analyzed.scenes).await?;
     let concepts = analyzed.scenes.scenes.len();

@@ -48,6 +48,9 @@ pub struct Context {
     /// slot in hand, so a process never holds chapters it cannot start drawing while another
     /// process's illustrators sit idle.
     image_slots: Arc<Semaphore>,
+    /// This process's `--jobs` request slots of the text model (the analysis queue's, the
+    /// appearance cards'): the same semaphore as the provider's cap, so one per limit.
+    text_slots: Arc<Semaphore>,
     /// The cast, once Elements.md is complete (read back from the file, so hand edits count).
     lookup: RwLock<Option<Arc<ElementsLookup>>>,
     /// Images this run expects to draw, for the progress bar; grows as chapters are analyzed.
@@ -71,7 +74,15 @@ impl Context {
         reporter: Reporter,
         selected: Vec<ChapterNo>,
     ) -> Context {
-        let image_slots = Arc::new(Semaphore::new(options.provider.image_jobs.max(1)));
+        // The provider's own caps when it has them (one semaphore per limit in the process).
+        let image_slots = models
+            .image
+            .slots()
+            .unwrap_or_else(|| Arc::new(Semaphore::new(options.provider.image_jobs.max(1))));
+        let text_slots = models
+            .text
+            .slots()
+            .unwrap_or_else(|| Arc::new(Semaphore::new(options.provider.jobs.max(1))));
         let bus = Arc::new(Bus::default());
         let folder = Arc::new(artifacts::Folder::new(out.clone()));
         Context {
@@ -98,6 +109,7 @@ impl Context {
             selected,
             renders: RenderQueue::default(),
             image_slots,
+            text_slots,
             lookup: RwLock::new(None),
         }
     }
@@ -117,6 +129,17 @@ impl Context {
                 reason: "it is not inside the output folder".into(),
             })?;
         Key::from_relative(relative)
+    }
+
+    /// The text model's request slots; a call made with one in hand runs in
+    /// `provider::limits::with_slot`.
+    pub fn text_slots(&self) -> Arc<Semaphore> {
+        self.text_slots.clone()
+    }
+
+    /// The image model's slots (see [`Context::text_slots`]).
+    pub fn image_slots(&self) -> Arc<Semaphore> {
+        self.image_slots.clone()
     }
 
     /// Waits for one of this process's image slots (held until the image request is answered).

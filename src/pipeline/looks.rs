@@ -13,12 +13,12 @@ use crate::ids::ChapterNo;
 use crate::pipeline::analysis::is_fatal;
 use crate::pipeline::context::Context;
 use crate::pipeline::progress::Event;
+use crate::provider::limits::with_slot;
 use crate::provider::{self, ElementBrief, TextModel, TextRequest, Usage};
 use crate::store::layout;
 use crate::style::{self, Source, Style, StyleFile};
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// Most characters of the opening chapters the style request reads (about 6,000 tokens).
 const OPENING_CHARS: usize = 24_000;
@@ -259,7 +259,7 @@ async fn make_cards(
         })
         .collect();
     let per_request = ctx.text.cards_per_request().max(1);
-    let slots = Arc::new(Semaphore::new(ctx.options.provider.jobs.max(1)));
+    let slots = ctx.text_slots();
     let mut tasks = tokio::task::JoinSet::new();
     for batch in wanted.chunks(per_request) {
         let elements: Vec<Element> = batch
@@ -275,8 +275,8 @@ async fn make_cards(
         );
         let (ctx, slots, batch) = (ctx.clone(), slots.clone(), batch.to_vec());
         tasks.spawn(async move {
-            let _slot = slots.acquire_owned().await;
-            let answer = ctx.text.complete_json(&request).await;
+            let _slot = slots.clone().acquire_owned().await;
+            let answer = with_slot(&slots, ctx.text.complete_json(&request)).await;
             (batch, elements, request.chapter, answer)
         });
     }

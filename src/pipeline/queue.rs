@@ -27,7 +27,7 @@ impl<I, T: Send + 'static> Queue<I, T> {
         Queue {
             waiting: Waiting::new(items),
             running: JoinSet::new(),
-            slots: Arc::new(Semaphore::new(ctx.options.provider.jobs.max(1))),
+            slots: ctx.text_slots(),
         }
     }
 

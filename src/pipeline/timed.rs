@@ -96,6 +96,14 @@ impl TextModel for TimedText {
         self.inner.reads_many_chapters()
     }
 
+    fn cards_per_request(&self) -> usize {
+        self.inner.cards_per_request()
+    }
+
+    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        self.inner.slots()
+    }
+
     async fn complete_json(
         &self,
         request: &TextRequest,
@@ -129,6 +137,10 @@ impl ImageModel for TimedImage {
 
     fn max_prompt_chars(&self) -> usize {
         self.inner.max_prompt_chars()
+    }
+
+    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        self.inner.slots()
     }
 
     async fn generate(

@@ -1,6 +1,13 @@
 //! Concurrency and requests-per-minute caps for one model: a semaphore for calls in flight and
 //! an optional pacer that spaces request starts evenly over the minute.
+//!
+//! The semaphore is the only one of its limit in the process (docs/ARCHITECTURE.md §4): the
+//! pipeline takes its request slots from it ([`Limits::slots`], reached through the model's
+//! `slots()`), holds a slot from a task's start until its answer, and runs the call inside
+//! [`with_slot`], where the retry layer's per-attempt `acquire` counts against that slot
+//! instead of taking a second one. Callers outside the pipeline take a permit per attempt.
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
@@ -34,10 +41,23 @@ impl Limits {
         }
     }
 
-    /// Waits for a free slot and, with an rpm cap, for this request's turn.
+    /// The semaphore of calls in flight, for callers that hold a slot across a call.
+    pub fn slots(&self) -> Arc<Semaphore> {
+        self.slots.clone()
+    }
+
+    /// Waits for a free slot (unless the caller runs [`with_slot`] of this semaphore) and, with
+    /// an rpm cap, for this request's turn.
     pub async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
+        let lent = LENT
+            .try_with(|held| *held == Arc::as_ptr(&self.slots) as usize)
+            .unwrap_or(false);
         // The semaphore is never closed, so an error cannot happen; None just means "no slot".
-        let permit = self.slots.clone().acquire_owned().await.ok();
+        let permit = if lent {
+            None
+        } else {
+            self.slots.clone().acquire_owned().await.ok()
+        };
         if let Some(pacer) = &self.pacer {
             let mut next = pacer.next.lock().await;
             let now = Instant::now();
@@ -48,6 +68,18 @@ impl Limits {
         }
         permit
     }
+}
+
+tokio::task_local! {
+    /// The semaphore (by address) whose permit the running task holds for its model calls.
+    static LENT: usize;
+}
+
+/// Runs `call` as the holder of a permit of `slots`: the model calls it makes count against
+/// that permit (one call in flight at a time, as the caller's own code makes them) instead of
+/// waiting for another, which with one slot would never come.
+pub async fn with_slot<F: Future>(slots: &Arc<Semaphore>, call: F) -> F::Output {
+    LENT.scope(Arc::as_ptr(slots) as usize, call).await
 }
 
 #[cfg(test)]
@@ -65,6 +97,33 @@ mod tests {
         drop(a);
         let third = tokio::time::timeout(Duration::from_millis(50), limits.acquire()).await;
         assert!(third.is_ok());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_call_inside_its_callers_slot_takes_no_second_one() {
+        let limits = Limits::new(1, None);
+        let slots = limits.slots();
+        let _held = slots.clone().acquire_owned().await.unwrap();
+        let inside = tokio::time::timeout(
+            Duration::from_millis(50),
+            with_slot(&slots, limits.acquire()),
+        )
+        .await;
+        assert!(inside.is_ok(), "the caller's own slot was waited for");
+        // Another model's semaphore is not lent by this scope.
+        let other = Limits::new(1, None);
+        let _busy = other.slots().acquire_owned().await.unwrap();
+        let elsewhere = tokio::time::timeout(
+            Duration::from_millis(50),
+            with_slot(&slots, other.acquire()),
+        )
+        .await;
+        assert!(elsewhere.is_err(), "a slot of another limit was skipped");
+        let outside = tokio::time::timeout(Duration::from_millis(50), limits.acquire()).await;
+        assert!(
+            outside.is_err(),
+            "a caller without the slot got past the cap"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -8,7 +8,7 @@ pub mod estimate;
 mod gemini;
 mod http;
 pub mod json_repair;
-mod limits;
+pub mod limits;
 mod openai;
 pub mod prices;
 mod retry;
@@ -67,6 +67,12 @@ pub trait TextModel: Send + Sync {
         CARDS_PER_REQUEST
     }
 
+    /// The process's one semaphore of this model's calls in flight (`--jobs`), when the model
+    /// has a cap: the pipeline takes its request slots from it (`limits::with_slot`).
+    fn slots(&self) -> Option<std::sync::Arc<tokio::sync::Semaphore>> {
+        None
+    }
+
     /// Runs one request and returns the JSON object the model produced (already repaired and
     /// parsed) with the tokens it used.
     async fn complete_json(
@@ -90,6 +96,12 @@ pub trait ImageModel: Send + Sync {
     /// error that would fail every scene, so prompts are fitted to it.
     fn max_prompt_chars(&self) -> usize {
         DEFAULT_IMAGE_PROMPT_CHARS
+    }
+
+    /// The process's one semaphore of this model's calls in flight (`--image-jobs`), when the
+    /// model has a cap: the illustrators take their image slots from it.
+    fn slots(&self) -> Option<std::sync::Arc<tokio::sync::Semaphore>> {
+        None
     }
 
     /// Generates one image; the bytes are the encoded file (PNG, JPEG or WebP).

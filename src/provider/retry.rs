@@ -99,6 +99,14 @@ impl TextModel for RetryingText {
         self.inner.reads_many_chapters()
     }
 
+    fn cards_per_request(&self) -> usize {
+        self.inner.cards_per_request()
+    }
+
+    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        Some(self.limits.slots())
+    }
+
     async fn complete_json(
         &self,
         request: &TextRequest,
@@ -125,6 +133,10 @@ impl ImageModel for RetryingImage {
 
     fn max_prompt_chars(&self) -> usize {
         self.inner.max_prompt_chars()
+    }
+
+    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
+        Some(self.limits.slots())
     }
 
     async fn generate(

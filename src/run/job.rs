@@ -177,17 +177,15 @@ fn run_pipeline(
         crate::report::plural(selected.len(), "chapter"),
         out.display()
     ));
-    let ctx = Arc::new(
-        Context::new(
-            options,
-            book,
-            out.clone(),
-            state.clone(),
-            models,
-            reporter.clone(),
-            selected.clone(),
-        ),
-    );
+    let ctx = Arc::new(Context::new(
+        options,
+        book,
+        out.clone(),
+        state.clone(),
+        models,
+        reporter.clone(),
+        selected.clone(),
+    ));
     ctx.start_log(mode);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

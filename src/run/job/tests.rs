@@ -1139,3 +1139,23 @@ fn an_image_another_worker_wrote_meanwhile_is_never_replaced() {
         );
     }
 }
+
+/// One semaphore per limit: the pipeline's request slots are the provider's own caps, so a
+/// call made outside the queue (a style or card request) and the queue's tasks share `--jobs`.
+#[test]
+fn the_pipeline_takes_its_slots_from_the_providers_caps() {
+    let dir = tempfile::tempdir().unwrap();
+    let flags = ["--jobs", "3", "--image-jobs", "2"];
+    let (ctx, _) = context_on(None, dir.path(), &flags, 1, |m| m).unwrap();
+    let text = ctx.text.slots().expect("the provider caps its text calls");
+    let image = ctx
+        .image
+        .slots()
+        .expect("the provider caps its image calls");
+    assert!(Arc::ptr_eq(&ctx.text_slots(), &text));
+    assert!(Arc::ptr_eq(&ctx.image_slots(), &image));
+    assert_eq!(
+        (text.available_permits(), image.available_permits()),
+        (3, 2)
+    );
+}
