@@ -404,7 +404,10 @@ fn measure(
     let manifest = read_manifest(out);
     let of = |kind: &'static str| log.iter().filter(move |e| e.kind == kind);
     let p1 = of("entities").map(dur).sum::<f64>() / jobs as f64;
-    let p2 = of("scenes").map(dur).sum::<f64>() / jobs as f64;
+    // The style and the appearance cards are text work too; a scheduler could run them beside
+    // pass 2 (only the images need them), so they count with the scenes, not before them.
+    let looks = of("style").chain(of("cards")).map(dur).sum::<f64>();
+    let p2 = (of("scenes").map(dur).sum::<f64>() + looks) / jobs as f64;
     let images = of("image").map(dur).sum::<f64>() / image_jobs as f64;
     let analyzed: Vec<(u32, f64)> = manifest
         .chapters
@@ -706,7 +709,7 @@ fn print_heading(w: &Workload) {
         w.pages_per_image
     );
     println!(
-        "lower bound = Σentities/jobs + max(Σscenes/jobs, Σimages/image_jobs) + Σimages(last analyzed chapter)"
+        "lower bound = Σentities/jobs + max((Σscenes+Σstyle+Σcards)/jobs, Σimages/image_jobs) + Σimages(last analyzed chapter)"
     );
     println!(
         "   (Σ = summed request latencies from the fake's log; the tail is the last chapter's images, drawn one after another)"

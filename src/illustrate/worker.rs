@@ -315,6 +315,14 @@ async fn draw_one(
         style.as_deref(),
         ctx.image.max_prompt_chars(),
     );
+    // Kept before the request is paid for, so the scene page shows what was asked even when
+    // the answer is a refusal.
+    let prompt_file = ctx
+        .out
+        .join(store::layout::prompt_file_name(chapter, number));
+    ctx.write_file(prompt_file, request.prompt.clone().into_bytes())
+        .await
+        .map_err(|e| scene_write_error(number, e))?;
     let generated = with_slot(
         &ctx.image_slots(),
         ctx.image.generate(&request, &ctx.options.image),

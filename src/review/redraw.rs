@@ -136,6 +136,17 @@ async fn draw(
     let mut done = Vec::new();
     for scene in chosen(&scenes, redraw.scene)? {
         let request = request(&title, &scenes, scene, cast.as_ref(), painter);
+        let (name, prompt) = (
+            layout::prompt_file_name(redraw.chapter, scene.scene),
+            request.prompt.clone(),
+        );
+        blocking(review, move |r| {
+            Ok(atomic::write_creating_folder(
+                &r.out.join(name),
+                prompt.as_bytes(),
+            )?)
+        })
+        .await?;
         let answer = painter.image.generate(&request, &painter.options).await;
         done.push(match answer {
             Ok((bytes, _)) => keep(review, held, scene.scene, bytes).await?,

@@ -63,9 +63,11 @@ pub async fn scene(
         return not_found(&app, "No such scene: its chapter may not be analysed yet.");
     };
     let title = book.current().1.head.title.clone();
-    let (dir, number) = (book.dir.clone(), chapter.chapter);
-    let rows = tokio::task::spawn_blocking(move || {
-        crate::review::list_scenes(&dir, Some(number)).unwrap_or_default()
+    let (dir, number, scene_no) = (book.dir.clone(), chapter.chapter, scene.scene);
+    let (rows, prompt) = tokio::task::spawn_blocking(move || {
+        let rows = crate::review::list_scenes(&dir, Some(number)).unwrap_or_default();
+        let prompt = std::fs::read_to_string(dir.join(layout::prompt_file_name(number, scene_no)));
+        (rows, prompt.ok())
     })
     .await
     .unwrap_or_default();
@@ -75,7 +77,7 @@ pub async fn scene(
         &title,
         chapter,
         scene,
-        row,
+        (row, prompt.as_deref()),
         &app.guard.csrf,
     ))
     .into_response()

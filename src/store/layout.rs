@@ -150,6 +150,15 @@ pub fn image_file_name(chapter: ChapterNo, scene: SceneNo, extension: &str) -> S
     )
 }
 
+/// Folder of the prompts last sent for each scene's image.
+pub const PROMPTS_DIR: &str = "prompts";
+
+/// `prompts/chapter_N_scene_K.txt`: the exact prompt of the scene's latest image request (the
+/// dashboard's scene page shows it), relative to the output folder.
+pub fn prompt_file_name(chapter: ChapterNo, scene: SceneNo) -> String {
+    format!("{PROMPTS_DIR}/chapter_{}_scene_{}.txt", chapter.0, scene.0)
+}
+
 /// `images/chapter_N_scene_K.vV.ext`: version `V` of a scene's image, relative to the output
 /// folder. Version 1 is the image the pipeline drew, under [`image_file_name`]; the review loop
 /// writes versions 2, 3, … beside it and never deletes one.

@@ -430,3 +430,30 @@ fn the_scene_page_redraws_chooses_versions_and_rejects() {
     // A cross-origin redraw (no CSRF token) is refused before anything is paid for.
     assert_eq!(served.post(&action("regenerate"), "wrong", "").status, 403);
 }
+
+/// The scene page shows the exact prompt of the scene's image request: the file the
+/// illustrator keeps is byte for byte what the image server received.
+#[test]
+fn the_scene_page_shows_the_exact_prompt_that_was_sent() {
+    let fake = crate::harness::Fake::with_latency(0, 0);
+    let mut folder = Folder::with_book(1, "imageSize: 256x256\n");
+    folder
+        .run(&fake.book_args(&["--limit", "1", "--quiet"]))
+        .expect_code(0);
+    let sent: Vec<String> = fake
+        .captured()
+        .into_iter()
+        .filter(|c| c.kind == "image")
+        .map(|c| c.text)
+        .collect();
+    assert_eq!(sent.len(), 1, "one image request: {sent:?}");
+    let kept = std::fs::read_to_string(folder.out().join("prompts/chapter_1_scene_1.txt"))
+        .expect("the prompt is kept");
+    assert_eq!(kept, sent[0]);
+    let served = Served::start(&mut folder, &["--output-dir", "imaginize_book"]);
+    let page = served.get("/books/book/scenes/1/1").body;
+    assert!(page.contains("Prompt sent"), "{page}");
+    let first_line = kept.lines().next().unwrap_or_default();
+    let shown = first_line.replace('&', "&amp;").replace('"', "&quot;");
+    assert!(page.contains(&shown), "{first_line} not in {page}");
+}

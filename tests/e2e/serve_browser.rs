@@ -218,6 +218,22 @@ fn the_dashboard_follows_a_run_live_and_edits_the_cast_in_chromium() {
     let console = driver.console();
     assert!(errors(&console).is_empty(), "console errors: {console:?}");
 
+    // The run's report opens from the dashboard, self-contained: no console error, and one
+    // span per request the fake server saw.
+    driver.go(&format!("{base}/books/book/files/report.html"));
+    let spans = driver.script("return document.querySelectorAll('svg.timeline rect.span').length;");
+    let requests = fake.entries().len();
+    assert_eq!(
+        spans.as_u64(),
+        Some(requests as u64),
+        "report spans vs requests"
+    );
+    let console = driver.console();
+    assert!(
+        errors(&console).is_empty(),
+        "console errors on report.html: {console:?}"
+    );
+
     driver.go(&format!("{base}/books/book/cast"));
     let text = "Painted by the browser test";
     driver.script(&format!(

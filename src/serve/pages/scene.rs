@@ -10,9 +10,10 @@ pub fn render(
     title: &str,
     chapter: &ChapterScenes,
     scene: &Scene,
-    row: Option<&SceneRow>,
+    review: (Option<&SceneRow>, Option<&str>),
     csrf: &str,
 ) -> String {
+    let (row, prompt) = review;
     let book = escape(id);
     let mut body = format!(
         "<h1>Chapter {n}, scene {s}</h1><p class=\"muted\">{chapter_title}</p>\
@@ -61,6 +62,13 @@ pub fn render(
             elements.join(", ")
         }
     );
+    if let Some(prompt) = prompt {
+        let _ = write!(
+            body,
+            "<h2>Prompt sent</h2><pre class=\"prompt\">{}</pre>",
+            escape(prompt)
+        );
+    }
     if let Some(row) = row {
         body.push_str(&review_block(id, row, csrf));
     }
