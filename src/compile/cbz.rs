@@ -1,9 +1,9 @@
 //! The comic-book archive: the images in reading order as `0001_ch001_s01.<ext>` plus a
 //! `ComicInfo.xml` with title, author and page count.
 
-use super::xml::escape;
 use super::{Error, State, read_file};
 use crate::book::Book;
+use crate::render::markup::escape;
 use std::io::{Cursor, Write};
 use std::path::Path;
 use zip::write::SimpleFileOptions;

@@ -2,10 +2,10 @@
 //! XHTML per story chapter with a `<p>` per paragraph and the images placed after their quotes.
 
 use super::placement::{self, find_paragraph};
-use super::xml::escape;
 use super::{CompileReport, Error, State, figure_xhtml, media_type, read_file};
 use crate::book::Book;
 use crate::ids::ChapterNo;
+use crate::render::markup::escape;
 use crate::store::layout::image_file_name;
 use std::io::{Cursor, Write};
 use std::path::Path;

@@ -1,10 +1,10 @@
 //! The self-contained HTML gallery: `gallery/index.html` (chapters and their scenes),
 //! `gallery/elements.html` (the cast) and `gallery/images/` copies. No script, no CDN.
 
-use super::xml::escape;
 use super::{Error, State, read_file};
 use crate::book::Book;
 use crate::ids::ChapterNo;
+use crate::render::markup::escape;
 use crate::store::atomic::write_creating_folder;
 use crate::store::layout::{self, GALLERY_ELEMENTS, GALLERY_INDEX, IMAGES_DIR};
 use std::path::{Path, PathBuf};

@@ -10,12 +10,12 @@ mod error;
 mod gallery;
 pub mod pdf;
 pub mod placement;
-pub mod xml;
 
 pub use error::Error;
 
 use crate::analyze::model::{Catalogue, ChapterScenes, Scene};
 use crate::book::{Book, Format};
+use crate::render::markup::escape;
 use crate::store::{atomic, layout};
 use std::path::{Component, Path, PathBuf};
 
@@ -241,8 +241,8 @@ pub(crate) fn read_file(path: &Path) -> Result<Vec<u8>, Error> {
 pub(crate) fn figure_xhtml(src: &str, scene: &Scene) -> String {
     format!(
         "<figure class=\"imaginize\"><img src=\"{}\" alt=\"{}\"/><figcaption>{}</figcaption></figure>",
-        xml::escape(src),
-        xml::escape(&scene.description),
-        xml::escape(&scene.quote)
+        escape(src),
+        escape(&scene.description),
+        escape(&scene.quote)
     )
 }

@@ -5,6 +5,7 @@ pub mod chapters_md;
 pub mod contents_md;
 pub mod elements_edit;
 pub mod elements_md;
+pub mod markup;
 pub mod report_html;
 
 pub use chapters_md::chapters_md;

@@ -7,6 +7,7 @@
 //! `--image-jobs` for images).
 
 use crate::pipeline::progress::{Event, RequestKind, Stamped};
+use crate::render::markup::escape;
 use crate::store::Usage;
 use std::collections::BTreeMap;
 use std::fmt::Write;
@@ -407,22 +408,6 @@ fn describe(span: &Span) -> String {
 
 fn secs(ms: u64) -> f64 {
     ms as f64 / 1000.0
-}
-
-/// Text for HTML content and attribute values.
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
 use crate::run::{default_output_dir, pick_book};
-use crate::store::{BookState, PgState, Store};
+use crate::store::{self, BookState, PgState};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -148,9 +148,7 @@ fn run_pipeline(
     dashboard: Option<ServeArgs>,
 ) -> Result<(), Error> {
     // The folder and the manifest come first: a read-only path fails before any API call.
-    let store =
-        Store::open(&out)?.with_lock_timeout(Duration::from_secs_f64(options.lock_timeout_secs));
-    let state = book_state(&options, &store, book_path, reporter)?;
+    let state = book_state(&options, &out, book_path, reporter)?;
     let prepared = prepare(
         state.as_ref(),
         &out,
@@ -294,13 +292,16 @@ fn unfinished(options: &Options, totals: &Totals) -> usize {
 /// machine running the same book shares one state.
 fn book_state(
     options: &Options,
-    store: &Store,
+    out: &Path,
     book_path: &Path,
     reporter: &Reporter,
 ) -> Result<Arc<dyn BookState>, Error> {
+    let lock_timeout = Duration::from_secs_f64(options.lock_timeout_secs);
     let Some(url) = &options.store else {
-        return Ok(Arc::new(store.clone()));
+        return Ok(store::folder_state(out, lock_timeout)?);
     };
+    // The output folder holds the files even when the state is elsewhere.
+    store::atomic::create_dir(out)?;
     let bytes = std::fs::read(book_path).map_err(|source| Error::Read {
         path: book_path.to_path_buf(),
         source,

@@ -9,14 +9,19 @@ use crate::pipeline::outputs::{SceneCache, render_all};
 use crate::report::Reporter;
 use crate::report::plural;
 use crate::run::default_output_dir;
+use crate::store;
 use crate::store::layout::{CHAPTERS_MD, CONTENTS_MD, ELEMENTS_MD};
-use crate::store::{self, Store};
 use std::path::{Path, PathBuf};
 
 pub fn render(args: &RenderArgs, reporter: &Reporter) -> Result<(), Error> {
     require_manifest(&args.output_dir)?;
-    let store = Store::open(&args.output_dir)?;
-    let rendered = render_all(&store, store.dir(), &mut SceneCache::default(), true)?;
+    let state = store::folder_state(&args.output_dir, store::DEFAULT_LOCK_TIMEOUT)?;
+    let rendered = render_all(
+        state.as_ref(),
+        &args.output_dir,
+        &mut SceneCache::default(),
+        true,
+    )?;
     let elements = if rendered.elements {
         format!(" and {ELEMENTS_MD}")
     } else {
@@ -181,8 +186,8 @@ pub(super) fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
             out.display()
         )));
     }
-    let loaded = Store::open(out)?.load()?;
-    loaded.manifest.ok_or_else(|| {
+    let state = store::folder_state(out, store::DEFAULT_LOCK_TIMEOUT)?;
+    state.snapshot()?.ok_or_else(|| {
         Error::from(store::Error::NoManifest {
             dir: out.to_path_buf(),
         })

@@ -10,7 +10,7 @@ use crate::pipeline::looks::{ask_style, earlier_cast, style_request_for};
 use crate::render::replace_style_section;
 use crate::report::Reporter;
 use crate::run::outputs::{locate, require_manifest};
-use crate::store::{self, BookState, Store, layout};
+use crate::store::{self, layout};
 use crate::style::{self, Source, Style, StyleFile};
 use std::path::Path;
 
@@ -72,12 +72,15 @@ fn from_book(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::Internal(format!("cannot start the runtime: {e}")))?;
+        .map_err(|source| Error::System {
+            what: "start the async runtime",
+            source,
+        })?;
     let (style, usage, note) = runtime.block_on(ask_style(models.text.as_ref(), &request))?;
     if let Some(note) = note {
         reporter.warn(&note);
     }
-    Store::open(out)?.add_usage(request.chapter, usage)?;
+    store::folder_state(out, store::DEFAULT_LOCK_TIMEOUT)?.add_usage(request.chapter, usage)?;
     Ok(style)
 }
 

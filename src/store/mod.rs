@@ -45,6 +45,12 @@ use std::time::Duration;
 
 pub use layout::{MANIFEST_FILE, SUBDIRS};
 
+/// The book's state kept in the output folder `dir` (the manifest under its file lock, waiting
+/// at most `lock_timeout` for it): the default store, as the trait the rest of the program uses.
+pub fn folder_state(dir: &Path, lock_timeout: Duration) -> Result<Arc<dyn BookState>, Error> {
+    Ok(Arc::new(Store::open(dir)?.with_lock_timeout(lock_timeout)))
+}
+
 /// How long `update_with_lock` waits for the lock unless told otherwise. The lock is held for
 /// milliseconds, so waiting this long means something is wrong (a hung process, a network
 /// filesystem without locks).

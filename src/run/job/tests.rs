@@ -6,6 +6,7 @@ use crate::book::{Chapter, Format};
 use crate::cli::Args;
 use crate::ids::ChapterKey;
 use crate::store::Status;
+use crate::store::Store;
 use clap::Parser;
 use std::collections::HashMap;
 

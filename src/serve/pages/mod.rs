@@ -50,21 +50,7 @@ impl Page<'_> {
     }
 }
 
-/// Text made safe inside HTML text and quoted attributes.
-pub fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            _ => out.push(c),
-        }
-    }
-    out
-}
+pub use crate::render::markup::escape;
 
 /// A path segment made safe inside a URL (book ids are already URL-safe; images may not be).
 pub fn url_path(path: &str) -> String {

@@ -1,4 +1,5 @@
-//! XML/HTML escaping for everything we write into XHTML, HTML and ComicInfo.xml.
+//! XML/HTML escaping for everything we write into XHTML, HTML and ComicInfo.xml: the compiled
+//! outputs, the run report and the dashboard's pages.
 
 /// Escapes text for element content and double-quoted attribute values.
 pub fn escape(text: &str) -> String {
