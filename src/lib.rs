@@ -10,8 +10,9 @@
 //! - [`provider`] talks to the models (offline `builtin`, OpenAI-compatible, Gemini);
 //! - [`render`] turns state into Elements.md, Chapters.md and Contents.md;
 //! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ;
-//! - [`review`] lists scenes and redraws, chooses or rejects their images after a run.
-//! - [`serve`] is the local web dashboard of output folders.
+//! - [`review`] lists scenes and redraws, chooses or rejects their images after a run;
+//! - [`serve`] is the local web dashboard of output folders;
+//! - [`events`] are what happens in a run, as the bars, the report and the dashboard see it.
 
 pub mod analyze;
 pub mod book;
@@ -19,6 +20,7 @@ pub mod cli;
 pub mod compile;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod exit_code;
 pub mod ids;
 pub mod illustrate;

@@ -6,7 +6,7 @@
 //! lane free at its start (lanes are the concurrency the run used: `--jobs` for text,
 //! `--image-jobs` for images).
 
-use crate::pipeline::progress::{Event, RequestKind, Stamped};
+use crate::events::{Event, RequestKind, Stamped};
 use crate::render::markup::escape;
 use crate::store::Usage;
 use std::collections::BTreeMap;

@@ -28,7 +28,7 @@ pub mod watch;
 pub use error::Error;
 
 use crate::cli::ServeArgs;
-use crate::pipeline::progress::Stamped;
+use crate::events::Stamped;
 use crate::provider::estimate::{IMAGE_LATENCY, TEXT_LATENCY};
 use crate::provider::prices::PriceTable;
 use crate::report::Reporter;
