@@ -21,6 +21,8 @@ pub mod progress_log;
 mod recovery;
 pub mod state;
 #[cfg(test)]
+mod test_server;
+#[cfg(test)]
 pub(crate) mod test_support;
 pub mod transition;
 mod usage;

@@ -217,6 +217,14 @@ fn read(dir: &Path, name: &str) -> String {
     std::fs::read_to_string(dir.join("out").join(name)).unwrap()
 }
 
+/// The runs in `a` and `b` wrote the same `names` and the same images, byte for byte.
+fn assert_same_outputs(a: &Path, b: &Path, names: &[&str]) {
+    for name in names {
+        assert_eq!(read(a, name), read(b, name), "{name}");
+    }
+    assert_eq!(images(a), images(b));
+}
+
 fn images(dir: &Path) -> Vec<(String, Vec<u8>)> {
     let mut found: Vec<_> = std::fs::read_dir(dir.join("out/images"))
         .unwrap()
@@ -285,10 +293,8 @@ fn sequential_and_concurrent_give_identical_outputs() {
     let b = tempfile::tempdir().unwrap();
     run(a.path(), &["--sequential"], 3).unwrap();
     run(b.path(), &["--concurrent", "--image-jobs", "3"], 3).unwrap();
-    for name in ["Elements.md", "Chapters.md", "elements.json"] {
-        assert_eq!(read(a.path(), name), read(b.path(), name), "{name}");
-    }
-    assert_eq!(images(a.path()), images(b.path()));
+    let names = ["Elements.md", "Chapters.md", "elements.json"];
+    assert_same_outputs(a.path(), b.path(), &names);
 }
 
 #[test]
@@ -1023,14 +1029,8 @@ fn the_whole_pipeline_runs_on_postgres_as_on_the_file_store() {
     assert!(!on_pg.path().join("out/.imaginize.manifest.json").exists());
     let on_file = tempfile::tempdir().unwrap();
     run(on_file.path(), &[], 3).unwrap();
-    for name in ["Elements.md", "Chapters.md"] {
-        assert_eq!(
-            read(on_pg.path(), name),
-            read(on_file.path(), name),
-            "{name}"
-        );
-    }
-    assert_eq!(images(on_pg.path()), images(on_file.path()));
+    let names = ["Elements.md", "Chapters.md"];
+    assert_same_outputs(on_pg.path(), on_file.path(), &names);
 }
 
 /// `--store URL` from the command line to the end of a run: the state goes to PostgreSQL under
@@ -1106,14 +1106,8 @@ fn the_whole_pipeline_runs_with_its_files_in_an_object_store() {
     assert_eq!(again.images.images, 0, "a resumed run drew again");
     let on_folder = tempfile::tempdir().unwrap();
     run(on_folder.path(), &[], 3).unwrap();
-    for name in ["Elements.md", "Chapters.md"] {
-        assert_eq!(
-            read(dir.path(), name),
-            read(on_folder.path(), name),
-            "{name}"
-        );
-    }
-    assert_eq!(images(dir.path()), images(on_folder.path()));
+    let names = ["Elements.md", "Chapters.md"];
+    assert_same_outputs(dir.path(), on_folder.path(), &names);
 }
 
 /// An image another worker wrote for the same scene while ours was drawn is kept: ours never

@@ -1,7 +1,7 @@
 //! A throwaway S3-compatible server for the tests: `s3s-fs` (from crates.io; `.ci/run` installs
 //! it) on a free port of 127.0.0.1, storing into a temp folder. One server per test binary,
-//! started from a thread that lives as long as the binary, with a parent-death signal, so a
-//! binary that ends or is killed takes it down. Each test uses its own bucket.
+//! started through `store::test_server` with a parent-death signal, so a binary that ends or is
+//! killed takes it down. Each test uses its own bucket.
 //!
 //! Without `s3s-fs` on PATH the tests that need it are skipped with a notice, except when
 //! `CI=true`, where they fail.
@@ -30,22 +30,8 @@ pub(crate) fn bucket() -> Option<Object> {
         if Command::new("s3s-fs").arg("--version").output().is_err() {
             return Ok(None);
         }
-        let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let server = start();
-            let found = server
-                .as_ref()
-                .map(|s| (s.root.path().to_path_buf(), s.port));
-            let _ = send.send(found.map_err(String::clone));
-            let _keep = server;
-            loop {
-                std::thread::park();
-            }
-        });
-        receive
-            .recv()
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map(Some))
+        let reach = |s: &Server| (s.root.path().to_path_buf(), s.port);
+        crate::store::test_server::on_a_lasting_thread(start, reach).map(Some)
     });
     let (root, port) = match started {
         Ok(Some(server)) => server.clone(),

@@ -53,22 +53,7 @@ pub(crate) fn shared_url() -> Option<String> {
         if !installed() {
             return Ok(None);
         }
-        // Started from a thread that never ends: the server's parent-death signal follows
-        // that thread, not the process, and test threads end with their test.
-        let (send, receive) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            let cluster = start();
-            let url = cluster.as_ref().map(Cluster::url).map_err(String::clone);
-            let _ = send.send(url);
-            let _keep = cluster;
-            loop {
-                std::thread::park();
-            }
-        });
-        receive
-            .recv()
-            .map_err(|e| e.to_string())
-            .and_then(|r| r.map(Some))
+        crate::store::test_server::on_a_lasting_thread(start, Cluster::url).map(Some)
     });
     match started {
         Ok(Some(url)) => Some(url.clone()),
