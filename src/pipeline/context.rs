@@ -172,25 +172,28 @@ impl Context {
     /// write is durable (fsyncs, or a remote call), which must not stall the async workers.
     pub async fn write_file(&self, path: PathBuf, bytes: Vec<u8>) -> Result<(), store::Error> {
         let key = self.key(&path)?;
-        self.on_artifacts(path, move |a| a.put(&key, &bytes)).await
+        self.on_artifacts("write", path, move |a| a.put(&key, &bytes))
+            .await
     }
 
     /// Stores `bytes` as the artifact `path` names only if there is none yet (an image: a
     /// second writer of a scene never replaces the first's).
     pub async fn create_file(&self, path: PathBuf, bytes: Vec<u8>) -> Result<Put, store::Error> {
         let key = self.key(&path)?;
-        self.on_artifacts(path, move |a| a.put_new(&key, &bytes))
+        self.on_artifacts("create", path, move |a| a.put_new(&key, &bytes))
             .await
     }
 
     /// Reads the artifact `path` names; `None` when there is none.
     pub async fn read_file(&self, path: PathBuf) -> Result<Option<Vec<u8>>, store::Error> {
         let key = self.key(&path)?;
-        self.on_artifacts(path, move |a| a.get(&key)).await
+        self.on_artifacts("read", path, move |a| a.get(&key)).await
     }
 
+    /// Runs `call` on a blocking thread; `action` and `path` name it if the thread fails.
     async fn on_artifacts<T: Send + 'static>(
         &self,
+        action: &'static str,
         path: PathBuf,
         call: impl FnOnce(&dyn Artifacts) -> Result<T, store::Error> + Send + 'static,
     ) -> Result<T, store::Error> {
@@ -199,7 +202,7 @@ impl Context {
             .await
             .unwrap_or_else(|join| {
                 let failed = std::io::Error::other(format!("the storage task failed: {join}"));
-                Err(store::Error::io("write", path, failed))
+                Err(store::Error::io(action, path, failed))
             })
     }
 
