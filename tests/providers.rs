@@ -79,6 +79,7 @@ fn image_request() -> ImageRequest {
             lighting: "l".into(),
             elements: vec![],
         },
+        references: vec![],
     }
 }
 

@@ -54,6 +54,7 @@ pub fn scene_request(
             lighting: scene.lighting.clone(),
             elements: elements.to_vec(),
         },
+        references: Vec::new(),
     }
 }
 

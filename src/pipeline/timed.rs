@@ -139,6 +139,10 @@ impl ImageModel for TimedImage {
         self.inner.max_prompt_chars()
     }
 
+    fn max_references(&self) -> usize {
+        self.inner.max_references()
+    }
+
     fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
         self.inner.slots()
     }

@@ -43,7 +43,7 @@ pub fn is_truncated(value: &serde_json::Value) -> bool {
 pub use settings::{Endpoint, ProviderKind, Settings};
 pub use types::{
     CardSubject, ElementBrief, ElementKind, ImageFormat, ImageMeta, ImageOptions, ImageRequest,
-    SceneSpec, TextRequest, TextTask, Usage,
+    ReferenceImage, SceneSpec, TextRequest, TextTask, Usage,
 };
 
 use async_trait::async_trait;
@@ -102,6 +102,12 @@ pub trait ImageModel: Send + Sync {
     /// model has a cap: the illustrators take their image slots from it.
     fn slots(&self) -> Option<std::sync::Arc<tokio::sync::Semaphore>> {
         None
+    }
+
+    /// How many reference pictures the model accepts with one request (0: none, so prompts
+    /// carry the appearance cards only).
+    fn max_references(&self) -> usize {
+        0
     }
 
     /// Generates one image; the bytes are the encoded file (PNG, JPEG or WebP).

@@ -135,6 +135,10 @@ impl ImageModel for RetryingImage {
         self.inner.max_prompt_chars()
     }
 
+    fn max_references(&self) -> usize {
+        self.inner.max_references()
+    }
+
     fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
         Some(self.limits.slots())
     }

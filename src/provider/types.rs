@@ -82,6 +82,20 @@ pub struct SceneSpec {
 pub struct ImageRequest {
     pub prompt: String,
     pub scene: SceneSpec,
+    /// Reference pictures (character portraits) the model should keep its drawing consistent
+    /// with, in the order the prompt labels them ("Image 1 is …"). Only models whose
+    /// `max_references` is above zero are given any.
+    pub references: Vec<ReferenceImage>,
+}
+
+/// A picture sent with an image request as a visual reference.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReferenceImage {
+    /// Who or what the picture shows, as the prompt names it.
+    pub label: String,
+    /// The encoded file (PNG, JPEG or WebP).
+    pub bytes: std::sync::Arc<[u8]>,
+    pub format: ImageFormat,
 }
 
 /// Size and quality as configured (`imageSize`, `imageQuality`).

@@ -412,6 +412,7 @@ mod tests {
         let request = ImageRequest {
             prompt: String::new(),
             scene,
+            references: Vec::new(),
         };
         let options = ImageOptions {
             size: "300x200".to_string(),
