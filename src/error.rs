@@ -16,9 +16,7 @@ pub enum Error {
     #[error(transparent)]
     Compile(#[from] crate::compile::Error),
     #[error(transparent)]
-    Review(#[from] crate::review::ReviewError),
-    #[error(transparent)]
-    Serve(#[from] crate::serve::Error),
+    Style(#[from] crate::style::FileError),
     #[error("{0}")]
     Usage(String),
     #[error("`{}` is damaged: {message}", path.display())]
@@ -82,7 +80,7 @@ impl Error {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Config(_) | Error::Usage(_) | Error::Review(_) => exit_code::USAGE,
+            Error::Config(_) | Error::Usage(_) => exit_code::USAGE,
             Error::Book(_) => exit_code::USAGE,
             Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
@@ -92,7 +90,6 @@ impl Error {
             Error::Store(crate::store::Error::Busy { .. }) => exit_code::BUSY,
             // The only font is the one --font names: a bad value of a flag.
             Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
-            Error::Serve(crate::serve::Error::WeakToken) => exit_code::USAGE,
             Error::Provider(_)
             | Error::Write { .. }
             | Error::Read { .. }
@@ -100,7 +97,7 @@ impl Error {
             | Error::Unfinished { .. }
             | Error::Store(_)
             | Error::Compile(_)
-            | Error::Serve(_)
+            | Error::Style(_)
             | Error::Corrupt { .. }
             | Error::Internal(_)
             | Error::Encode { .. }

@@ -3,10 +3,9 @@
 //! the end of pass 1 and recorded in `style.json` (docs/ARCHITECTURE.md §3). Every image prompt
 //! carries its `line()` verbatim, so one book looks like one book.
 
-use crate::error::Error;
 use crate::store::{self, layout};
 use serde::{Deserialize, Serialize};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// The style guide. Empty fields are left out of prompts and files.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -222,30 +221,45 @@ pub fn effective(config: Option<&Style>, saved: Option<&StyleFile>) -> Option<St
     }
 }
 
+/// Why `style.json` could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("failed to read `{}`", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("`{}` is damaged: {source}", path.display())]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error(
+        "internal error: cannot encode the style guide; this is a bug in imaginize, please report it"
+    )]
+    Encode(#[source] serde_json::Error),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+}
+
 /// Reads `style.json`; `None` when there is none.
-pub fn read(out: &Path) -> Result<Option<StyleFile>, Error> {
+pub fn read(out: &Path) -> Result<Option<StyleFile>, FileError> {
     let path = layout::style_path(out);
     let bytes = match std::fs::read(&path) {
         Ok(bytes) => bytes,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(source) => return Err(Error::Read { path, source }),
+        Err(source) => return Err(FileError::Read { path, source }),
     };
     serde_json::from_slice(&bytes)
         .map(Some)
-        .map_err(|e| Error::Corrupt {
-            path,
-            message: e.to_string(),
-        })
+        .map_err(|source| FileError::Corrupt { path, source })
 }
 
 /// Writes `style.json` atomically.
-pub fn write(out: &Path, file: &StyleFile) -> Result<(), Error> {
-    let path = layout::style_path(out);
-    let bytes = serde_json::to_vec_pretty(file).map_err(|e| Error::Corrupt {
-        path: path.clone(),
-        message: e.to_string(),
-    })?;
-    store::atomic::write(&path, &bytes).map_err(Error::from)
+pub fn write(out: &Path, file: &StyleFile) -> Result<(), FileError> {
+    let bytes = serde_json::to_vec_pretty(file).map_err(FileError::Encode)?;
+    Ok(store::atomic::write(&layout::style_path(out), &bytes)?)
 }
 
 #[cfg(test)]

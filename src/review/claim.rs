@@ -4,11 +4,10 @@
 //! every scene is done) and re-renders Chapters.md.
 
 use crate::analyze::model::{ChapterScenes, Scene};
-use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::pipeline::context::read_scenes;
 use crate::pipeline::outputs::{SceneCache, render_all};
-use crate::review::{Review, ReviewError, versions};
+use crate::review::{Error, Review, versions};
 use crate::store::{self, SceneOutcome, Usage, WorkerGuard, WorkerId, atomic, layout};
 use chrono::Utc;
 
@@ -81,7 +80,7 @@ pub fn choose_version(
         let chosen = versions::of_scene(&review.out, chapter, scene)?
             .into_iter()
             .find(|v| v.version == version)
-            .ok_or(ReviewError::NoSuchVersion {
+            .ok_or(Error::NoSuchVersion {
                 chapter,
                 scene,
                 version,
@@ -124,9 +123,9 @@ pub fn record_image(
 pub fn load(review: &Review, chapter: ChapterNo) -> Result<ChapterScenes, Error> {
     let path = layout::chapter_path(&review.out, chapter);
     if !path.is_file() {
-        return Err(ReviewError::NotAnalyzed { chapter }.into());
+        return Err(Error::NotAnalyzed { chapter });
     }
-    read_scenes(&path)
+    Ok(read_scenes(&path)?)
 }
 
 /// Changes one scene in `chapters/NNN.json` (atomically) and returns the changed scene. Only
@@ -142,7 +141,7 @@ pub fn update_scene(
         .scenes
         .iter_mut()
         .find(|s| s.scene == scene)
-        .ok_or(ReviewError::NoSuchScene { chapter, scene })?;
+        .ok_or(Error::NoSuchScene { chapter, scene })?;
     change(entry);
     let changed = entry.clone();
     let path = layout::chapter_path(&review.out, chapter);

@@ -10,39 +10,20 @@
 //! from `tokio::task::spawn_blocking` in async code.
 
 mod claim;
+mod error;
 mod redraw;
 mod scenes;
 mod versions;
 
+pub use error::Error;
 pub use redraw::{Painter, PlannedRequest, Redraw, Redrawn};
 pub use scenes::{SceneRow, SceneStatus, Version};
 
-use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::store::{self, BookState, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// What the review loop refuses, beyond the store's own errors (a busy chapter is
-/// `store::Error::Busy`, see [`Error::is_busy`]).
-#[derive(Debug, thiserror::Error)]
-pub enum ReviewError {
-    #[error("chapter {chapter} has no scene {scene}; `imaginize scenes` lists them")]
-    NoSuchScene { chapter: ChapterNo, scene: SceneNo },
-    #[error("chapter {chapter} has no scenes file yet; it must be analyzed first")]
-    NotAnalyzed { chapter: ChapterNo },
-    #[error(
-        "chapter {chapter} scene {scene} has no version {version} on disk; `imaginize scenes` lists its versions"
-    )]
-    NoSuchVersion {
-        chapter: ChapterNo,
-        scene: SceneNo,
-        version: u32,
-    },
-    #[error("{0}")]
-    Usage(String),
-}
 
 /// An output folder under review, reached through its book state.
 #[derive(Clone)]
@@ -91,7 +72,7 @@ impl Review {
         scenes::list(&self.out, Some(chapter))?
             .into_iter()
             .find(|row| row.scene == scene.0)
-            .ok_or_else(|| ReviewError::NoSuchScene { chapter, scene }.into())
+            .ok_or(Error::NoSuchScene { chapter, scene })
     }
 
     /// Makes version `version` (on disk) the scene's current image. The other versions stay.

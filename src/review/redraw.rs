@@ -4,12 +4,11 @@
 
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::model::{ChapterScenes, Scene};
-use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::prompt::scene_request;
 use crate::provider::{self, ImageFormat, ImageModel, ImageOptions, ImageRequest};
 use crate::review::claim::{self, Held};
-use crate::review::{Review, ReviewError, versions};
+use crate::review::{Error, Review, versions};
 use crate::store::{SceneOutcome, Usage, WorkerId, atomic, layout};
 use chrono::Utc;
 use serde::Serialize;
@@ -177,11 +176,7 @@ async fn keep(
     blocking(review, move |r| {
         // Still ours? A claim lost to a stall past the lease must not be drawn into.
         r.state.heartbeat(chapter, &worker, Utc::now())?;
-        let format = ImageFormat::detect(&bytes).ok_or_else(|| {
-            Error::Internal(format!(
-                "chapter {chapter} scene {scene}: the image model returned bytes that are not a PNG, JPEG or WebP image"
-            ))
-        })?;
+        let format = ImageFormat::detect(&bytes).ok_or(Error::NotAnImage { chapter, scene })?;
         let version = versions::next(&r.out, chapter, scene)?;
         let path = layout::image_version_file_name(chapter, scene, version, format.extension());
         atomic::write(&r.out.join(&path), &bytes)?;
@@ -251,7 +246,7 @@ async fn blocking<T: Send + 'static>(
     let review = review.clone();
     tokio::task::spawn_blocking(move || work(&review))
         .await
-        .map_err(|source| Error::Task {
+        .map_err(|source| crate::error::Error::Task {
             what: "review",
             source,
         })?
@@ -259,10 +254,9 @@ async fn blocking<T: Send + 'static>(
 
 fn check(redraw: &Redraw) -> Result<(), Error> {
     if redraw.description.is_some() && redraw.scene.is_none() {
-        return Err(ReviewError::Usage(
+        return Err(Error::Usage(
             "--description replaces one scene's description: give --scene too".into(),
-        )
-        .into());
+        ));
     }
     Ok(())
 }
@@ -274,11 +268,10 @@ fn chosen(scenes: &ChapterScenes, only: Option<SceneNo>) -> Result<Vec<&Scene>, 
         .filter(|s| only.is_none_or(|n| s.scene == n))
         .collect();
     match (only, chosen.is_empty()) {
-        (Some(scene), true) => Err(ReviewError::NoSuchScene {
+        (Some(scene), true) => Err(Error::NoSuchScene {
             chapter: scenes.chapter,
             scene,
-        }
-        .into()),
+        }),
         _ => Ok(chosen),
     }
 }
@@ -289,7 +282,7 @@ fn chosen_mut(scenes: &mut ChapterScenes, scene: SceneNo) -> Result<&mut Scene, 
         .scenes
         .iter_mut()
         .find(|s| s.scene == scene)
-        .ok_or_else(|| ReviewError::NoSuchScene { chapter, scene }.into())
+        .ok_or(Error::NoSuchScene { chapter, scene })
 }
 
 fn book_title(review: &Review) -> Result<String, Error> {

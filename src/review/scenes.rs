@@ -2,9 +2,9 @@
 //! on disk. Its JSON form (`imaginize scenes --json`) is documented in the README and stable.
 
 use crate::analyze::model::{ChapterScenes, Scene};
-use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::read_scenes;
+use crate::review::Error;
 use crate::review::versions;
 use crate::store::layout;
 use serde::Serialize;

@@ -139,10 +139,7 @@ async fn regenerating_adds_versions_records_refusals_and_completes_the_chapter()
     assert_eq!(chosen.current_version, Some(1));
     let missing = review.choose_version(ChapterNo(1), SceneNo(1), 7);
     assert!(
-        matches!(
-            missing,
-            Err(Error::Review(ReviewError::NoSuchVersion { .. }))
-        ),
+        matches!(missing, Err(Error::NoSuchVersion { .. })),
         "{missing:?}"
     );
     let rejected = review
@@ -178,7 +175,7 @@ async fn a_chapter_a_live_worker_holds_is_busy_and_unchanged() {
     // Not analyzed: nothing to review.
     let early = review.reject(ChapterNo(2), SceneNo(1), true);
     assert!(
-        matches!(early, Err(Error::Store(store::Error::NotReviewable { .. }))),
+        matches!(&early, Err(Error::Run(e)) if matches!(**e, crate::error::Error::Store(store::Error::NotReviewable { .. }))),
         "{early:?}"
     );
 }

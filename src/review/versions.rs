@@ -2,8 +2,8 @@
 //! loop's (names in `store::layout`). Found by listing `images/`, so a version is never lost to
 //! a stale record.
 
-use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
+use crate::review::Error;
 use crate::review::scenes::Version;
 use crate::store::layout;
 use std::collections::BTreeMap;
@@ -15,7 +15,7 @@ pub fn on_disk(out: &Path) -> Result<BTreeMap<(ChapterNo, SceneNo), Vec<Version>
     let entries = match std::fs::read_dir(&dir) {
         Ok(entries) => entries,
         Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(BTreeMap::new()),
-        Err(source) => return Err(Error::Read { path: dir, source }),
+        Err(source) => return Err(crate::error::Error::Read { path: dir, source }.into()),
     };
     let mut found: BTreeMap<(ChapterNo, SceneNo), Vec<Version>> = BTreeMap::new();
     for entry in entries.flatten() {

@@ -14,7 +14,7 @@ use crate::pipeline::run_report::{self, Recorded, Recorder};
 use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
-use crate::run::{default_output_dir, pick_book};
+use crate::run::{Failure, default_output_dir, pick_book};
 use crate::store::{self, BookState, PgState};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -26,7 +26,7 @@ pub fn main_job(
     reporter: &Reporter,
     env: &Environment,
     verbosity: Verbosity,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     let resolved = config::resolve(run_args, verbosity, env)?;
     for warning in &resolved.warnings {
         reporter.warn(warning);
@@ -56,16 +56,18 @@ pub fn main_job(
         return Ok(());
     }
     if options.estimate {
-        return super::estimate::print(&book, &selected, &options, reporter);
+        return Ok(super::estimate::print(
+            &book, &selected, &options, reporter,
+        )?);
     }
     for notice in &resolved.notices {
         reporter.info(notice);
     }
     let formats = super::outputs::formats(&run_args.compile);
     if formats.is_some() && options.store.is_some() {
-        return Err(Error::Usage(
+        return Err(Failure::Run(Error::Usage(
             "--compile reads the output folder's manifest, which a --store run does not write yet; run without --compile".into(),
-        ));
+        )));
     }
     let out = options
         .output_dir
@@ -87,10 +89,12 @@ pub fn main_job(
         return ran;
     };
     match ran {
-        Ok(()) => super::outputs::compile_folder(&out, &book_path, formats, reporter),
+        Ok(()) => Ok(super::outputs::compile_folder(
+            &out, &book_path, formats, reporter,
+        )?),
         // Failed chapters are left out (or shown as placeholders) of what is compiled; the run
         // still ends with their error.
-        Err(failed @ Error::ChaptersFailed { .. }) => {
+        Err(failed @ Failure::Run(Error::ChaptersFailed { .. })) => {
             if let Err(err) = super::outputs::compile_folder(&out, &book_path, formats, reporter) {
                 reporter.warn(&format!("could not compile: {}", err.display_chain()));
             }
@@ -146,7 +150,7 @@ fn run_pipeline(
     selected: Vec<ChapterNo>,
     reporter: &Reporter,
     dashboard: Option<ServeArgs>,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     // The folder and the manifest come first: a read-only path fails before any API call.
     let state = book_state(&options, &out, book_path, reporter)?;
     let prepared = prepare(
@@ -194,12 +198,15 @@ fn run_pipeline(
         })?;
     // Subscribed before the first request, so the report sees every one.
     let recorder = runtime.block_on(async { Recorder::start(&ctx) });
-    let outcome = runtime.block_on(async {
-        if let Some(dashboard) = &dashboard {
-            crate::serve::start_beside_run(dashboard, &out, ctx.subscribe(), reporter).await?;
-        }
-        run_with_signals(ctx.clone()).await
-    });
+    if let Some(dashboard) = &dashboard {
+        runtime.block_on(crate::serve::start_beside_run(
+            dashboard,
+            &out,
+            ctx.subscribe(),
+            reporter,
+        ))?;
+    }
+    let outcome = runtime.block_on(run_with_signals(ctx.clone()));
     let recorded = runtime.block_on(recorder.finish());
     let outcome = match outcome {
         Ok(outcome) => outcome,
@@ -207,7 +214,7 @@ fn run_pipeline(
             // A run stopped by an error (a refused key, a full disk) is reported too.
             let totals = totals_now(state.as_ref(), &selected).unwrap_or_default();
             write_report(&ctx, &recorded, Duration::ZERO, &totals, Some(&err));
-            return Err(err);
+            return Err(err.into());
         }
     };
     let totals = totals_now(state.as_ref(), &selected)?;
@@ -224,24 +231,27 @@ fn run_pipeline(
         ),
     );
     if let Some(signal) = outcome.interrupted {
-        return Err(Error::Interrupted(signal));
+        return Err(Error::Interrupted(signal).into());
     }
     if !totals.failed.is_empty() {
         return Err(Error::ChaptersFailed {
             failed: totals.failed.len(),
             total: totals.chapters,
-        });
+        }
+        .into());
     }
     match left {
         0 => Ok(()),
         left if !ctx.options.wait_for_others => Err(Error::LeftToOthers {
             left,
             total: totals.chapters,
-        }),
+        }
+        .into()),
         left => Err(Error::Unfinished {
             left,
             total: totals.chapters,
-        }),
+        }
+        .into()),
     }
 }
 

@@ -3,6 +3,7 @@
 
 mod book_choice;
 mod estimate;
+mod failure;
 mod inspect;
 mod job;
 mod outputs;
@@ -10,14 +11,14 @@ mod review;
 mod style;
 
 pub use book_choice::{default_output_dir, pick_book};
+pub use failure::Failure;
 
 use crate::cli::{Args, Command};
 use crate::config::{self, Environment, Verbosity};
-use crate::error::Error;
 use crate::report::Reporter;
 
 /// Runs what the command line asks for.
-pub fn run(args: Args) -> Result<(), Error> {
+pub fn run(args: Args) -> Result<(), Failure> {
     let verbosity = if args.quiet {
         Verbosity::Quiet
     } else if args.verbose {
@@ -31,14 +32,16 @@ pub fn run(args: Args) -> Result<(), Error> {
 }
 
 /// `run` with the environment and reporter passed in (tests pass their own).
-pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<(), Error> {
+pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<(), Failure> {
     match args.command {
-        Some(Command::Inspect(inspect)) => inspect::run(&inspect, reporter),
-        Some(Command::Render(render)) => outputs::render(&render, reporter),
-        Some(Command::Compile(compile)) => outputs::compile_command(&compile, &env.cwd, reporter),
+        Some(Command::Inspect(inspect)) => Ok(inspect::run(&inspect, reporter)?),
+        Some(Command::Render(render)) => Ok(outputs::render(&render, reporter)?),
+        Some(Command::Compile(compile)) => {
+            Ok(outputs::compile_command(&compile, &env.cwd, reporter)?)
+        }
         Some(Command::Scenes(scenes)) => review::scenes(&scenes, &env.cwd, reporter),
         Some(Command::Regenerate(redraw)) => review::regenerate(&redraw, reporter, env),
-        Some(Command::Style(style)) => style::run(&style, reporter, env),
+        Some(Command::Style(style)) => Ok(style::run(&style, reporter, env)?),
         Some(Command::Serve(serve)) => Ok(crate::serve::run(&serve, &env.cwd, reporter)?),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
@@ -48,9 +51,11 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
             ));
             Ok(())
         }
-        None if args.run.migrate_concurrent => {
-            outputs::migrate(args.run.output_dir.as_deref(), &env.cwd, reporter)
-        }
+        None if args.run.migrate_concurrent => Ok(outputs::migrate(
+            args.run.output_dir.as_deref(),
+            &env.cwd,
+            reporter,
+        )?),
         None => job::main_job(&args.run, reporter, env, reporter.verbosity()),
     }
 }

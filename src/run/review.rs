@@ -9,11 +9,12 @@ use crate::ids::{ChapterNo, SceneNo};
 use crate::provider::{self, ProviderKind};
 use crate::report::{Reporter, plural};
 use crate::review::{Painter, PlannedRequest, Redraw, Redrawn, Review, SceneRow};
+use crate::run::Failure;
 use std::fmt::Write;
 use std::path::Path;
 use std::time::Duration;
 
-pub fn scenes(args: &ScenesArgs, cwd: &Path, reporter: &Reporter) -> Result<(), Error> {
+pub fn scenes(args: &ScenesArgs, cwd: &Path, reporter: &Reporter) -> Result<(), Failure> {
     let review = Review::open(&cwd.join(&args.output_dir))?;
     let rows = review.list_scenes(args.chapter.map(ChapterNo))?;
     if args.json {
@@ -63,7 +64,7 @@ pub fn regenerate(
     args: &RegenerateArgs,
     reporter: &Reporter,
     env: &Environment,
-) -> Result<(), Error> {
+) -> Result<(), Failure> {
     let out = env.cwd.join(&args.output_dir);
     let chapter = ChapterNo(args.chapter);
     let scene = args.scene.map(SceneNo);

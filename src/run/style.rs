@@ -108,7 +108,8 @@ fn record(out: &Path, style: Style) -> Result<(), Error> {
             source: Source::Set,
             style,
         },
-    )
+    )?;
+    Ok(())
 }
 
 /// The style in effect, field by field, and where it comes from.

@@ -6,7 +6,7 @@
 use crate::analyze::lookup::ElementsLookup;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::render::elements_edit::{self, EditError};
-use crate::review::{Review, ReviewError};
+use crate::review::{self, Review};
 use crate::store::manifest::Status;
 use crate::store::{self, BookState, Store, atomic, layout};
 use std::path::Path;
@@ -34,15 +34,9 @@ pub enum ActionError {
     #[error("chapter {0} is busy: a worker is drawing it; try again once it is done")]
     Busy(u32),
     #[error(transparent)]
-    Review(Box<crate::error::Error>),
+    Review(#[from] review::Error),
     #[error("the redraw failed: {0}")]
     Redraw(String),
-}
-
-impl From<crate::error::Error> for ActionError {
-    fn from(err: crate::error::Error) -> Self {
-        ActionError::Review(Box::new(err))
-    }
 }
 
 impl ActionError {
@@ -54,11 +48,9 @@ impl ActionError {
             ActionError::NoChapter(_) | ActionError::Edit(EditError::NoSuchElement { .. }) => 404,
             ActionError::BadDescription | ActionError::BadAction => 400,
             ActionError::Review(err) if err.is_busy() => 409,
-            ActionError::Review(err) => match err.as_ref() {
-                crate::error::Error::Review(ReviewError::Usage(_)) => 400,
-                crate::error::Error::Review(_) => 404,
-                _ => 500,
-            },
+            ActionError::Review(review::Error::Usage(_)) => 400,
+            ActionError::Review(err) if err.is_refusal() => 404,
+            ActionError::Review(_) => 500,
             ActionError::NoCast(_) | ActionError::Store(_) | ActionError::Redraw(_) => 500,
         }
     }

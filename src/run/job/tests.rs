@@ -1059,7 +1059,10 @@ fn the_store_flag_keeps_the_state_in_postgres() {
     };
     let reporter = Reporter::collector(Verbosity::Quiet);
     let refused = main_job(&argv(&["--html"]).run, &reporter, &env, Verbosity::Quiet);
-    assert!(matches!(refused, Err(Error::Usage(_))), "{refused:?}");
+    assert!(
+        matches!(refused, Err(Failure::Run(Error::Usage(_)))),
+        "{refused:?}"
+    );
     main_job(&argv(&[]).run, &reporter, &env, Verbosity::Quiet).unwrap();
     assert!(!out.join(".imaginize.manifest.json").exists());
     assert!(read(dir.path(), "Chapters.md").contains("**Generated Image:**"));
