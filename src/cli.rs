@@ -56,6 +56,41 @@ pub enum Command {
     /// Serve a local web dashboard of one or more output folders: progress, ETA, chapter grid,
     /// live thumbnails, the cast (editable) and each scene. Prints `Serving on http://HOST:PORT/`.
     Serve(ServeArgs),
+    /// Keep books of one series together: they share the cast (descriptions and appearance
+    /// cards), the style guide and the reference portraits. Run a book with `--series DIR`.
+    #[command(subcommand)]
+    Series(SeriesCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeriesCommand {
+    /// Make DIR a series folder (an old tool's .imaginize.series.json there is converted).
+    Init {
+        /// The series folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The series' name (default: the folder's name).
+        #[arg(long)]
+        name: Option<String>,
+    },
+    /// Add books to the series, in reading order (a book already in it keeps its place).
+    Add {
+        /// The series folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// The books, in reading order.
+        #[arg(value_name = "BOOK", required = true)]
+        books: Vec<PathBuf>,
+    },
+    /// Show the series: its books and its shared cast.
+    Show {
+        /// The series folder.
+        #[arg(value_name = "DIR")]
+        dir: PathBuf,
+        /// Print series.json and cast.json as one JSON object.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Debug, ClapArgs)]
@@ -395,6 +430,10 @@ pub struct RunArgs {
     /// IMAGINIZE_STORE, config `store`.
     #[arg(long, value_name = "URL")]
     pub store: Option<String>,
+    /// The book belongs to the series in DIR (`imaginize series init`): it starts from the
+    /// series' cast, cards and style, and adds its own cast to it. Config `series`.
+    #[arg(long, value_name = "DIR")]
+    pub series: Option<PathBuf>,
     /// Convert an old tool's .imaginize.state.json into the manifest (in --output-dir or here).
     #[arg(long)]
     pub migrate_concurrent: bool,

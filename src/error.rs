@@ -17,6 +17,8 @@ pub enum Error {
     Compile(#[from] crate::compile::Error),
     #[error(transparent)]
     Style(#[from] crate::style::FileError),
+    #[error(transparent)]
+    Series(#[from] crate::series::Error),
     #[error("{0}")]
     Usage(String),
     #[error("`{}` is damaged: {message}", path.display())]
@@ -82,6 +84,11 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage(_) => exit_code::USAGE,
             Error::Book(_) => exit_code::USAGE,
+            Error::Series(
+                crate::series::Error::NotASeries(_)
+                | crate::series::Error::Exists(_)
+                | crate::series::Error::Book(_),
+            ) => exit_code::USAGE,
             Error::Provider(crate::provider::Error::Auth { .. }) => exit_code::AUTH,
             Error::Provider(crate::provider::Error::Config(_)) => exit_code::USAGE,
             Error::Interrupted(signal) => signal.exit_code(),
@@ -98,6 +105,7 @@ impl Error {
             | Error::Store(_)
             | Error::Compile(_)
             | Error::Style(_)
+            | Error::Series(_)
             | Error::Corrupt { .. }
             | Error::Internal(_)
             | Error::Encode { .. }

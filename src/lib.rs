@@ -32,6 +32,7 @@ pub mod report;
 pub mod review;
 pub mod run;
 pub mod secret;
+pub mod series;
 pub mod serve;
 pub mod store;
 pub mod style;

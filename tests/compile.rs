@@ -142,6 +142,7 @@ fn output_folder(dir: &Path, webp: bool) {
             first_chapter: ChapterNo(1),
             chapters: vec![ChapterNo(1)],
             appearance: String::new(),
+            details: Vec::new(),
         }],
     };
     std::fs::write(

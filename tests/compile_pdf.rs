@@ -103,6 +103,7 @@ fn output_folder(dir: &Path, portrait: bool) {
             first_chapter: ChapterNo(1),
             chapters: vec![ChapterNo(1)],
             appearance: String::new(),
+            details: Vec::new(),
         }],
     };
     let json = serde_json::to_string(&catalogue).expect("json");

@@ -145,6 +145,7 @@ mod tests {
             first_chapter: ChapterNo(1),
             chapters: chapters.iter().map(|c| ChapterNo(*c)).collect(),
             appearance: String::new(),
+            details: Vec::new(),
         }
     }
 

@@ -194,6 +194,7 @@ fn empty_element(name: &str, kind: ElementKind) -> Element {
         first_chapter: ChapterNo(1),
         chapters: Vec::new(),
         appearance: String::new(),
+        details: Vec::new(),
     }
 }
 

@@ -13,6 +13,7 @@ fn element(name: &str, kind: ElementKind, aliases: &[&str], description: &str) -
         first_chapter: ChapterNo(1),
         chapters: vec![ChapterNo(1)],
         appearance: String::new(),
+        details: Vec::new(),
     }
 }
 

@@ -255,6 +255,7 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
             first_chapter,
             chapters,
             appearance: String::new(),
+            details: Vec::new(),
         },
     )
 }

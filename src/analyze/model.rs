@@ -36,6 +36,19 @@ pub struct Element {
     /// showing it carries verbatim; empty until made, and in folders older than cards.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub appearance: String,
+    /// In a series (`series: DIR`): what each book of the series added about it, with the book
+    /// and chapter it comes from. Empty outside a series.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub details: Vec<Detail>,
+}
+
+/// A detail about an element that one book of a series gave.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Detail {
+    pub text: String,
+    /// The book's title.
+    pub book: String,
+    pub chapter: ChapterNo,
 }
 
 /// `elements.json`: the whole cast of the book.

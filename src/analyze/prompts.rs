@@ -227,6 +227,7 @@ mod tests {
             first_chapter: ChapterNo(1),
             chapters: vec![ChapterNo(1)],
             appearance: String::new(),
+            details: Vec::new(),
         };
         let cat = Catalogue {
             partial_from: Vec::new(),

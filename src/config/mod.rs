@@ -84,6 +84,8 @@ pub struct Options {
     pub wait_for_others: bool,
     /// Where the book's state is kept; `None` for the output folder's manifest (the default).
     pub store: Option<StoreUrl>,
+    /// The series folder the book belongs to (`--series`, config `series`).
+    pub series: Option<PathBuf>,
     pub prices: BTreeMap<String, Price>,
     pub verbosity: Verbosity,
 }
@@ -211,6 +213,10 @@ fn flags_layer(args: &RunArgs) -> Layer {
         jobs: args.jobs,
         image_jobs: args.image_jobs,
         store: args.store.clone(),
+        series: args
+            .series
+            .as_ref()
+            .map(|p| p.to_string_lossy().into_owned()),
         concurrent: if args.concurrent {
             Some(true)
         } else if args.sequential {
@@ -300,6 +306,7 @@ fn build_options(
         lock_timeout_secs: layer.lock_timeout_secs.unwrap_or(30.0).max(0.1),
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
         store: layer.store.as_deref().map(StoreUrl::parse).transpose()?,
+        series: layer.series.map(|dir| env.cwd.join(dir)),
         prices: layer.prices.unwrap_or_default(),
         verbosity,
     })

@@ -68,6 +68,7 @@ pub(crate) fn convert(old: &OldState, notes: &mut Vec<String>) -> Option<Catalog
             first_chapter: first,
             chapters,
             appearance: String::new(),
+            details: Vec::new(),
         });
     }
     Some(Catalogue {

@@ -201,15 +201,19 @@ async fn finish_elements(
     if ctx.options.cast_selected {
         catalogue.partial_from = ctx.selected.clone();
     }
+    let series = super::series::join(ctx, &mut catalogue).await?;
     let style = style_and_cards(ctx, &mut catalogue).await?;
     // Written durably (fsyncs) on a blocking thread, not on the async workers'.
-    let (out, written) = (ctx.out.clone(), catalogue.clone());
-    tokio::task::spawn_blocking(move || write_elements(&out, &written, style.as_ref()))
+    let (out, written, shown) = (ctx.out.clone(), catalogue.clone(), style.clone());
+    tokio::task::spawn_blocking(move || write_elements(&out, &written, shown.as_ref()))
         .await
         .map_err(|source| Error::Task {
             what: "Elements.md",
             source,
         })??;
+    if let Some(series) = series {
+        super::series::record(ctx, series, &catalogue, style.as_ref()).await?;
+    }
     let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
     ctx.set_lookup(lookup);
     // A partial cast stays in progress, so the next run without `--cast selected` completes it.

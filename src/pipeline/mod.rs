@@ -13,6 +13,7 @@ pub mod progress;
 mod queue;
 pub mod renderer;
 pub mod run_report;
+mod series;
 pub mod shutdown;
 pub mod timed;
 pub mod wake;

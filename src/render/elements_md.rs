@@ -69,6 +69,19 @@ fn render_element(out: &mut String, e: &Element) {
     }
     let chapters: Vec<String> = e.chapters.iter().map(ToString::to_string).collect();
     let _ = writeln!(out, "**Appears in:** Chapter {}\n", chapters.join(", "));
+    if !e.details.is_empty() {
+        out.push_str("**In the series:**\n\n");
+        for d in &e.details {
+            let _ = writeln!(
+                out,
+                "- *{}*, chapter {}: {}",
+                one_line(&d.book),
+                d.chapter,
+                one_line(&d.text)
+            );
+        }
+        out.push('\n');
+    }
     if !e.quotes.is_empty() {
         out.push_str("**Reference Quotes:**\n\n");
         for (i, q) in e.quotes.iter().enumerate() {
@@ -211,6 +224,7 @@ mod tests {
                     first_chapter: ChapterNo(1),
                     chapters: vec![ChapterNo(1), ChapterNo(3)],
                     appearance: String::new(),
+                    details: Vec::new(),
                 },
                 Element {
                     name: "Netherfield Park".into(),
@@ -221,6 +235,7 @@ mod tests {
                     first_chapter: ChapterNo(1),
                     chapters: vec![ChapterNo(1)],
                     appearance: String::new(),
+                    details: Vec::new(),
                 },
             ],
         }

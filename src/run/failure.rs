@@ -47,7 +47,8 @@ from_engine!(
     crate::provider::Error,
     crate::book::Error,
     crate::compile::Error,
-    crate::style::FileError
+    crate::style::FileError,
+    crate::series::Error
 );
 
 #[cfg(test)]

@@ -31,7 +31,15 @@ pub fn main_job(
     for warning in &resolved.warnings {
         reporter.warn(warning);
     }
-    let options = resolved.options;
+    let mut options = resolved.options;
+    if let Some(dir) = &options.series {
+        // The series' style, when this book has none of its own in config; checked before any
+        // work, so a wrong folder fails at once.
+        let (series, _) = crate::series::Series::open(dir)?.read()?;
+        if options.style.is_none() {
+            options.style = series.style;
+        }
+    }
     let book_path = match &options.book {
         Some(path) => path.clone(),
         None => {

@@ -8,6 +8,7 @@ mod inspect;
 mod job;
 mod outputs;
 mod review;
+mod series;
 mod style;
 
 pub use book_choice::{default_output_dir, pick_book};
@@ -42,6 +43,7 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Scenes(scenes)) => review::scenes(&scenes, &env.cwd, reporter),
         Some(Command::Regenerate(redraw)) => review::regenerate(&redraw, reporter, env),
         Some(Command::Style(style)) => Ok(style::run(&style, reporter, env)?),
+        Some(Command::Series(series)) => Ok(series::run(&series, &env.cwd, reporter)?),
         Some(Command::Serve(serve)) => Ok(crate::serve::run(&serve, &env.cwd, reporter)?),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;

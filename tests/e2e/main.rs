@@ -54,3 +54,6 @@ mod serve;
 
 /// The dashboard in headless chromium driven over WebDriver: live updates, the cast editor.
 mod serve_browser;
+
+/// A series of two books sharing the cast, the cards and the style.
+mod series;
