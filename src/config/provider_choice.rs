@@ -36,7 +36,10 @@ pub fn settings(
         ProviderKind::OpenAi => openai_endpoint(layer, env),
         ProviderKind::Gemini => gemini_endpoint(layer, env),
     };
-    require_key(kind, &text)?;
+    // An estimate (and a dry run) makes no call, so it needs no key.
+    if !args.estimate {
+        require_key(kind, &text)?;
+    }
     let image = image_endpoint(kind, layer, args, &text);
     let settings = Settings {
         kind,

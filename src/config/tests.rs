@@ -149,6 +149,19 @@ fn hosted_provider_without_key_is_a_clear_error() {
 }
 
 #[test]
+fn an_estimate_of_a_hosted_provider_needs_no_key() {
+    let fx = fixture(&[], None, None);
+    let args = RunArgs {
+        provider: Some(ProviderArg::Gemini),
+        estimate: true,
+        ..RunArgs::default()
+    };
+    let resolved = resolve(&args, Verbosity::Normal, &fx.env).expect("no call, no key");
+    assert_eq!(resolved.options.provider.kind, ProviderKind::Gemini);
+    assert!(resolved.options.provider.text.api_key.is_none());
+}
+
+#[test]
 fn text_only_and_images_only_phases() {
     let fx = fixture(&[], None, None);
     let text = RunArgs {

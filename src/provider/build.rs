@@ -29,8 +29,8 @@ pub fn build_with_policy(settings: &Settings, policy: RetryPolicy) -> Result<Mod
         ProviderKind::Builtin => builtin_models()?,
         ProviderKind::OpenAi => {
             let client = super::http::client(settings.request_timeout_secs)?;
-            check_endpoint(&settings.text, "openai", false)?;
-            check_endpoint(&settings.image, "openai", false)?;
+            check_endpoint(&settings.text, "openai")?;
+            check_endpoint(&settings.image, "openai")?;
             let text: Arc<dyn TextModel> = Arc::new(OpenAiText {
                 client: client.clone(),
                 endpoint: settings.text.clone(),
@@ -43,8 +43,8 @@ pub fn build_with_policy(settings: &Settings, policy: RetryPolicy) -> Result<Mod
         }
         ProviderKind::Gemini => {
             let client = super::http::client(settings.request_timeout_secs)?;
-            check_endpoint(&settings.text, "gemini", true)?;
-            check_endpoint(&settings.image, "gemini", true)?;
+            check_endpoint(&settings.text, "gemini")?;
+            check_endpoint(&settings.image, "gemini")?;
             let text: Arc<dyn TextModel> = Arc::new(GeminiText {
                 client: client.clone(),
                 endpoint: settings.text.clone(),
@@ -76,7 +76,9 @@ fn builtin_models() -> Result<Pair, Error> {
     Ok((builtin.clone(), builtin))
 }
 
-fn check_endpoint(endpoint: &Endpoint, provider: &str, key_required: bool) -> Result<(), Error> {
+/// A URL and a model are needed to build a model; a key only to call it, which configuration
+/// checks for the runs that make calls (an estimate or a dry run builds without one).
+fn check_endpoint(endpoint: &Endpoint, provider: &str) -> Result<(), Error> {
     if !(endpoint.base_url.starts_with("http://") || endpoint.base_url.starts_with("https://")) {
         return Err(Error::Config(format!(
             "{provider} base URL `{}` is not an http(s) URL; fix `baseUrl` / `--base-url`",
@@ -86,11 +88,6 @@ fn check_endpoint(endpoint: &Endpoint, provider: &str, key_required: bool) -> Re
     if endpoint.model.trim().is_empty() {
         return Err(Error::Config(format!(
             "no {provider} model configured; set `model` / `--model`"
-        )));
-    }
-    if key_required && endpoint.api_key.is_none() {
-        return Err(Error::Config(format!(
-            "{provider} needs an API key; set GEMINI_API_KEY, `apiKey` in .imaginize.config or --api-key"
         )));
     }
     Ok(())

@@ -73,6 +73,8 @@ pub fn regenerate(
         output_dir: Some(out.clone()),
         provider: args.provider,
         image_model: args.image_model.clone(),
+        // A dry run, like an estimate, makes no call: it needs no key.
+        estimate: args.dry_run,
         ..RunArgs::default()
     };
     let resolved = config::resolve(&run_args, reporter.verbosity(), env)?;

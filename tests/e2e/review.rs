@@ -116,6 +116,21 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
         before
     );
     assert_eq!(versions(&scene_row(&folder, 1)), vec![1]);
+    // A dry run makes no call: a hosted provider's plan needs no key.
+    let keyless = ok(&run(
+        &folder,
+        &[
+            "regenerate",
+            "--output-dir",
+            OUT,
+            "--chapter",
+            "1",
+            "--dry-run",
+            "--provider",
+            "gemini",
+        ],
+    ));
+    assert!(keyless.contains("image request"), "{keyless}");
 
     let drew = ok(&run(
         &folder,
