@@ -28,11 +28,36 @@ pub struct Style {
 }
 
 /// What config and `style.json` may hold: a plain string (the whole art style) or the fields.
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// Read by hand rather than as an untagged enum, so a misspelt field is named in the error
+/// ("unknown field `artStyl`, expected one of …") instead of "did not match any variant".
 enum StyleInput {
     Text(String),
     Fields(Fields),
+}
+
+impl<'de> Deserialize<'de> for StyleInput {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(InputVisitor)
+    }
+}
+
+struct InputVisitor;
+
+impl<'de> serde::de::Visitor<'de> for InputVisitor {
+    type Value = StyleInput;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("a style as text, or a map of artStyle, medium, palette, era, framing, invent")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<StyleInput, E> {
+        Ok(StyleInput::Text(text.to_string()))
+    }
+
+    fn visit_map<M: serde::de::MapAccess<'de>>(self, map: M) -> Result<StyleInput, M::Error> {
+        Fields::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+            .map(StyleInput::Fields)
+    }
 }
 
 #[derive(Deserialize)]

@@ -246,6 +246,19 @@ fn the_store_comes_from_flag_env_or_config_and_never_shows_its_password() {
 }
 
 #[test]
+fn a_misspelt_style_field_is_named_in_the_error() {
+    let fx = fixture(&[], None, Some("style:\n  artStyl: etching\n"));
+    let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("typo");
+    assert!(err.to_string().contains("unknown field `artStyl`"), "{err}");
+    let fx = fixture(&[], None, Some("style:\n  - etching\n"));
+    let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("a list");
+    assert!(
+        err.to_string().contains("a style as text, or a map"),
+        "{err}"
+    );
+}
+
+#[test]
 fn style_is_a_string_or_a_map_of_its_fields() {
     let fx = fixture(
         &[],
