@@ -95,6 +95,7 @@ impl Error {
             Error::LeftToOthers { .. } => exit_code::LEFT_TO_OTHERS,
             Error::Store(crate::store::Error::LockTimeout { .. }) => exit_code::LOCKED,
             Error::Store(crate::store::Error::Busy { .. }) => exit_code::BUSY,
+            Error::Store(crate::store::Error::NoFolder { .. }) => exit_code::USAGE,
             // The only font is the one --font names: a bad value of a flag.
             Error::Compile(crate::compile::Error::Font { .. }) => exit_code::USAGE,
             Error::Provider(_)

@@ -20,7 +20,7 @@ pub use redraw::{Painter, PlannedRequest, Redraw, Redrawn};
 pub use scenes::{SceneRow, SceneStatus, Version};
 
 use crate::ids::{ChapterNo, SceneNo};
-use crate::store::{self, BookState, Store};
+use crate::store::{self, BookState};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -37,19 +37,7 @@ pub struct Review {
 impl Review {
     /// The output folder `out` through its file manifest; a folder without one is an error.
     pub fn open(out: &Path) -> Result<Review, Error> {
-        if !out.is_dir() {
-            return Err(Error::Usage(format!(
-                "`{}` is not an output folder of imaginize (it does not exist)",
-                out.display()
-            )));
-        }
-        let store = Store::open(out)?;
-        if store.load()?.manifest.is_none() {
-            return Err(store::Error::NoManifest {
-                dir: out.to_path_buf(),
-            }
-            .into());
-        }
+        let (store, _) = store::existing_folder(out)?;
         Ok(Review {
             out: out.to_path_buf(),
             state: Arc::new(store),

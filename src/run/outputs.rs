@@ -180,18 +180,7 @@ fn is_the_book(path: &Path, sha256: &str) -> bool {
 }
 
 pub(super) fn require_manifest(out: &Path) -> Result<store::Manifest, Error> {
-    if !out.is_dir() {
-        return Err(Error::Usage(format!(
-            "`{}` is not an output folder of imaginize (it does not exist)",
-            out.display()
-        )));
-    }
-    let state = store::folder_state(out, store::DEFAULT_LOCK_TIMEOUT)?;
-    state.snapshot()?.ok_or_else(|| {
-        Error::from(store::Error::NoManifest {
-            dir: out.to_path_buf(),
-        })
-    })
+    Ok(store::existing_folder(out)?.1)
 }
 
 /// `--migrate-concurrent [--output-dir D]`: converts the old tool's state file in D (or here).

@@ -51,6 +51,8 @@ pub enum Error {
     NewerVersion { path: PathBuf, found: String },
     #[error("there is no manifest in `{}` yet; start a run on the book first", dir.display())]
     NoManifest { dir: PathBuf },
+    #[error("`{}` is not an output folder of imaginize (it does not exist)", dir.display())]
+    NoFolder { dir: PathBuf },
     #[error(
         "chapter {chapter} is not in the manifest; re-run with the book so its chapters are added"
     )]

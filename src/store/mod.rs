@@ -53,6 +53,21 @@ pub fn folder_state(dir: &Path, lock_timeout: Duration) -> Result<Arc<dyn BookSt
     Ok(Arc::new(Store::open(dir)?.with_lock_timeout(lock_timeout)))
 }
 
+/// An output folder an earlier run made, with its manifest: for the commands that work on one
+/// (render, compile, style, scenes, regenerate). A missing folder or manifest is an error.
+pub fn existing_folder(dir: &Path) -> Result<(Store, Manifest), Error> {
+    if !dir.is_dir() {
+        return Err(Error::NoFolder {
+            dir: dir.to_path_buf(),
+        });
+    }
+    let store = Store::open(dir)?;
+    let manifest = store.load()?.manifest.ok_or_else(|| Error::NoManifest {
+        dir: dir.to_path_buf(),
+    })?;
+    Ok((store, manifest))
+}
+
 /// How long `update_with_lock` waits for the lock unless told otherwise. The lock is held for
 /// milliseconds, so waiting this long means something is wrong (a hung process, a network
 /// filesystem without locks).
