@@ -162,3 +162,20 @@ fn every_commit_keeps_the_previous_version_as_bak() {
     let current = store.load().unwrap().manifest.unwrap();
     assert_eq!(current.chapters[&ChapterNo(1)].status, Status::Analyzed);
 }
+
+#[test]
+fn an_existing_folder_needs_the_folder_and_its_manifest() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nowhere");
+    assert!(matches!(
+        crate::store::existing_folder(&missing),
+        Err(Error::NoFolder { .. })
+    ));
+    assert!(matches!(
+        crate::store::existing_folder(dir.path()),
+        Err(Error::NoManifest { .. })
+    ));
+    let store = two_versions(dir.path());
+    let (_, found) = crate::store::existing_folder(store.dir()).unwrap();
+    assert_eq!(found.chapters[&ChapterNo(1)].status, Status::Analyzed);
+}
