@@ -104,6 +104,10 @@ pub struct ImageOptions {
     /// "1024x1024" and the like.
     pub size: String,
     pub quality: Option<String>,
+    /// One seed for every picture of a book (`provider::book_seed` of its id or title), sent
+    /// where the model's API takes one (`Capability::seed`: Gemini, chat completions) so a
+    /// book's pictures share a look. `None`: no seed is sent. Set by the caller per book.
+    pub seed: Option<u64>,
 }
 
 impl Default for ImageOptions {
@@ -111,6 +115,7 @@ impl Default for ImageOptions {
         ImageOptions {
             size: "1024x1024".to_string(),
             quality: None,
+            seed: None,
         }
     }
 }
@@ -153,6 +158,9 @@ pub struct ImageMeta {
     pub model: String,
     /// The prompt as rewritten by the provider, when it says.
     pub revised_prompt: Option<String>,
+    /// Something the user should hear about how this picture was made, once: the model refused
+    /// the reference pictures and drew from the prompt alone (see docs/consistency.md).
+    pub note: Option<String>,
 }
 
 /// Tokens and images a call used; the state keeps it per chapter.
