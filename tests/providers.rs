@@ -713,6 +713,14 @@ async fn gpt_image_1_sends_references_to_edits_in_order_with_their_labels() {
         Some("high")
     );
     assert_eq!(call.seed, None, "OpenAI's images API takes no seed");
+    // The fake's log counts an edit as the scene's image, as the pipeline tests expect.
+    let drawn: Vec<_> = server
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == "image")
+        .collect();
+    assert_eq!(drawn.len(), 1);
+    assert_eq!(drawn[0].key, "3/1");
 }
 
 #[tokio::test]

@@ -98,6 +98,19 @@ pub struct ReferenceImage {
     pub format: ImageFormat,
 }
 
+impl ReferenceImage {
+    /// A reference from a picture file's bytes, its format read from them; `None` when they
+    /// are not PNG, JPEG or WebP (a half-written or foreign file is better left out).
+    pub fn from_bytes(label: impl Into<String>, bytes: Vec<u8>) -> Option<ReferenceImage> {
+        let format = ImageFormat::detect(&bytes)?;
+        Some(ReferenceImage {
+            label: label.into(),
+            bytes: bytes.into(),
+            format,
+        })
+    }
+}
+
 /// Size and quality as configured (`imageSize`, `imageQuality`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageOptions {
@@ -185,5 +198,15 @@ mod tests {
             Some(ImageFormat::Webp)
         );
         assert_eq!(ImageFormat::detect(b"<html>"), None);
+    }
+
+    #[test]
+    fn references_take_their_format_from_the_bytes() {
+        let jpeg = ReferenceImage::from_bytes("Jane", vec![0xFF, 0xD8, 0xFF, 0xE0, 1]);
+        assert_eq!(
+            jpeg.map(|r| (r.label, r.format)),
+            Some(("Jane".to_string(), ImageFormat::Jpeg))
+        );
+        assert_eq!(ReferenceImage::from_bytes("Jane", b"<html>".to_vec()), None);
     }
 }
