@@ -1,5 +1,11 @@
 //! Acceptance tests for the network providers against wiremock servers on 127.0.0.1: success
-//! paths, error classification, the retry layer and JSON repair. Nothing leaves the machine.
+//! paths, error classification, the retry layer and JSON repair; reference pictures against the
+//! shared fake server, which records what each image request attached. Nothing leaves the
+//! machine.
+
+#[path = "support/fake_openai.rs"]
+#[expect(dead_code, reason = "these tests use the fake's image records only")]
+mod fake_openai;
 
 use base64::Engine;
 use imaginize::ids::{ChapterNo, SceneNo};
@@ -37,6 +43,7 @@ fn settings(kind: ProviderKind, base: &str, image_model: &str) -> Settings {
         max_retries: 3,
         max_retry_secs: 10,
         request_timeout_secs: 5,
+        image_capability: Default::default(),
     }
 }
 
@@ -175,6 +182,7 @@ async fn openai_images_b64_json() {
     let options = ImageOptions {
         size: "1024x1024".into(),
         quality: Some("low".into()),
+        seed: None,
     };
     let (bytes, meta) = m
         .image
@@ -501,10 +509,9 @@ fn build_checks_configuration() {
         "gemini-2.5-flash-image",
     );
     s.text.api_key = None;
-    assert!(matches!(
-        build_with_policy(&s, fast_policy(0)),
-        Err(Error::Config(_))
-    ));
+    // A model is built without a key (an estimate or a dry run makes no call); configuration
+    // requires the key for runs that call.
+    assert!(build_with_policy(&s, fast_policy(0)).is_ok());
     let s = settings(ProviderKind::OpenAi, "ftp://example", "dall-e-3");
     assert!(matches!(
         build_with_policy(&s, fast_policy(0)),
@@ -560,4 +567,398 @@ async fn rate_limit_reset_header_is_honoured() {
         t0.elapsed()
     );
     assert_eq!(requests(&server).await, 2);
+}
+
+// ---- Reference pictures (issue 16 part 4), against the shared fake server ----
+
+use fake_openai::{FakeConfig, FakeServer, ImageCall, Quirks, bytes_hash};
+use imaginize::provider::{ImageFormat, ReferenceImage, ReferenceVia};
+use std::sync::Arc;
+
+const CAST: [&str; 3] = ["Elizabeth Bennet", "Mr. Darcy", "Jane Bennet"];
+
+/// A picture whose bytes name it, in one of the three formats, so each one's hash differs.
+fn portrait(label: &str, format: ImageFormat) -> ReferenceImage {
+    let magic: &[u8] = match format {
+        ImageFormat::Png => b"\x89PNG\r\n\x1a\n",
+        ImageFormat::Jpeg => &[0xFF, 0xD8, 0xFF, 0xE0],
+        ImageFormat::Webp => b"RIFF\0\0\0\0WEBPVP8 ",
+    };
+    let mut bytes = magic.to_vec();
+    bytes.extend_from_slice(label.as_bytes());
+    ReferenceImage {
+        label: label.to_string(),
+        bytes: Arc::from(bytes),
+        format,
+    }
+}
+
+fn cast() -> Vec<ReferenceImage> {
+    vec![
+        portrait(CAST[0], ImageFormat::Png),
+        portrait(CAST[1], ImageFormat::Jpeg),
+        portrait(CAST[2], ImageFormat::Webp),
+    ]
+}
+
+fn crowd(n: usize) -> Vec<ReferenceImage> {
+    (1..=n)
+        .map(|i| portrait(&format!("Guest {i}"), ImageFormat::Png))
+        .collect()
+}
+
+fn scene_with(references: Vec<ReferenceImage>) -> ImageRequest {
+    ImageRequest {
+        prompt: "Image 1 is Elizabeth Bennet. Chapter 3, scene 1: the ball.".into(),
+        references,
+        ..image_request()
+    }
+}
+
+fn seeded() -> ImageOptions {
+    ImageOptions {
+        seed: Some(imaginize::provider::book_seed("Pride and Prejudice")),
+        ..ImageOptions::default()
+    }
+}
+
+async fn fake(quirks: Quirks) -> FakeServer {
+    match fake_openai::start_with(0, FakeConfig::default(), quirks).await {
+        Ok(server) => server,
+        Err(e) => panic!("fake server: {e}"),
+    }
+}
+
+/// Draws `request` with `model` on the fake, as `kind`; returns the image's meta.
+async fn draw(
+    m: &Models,
+    request: &ImageRequest,
+    options: &ImageOptions,
+) -> imaginize::provider::ImageMeta {
+    match m.image.generate(request, options).await {
+        Ok((bytes, meta)) => {
+            assert_eq!(ImageFormat::detect(&bytes), Some(ImageFormat::Png));
+            meta
+        }
+        Err(e) => panic!("{e}"),
+    }
+}
+
+fn only_call(server: &FakeServer) -> ImageCall {
+    let calls = server.image_calls();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    calls[0].clone()
+}
+
+/// The pictures went in the order given, each with its label and content type, bytes intact.
+fn assert_attached(call: &ImageCall, references: &[ReferenceImage]) {
+    assert_eq!(call.images.len(), references.len(), "{call:?}");
+    for (i, (sent, meant)) in call.images.iter().zip(references).enumerate() {
+        assert_eq!(sent.hash, bytes_hash(&meant.bytes), "picture {}", i + 1);
+        assert_eq!(sent.len, meant.bytes.len());
+        let mime = match meant.format {
+            ImageFormat::Png => "image/png",
+            ImageFormat::Jpeg => "image/jpeg",
+            ImageFormat::Webp => "image/webp",
+        };
+        assert_eq!(sent.content_type, mime, "picture {}", i + 1);
+        if call.endpoint == "edits" {
+            assert_eq!(sent.field, "image[]");
+            let number = format!("{}-", i + 1);
+            assert!(sent.file_name.starts_with(&number), "{}", sent.file_name);
+            let slug = meant
+                .label
+                .to_lowercase()
+                .replace(['.', ' '], "-")
+                .replace("--", "-");
+            assert!(
+                sent.file_name.contains(&slug),
+                "{} lacks {slug}",
+                sent.file_name
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn gpt_image_1_sends_references_to_edits_in_order_with_their_labels() {
+    let server = fake(Quirks::default()).await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.base_url(), "gpt-image-1"),
+        0,
+    );
+    assert_eq!(m.image.max_references(), 16);
+    let request = scene_with(cast());
+    let options = ImageOptions {
+        quality: Some("high".into()),
+        ..seeded()
+    };
+    let meta = draw(&m, &request, &options).await;
+    assert_eq!(meta.note, None);
+    let call = only_call(&server);
+    assert_eq!(call.endpoint, "edits");
+    assert_eq!(
+        (call.model.as_str(), call.prompt.as_str()),
+        ("gpt-image-1", request.prompt.as_str())
+    );
+    assert_attached(&call, &request.references);
+    assert_eq!(
+        call.fields.get("size").map(String::as_str),
+        Some("1024x1024")
+    );
+    assert_eq!(call.fields.get("quality").map(String::as_str), Some("high"));
+    assert_eq!(
+        call.fields.get("input_fidelity").map(String::as_str),
+        Some("high")
+    );
+    assert_eq!(call.seed, None, "OpenAI's images API takes no seed");
+    // The fake's log counts an edit as the scene's image, as the pipeline tests expect.
+    let drawn: Vec<_> = server
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == "image")
+        .collect();
+    assert_eq!(drawn.len(), 1);
+    assert_eq!(drawn[0].key, "3/1");
+}
+
+#[tokio::test]
+async fn gpt_image_1_mini_edits_without_input_fidelity() {
+    let server = fake(Quirks::default()).await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.base_url(), "gpt-image-1-mini"),
+        0,
+    );
+    draw(&m, &scene_with(cast()), &ImageOptions::default()).await;
+    let call = only_call(&server);
+    assert_eq!(call.endpoint, "edits");
+    assert!(!call.fields.contains_key("input_fidelity"), "{call:?}");
+}
+
+#[tokio::test]
+async fn gpt_image_1_without_references_uses_generations() {
+    let server = fake(Quirks::default()).await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.base_url(), "gpt-image-1"),
+        0,
+    );
+    draw(&m, &scene_with(vec![]), &ImageOptions::default()).await;
+    let call = only_call(&server);
+    assert_eq!(call.endpoint, "generations");
+    assert!(call.images.is_empty());
+}
+
+#[tokio::test]
+async fn dall_e_3_attaches_nothing_and_gets_no_seed() {
+    let server = fake(Quirks::default()).await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.base_url(), "dall-e-3"),
+        0,
+    );
+    assert_eq!(m.image.max_references(), 0);
+    draw(&m, &scene_with(cast()), &seeded()).await;
+    let call = only_call(&server);
+    assert_eq!(call.endpoint, "generations");
+    assert!(call.images.is_empty(), "{call:?}");
+    assert_eq!(call.seed, None);
+}
+
+#[tokio::test]
+async fn at_most_sixteen_references_go_to_edits() {
+    let server = fake(Quirks::default()).await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.base_url(), "gpt-image-1"),
+        0,
+    );
+    let request = scene_with(crowd(20));
+    draw(&m, &request, &ImageOptions::default()).await;
+    let call = only_call(&server);
+    assert_attached(&call, &request.references[..16]);
+}
+
+/// A model that refuses pictures on the edit endpoint: the first scene falls back to plain
+/// generation with a note; the run remembers, so later scenes go straight to generations and
+/// the model stops asking for references.
+#[tokio::test]
+async fn a_refused_edit_falls_back_to_generation_once_per_run() {
+    let server = fake(Quirks {
+        refuse_edits: true,
+        ..Quirks::default()
+    })
+    .await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.base_url(), "gpt-image-1"),
+        3,
+    );
+    let first = draw(&m, &scene_with(cast()), &ImageOptions::default()).await;
+    let note = first.note.unwrap_or_default();
+    assert!(
+        note.contains("refused") && note.contains("HTTP 400"),
+        "{note}"
+    );
+    assert_eq!(
+        m.image.max_references(),
+        0,
+        "later prompts stop labelling pictures"
+    );
+    for _ in 0..2 {
+        let later = draw(&m, &scene_with(cast()), &ImageOptions::default()).await;
+        assert_eq!(later.note, None, "the note is given once");
+    }
+    let endpoints: Vec<(String, u16)> = server
+        .image_calls()
+        .into_iter()
+        .map(|c| (c.endpoint, c.status))
+        .collect();
+    let expected = [
+        ("edits", 400),
+        ("generations", 200),
+        ("generations", 200),
+        ("generations", 200),
+    ];
+    let expected: Vec<(String, u16)> = expected.iter().map(|(e, s)| (e.to_string(), *s)).collect();
+    assert_eq!(endpoints, expected);
+}
+
+/// A content-policy refusal on the edit endpoint is the scene's rejection, not a reason to
+/// draw without the pictures.
+#[tokio::test]
+async fn a_content_policy_refusal_on_edits_is_rejected_without_fallback() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/images/edits"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(
+            json!({"error": {"code": "moderation_blocked", "message": "Your image edit request was rejected."}}),
+        ))
+        .mount(&server)
+        .await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.uri(), "gpt-image-1"),
+        3,
+    );
+    let r = m
+        .image
+        .generate(&scene_with(cast()), &ImageOptions::default())
+        .await;
+    assert!(matches!(r, Err(Error::Rejected { .. })), "{r:?}");
+    assert_eq!(
+        requests(&server).await,
+        1,
+        "no generations after a rejection"
+    );
+    assert_eq!(m.image.max_references(), 16);
+}
+
+/// A server without the edit endpoint at all (404) falls back the same way.
+#[tokio::test]
+async fn a_missing_edit_endpoint_falls_back_to_generations() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/images/edits"))
+        .respond_with(ResponseTemplate::new(404).set_body_string("Not Found"))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/images/generations"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"data": [{"b64_json": b64(PNG)}]})),
+        )
+        .mount(&server)
+        .await;
+    let m = models(
+        &settings(ProviderKind::OpenAi, &server.uri(), "gpt-image-1"),
+        0,
+    );
+    let r = m
+        .image
+        .generate(&scene_with(cast()), &ImageOptions::default())
+        .await;
+    let note = r
+        .map(|(_, meta)| meta.note)
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert!(note.is_some_and(|n| n.contains("HTTP 404")));
+}
+
+#[tokio::test]
+async fn gemini_sends_inline_data_before_the_text_capped_at_each_models_maximum() {
+    let server = fake(Quirks::default()).await;
+    for (model, most) in [
+        ("gemini-2.5-flash-image", 3),
+        ("gemini-3-pro-image-preview", 14),
+    ] {
+        let m = models(
+            &settings(ProviderKind::Gemini, &server.base_url(), model),
+            0,
+        );
+        assert_eq!(m.image.max_references(), most, "{model}");
+        let request = scene_with(crowd(16));
+        draw(&m, &request, &seeded()).await;
+        let calls = server.image_calls();
+        let call = calls.last().cloned().unwrap_or_else(|| panic!("no call"));
+        assert_eq!(
+            (call.endpoint.as_str(), call.model.as_str()),
+            ("gemini", model)
+        );
+        assert_eq!(call.prompt, request.prompt);
+        assert_attached(&call, &request.references[..most]);
+        assert_eq!(
+            call.seed,
+            seeded().seed,
+            "Gemini takes generationConfig.seed"
+        );
+    }
+    let m = models(
+        &settings(
+            ProviderKind::Gemini,
+            &server.base_url(),
+            "gemini-2.5-flash-image",
+        ),
+        0,
+    );
+    draw(&m, &scene_with(cast()), &ImageOptions::default()).await;
+    let calls = server.image_calls();
+    assert_attached(&calls[2], &cast());
+    assert_eq!(calls[2].seed, None, "no seed unless the caller gives one");
+}
+
+#[tokio::test]
+async fn openrouter_sends_image_url_parts_with_modalities_and_the_seed() {
+    let server = fake(Quirks::default()).await;
+    let m = models(
+        &settings(
+            ProviderKind::OpenAi,
+            &server.base_url(),
+            "google/gemini-2.5-flash-image-preview",
+        ),
+        0,
+    );
+    assert_eq!(m.image.max_references(), 3);
+    let request = scene_with(cast());
+    draw(&m, &request, &seeded()).await;
+    let call = only_call(&server);
+    assert_eq!(call.endpoint, "chat");
+    assert_eq!(call.prompt, request.prompt);
+    assert_attached(&call, &request.references);
+    assert_eq!(call.seed, seeded().seed);
+}
+
+#[tokio::test]
+async fn image_references_config_overrides_the_table() {
+    let server = fake(Quirks::default()).await;
+    let mut s = settings(ProviderKind::OpenAi, &server.base_url(), "gpt-image-1");
+    s.image_capability.max = Some(0);
+    let m = models(&s, 0);
+    assert_eq!(m.image.max_references(), 0);
+    draw(&m, &scene_with(cast()), &ImageOptions::default()).await;
+    assert_eq!(only_call(&server).endpoint, "generations");
+    let server = fake(Quirks::default()).await;
+    let mut s = settings(ProviderKind::OpenAi, &server.base_url(), "my-local-sd");
+    s.image_capability.via = Some(ReferenceVia::OpenaiEdits);
+    s.image_capability.max = Some(2);
+    let m = models(&s, 0);
+    let request = scene_with(cast());
+    draw(&m, &request, &ImageOptions::default()).await;
+    let call = only_call(&server);
+    assert_eq!(call.endpoint, "edits");
+    assert_attached(&call, &request.references[..2]);
 }

@@ -59,6 +59,9 @@ pub struct Layer {
     pub style: Option<crate::style::Style>,
     /// Price per million tokens / per image by model name, for `--estimate`.
     pub prices: Option<BTreeMap<String, Price>>,
+    /// Reference pictures for the image model: a maximum (0: none) or a map of
+    /// `max` / `via` / `inputFidelity` / `seed` over the capability table.
+    pub image_references: Option<crate::provider::capabilities::Override>,
 }
 
 /// A model's price, for `--estimate`.
@@ -102,6 +105,7 @@ const KNOWN_KEYS: &[&str] = &[
     "wordsPerPage",
     "style",
     "prices",
+    "imageReferences",
 ];
 
 /// A parsed config file: its values and the warnings to show (unknown keys).
@@ -286,6 +290,10 @@ impl Layer {
                     low.extend(high);
                     Some(low)
                 }
+                (low, high) => high.or(low),
+            },
+            image_references: match (self.image_references, higher.image_references) {
+                (Some(low), Some(high)) => Some(low.overlay(high)),
                 (low, high) => high.or(low),
             },
         }

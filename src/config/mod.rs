@@ -296,6 +296,8 @@ fn build_options(
         image: ImageOptions {
             size: layer.image_size.unwrap_or_else(|| "1024x1024".into()),
             quality: layer.image_quality,
+            // Per book, not per configuration: the run sets it from the book (book_seed).
+            seed: None,
         },
         pages_per_image,
         words_per_page: layer.words_per_page.unwrap_or(300).max(1),

@@ -52,6 +52,7 @@ pub fn settings(
         max_retries: layer.max_retries.unwrap_or(5),
         max_retry_secs: layer.max_retry_secs.unwrap_or(600),
         request_timeout_secs: layer.request_timeout_secs.unwrap_or(180).max(1),
+        image_capability: layer.image_references.unwrap_or_default(),
     };
     Ok((settings, notices))
 }

@@ -36,6 +36,10 @@ maxRetries: 5
 
 imageSize: 1024x1024
 # imageQuality: standard
+# Character portraits sent with each scene, where the image model takes them (see
+# docs/consistency.md): a maximum (0 turns them off) or a map over the built-in table.
+# imageReferences: 4
+# imageReferences: { via: openai-edits, max: 4, inputFidelity: false, seed: false }
 
 # Analysis and illustration at the same time (true) or one after the other (false).
 concurrent: true

@@ -274,3 +274,22 @@ fn style_is_a_string_or_a_map_of_its_fields() {
         "art style: etching; palette: sepia; era and setting: 1810s England"
     );
 }
+
+#[test]
+fn image_references_are_a_number_or_a_map_layered_field_by_field() {
+    use crate::provider::ReferenceVia;
+    let fx = fixture(
+        &[],
+        Some("imageReferences:\n  via: openai-edits\n  seed: true\n"),
+        Some("provider: openai\nbaseUrl: http://127.0.0.1:9/v1\nimageReferences: 4\n"),
+    );
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    let o = resolved.options.provider.image_capability;
+    assert_eq!(o.max, Some(4), "local file's number");
+    assert_eq!(o.via, Some(ReferenceVia::OpenaiEdits), "home file's map");
+    assert_eq!(o.seed, Some(true));
+    let fx = fixture(&[], None, None);
+    let none = resolve_with(&RunArgs::default(), &fx).options.provider;
+    assert_eq!(none.image_capability, Default::default());
+}

@@ -35,10 +35,11 @@ pub fn build_with_policy(settings: &Settings, policy: RetryPolicy) -> Result<Mod
                 client: client.clone(),
                 endpoint: settings.text.clone(),
             });
-            let image: Arc<dyn ImageModel> = Arc::new(OpenAiImage {
+            let image: Arc<dyn ImageModel> = Arc::new(OpenAiImage::new(
                 client,
-                endpoint: settings.image.clone(),
-            });
+                settings.image.clone(),
+                capability(settings),
+            ));
             (text, image)
         }
         ProviderKind::Gemini => {
@@ -52,6 +53,7 @@ pub fn build_with_policy(settings: &Settings, policy: RetryPolicy) -> Result<Mod
             let image: Arc<dyn ImageModel> = Arc::new(GeminiImage {
                 client,
                 endpoint: settings.image.clone(),
+                capability: capability(settings),
             });
             (text, image)
         }
@@ -68,6 +70,12 @@ pub fn build_with_policy(settings: &Settings, policy: RetryPolicy) -> Result<Mod
             limits: Limits::new(settings.image_jobs, settings.image_rpm),
         }),
     })
+}
+
+/// The image model's row of the capability table with the config's `imageReferences` over it.
+fn capability(settings: &Settings) -> super::Capability {
+    let table = super::capabilities::lookup(settings.kind, &settings.image);
+    settings.image_capability.apply(table)
 }
 
 /// The offline provider: one instance serves both roles.

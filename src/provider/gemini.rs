@@ -1,6 +1,9 @@
 //! Google's native `models/{model}:generateContent`: JSON text via `responseMimeType`, images via
-//! `responseModalities: ["TEXT","IMAGE"]` (`inlineData`). Safety blocks become `Rejected`.
+//! `responseModalities: ["TEXT","IMAGE"]` (`inlineData`), reference pictures as `inline_data`
+//! parts before the prompt, a book's seed as `generationConfig.seed`. Safety blocks become
+//! `Rejected`.
 
+use super::capabilities::{Capability, ReferenceVia, wire};
 use super::http::send_json;
 use super::openai::{check_image, decode_b64};
 use super::{Endpoint, Error, ImageMeta, ImageModel, ImageOptions, ImageRequest};
@@ -29,6 +32,8 @@ pub struct GeminiText {
 pub struct GeminiImage {
     pub(crate) client: reqwest::Client,
     pub(crate) endpoint: Endpoint,
+    /// The model's row of the capability table, with the config's overrides.
+    pub(crate) capability: Capability,
 }
 
 async fn call(client: &reqwest::Client, endpoint: &Endpoint, body: &Value) -> Result<Value, Error> {
@@ -132,16 +137,28 @@ impl ImageModel for GeminiImage {
         name(&self.endpoint)
     }
 
+    /// The model's maximum when it takes `inline_data` pictures (see `capabilities`).
+    fn max_references(&self) -> usize {
+        match self.capability.via {
+            ReferenceVia::GeminiInline => self.capability.max(),
+            _ => 0,
+        }
+    }
+
     async fn generate(
         &self,
         request: &ImageRequest,
-        _options: &ImageOptions,
+        options: &ImageOptions,
     ) -> Result<(Vec<u8>, ImageMeta), Error> {
         let provider = self.name();
-        let body = json!({
-            "contents": [{"role": "user", "parts": [{"text": request.prompt}]}],
+        let references = wire::capped(&request.references, self.max_references());
+        let mut body = json!({
+            "contents": [{"role": "user", "parts": wire::gemini_parts(&request.prompt, references)}],
             "generationConfig": {"responseModalities": ["TEXT", "IMAGE"]},
         });
+        if let Some(seed) = options.seed.filter(|_| self.capability.seed) {
+            body["generationConfig"]["seed"] = json!(seed);
+        }
         let answer = call(&self.client, &self.endpoint, &body).await?;
         let data = parts(&provider, &answer)?
             .iter()
@@ -155,7 +172,7 @@ impl ImageModel for GeminiImage {
         let bytes = check_image(&provider, decode_b64(&provider, data)?)?;
         let meta = ImageMeta {
             model: self.endpoint.model.clone(),
-            revised_prompt: None,
+            ..ImageMeta::default()
         };
         Ok((bytes, meta))
     }

@@ -27,10 +27,7 @@ pub(crate) async fn send_json(
     request: RequestBuilder,
 ) -> Result<Value, Error> {
     let bytes = send_bytes(provider, key, request).await?;
-    serde_json::from_slice(&bytes).map_err(|e| Error::BadResponse {
-        provider: provider.to_string(),
-        message: format!("the response body is not JSON: {e}"),
-    })
+    parse_json(provider, &bytes)
 }
 
 /// Sends `request` and returns the raw body of a successful answer.
@@ -39,6 +36,48 @@ pub(crate) async fn send_bytes(
     key: Option<&Secret>,
     request: RequestBuilder,
 ) -> Result<Vec<u8>, Error> {
+    let answer = send_raw(provider, key, request).await?;
+    answer.into_bytes(provider, key)
+}
+
+/// An answer whatever its status, for callers that treat some failures themselves (an edit
+/// endpoint that refuses pictures is a reason to draw without them, not an error).
+pub(crate) struct Answer {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl Answer {
+    /// The body of a successful answer, else the classified error.
+    pub(crate) fn into_bytes(self, provider: &str, key: Option<&Secret>) -> Result<Vec<u8>, Error> {
+        if self.status.is_success() {
+            return Ok(self.body);
+        }
+        let text = String::from_utf8_lossy(&self.body);
+        Err(classify(provider, key, self.status, &self.headers, &text))
+    }
+
+    /// `into_bytes`, parsed as JSON.
+    pub(crate) fn into_json(self, provider: &str, key: Option<&Secret>) -> Result<Value, Error> {
+        let bytes = self.into_bytes(provider, key)?;
+        parse_json(provider, &bytes)
+    }
+}
+
+fn parse_json(provider: &str, bytes: &[u8]) -> Result<Value, Error> {
+    serde_json::from_slice(bytes).map_err(|e| Error::BadResponse {
+        provider: provider.to_string(),
+        message: format!("the response body is not JSON: {e}"),
+    })
+}
+
+/// Sends `request` and returns the answer; only transport failures are errors here.
+pub(crate) async fn send_raw(
+    provider: &str,
+    key: Option<&Secret>,
+    request: RequestBuilder,
+) -> Result<Answer, Error> {
     let response = request
         .send()
         .await
@@ -49,11 +88,11 @@ pub(crate) async fn send_bytes(
         .bytes()
         .await
         .map_err(|e| transport(provider, key, &e))?;
-    if status.is_success() {
-        return Ok(body.to_vec());
-    }
-    let text = String::from_utf8_lossy(&body);
-    Err(classify(provider, key, status, &headers, &text))
+    Ok(Answer {
+        status,
+        headers,
+        body: body.to_vec(),
+    })
 }
 
 /// Timeouts, refused connections and broken bodies: all worth a retry. A connection that

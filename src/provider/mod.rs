@@ -3,6 +3,7 @@
 //! JSON repair and usage accounting; must not touch output files.
 
 mod build;
+pub mod capabilities;
 mod error;
 pub mod estimate;
 mod gemini;
@@ -17,6 +18,7 @@ mod types;
 
 pub mod builtin;
 pub use build::{Models, build, build_with_policy};
+pub use capabilities::{Capability, ReferenceVia, book_seed};
 pub use retry::RetryPolicy;
 
 pub use error::Error;

@@ -1,13 +1,18 @@
 //! Any OpenAI-compatible server: chat completions with JSON output for text, the images API
 //! (`b64_json` or `url`) or, for OpenRouter and chat-image models, chat completions with
-//! `modalities: ["image","text"]` returning a data URL. Responses are read leniently.
+//! `modalities: ["image","text"]` returning a data URL. Reference pictures go to
+//! `/images/edits` (GPT image models) or into the chat message as `image_url` parts, as the
+//! capability table says (docs/consistency.md). Responses are read leniently.
 
-use super::http::{send_bytes, send_json};
+use super::capabilities::{Capability, ReferenceVia, wire};
+use super::http::{Answer, classify, scrub, send_bytes, send_json, send_raw};
 use super::{Endpoint, Error, ImageFormat, ImageMeta, ImageModel, ImageOptions, ImageRequest};
-use super::{TextModel, TextRequest, Usage, json_repair};
+use super::{ReferenceImage, TextModel, TextRequest, Usage, json_repair};
 use async_trait::async_trait;
 use base64::Engine;
+use reqwest::multipart::{Form, Part};
 use serde_json::{Value, json};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Chat completions with `response_format: json_object`.
 pub struct OpenAiText {
@@ -15,10 +20,15 @@ pub struct OpenAiText {
     pub(crate) endpoint: Endpoint,
 }
 
-/// Images through `/images/generations` or, for chat-image models, `/chat/completions`.
+/// Images through `/images/generations`, `/images/edits` when the request carries reference
+/// pictures and the model takes them, or, for chat-image models, `/chat/completions`.
 pub struct OpenAiImage {
-    pub(crate) client: reqwest::Client,
-    pub(crate) endpoint: Endpoint,
+    client: reqwest::Client,
+    endpoint: Endpoint,
+    /// The model's row of the capability table, with the config's overrides.
+    capability: Capability,
+    /// Set when the edit endpoint refused pictures: later scenes draw without them at once.
+    edits_refused: AtomicBool,
 }
 
 fn provider_name(endpoint: &Endpoint) -> String {
@@ -142,20 +152,79 @@ impl ImageModel for OpenAiImage {
         }
     }
 
+    /// The capability table's maximum, 0 once the edit endpoint has refused pictures (so
+    /// later prompts stop labelling pictures that would not be sent).
+    fn max_references(&self) -> usize {
+        match self.capability.via {
+            ReferenceVia::OpenrouterChat => self.capability.max(),
+            ReferenceVia::OpenaiEdits
+                if !self.uses_chat() && !self.edits_refused.load(Ordering::SeqCst) =>
+            {
+                self.capability.max()
+            }
+            _ => 0,
+        }
+    }
+
     async fn generate(
         &self,
         request: &ImageRequest,
         options: &ImageOptions,
     ) -> Result<(Vec<u8>, ImageMeta), Error> {
-        if uses_chat_images(&self.endpoint) {
-            self.generate_via_chat(request).await
-        } else {
-            self.generate_via_images_api(request, options).await
+        let references = wire::capped(&request.references, self.max_references());
+        if self.uses_chat() {
+            return self.generate_via_chat(request, references, options).await;
+        }
+        if references.is_empty() {
+            return self.generate_via_images_api(request, options).await;
+        }
+        match self
+            .generate_via_edits(request, references, options)
+            .await?
+        {
+            Edited::Drawn(image) => Ok(image),
+            Edited::Refused(reason) => {
+                // Remembered for the run: later scenes go straight to generations.
+                let first = !self.edits_refused.swap(true, Ordering::SeqCst);
+                let (bytes, mut meta) = self.generate_via_images_api(request, options).await?;
+                if first {
+                    meta.note = Some(format!(
+                        "{} refused reference pictures on /images/edits ({reason}); drawing from the prompt alone for the rest of this run",
+                        self.name()
+                    ));
+                }
+                Ok((bytes, meta))
+            }
         }
     }
 }
 
+/// What the edit endpoint did with a request carrying pictures.
+enum Edited {
+    Drawn((Vec<u8>, ImageMeta)),
+    /// The model or server does not take pictures there (the answer's status and excerpt).
+    Refused(String),
+}
+
 impl OpenAiImage {
+    pub(crate) fn new(client: reqwest::Client, endpoint: Endpoint, capability: Capability) -> Self {
+        OpenAiImage {
+            client,
+            endpoint,
+            capability,
+            edits_refused: AtomicBool::new(false),
+        }
+    }
+
+    fn uses_chat(&self) -> bool {
+        uses_chat_images(&self.endpoint) || self.capability.via == ReferenceVia::OpenrouterChat
+    }
+
+    /// The seed to send, when the book has one and the model's API takes it.
+    fn seed(&self, options: &ImageOptions) -> Option<u64> {
+        options.seed.filter(|_| self.capability.seed)
+    }
+
     async fn generate_via_images_api(
         &self,
         request: &ImageRequest,
@@ -172,19 +241,92 @@ impl OpenAiImage {
         if let Some(quality) = &options.quality {
             body["quality"] = json!(quality);
         }
+        if let Some(seed) = self.seed(options) {
+            body["seed"] = json!(seed);
+        }
         let http_request = post(&self.client, &self.endpoint, "images/generations", &body);
         let answer = send_json(&provider, key, http_request).await?;
+        self.read_images_answer(&provider, &answer).await
+    }
+
+    /// `POST /images/edits`, multipart: the prompt and one `image[]` part per reference, in
+    /// the order the prompt labels them.
+    async fn generate_via_edits(
+        &self,
+        request: &ImageRequest,
+        references: &[ReferenceImage],
+        options: &ImageOptions,
+    ) -> Result<Edited, Error> {
+        let provider = self.name();
+        let key = self.endpoint.api_key.as_ref();
+        let form = self.edit_form(request, references, options)?;
+        let url = format!(
+            "{}/images/edits",
+            self.endpoint.base_url.trim_end_matches('/')
+        );
+        let mut http_request = self.client.post(url).multipart(form);
+        if let Some(key) = key {
+            http_request = http_request.bearer_auth(key.expose());
+        }
+        let answer = send_raw(&provider, key, http_request).await?;
+        let body = String::from_utf8_lossy(&answer.body).to_string();
+        if let Some(reason) = edit_refusal(&provider, &answer, &body) {
+            return Ok(Edited::Refused(scrub(&reason, key)));
+        }
+        let answer = answer.into_json(&provider, key)?;
+        Ok(Edited::Drawn(
+            self.read_images_answer(&provider, &answer).await?,
+        ))
+    }
+
+    fn edit_form(
+        &self,
+        request: &ImageRequest,
+        references: &[ReferenceImage],
+        options: &ImageOptions,
+    ) -> Result<Form, Error> {
+        let mut form = Form::new()
+            .text("model", self.endpoint.model.clone())
+            .text("prompt", request.prompt.clone())
+            .text("size", options.size.clone())
+            .text("n", "1");
+        if let Some(quality) = &options.quality {
+            form = form.text("quality", quality.clone());
+        }
+        if self.capability.input_fidelity {
+            form = form.text("input_fidelity", "high");
+        }
+        if let Some(seed) = self.seed(options) {
+            form = form.text("seed", seed.to_string());
+        }
+        for (index, reference) in references.iter().enumerate() {
+            let part = Part::bytes(reference.bytes.to_vec())
+                .file_name(wire::file_name(index + 1, reference))
+                .mime_str(wire::mime(reference.format))
+                .map_err(|e| Error::Config(format!("cannot attach a reference picture: {e}")))?;
+            form = form.part("image[]", part);
+        }
+        Ok(form)
+    }
+
+    /// The picture of an images API answer (`b64_json` or a `url` to download).
+    async fn read_images_answer(
+        &self,
+        provider: &str,
+        answer: &Value,
+    ) -> Result<(Vec<u8>, ImageMeta), Error> {
+        let key = self.endpoint.api_key.as_ref();
         let item = answer
             .pointer("/data/0")
-            .ok_or_else(|| bad(&provider, "no `data` in the image answer"))?;
+            .ok_or_else(|| bad(provider, "no `data` in the image answer"))?;
         let bytes = if let Some(b64) = item.get("b64_json").and_then(Value::as_str) {
-            decode_b64(&provider, b64)?
+            decode_b64(provider, b64)?
         } else if let Some(url) = item.get("url").and_then(Value::as_str) {
             // The download URL is pre-signed; sending our key to another host would leak it.
-            send_bytes(&provider, key, self.client.get(url)).await?
+            send_bytes(provider, key, self.client.get(url)).await?
         } else {
             return Err(bad(
-                &provider,
+                provider,
                 "the image answer has neither `b64_json` nor `url`",
             ));
         };
@@ -194,20 +336,26 @@ impl OpenAiImage {
                 .get("revised_prompt")
                 .and_then(Value::as_str)
                 .map(str::to_string),
+            note: None,
         };
-        Ok((check_image(&provider, bytes)?, meta))
+        Ok((check_image(provider, bytes)?, meta))
     }
 
     async fn generate_via_chat(
         &self,
         request: &ImageRequest,
+        references: &[ReferenceImage],
+        options: &ImageOptions,
     ) -> Result<(Vec<u8>, ImageMeta), Error> {
         let provider = self.name();
-        let body = json!({
+        let mut body = json!({
             "model": self.endpoint.model,
-            "messages": [{"role": "user", "content": request.prompt}],
+            "messages": [{"role": "user", "content": wire::chat_content(&request.prompt, references)}],
             "modalities": ["image", "text"],
         });
+        if let Some(seed) = self.seed(options) {
+            body["seed"] = json!(seed);
+        }
         let http_request = post(&self.client, &self.endpoint, "chat/completions", &body);
         let answer = send_json(&provider, self.endpoint.api_key.as_ref(), http_request).await?;
         let choice = answer
@@ -228,10 +376,43 @@ impl OpenAiImage {
         let bytes = decode_data_url(&provider, url)?;
         let meta = ImageMeta {
             model: self.endpoint.model.clone(),
-            revised_prompt: None,
+            ..ImageMeta::default()
         };
         Ok((check_image(&provider, bytes)?, meta))
     }
+}
+
+/// Why the edit endpoint's answer means "this model or server takes no pictures here", if it
+/// does: no such endpoint (404, 405, 501), or a 400/415/422 that is about the pictures or the
+/// endpoint rather than the prompt. A content-policy refusal is not one: it stays `Rejected`.
+fn edit_refusal(provider: &str, answer: &Answer, body: &str) -> Option<String> {
+    let status = answer.status.as_u16();
+    let error = classify(provider, None, answer.status, &answer.headers, body);
+    if !matches!(error, Error::Config(_)) {
+        return None;
+    }
+    let lower = body.to_ascii_lowercase();
+    let about_pictures = [
+        "edit",
+        "image[]",
+        "image input",
+        "input image",
+        "not supported",
+        "unsupported",
+        "does not support",
+        "unknown parameter",
+        "unrecognized",
+        "invalid_image",
+    ]
+    .iter()
+    .any(|sign| lower.contains(sign));
+    let refused =
+        matches!(status, 404 | 405 | 501) || (matches!(status, 400 | 415 | 422) && about_pictures);
+    refused.then(|| {
+        let excerpt: String = body.split_whitespace().collect::<Vec<_>>().join(" ");
+        let excerpt: String = excerpt.chars().take(160).collect();
+        format!("HTTP {status}: {excerpt}")
+    })
 }
 
 /// `data:image/png;base64,....` → bytes.
@@ -253,5 +434,45 @@ pub(crate) fn check_image(provider: &str, bytes: Vec<u8>) -> Result<Vec<u8>, Err
     match ImageFormat::detect(&bytes) {
         Some(_) => Ok(bytes),
         None => Err(bad(provider, "the image bytes are not PNG, JPEG or WebP")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::StatusCode;
+    use reqwest::header::HeaderMap;
+
+    fn refusal(status: u16, body: &str) -> Option<String> {
+        let answer = Answer {
+            status: StatusCode::from_u16(status).unwrap_or_default(),
+            headers: HeaderMap::new(),
+            body: body.as_bytes().to_vec(),
+        };
+        edit_refusal("openai gpt-image-1", &answer, body)
+    }
+
+    #[test]
+    fn an_edit_refusal_is_about_the_endpoint_or_the_pictures() {
+        assert!(refusal(404, "Not Found").is_some());
+        assert!(refusal(405, "").is_some());
+        let unsupported =
+            r#"{"error":{"message":"This model does not support image edits.","param":"model"}}"#;
+        assert!(refusal(400, unsupported).is_some_and(|r| r.starts_with("HTTP 400")));
+        let unknown = r#"{"error":{"message":"Unknown parameter: 'input_fidelity'."}}"#;
+        assert!(refusal(400, unknown).is_some());
+    }
+
+    #[test]
+    fn other_failures_are_not_edit_refusals() {
+        let policy = r#"{"error":{"code":"moderation_blocked","message":"rejected by the safety system (image edit)"}}"#;
+        assert_eq!(refusal(400, policy), None, "a rejection stays a rejection");
+        assert_eq!(
+            refusal(400, r#"{"error":{"message":"Invalid size '7x7'."}}"#),
+            None
+        );
+        assert_eq!(refusal(401, "edit"), None);
+        assert_eq!(refusal(429, "edit"), None);
+        assert_eq!(refusal(500, "edit not supported"), None);
     }
 }

@@ -43,4 +43,7 @@ pub struct Settings {
     pub max_retry_secs: u64,
     /// Timeout of one HTTP request.
     pub request_timeout_secs: u64,
+    /// `imageReferences` from config: changes to the image model's row of the capability
+    /// table (`provider::capabilities`). Default: the table as it is.
+    pub image_capability: super::capabilities::Override,
 }

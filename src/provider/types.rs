@@ -98,12 +98,29 @@ pub struct ReferenceImage {
     pub format: ImageFormat,
 }
 
+impl ReferenceImage {
+    /// A reference from a picture file's bytes, its format read from them; `None` when they
+    /// are not PNG, JPEG or WebP (a half-written or foreign file is better left out).
+    pub fn from_bytes(label: impl Into<String>, bytes: Vec<u8>) -> Option<ReferenceImage> {
+        let format = ImageFormat::detect(&bytes)?;
+        Some(ReferenceImage {
+            label: label.into(),
+            bytes: bytes.into(),
+            format,
+        })
+    }
+}
+
 /// Size and quality as configured (`imageSize`, `imageQuality`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct ImageOptions {
     /// "1024x1024" and the like.
     pub size: String,
     pub quality: Option<String>,
+    /// One seed for every picture of a book (`provider::book_seed` of its id or title), sent
+    /// where the model's API takes one (`Capability::seed`: Gemini, chat completions) so a
+    /// book's pictures share a look. `None`: no seed is sent. Set by the caller per book.
+    pub seed: Option<u64>,
 }
 
 impl Default for ImageOptions {
@@ -111,6 +128,7 @@ impl Default for ImageOptions {
         ImageOptions {
             size: "1024x1024".to_string(),
             quality: None,
+            seed: None,
         }
     }
 }
@@ -153,6 +171,9 @@ pub struct ImageMeta {
     pub model: String,
     /// The prompt as rewritten by the provider, when it says.
     pub revised_prompt: Option<String>,
+    /// Something the user should hear about how this picture was made, once: the model refused
+    /// the reference pictures and drew from the prompt alone (see docs/consistency.md).
+    pub note: Option<String>,
 }
 
 /// Tokens and images a call used; the state keeps it per chapter.
@@ -177,5 +198,15 @@ mod tests {
             Some(ImageFormat::Webp)
         );
         assert_eq!(ImageFormat::detect(b"<html>"), None);
+    }
+
+    #[test]
+    fn references_take_their_format_from_the_bytes() {
+        let jpeg = ReferenceImage::from_bytes("Jane", vec![0xFF, 0xD8, 0xFF, 0xE0, 1]);
+        assert_eq!(
+            jpeg.map(|r| (r.label, r.format)),
+            Some(("Jane".to_string(), ImageFormat::Jpeg))
+        );
+        assert_eq!(ReferenceImage::from_bytes("Jane", b"<html>".to_vec()), None);
     }
 }

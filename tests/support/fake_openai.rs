@@ -95,6 +95,9 @@ pub struct Quirks {
     pub truncate_scenes: bool,
     /// Every request is refused with 401 and an error message that echoes the key it was sent.
     pub unauthorized: bool,
+    /// `/images/edits` answers 400 "this model does not support image edits" (logged as
+    /// kind `image_refused`), as a server or model without reference input would.
+    pub refuse_edits: bool,
 }
 
 /// The quote `Quirks::invent_quote` makes up: in no book.
@@ -116,6 +119,8 @@ pub struct FakeServer {
     pub log: Arc<Mutex<Vec<LogEntry>>>,
     /// Every request's text, in arrival order.
     pub captured: Arc<Mutex<Vec<Captured>>>,
+    /// Every image request (drawn or refused), in arrival order.
+    pub image_calls: Arc<Mutex<Vec<ImageCall>>>,
 }
 
 impl FakeServer {
@@ -135,6 +140,49 @@ impl FakeServer {
     pub fn captured(&self) -> Vec<Captured> {
         self.captured.lock().map(|c| c.clone()).unwrap_or_default()
     }
+
+    pub fn image_calls(&self) -> Vec<ImageCall> {
+        self.image_calls
+            .lock()
+            .map(|c| c.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// One image request as received: where it went, what it asked and which pictures came with it.
+#[derive(Debug, Clone)]
+pub struct ImageCall {
+    /// "generations", "edits", "chat" (chat completions with `modalities`) or "gemini".
+    pub endpoint: String,
+    pub model: String,
+    pub prompt: String,
+    /// The reference pictures, in the order they were attached.
+    pub images: Vec<Attached>,
+    /// Multipart text fields of an edit (size, quality, input_fidelity, …).
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// The seed, where the request carried one (`seed`, Gemini's `generationConfig.seed`).
+    pub seed: Option<u64>,
+    pub status: u16,
+}
+
+/// A picture attached to an image request.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Attached {
+    /// The multipart field ("image[]"); "image_url" or "inline_data" for JSON requests.
+    pub field: String,
+    /// The multipart file name (imaginize puts the order and the label there); empty in JSON.
+    pub file_name: String,
+    pub content_type: String,
+    pub len: usize,
+    /// `bytes_hash` of the picture.
+    pub hash: String,
+}
+
+/// A stable short hash of a picture's bytes, to compare what was sent with what was meant.
+pub fn bytes_hash(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    let digest = sha2::Sha256::digest(bytes);
+    digest.iter().take(8).map(|b| format!("{b:02x}")).collect()
 }
 
 /// Starts the fake on `127.0.0.1:port` (0 = any free port).
@@ -152,11 +200,13 @@ pub async fn start_with(
     let server = MockServer::builder().listener(listener).start().await;
     let log = Arc::new(Mutex::new(Vec::new()));
     let captured = Arc::new(Mutex::new(Vec::new()));
+    let image_calls = Arc::new(Mutex::new(Vec::new()));
     let responder = Responder {
         config: Arc::new(config),
         quirks: Arc::new(quirks),
         log: log.clone(),
         captured: captured.clone(),
+        image_calls: image_calls.clone(),
         base: server.uri(),
     };
     Mock::given(method("POST"))
@@ -165,7 +215,12 @@ pub async fn start_with(
         .mount(&server)
         .await;
     Mock::given(method("POST"))
-        .and(path_regex(r"/images/generations$"))
+        .and(path_regex(r"/images/(generations|edits)$"))
+        .respond_with(responder.clone())
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex(r"/models/[^/]+:generateContent$"))
         .respond_with(responder.clone())
         .mount(&server)
         .await;
@@ -178,6 +233,7 @@ pub async fn start_with(
         server,
         log,
         captured,
+        image_calls,
     })
 }
 
@@ -187,6 +243,7 @@ struct Responder {
     quirks: Arc<Quirks>,
     log: Arc<Mutex<Vec<LogEntry>>>,
     captured: Arc<Mutex<Vec<Captured>>>,
+    image_calls: Arc<Mutex<Vec<ImageCall>>>,
     base: String,
 }
 
@@ -199,8 +256,21 @@ impl Respond for Responder {
         // the longer they are.
         let mut chat_answer = String::new();
         let mut answer_bytes = 0;
-        let (kind, key, latency) = if path.ends_with("/chat/completions") {
-            let text = user_text(&body);
+        let mut image_call = image_call_of(&path, request, &body);
+        let (kind, key, latency) = if let Some(call) = &image_call {
+            received.clone_from(&call.prompt);
+            let kind = if call.endpoint == "edits" && self.quirks.refuse_edits {
+                "image_refused"
+            } else {
+                "image"
+            };
+            (kind, scene_key(&call.prompt), self.config.image_latency)
+        } else if path.ends_with("/chat/completions") || path.ends_with(":generateContent") {
+            let text = if path.ends_with(":generateContent") {
+                gemini_text(&body)
+            } else {
+                user_text(&body)
+            };
             received.clone_from(&text);
             let kind = if text.contains("\"cards\"") {
                 "cards"
@@ -215,10 +285,6 @@ impl Respond for Responder {
             answer_bytes = chat_answer.len();
             let latency = self.config.chat_latency + self.writing_time(&chat_answer);
             (kind, short_hash(&text), latency)
-        } else if path.ends_with("/images/generations") {
-            let prompt = body["prompt"].as_str().unwrap_or_default().to_string();
-            received.clone_from(&prompt);
-            ("image", scene_key(&prompt), self.config.image_latency)
         } else {
             ("image_download", path.clone(), Duration::ZERO)
         };
@@ -241,12 +307,21 @@ impl Respond for Responder {
                 500,
                 ResponseTemplate::new(500).set_body_string("{\"error\":{\"message\":\"boom\"}}"),
             )
+        } else if kind == "image_refused" {
+            (400, refused_edit())
         } else {
+            let wire = wire_of(&path);
             (
                 200,
-                self.answer(kind, &body, &key, (&received, chat_answer)),
+                self.answer((kind, wire), &body, &key, (&received, chat_answer)),
             )
         };
+        if let Some(mut call) = image_call.take() {
+            call.status = status;
+            if let Ok(mut calls) = self.image_calls.lock() {
+                calls.push(call);
+            }
+        }
         self.record(
             kind,
             &key,
@@ -292,34 +367,50 @@ impl Responder {
     }
 
     /// The response: `text` is what the request asked (read once in `respond`), `content` the
-    /// chat answer to it (empty for other requests).
+    /// chat answer to it (empty for other requests), in the shape of the API it came through.
     fn answer(
         &self,
-        kind: &str,
+        (kind, wire): (&str, Wire),
         body: &serde_json::Value,
         key: &str,
         (text, content): (&str, String),
     ) -> ResponseTemplate {
-        match kind {
-            "entities" | "scenes" | "style" | "cards" => {
+        let b64 = |bytes: &[u8]| base64::engine::general_purpose::STANDARD.encode(bytes);
+        match (kind, wire) {
+            ("image", Wire::Chat) => {
+                let url = format!("data:image/png;base64,{}", b64(&tiny_png(key)));
                 ResponseTemplate::new(200).set_body_json(serde_json::json!({
+                    "id": "fake", "object": "chat.completion", "model": body["model"],
+                    "choices": [{"index": 0, "finish_reason": "stop", "message": {
+                        "role": "assistant", "content": "",
+                        "images": [{"type": "image_url", "image_url": {"url": url}}]}}]
+                }))
+            }
+            ("image", Wire::Gemini) => gemini_answer(
+                serde_json::json!({"inlineData": {"mimeType": "image/png", "data": b64(&tiny_png(key))}}),
+                text,
+            ),
+            ("image", _) => {
+                let png = tiny_png(key);
+                let data = if self.config.image_urls {
+                    serde_json::json!([{"url": format!("{}/files/{}.png", self.base, key.replace('/', "_"))}])
+                } else {
+                    serde_json::json!([{"b64_json": b64(&png)}])
+                };
+                ResponseTemplate::new(200)
+                    .set_body_json(serde_json::json!({"created": 0, "data": data}))
+            }
+            ("entities" | "scenes" | "style" | "cards", Wire::Gemini) => {
+                gemini_answer(serde_json::json!({"text": content}), text)
+            }
+            ("entities" | "scenes" | "style" | "cards", _) => ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({
                     "id": "fake", "object": "chat.completion", "model": body["model"],
                     "choices": [{"index": 0, "finish_reason": "stop",
                                  "message": {"role": "assistant", "content": content}}],
                     "usage": {"prompt_tokens": text.len() / 4, "completion_tokens": 200,
                               "total_tokens": text.len() / 4 + 200}
-                }))
-            }
-            "image" => {
-                let png = tiny_png(key);
-                let data = if self.config.image_urls {
-                    serde_json::json!([{"url": format!("{}/files/{}.png", self.base, key.replace('/', "_"))}])
-                } else {
-                    serde_json::json!([{"b64_json": base64::engine::general_purpose::STANDARD.encode(png)}])
-                };
-                ResponseTemplate::new(200)
-                    .set_body_json(serde_json::json!({"created": 0, "data": data}))
-            }
+                })),
             _ => ResponseTemplate::new(200)
                 .insert_header("content-type", "image/png")
                 .set_body_bytes(tiny_png(key)),
@@ -385,6 +476,250 @@ impl Responder {
             log.push(entry);
         }
     }
+}
+
+/// Which API a request came through, for the shape of the answer.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Wire {
+    Chat,
+    Gemini,
+    Images,
+}
+
+fn wire_of(path: &str) -> Wire {
+    if path.ends_with(":generateContent") {
+        Wire::Gemini
+    } else if path.ends_with("/chat/completions") {
+        Wire::Chat
+    } else {
+        Wire::Images
+    }
+}
+
+/// A Gemini answer with one part.
+fn gemini_answer(part: serde_json::Value, text: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({
+        "candidates": [{"content": {"role": "model", "parts": [part]}, "finishReason": "STOP"}],
+        "usageMetadata": {"promptTokenCount": text.len() / 4, "candidatesTokenCount": 200}
+    }))
+}
+
+/// What OpenAI answers when a model takes no pictures on the edit endpoint.
+fn refused_edit() -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(serde_json::json!({"error": {
+        "message": "This model does not support image edits.",
+        "type": "invalid_request_error", "param": "model", "code": "unsupported_model"}}))
+}
+
+/// The image request `request` is, if it is one: the images API (generations, or edits as
+/// multipart), chat completions asking for `modalities: ["image", …]`, or Gemini asking for
+/// `responseModalities: [… "IMAGE"]`.
+fn image_call_of(path: &str, request: &Request, body: &serde_json::Value) -> Option<ImageCall> {
+    let wants = |list: &serde_json::Value, what: &str| {
+        list.as_array().is_some_and(|l| {
+            l.iter()
+                .any(|m| m.as_str().is_some_and(|m| m.eq_ignore_ascii_case(what)))
+        })
+    };
+    let mut call = ImageCall {
+        endpoint: String::new(),
+        model: body["model"].as_str().unwrap_or_default().to_string(),
+        prompt: String::new(),
+        images: Vec::new(),
+        fields: Default::default(),
+        seed: body["seed"].as_u64(),
+        status: 0,
+    };
+    if path.ends_with("/images/generations") {
+        call.endpoint = "generations".into();
+        call.prompt = body["prompt"].as_str().unwrap_or_default().to_string();
+    } else if path.ends_with("/images/edits") {
+        call.endpoint = "edits".into();
+        let content_type = request
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default();
+        for part in multipart_parts(content_type, &request.body) {
+            match part.file_name {
+                Some(file_name) => call.images.push(Attached {
+                    field: part.name,
+                    file_name,
+                    content_type: part.content_type,
+                    len: part.data.len(),
+                    hash: bytes_hash(&part.data),
+                }),
+                None => {
+                    let value = String::from_utf8_lossy(&part.data).to_string();
+                    call.fields.insert(part.name, value);
+                }
+            }
+        }
+        call.prompt = call.fields.get("prompt").cloned().unwrap_or_default();
+        call.model = call.fields.get("model").cloned().unwrap_or_default();
+        call.seed = call.fields.get("seed").and_then(|s| s.parse().ok());
+    } else if path.ends_with("/chat/completions") && wants(&body["modalities"], "image") {
+        call.endpoint = "chat".into();
+        chat_parts(body, &mut call);
+    } else if path.ends_with(":generateContent")
+        && wants(&body["generationConfig"]["responseModalities"], "image")
+    {
+        call.endpoint = "gemini".into();
+        call.model = path
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .trim_end_matches(":generateContent")
+            .to_string();
+        call.seed = body["generationConfig"]["seed"].as_u64();
+        gemini_parts(body, &mut call);
+    } else {
+        return None;
+    }
+    Some(call)
+}
+
+/// The prompt and `image_url` data URLs of a chat image request.
+fn chat_parts(body: &serde_json::Value, call: &mut ImageCall) {
+    let messages = body["messages"].as_array().cloned().unwrap_or_default();
+    let mut texts = Vec::new();
+    for content in messages.iter().map(|m| &m["content"]) {
+        if let Some(text) = content.as_str() {
+            texts.push(text.to_string());
+        }
+        for part in content.as_array().into_iter().flatten() {
+            if let Some(text) = part["text"].as_str() {
+                texts.push(text.to_string());
+            }
+            if let Some(url) = part["image_url"]["url"].as_str() {
+                let (head, data) = url.split_once(";base64,").unwrap_or(("", ""));
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(data)
+                    .unwrap_or_default();
+                call.images.push(Attached {
+                    field: "image_url".into(),
+                    file_name: String::new(),
+                    content_type: head.trim_start_matches("data:").to_string(),
+                    len: bytes.len(),
+                    hash: bytes_hash(&bytes),
+                });
+            }
+        }
+    }
+    call.prompt = texts.join("\n\n");
+}
+
+/// The prompt and `inline_data` pictures of a Gemini image request (either spelling).
+fn gemini_parts(body: &serde_json::Value, call: &mut ImageCall) {
+    let mut texts = Vec::new();
+    for part in body
+        .pointer("/contents/0/parts")
+        .and_then(|p| p.as_array())
+        .into_iter()
+        .flatten()
+    {
+        if let Some(text) = part["text"].as_str() {
+            texts.push(text.to_string());
+        }
+        let inline = part.get("inline_data").or_else(|| part.get("inlineData"));
+        if let Some(inline) = inline {
+            let mime = inline.get("mime_type").or_else(|| inline.get("mimeType"));
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(inline["data"].as_str().unwrap_or_default())
+                .unwrap_or_default();
+            call.images.push(Attached {
+                field: "inline_data".into(),
+                file_name: String::new(),
+                content_type: mime
+                    .and_then(|m| m.as_str())
+                    .unwrap_or_default()
+                    .to_string(),
+                len: bytes.len(),
+                hash: bytes_hash(&bytes),
+            });
+        }
+    }
+    call.prompt = texts.join("\n\n");
+}
+
+/// The text of a Gemini text request: system instruction and user parts.
+fn gemini_text(body: &serde_json::Value) -> String {
+    let texts = |parts: Option<&serde_json::Value>| -> Vec<String> {
+        parts
+            .and_then(|p| p.as_array())
+            .into_iter()
+            .flatten()
+            .filter_map(|p| p["text"].as_str().map(str::to_string))
+            .collect()
+    };
+    let mut all = texts(body.pointer("/systemInstruction/parts"));
+    all.extend(texts(body.pointer("/contents/0/parts")));
+    all.join("\n\n")
+}
+
+/// One part of a multipart/form-data body.
+struct FormPart {
+    name: String,
+    file_name: Option<String>,
+    content_type: String,
+    data: Vec<u8>,
+}
+
+/// Splits a multipart/form-data body on its boundary (RFC 7578), enough for what reqwest sends.
+fn multipart_parts(content_type: &str, body: &[u8]) -> Vec<FormPart> {
+    let Some(boundary) = content_type.split("boundary=").nth(1) else {
+        return Vec::new();
+    };
+    let delimiter = format!("--{}", boundary.trim_matches('"'));
+    let mut parts = Vec::new();
+    for chunk in split_bytes(body, delimiter.as_bytes()).into_iter().skip(1) {
+        if chunk.starts_with(b"--") {
+            break;
+        }
+        let chunk = chunk.strip_prefix(b"\r\n").unwrap_or(chunk);
+        let Some(at) = find(chunk, b"\r\n\r\n") else {
+            continue;
+        };
+        let head = String::from_utf8_lossy(&chunk[..at]).to_string();
+        let data = &chunk[at + 4..];
+        let data = data.strip_suffix(b"\r\n").unwrap_or(data);
+        let param = |key: &str| {
+            let marker = format!("{key}=\"");
+            let start = head.find(&marker)? + marker.len();
+            let end = head[start..].find('"')? + start;
+            Some(head[start..end].to_string())
+        };
+        let content_type = head
+            .lines()
+            .find_map(|l| {
+                let (name, value) = l.split_once(':')?;
+                name.trim()
+                    .eq_ignore_ascii_case("content-type")
+                    .then(|| value.trim().to_string())
+            })
+            .unwrap_or_default();
+        parts.push(FormPart {
+            name: param("name").unwrap_or_default(),
+            file_name: param("filename"),
+            content_type,
+            data: data.to_vec(),
+        });
+    }
+    parts
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn split_bytes<'a>(mut body: &'a [u8], delimiter: &[u8]) -> Vec<&'a [u8]> {
+    let mut pieces = Vec::new();
+    while let Some(at) = find(body, delimiter) {
+        pieces.push(&body[..at]);
+        body = &body[at + delimiter.len()..];
+    }
+    pieces.push(body);
+    pieces
 }
 
 /// 401 whose message echoes the bearer key, as some OpenAI-compatible servers do.

@@ -101,6 +101,7 @@ impl ImageModel for Builtin {
         let meta = ImageMeta {
             model: "builtin".to_string(),
             revised_prompt: None,
+            note: None,
         };
         Ok((bytes, meta))
     }
@@ -417,6 +418,7 @@ mod tests {
         let options = ImageOptions {
             size: "300x200".to_string(),
             quality: None,
+            seed: None,
         };
         let (bytes, meta) = Builtin.generate(&request, &options).await?;
         assert_eq!(
@@ -429,6 +431,7 @@ mod tests {
         let bad = ImageOptions {
             size: "huge".to_string(),
             quality: None,
+            seed: None,
         };
         assert!(matches!(
             Builtin.generate(&request, &bad).await,
