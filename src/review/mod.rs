@@ -45,6 +45,15 @@ impl Review {
         })
     }
 
+    /// The book's title, as the manifest records it.
+    pub fn book_title(&self) -> Result<String, Error> {
+        Ok(self
+            .state
+            .snapshot()?
+            .map(|m| m.book.title)
+            .unwrap_or_default())
+    }
+
     pub fn with_lease(mut self, lease: Duration) -> Review {
         self.lease = lease;
         self

@@ -73,7 +73,7 @@ pub fn plan(
     if let (Some(scene), Some(text)) = (redraw.scene, &redraw.description) {
         chosen_mut(&mut scenes, scene)?.description = text.clone();
     }
-    let title = book_title(review)?;
+    let title = review.book_title()?;
     let cast = cast(review);
     let chosen = chosen(&scenes, redraw.scene)?;
     Ok(chosen
@@ -130,7 +130,7 @@ async fn draw(
         }
         _ => claim::load(review, redraw.chapter)?,
     };
-    let title = book_title(review)?;
+    let title = review.book_title()?;
     let cast = cast(review);
     let mut done = Vec::new();
     for scene in chosen(&scenes, redraw.scene)? {
@@ -283,14 +283,6 @@ fn chosen_mut(scenes: &mut ChapterScenes, scene: SceneNo) -> Result<&mut Scene, 
         .iter_mut()
         .find(|s| s.scene == scene)
         .ok_or(Error::NoSuchScene { chapter, scene })
-}
-
-fn book_title(review: &Review) -> Result<String, Error> {
-    Ok(review
-        .state
-        .snapshot()?
-        .map(|m| m.book.title)
-        .unwrap_or_default())
 }
 
 /// The cast from Elements.md (hand edits count), for the prompt's details; none without it.

@@ -55,6 +55,9 @@ pub fn main_job(
     for warning in &book.warnings {
         reporter.warn(warning);
     }
+    // One seed per book, where the image API takes one: a model without reference pictures
+    // keeps more of a look from scene to scene.
+    options.image.seed = Some(provider::book_seed(&book.title));
     let selected = selected_chapters(&book, &options)?;
     if selected.is_empty() {
         reporter.info(&format!(

@@ -106,7 +106,11 @@ pub fn regenerate(
     let models = provider::build(&options.provider)?;
     let painter = Painter {
         image: models.image,
-        options: options.image.clone(),
+        // The seed the run's pictures were drawn with.
+        options: crate::provider::ImageOptions {
+            seed: Some(crate::provider::book_seed(&review.book_title()?)),
+            ..options.image.clone()
+        },
         // The style the run's pictures carry (style.json over the config), so a redraw matches.
         style: crate::style::effective(options.style.as_ref(), crate::style::read(&out)?.as_ref())
             .map(|s| s.line()),

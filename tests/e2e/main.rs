@@ -57,3 +57,6 @@ mod serve_browser;
 
 /// A series of two books sharing the cast, the cards and the style.
 mod series;
+
+/// One look across a book's scenes at the model: the seed, the reference pictures.
+mod consistency;
