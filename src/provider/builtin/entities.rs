@@ -35,6 +35,17 @@ pub struct Form {
 impl Form {
     /// Person or place, from the evidence gathered.
     pub fn kind(&self) -> ElementKind {
+        if self.core.iter().any(|w| w == "of") {
+            // "the Land of Oz" is a place, "the Witch of the North" someone: the head decides.
+            let head = self.core.first().map(String::as_str).unwrap_or_default();
+            let place = lexicon::is_place_suffix(head)
+                || lexicon::PLACE_NOUNS.contains(&head.to_lowercase().as_str());
+            return if place || self.place_cues > self.speech {
+                ElementKind::Place
+            } else {
+                ElementKind::Character
+            };
+        }
         let last = self.core.last().map(String::as_str).unwrap_or_default();
         let place_title = self
             .honorific
@@ -151,12 +162,32 @@ impl<'a> WordStats<'a> {
     }
 }
 
-/// "the Lucases" → "Lucas", "the Miss Bennets" → "Bennet": after "the" or a title, a plural
-/// stands for the family when the chapter also uses the surname itself.
+/// Words between "the" and a family's plural name ("the two young Cratchits").
+const FAMILY_MODIFIERS: &[&str] = &[
+    "young", "little", "old", "elder", "younger", "two", "three", "four", "five", "six", "other",
+    "whole", "good", "poor", "dear",
+];
+
+/// "the Lucases" → "Lucas", "the Miss Bennets" → "Bennet", "the two young Cratchits" →
+/// "Cratchit": after "the" (with a title or a few modifiers between), a plural stands for the
+/// family when the chapter also uses the surname itself. A title alone is no family: "Mrs.
+/// Phillips" is one woman.
 fn family_stem<'w>(stats: &WordStats, tokens: &[Token<'w>], i: usize) -> Option<&'w str> {
-    let word = strip_possessive(tokens.get(i)?.word);
-    let before = i.checked_sub(1).and_then(|p| tokens.get(p))?.word;
-    let family = before.eq_ignore_ascii_case("the") || lexicon::is_honorific(before);
+    let token = tokens.get(i)?;
+    let word = strip_possessive(token.word);
+    let mut k = i;
+    while let Some(before) = k.checked_sub(1).and_then(|p| tokens.get(p)) {
+        let w = before.word.to_lowercase();
+        let between = FAMILY_MODIFIERS.contains(&w.as_str()) || lexicon::is_honorific(before.word);
+        if before.sentence != token.sentence || !between || i - k >= 3 {
+            break;
+        }
+        k -= 1;
+    }
+    let family = k
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .is_some_and(|t| t.sentence == token.sentence && t.word.eq_ignore_ascii_case("the"));
     if !family {
         return None;
     }
@@ -200,8 +231,7 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         entry.sentences.push(tokens[i].sentence);
         let placed = has_place_cue(tokens, i);
         let after_the = follows_the(tokens, i);
-        // "lived in the Mint," cried he: the verb belongs to the speaker after the place.
-        entry.speech += usize::from(!placed && !after_the && is_speaker(tokens, i, next));
+        entry.speech += usize::from(!placed && is_speaker(doc.text, tokens, i, next));
         entry.place_cues += usize::from(placed);
         entry.after_the += usize::from(after_the);
         i = next;
@@ -224,7 +254,14 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         })
     };
     let titled = lexicon::is_honorific(word) && named_after(i + 1);
-    if !titled && !stats.is_name_word(word) && !opens_place(doc, i) {
+    // "the Land of Oz": a word capitalised inside a sentence opens a name ending "of" a name,
+    // even when the chapter also uses it in lower case ("land").
+    let opens_of_name = !first.at_start
+        && is_capitalised(word)
+        && !lexicon::is_not_name(word)
+        && !lexicon::is_honorific(word)
+        && of_tail(doc, i).is_some();
+    if !titled && !stats.is_name_word(word) && !opens_place(doc, i) && !opens_of_name {
         return None;
     }
     let mut core = Vec::new();
@@ -232,7 +269,9 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
     let mut last = j;
     while let Some(token) = tokens.get(j) {
         let w = strip_possessive(token.word);
-        let continues_name = j == last || adjacent(doc.text, &tokens[j - 1], token);
+        // "called Scrooge Scrooge": a word said twice is the name twice, not a longer name.
+        let repeated = core.last().is_some_and(|c: &String| c == w);
+        let continues_name = !repeated && (j == last || adjacent(doc.text, &tokens[j - 1], token));
         let is_part = if j == i {
             true
         } else if core.is_empty() && titled {
@@ -267,6 +306,13 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
             break;
         }
     }
+    if !titled
+        && core.len() == 1
+        && let Some((tail, end)) = of_tail(doc, last)
+    {
+        core.extend(tail);
+        last = end;
+    }
     // "Mr. S" or "Colonel F": a name the book withholds is no one a reader can picture.
     let fragment = titled && core.len() == 1 && core[0].chars().count() == 1;
     if core.is_empty() || fragment {
@@ -295,6 +341,36 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
     Some((form, last + 1))
 }
 
+/// "of the North" after "Witch", "of Christmas Past" after "Ghost": the words of a name's "of"
+/// part after token `k` (an optional "the", then capitalised words inside the sentence), and
+/// the index of its last token.
+fn of_tail(doc: &Doc, k: usize) -> Option<(Vec<String>, usize)> {
+    let tokens = &doc.tokens;
+    let of = tokens.get(k + 1).filter(|t| t.word == "of")?;
+    if !adjacent(doc.text, &tokens[k], of) {
+        return None;
+    }
+    let mut words = vec!["of".to_string()];
+    let mut j = k + 2;
+    if let Some(the) = tokens.get(j).filter(|t| t.word == "the")
+        && adjacent(doc.text, &tokens[j - 1], the)
+    {
+        words.push("the".to_string());
+        j += 1;
+    }
+    let first_tail = j;
+    while let Some(t) = tokens.get(j) {
+        let plain = !t.word.contains(['\'', '’']) && t.word != "I";
+        if t.at_start || !is_capitalised(t.word) || !plain || !adjacent(doc.text, &tokens[j - 1], t)
+        {
+            break;
+        }
+        words.push(t.word.to_string());
+        j += 1;
+    }
+    (j > first_tail).then(|| (words, j - 1))
+}
+
 /// "Westminster Abbey" at a sentence start: a capitalised word right before a place word opens
 /// the place's name even when the chapter never capitalises it elsewhere.
 fn opens_place(doc: &Doc, i: usize) -> bool {
@@ -318,15 +394,26 @@ fn place_follows(doc: &Doc, stats: &WordStats, j: usize) -> bool {
     })
 }
 
-/// "said Elizabeth" or "Elizabeth replied".
-fn is_speaker(tokens: &[Token], start: usize, end: usize) -> bool {
+/// "said Elizabeth", "Elizabeth replied", "said the Ghost", "the Ghost said". A verb after the
+/// name counts only with nothing but spaces between: in "lived in the Mint," cried he, the verb
+/// belongs to the speaker after the quotation, not to the place that ends it.
+fn is_speaker(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
+    let skip = usize::from(follows_the(tokens, start));
     let before = start
-        .checked_sub(1)
+        .checked_sub(1 + skip)
         .and_then(|p| tokens.get(p))
         .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
-    let after = tokens
-        .get(end)
-        .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
+    let after = match (
+        end.checked_sub(1).and_then(|l| tokens.get(l)),
+        tokens.get(end),
+    ) {
+        (Some(last), Some(t)) => {
+            lexicon::SPEECH_VERBS.contains(&t.word)
+                && t.sentence == last.sentence
+                && text[last.end..t.start].chars().all(char::is_whitespace)
+        }
+        _ => false,
+    };
     before || after
 }
 
@@ -499,6 +586,24 @@ mod tests {
         let text = "He ate like a horse. Strong as a horse, he said. She rode like a horse \
                     would. A dragon of a woman.";
         assert!(find_things(&Doc::new(text)).is_empty());
+    }
+
+    #[test]
+    fn a_name_may_end_with_an_of_part() {
+        let text = "They reached the Land of Oz at last. \"Go,\" said the Witch of the North. \
+                    Then the Ghost of Christmas Past rose. Most of the Munchkins stayed.";
+        assert_eq!(
+            displays(text),
+            [
+                "Land of Oz",
+                "Witch of the North",
+                "Ghost of Christmas Past",
+                "Munchkins"
+            ]
+        );
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(forms[0].kind(), ElementKind::Place);
+        assert_eq!(forms[1].kind(), ElementKind::Character);
     }
 
     #[test]
