@@ -156,9 +156,28 @@ fn keys(
         {
             out.push(surname.to_string());
         }
+        // "the Lucases" is the family of the Lucas the book names.
+        if let Some(stem) = family_stem(&n)
+            && people.contains_key(stem)
+        {
+            out.push(stem.to_string());
+        }
         out.push(n);
     }
     out
+}
+
+/// The surname a one-word plural stands for: "lucases" → "lucas", "cratchits" → "cratchit".
+fn family_stem(name: &str) -> Option<&str> {
+    if name.contains(' ') || name.ends_with("ss") {
+        return None;
+    }
+    let sibilant =
+        |s: &&str| s.ends_with(['s', 'x', 'z']) || s.ends_with("ch") || s.ends_with("sh");
+    name.strip_suffix("es")
+        .filter(sibilant)
+        .or_else(|| name.strip_suffix('s'))
+        .filter(|s| s.chars().count() > 2)
 }
 
 /// Union-find over entities sharing a key, refusing unions whose names conflict. Kind is not
@@ -459,6 +478,19 @@ mod tests {
             ),
         ];
         assert_eq!(merged(&two).elements.len(), 3);
+    }
+
+    #[test]
+    fn a_family_plural_joins_the_family_the_book_names() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Lady Lucas", &["Lucas"], "", "")]),
+            (ChapterNo(2), vec![raw("Lucases", &[], "", "")]),
+            (ChapterNo(3), vec![raw("Hopkins", &[], "", "")]),
+        ];
+        assert_eq!(names(&merged(&input)), vec!["Lady Lucas", "Hopkins"]);
+        assert_eq!(family_stem("cratchits"), Some("cratchit"));
+        assert_eq!(family_stem("lucases"), Some("lucas"));
+        assert_eq!(family_stem("bess"), None);
     }
 
     #[test]

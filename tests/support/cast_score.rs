@@ -86,6 +86,11 @@ pub const HELD_OUT: &[Case] = &[
         gold: "tests/fixtures/gold/heldout/treasure-island.json",
     },
     Case {
+        name: "jane-eyre",
+        book: "tests/fixtures/books/heldout/jane-eyre.html",
+        gold: "tests/fixtures/gold/heldout/jane-eyre.json",
+    },
+    Case {
         name: "the-wonderful-wizard-of-oz",
         book: "tests/fixtures/books/heldout/the-wonderful-wizard-of-oz.txt",
         gold: "tests/fixtures/gold/heldout/the-wonderful-wizard-of-oz.json",

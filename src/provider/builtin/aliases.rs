@@ -87,7 +87,8 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     }
     if f.honorific.is_none() {
         // A bare surname belongs to the one titled man ("Darcy" / "Mr. Darcy"), else to the one
-        // titled person of that name.
+        // titled person of that name, unless the bare name is the more used: "old Fezziwig",
+        // said ten times beside three "Mrs. Fezziwig", is her husband.
         let titled = |g: &Form| g.core.len() == 1 && g.core[0] == word && g.honorific.is_some();
         let male = |g: &Form| {
             titled(g)
@@ -95,7 +96,9 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
                     .as_deref()
                     .is_some_and(lexicon::is_male_honorific)
         };
-        if let Some(t) = unique(forms, male).or_else(|| unique(forms, titled)) {
+        let owner = unique(forms, male)
+            .or_else(|| unique(forms, titled).filter(|&t| forms[t].count >= f.count));
+        if let Some(t) = owner {
             return Some(t);
         }
         // A diminutive whose full name is present: "Lizzy" / "Elizabeth".
@@ -279,6 +282,16 @@ mod tests {
         names.extend(polly.aliases.iter().cloned());
         names.sort();
         assert_eq!(names, ["Aunt Polly", "Polly"], "{g:?}");
+    }
+
+    #[test]
+    fn a_bare_surname_used_more_than_her_title_is_not_the_wife() {
+        let text = "Then Fezziwig laughed. Again Fezziwig danced. Still Fezziwig sang. \
+                    Then Mrs. Fezziwig smiled.";
+        let g = groups(text);
+        assert!(find(&g, "Fezziwig").aliases.is_empty(), "{g:?}");
+        let text = "Then Mrs. Hill came. Again Mrs. Hill came. Then Hill spoke.";
+        assert_eq!(find(&groups(text), "Hill").name, "Mrs. Hill");
     }
 
     #[test]

@@ -229,7 +229,12 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         let entry = &mut forms[slot];
         entry.count += 1;
         entry.sentences.push(tokens[i].sentence);
-        let placed = has_place_cue(tokens, i);
+        // "in Gregor's room": the place is the room; the owner gets no place cue.
+        let owner = tokens
+            .get(next - 1)
+            .is_some_and(|t| strip_possessive(t.word).len() != t.word.len())
+            && !form.display.ends_with(tokens[next - 1].word);
+        let placed = !owner && has_place_cue(tokens, i);
         let after_the = follows_the(tokens, i);
         entry.speech += usize::from(!placed && is_speaker(doc.text, tokens, i, next));
         entry.place_cues += usize::from(placed);
@@ -454,6 +459,9 @@ fn has_place_cue(tokens: &[Token], start: usize) -> bool {
 /// chapter shows comes back; a thing it names in passing does not.
 const MIN_THING_MENTIONS: usize = 3;
 
+/// Fewest of those mentions in a sentence that also names someone or somewhere of the story.
+const MIN_THING_WITH_PEOPLE: usize = 2;
+
 /// Whether the noun at `i` sits in a comparison ("ran like a hare", "as a dragon").
 fn is_figure_of_speech(tokens: &[Token], i: usize) -> bool {
     let sentence = tokens[i].sentence;
@@ -492,9 +500,19 @@ pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
             .1
             .push(token.sentence);
     }
+    // Shown, not only named: a thing the story uses sits in sentences with its people and places
+    // ("an apple glanced against Gregor's back"); one in a list of a grocer's wares does not.
+    let peopled: HashSet<usize> = find_forms(doc)
+        .iter()
+        .flat_map(|f| f.sentences.iter().copied())
+        .collect();
+
     let mut out: Vec<(String, ElementKind, Vec<usize>)> = found
         .into_iter()
         .filter(|(_, (_, s))| s.len() >= MIN_THING_MENTIONS)
+        .filter(|(_, (_, s))| {
+            s.iter().filter(|n| peopled.contains(n)).count() >= MIN_THING_WITH_PEOPLE
+        })
         .map(|(w, (k, mut s))| {
             s.dedup();
             (w.to_string(), k, s)
@@ -607,6 +625,23 @@ mod tests {
     }
 
     #[test]
+    fn the_owner_of_a_place_is_not_placed() {
+        let text = "He lay in Gregor’s room. Then Gregor slept. Again Gregor slept. \
+                    She looked into Gregor’s room.";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(forms[0].display, "Gregor");
+        assert_eq!(forms[0].place_cues, 0);
+        assert_eq!(forms[0].kind(), ElementKind::Character);
+    }
+
+    #[test]
+    fn things_never_near_a_character_are_not_shown() {
+        let text = "The shop sold apples. Red apples shone. More apples lay there. \
+                    Then Jane came. Later Jane left.";
+        assert!(find_things(&Doc::new(text)).is_empty());
+    }
+
+    #[test]
     fn curly_contractions_are_not_names() {
         let text = "“I’ve done it,” he said. “I’ll go. I’m sure. I’d say so.” Then Grete \
                     came. “Hell,” said Grete.";
@@ -623,8 +658,8 @@ mod tests {
     #[test]
     fn lexicon_nouns_become_creatures_and_items() {
         let things = find_things(&Doc::new(
-            "The horses pulled the carriage. A horse neighed. The horse ran. \
-             The carriage stopped. The carriage turned.",
+            "The horses pulled the carriage. Then Jane saw a horse. Jane rode the horse. \
+             Then Jane left the carriage. The carriage turned. Later Jane sold the carriage.",
         ));
         assert!(
             things
