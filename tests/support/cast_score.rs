@@ -86,6 +86,11 @@ pub const HELD_OUT: &[Case] = &[
         gold: "tests/fixtures/gold/heldout/treasure-island.json",
     },
     Case {
+        name: "the-adventures-of-sherlock-holmes",
+        book: "tests/fixtures/books/heldout/the-adventures-of-sherlock-holmes.epub",
+        gold: "tests/fixtures/gold/heldout/the-adventures-of-sherlock-holmes.json",
+    },
+    Case {
         name: "jane-eyre",
         book: "tests/fixtures/books/heldout/jane-eyre.html",
         gold: "tests/fixtures/gold/heldout/jane-eyre.json",
