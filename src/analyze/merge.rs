@@ -62,6 +62,7 @@ pub fn merge(
             (order, element)
         })
         .collect();
+    leave_bare_surnames_to_the_men(&mut elements);
     elements.sort_by(|(oa, a), (ob, b)| {
         (a.kind, a.first_chapter, *oa, &a.name).cmp(&(b.kind, b.first_chapter, *ob, &b.name))
     });
@@ -69,6 +70,34 @@ pub fn merge(
         title: title.to_string(),
         elements: elements.into_iter().map(|(_, e)| e).collect(),
         partial_from: Vec::new(),
+    }
+}
+
+/// Titles of a man, normalised: the bare surname is his ("Bingley" is Mr. Bingley).
+const MALE_TITLES: &[&str] = &[
+    "mr", "mister", "sir", "lord", "dr", "doctor", "colonel", "captain",
+];
+
+/// A chapter without Mr. Bingley gives the bare "Bingley" to Miss Bingley; over the book the bare
+/// surname is the man's, so a woman's element does not keep it as an alias.
+fn leave_bare_surnames_to_the_men(elements: &mut [(usize, Element)]) {
+    let men: Vec<String> = elements
+        .iter()
+        .flat_map(|(_, e)| std::iter::once(&e.name).chain(&e.aliases))
+        .filter_map(|n| match split_honorific(&normalise(n)) {
+            (Some(h), rest) if MALE_TITLES.contains(&h) && !rest.contains(' ') => {
+                Some(rest.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    for (_, e) in elements.iter_mut() {
+        let name = normalise(&e.name);
+        let (title, _) = split_honorific(&name);
+        let womans = title.is_some_and(|h| !MALE_TITLES.contains(&h) && h != "master");
+        if womans {
+            e.aliases.retain(|a| !men.contains(&normalise(a)));
+        }
     }
 }
 
@@ -491,6 +520,21 @@ mod tests {
         assert_eq!(family_stem("cratchits"), Some("cratchit"));
         assert_eq!(family_stem("lucases"), Some("lucas"));
         assert_eq!(family_stem("bess"), None);
+    }
+
+    #[test]
+    fn a_bare_surname_stays_with_the_man() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Bingley", &["Bingley"], "", "")]),
+            (
+                ChapterNo(2),
+                vec![raw("Miss Bingley", &["Bingley"], "", "")],
+            ),
+        ];
+        let c = merged(&input);
+        assert_eq!(names(&c), vec!["Mr. Bingley", "Miss Bingley"]);
+        assert_eq!(c.elements[0].aliases, ["Bingley"]);
+        assert!(c.elements[1].aliases.is_empty());
     }
 
     #[test]
