@@ -24,14 +24,21 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
         .collect()
 }
 
-/// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7; on the
-/// six held-out books precision is 0.80 to 0.97 (0.85 or more on four) and recall 0.64 to 0.94
-/// (0.7 or more on four). The misses: demonyms and people from a story told inside the story
-/// ("Indians", "William" the Conqueror in Alice), names in song lyrics, and minor names said
-/// once or twice in the whole book. The bars are what holds today, so a regression fails; raise
-/// them with the rules, never by editing the cast lists to fit.
-const HELD_OUT_PRECISION: f64 = 0.78;
-const HELD_OUT_RECALL: f64 = 0.6;
+/// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
+/// ten held-out books (precision / recall): The Little Colonel's Hero 0.97 / 0.94, News from
+/// Nowhere 0.90 / 0.75, The Log School-House 0.87 / 0.72, Tom Sawyer 0.93 / 0.64, Alice 0.88 /
+/// 0.80, Katrine 0.89 / 0.80, Treasure Island 0.97 / 0.80, The Wonderful Wizard of Oz 0.91 /
+/// 0.83, Jane Eyre 0.88 / 0.92, The Adventures of Sherlock Holmes 0.88 / 0.93; must-recall 1.00
+/// on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no lexicon
+/// item). Precision meets the issue's bar on every book; recall misses it on Tom Sawyer alone:
+/// of its misses, Becky Thatcher is named only in the contents and the list of illustrations
+/// (front matter, rightly dropped) and Joe Harper once in the story chapters kept; the poodle,
+/// the village and the Sunday-school are the others. Oz and Jane Eyre were each studied once
+/// after their first figures (see tests/fixtures/books/PROVENANCE.md); Sherlock Holmes was
+/// added after them and never studied. The bars are what holds today, so a regression fails;
+/// raise them with the rules, never by editing the cast lists to fit.
+const HELD_OUT_PRECISION: f64 = 0.85;
+const HELD_OUT_RECALL: f64 = 0.64;
 
 /// What every book's cast must be, whatever its precision and recall: no noise names, each name
 /// in one kind, quotes of at most 80 words, no invented scene.

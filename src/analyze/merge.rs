@@ -3,7 +3,7 @@
 
 use crate::analyze::entities_json::RawEntity;
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
-use crate::analyze::names::{conflict, normalise, split_honorific};
+use crate::analyze::names::{conflict, is_title_word, normalise, split_honorific};
 use crate::analyze::quotes::{ChapterText, QuoteCheck};
 use crate::analyze::reference_quotes::{self, Scored};
 use crate::ids::ChapterNo;
@@ -62,6 +62,7 @@ pub fn merge(
             (order, element)
         })
         .collect();
+    leave_bare_surnames_to_the_men(&mut elements);
     elements.sort_by(|(oa, a), (ob, b)| {
         (a.kind, a.first_chapter, *oa, &a.name).cmp(&(b.kind, b.first_chapter, *ob, &b.name))
     });
@@ -69,6 +70,34 @@ pub fn merge(
         title: title.to_string(),
         elements: elements.into_iter().map(|(_, e)| e).collect(),
         partial_from: Vec::new(),
+    }
+}
+
+/// Titles of a man, normalised: the bare surname is his ("Bingley" is Mr. Bingley).
+const MALE_TITLES: &[&str] = &[
+    "mr", "mister", "sir", "lord", "dr", "doctor", "colonel", "captain",
+];
+
+/// A chapter without Mr. Bingley gives the bare "Bingley" to Miss Bingley; over the book the bare
+/// surname is the man's, so a woman's element does not keep it as an alias.
+fn leave_bare_surnames_to_the_men(elements: &mut [(usize, Element)]) {
+    let men: Vec<String> = elements
+        .iter()
+        .flat_map(|(_, e)| std::iter::once(&e.name).chain(&e.aliases))
+        .filter_map(|n| match split_honorific(&normalise(n)) {
+            (Some(h), rest) if MALE_TITLES.contains(&h) && !rest.contains(' ') => {
+                Some(rest.to_string())
+            }
+            _ => None,
+        })
+        .collect();
+    for (_, e) in elements.iter_mut() {
+        let name = normalise(&e.name);
+        let (title, _) = split_honorific(&name);
+        let womans = title.is_some_and(|h| !MALE_TITLES.contains(&h) && h != "master");
+        if womans {
+            e.aliases.retain(|a| !men.contains(&normalise(a)));
+        }
     }
 }
 
@@ -85,23 +114,99 @@ fn is_useful(members: &[&Seen]) -> bool {
     members.iter().map(|m| m.raw.mentions).sum::<usize>() >= MIN_MENTIONS
 }
 
+/// What the book's names say about each bare surname: the titles it is used with ("mr", "miss")
+/// and the given names before it ("jacob" in "jacob marley").
+#[derive(Default)]
+struct Surname {
+    titles: Vec<String>,
+    given: Vec<String>,
+}
+
+impl Surname {
+    /// Exactly one person can be meant by the bare surname: one given name, and no title but
+    /// "Mr." ("Miss Bennet" may be any of the sisters, "Mrs. Cratchit" is Bob's wife).
+    fn one_person(&self) -> bool {
+        self.titles.iter().all(|t| t == "mr") && self.given.len() <= 1
+    }
+}
+
+/// Every name's surname facts, from all names and aliases of all chapters.
+fn surnames(seen: &[Seen]) -> HashMap<String, Surname> {
+    let mut out: HashMap<String, Surname> = HashMap::new();
+    let add = |list: &mut Vec<String>, x: &str| {
+        if !list.iter().any(|y| y == x) {
+            list.push(x.to_string());
+        }
+    };
+    for s in seen {
+        for name in std::iter::once(&s.raw.name).chain(&s.raw.aliases) {
+            let n = normalise(name);
+            let (title, rest) = split_honorific(&n);
+            if let Some(h) = title {
+                add(&mut out.entry(rest.to_string()).or_default().titles, h);
+            }
+            if let Some((given, surname)) = rest.rsplit_once(' ')
+                && !rest.contains(" of ")
+                && !given.split(' ').all(is_title_word)
+            {
+                add(
+                    &mut out.entry(surname.to_string()).or_default().given,
+                    given,
+                );
+            }
+        }
+    }
+    out
+}
+
 /// Keys an entity answers to: its name and aliases, plus the bare name for an honorific name
-/// when no other honorific claims the same bare name ("mr darcy" → "darcy", but not "bennet").
-fn keys(raw: &RawEntity, unambiguous: &HashMap<String, bool>) -> Vec<String> {
+/// when no other honorific claims the same bare name ("mr darcy" → "darcy", but not "bennet"),
+/// and the bare surname of a full name when the book gives that surname one given name and no
+/// title but "Mr." ("jacob marley" → "marley", joining "Mr. Marley"; not "jane bennet").
+fn keys(
+    raw: &RawEntity,
+    unambiguous: &HashMap<String, bool>,
+    people: &HashMap<String, Surname>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for name in std::iter::once(&raw.name).chain(&raw.aliases) {
         let n = normalise(name);
         if n.is_empty() {
             continue;
         }
-        if let (Some(_), rest) = split_honorific(&n)
-            && unambiguous.get(rest).copied().unwrap_or(false)
-        {
+        let (title, rest) = split_honorific(&n);
+        if title.is_some() && unambiguous.get(rest).copied().unwrap_or(false) {
             out.push(rest.to_string());
+        }
+        if raw.kind == ElementKind::Character
+            && !rest.contains(" of ")
+            && let Some((_, surname)) = rest.rsplit_once(' ')
+            && people.get(surname).is_some_and(Surname::one_person)
+        {
+            out.push(surname.to_string());
+        }
+        // "the Lucases" is the family of the Lucas the book names.
+        if let Some(stem) = family_stem(&n)
+            && people.contains_key(stem)
+        {
+            out.push(stem.to_string());
         }
         out.push(n);
     }
     out
+}
+
+/// The surname a one-word plural stands for: "lucases" → "lucas", "cratchits" → "cratchit".
+fn family_stem(name: &str) -> Option<&str> {
+    if name.contains(' ') || name.ends_with("ss") {
+        return None;
+    }
+    let sibilant =
+        |s: &&str| s.ends_with(['s', 'x', 'z']) || s.ends_with("ch") || s.ends_with("sh");
+    name.strip_suffix("es")
+        .filter(sibilant)
+        .or_else(|| name.strip_suffix('s'))
+        .filter(|s| s.chars().count() > 2)
 }
 
 /// Union-find over entities sharing a key, refusing unions whose names conflict. Kind is not
@@ -126,9 +231,10 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
         .collect();
     let mut parent: Vec<usize> = (0..seen.len()).collect();
     let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
+    let people = surnames(seen);
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, s) in seen.iter().enumerate() {
-        for key in keys(s.raw, &unambiguous) {
+        for key in keys(s.raw, &unambiguous, &people) {
             match owner.get(&key) {
                 Some(&j) => union(&mut parent, &mut names, i, j),
                 None => {
@@ -382,6 +488,54 @@ mod tests {
             (ChapterNo(3), vec![raw("Kitty", &[], "", "")]),
         ];
         assert_eq!(names(&merged(&input)), vec!["Jane", "Lydia", "Kitty"]);
+    }
+
+    #[test]
+    fn a_full_name_joins_its_bare_surname_when_the_book_has_one_such_person() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Marley", &["Marley"], "", "")]),
+            (ChapterNo(3), vec![raw("Jacob Marley", &["Jacob"], "", "")]),
+        ];
+        assert_eq!(names(&merged(&input)), vec!["Jacob Marley"]);
+        let two = vec![
+            (ChapterNo(1), vec![raw("Bennet", &[], "", "")]),
+            (
+                ChapterNo(2),
+                vec![
+                    raw("Jane Bennet", &[], "", ""),
+                    raw("Lydia Bennet", &[], "", ""),
+                ],
+            ),
+        ];
+        assert_eq!(merged(&two).elements.len(), 3);
+    }
+
+    #[test]
+    fn a_family_plural_joins_the_family_the_book_names() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Lady Lucas", &["Lucas"], "", "")]),
+            (ChapterNo(2), vec![raw("Lucases", &[], "", "")]),
+            (ChapterNo(3), vec![raw("Hopkins", &[], "", "")]),
+        ];
+        assert_eq!(names(&merged(&input)), vec!["Lady Lucas", "Hopkins"]);
+        assert_eq!(family_stem("cratchits"), Some("cratchit"));
+        assert_eq!(family_stem("lucases"), Some("lucas"));
+        assert_eq!(family_stem("bess"), None);
+    }
+
+    #[test]
+    fn a_bare_surname_stays_with_the_man() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Bingley", &["Bingley"], "", "")]),
+            (
+                ChapterNo(2),
+                vec![raw("Miss Bingley", &["Bingley"], "", "")],
+            ),
+        ];
+        let c = merged(&input);
+        assert_eq!(names(&c), vec!["Mr. Bingley", "Miss Bingley"]);
+        assert_eq!(c.elements[0].aliases, ["Bingley"]);
+        assert!(c.elements[1].aliases.is_empty());
     }
 
     #[test]

@@ -6,6 +6,41 @@ const HONORIFICS: [&str; 16] = [
     "colonel", "captain", "master", "madam",
 ];
 
+/// Words that stand before a name without being a given name ("uncle scrooge", "king william",
+/// "old fezziwig"), normalised.
+const TITLE_WORDS: &[&str] = &[
+    "uncle",
+    "aunt",
+    "king",
+    "queen",
+    "prince",
+    "princess",
+    "father",
+    "mother",
+    "sister",
+    "brother",
+    "saint",
+    "st",
+    "general",
+    "major",
+    "professor",
+    "reverend",
+    "rev",
+    "judge",
+    "widow",
+    "old",
+    "young",
+    "little",
+    "poor",
+    "dear",
+    "good",
+];
+
+/// Whether `word` (normalised) is a title or a plain epithet rather than a given name.
+pub fn is_title_word(word: &str) -> bool {
+    HONORIFICS.contains(&word) || TITLE_WORDS.contains(&word)
+}
+
 /// Lowercase words without punctuation or possessive `'s`: "Mr. Darcy's" → "mr darcy".
 pub fn normalise(name: &str) -> String {
     let words: Vec<String> = name
@@ -36,6 +71,13 @@ pub fn split_honorific(normalised: &str) -> (Option<&str>, &str) {
 /// same rest ("mr bennet" / "mrs bennet"), or different given names on the same surname
 /// ("jane bennet" / "elizabeth bennet").
 pub fn conflict(a: &str, b: &str) -> bool {
+    // "ghost of christmas past" / "ghost of christmas present": an "of" part names whom.
+    let of_part = |n: &str| n.split_once(" of ").map(|(_, tail)| tail.to_string());
+    if let (Some(x), Some(y)) = (of_part(a), of_part(b))
+        && x != y
+    {
+        return true;
+    }
     let (ha, ra) = split_honorific(a);
     let (hb, rb) = split_honorific(b);
     if let (Some(ha), Some(hb)) = (ha, hb)
@@ -76,5 +118,9 @@ mod tests {
         assert!(conflict("jane bennet", "elizabeth bennet"));
         assert!(!conflict("mr darcy", "darcy"));
         assert!(!conflict("jane bennet", "miss bennet"));
+        assert!(conflict(
+            "ghost of christmas past",
+            "ghost of christmas present"
+        ));
     }
 }

@@ -41,6 +41,11 @@ pub const TUNING: &[Case] = &[
         book: "tests/fixtures/books/tuning/jack-sheppard.txt",
         gold: "tests/fixtures/gold/tuning/jack-sheppard.json",
     },
+    Case {
+        name: "a-christmas-carol",
+        book: "tests/fixtures/books/tuning/a-christmas-carol.epub",
+        gold: "tests/fixtures/gold/tuning/a-christmas-carol.json",
+    },
 ];
 
 /// Held-out books: never looked at while tuning; scored only to report.
@@ -74,6 +79,26 @@ pub const HELD_OUT: &[Case] = &[
         name: "katrine",
         book: "tests/fixtures/books/heldout/katrine.epub",
         gold: "tests/fixtures/gold/heldout/katrine.json",
+    },
+    Case {
+        name: "treasure-island",
+        book: "tests/fixtures/books/heldout/treasure-island.docx",
+        gold: "tests/fixtures/gold/heldout/treasure-island.json",
+    },
+    Case {
+        name: "the-adventures-of-sherlock-holmes",
+        book: "tests/fixtures/books/heldout/the-adventures-of-sherlock-holmes.epub",
+        gold: "tests/fixtures/gold/heldout/the-adventures-of-sherlock-holmes.json",
+    },
+    Case {
+        name: "jane-eyre",
+        book: "tests/fixtures/books/heldout/jane-eyre.html",
+        gold: "tests/fixtures/gold/heldout/jane-eyre.json",
+    },
+    Case {
+        name: "the-wonderful-wizard-of-oz",
+        book: "tests/fixtures/books/heldout/the-wonderful-wizard-of-oz.txt",
+        gold: "tests/fixtures/gold/heldout/the-wonderful-wizard-of-oz.json",
     },
 ];
 

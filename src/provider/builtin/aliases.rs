@@ -76,9 +76,19 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     if let Some(t) = full.filter(|_| given) {
         return Some(t);
     }
+    // "Uncle Scrooge" and "Aunt Polly" are what their family calls Scrooge and Polly.
+    if f.honorific.as_deref().is_some_and(lexicon::is_kin_title) {
+        let bare = unique(forms, |g| {
+            g.core.len() == 1 && g.core[0] == word && g.honorific.is_none()
+        });
+        if bare.is_some() {
+            return bare;
+        }
+    }
     if f.honorific.is_none() {
         // A bare surname belongs to the one titled man ("Darcy" / "Mr. Darcy"), else to the one
-        // titled person of that name.
+        // titled person of that name, unless the bare name is the more used: "old Fezziwig",
+        // said ten times beside three "Mrs. Fezziwig", is her husband.
         let titled = |g: &Form| g.core.len() == 1 && g.core[0] == word && g.honorific.is_some();
         let male = |g: &Form| {
             titled(g)
@@ -86,7 +96,9 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
                     .as_deref()
                     .is_some_and(lexicon::is_male_honorific)
         };
-        if let Some(t) = unique(forms, male).or_else(|| unique(forms, titled)) {
+        let owner = unique(forms, male)
+            .or_else(|| unique(forms, titled).filter(|&t| forms[t].count >= f.count));
+        if let Some(t) = owner {
             return Some(t);
         }
         // A diminutive whose full name is present: "Lizzy" / "Elizabeth".
@@ -148,7 +160,13 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
     let speech: usize = group.iter().map(|f| f.speech).sum();
     // The fullest name is the best: most words, then most used.
     let best = group.iter().max_by(|a, b| {
-        let words = |f: &Form| f.core.len() + usize::from(f.honorific.is_some());
+        // A kin title ("Uncle Scrooge") is what one relative says, not a fuller name.
+        let titled = |f: &Form| {
+            f.honorific
+                .as_deref()
+                .is_some_and(|h| !lexicon::is_kin_title(h))
+        };
+        let words = |f: &Form| f.core.len() + usize::from(titled(f));
         words(a)
             .cmp(&words(b))
             .then(a.count.cmp(&b.count))
@@ -246,6 +264,34 @@ mod tests {
                     Then James Allen left.";
         let g = groups(text);
         assert!(find(&g, "Mr. James").aliases.is_empty(), "{g:?}");
+    }
+
+    #[test]
+    fn an_uncle_or_aunt_is_the_person_of_that_name() {
+        let text = "Then Scrooge spoke. Later Scrooge laughed. \"Come, Uncle Scrooge,\" said Fred. \
+                    Again Fred smiled. Then Aunt Polly came. Then Polly sat.";
+        let g = groups(text);
+        assert!(
+            find(&g, "Scrooge")
+                .aliases
+                .contains(&"Uncle Scrooge".to_string()),
+            "{g:?}"
+        );
+        let polly = find(&g, "Polly");
+        let mut names = vec![polly.name.clone()];
+        names.extend(polly.aliases.iter().cloned());
+        names.sort();
+        assert_eq!(names, ["Aunt Polly", "Polly"], "{g:?}");
+    }
+
+    #[test]
+    fn a_bare_surname_used_more_than_her_title_is_not_the_wife() {
+        let text = "Then Fezziwig laughed. Again Fezziwig danced. Still Fezziwig sang. \
+                    Then Mrs. Fezziwig smiled.";
+        let g = groups(text);
+        assert!(find(&g, "Fezziwig").aliases.is_empty(), "{g:?}");
+        let text = "Then Mrs. Hill came. Again Mrs. Hill came. Then Hill spoke.";
+        assert_eq!(find(&groups(text), "Hill").name, "Mrs. Hill");
     }
 
     #[test]

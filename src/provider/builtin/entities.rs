@@ -35,6 +35,17 @@ pub struct Form {
 impl Form {
     /// Person or place, from the evidence gathered.
     pub fn kind(&self) -> ElementKind {
+        if self.core.iter().any(|w| w == "of") {
+            // "the Land of Oz" is a place, "the Witch of the North" someone: the head decides.
+            let head = self.core.first().map(String::as_str).unwrap_or_default();
+            let place = lexicon::is_place_suffix(head)
+                || lexicon::PLACE_NOUNS.contains(&head.to_lowercase().as_str());
+            return if place || self.place_cues > self.speech {
+                ElementKind::Place
+            } else {
+                ElementKind::Character
+            };
+        }
         let last = self.core.last().map(String::as_str).unwrap_or_default();
         let place_title = self
             .honorific
@@ -151,12 +162,32 @@ impl<'a> WordStats<'a> {
     }
 }
 
-/// "the Lucases" → "Lucas", "the Miss Bennets" → "Bennet": after "the" or a title, a plural
-/// stands for the family when the chapter also uses the surname itself.
+/// Words between "the" and a family's plural name ("the two young Cratchits").
+const FAMILY_MODIFIERS: &[&str] = &[
+    "young", "little", "old", "elder", "younger", "two", "three", "four", "five", "six", "other",
+    "whole", "good", "poor", "dear",
+];
+
+/// "the Lucases" → "Lucas", "the Miss Bennets" → "Bennet", "the two young Cratchits" →
+/// "Cratchit": after "the" (with a title or a few modifiers between), a plural stands for the
+/// family when the chapter also uses the surname itself. A title alone is no family: "Mrs.
+/// Phillips" is one woman.
 fn family_stem<'w>(stats: &WordStats, tokens: &[Token<'w>], i: usize) -> Option<&'w str> {
-    let word = strip_possessive(tokens.get(i)?.word);
-    let before = i.checked_sub(1).and_then(|p| tokens.get(p))?.word;
-    let family = before.eq_ignore_ascii_case("the") || lexicon::is_honorific(before);
+    let token = tokens.get(i)?;
+    let word = strip_possessive(token.word);
+    let mut k = i;
+    while let Some(before) = k.checked_sub(1).and_then(|p| tokens.get(p)) {
+        let w = before.word.to_lowercase();
+        let between = FAMILY_MODIFIERS.contains(&w.as_str()) || lexicon::is_honorific(before.word);
+        if before.sentence != token.sentence || !between || i - k >= 3 {
+            break;
+        }
+        k -= 1;
+    }
+    let family = k
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .is_some_and(|t| t.sentence == token.sentence && t.word.eq_ignore_ascii_case("the"));
     if !family {
         return None;
     }
@@ -198,10 +229,14 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         let entry = &mut forms[slot];
         entry.count += 1;
         entry.sentences.push(tokens[i].sentence);
-        let placed = has_place_cue(tokens, i);
+        // "in Gregor's room": the place is the room; the owner gets no place cue.
+        let owner = tokens
+            .get(next - 1)
+            .is_some_and(|t| strip_possessive(t.word).len() != t.word.len())
+            && !form.display.ends_with(tokens[next - 1].word);
+        let placed = !owner && has_place_cue(tokens, i);
         let after_the = follows_the(tokens, i);
-        // "lived in the Mint," cried he: the verb belongs to the speaker after the place.
-        entry.speech += usize::from(!placed && !after_the && is_speaker(tokens, i, next));
+        entry.speech += usize::from(!placed && is_speaker(doc.text, tokens, i, next));
         entry.place_cues += usize::from(placed);
         entry.after_the += usize::from(after_the);
         i = next;
@@ -224,7 +259,14 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         })
     };
     let titled = lexicon::is_honorific(word) && named_after(i + 1);
-    if !titled && !stats.is_name_word(word) && !opens_place(doc, i) {
+    // "the Land of Oz": a word capitalised inside a sentence opens a name ending "of" a name,
+    // even when the chapter also uses it in lower case ("land").
+    let opens_of_name = !first.at_start
+        && is_capitalised(word)
+        && !lexicon::is_not_name(word)
+        && !lexicon::is_honorific(word)
+        && of_tail(doc, i).is_some();
+    if !titled && !stats.is_name_word(word) && !opens_place(doc, i) && !opens_of_name {
         return None;
     }
     let mut core = Vec::new();
@@ -232,7 +274,9 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
     let mut last = j;
     while let Some(token) = tokens.get(j) {
         let w = strip_possessive(token.word);
-        let continues_name = j == last || adjacent(doc.text, &tokens[j - 1], token);
+        // "called Scrooge Scrooge": a word said twice is the name twice, not a longer name.
+        let repeated = core.last().is_some_and(|c: &String| c == w);
+        let continues_name = !repeated && (j == last || adjacent(doc.text, &tokens[j - 1], token));
         let is_part = if j == i {
             true
         } else if core.is_empty() && titled {
@@ -267,6 +311,13 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
             break;
         }
     }
+    if !titled
+        && core.len() == 1
+        && let Some((tail, end)) = of_tail(doc, last)
+    {
+        core.extend(tail);
+        last = end;
+    }
     // "Mr. S" or "Colonel F": a name the book withholds is no one a reader can picture.
     let fragment = titled && core.len() == 1 && core[0].chars().count() == 1;
     if core.is_empty() || fragment {
@@ -295,6 +346,36 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
     Some((form, last + 1))
 }
 
+/// "of the North" after "Witch", "of Christmas Past" after "Ghost": the words of a name's "of"
+/// part after token `k` (an optional "the", then capitalised words inside the sentence), and
+/// the index of its last token.
+fn of_tail(doc: &Doc, k: usize) -> Option<(Vec<String>, usize)> {
+    let tokens = &doc.tokens;
+    let of = tokens.get(k + 1).filter(|t| t.word == "of")?;
+    if !adjacent(doc.text, &tokens[k], of) {
+        return None;
+    }
+    let mut words = vec!["of".to_string()];
+    let mut j = k + 2;
+    if let Some(the) = tokens.get(j).filter(|t| t.word == "the")
+        && adjacent(doc.text, &tokens[j - 1], the)
+    {
+        words.push("the".to_string());
+        j += 1;
+    }
+    let first_tail = j;
+    while let Some(t) = tokens.get(j) {
+        let plain = !t.word.contains(['\'', '’']) && t.word != "I";
+        if t.at_start || !is_capitalised(t.word) || !plain || !adjacent(doc.text, &tokens[j - 1], t)
+        {
+            break;
+        }
+        words.push(t.word.to_string());
+        j += 1;
+    }
+    (j > first_tail).then(|| (words, j - 1))
+}
+
 /// "Westminster Abbey" at a sentence start: a capitalised word right before a place word opens
 /// the place's name even when the chapter never capitalises it elsewhere.
 fn opens_place(doc: &Doc, i: usize) -> bool {
@@ -318,15 +399,26 @@ fn place_follows(doc: &Doc, stats: &WordStats, j: usize) -> bool {
     })
 }
 
-/// "said Elizabeth" or "Elizabeth replied".
-fn is_speaker(tokens: &[Token], start: usize, end: usize) -> bool {
+/// "said Elizabeth", "Elizabeth replied", "said the Ghost", "the Ghost said". A verb after the
+/// name counts only with nothing but spaces between: in "lived in the Mint," cried he, the verb
+/// belongs to the speaker after the quotation, not to the place that ends it.
+fn is_speaker(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
+    let skip = usize::from(follows_the(tokens, start));
     let before = start
-        .checked_sub(1)
+        .checked_sub(1 + skip)
         .and_then(|p| tokens.get(p))
         .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
-    let after = tokens
-        .get(end)
-        .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
+    let after = match (
+        end.checked_sub(1).and_then(|l| tokens.get(l)),
+        tokens.get(end),
+    ) {
+        (Some(last), Some(t)) => {
+            lexicon::SPEECH_VERBS.contains(&t.word)
+                && t.sentence == last.sentence
+                && text[last.end..t.start].chars().all(char::is_whitespace)
+        }
+        _ => false,
+    };
     before || after
 }
 
@@ -367,6 +459,9 @@ fn has_place_cue(tokens: &[Token], start: usize) -> bool {
 /// chapter shows comes back; a thing it names in passing does not.
 const MIN_THING_MENTIONS: usize = 3;
 
+/// Fewest of those mentions in a sentence that also names someone or somewhere of the story.
+const MIN_THING_WITH_PEOPLE: usize = 2;
+
 /// Whether the noun at `i` sits in a comparison ("ran like a hare", "as a dragon").
 fn is_figure_of_speech(tokens: &[Token], i: usize) -> bool {
     let sentence = tokens[i].sentence;
@@ -405,9 +500,19 @@ pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
             .1
             .push(token.sentence);
     }
+    // Shown, not only named: a thing the story uses sits in sentences with its people and places
+    // ("an apple glanced against Gregor's back"); one in a list of a grocer's wares does not.
+    let peopled: HashSet<usize> = find_forms(doc)
+        .iter()
+        .flat_map(|f| f.sentences.iter().copied())
+        .collect();
+
     let mut out: Vec<(String, ElementKind, Vec<usize>)> = found
         .into_iter()
         .filter(|(_, (_, s))| s.len() >= MIN_THING_MENTIONS)
+        .filter(|(_, (_, s))| {
+            s.iter().filter(|n| peopled.contains(n)).count() >= MIN_THING_WITH_PEOPLE
+        })
         .map(|(w, (k, mut s))| {
             s.dedup();
             (w.to_string(), k, s)
@@ -502,6 +607,41 @@ mod tests {
     }
 
     #[test]
+    fn a_name_may_end_with_an_of_part() {
+        let text = "They reached the Land of Oz at last. \"Go,\" said the Witch of the North. \
+                    Then the Ghost of Christmas Past rose. Most of the Munchkins stayed.";
+        assert_eq!(
+            displays(text),
+            [
+                "Land of Oz",
+                "Witch of the North",
+                "Ghost of Christmas Past",
+                "Munchkins"
+            ]
+        );
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(forms[0].kind(), ElementKind::Place);
+        assert_eq!(forms[1].kind(), ElementKind::Character);
+    }
+
+    #[test]
+    fn the_owner_of_a_place_is_not_placed() {
+        let text = "He lay in Gregor’s room. Then Gregor slept. Again Gregor slept. \
+                    She looked into Gregor’s room.";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(forms[0].display, "Gregor");
+        assert_eq!(forms[0].place_cues, 0);
+        assert_eq!(forms[0].kind(), ElementKind::Character);
+    }
+
+    #[test]
+    fn things_never_near_a_character_are_not_shown() {
+        let text = "The shop sold apples. Red apples shone. More apples lay there. \
+                    Then Jane came. Later Jane left.";
+        assert!(find_things(&Doc::new(text)).is_empty());
+    }
+
+    #[test]
     fn curly_contractions_are_not_names() {
         let text = "“I’ve done it,” he said. “I’ll go. I’m sure. I’d say so.” Then Grete \
                     came. “Hell,” said Grete.";
@@ -518,8 +658,8 @@ mod tests {
     #[test]
     fn lexicon_nouns_become_creatures_and_items() {
         let things = find_things(&Doc::new(
-            "The horses pulled the carriage. A horse neighed. The horse ran. \
-             The carriage stopped. The carriage turned.",
+            "The horses pulled the carriage. Then Jane saw a horse. Jane rode the horse. \
+             Then Jane left the carriage. The carriage turned. Later Jane sold the carriage.",
         ));
         assert!(
             things

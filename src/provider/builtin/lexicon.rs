@@ -293,7 +293,7 @@ pub const PLACE_PREPOSITIONS: &[&str] = &[
 pub const PLACE_NOUNS: &[&str] = &[
     "village", "town", "city", "county", "parish", "hamlet", "kingdom", "isle", "port", "shire",
     "house", "park", "estate", "manor", "grounds", "neighbourhood", "neighborhood", "borough",
-    "district", "quarter", "province", "canton",
+    "district", "quarter", "province", "canton", "land", "country", "city",
 ];
 
 /// Concrete things worth naming in a scene description ("with the fields, mud and petticoat").
@@ -506,6 +506,12 @@ pub fn takes_surname(word: &str) -> bool {
             | "Admiral"
             | "Professor"
     )
+}
+
+/// Titles a family uses for its own ("Uncle Scrooge", "Aunt Polly"): the person is the one the
+/// bare name means.
+pub fn is_kin_title(word: &str) -> bool {
+    matches!(word, "Uncle" | "Aunt")
 }
 
 pub fn is_male_honorific(word: &str) -> bool {
