@@ -652,3 +652,20 @@ mod never_panics {
         }
     }
 }
+
+/// A story's numbered parts ("I.", "II.", "III." nested under its title in the contents) stay
+/// inside the story: two chapters, not six (issue 18's nested-headings fidelity fix, EPUB).
+#[test]
+fn the_numbered_parts_of_a_story_stay_inside_it() {
+    let book = book::load(&fixture("tests/fixtures/books/two-stories.epub")).expect("opens");
+    assert_eq!(
+        story_titles(&book),
+        ["A Scandal at the Mill", "The Lantern League"]
+    );
+    let first = book.story_chapters().next().expect("a story");
+    assert!(
+        first.text.contains("Part III. paragraph 2"),
+        "{}",
+        first.text
+    );
+}

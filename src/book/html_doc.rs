@@ -87,8 +87,13 @@ fn toc_entries(html: &str, key: &str) -> Vec<TocEntry> {
             let fragment = target.fragment.as_deref()?;
             let title = collapsed_text(a);
             let in_toc = in_toc_container(a) || parse_heading(&title).is_some();
-            (in_toc && ids.contains(fragment) && seen.insert(fragment.to_string()))
-                .then_some(TocEntry { title, target })
+            (in_toc && ids.contains(fragment) && seen.insert(fragment.to_string())).then_some(
+                TocEntry {
+                    title,
+                    target,
+                    depth: 0,
+                },
+            )
         })
         .collect()
 }
@@ -132,6 +137,7 @@ fn mark_headings(html: &str, key: &str) -> Option<(String, Vec<TocEntry>)> {
                 path: key.to_string(),
                 fragment: Some(id),
             },
+            depth: 0,
         });
         tag
     });

@@ -34,7 +34,7 @@ pub(crate) fn read(bytes: &[u8], name: &Path, limits: &Limits) -> Result<Parsed,
         title: package.title,
         author: package.author,
         language: package.language,
-        sections: split::sections(&docs, &toc),
+        sections: split::sections(&docs, &toc::chapter_entries(toc)),
         warnings,
     })
 }

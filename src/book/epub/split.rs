@@ -202,6 +202,7 @@ mod tests {
                 path: path.into(),
                 fragment: fragment.map(Into::into),
             },
+            depth: 0,
         }
     }
 
