@@ -434,8 +434,14 @@ fn follows_the(tokens: &[Token], start: usize) -> bool {
 
 /// "at Longbourn", "went to London", "lived in the Mint".
 fn has_place_cue(tokens: &[Token], start: usize) -> bool {
-    // A "the" between the cue and the name does not break the cue.
-    let skip = usize::from(follows_the(tokens, start));
+    // A "the" between the cue and the name does not break the cue ("to the Lakes"; unlike
+    // `follows_the`, a plural after it counts too).
+    let skip = usize::from(
+        start
+            .checked_sub(1)
+            .and_then(|p| tokens.get(p))
+            .is_some_and(|t| t.word.eq_ignore_ascii_case("the")),
+    );
     let word = |k: usize| {
         start
             .checked_sub(k + skip)
@@ -443,8 +449,12 @@ fn has_place_cue(tokens: &[Token], start: usize) -> bool {
             .map(|t| t.word)
     };
     match word(1) {
-        Some("to") => word(2).is_some_and(|w| lexicon::MOTION_VERBS.contains(&w)),
-        Some("of") => word(2).is_some_and(|w| lexicon::PLACE_NOUNS.contains(&w)),
+        Some("to") => word(2).is_some_and(|w| {
+            lexicon::MOTION_VERBS.contains(&w) || lexicon::JOURNEY_NOUNS.contains(&w)
+        }),
+        Some("of") => word(2).is_some_and(|w| {
+            lexicon::PLACE_NOUNS.contains(&w) || lexicon::REGION_NOUNS.contains(&w)
+        }),
         Some(w) => {
             lexicon::PLACE_PREPOSITIONS.contains(&w)
                 && !word(2).is_some_and(|v| {
@@ -632,6 +642,18 @@ mod tests {
         assert_eq!(forms[0].display, "Gregor");
         assert_eq!(forms[0].place_cues, 0);
         assert_eq!(forms[0].kind(), ElementKind::Character);
+    }
+
+    #[test]
+    fn a_region_of_a_place_and_a_journey_to_it_are_place_cues() {
+        let text = "A man from the north of England came. He spoke of a tour to the Lakes.";
+        let forms = find_forms(&Doc::new(text));
+        let cues: Vec<(&str, usize)> = forms
+            .iter()
+            .map(|f| (f.display.as_str(), f.place_cues))
+            .collect();
+        assert_eq!(cues, [("England", 1), ("Lakes", 1)]);
+        assert_eq!(forms[0].kind(), ElementKind::Place);
     }
 
     #[test]

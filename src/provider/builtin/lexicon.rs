@@ -288,6 +288,19 @@ pub const PLACE_PREPOSITIONS: &[&str] = &[
     "reached", "leave", "left", "quit", "quitted", "visit", "visited", "beyond",
 ];
 
+/// Parts of a country or region: "the north of England" makes England a place.
+#[rustfmt::skip]
+pub const REGION_NOUNS: &[&str] = &[
+    "north", "south", "east", "west", "part", "parts", "heart", "capital", "coast", "shores",
+    "interior", "outskirts",
+];
+
+/// Journeys: "a tour to the Lakes" makes the Lakes a place, as "went to" does.
+#[rustfmt::skip]
+pub const JOURNEY_NOUNS: &[&str] = &[
+    "tour", "trip", "journey", "excursion", "voyage", "expedition", "passage", "flight",
+];
+
 /// Nouns that name a kind of place; "the village of Longbourn" makes Longbourn a place.
 #[rustfmt::skip]
 pub const PLACE_NOUNS: &[&str] = &[
