@@ -15,6 +15,9 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
             println!("{}", score.line(case.name));
             println!("  not cast: {:?}", score.unmatched);
             println!("  missed: {:?}", score.missed);
+            if !score.absent.is_empty() {
+                println!("  not in the story text: {:?}", score.absent);
+            }
             println!(
                 "  duplicates: {:?} split: {:?}",
                 score.duplicates, score.split_kinds
@@ -26,19 +29,21 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
 /// ten held-out books (precision / recall): The Little Colonel's Hero 0.97 / 0.94, News from
-/// Nowhere 0.90 / 0.75, The Log School-House 0.87 / 0.72, Tom Sawyer 0.93 / 0.64, Alice 0.88 /
+/// Nowhere 0.90 / 0.75, The Log School-House 0.87 / 0.72, Tom Sawyer 0.93 / 0.69, Alice 0.88 /
 /// 0.80, Katrine 0.89 / 0.80, Treasure Island 0.97 / 0.80, The Wonderful Wizard of Oz 0.91 /
-/// 0.83, Jane Eyre 0.88 / 0.92, The Adventures of Sherlock Holmes 0.88 / 0.93; must-recall 1.00
+/// 0.88, Jane Eyre 0.88 / 0.92, The Adventures of Sherlock Holmes 0.88 / 0.93; must-recall 1.00
 /// on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no lexicon
-/// item). Precision meets the issue's bar on every book; recall misses it on Tom Sawyer alone:
-/// of its misses, Becky Thatcher is named only in the contents and the list of illustrations
-/// (front matter, rightly dropped) and Joe Harper once in the story chapters kept; the poodle,
-/// the village and the Sunday-school are the others. Oz and Jane Eyre were each studied once
-/// after their first figures (see tests/fixtures/books/PROVENANCE.md); Sherlock Holmes was
-/// added after them and never studied. The bars are what holds today, so a regression fails;
-/// raise them with the rules, never by editing the cast lists to fit.
+/// item). Recall counts only the cast-list entries the story chapters name at all (the lists
+/// were written for whole novels; a fixture cut to its first chapters never names some of
+/// them: Becky Thatcher, in Tom Sawyer's contents only, and Oz's "Land of the Munchkins").
+/// Precision meets the issue's bar on every book; recall misses it on Tom Sawyer alone (9 of
+/// 13: Joe Harper, named once in the chapters kept, the poodle, the village and the
+/// Sunday-school). Oz and Jane Eyre were each studied once after their first figures (see
+/// tests/fixtures/books/PROVENANCE.md); Sherlock Holmes was added after them and never studied.
+/// The bars are what holds today, so a regression fails; raise them with the rules, never by
+/// editing the cast lists to fit.
 const HELD_OUT_PRECISION: f64 = 0.85;
-const HELD_OUT_RECALL: f64 = 0.64;
+const HELD_OUT_RECALL: f64 = 0.69;
 
 /// What every book's cast must be, whatever its precision and recall: no noise names, each name
 /// in one kind, quotes of at most 80 words, no invented scene.

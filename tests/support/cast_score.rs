@@ -126,6 +126,10 @@ pub struct Score {
     pub noise: Vec<String>,
     pub unmatched: Vec<String>,
     pub missed: Vec<String>,
+    /// Cast-list entries the story chapters never name (by name or alias): no reader of this
+    /// text could list them, so they are not counted (a list written for the whole novel, a
+    /// fixture cut to its first chapters).
+    pub absent: Vec<String>,
     pub longest_quote_words: usize,
     pub longest_scene_words: usize,
     /// Scene quotes that are not a slice of their chapter.
@@ -150,7 +154,7 @@ impl Score {
         format!(
             "{name}: {} elements, precision {:.2}, recall {:.2} ({}/{}), must {:.2}, \
              duplicates {}, split kinds {}, noise {}, longest quote {} words, \
-             longest scene {} words",
+             longest scene {} words, listed but not in the story {}",
             self.reported,
             self.precision(),
             self.recall(),
@@ -162,6 +166,7 @@ impl Score {
             self.noise.len(),
             self.longest_quote_words,
             self.longest_scene_words,
+            self.absent.len(),
         )
     }
 }
@@ -224,10 +229,24 @@ fn gold_forms(entity: &Value) -> Vec<String> {
     out
 }
 
+/// Whether `story` (the story chapters' text) names the gold entity at all.
+fn named_in(entity: &Value, story: &str) -> bool {
+    std::iter::once(&entity["name"])
+        .chain(entity["aliases"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .any(|name| story.contains(name))
+}
+
 /// Scores a catalogue against a gold file: `entities` (the cast a reader expects, `must` for the
-/// ones no extractor may miss) and `also` (minor but real names a reader accepts).
-pub fn score(catalogue: &Catalogue, gold: &Value) -> Score {
-    let entities = gold["entities"].as_array().cloned().unwrap_or_default();
+/// ones no extractor may miss) and `also` (minor but real names a reader accepts). Entities the
+/// story text (`story`) never names are left out of recall, and listed as `absent`.
+pub fn score(catalogue: &Catalogue, gold: &Value, story: &str) -> Score {
+    let (entities, absent): (Vec<Value>, Vec<Value>) = gold["entities"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .partition(|e| named_in(e, story));
     let also: Vec<String> = gold["also"]
         .as_array()
         .into_iter()
@@ -239,6 +258,10 @@ pub fn score(catalogue: &Catalogue, gold: &Value) -> Score {
     let mut s = Score {
         reported: catalogue.elements.len(),
         gold: entities.len(),
+        absent: absent
+            .iter()
+            .filter_map(|e| e["name"].as_str().map(str::to_string))
+            .collect(),
         ..Score::default()
     };
     let mut hits: Vec<Vec<usize>> = vec![Vec::new(); entities.len()];
@@ -292,7 +315,12 @@ pub fn score_case(case: &Case) -> (Score, Catalogue) {
     let catalogue = builtin_catalogue(&root().join(case.book));
     let gold_text = std::fs::read_to_string(root().join(case.gold)).unwrap_or_default();
     let gold: Value = serde_json::from_str(&gold_text).unwrap_or_default();
-    let mut score = score(&catalogue, &gold);
+    let story: String = load(&root().join(case.book))
+        .story_chapters()
+        .map(|c| c.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut score = score(&catalogue, &gold, &story);
     (score.longest_scene_words, score.invented_scenes) = scene_quotes(&root().join(case.book));
     (score, catalogue)
 }
