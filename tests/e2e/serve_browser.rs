@@ -1,7 +1,8 @@
 //! The dashboard in a real browser: headless chromium driven by chromedriver over the WebDriver
 //! JSON protocol. While a run against the fake server progresses, the book page's chapter cells
 //! change state and thumbnails appear without a reload, the ETA is shown, and no console error
-//! is logged; the cast page's editor rewrites Elements.md. Screenshots go to docs/screenshots/.
+//! is logged; the cast page's editor rewrites Elements.md. Screenshots go to docs/screenshots/
+//! with `IMAGINIZE_SCREENSHOTS=1` (to refresh the README's pictures), else under target/.
 //! Without chromium or chromedriver the test is skipped with a notice, except on CI.
 
 use crate::harness::{Fake, Folder, wait_until};
@@ -149,8 +150,14 @@ impl Drop for Driver {
     }
 }
 
+/// Where the screenshots go: the README's pictures in docs/screenshots/ only when asked
+/// (`IMAGINIZE_SCREENSHOTS=1`), so an ordinary test run leaves the tree as it was.
 fn screenshots() -> PathBuf {
-    crate::support::repo().join("docs/screenshots")
+    if std::env::var_os("IMAGINIZE_SCREENSHOTS").is_some() {
+        crate::support::repo().join("docs/screenshots")
+    } else {
+        PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("screenshots")
+    }
 }
 
 fn errors(entries: &[Value]) -> Vec<&Value> {
