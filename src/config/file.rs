@@ -51,6 +51,8 @@ pub struct Layer {
     pub wait_for_others: Option<bool>,
     /// Where the book's state is kept: a PostgreSQL URL (`--store`).
     pub store: Option<String>,
+    /// Where the book's files go: a `file://` or `s3://` URL (`--artifacts`).
+    pub artifacts: Option<String>,
     pub chunk_tokens: Option<usize>,
     pub words_per_page: Option<usize>,
     /// The style guide: a string (the art style) or a map of its fields (`crate::style`).
@@ -95,6 +97,7 @@ const KNOWN_KEYS: &[&str] = &[
     "lockTimeoutSecs",
     "waitForOthers",
     "store",
+    "artifacts",
     "chunkTokens",
     "wordsPerPage",
     "style",
@@ -272,6 +275,7 @@ impl Layer {
             lease_secs: higher.lease_secs.or(self.lease_secs),
             wait_for_others: higher.wait_for_others.or(self.wait_for_others),
             store: higher.store.or(self.store),
+            artifacts: higher.artifacts.or(self.artifacts),
             poll_secs: higher.poll_secs.or(self.poll_secs),
             lock_timeout_secs: higher.lock_timeout_secs.or(self.lock_timeout_secs),
             chunk_tokens: higher.chunk_tokens.or(self.chunk_tokens),

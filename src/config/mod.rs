@@ -84,6 +84,9 @@ pub struct Options {
     pub wait_for_others: bool,
     /// Where the book's state is kept; `None` for the output folder's manifest (the default).
     pub store: Option<StoreUrl>,
+    /// Where the book's artifacts (pass-1 answers, chapter scenes, images, the cast) are kept:
+    /// a `file://` or `s3://` URL; `None` for the output folder (the default).
+    pub artifacts: Option<String>,
     pub prices: BTreeMap<String, Price>,
     pub verbosity: Verbosity,
 }
@@ -211,6 +214,7 @@ fn flags_layer(args: &RunArgs) -> Layer {
         jobs: args.jobs,
         image_jobs: args.image_jobs,
         store: args.store.clone(),
+        artifacts: args.artifacts.clone(),
         concurrent: if args.concurrent {
             Some(true)
         } else if args.sequential {
@@ -300,9 +304,21 @@ fn build_options(
         lock_timeout_secs: layer.lock_timeout_secs.unwrap_or(30.0).max(0.1),
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
         store: layer.store.as_deref().map(StoreUrl::parse).transpose()?,
+        artifacts: layer.artifacts.as_deref().map(artifacts_url).transpose()?,
         prices: layer.prices.unwrap_or_default(),
         verbosity,
     })
+}
+
+/// `--artifacts`: a `file://` or `s3://` URL (a plain folder is what `--output-dir` is for).
+fn artifacts_url(url: &str) -> Result<String, Error> {
+    let url = url.trim();
+    if url.starts_with("file://") || url.starts_with("s3://") {
+        return Ok(url.to_string());
+    }
+    Err(Error::Invalid(format!(
+        "--artifacts (artifacts, IMAGINIZE_ARTIFACTS) must be a file:// or s3:// URL, not `{url}`"
+    )))
 }
 
 #[cfg(test)]

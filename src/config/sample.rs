@@ -48,6 +48,10 @@ concurrent: true
 # output folder's manifest (docs/scale-out.md). The password may come from the environment.
 # store: postgres://imaginize:${PGPASSWORD}@db.example/imaginize?sslmode=require
 
+# Keep the book's files (pass-1 answers, scenes, images, the cast) in object storage instead of
+# the output folder: file:///shared/books or s3://bucket/prefix (AWS_* variables).
+# artifacts: s3://books/imaginize
+
 # The style guide every image prompt carries verbatim: a string, or its fields. Without it the
 # text model proposes one from the book's opening chapters (recorded in <output>/style.json;
 # `imaginize style --output-dir DIR --set "…"` changes it for one folder).

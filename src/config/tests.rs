@@ -233,6 +233,33 @@ fn the_store_comes_from_flag_env_or_config_and_never_shows_its_password() {
 }
 
 #[test]
+fn the_artifacts_come_from_flag_env_or_config_and_must_be_a_url() {
+    let fx = fixture(&[], None, Some("artifacts: s3://books/imaginize\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    assert_eq!(
+        resolved.options.artifacts.as_deref(),
+        Some("s3://books/imaginize")
+    );
+    let fx = fixture(&[("IMAGINIZE_ARTIFACTS", "file:///env")], None, None);
+    assert_eq!(
+        resolve_with(&RunArgs::default(), &fx).options.artifacts.as_deref(),
+        Some("file:///env")
+    );
+    let args = RunArgs {
+        artifacts: Some("file:///flag".into()),
+        ..RunArgs::default()
+    };
+    assert_eq!(
+        resolve_with(&args, &fx).options.artifacts.as_deref(),
+        Some("file:///flag")
+    );
+    let fx = fixture(&[("IMAGINIZE_ARTIFACTS", "/plain/folder")], None, None);
+    let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("not a URL");
+    assert!(err.to_string().contains("file:// or s3://"), "{err}");
+}
+
+#[test]
 fn style_is_a_string_or_a_map_of_its_fields() {
     let fx = fixture(
         &[],

@@ -15,6 +15,7 @@ use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
 use crate::run::{default_output_dir, pick_book};
+use crate::store::artifacts::{Artifacts, Object};
 use crate::store::{self, BookState, PgState};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -119,7 +120,7 @@ fn dashboard_args(run_args: &crate::cli::RunArgs, options: &Options, out: &Path)
 
 /// The story chapters `--chapters` selects (all when absent); an empty selection of a book that
 /// has chapters is a usage error.
-fn selected_chapters(book: &Book, options: &Options) -> Result<Vec<ChapterNo>, Error> {
+pub(crate) fn selected_chapters(book: &Book, options: &Options) -> Result<Vec<ChapterNo>, Error> {
     let all: Vec<ChapterNo> = book.story_chapters().filter_map(|c| c.number).collect();
     let Some(selection) = &options.chapters else {
         return Ok(all);
@@ -164,6 +165,7 @@ fn run_pipeline(
             plural(prepared.recovered, "chapter")
         ));
     }
+    let artifacts = open_artifacts(&options, &out, reporter)?;
     let models = provider::build(&options.provider)?;
     let mode = match options.mode {
         ExecMode::Concurrent => "concurrent",
@@ -175,7 +177,7 @@ fn run_pipeline(
         crate::report::plural(selected.len(), "chapter"),
         out.display()
     ));
-    let ctx = Arc::new(Context::new(
+    let mut context = Context::new(
         options,
         book,
         out.clone(),
@@ -183,7 +185,11 @@ fn run_pipeline(
         models,
         reporter.clone(),
         selected.clone(),
-    ));
+    );
+    if let Some(artifacts) = &artifacts {
+        context = context.with_artifacts(artifacts.clone());
+    }
+    let ctx = Arc::new(context);
     ctx.start_log(mode);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -201,6 +207,10 @@ fn run_pipeline(
         run_with_signals(ctx.clone()).await
     });
     let recorded = runtime.block_on(recorder.finish());
+    if let Some(artifacts) = &artifacts {
+        // Also after a failed run: the cast it made is kept for the next.
+        crate::scale::local_files::push(artifacts.as_ref(), &out)?;
+    }
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
@@ -315,6 +325,26 @@ fn book_state(
     Ok(Arc::new(state))
 }
 
+/// `--artifacts`: the object store the run keeps the book's files in, with the cast and style it
+/// holds copied into the working folder first (so a run on another machine continues with them).
+pub(crate) fn open_artifacts(
+    options: &Options,
+    out: &Path,
+    reporter: &Reporter,
+) -> Result<Option<Arc<dyn Artifacts>>, Error> {
+    let Some(url) = &options.artifacts else {
+        return Ok(None);
+    };
+    let artifacts: Arc<dyn Artifacts> = Arc::new(Object::open(url)?);
+    crate::scale::local_files::pull(artifacts.as_ref(), out)?;
+    reporter.info(&format!(
+        "the book's files are in `{}`; `{}` is the working folder",
+        artifacts.location(),
+        out.display()
+    ));
+    Ok(Some(artifacts))
+}
+
 fn totals_now(state: &dyn BookState, selected: &[ChapterNo]) -> Result<Totals, Error> {
     let manifest = state
         .snapshot()?
@@ -342,14 +372,14 @@ async fn run_with_signals(ctx: Arc<Context>) -> Result<Outcome, Error> {
     orchestrate::run(ctx, shutdown).await
 }
 
-/// The signals that stop a run.
-struct Signals {
+/// The signals that stop a run (also the worker's).
+pub(crate) struct Signals {
     terminate: tokio::signal::unix::Signal,
     hangup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
-    fn new() -> Result<Signals, Error> {
+    pub(crate) fn new() -> Result<Signals, Error> {
         use tokio::signal::unix::{SignalKind, signal};
         let listen = |kind| {
             signal(kind).map_err(|source| Error::System {
@@ -363,7 +393,7 @@ impl Signals {
         })
     }
 
-    async fn next(&mut self) -> shutdown::Signal {
+    pub(crate) async fn next(&mut self) -> shutdown::Signal {
         use shutdown::Signal;
         tokio::select! {
             Ok(()) = tokio::signal::ctrl_c() => Signal::Interrupt,

@@ -4,7 +4,7 @@
 mod book_choice;
 mod estimate;
 mod inspect;
-mod job;
+pub(crate) mod job;
 mod outputs;
 mod review;
 mod style;
@@ -40,6 +40,12 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Regenerate(redraw)) => review::regenerate(&redraw, reporter, env),
         Some(Command::Style(style)) => style::run(&style, reporter, env),
         Some(Command::Serve(serve)) => Ok(crate::serve::run(&serve, &env.cwd, reporter)?),
+        Some(Command::Submit(submit)) => crate::scale::submit::run(&submit, reporter, env),
+        Some(Command::Worker(worker)) => {
+            crate::scale::worker::run(worker, reporter, env, reporter.verbosity())
+        }
+        Some(Command::Status(status)) => crate::scale::status::run(&status, reporter, env),
+        Some(Command::Export(export)) => crate::scale::export::run(&export, reporter, env),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

@@ -1,0 +1,409 @@
+//! `imaginize worker`: takes queued books and runs the usual pipeline on each, its state in
+//! PostgreSQL (`PgState`, keyed by the book's id) and its files in the artifacts (`Object`),
+//! in a local working folder of its own that starts empty. Up to `--books` at once; within a
+//! book the pipeline keeps reading order. A book is held under a lease renewed every
+//! lease/4; a worker that loses it (paused, cut off) stops that book and leaves it to the
+//! taker. The first Ctrl-C / SIGTERM stops taking books, lets the calls in flight finish,
+//! gives the books back and exits (130 after Ctrl-C, 0 after SIGTERM: a service stopped on
+//! purpose); a second quits at once.
+
+use super::{WorkerArgs, book_artifacts, local_files, source_key};
+use crate::cli::Args;
+use crate::config::{self, Environment, Verbosity};
+use crate::error::Error;
+use crate::pipeline::context::Context;
+use crate::pipeline::orchestrate::{self, Totals};
+use crate::pipeline::prepare::prepare;
+use crate::pipeline::shutdown::{self, Shutdown, Signal};
+use crate::provider;
+use crate::report::Reporter;
+use crate::run::job::{Signals, selected_chapters};
+use crate::store::artifacts::Artifacts;
+use crate::store::postgres::queue::{End, Queue, Taken};
+use crate::store::{BookState, PgState, WorkerId, atomic};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use tokio::task::JoinSet;
+
+/// How often an idle worker looks at the queue.
+const POLL: Duration = Duration::from_secs(1);
+
+/// What every book task of this worker shares.
+struct Worker {
+    queue: Queue,
+    id: String,
+    store: String,
+    root: String,
+    args: WorkerArgs,
+    work: PathBuf,
+    reporter: Reporter,
+    env: Environment,
+    verbosity: Verbosity,
+}
+
+pub fn run(
+    args: WorkerArgs,
+    reporter: &Reporter,
+    env: &Environment,
+    verbosity: Verbosity,
+) -> Result<(), Error> {
+    let store = args.stores.store_url(env)?;
+    let root = args.stores.artifacts_url(env)?;
+    let queue = Queue::open(&store)?;
+    let id = WorkerId::current().0;
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    // The working folders: the given one, or a new temp folder removed when the worker ends.
+    let (work, temporary) = match &args.work_dir {
+        Some(dir) => (env.cwd.join(dir), false),
+        None => {
+            let name = format!("imaginize-worker-{}", id.replace(':', "-"));
+            (std::env::temp_dir().join(name), true)
+        }
+    };
+    queue.register(&id, &host, std::process::id())?;
+    reporter.info(&format!("worker {id} on `{}`", queue.url()));
+    let worker = Arc::new(Worker {
+        queue,
+        id,
+        store,
+        root,
+        args,
+        work,
+        reporter: reporter.clone(),
+        env: env.clone(),
+        verbosity,
+    });
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| Error::System {
+            what: "start the async runtime",
+            source,
+        })?;
+    let result = runtime.block_on(serve(worker.clone()));
+    if temporary {
+        let _ = std::fs::remove_dir_all(&worker.work);
+    }
+    if let Err(err) = worker.queue.retire(&worker.id) {
+        reporter.warn(&format!("could not remove this worker's row: {err}"));
+    }
+    match result {
+        Ok(Some(Signal::Interrupt)) => Err(Error::Interrupted(Signal::Interrupt)),
+        Ok(_) => Ok(()),
+        Err(err) => Err(err),
+    }
+}
+
+/// Takes books until stopped (or idle with `--exit-when-idle`); returns the stopping signal.
+async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
+    let (trigger, shutdown) = shutdown::channel();
+    let mut signals = Signals::new()?;
+    let reporter = worker.reporter.clone();
+    tokio::spawn(async move {
+        let first = signals.next().await;
+        reporter.warn(&format!(
+            "stopping ({}): finishing the calls in flight, then giving the books back (send it again to quit now)",
+            first.name()
+        ));
+        trigger.trigger_by(first);
+        let second = signals.next().await;
+        std::process::exit(second.exit_code());
+    });
+    let mut running = JoinSet::new();
+    let mut stopped = shutdown.clone();
+    let lease = Duration::from_secs(worker.args.lease_secs.max(1));
+    while !shutdown.is_shutdown() {
+        if running.len() < worker.args.books.max(1) {
+            let w = worker.clone();
+            if let Some(taken) = blocking(move || w.queue.take(&w.id, lease)).await? {
+                running.spawn(book(worker.clone(), taken, shutdown.clone()));
+                continue;
+            }
+        }
+        if running.is_empty() && worker.args.exit_when_idle {
+            let w = worker.clone();
+            if !blocking(move || w.queue.has_work()).await? {
+                break;
+            }
+        }
+        let w = worker.clone();
+        blocking(move || w.queue.beat(&w.id)).await?;
+        tokio::select! {
+            Some(_) = running.join_next(), if !running.is_empty() => {}
+            () = stopped.recv() => {}
+            () = tokio::time::sleep(POLL) => {}
+        }
+    }
+    while running.join_next().await.is_some() {}
+    Ok(shutdown.signal())
+}
+
+/// Runs one taken book to its end and tells the queue how it ended.
+async fn book(worker: Arc<Worker>, taken: Taken, global: Shutdown) {
+    let (trigger, stop) = shutdown::channel();
+    let lost = Arc::new(AtomicBool::new(false));
+    let holding = tokio::spawn(hold(
+        worker.clone(),
+        taken.clone(),
+        global,
+        trigger,
+        lost.clone(),
+    ));
+    let dir = worker
+        .work
+        .join(&taken.id)
+        .join(format!("attempt-{}", taken.attempt));
+    let ran = run_book(&worker, &taken, &dir, stop).await;
+    holding.abort();
+    let reporter = &worker.reporter;
+    if lost.load(Ordering::SeqCst) {
+        reporter.warn(&format!(
+            "book {}: another worker took it over (this worker was silent past its lease); left to it",
+            taken.id
+        ));
+    } else {
+        let end = end_of(&worker, &taken, ran);
+        let (w, t) = (worker.clone(), taken.clone());
+        match blocking(move || w.queue.end(&t.id, &w.id, t.attempt, &end)).await {
+            Ok(true) => {}
+            Ok(false) => reporter.warn(&format!("book {}: taken over before it ended", taken.id)),
+            Err(err) => reporter.warn(&format!("book {}: {err}", taken.id)),
+        }
+    }
+    if let Err(err) = std::fs::remove_dir_all(&dir) {
+        reporter.verbose(&format!("could not remove `{}`: {err}", dir.display()));
+    }
+}
+
+/// Renews the book's lease every lease/4 and passes the worker's stop on to the book; on a
+/// lost lease stops the book at once and says so through `lost`.
+async fn hold(
+    worker: Arc<Worker>,
+    taken: Taken,
+    global: Shutdown,
+    trigger: shutdown::Trigger,
+    lost: Arc<AtomicBool>,
+) {
+    let every = Duration::from_secs(worker.args.lease_secs.max(1)) / 4;
+    let mut last = tokio::time::Instant::now();
+    let mut relayed = false;
+    loop {
+        tokio::time::sleep(Duration::from_millis(200).min(every)).await;
+        if !relayed && let Some(signal) = global.signal() {
+            trigger.trigger_by(signal);
+            relayed = true;
+        }
+        if last.elapsed() < every {
+            continue;
+        }
+        last = tokio::time::Instant::now();
+        let (w, t) = (worker.clone(), taken.clone());
+        match blocking(move || w.queue.heartbeat(&t.id, &w.id, t.attempt)).await {
+            Ok(true) => {}
+            Ok(false) => {
+                lost.store(true, Ordering::SeqCst);
+                trigger.trigger();
+                return;
+            }
+            // A database away for a while: the book goes on; the next beat tries again.
+            Err(err) => worker.reporter.warn(&format!("book {}: {err}", taken.id)),
+        }
+    }
+}
+
+/// What the queue is told about a run of a book.
+fn end_of(worker: &Worker, taken: &Taken, ran: Result<Ran, Error>) -> End {
+    let failed = |reason: String| {
+        let exponent = u32::try_from(taken.attempt.clamp(1, 7) - 1).unwrap_or(0);
+        End::Failed {
+            reason,
+            backoff: (Duration::from_secs(5) * 2u32.pow(exponent)).min(Duration::from_secs(300)),
+            max_attempts: worker.args.max_attempts.max(1),
+        }
+    };
+    let reporter = &worker.reporter;
+    match ran {
+        Ok(Ran { stopped: true, .. }) => End::Released,
+        Ok(Ran { totals, .. }) if !totals.failed.is_empty() => {
+            let (chapter, reason) = &totals.failed[0];
+            let reason = format!(
+                "{} of {} chapters failed (chapter {chapter}: {reason})",
+                totals.failed.len(),
+                totals.chapters
+            );
+            reporter.warn(&format!("book {}: {reason}", taken.id));
+            failed(reason)
+        }
+        Ok(Ran { left: 0, .. }) => {
+            reporter.info(&format!("book {}: done", taken.id));
+            End::Done
+        }
+        Ok(Ran { left, .. }) => failed(format!("{left} chapters left unfinished")),
+        Err(err) => {
+            let reason = err.display_chain();
+            reporter.warn(&format!("book {}: {reason}", taken.id));
+            failed(reason)
+        }
+    }
+}
+
+/// How a run of a book ended.
+struct Ran {
+    stopped: bool,
+    totals: Totals,
+    /// Selected chapters neither finished nor failed.
+    left: usize,
+}
+
+/// The usual pipeline on the taken book, in `dir`.
+async fn run_book(
+    worker: &Arc<Worker>,
+    taken: &Taken,
+    dir: &Path,
+    stop: Shutdown,
+) -> Result<Ran, Error> {
+    let out = dir.join("out");
+    let (w, t, d) = (worker.clone(), taken.clone(), dir.to_path_buf());
+    let (artifacts, book_path) = blocking(move || fetch_book(&w, &t, &d)).await?;
+    let mut options = book_options(worker, taken, &book_path, &out)?;
+    // This worker opens the state and the artifacts itself (keyed by the queue's id).
+    options.store = None;
+    options.artifacts = None;
+    let (path, st, key) = (book_path.clone(), worker.store.clone(), taken.id.clone());
+    let book = blocking(move || crate::book::load(&path)).await?;
+    let selected = selected_chapters(&book, &options)?;
+    if selected.is_empty() {
+        return Ok(Ran {
+            stopped: false,
+            totals: Totals::default(),
+            left: 0,
+        });
+    }
+    let state: Arc<dyn BookState> = Arc::new(blocking(move || PgState::open(&st, &key)).await?);
+    let (a, o) = (artifacts.clone(), out.clone());
+    blocking(move || {
+        atomic::create_dir(&o)?;
+        local_files::pull(a.as_ref(), &o).map(drop)
+    })
+    .await?;
+    let (s, o, b, p, opts, sel, r) = (
+        state.clone(),
+        out.clone(),
+        book.clone(),
+        book_path.clone(),
+        options.clone(),
+        selected.clone(),
+        worker.reporter.clone(),
+    );
+    blocking(move || prepare(s.as_ref(), &o, &b, &p, &opts, &sel, &r).map(drop)).await?;
+    worker.reporter.info(&format!(
+        "book {} ({}): {} chapters",
+        taken.id,
+        book.title,
+        selected.len()
+    ));
+    let models = provider::build(&options.provider)?;
+    let ctx = Arc::new(
+        Context::new(
+            options,
+            book,
+            out.clone(),
+            state.clone(),
+            models,
+            worker.reporter.clone(),
+            selected.clone(),
+        )
+        .with_artifacts(artifacts.clone()),
+    );
+    let outcome = orchestrate::run(ctx.clone(), stop).await;
+    let (a, o) = (artifacts.clone(), out.clone());
+    blocking(move || local_files::push(a.as_ref(), &o)).await?;
+    let outcome = outcome?;
+    let s = state.clone();
+    let manifest = blocking(move || s.snapshot()).await?;
+    let manifest = manifest.ok_or_else(|| Error::Internal("the book's state vanished".into()))?;
+    let totals = orchestrate::totals(&manifest, &selected);
+    let finished = if ctx.options.phases.images {
+        totals.illustrated
+    } else {
+        totals.analyzed
+    };
+    Ok(Ran {
+        stopped: outcome.interrupted.is_some(),
+        left: totals
+            .chapters
+            .saturating_sub(finished + totals.failed.len()),
+        totals,
+    })
+}
+
+/// The book's artifacts, and its file copied into `dir`.
+fn fetch_book(
+    worker: &Worker,
+    taken: &Taken,
+    dir: &Path,
+) -> Result<(Arc<dyn Artifacts>, PathBuf), Error> {
+    let artifacts: Arc<dyn Artifacts> = Arc::new(book_artifacts(&worker.root, &taken.id)?);
+    let key = source_key(&taken.file_name)?;
+    let bytes = artifacts.get(&key)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "book {}: its file `{key}` is not in `{}`",
+            taken.id,
+            artifacts.location()
+        ))
+    })?;
+    let path = dir.join(&taken.file_name);
+    atomic::write_creating_folder(&path, &bytes)?;
+    Ok((artifacts, path))
+}
+
+/// The run's options: the submitted flags over this worker's configuration (its keys, base
+/// URLs and limits, from its config files and environment).
+fn book_options(
+    worker: &Worker,
+    taken: &Taken,
+    book_path: &Path,
+    out: &Path,
+) -> Result<config::Options, Error> {
+    let mut argv: Vec<String> = vec!["imaginize".into(), "--file".into()];
+    argv.push(book_path.display().to_string());
+    argv.extend(["--output-dir".into(), out.display().to_string()]);
+    argv.extend(taken.settings.iter().cloned());
+    if let Some(jobs) = worker.args.jobs {
+        argv.extend(["--jobs".into(), jobs.to_string()]);
+    }
+    if let Some(jobs) = worker.args.image_jobs {
+        argv.extend(["--image-jobs".into(), jobs.to_string()]);
+    }
+    if taken.attempt > 1 {
+        // A book taken again retries the chapters an earlier run failed.
+        argv.push("--retry-failed".into());
+    }
+    let parsed = Args::try_parse_from(&argv).map_err(|e| {
+        Error::Usage(format!(
+            "book {}: its settings are not valid flags: {e}",
+            taken.id
+        ))
+    })?;
+    let resolved = config::resolve(&parsed.run, worker.verbosity, &worker.env)?;
+    for warning in &resolved.warnings {
+        worker.reporter.warn(warning);
+    }
+    Ok(resolved.options)
+}
+
+/// Runs `f` on the blocking pool (the queue's and the stores' calls block).
+async fn blocking<T: Send + 'static, E: Into<Error> + Send + 'static>(
+    f: impl FnOnce() -> Result<T, E> + Send + 'static,
+) -> Result<T, Error> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|source| Error::Task {
+            what: "worker",
+            source,
+        })?
+        .map_err(Into::into)
+}

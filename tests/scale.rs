@@ -1,0 +1,324 @@
+//! Beyond one machine (issue 17, docs/scale-out.md), with the real binary: `--artifacts` on a
+//! run, and the queue's commands (`submit`, `worker`, `status`, `export`) against a throwaway
+//! PostgreSQL cluster and the fake OpenAI-compatible server. Skipped with a notice when
+//! PostgreSQL is not installed (failing under CI=true).
+
+/// The fake OpenAI-compatible server.
+#[path = "support/fake_openai.rs"]
+#[expect(dead_code, reason = "not every helper of the fake is used here")]
+mod fake_openai;
+
+/// Folders, the binary, the fake on its own runtime, output readers.
+#[path = "e2e/harness.rs"]
+mod harness;
+
+/// The library's own test cluster (src/store/postgres/test_cluster.rs), where it expects it.
+#[path = "support/pg_store.rs"]
+mod store;
+
+use harness::{Fake, Folder, KEY, config, image_files, read, read_manifest, small_book};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A new database in the cluster, or `None` when the tests are skipped.
+fn database(name: &str) -> Option<String> {
+    store::postgres::test_cluster::new_database(name)
+}
+
+/// Elements.md, Chapters.md and every image of two output folders are identical.
+fn assert_same_outputs(a: &Path, b: &Path) {
+    for file in ["Elements.md", "Chapters.md"] {
+        assert_eq!(
+            read(a.join(file)),
+            read(b.join(file)),
+            "{file} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    let (ia, ib) = (image_files(a), image_files(b));
+    assert!(!ia.is_empty(), "no images in {}", a.display());
+    assert_eq!(
+        ia.keys().collect::<Vec<_>>(),
+        ib.keys().collect::<Vec<_>>(),
+        "image sets differ"
+    );
+    for (name, bytes) in &ia {
+        assert!(ib[name] == *bytes, "{name} differs");
+    }
+}
+
+/// The binary in `folder` with `args`, the fake's base URL and key in its environment (as a
+/// worker machine has them; nothing secret on the command line).
+fn command(folder: &Folder, fake: &Fake, args: &[&str]) -> Command {
+    let mut command = folder.command(args);
+    command
+        .env("IMAGINIZE_BASE_URL", fake.server.base_url())
+        .env("IMAGINIZE_API_KEY", KEY);
+    command
+}
+
+fn run_ok(mut command: Command) -> String {
+    let output = command.output().expect("the binary runs");
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    );
+    assert!(
+        output.status.success(),
+        "exit {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
+        output.status.code()
+    );
+    stdout
+}
+
+/// A worker process, its output in files.
+struct Worker {
+    child: Child,
+    log: PathBuf,
+}
+
+impl Worker {
+    fn start(folder: &Folder, fake: &Fake, args: &[&str], log: PathBuf) -> Worker {
+        let file = std::fs::File::create(&log).expect("log file");
+        let child = command(folder, fake, args)
+            .stdin(Stdio::null())
+            .stdout(file.try_clone().expect("log file"))
+            .stderr(file)
+            .spawn()
+            .expect("the worker starts");
+        Worker { child, log }
+    }
+
+    fn wait(&mut self, limit: Duration) -> i32 {
+        let started = Instant::now();
+        loop {
+            match self.child.try_wait() {
+                Ok(Some(status)) => return status.code().unwrap_or(-1),
+                Ok(None) if started.elapsed() < limit => {
+                    std::thread::sleep(Duration::from_millis(50))
+                }
+                _ => {
+                    let _ = self.child.kill();
+                    let _ = self.child.wait();
+                    panic!("worker did not exit within {limit:?}:\n{}", self.output());
+                }
+            }
+        }
+    }
+
+    fn output(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+/// Every file under `dir`, recursively, with its bytes.
+fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    let mut files = Vec::new();
+    let mut todo = vec![dir.to_path_buf()];
+    while let Some(next) = todo.pop() {
+        for entry in std::fs::read_dir(&next).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                todo.push(path);
+            } else {
+                let bytes = std::fs::read(&path).unwrap_or_default();
+                files.push((path, bytes));
+            }
+        }
+    }
+    files
+}
+
+fn file_url(path: &Path) -> String {
+    format!("file://{}", path.display())
+}
+
+/// `--artifacts`: the book's files go to the object store, not the output folder; a run on
+/// another machine (a new, empty output folder) with the same state and artifacts continues
+/// from them with no request at all.
+#[test]
+fn a_run_keeps_its_files_in_the_artifacts_and_another_folder_continues_from_them() {
+    let Some(url) = database("artifacts_flag") else {
+        return;
+    };
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(3, &config(2, 2));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let mut args = vec![
+        "--file",
+        "book.txt",
+        "--store",
+        &url,
+        "--artifacts",
+        &artifacts,
+    ];
+    args.extend([
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ]);
+    let first = [args.clone(), vec!["--output-dir", "here"]].concat();
+    run_ok(command(&folder, &fake, &first));
+    let images = image_files(&remote);
+    assert!(!images.is_empty(), "the images are in the artifacts");
+    for name in [
+        "elements.json",
+        "Elements.md",
+        "style.json",
+        "chapters/001.json",
+    ] {
+        assert!(remote.join(name).is_file(), "{name} is in the artifacts");
+    }
+    assert!(
+        remote.join("entities").is_dir(),
+        "pass-1 answers are in the artifacts"
+    );
+    assert!(
+        image_files(&folder.path().join("here")).is_empty(),
+        "no image in the working folder"
+    );
+    let requests = fake.entries().len();
+    let second = [args, vec!["--output-dir", "elsewhere"]].concat();
+    run_ok(command(&folder, &fake, &second));
+    assert_eq!(
+        fake.entries().len(),
+        requests,
+        "the second folder continued from the artifacts and the state"
+    );
+    let elsewhere = folder.path().join("elsewhere");
+    assert_eq!(
+        read(elsewhere.join("Elements.md")),
+        read(remote.join("Elements.md")),
+        "the cast was copied down, not asked for again"
+    );
+}
+
+/// Issue 17's queue end to end: two books submitted, two workers with empty working folders
+/// take them, each export is what a single-machine run of the same book and settings writes.
+#[test]
+fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
+    let Some(url) = database("two_workers") else {
+        return;
+    };
+    let fake = Fake::with_latency(10, 30);
+    let folder = Folder::with_book(3, &config(2, 2));
+    folder.write("other.txt", small_book(4));
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    for (book, out) in [("book.txt", "local-1"), ("other.txt", "local-2")] {
+        let args = [vec!["--file", book, "--output-dir", out], models.to_vec()].concat();
+        run_ok(command(&folder, &fake, &args));
+    }
+    let local_images = fake.server.count("image");
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit"],
+        stores.to_vec(),
+        vec!["book.txt", "other.txt"],
+        models.to_vec(),
+    ]
+    .concat();
+    let ids: Vec<String> = run_ok(command(&folder, &fake, &submit))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ids.len(), 2, "one id per book: {ids:?}");
+    assert_ne!(ids[0], ids[1]);
+    let again: Vec<String> = run_ok(command(&folder, &fake, &submit))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(
+        again, ids,
+        "the same books submitted again are the same ids"
+    );
+
+    let worker_args = [
+        vec!["worker"],
+        stores.to_vec(),
+        vec!["--exit-when-idle", "--books", "1"],
+    ]
+    .concat();
+    let mut workers: Vec<Worker> = (0..2)
+        .map(|n| {
+            let log = folder.path().join(format!("worker-{n}.log"));
+            Worker::start(&folder, &fake, &worker_args, log)
+        })
+        .collect();
+    for worker in &mut workers {
+        let code = worker.wait(Duration::from_secs(90));
+        assert_eq!(code, 0, "worker exit code:\n{}", worker.output());
+    }
+
+    let status = run_ok(command(
+        &folder,
+        &fake,
+        &[vec!["status", "--json"], stores[..2].to_vec()].concat(),
+    ));
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status --json");
+    let books = status["books"].as_array().expect("books");
+    assert_eq!(books.len(), 2);
+    assert!(books.iter().all(|b| b["status"] == "done"), "{status:#}");
+
+    let mut scenes = 0;
+    for (id, local) in ids.iter().zip(["local-1", "local-2"]) {
+        let out = format!("export-{id}");
+        let export = [
+            vec!["export"],
+            stores.to_vec(),
+            vec!["--book", id, "--output-dir", &out],
+        ]
+        .concat();
+        run_ok(command(&folder, &fake, &export));
+        let exported = folder.path().join(&out);
+        assert_same_outputs(&folder.path().join(local), &exported);
+        let manifest = read_manifest(&exported).expect("the export has a manifest");
+        scenes += manifest
+            .chapters
+            .values()
+            .map(|c| c.concepts as usize)
+            .sum::<usize>();
+        assert!(exported.join("Contents.md").is_file());
+    }
+    let worker_images = fake.server.count("image") - local_images;
+    assert!(
+        worker_images <= scenes,
+        "{worker_images} image requests for {scenes} scenes"
+    );
+    assert_eq!(worker_images, local_images, "each scene drawn once");
+
+    // The key came from the workers' environment: it is in no artifact and not in the database.
+    for (path, bytes) in all_files(&remote) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains(KEY),
+            "the key is in {}",
+            path.display()
+        );
+    }
+    assert!(!status.to_string().contains(KEY), "the key is in the queue");
+}
