@@ -322,3 +322,164 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
     }
     assert!(!status.to_string().contains(KEY), "the key is in the queue");
 }
+
+/// Sends `signal` to the worker.
+fn signal(worker: &Worker, signal: i32) {
+    let pid = i32::try_from(worker.child.id()).expect("a pid");
+    // SAFETY: signals our own child, not yet reaped.
+    assert_eq!(
+        unsafe { libc::kill(pid, signal) },
+        0,
+        "kill({pid}, {signal})"
+    );
+}
+
+/// Issue 17's fencing test: a worker paused (SIGSTOP) with an image request in flight, past its
+/// leases, is taken over; once resumed it cannot record the scene nor complete the chapter the
+/// other worker took over (the image it was paying for is the one call in flight), and it
+/// leaves the book to the taker.
+#[test]
+fn a_worker_paused_past_its_lease_cannot_record_what_another_took_over() {
+    let Some(url) = database("fencing") else {
+        return;
+    };
+    let fake = Fake::with_latency(0, 1500);
+    // Leases of 2 s (the minimum) on chapters; one image slot, one scene per chapter, so the
+    // scene in flight is its chapter's last: recording it would complete the chapter.
+    let folder = Folder::with_book(2, &format!("{}leaseSecs: 2\n", config(1, 1)));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let submit = [
+        vec!["submit", "--limit", "1", "book.txt"],
+        stores.to_vec(),
+        models.to_vec(),
+    ]
+    .concat();
+    let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
+    let worker_args = [
+        vec!["worker", "--exit-when-idle", "--lease-secs", "2"],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut paused = Worker::start(&folder, &fake, &worker_args, folder.path().join("a.log"));
+    let drawing = harness::wait_until(Duration::from_secs(30), || {
+        fake.captured().iter().any(|c| c.kind == "image")
+    });
+    assert!(drawing, "the first worker never drew:\n{}", paused.output());
+    signal(&paused, libc::SIGSTOP);
+    let mut taker = Worker::start(&folder, &fake, &worker_args, folder.path().join("b.log"));
+    assert_eq!(taker.wait(Duration::from_secs(60)), 0, "{}", taker.output());
+    signal(&paused, libc::SIGCONT);
+    assert_eq!(
+        paused.wait(Duration::from_secs(30)),
+        0,
+        "{}",
+        paused.output()
+    );
+    assert!(
+        paused.output().contains("another worker took it over"),
+        "the paused worker knew it lost the book:\n{}",
+        paused.output()
+    );
+
+    let out = format!("export-{id}");
+    let export = [
+        vec!["export"],
+        stores.to_vec(),
+        vec!["--book", &id, "--output-dir", &out],
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &export));
+    let manifest = read_manifest(&folder.path().join(&out)).expect("exported");
+    let scenes: usize = manifest
+        .chapters
+        .values()
+        .map(|c| c.concepts as usize)
+        .sum();
+    let recorded: usize = manifest
+        .chapters
+        .values()
+        .map(|c| c.scenes_done.len())
+        .sum();
+    let paid: u64 = manifest.chapters.values().map(|c| c.usage.images).sum();
+    assert_eq!((scenes, recorded), (2, 2), "every scene recorded once");
+    assert!(
+        manifest
+            .chapters
+            .values()
+            .all(|c| c.status == imaginize::store::Status::IllustrationComplete)
+    );
+    assert_eq!(
+        paid, 2,
+        "the paused worker's late image was not recorded (its usage would make 3)"
+    );
+    assert_eq!(
+        fake.server.count("image"),
+        3,
+        "the scenes, plus the one call in flight at the pause"
+    );
+}
+
+/// A book whose runs keep failing is retried after a backoff, then dead-lettered after
+/// `--max-attempts`; the error kept in the queue never shows the key.
+#[test]
+fn a_book_that_keeps_failing_is_retried_after_a_backoff_then_dead_lettered() {
+    let Some(url) = database("dead_letter") else {
+        return;
+    };
+    let refusing = fake_openai::Quirks {
+        unauthorized: true,
+        ..fake_openai::Quirks::default()
+    };
+    let fake = Fake::start(fake_openai::FakeConfig::default(), refusing);
+    let folder = Folder::with_book(2, &config(1, 1));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit", "book.txt", "--provider", "openai"],
+        stores.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &submit));
+    let worker = [
+        vec!["worker", "--exit-when-idle", "--max-attempts", "2"],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut worker = Worker::start(&folder, &fake, &worker, folder.path().join("w.log"));
+    assert_eq!(
+        worker.wait(Duration::from_secs(60)),
+        0,
+        "{}",
+        worker.output()
+    );
+    let status = run_ok(command(
+        &folder,
+        &fake,
+        &[vec!["status", "--json"], stores[..2].to_vec()].concat(),
+    ));
+    assert!(!status.contains(KEY), "the key is in the queue:\n{status}");
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status --json");
+    let book = &status["books"][0];
+    assert_eq!(book["status"], "dead", "{status:#}");
+    assert_eq!(book["failures"], 2, "{status:#}");
+    assert_eq!(book["attempt"], 2, "{status:#}");
+    assert!(book["last_error"].as_str().is_some_and(|e| !e.is_empty()));
+    // The two runs' first requests are at least the first backoff (5 s) apart.
+    let mut starts: Vec<u128> = fake.entries().iter().map(|e| e.start_ms).collect();
+    starts.sort_unstable();
+    let gap = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
+    assert!(gap >= 5000, "no backoff between the runs: {starts:?}");
+}

@@ -243,7 +243,10 @@ fn the_artifacts_come_from_flag_env_or_config_and_must_be_a_url() {
     );
     let fx = fixture(&[("IMAGINIZE_ARTIFACTS", "file:///env")], None, None);
     assert_eq!(
-        resolve_with(&RunArgs::default(), &fx).options.artifacts.as_deref(),
+        resolve_with(&RunArgs::default(), &fx)
+            .options
+            .artifacts
+            .as_deref(),
         Some("file:///env")
     );
     let args = RunArgs {
