@@ -19,7 +19,7 @@ use crate::provider;
 use crate::report::Reporter;
 use crate::run::job::{Signals, selected_chapters};
 use crate::store::artifacts::Artifacts;
-use crate::store::postgres::queue::{End, Queue, Taken};
+use crate::store::postgres::queue::{End, Listener, Queue, Taken};
 use crate::store::{BookState, PgState, WorkerId, atomic};
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -28,8 +28,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::task::JoinSet;
 
-/// How often an idle worker looks at the queue.
-const POLL: Duration = Duration::from_secs(1);
+/// How often an idle worker looks at the queue without being woken (`LISTEN` wakes it when
+/// a book is queued or given back; this catches leases that expired silently and a listening
+/// connection that is down); at most half the lease.
+const POLL: Duration = Duration::from_secs(5);
 
 /// What every book task of this worker shares.
 struct Worker {
@@ -115,6 +117,8 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     let mut running = JoinSet::new();
     let mut stopped = shutdown.clone();
     let lease = Duration::from_secs(worker.args.lease_secs.max(1));
+    let poll = POLL.min(lease / 2);
+    let mut listener = listen(&worker).await;
     while !shutdown.is_shutdown() {
         if running.len() < worker.args.books.max(1) {
             let w = worker.clone();
@@ -134,11 +138,38 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
         tokio::select! {
             Some(_) = running.join_next(), if !running.is_empty() => {}
             () = stopped.recv() => {}
-            () = tokio::time::sleep(POLL) => {}
+            () = woken(&mut listener) => {}
+            () = tokio::time::sleep(poll) => {
+                if listener.as_ref().is_none_or(Listener::is_closed) {
+                    listener = listen(&worker).await;
+                }
+            }
         }
     }
     while running.join_next().await.is_some() {}
     Ok(shutdown.signal())
+}
+
+/// A connection listening for the queue's changes; `None` (after a warning) when it cannot be
+/// made: the slow poll still finds the books.
+async fn listen(worker: &Worker) -> Option<Listener> {
+    match worker.queue.listen().await {
+        Ok(listener) => Some(listener),
+        Err(err) => {
+            worker.reporter.warn(&format!(
+                "not woken by the database ({err}); looking every few seconds"
+            ));
+            None
+        }
+    }
+}
+
+/// Returns when the queue notified a change; never without a listener.
+async fn woken(listener: &mut Option<Listener>) {
+    match listener {
+        Some(listener) => listener.notified().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// Runs one taken book to its end and tells the queue how it ended.

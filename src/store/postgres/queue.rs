@@ -76,9 +76,14 @@ pub struct WorkerRow {
     pub heartbeat_at: DateTime<Utc>,
 }
 
+/// The channel `submit` and every end of a hold notify, so idle workers look at once.
+pub const CHANNEL: &str = "imaginize_queue";
+
 /// The queue in one database.
 pub struct Queue {
     db: Db,
+    /// The connection settings (with the password), for the listening connection.
+    config: tokio_postgres::Config,
 }
 
 impl std::fmt::Debug for Queue {
@@ -97,7 +102,13 @@ impl Queue {
     pub fn open(url: &str) -> Result<Queue, Error> {
         let db = Db::new(url)?;
         schema::migrate(&mut db.client()?)?;
-        Ok(Queue { db })
+        let config = url
+            .parse()
+            .map_err(|e: tokio_postgres::Error| Error::DatabaseConnect {
+                url: db.url().to_string(),
+                source: e.into(),
+            })?;
+        Ok(Queue { db, config })
     }
 
     /// The URL as it may be shown.
@@ -134,6 +145,7 @@ impl Queue {
                 "queue a book",
             )
             .await?;
+            notify(tx).await?;
             Ok(added == 1)
         })
     }
@@ -240,6 +252,9 @@ impl Queue {
                     execute(tx, &statement, &params, "record a book's failure").await?
                 }
             };
+            // Released or failed: takeable (now or after its backoff); done: idle workers
+            // look whether anything is left.
+            notify(tx).await?;
             Ok(touched == 1)
         })
     }
@@ -255,6 +270,7 @@ impl Queue {
                 "queue a book again",
             )
             .await?;
+            notify(tx).await?;
             Ok(touched == 1)
         })
     }
@@ -435,6 +451,86 @@ impl Queue {
                     })
                 })
                 .collect()
+        })
+    }
+}
+
+/// Notifies [`CHANNEL`] when `tx` commits.
+async fn notify(tx: &Tx<'_>) -> Result<(), Error> {
+    execute(
+        tx,
+        "SELECT pg_notify($1, '')",
+        &[&CHANNEL],
+        "wake the workers",
+    )
+    .await
+    .map(drop)
+}
+
+/// A connection listening on [`CHANNEL`]: `notified` returns when the queue changed. Made with
+/// [`Queue::listen`] on the caller's runtime; when the connection drops, `notified` never
+/// returns again and `is_closed` says so (the worker's slow poll goes on, and it listens anew).
+pub struct Listener {
+    _client: tokio_postgres::Client,
+    wakes: tokio::sync::mpsc::UnboundedReceiver<()>,
+    closed: bool,
+}
+
+impl Listener {
+    /// Waits for the next notification (several pending count as one).
+    pub async fn notified(&mut self) {
+        if self.closed {
+            return std::future::pending().await;
+        }
+        match self.wakes.recv().await {
+            Some(()) => while self.wakes.try_recv().is_ok() {},
+            None => {
+                self.closed = true;
+                std::future::pending::<()>().await;
+            }
+        }
+    }
+
+    /// Whether the listening connection is gone.
+    pub fn is_closed(&self) -> bool {
+        self.closed || self.wakes.is_closed()
+    }
+}
+
+impl Queue {
+    /// Opens a connection of its own (outside the pool) that listens on [`CHANNEL`]; its I/O
+    /// runs on the caller's tokio runtime.
+    pub async fn listen(&self) -> Result<Listener, Error> {
+        use futures_util::StreamExt;
+        let connect = |e: Box<dyn std::error::Error + Send + Sync>| Error::DatabaseConnect {
+            url: self.db.url().to_string(),
+            source: e,
+        };
+        let tls = crate::store::postgres::db::tls().map_err(|e| connect(e.into()))?;
+        let (client, mut connection) = self
+            .config
+            .connect(tls)
+            .await
+            .map_err(|e| connect(e.into()))?;
+        let (send, wakes) = tokio::sync::mpsc::unbounded_channel();
+        tokio::spawn(async move {
+            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+            while let Some(Ok(message)) = messages.next().await {
+                if let tokio_postgres::AsyncMessage::Notification(_) = message
+                    && send.send(()).is_err()
+                {
+                    break;
+                }
+            }
+        });
+        client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .await
+            .map_err(sql("listen for the queue's changes"))?;
+        Ok(Listener {
+            _client: client,
+            wakes,
+            closed: false,
         })
     }
 }

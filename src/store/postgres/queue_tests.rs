@@ -116,3 +116,26 @@ fn a_book_held_by_a_worker_without_a_row_is_taken_over_at_once() {
     let workers: Vec<String> = q.workers().unwrap().into_iter().map(|w| w.worker).collect();
     assert_eq!(workers, ["here"]);
 }
+
+#[test]
+fn a_listener_is_woken_when_a_book_is_queued_or_given_back() {
+    let Some(q) = queue("queue_listen") else {
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut listener = q.listen().await.expect("listen");
+        let limit = Duration::from_secs(10);
+        q.submit(&book("e")).unwrap();
+        tokio::time::timeout(limit, listener.notified())
+            .await
+            .expect("woken by the submission");
+        q.register("w", "host", std::process::id()).unwrap();
+        let t = q.take("w", LEASE).unwrap().unwrap();
+        q.end("e", "w", t.attempt, &End::Released).unwrap();
+        tokio::time::timeout(limit, listener.notified())
+            .await
+            .expect("woken by the release");
+        assert!(!listener.is_closed());
+    });
+}
