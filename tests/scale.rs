@@ -483,3 +483,201 @@ fn a_book_that_keeps_failing_is_retried_after_a_backoff_then_dead_lettered() {
     let gap = starts.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0);
     assert!(gap >= 5000, "no backoff between the runs: {starts:?}");
 }
+
+/// Issue 17's crash and scale test: 8 worker processes, 3 books, each worker with its own
+/// empty working folder (they share only the database and the artifacts); a random worker is
+/// `kill -9`ed every ~0.8 s and a new one started in its place. Every book completes; no scene
+/// is recorded twice; image requests stay within the scenes plus what the killed workers had
+/// in flight; each export equals a single-machine run of the same book.
+#[test]
+fn eight_workers_killed_at_random_finish_three_books_as_one_machine_would() {
+    let Some(url) = database("crash_scale") else {
+        return;
+    };
+    let fake = Fake::with_latency(20, 800);
+    let folder = Folder::with_book(6, &format!("{}leaseSecs: 2\n", config(2, 2)));
+    folder.write("second.txt", small_book(7));
+    folder.write("third.txt", small_book(5).replace("Bennets", "Bingleys"));
+    let books = ["book.txt", "second.txt", "third.txt"];
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let limit = ["--limit", "2"];
+    // The single-machine runs, at once.
+    let locals: Vec<std::process::Output> = std::thread::scope(|scope| {
+        let runs: Vec<_> = books
+            .iter()
+            .enumerate()
+            .map(|(n, book)| {
+                let out = format!("local-{n}");
+                let args = [
+                    vec!["--file", book, "--output-dir", &out],
+                    models.to_vec(),
+                    limit.to_vec(),
+                ]
+                .concat();
+                let mut local = command(&folder, &fake, &args);
+                scope.spawn(move || local.output().expect("the binary runs"))
+            })
+            .collect();
+        runs.into_iter()
+            .map(|r| r.join().expect("joined"))
+            .collect()
+    });
+    for local in &locals {
+        assert!(
+            local.status.success(),
+            "{}",
+            String::from_utf8_lossy(&local.stderr)
+        );
+    }
+    let before = fake.server.count("image");
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit"],
+        stores.to_vec(),
+        books.to_vec(),
+        models.to_vec(),
+        limit.to_vec(),
+    ]
+    .concat();
+    let ids: Vec<String> = run_ok(command(&folder, &fake, &submit))
+        .lines()
+        .map(str::to_string)
+        .collect();
+    assert_eq!(ids.len(), 3);
+
+    let (books_at_once, image_jobs) = (1, 2);
+    let worker_args = [
+        vec![
+            "worker",
+            "--exit-when-idle",
+            "--lease-secs",
+            "2",
+            "--books",
+            "1",
+            "--image-jobs",
+            "2",
+        ],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut started = 0;
+    let mut start = |folder: &Folder| {
+        started += 1;
+        let log = folder.path().join(format!("worker-{started}.log"));
+        Worker::start(folder, &fake, &worker_args, log)
+    };
+    let mut workers: Vec<Worker> = (0..8).map(|_| start(&folder)).collect();
+    let began = Instant::now();
+    let (mut kills, mut killed_holders) = (0, 0);
+    while kills < 4 && began.elapsed() < Duration::from_secs(40) {
+        std::thread::sleep(Duration::from_millis(800));
+        let running: Vec<usize> = (0..workers.len())
+            .filter(|&i| matches!(workers[i].child.try_wait(), Ok(None)))
+            .collect();
+        if running.is_empty() {
+            break;
+        }
+        // Preferably a worker that holds a book: killing an idle one tests little.
+        let holding = holders(&folder, &fake, &stores[..2]);
+        let busy: Vec<usize> = running
+            .iter()
+            .copied()
+            .filter(|&i| holding.contains(&workers[i].child.id()))
+            .collect();
+        let pool = if busy.is_empty() { &running } else { &busy };
+        let victim = pool[fastrand::usize(..pool.len())];
+        killed_holders += usize::from(!busy.is_empty());
+        signal(&workers[victim], libc::SIGKILL);
+        let _ = workers[victim].child.wait();
+        kills += 1;
+        workers.push(start(&folder));
+    }
+    for worker in &mut workers {
+        if matches!(worker.child.try_wait(), Ok(None)) {
+            assert_eq!(
+                worker.wait(Duration::from_secs(60)),
+                0,
+                "{}",
+                worker.output()
+            );
+        }
+    }
+
+    let mut scenes = 0;
+    for (n, id) in ids.iter().enumerate() {
+        let out = format!("export-{id}");
+        let export = [
+            vec!["export"],
+            stores.to_vec(),
+            vec!["--book", id, "--output-dir", &out],
+        ]
+        .concat();
+        run_ok(command(&folder, &fake, &export));
+        let exported = folder.path().join(&out);
+        assert_same_outputs(&folder.path().join(format!("local-{n}")), &exported);
+        let manifest = read_manifest(&exported).expect("exported");
+        for chapter in manifest.chapters.values() {
+            assert_eq!(
+                chapter.status,
+                imaginize::store::Status::IllustrationComplete
+            );
+            let mut done = chapter.scenes_done.clone();
+            done.dedup();
+            assert_eq!(
+                done.len(),
+                chapter.concepts as usize,
+                "each scene recorded once"
+            );
+            assert_eq!(
+                chapter.usage.images,
+                u64::from(chapter.concepts),
+                "each scene paid once in the usage"
+            );
+        }
+        scenes += manifest
+            .chapters
+            .values()
+            .map(|c| c.concepts as usize)
+            .sum::<usize>();
+    }
+    let requests = fake.server.count("image") - before;
+    let in_flight = kills * books_at_once * image_jobs;
+    assert!(
+        requests <= scenes + in_flight,
+        "{requests} image requests for {scenes} scenes and {kills} kills"
+    );
+    assert!(killed_holders >= 1, "no kill hit a worker holding a book");
+    eprintln!(
+        "{kills} kills ({killed_holders} of book holders), {requests} image requests for {scenes} scenes, {:?}",
+        began.elapsed()
+    );
+    assert!(
+        began.elapsed() < Duration::from_secs(90),
+        "took {:?}",
+        began.elapsed()
+    );
+}
+
+/// The pids of the workers that hold a book now (from `status --json`).
+fn holders(folder: &Folder, fake: &Fake, store: &[&str]) -> Vec<u32> {
+    let args = [vec!["status", "--json"], store.to_vec()].concat();
+    let status = run_ok(command(folder, fake, &args));
+    let status: serde_json::Value = serde_json::from_str(&status).expect("status --json");
+    status["workers"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|w| w["books"].as_array().is_some_and(|b| !b.is_empty()))
+        .filter_map(|w| w["pid"].as_u64().and_then(|p| u32::try_from(p).ok()))
+        .collect()
+}

@@ -11,6 +11,7 @@ use super::{WorkerArgs, book_artifacts, local_files, source_key};
 use crate::cli::Args;
 use crate::config::{self, Environment, Verbosity};
 use crate::error::Error;
+use crate::events::Event;
 use crate::pipeline::context::Context;
 use crate::pipeline::orchestrate::{self, Totals};
 use crate::pipeline::prepare::prepare;
@@ -349,7 +350,9 @@ async fn run_book(
         )
         .with_artifacts(artifacts.clone()),
     );
+    let uploading = tokio::spawn(push_the_cast(ctx.clone(), artifacts.clone()));
     let outcome = orchestrate::run(ctx.clone(), stop).await;
+    uploading.abort();
     let (a, o) = (artifacts.clone(), out.clone());
     blocking(move || local_files::push(a.as_ref(), &o)).await?;
     let outcome = outcome?;
@@ -369,6 +372,27 @@ async fn run_book(
             .saturating_sub(finished + totals.failed.len()),
         totals,
     })
+}
+
+/// Copies the cast and style up once the first chapter is analyzed (they are complete by
+/// then), so a worker that dies later does not leave the next one to ask for them again.
+async fn push_the_cast(ctx: Arc<Context>, artifacts: Arc<dyn Artifacts>) {
+    let mut events = ctx.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(stamped) if matches!(stamped.event, Event::ChapterAnalyzed { .. }) => break,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+    let out = ctx.out.clone();
+    let pushed =
+        tokio::task::spawn_blocking(move || local_files::push(artifacts.as_ref(), &out)).await;
+    if let Ok(Err(err)) = pushed {
+        ctx.reporter.warn(&format!(
+            "could not copy the cast to the artifacts yet: {err}"
+        ));
+    }
 }
 
 /// The book's artifacts, and its file copied into `dir`.
