@@ -681,3 +681,73 @@ fn holders(folder: &Folder, fake: &Fake, store: &[&str]) -> Vec<u32> {
         .filter_map(|w| w["pid"].as_u64().and_then(|p| u32::try_from(p).ok()))
         .collect()
 }
+
+/// Issue 17's shared provider limit: with `imageRpm: 120` two workers together start at most
+/// one image request every 0.5 s (each alone would start one every 0.5 s: twice as many).
+#[test]
+fn two_workers_share_one_image_budget_through_the_database() {
+    let Some(url) = database("shared_budget") else {
+        return;
+    };
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(3, &format!("{}imageRpm: 120\n", config(2, 2)));
+    folder.write("other.txt", small_book(4));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let submit = [
+        vec!["submit", "book.txt", "other.txt", "--limit", "2"],
+        stores.to_vec(),
+        models.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &submit));
+    let worker_args = [
+        vec!["worker", "--exit-when-idle", "--books", "1"],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut workers: Vec<Worker> = (0..2)
+        .map(|n| {
+            Worker::start(
+                &folder,
+                &fake,
+                &worker_args,
+                folder.path().join(format!("w{n}.log")),
+            )
+        })
+        .collect();
+    for worker in &mut workers {
+        assert_eq!(
+            worker.wait(Duration::from_secs(60)),
+            0,
+            "{}",
+            worker.output()
+        );
+    }
+    let mut starts: Vec<u128> = fake
+        .entries()
+        .iter()
+        .filter(|e| e.kind == "image")
+        .map(|e| e.start_ms)
+        .collect();
+    starts.sort_unstable();
+    assert!(starts.len() >= 6, "{} images", starts.len());
+    let span = starts[starts.len() - 1] - starts[0];
+    let intervals = (starts.len() - 1) as u128;
+    // 500 ms apart at the database; arrival at the server may shift each by a little.
+    assert!(
+        span + 200 >= intervals * 500,
+        "{} image requests started within {span} ms: the budget was exceeded",
+        starts.len()
+    );
+}

@@ -36,7 +36,7 @@ const POLL: Duration = Duration::from_secs(5);
 
 /// What every book task of this worker shares.
 struct Worker {
-    queue: Queue,
+    queue: Arc<Queue>,
     id: String,
     store: String,
     root: String,
@@ -55,7 +55,7 @@ pub fn run(
 ) -> Result<(), Error> {
     let store = args.stores.store_url(env)?;
     let root = args.stores.artifacts_url(env)?;
-    let queue = Queue::open(&store)?;
+    let queue = Arc::new(Queue::open(&store)?);
     let id = WorkerId::current().0;
     let host = gethostname::gethostname().to_string_lossy().into_owned();
     // The working folders: the given one, or a new temp folder removed when the worker ends.
@@ -338,6 +338,7 @@ async fn run_book(
         selected.len()
     ));
     let models = provider::build(&options.provider)?;
+    let models = super::budget::wrap(models, &options.provider, &worker.queue, &worker.reporter);
     let ctx = Arc::new(
         Context::new(
             options,

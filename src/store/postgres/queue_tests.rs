@@ -139,3 +139,33 @@ fn a_listener_is_woken_when_a_book_is_queued_or_given_back() {
         assert!(!listener.is_closed());
     });
 }
+
+#[test]
+fn a_shared_budget_grants_one_request_per_interval_whoever_asks() {
+    let Some(url) = new_database("queue_budget") else {
+        return;
+    };
+    let q = Queue::open(&url).unwrap();
+    // One a minute: the second request within the same minute must wait about a minute,
+    // whichever worker (connection) asks.
+    assert_eq!(
+        q.take_token("image:x", 1).unwrap(),
+        None,
+        "the first is granted"
+    );
+    let other = Queue::open(&url).unwrap();
+    let wait = other
+        .take_token("image:x", 1)
+        .unwrap()
+        .expect("the second waits");
+    assert!(wait > Duration::from_secs(50), "{wait:?}");
+    assert!(
+        q.take_token("image:x", 1).unwrap().is_some(),
+        "still none left"
+    );
+    assert_eq!(
+        q.take_token("text:x", 1).unwrap(),
+        None,
+        "budgets are separate"
+    );
+}
