@@ -120,22 +120,31 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     let lease = Duration::from_secs(worker.args.lease_secs.max(1));
     let poll = POLL.min(lease / 2);
     let mut listener = listen(&worker).await;
+    let mut pause = Duration::from_millis(500);
     while !shutdown.is_shutdown() {
-        if running.len() < worker.args.books.max(1) {
-            let w = worker.clone();
-            if let Some(taken) = blocking(move || w.queue.take(&w.id, lease)).await? {
+        match look(&worker, running.len(), lease).await {
+            Ok(Look::Took(taken)) => {
                 running.spawn(book(worker.clone(), taken, shutdown.clone()));
+                pause = Duration::from_millis(500);
+                continue;
+            }
+            Ok(Look::Idle) if running.is_empty() && worker.args.exit_when_idle => break,
+            Ok(_) => pause = Duration::from_millis(500),
+            // The database away (a restart, a failover): the worker pauses and tries again,
+            // backing off; books in progress go on (their own calls wait for it too).
+            Err(err) => {
+                worker.reporter.warn(&format!(
+                    "the queue cannot be reached ({err}); trying again in {:.1} s",
+                    pause.as_secs_f64()
+                ));
+                tokio::select! {
+                    () = stopped.recv() => {}
+                    () = tokio::time::sleep(pause) => {}
+                }
+                pause = (pause * 2).min(Duration::from_secs(30));
                 continue;
             }
         }
-        if running.is_empty() && worker.args.exit_when_idle {
-            let w = worker.clone();
-            if !blocking(move || w.queue.has_work()).await? {
-                break;
-            }
-        }
-        let w = worker.clone();
-        blocking(move || w.queue.beat(&w.id)).await?;
         tokio::select! {
             Some(_) = running.join_next(), if !running.is_empty() => {}
             () = stopped.recv() => {}
@@ -149,6 +158,33 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     }
     while running.join_next().await.is_some() {}
     Ok(shutdown.signal())
+}
+
+/// What a look at the queue found.
+enum Look {
+    Took(Taken),
+    /// Nothing to take, and nothing queued or held anywhere.
+    Idle,
+    /// Nothing to take now (or no room for another book).
+    Wait,
+}
+
+/// Takes a book when there is room, or says whether the queue is idle; renews the worker's
+/// heartbeat row.
+async fn look(worker: &Arc<Worker>, running: usize, lease: Duration) -> Result<Look, Error> {
+    let w = worker.clone();
+    let room = running < worker.args.books.max(1);
+    blocking(move || {
+        w.queue.beat(&w.id)?;
+        if room && let Some(taken) = w.queue.take(&w.id, lease)? {
+            return Ok(Look::Took(taken));
+        }
+        if running == 0 && !w.queue.has_work()? {
+            return Ok(Look::Idle);
+        }
+        Ok::<_, crate::store::Error>(Look::Wait)
+    })
+    .await
 }
 
 /// A connection listening for the queue's changes; `None` (after a warning) when it cannot be
@@ -274,6 +310,19 @@ fn end_of(worker: &Worker, taken: &Taken, ran: Result<Ran, Error>) -> End {
             End::Done
         }
         Ok(Ran { left, .. }) => failed(format!("{left} chapters left unfinished")),
+        // The database went away mid-run: not the book's fault; it goes back, uncounted.
+        Err(
+            err @ Error::Store(
+                crate::store::Error::Database { .. } | crate::store::Error::DatabaseConnect { .. },
+            ),
+        ) => {
+            reporter.warn(&format!(
+                "book {}: {}; giving it back",
+                taken.id,
+                err.display_chain()
+            ));
+            End::Released
+        }
         Err(err) => {
             let reason = err.display_chain();
             reporter.warn(&format!("book {}: {reason}", taken.id));
