@@ -751,3 +751,76 @@ fn two_workers_share_one_image_budget_through_the_database() {
         starts.len()
     );
 }
+
+/// Ctrl-C or SIGTERM with an image in flight: the worker lets it finish and records it,
+/// releases the chapter's claim, gives the book back to the queue (no failure counted) and
+/// exits 130 after Ctrl-C, 0 after SIGTERM (a service stopped on purpose).
+#[test]
+fn a_stopped_worker_finishes_its_calls_in_flight_and_gives_the_book_back() {
+    let Some(url) = database("stop") else {
+        return;
+    };
+    let fake = Fake::with_latency(0, 1500);
+    let folder = Folder::with_book(3, &config(1, 1));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let submit = [
+        vec!["submit", "--limit", "1", "book.txt"],
+        stores.to_vec(),
+        models.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &submit));
+    let worker_args = [vec!["worker"], stores.to_vec()].concat();
+    for (n, (stop, code)) in [(libc::SIGINT, 130), (libc::SIGTERM, 0)]
+        .into_iter()
+        .enumerate()
+    {
+        let images = fake.captured().iter().filter(|c| c.kind == "image").count();
+        let log = folder.path().join(format!("w{n}.log"));
+        let mut worker = Worker::start(&folder, &fake, &worker_args, log);
+        let drawing = harness::wait_until(Duration::from_secs(30), || {
+            fake.captured().iter().filter(|c| c.kind == "image").count() > images
+        });
+        assert!(drawing, "no image was asked for:\n{}", worker.output());
+        signal(&worker, stop);
+        assert_eq!(
+            worker.wait(Duration::from_secs(30)),
+            code,
+            "{}",
+            worker.output()
+        );
+        let status = [vec!["status", "--json"], stores[..2].to_vec()].concat();
+        let status: serde_json::Value =
+            serde_json::from_str(&run_ok(command(&folder, &fake, &status))).expect("json");
+        let book = &status["books"][0];
+        assert_eq!(book["status"], "queued", "given back: {status:#}");
+        assert_eq!(book["failures"], 0, "{status:#}");
+        assert!(
+            book["chapters"]["illustration_inprogress"].is_null(),
+            "no chapter claim left: {status:#}"
+        );
+        let done = book["chapters"]["illustration_complete"]
+            .as_i64()
+            .unwrap_or(0);
+        assert_eq!(
+            done,
+            n as i64 + 1,
+            "the image in flight was recorded: {status:#}"
+        );
+        assert!(
+            status["workers"].as_array().is_some_and(Vec::is_empty),
+            "{status:#}"
+        );
+    }
+}
