@@ -824,3 +824,113 @@ fn a_stopped_worker_finishes_its_calls_in_flight_and_gives_the_book_back() {
         );
     }
 }
+
+/// Issue 17's "database restarted mid-run", on this test's database alone: every connection of
+/// the workers is cut (`pg_terminate_backend`) again and again for two seconds while they
+/// work. They pause and reconnect; the book completes with no chapter failed and no failure
+/// counted, and its export is what a single-machine run writes.
+#[test]
+fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() {
+    let Some(url) = database("cut_off") else {
+        return;
+    };
+    let fake = Fake::with_latency(20, 300);
+    let folder = Folder::with_book(5, &config(2, 2));
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let local = [
+        vec![
+            "--file",
+            "book.txt",
+            "--output-dir",
+            "local",
+            "--limit",
+            "2",
+        ],
+        models.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &local));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit", "--limit", "2", "book.txt"],
+        stores.to_vec(),
+        models.to_vec(),
+    ]
+    .concat();
+    let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
+    let images = fake.server.count("image");
+    let worker_args = [
+        vec!["worker", "--exit-when-idle", "--lease-secs", "5"],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut workers: Vec<Worker> = (0..2)
+        .map(|n| {
+            Worker::start(
+                &folder,
+                &fake,
+                &worker_args,
+                folder.path().join(format!("w{n}.log")),
+            )
+        })
+        .collect();
+    let drawing = harness::wait_until(Duration::from_secs(30), || {
+        fake.server.count("image") > images
+    });
+    assert!(drawing, "no image was asked for:\n{}", workers[0].output());
+    let database_name = url
+        .split('?')
+        .next()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("a database name")
+        .to_string();
+    let cut = format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = '{database_name}' AND pid <> pg_backend_pid()"
+    );
+    let admin = url.replacen(&format!("/{database_name}?"), "/postgres?", 1);
+    let started = Instant::now();
+    let mut cuts = 0;
+    while started.elapsed() < Duration::from_secs(2) {
+        store::postgres::test_cluster::execute(&admin, &cut).expect("cut the connections");
+        cuts += 1;
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for worker in &mut workers {
+        assert_eq!(
+            worker.wait(Duration::from_secs(90)),
+            0,
+            "{}",
+            worker.output()
+        );
+    }
+    let status = [vec!["status", "--json"], stores[..2].to_vec()].concat();
+    let status: serde_json::Value =
+        serde_json::from_str(&run_ok(command(&folder, &fake, &status))).expect("json");
+    let book = &status["books"][0];
+    assert_eq!(book["status"], "done", "after {cuts} cuts: {status:#}");
+    assert_eq!(book["failures"], 0, "{status:#}");
+    assert!(
+        book["chapters"]["error"].is_null(),
+        "a chapter failed: {status:#}"
+    );
+    let out = format!("export-{id}");
+    let export = [
+        vec!["export"],
+        stores.to_vec(),
+        vec!["--book", &id, "--output-dir", &out],
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &export));
+    assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
+}
