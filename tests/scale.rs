@@ -934,3 +934,128 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
     run_ok(command(&folder, &fake, &export));
     assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
 }
+
+/// A throwaway `s3s-fs` (as in src/store/artifacts/test_s3.rs) with one bucket: its URL and the
+/// `AWS_*` settings a process needs; `None` (after a notice) when `s3s-fs` is not on PATH.
+struct S3 {
+    _root: tempfile::TempDir,
+    child: Child,
+    port: u16,
+}
+
+impl S3 {
+    const KEY_ID: &str = "imaginize-test";
+    const SECRET: &str = "imaginize-test-secret";
+
+    fn start() -> Option<S3> {
+        if Command::new("s3s-fs").arg("--version").output().is_err() {
+            assert!(
+                !std::env::var("CI").is_ok_and(|v| v == "true"),
+                "CI=true but s3s-fs is not on PATH"
+            );
+            eprintln!("notice: skipping an S3 test: s3s-fs is not on PATH");
+            return None;
+        }
+        let root = tempfile::tempdir().expect("tempdir");
+        std::fs::create_dir(root.path().join("books")).expect("the bucket");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let child = Command::new("s3s-fs")
+            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
+            .args(["--access-key", S3::KEY_ID, "--secret-key", S3::SECRET])
+            .arg(root.path())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("s3s-fs starts");
+        let up = harness::wait_until(Duration::from_secs(30), || {
+            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
+        });
+        assert!(up, "s3s-fs did not listen");
+        Some(S3 {
+            _root: root,
+            child,
+            port,
+        })
+    }
+
+    fn env(&self, command: &mut Command) {
+        command
+            .env("AWS_ACCESS_KEY_ID", S3::KEY_ID)
+            .env("AWS_SECRET_ACCESS_KEY", S3::SECRET)
+            .env("AWS_REGION", "us-east-1")
+            .env("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port))
+            .env("AWS_ALLOW_HTTP", "true");
+    }
+}
+
+impl Drop for S3 {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The queue with its artifacts on a real S3-compatible server: a worker runs the submitted
+/// book with its files in the bucket, and the export equals a single-machine run.
+#[test]
+fn a_worker_keeps_a_books_files_in_s3_and_the_export_equals_a_local_run() {
+    let Some(url) = database("s3_worker") else {
+        return;
+    };
+    let Some(s3) = S3::start() else {
+        return;
+    };
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(3, &config(2, 2));
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let local = [
+        vec!["--file", "book.txt", "--output-dir", "local"],
+        models.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &local));
+    let stores = ["--store", url.as_str(), "--artifacts", "s3://books/library"];
+    let with_s3 = |args: &[&str]| {
+        let mut command = command(&folder, &fake, args);
+        s3.env(&mut command);
+        command
+    };
+    let submit = [vec!["submit", "book.txt"], stores.to_vec(), models.to_vec()].concat();
+    let id = run_ok(with_s3(&submit)).trim().to_string();
+    let worker = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
+    let ran = with_s3(&worker).output().expect("the worker runs");
+    assert!(
+        ran.status.success(),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(
+        s3._root
+            .path()
+            .join("books/library")
+            .join(&id)
+            .join("images")
+            .is_dir(),
+        "the images are in the bucket"
+    );
+    let out = format!("export-{id}");
+    let export = [
+        vec!["export"],
+        stores.to_vec(),
+        vec!["--book", &id, "--output-dir", &out],
+    ]
+    .concat();
+    run_ok(with_s3(&export));
+    assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
+}
