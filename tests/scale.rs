@@ -304,6 +304,16 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
             .map(|c| c.concepts as usize)
             .sum::<usize>();
         assert!(exported.join("Contents.md").is_file());
+        // The folder the other commands read: render, scenes, compile (which finds the book
+        // through the manifest).
+        for args in [
+            vec!["render", "--output-dir", &out],
+            vec!["scenes", "--output-dir", &out, "--json"],
+            vec!["compile", "--output-dir", &out, "--html", "--epub"],
+        ] {
+            run_ok(command(&folder, &fake, &args));
+        }
+        assert!(exported.join("gallery/index.html").is_file());
     }
     let worker_images = fake.server.count("image") - local_images;
     assert!(
