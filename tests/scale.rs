@@ -284,6 +284,18 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
     let books = status["books"].as_array().expect("books");
     assert_eq!(books.len(), 2);
     assert!(books.iter().all(|b| b["status"] == "done"), "{status:#}");
+    let table = run_ok(command(
+        &folder,
+        &fake,
+        &[vec!["status"], stores[..2].to_vec()].concat(),
+    ));
+    for id in &ids {
+        let line = table.lines().find(|l| l.starts_with(id.as_str()));
+        assert!(
+            line.is_some_and(|l| l.contains("done") && l.contains("illustration_complete")),
+            "{table}"
+        );
+    }
 
     let mut scenes = 0;
     for (id, local) in ids.iter().zip(["local-1", "local-2"]) {
