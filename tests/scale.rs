@@ -1081,3 +1081,87 @@ fn a_worker_keeps_a_books_files_in_s3_and_the_export_equals_a_local_run() {
     run_ok(with_s3(&export));
     assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
 }
+
+/// More workers than books: a worker with room helps the holder of a book, its illustrators
+/// claiming the book's analyzed chapters too, and the result is still one machine's.
+#[test]
+fn an_idle_worker_helps_illustrate_a_book_another_holds() {
+    let Some(url) = database("helpers") else {
+        return;
+    };
+    let fake = Fake::with_latency(10, 500);
+    let folder = Folder::with_book(8, &config(2, 1));
+    let models = [
+        "--provider",
+        "openai",
+        "--model",
+        "gpt-4o-mini",
+        "--image-model",
+        "gpt-image-1",
+    ];
+    let local = [
+        vec![
+            "--file",
+            "book.txt",
+            "--output-dir",
+            "local",
+            "--limit",
+            "2",
+        ],
+        models.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &local));
+    let images = fake.server.count("image");
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit", "--limit", "2", "book.txt"],
+        stores.to_vec(),
+        models.to_vec(),
+    ]
+    .concat();
+    let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
+    let worker_args = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
+    let mut workers: Vec<Worker> = (0..2)
+        .map(|n| {
+            Worker::start(
+                &folder,
+                &fake,
+                &worker_args,
+                folder.path().join(format!("w{n}.log")),
+            )
+        })
+        .collect();
+    for worker in &mut workers {
+        assert_eq!(
+            worker.wait(Duration::from_secs(90)),
+            0,
+            "{}",
+            worker.output()
+        );
+    }
+    for worker in &workers {
+        assert!(
+            worker.output().contains("Illustrated chapter"),
+            "each worker illustrated chapters of the one book:\n{}",
+            worker.output()
+        );
+    }
+    let out = format!("export-{id}");
+    let export = [
+        vec!["export"],
+        stores.to_vec(),
+        vec!["--book", &id, "--output-dir", &out],
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &export));
+    assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
+    assert_eq!(
+        fake.server.count("image") - images,
+        images,
+        "each scene drawn once"
+    );
+}

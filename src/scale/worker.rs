@@ -23,6 +23,7 @@ use crate::store::artifacts::Artifacts;
 use crate::store::postgres::queue::{End, Listener, Queue, Taken};
 use crate::store::{BookState, PgState, WorkerId, atomic};
 use clap::Parser;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,11 +122,17 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     let poll = POLL.min(lease / 2);
     let mut listener = listen(&worker).await;
     let mut pause = Duration::from_millis(500);
+    let mut helping = HashSet::new();
     while !shutdown.is_shutdown() {
-        match look(&worker, running.len(), lease).await {
+        match look(&worker, running.len(), lease, &helping).await {
             Ok(Look::Took(taken)) => {
                 running.spawn(book(worker.clone(), taken, shutdown.clone()));
                 pause = Duration::from_millis(500);
+                continue;
+            }
+            Ok(Look::Help(taken)) => {
+                helping.insert(taken.id.clone());
+                running.spawn(help(worker.clone(), taken, shutdown.clone()));
                 continue;
             }
             Ok(Look::Idle) if running.is_empty() && worker.args.exit_when_idle => break,
@@ -146,7 +153,11 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
             }
         }
         tokio::select! {
-            Some(_) = running.join_next(), if !running.is_empty() => {}
+            Some(ended) = running.join_next(), if !running.is_empty() => {
+                if let Ok(Some(helped)) = ended {
+                    helping.remove(&helped);
+                }
+            }
             () = stopped.recv() => {}
             () = woken(&mut listener) => {}
             () = tokio::time::sleep(poll) => {
@@ -163,6 +174,8 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
 /// What a look at the queue found.
 enum Look {
     Took(Taken),
+    /// A book another worker holds, with chapters waiting to be illustrated.
+    Help(Taken),
     /// Nothing to take, and nothing queued or held anywhere.
     Idle,
     /// Nothing to take now (or no room for another book).
@@ -171,13 +184,22 @@ enum Look {
 
 /// Takes a book when there is room, or says whether the queue is idle; renews the worker's
 /// heartbeat row.
-async fn look(worker: &Arc<Worker>, running: usize, lease: Duration) -> Result<Look, Error> {
+async fn look(
+    worker: &Arc<Worker>,
+    running: usize,
+    lease: Duration,
+    helping: &HashSet<String>,
+) -> Result<Look, Error> {
     let w = worker.clone();
     let room = running < worker.args.books.max(1);
+    let skip: Vec<String> = helping.iter().cloned().collect();
     blocking(move || {
         w.queue.beat(&w.id)?;
         if room && let Some(taken) = w.queue.take(&w.id, lease)? {
             return Ok(Look::Took(taken));
+        }
+        if room && let Some(book) = w.queue.helpable(&w.id, &skip)? {
+            return Ok(Look::Help(book));
         }
         if running == 0 && !w.queue.has_work()? {
             return Ok(Look::Idle);
@@ -210,7 +232,7 @@ async fn woken(listener: &mut Option<Listener>) {
 }
 
 /// Runs one taken book to its end and tells the queue how it ended.
-async fn book(worker: Arc<Worker>, taken: Taken, global: Shutdown) {
+async fn book(worker: Arc<Worker>, taken: Taken, global: Shutdown) -> Option<String> {
     let (trigger, stop) = shutdown::channel();
     let lost = Arc::new(AtomicBool::new(false));
     let holding = tokio::spawn(hold(
@@ -224,7 +246,7 @@ async fn book(worker: Arc<Worker>, taken: Taken, global: Shutdown) {
         .work
         .join(&taken.id)
         .join(format!("attempt-{}", taken.attempt));
-    let ran = run_book(&worker, &taken, &dir, stop).await;
+    let ran = run_book(&worker, &taken, &dir, stop, Role::Holder).await;
     holding.abort();
     let reporter = &worker.reporter;
     if lost.load(Ordering::SeqCst) {
@@ -244,6 +266,42 @@ async fn book(worker: Arc<Worker>, taken: Taken, global: Shutdown) {
     if let Err(err) = std::fs::remove_dir_all(&dir) {
         reporter.verbose(&format!("could not remove `{}`: {err}", dir.display()));
     }
+    None
+}
+
+/// Helps with a book another worker holds: an illustration-only run (`--images --no-wait`)
+/// in a folder of its own, claiming the book's analyzed chapters as the holder's illustrators
+/// do, until none is left to claim. The holder keeps the book's lease and ends it; a helper
+/// that dies leaves chapter claims that expire with their lease. Returns the book's id.
+async fn help(worker: Arc<Worker>, taken: Taken, global: Shutdown) -> Option<String> {
+    let (trigger, stop) = shutdown::channel();
+    let relay = tokio::spawn(async move {
+        let mut global = global;
+        global.recv().await;
+        trigger.trigger_by(global.signal().unwrap_or(Signal::Interrupt));
+    });
+    let dir = worker
+        .work
+        .join(&taken.id)
+        .join(format!("help-{:08x}", fastrand::u32(..)));
+    if let Err(err) = run_book(&worker, &taken, &dir, stop, Role::Helper).await {
+        worker.reporter.warn(&format!(
+            "helping with book {}: {}",
+            taken.id,
+            err.display_chain()
+        ));
+    }
+    relay.abort();
+    let _ = std::fs::remove_dir_all(&dir);
+    Some(taken.id)
+}
+
+/// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
+/// holder (illustration only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Holder,
+    Helper,
 }
 
 /// Renews the book's lease every lease/4 and passes the worker's stop on to the book; on a
@@ -345,11 +403,12 @@ async fn run_book(
     taken: &Taken,
     dir: &Path,
     stop: Shutdown,
+    role: Role,
 ) -> Result<Ran, Error> {
     let out = dir.join("out");
     let (w, t, d) = (worker.clone(), taken.clone(), dir.to_path_buf());
     let (artifacts, book_path) = blocking(move || fetch_book(&w, &t, &d)).await?;
-    let mut options = book_options(worker, taken, &book_path, &out)?;
+    let mut options = book_options(worker, taken, &book_path, &out, role)?;
     // This worker opens the state and the artifacts itself (keyed by the queue's id).
     options.store = None;
     options.artifacts = None;
@@ -370,6 +429,14 @@ async fn run_book(
         local_files::pull(a.as_ref(), &o).map(drop)
     })
     .await?;
+    if role == Role::Helper && !out.join(crate::store::layout::ELEMENTS_MD).exists() {
+        // The holder has not shared the cast yet: nothing a helper can draw.
+        return Ok(Ran {
+            stopped: false,
+            totals: Totals::default(),
+            left: 0,
+        });
+    }
     let (s, o, b, p, opts, sel, r) = (
         state.clone(),
         out.clone(),
@@ -400,6 +467,14 @@ async fn run_book(
         )
         .with_artifacts(artifacts.clone()),
     );
+    if role == Role::Helper {
+        // The holder's cast and style are the book's; a helper only reads them.
+        return orchestrate::run(ctx, stop).await.map(|outcome| Ran {
+            stopped: outcome.interrupted.is_some(),
+            totals: Totals::default(),
+            left: 0,
+        });
+    }
     let uploading = tokio::spawn(push_the_cast(ctx.clone(), artifacts.clone()));
     let outcome = orchestrate::run(ctx.clone(), stop).await;
     uploading.abort();
@@ -472,6 +547,7 @@ fn book_options(
     taken: &Taken,
     book_path: &Path,
     out: &Path,
+    role: Role,
 ) -> Result<config::Options, Error> {
     let mut argv: Vec<String> = vec!["imaginize".into(), "--file".into()];
     argv.push(book_path.display().to_string());
@@ -483,7 +559,10 @@ fn book_options(
     if let Some(jobs) = worker.args.image_jobs {
         argv.extend(["--image-jobs".into(), jobs.to_string()]);
     }
-    if taken.attempt > 1 {
+    if role == Role::Helper {
+        // Illustration only; chapters the holder or other helpers hold are theirs.
+        argv.extend(["--images".into(), "--no-wait".into()]);
+    } else if taken.attempt > 1 {
         // A book taken again retries the chapters an earlier run failed.
         argv.push("--retry-failed".into());
     }

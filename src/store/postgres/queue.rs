@@ -187,6 +187,38 @@ impl Queue {
         })
     }
 
+    /// A book another worker holds that has chapters waiting to be illustrated, for a worker
+    /// with room to help (its illustrators claim chapters of the book's state as any other's
+    /// do); none of `skip` (the books it helps already).
+    pub fn helpable(&self, worker: &str, skip: &[String]) -> Result<Option<Taken>, Error> {
+        self.tx(async |tx| {
+            let rows = query(
+                tx,
+                "SELECT q.id, q.book_sha256, q.file_name, q.settings::text, q.attempt \
+                 FROM queue q WHERE q.status = 'running' AND q.worker <> $1 \
+                     AND NOT (q.id = ANY($2)) \
+                     AND EXISTS (SELECT 1 FROM chapters c \
+                                 WHERE c.book = q.id AND c.status = 'analyzed') \
+                 ORDER BY q.submitted_at, q.id LIMIT 1",
+                &[&worker, &skip],
+                "find a book to help with",
+            )
+            .await?;
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
+            let get = sql("find a book to help with");
+            let settings: String = row.try_get(3).map_err(&get)?;
+            Ok(Some(Taken {
+                id: row.try_get(0).map_err(&get)?,
+                sha256: row.try_get(1).map_err(&get)?,
+                file_name: row.try_get(2).map_err(&get)?,
+                settings: parse_settings(&settings)?,
+                attempt: row.try_get(4).map_err(&get)?,
+            }))
+        })
+    }
+
     /// Renews the lease on `book`; `false` when it is no longer this worker's (taken over).
     pub fn heartbeat(&self, book: &str, worker: &str, attempt: i64) -> Result<bool, Error> {
         self.tx(async |tx| {
