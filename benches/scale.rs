@@ -52,7 +52,7 @@ fn main() {
         .expect("the fake starts");
     println!("imaginize scale-out benchmark (binary {BIN})");
     println!(
-        "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books of 4 chapters, 2 scenes each; --image-jobs 2, --books 1 per worker"
+        "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books of 8 chapters, up to 2 scenes each; --image-jobs 2, --books 1 per worker"
     );
     for budget in [None, Some(IMAGE_RPM)] {
         throughput(&fake, budget);
@@ -161,10 +161,10 @@ fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command
     command
 }
 
-/// A small book of 4 chapters, different for each `n`.
+/// A small book of 8 chapters, different for each `n`.
 fn book(n: usize) -> String {
     let mut text = format!("The Book Number {n}\n\nby A. Bencher\n\n\n");
-    for chapter in 1..=4 {
+    for chapter in 1..=8 {
         text.push_str(&format!(
             "Chapter {chapter}\n\nElizabeth Bennet walked across the fields of book {n} toward Netherfield Park on the \
              morning of day {chapter}. Mr. Darcy watched from the library window as she came up the gravel drive. \
@@ -260,10 +260,10 @@ fn queries(fake: &fake_openai::FakeServer) {
     // The statistics are flushed at most once a second.
     std::thread::sleep(Duration::from_millis(1500));
     let transactions = commits(&url) - before;
-    println!("\nqueries, one worker, one book of 4 chapters (2 scenes each)");
+    println!("\nqueries, one worker, one book of 8 chapters");
     println!(
         "{transactions} committed transactions: {:.1} per chapter (with the worker's start, queue polls and heartbeats)",
-        transactions as f64 / 4.0
+        transactions as f64 / 8.0
     );
 }
 
