@@ -8,6 +8,7 @@
 //! with the same id.
 
 mod args;
+mod book_run;
 pub mod budget;
 pub mod export;
 pub mod local_files;

@@ -7,24 +7,17 @@
 //! gives the books back and exits (130 after Ctrl-C, 0 after SIGTERM: a service stopped on
 //! purpose); a second quits at once.
 
-use super::{WorkerArgs, book_artifacts, local_files, source_key};
-use crate::cli::Args;
-use crate::config::{self, Environment, Verbosity};
+use super::WorkerArgs;
+use super::book_run::{Ran, Role, run_book};
+use crate::config::{Environment, Verbosity};
 use crate::error::Error;
-use crate::events::Event;
-use crate::pipeline::context::Context;
-use crate::pipeline::orchestrate::{self, Totals};
-use crate::pipeline::prepare::prepare;
 use crate::pipeline::shutdown::{self, Shutdown, Signal};
-use crate::provider;
 use crate::report::Reporter;
-use crate::run::job::{Signals, selected_chapters};
-use crate::store::artifacts::Artifacts;
+use crate::run::job::Signals;
+use crate::store::WorkerId;
 use crate::store::postgres::queue::{End, Listener, Queue, Taken};
-use crate::store::{BookState, PgState, WorkerId, atomic};
-use clap::Parser;
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -36,16 +29,16 @@ use tokio::task::JoinSet;
 const POLL: Duration = Duration::from_secs(5);
 
 /// What every book task of this worker shares.
-struct Worker {
-    queue: Arc<Queue>,
-    id: String,
-    store: String,
-    root: String,
-    args: WorkerArgs,
-    work: PathBuf,
-    reporter: Reporter,
-    env: Environment,
-    verbosity: Verbosity,
+pub(super) struct Worker {
+    pub queue: Arc<Queue>,
+    pub id: String,
+    pub store: String,
+    pub root: String,
+    pub args: WorkerArgs,
+    pub work: PathBuf,
+    pub reporter: Reporter,
+    pub env: Environment,
+    pub verbosity: Verbosity,
 }
 
 pub fn run(
@@ -296,14 +289,6 @@ async fn help(worker: Arc<Worker>, taken: Taken, global: Shutdown) -> Option<Str
     Some(taken.id)
 }
 
-/// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
-/// holder (illustration only).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Role {
-    Holder,
-    Helper,
-}
-
 /// Renews the book's lease every lease/4 and passes the worker's stop on to the book; on a
 /// lost lease stops the book at once and says so through `lost`.
 async fn hold(
@@ -389,198 +374,8 @@ fn end_of(worker: &Worker, taken: &Taken, ran: Result<Ran, Error>) -> End {
     }
 }
 
-/// How a run of a book ended.
-struct Ran {
-    stopped: bool,
-    totals: Totals,
-    /// Selected chapters neither finished nor failed.
-    left: usize,
-}
-
-/// The usual pipeline on the taken book, in `dir`.
-async fn run_book(
-    worker: &Arc<Worker>,
-    taken: &Taken,
-    dir: &Path,
-    stop: Shutdown,
-    role: Role,
-) -> Result<Ran, Error> {
-    let out = dir.join("out");
-    let (w, t, d) = (worker.clone(), taken.clone(), dir.to_path_buf());
-    let (artifacts, book_path) = blocking(move || fetch_book(&w, &t, &d)).await?;
-    let mut options = book_options(worker, taken, &book_path, &out, role)?;
-    // This worker opens the state and the artifacts itself (keyed by the queue's id).
-    options.store = None;
-    options.artifacts = None;
-    let (path, st, key) = (book_path.clone(), worker.store.clone(), taken.id.clone());
-    let book = blocking(move || crate::book::load(&path)).await?;
-    let selected = selected_chapters(&book, &options)?;
-    if selected.is_empty() {
-        return Ok(Ran {
-            stopped: false,
-            totals: Totals::default(),
-            left: 0,
-        });
-    }
-    let state: Arc<dyn BookState> = Arc::new(blocking(move || PgState::open(&st, &key)).await?);
-    let (a, o) = (artifacts.clone(), out.clone());
-    blocking(move || {
-        atomic::create_dir(&o)?;
-        local_files::pull(a.as_ref(), &o).map(drop)
-    })
-    .await?;
-    if role == Role::Helper && !out.join(crate::store::layout::ELEMENTS_MD).exists() {
-        // The holder has not shared the cast yet: nothing a helper can draw.
-        return Ok(Ran {
-            stopped: false,
-            totals: Totals::default(),
-            left: 0,
-        });
-    }
-    let (s, o, b, p, opts, sel, r) = (
-        state.clone(),
-        out.clone(),
-        book.clone(),
-        book_path.clone(),
-        options.clone(),
-        selected.clone(),
-        worker.reporter.clone(),
-    );
-    blocking(move || prepare(s.as_ref(), &o, &b, &p, &opts, &sel, &r).map(drop)).await?;
-    worker.reporter.info(&format!(
-        "book {} ({}): {} chapters",
-        taken.id,
-        book.title,
-        selected.len()
-    ));
-    let models = provider::build(&options.provider)?;
-    let models = super::budget::wrap(models, &options.provider, &worker.queue, &worker.reporter);
-    let ctx = Arc::new(
-        Context::new(
-            options,
-            book,
-            out.clone(),
-            state.clone(),
-            models,
-            worker.reporter.clone(),
-            selected.clone(),
-        )
-        .with_artifacts(artifacts.clone()),
-    );
-    if role == Role::Helper {
-        // The holder's cast and style are the book's; a helper only reads them.
-        return orchestrate::run(ctx, stop).await.map(|outcome| Ran {
-            stopped: outcome.interrupted.is_some(),
-            totals: Totals::default(),
-            left: 0,
-        });
-    }
-    let uploading = tokio::spawn(push_the_cast(ctx.clone(), artifacts.clone()));
-    let outcome = orchestrate::run(ctx.clone(), stop).await;
-    uploading.abort();
-    let (a, o) = (artifacts.clone(), out.clone());
-    blocking(move || local_files::push(a.as_ref(), &o)).await?;
-    let outcome = outcome?;
-    let s = state.clone();
-    let manifest = blocking(move || s.snapshot()).await?;
-    let manifest = manifest.ok_or_else(|| Error::Internal("the book's state vanished".into()))?;
-    let totals = orchestrate::totals(&manifest, &selected);
-    let finished = if ctx.options.phases.images {
-        totals.illustrated
-    } else {
-        totals.analyzed
-    };
-    Ok(Ran {
-        stopped: outcome.interrupted.is_some(),
-        left: totals
-            .chapters
-            .saturating_sub(finished + totals.failed.len()),
-        totals,
-    })
-}
-
-/// Copies the cast and style up once the first chapter is analyzed (they are complete by
-/// then), so a worker that dies later does not leave the next one to ask for them again.
-async fn push_the_cast(ctx: Arc<Context>, artifacts: Arc<dyn Artifacts>) {
-    let mut events = ctx.subscribe();
-    loop {
-        match events.recv().await {
-            Ok(stamped) if matches!(stamped.event, Event::ChapterAnalyzed { .. }) => break,
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-        }
-    }
-    let out = ctx.out.clone();
-    let pushed =
-        tokio::task::spawn_blocking(move || local_files::push(artifacts.as_ref(), &out)).await;
-    if let Ok(Err(err)) = pushed {
-        ctx.reporter.warn(&format!(
-            "could not copy the cast to the artifacts yet: {err}"
-        ));
-    }
-}
-
-/// The book's artifacts, and its file copied into `dir`.
-fn fetch_book(
-    worker: &Worker,
-    taken: &Taken,
-    dir: &Path,
-) -> Result<(Arc<dyn Artifacts>, PathBuf), Error> {
-    let artifacts: Arc<dyn Artifacts> = Arc::new(book_artifacts(&worker.root, &taken.id)?);
-    let key = source_key(&taken.file_name)?;
-    let bytes = artifacts.get(&key)?.ok_or_else(|| {
-        Error::Usage(format!(
-            "book {}: its file `{key}` is not in `{}`",
-            taken.id,
-            artifacts.location()
-        ))
-    })?;
-    let path = dir.join(&taken.file_name);
-    atomic::write_creating_folder(&path, &bytes)?;
-    Ok((artifacts, path))
-}
-
-/// The run's options: the submitted flags over this worker's configuration (its keys, base
-/// URLs and limits, from its config files and environment).
-fn book_options(
-    worker: &Worker,
-    taken: &Taken,
-    book_path: &Path,
-    out: &Path,
-    role: Role,
-) -> Result<config::Options, Error> {
-    let mut argv: Vec<String> = vec!["imaginize".into(), "--file".into()];
-    argv.push(book_path.display().to_string());
-    argv.extend(["--output-dir".into(), out.display().to_string()]);
-    argv.extend(taken.settings.iter().cloned());
-    if let Some(jobs) = worker.args.jobs {
-        argv.extend(["--jobs".into(), jobs.to_string()]);
-    }
-    if let Some(jobs) = worker.args.image_jobs {
-        argv.extend(["--image-jobs".into(), jobs.to_string()]);
-    }
-    if role == Role::Helper {
-        // Illustration only; chapters the holder or other helpers hold are theirs.
-        argv.extend(["--images".into(), "--no-wait".into()]);
-    } else if taken.attempt > 1 {
-        // A book taken again retries the chapters an earlier run failed.
-        argv.push("--retry-failed".into());
-    }
-    let parsed = Args::try_parse_from(&argv).map_err(|e| {
-        Error::Usage(format!(
-            "book {}: its settings are not valid flags: {e}",
-            taken.id
-        ))
-    })?;
-    let resolved = config::resolve(&parsed.run, worker.verbosity, &worker.env)?;
-    for warning in &resolved.warnings {
-        worker.reporter.warn(warning);
-    }
-    Ok(resolved.options)
-}
-
 /// Runs `f` on the blocking pool (the queue's and the stores' calls block).
-async fn blocking<T: Send + 'static, E: Into<Error> + Send + 'static>(
+pub(super) async fn blocking<T: Send + 'static, E: Into<Error> + Send + 'static>(
     f: impl FnOnce() -> Result<T, E> + Send + 'static,
 ) -> Result<T, Error> {
     tokio::task::spawn_blocking(f)
