@@ -487,55 +487,6 @@ impl Queue {
     }
 }
 
-impl Queue {
-    /// Takes one request's token from the budget `name` (created on first use: `per_minute`
-    /// requests a minute, no burst, so starts are at least 60/`per_minute` s apart across all
-    /// workers). `None`: granted; `Some(wait)`: none left, try again after `wait`. The
-    /// database's clock decides, so the machines' clocks need not agree.
-    pub fn take_token(&self, name: &str, per_minute: u32) -> Result<Option<Duration>, Error> {
-        let per_sec = f64::from(per_minute.max(1)) / 60.0;
-        self.tx(async |tx| {
-            execute(
-                tx,
-                "INSERT INTO budgets (name, capacity, per_sec, tokens) VALUES ($1, 1, $2, 1) \
-                 ON CONFLICT (name) DO UPDATE SET per_sec = EXCLUDED.per_sec \
-                 WHERE budgets.per_sec <> EXCLUDED.per_sec",
-                &[&name, &per_sec],
-                "create a request budget",
-            )
-            .await?;
-            let rows = query(
-                tx,
-                "WITH now AS (SELECT b.name, clock_timestamp() AS at, \
-                     LEAST(b.capacity, b.tokens + b.per_sec * \
-                         EXTRACT(EPOCH FROM clock_timestamp() - b.updated_at)::float8) AS left \
-                     FROM budgets b WHERE b.name = $1 FOR UPDATE) \
-                 UPDATE budgets b SET \
-                     tokens = CASE WHEN now.left >= 1 THEN now.left - 1 ELSE now.left END, \
-                     updated_at = now.at \
-                 FROM now WHERE b.name = now.name \
-                 RETURNING now.left, b.per_sec",
-                &[&name],
-                "take a request token",
-            )
-            .await?;
-            let row = rows.first().ok_or_else(|| Error::Database {
-                action: "take a request token",
-                source: "the budget's row is missing".into(),
-            })?;
-            let get = sql("take a request token");
-            let (left, per_sec): (f64, f64) =
-                (row.try_get(0).map_err(&get)?, row.try_get(1).map_err(&get)?);
-            if left >= 1.0 {
-                return Ok(None);
-            }
-            Ok(Some(Duration::from_secs_f64(
-                ((1.0 - left) / per_sec).clamp(0.001, 60.0),
-            )))
-        })
-    }
-}
-
 /// Notifies [`CHANNEL`] when `tx` commits.
 async fn notify(tx: &Tx<'_>) -> Result<(), Error> {
     execute(
@@ -546,74 +497,6 @@ async fn notify(tx: &Tx<'_>) -> Result<(), Error> {
     )
     .await
     .map(drop)
-}
-
-/// A connection listening on [`CHANNEL`]: `notified` returns when the queue changed. Made with
-/// [`Queue::listen`] on the caller's runtime; when the connection drops, `notified` never
-/// returns again and `is_closed` says so (the worker's slow poll goes on, and it listens anew).
-pub struct Listener {
-    _client: tokio_postgres::Client,
-    wakes: tokio::sync::mpsc::UnboundedReceiver<()>,
-    closed: bool,
-}
-
-impl Listener {
-    /// Waits for the next notification (several pending count as one).
-    pub async fn notified(&mut self) {
-        if self.closed {
-            return std::future::pending().await;
-        }
-        match self.wakes.recv().await {
-            Some(()) => while self.wakes.try_recv().is_ok() {},
-            None => {
-                self.closed = true;
-                std::future::pending::<()>().await;
-            }
-        }
-    }
-
-    /// Whether the listening connection is gone.
-    pub fn is_closed(&self) -> bool {
-        self.closed || self.wakes.is_closed()
-    }
-}
-
-impl Queue {
-    /// Opens a connection of its own (outside the pool) that listens on [`CHANNEL`]; its I/O
-    /// runs on the caller's tokio runtime.
-    pub async fn listen(&self) -> Result<Listener, Error> {
-        use futures_util::StreamExt;
-        let connect = |e: Box<dyn std::error::Error + Send + Sync>| Error::DatabaseConnect {
-            url: self.db.url().to_string(),
-            source: e,
-        };
-        let tls = crate::store::postgres::db::tls().map_err(|e| connect(e.into()))?;
-        let (client, mut connection) = self
-            .config
-            .connect(tls)
-            .await
-            .map_err(|e| connect(e.into()))?;
-        let (send, wakes) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-            while let Some(Ok(message)) = messages.next().await {
-                if let tokio_postgres::AsyncMessage::Notification(_) = message
-                    && send.send(()).is_err()
-                {
-                    break;
-                }
-            }
-        });
-        client
-            .batch_execute(&format!("LISTEN {CHANNEL}"))
-            .await
-            .map_err(sql("listen for the queue's changes"))?;
-        Ok(Listener {
-            _client: client,
-            wakes,
-            closed: false,
-        })
-    }
 }
 
 fn queued_book(row: &tokio_postgres::Row) -> Result<QueuedBook, Error> {
@@ -646,6 +529,11 @@ fn parse_settings(text: &str) -> Result<Vec<String>, Error> {
 fn micros(duration: Duration) -> i64 {
     i64::try_from(duration.as_micros()).unwrap_or(i64::MAX)
 }
+
+mod budget;
+mod listen;
+
+pub use listen::Listener;
 
 #[cfg(test)]
 #[path = "queue_tests.rs"]
