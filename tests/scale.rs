@@ -1165,3 +1165,28 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
         "each scene drawn once"
     );
 }
+
+/// `--compile` reads the images from the output folder: with `--artifacts` they are not
+/// there, so the run refuses before any request and says what to do instead.
+#[test]
+fn compiling_a_run_whose_files_are_in_the_artifacts_is_refused_before_any_request() {
+    let fake = Fake::with_latency(0, 0);
+    let folder = Folder::with_book(2, &config(1, 1));
+    let artifacts = file_url(&folder.path().join("remote"));
+    let args = [
+        "--file",
+        "book.txt",
+        "--artifacts",
+        artifacts.as_str(),
+        "--epub",
+    ];
+    let ran = command(&folder, &fake, &args).output().expect("runs");
+    assert_eq!(
+        ran.status.code(),
+        Some(2),
+        "{}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
+    assert!(String::from_utf8_lossy(&ran.stderr).contains("imaginize export"));
+    assert!(fake.entries().is_empty(), "no request was made");
+}

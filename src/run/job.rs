@@ -63,6 +63,11 @@ pub fn main_job(
         reporter.info(notice);
     }
     let formats = super::outputs::formats(&run_args.compile);
+    if formats.is_some() && options.artifacts.is_some() {
+        return Err(Error::Usage(
+            "--compile reads the images from the output folder, but --artifacts keeps them in object storage; compile an `imaginize export` of the book instead".into(),
+        ));
+    }
     if formats.is_some() && options.store.is_some() {
         return Err(Error::Usage(
             "--compile reads the output folder's manifest, which a --store run does not write yet; run without --compile".into(),
