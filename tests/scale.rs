@@ -464,7 +464,8 @@ fn a_book_that_keeps_failing_is_retried_after_a_backoff_then_dead_lettered() {
         ..fake_openai::Quirks::default()
     };
     let fake = Fake::start(fake_openai::FakeConfig::default(), refusing);
-    let folder = Folder::with_book(2, &config(1, 1));
+    // maxAttempts from the worker's config.
+    let folder = Folder::with_book(2, &format!("{}maxAttempts: 2\n", config(1, 1)));
     let remote = folder.path().join("remote");
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
@@ -475,11 +476,7 @@ fn a_book_that_keeps_failing_is_retried_after_a_backoff_then_dead_lettered() {
     ]
     .concat();
     run_ok(command(&folder, &fake, &submit));
-    let worker = [
-        vec!["worker", "--exit-when-idle", "--max-attempts", "2"],
-        stores.to_vec(),
-    ]
-    .concat();
+    let worker = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
     let mut worker = Worker::start(&folder, &fake, &worker, folder.path().join("w.log"));
     assert_eq!(
         worker.wait(Duration::from_secs(60)),

@@ -53,6 +53,8 @@ pub struct Layer {
     pub store: Option<String>,
     /// Where the book's files go: a `file://` or `s3://` URL (`--artifacts`).
     pub artifacts: Option<String>,
+    /// Failed runs of a queued book before it is dead-lettered (`imaginize worker`).
+    pub max_attempts: Option<u32>,
     pub chunk_tokens: Option<usize>,
     pub words_per_page: Option<usize>,
     /// The style guide: a string (the art style) or a map of its fields (`crate::style`).
@@ -98,6 +100,7 @@ const KNOWN_KEYS: &[&str] = &[
     "waitForOthers",
     "store",
     "artifacts",
+    "maxAttempts",
     "chunkTokens",
     "wordsPerPage",
     "style",
@@ -276,6 +279,7 @@ impl Layer {
             wait_for_others: higher.wait_for_others.or(self.wait_for_others),
             store: higher.store.or(self.store),
             artifacts: higher.artifacts.or(self.artifacts),
+            max_attempts: higher.max_attempts.or(self.max_attempts),
             poll_secs: higher.poll_secs.or(self.poll_secs),
             lock_timeout_secs: higher.lock_timeout_secs.or(self.lock_timeout_secs),
             chunk_tokens: higher.chunk_tokens.or(self.chunk_tokens),

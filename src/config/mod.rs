@@ -87,6 +87,8 @@ pub struct Options {
     /// Where the book's artifacts (pass-1 answers, chapter scenes, images, the cast) are kept:
     /// a `file://` or `s3://` URL; `None` for the output folder (the default).
     pub artifacts: Option<String>,
+    /// Failed runs of a queued book before a worker dead-letters it (`maxAttempts`, default 3).
+    pub max_attempts: u32,
     pub prices: BTreeMap<String, Price>,
     pub verbosity: Verbosity,
 }
@@ -305,6 +307,7 @@ fn build_options(
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
         store: layer.store.as_deref().map(StoreUrl::parse).transpose()?,
         artifacts: layer.artifacts.as_deref().map(artifacts_url).transpose()?,
+        max_attempts: layer.max_attempts.unwrap_or(3).max(1),
         prices: layer.prices.unwrap_or_default(),
         verbosity,
     })

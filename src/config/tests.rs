@@ -263,6 +263,16 @@ fn the_artifacts_come_from_flag_env_or_config_and_must_be_a_url() {
 }
 
 #[test]
+fn max_attempts_comes_from_the_config_with_a_default_of_three() {
+    let fx = fixture(&[], None, Some("maxAttempts: 5\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    assert_eq!(resolved.options.max_attempts, 5);
+    let none = resolve_with(&RunArgs::default(), &fixture(&[], None, None));
+    assert_eq!(none.options.max_attempts, 3);
+}
+
+#[test]
 fn style_is_a_string_or_a_map_of_its_fields() {
     let fx = fixture(
         &[],

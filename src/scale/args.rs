@@ -60,12 +60,13 @@ pub struct WorkerArgs {
     /// Exit when no book is queued or held by any worker (instead of waiting for new ones).
     #[arg(long)]
     pub exit_when_idle: bool,
-    /// A book's lease: a worker silent this long loses it to another (default 60).
-    #[arg(long, value_name = "SECS", default_value_t = 60)]
-    pub lease_secs: u64,
-    /// Failed runs of a book before it is dead-lettered (default 3).
-    #[arg(long, value_name = "N", default_value_t = 3)]
-    pub max_attempts: i64,
+    /// A book's lease: a worker silent this long loses it to another (default: config
+    /// `leaseSecs`, 60).
+    #[arg(long, value_name = "SECS")]
+    pub lease_secs: Option<u64>,
+    /// Failed runs of a book before it is dead-lettered (default: config `maxAttempts`, 3).
+    #[arg(long, value_name = "N")]
+    pub max_attempts: Option<u32>,
     /// Where the books' local working folders go (default: a new temp folder, removed at exit).
     #[arg(long, value_name = "DIR")]
     pub work_dir: Option<PathBuf>,

@@ -9,7 +9,8 @@
 
 use super::WorkerArgs;
 use super::book_run::{Ran, Role, run_book};
-use crate::config::{Environment, Verbosity};
+use crate::cli::RunArgs;
+use crate::config::{self, Environment, Verbosity};
 use crate::error::Error;
 use crate::pipeline::shutdown::{self, Shutdown, Signal};
 use crate::report::Reporter;
@@ -39,6 +40,10 @@ pub(super) struct Worker {
     pub reporter: Reporter,
     pub env: Environment,
     pub verbosity: Verbosity,
+    /// A book's lease (`--lease-secs`, config `leaseSecs`).
+    pub lease: Duration,
+    /// `--max-attempts`, config `maxAttempts`.
+    pub max_attempts: u32,
 }
 
 pub fn run(
@@ -49,6 +54,10 @@ pub fn run(
 ) -> Result<(), Error> {
     let store = args.stores.store_url(env)?;
     let root = args.stores.artifacts_url(env)?;
+    // The worker's own configuration (config files, IMAGINIZE_*): the defaults of its flags.
+    let configured = config::resolve(&RunArgs::default(), verbosity, env)?.options;
+    let lease = Duration::from_secs(args.lease_secs.unwrap_or(configured.lease_secs).max(1));
+    let max_attempts = args.max_attempts.unwrap_or(configured.max_attempts).max(1);
     let queue = Arc::new(Queue::open(&store)?);
     let id = WorkerId::current().0;
     let host = gethostname::gethostname().to_string_lossy().into_owned();
@@ -72,6 +81,8 @@ pub fn run(
         reporter: reporter.clone(),
         env: env.clone(),
         verbosity,
+        lease,
+        max_attempts,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -111,7 +122,7 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     });
     let mut running = JoinSet::new();
     let mut stopped = shutdown.clone();
-    let lease = Duration::from_secs(worker.args.lease_secs.max(1));
+    let lease = worker.lease;
     let poll = POLL.min(lease / 2);
     let mut listener = listen(&worker).await;
     let mut pause = Duration::from_millis(500);
@@ -298,7 +309,7 @@ async fn hold(
     trigger: shutdown::Trigger,
     lost: Arc<AtomicBool>,
 ) {
-    let every = Duration::from_secs(worker.args.lease_secs.max(1)) / 4;
+    let every = worker.lease / 4;
     let mut last = tokio::time::Instant::now();
     let mut relayed = false;
     loop {
@@ -332,7 +343,7 @@ fn end_of(worker: &Worker, taken: &Taken, ran: Result<Ran, Error>) -> End {
         End::Failed {
             reason,
             backoff: (Duration::from_secs(5) * 2u32.pow(exponent)).min(Duration::from_secs(300)),
-            max_attempts: worker.args.max_attempts.max(1),
+            max_attempts: i64::from(worker.max_attempts),
         }
     };
     let reporter = &worker.reporter;
