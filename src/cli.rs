@@ -56,6 +56,16 @@ pub enum Command {
     /// Serve a local web dashboard of one or more output folders: progress, ETA, chapter grid,
     /// live thumbnails, the cast (editable) and each scene. Prints `Serving on http://HOST:PORT/`.
     Serve(ServeArgs),
+    /// Queue books for workers: each is uploaded to --artifacts and queued in --store; prints
+    /// one id per book (docs/scale-out.md).
+    Submit(crate::scale::SubmitArgs),
+    /// Take queued books and run them (state in --store, files in --artifacts) until stopped.
+    Worker(crate::scale::WorkerArgs),
+    /// List the queued books, their chapters by state, the workers and their leases.
+    Status(crate::scale::StatusArgs),
+    /// Write a queued book's output folder (as a local run writes it) from --store and
+    /// --artifacts.
+    Export(crate::scale::ExportArgs),
     /// Keep books of one series together: they share the cast (descriptions and appearance
     /// cards), the style guide and the reference portraits. Run a book with `--series DIR`.
     #[command(subcommand)]
@@ -434,6 +444,12 @@ pub struct RunArgs {
     /// series' cast, cards and style, and adds its own cast to it. Config `series`.
     #[arg(long, value_name = "DIR")]
     pub series: Option<PathBuf>,
+    /// Keep the book's files (pass-1 answers, chapter scenes, images, the cast) in object
+    /// storage instead of the output folder: `file:///shared/books` or `s3://bucket/prefix`
+    /// (endpoint and credentials from the usual AWS_* variables). The output folder stays the
+    /// local working place. Env IMAGINIZE_ARTIFACTS, config `artifacts`.
+    #[arg(long, value_name = "URL")]
+    pub artifacts: Option<String>,
     /// Convert an old tool's .imaginize.state.json into the manifest (in --output-dir or here).
     #[arg(long)]
     pub migrate_concurrent: bool,

@@ -12,7 +12,8 @@
 //! - [`compile`] builds the illustrated EPUB, the HTML gallery and the CBZ;
 //! - [`review`] lists scenes and redraws, chooses or rejects their images after a run;
 //! - [`serve`] is the local web dashboard of output folders;
-//! - [`events`] are what happens in a run, as the bars, the report and the dashboard see it.
+//! - [`events`] are what happens in a run, as the bars, the report and the dashboard see it;
+//! - [`scale`] is the multi-book queue: `submit`, `worker`, `status`, `export`.
 
 pub mod analyze;
 pub mod book;
@@ -31,6 +32,7 @@ pub mod render;
 pub mod report;
 pub mod review;
 pub mod run;
+pub mod scale;
 pub mod secret;
 pub mod series;
 pub mod serve;

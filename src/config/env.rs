@@ -46,6 +46,7 @@ pub fn layer(env: &Environment) -> Result<Layer, Error> {
         concurrent: boolean(env, "IMAGINIZE_CONCURRENT")?,
         output_dir: env.var("IMAGINIZE_OUTPUT_DIR"),
         store: env.var("IMAGINIZE_STORE"),
+        artifacts: env.var("IMAGINIZE_ARTIFACTS"),
         style: env
             .var("IMAGINIZE_STYLE")
             .map(|text| crate::style::Style::text(&text)),

@@ -53,6 +53,10 @@ pub struct Layer {
     pub store: Option<String>,
     /// The series folder the book belongs to (`--series`).
     pub series: Option<String>,
+    /// Where the book's files go: a `file://` or `s3://` URL (`--artifacts`).
+    pub artifacts: Option<String>,
+    /// Failed runs of a queued book before it is dead-lettered (`imaginize worker`).
+    pub max_attempts: Option<u32>,
     pub chunk_tokens: Option<usize>,
     pub words_per_page: Option<usize>,
     /// The style guide: a string (the art style) or a map of its fields (`crate::style`).
@@ -101,6 +105,8 @@ const KNOWN_KEYS: &[&str] = &[
     "waitForOthers",
     "store",
     "series",
+    "artifacts",
+    "maxAttempts",
     "chunkTokens",
     "wordsPerPage",
     "style",
@@ -280,6 +286,8 @@ impl Layer {
             wait_for_others: higher.wait_for_others.or(self.wait_for_others),
             store: higher.store.or(self.store),
             series: higher.series.or(self.series),
+            artifacts: higher.artifacts.or(self.artifacts),
+            max_attempts: higher.max_attempts.or(self.max_attempts),
             poll_secs: higher.poll_secs.or(self.poll_secs),
             lock_timeout_secs: higher.lock_timeout_secs.or(self.lock_timeout_secs),
             chunk_tokens: higher.chunk_tokens.or(self.chunk_tokens),

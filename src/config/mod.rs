@@ -86,6 +86,11 @@ pub struct Options {
     pub store: Option<StoreUrl>,
     /// The series folder the book belongs to (`--series`, config `series`).
     pub series: Option<PathBuf>,
+    /// Where the book's artifacts (pass-1 answers, chapter scenes, images, the cast) are kept:
+    /// a `file://` or `s3://` URL; `None` for the output folder (the default).
+    pub artifacts: Option<String>,
+    /// Failed runs of a queued book before a worker dead-letters it (`maxAttempts`, default 3).
+    pub max_attempts: u32,
     pub prices: BTreeMap<String, Price>,
     pub verbosity: Verbosity,
 }
@@ -217,6 +222,7 @@ fn flags_layer(args: &RunArgs) -> Layer {
             .series
             .as_ref()
             .map(|p| p.to_string_lossy().into_owned()),
+        artifacts: args.artifacts.clone(),
         concurrent: if args.concurrent {
             Some(true)
         } else if args.sequential {
@@ -309,9 +315,22 @@ fn build_options(
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
         store: layer.store.as_deref().map(StoreUrl::parse).transpose()?,
         series: layer.series.map(|dir| env.cwd.join(dir)),
+        artifacts: layer.artifacts.as_deref().map(artifacts_url).transpose()?,
+        max_attempts: layer.max_attempts.unwrap_or(3).max(1),
         prices: layer.prices.unwrap_or_default(),
         verbosity,
     })
+}
+
+/// `--artifacts`: a `file://` or `s3://` URL (a plain folder is what `--output-dir` is for).
+fn artifacts_url(url: &str) -> Result<String, Error> {
+    let url = url.trim();
+    if url.starts_with("file://") || url.starts_with("s3://") {
+        return Ok(url.to_string());
+    }
+    Err(Error::Invalid(format!(
+        "--artifacts (artifacts, IMAGINIZE_ARTIFACTS) must be a file:// or s3:// URL, not `{url}`"
+    )))
 }
 
 #[cfg(test)]

@@ -52,6 +52,14 @@ concurrent: true
 # output folder's manifest (docs/scale-out.md). The password may come from the environment.
 # store: postgres://imaginize:${PGPASSWORD}@db.example/imaginize?sslmode=require
 
+# Keep the book's files (pass-1 answers, scenes, images, the cast) in object storage instead of
+# the output folder: file:///shared/books or s3://bucket/prefix (AWS_* variables).
+# artifacts: s3://books/imaginize
+
+# `imaginize worker`: failed runs of a queued book before it is dead-lettered (shown by
+# `imaginize status`); between them the book waits 5 s, 10 s, 20 s, … (at most 5 minutes).
+# maxAttempts: 3
+
 # The style guide every image prompt carries verbatim: a string, or its fields. Without it the
 # text model proposes one from the book's opening chapters (recorded in <output>/style.json;
 # `imaginize style --output-dir DIR --set "…"` changes it for one folder).

@@ -259,6 +259,46 @@ fn a_misspelt_style_field_is_named_in_the_error() {
 }
 
 #[test]
+fn the_artifacts_come_from_flag_env_or_config_and_must_be_a_url() {
+    let fx = fixture(&[], None, Some("artifacts: s3://books/imaginize\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    assert_eq!(
+        resolved.options.artifacts.as_deref(),
+        Some("s3://books/imaginize")
+    );
+    let fx = fixture(&[("IMAGINIZE_ARTIFACTS", "file:///env")], None, None);
+    assert_eq!(
+        resolve_with(&RunArgs::default(), &fx)
+            .options
+            .artifacts
+            .as_deref(),
+        Some("file:///env")
+    );
+    let args = RunArgs {
+        artifacts: Some("file:///flag".into()),
+        ..RunArgs::default()
+    };
+    assert_eq!(
+        resolve_with(&args, &fx).options.artifacts.as_deref(),
+        Some("file:///flag")
+    );
+    let fx = fixture(&[("IMAGINIZE_ARTIFACTS", "/plain/folder")], None, None);
+    let err = resolve(&RunArgs::default(), Verbosity::Normal, &fx.env).expect_err("not a URL");
+    assert!(err.to_string().contains("file:// or s3://"), "{err}");
+}
+
+#[test]
+fn max_attempts_comes_from_the_config_with_a_default_of_three() {
+    let fx = fixture(&[], None, Some("maxAttempts: 5\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+    assert_eq!(resolved.options.max_attempts, 5);
+    let none = resolve_with(&RunArgs::default(), &fixture(&[], None, None));
+    assert_eq!(none.options.max_attempts, 3);
+}
+
+#[test]
 fn style_is_a_string_or_a_map_of_its_fields() {
     let fx = fixture(
         &[],

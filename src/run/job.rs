@@ -15,6 +15,7 @@ use crate::pipeline::shutdown;
 use crate::provider;
 use crate::report::{Reporter, plural};
 use crate::run::{Failure, default_output_dir, pick_book};
+use crate::store::artifacts::{Artifacts, Object};
 use crate::store::{self, BookState, PgState};
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -75,6 +76,11 @@ pub fn main_job(
         reporter.info(notice);
     }
     let formats = super::outputs::formats(&run_args.compile);
+    if formats.is_some() && options.artifacts.is_some() {
+        return Err(Failure::Run(Error::Usage(
+            "--compile reads the images from the output folder, but --artifacts keeps them in object storage; compile an `imaginize export` of the book instead".into(),
+        )));
+    }
     if formats.is_some() && options.store.is_some() {
         return Err(Failure::Run(Error::Usage(
             "--compile reads the output folder's manifest, which a --store run does not write yet; run without --compile".into(),
@@ -134,7 +140,7 @@ fn dashboard_args(run_args: &crate::cli::RunArgs, options: &Options, out: &Path)
 
 /// The story chapters `--chapters` selects (all when absent); an empty selection of a book that
 /// has chapters is a usage error.
-fn selected_chapters(book: &Book, options: &Options) -> Result<Vec<ChapterNo>, Error> {
+pub(crate) fn selected_chapters(book: &Book, options: &Options) -> Result<Vec<ChapterNo>, Error> {
     let all: Vec<ChapterNo> = book.story_chapters().filter_map(|c| c.number).collect();
     let Some(selection) = &options.chapters else {
         return Ok(all);
@@ -179,6 +185,7 @@ fn run_pipeline(
             plural(prepared.recovered, "chapter")
         ));
     }
+    let artifacts = open_artifacts(&options, &out, reporter)?;
     let models = provider::build(&options.provider)?;
     let mode = match options.mode {
         ExecMode::Concurrent => "concurrent",
@@ -190,7 +197,7 @@ fn run_pipeline(
         crate::report::plural(selected.len(), "chapter"),
         out.display()
     ));
-    let ctx = Arc::new(Context::new(
+    let mut context = Context::new(
         options,
         book,
         out.clone(),
@@ -198,7 +205,11 @@ fn run_pipeline(
         models,
         reporter.clone(),
         selected.clone(),
-    ));
+    );
+    if let Some(artifacts) = &artifacts {
+        context = context.with_artifacts(artifacts.clone());
+    }
+    let ctx = Arc::new(context);
     ctx.start_log(mode);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -219,6 +230,10 @@ fn run_pipeline(
     }
     let outcome = runtime.block_on(run_with_signals(ctx.clone()));
     let recorded = runtime.block_on(recorder.finish());
+    if let Some(artifacts) = &artifacts {
+        // Also after a failed run: the cast it made is kept for the next.
+        crate::scale::local_files::push(artifacts.as_ref(), &out)?;
+    }
     let outcome = match outcome {
         Ok(outcome) => outcome,
         Err(err) => {
@@ -336,6 +351,26 @@ fn book_state(
     Ok(Arc::new(state))
 }
 
+/// `--artifacts`: the object store the run keeps the book's files in, with the cast and style it
+/// holds copied into the working folder first (so a run on another machine continues with them).
+pub(crate) fn open_artifacts(
+    options: &Options,
+    out: &Path,
+    reporter: &Reporter,
+) -> Result<Option<Arc<dyn Artifacts>>, Error> {
+    let Some(url) = &options.artifacts else {
+        return Ok(None);
+    };
+    let artifacts: Arc<dyn Artifacts> = Arc::new(Object::open(url)?);
+    crate::scale::local_files::pull(artifacts.as_ref(), out)?;
+    reporter.info(&format!(
+        "the book's files are in `{}`; `{}` is the working folder",
+        artifacts.location(),
+        out.display()
+    ));
+    Ok(Some(artifacts))
+}
+
 fn totals_now(state: &dyn BookState, selected: &[ChapterNo]) -> Result<Totals, Error> {
     let manifest = state
         .snapshot()?
@@ -363,14 +398,14 @@ async fn run_with_signals(ctx: Arc<Context>) -> Result<Outcome, Error> {
     orchestrate::run(ctx, shutdown).await
 }
 
-/// The signals that stop a run.
-struct Signals {
+/// The signals that stop a run (also the worker's).
+pub(crate) struct Signals {
     terminate: tokio::signal::unix::Signal,
     hangup: tokio::signal::unix::Signal,
 }
 
 impl Signals {
-    fn new() -> Result<Signals, Error> {
+    pub(crate) fn new() -> Result<Signals, Error> {
         use tokio::signal::unix::{SignalKind, signal};
         let listen = |kind| {
             signal(kind).map_err(|source| Error::System {
@@ -384,7 +419,7 @@ impl Signals {
         })
     }
 
-    async fn next(&mut self) -> shutdown::Signal {
+    pub(crate) async fn next(&mut self) -> shutdown::Signal {
         use shutdown::Signal;
         tokio::select! {
             Ok(()) = tokio::signal::ctrl_c() => Signal::Interrupt,

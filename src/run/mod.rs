@@ -5,7 +5,7 @@ mod book_choice;
 mod estimate;
 mod failure;
 mod inspect;
-mod job;
+pub(crate) mod job;
 mod outputs;
 mod review;
 mod series;
@@ -45,6 +45,15 @@ pub fn run_with(args: Args, reporter: &Reporter, env: &Environment) -> Result<()
         Some(Command::Style(style)) => Ok(style::run(&style, reporter, env)?),
         Some(Command::Series(series)) => Ok(series::run(&series, &env.cwd, reporter)?),
         Some(Command::Serve(serve)) => Ok(crate::serve::run(&serve, &env.cwd, reporter)?),
+        Some(Command::Submit(submit)) => Ok(crate::scale::submit::run(&submit, reporter, env)?),
+        Some(Command::Worker(worker)) => Ok(crate::scale::worker::run(
+            worker,
+            reporter,
+            env,
+            reporter.verbosity(),
+        )?),
+        Some(Command::Status(status)) => Ok(crate::scale::status::run(&status, reporter, env)?),
+        Some(Command::Export(export)) => Ok(crate::scale::export::run(&export, reporter, env)?),
         None if args.run.init_config => {
             let path = config::write_sample(&env.cwd)?;
             reporter.info(&format!(

@@ -191,7 +191,7 @@ pub(super) async fn execute(
 
 /// rustls with the Mozilla roots and the `ring` provider (what reqwest already brings), used
 /// when the URL asks for TLS (`sslmode=prefer`, the default, or `require`).
-fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
+pub(super) fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error> {
     let roots = rustls::RootCertStore {
         roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
     };

@@ -12,6 +12,7 @@
 
 mod db;
 mod native;
+pub mod queue;
 mod rows;
 mod schema;
 #[cfg(test)]

@@ -8,7 +8,11 @@ use crate::store::postgres::db::{Tx, block, execute, query, sql};
 use deadpool_postgres::Object;
 
 /// The migrations, in order. Never edit one that has shipped: add the next.
-const MIGRATIONS: &[(i32, &str)] = &[(1, include_str!("migrations/001_books.sql"))];
+const MIGRATIONS: &[(i32, &str)] = &[
+    (1, include_str!("migrations/001_books.sql")),
+    (2, include_str!("migrations/002_queue.sql")),
+    (3, include_str!("migrations/003_budgets.sql")),
+];
 
 /// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,
 /// a key space of its own apart from the books' two-`int` locks.

@@ -1,0 +1,287 @@
+//! Scale-out benchmark (issue 17): the queue's workers as real processes against a throwaway
+//! PostgreSQL cluster, file:// artifacts and the in-process fake OpenAI server at fixed
+//! latencies. Prints tables; no harness.
+//!
+//! ```sh
+//! cargo bench --bench scale            # release build; about a minute once built
+//! cargo test --bench scale             # the same on the debug build (slower workers)
+//! ```
+//!
+//! 1. Throughput: 4 books with 1, 2, 4, 8 workers (`--books 1`), without and with a shared
+//!    image budget; books per hour and efficiency against the ideal (the one-worker time over
+//!    the workers: linear scaling, which needs helpers beyond one worker per book; or the
+//!    budget's floor when that is longer).
+//! 2. Book takes at 8 workers: p50/p99 of `Queue::take` + `end` on 400 queued books.
+//! 3. Queries per chapter: committed transactions of one worker's run over its chapters.
+
+#[path = "../tests/support/fake_openai.rs"]
+#[expect(
+    dead_code,
+    reason = "the tests use more of the fake than this benchmark"
+)]
+mod fake_openai;
+
+#[path = "../tests/support/pg_store.rs"]
+mod store;
+
+use imaginize::store::postgres::queue::{End, Queue, Submission};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_imaginize");
+const BOOKS: usize = 4;
+const CHAT_MS: u64 = 30;
+const IMAGE_MS: u64 = 300;
+/// The shared image budget of the second table (requests a minute).
+const IMAGE_RPM: u32 = 300;
+
+fn main() {
+    let Some(_) = store::postgres::test_cluster::shared_url() else {
+        println!("PostgreSQL (initdb/postgres) is not on PATH: nothing to measure");
+        return;
+    };
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let config = fake_openai::FakeConfig {
+        chat_latency: Duration::from_millis(CHAT_MS),
+        image_latency: Duration::from_millis(IMAGE_MS),
+        ..fake_openai::FakeConfig::default()
+    };
+    let fake = runtime
+        .block_on(fake_openai::start(0, config))
+        .expect("the fake starts");
+    println!("imaginize scale-out benchmark (binary {BIN})");
+    println!(
+        "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books of 8 chapters, up to 2 scenes each; --image-jobs 2, --books 1 per worker"
+    );
+    for budget in [None, Some(IMAGE_RPM)] {
+        throughput(&fake, budget);
+    }
+    takes();
+    queries(&fake);
+}
+
+/// Table 1: wall time of N workers on the 4 books.
+fn throughput(fake: &fake_openai::FakeServer, budget: Option<u32>) {
+    match budget {
+        None => println!("\nthroughput, no shared budget"),
+        Some(rpm) => println!("\nthroughput, shared imageRpm {rpm}"),
+    }
+    println!("workers   wall s   books/h   images   ideal s   efficiency");
+    let mut one = None;
+    for workers in [1, 2, 4, 8] {
+        let (wall, images) = run_workers(fake, workers, budget);
+        let base = *one.get_or_insert(wall);
+        let parallel = base / workers as f64;
+        let floor = budget.map_or(0.0, |rpm| {
+            images.saturating_sub(1) as f64 * 60.0 / f64::from(rpm)
+        });
+        let ideal = parallel.max(floor);
+        println!(
+            "{workers:>7} {wall:>8.1} {:>9.0} {images:>8} {ideal:>9.1} {:>11.0}%",
+            BOOKS as f64 / wall * 3600.0,
+            ideal / wall * 100.0
+        );
+    }
+}
+
+/// Submits the books to a new database and runs `workers` workers until idle: (wall s, image
+/// requests).
+fn run_workers(
+    fake: &fake_openai::FakeServer,
+    workers: usize,
+    budget: Option<u32>,
+) -> (f64, usize) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = store::postgres::test_cluster::new_database("bench").expect("a database");
+    let mut config = "imageSize: 256x256\npagesPerImage: 0.4\njobs: 2\nimageJobs: 2\n".to_string();
+    if let Some(rpm) = budget {
+        config.push_str(&format!("imageRpm: {rpm}\n"));
+    }
+    std::fs::write(dir.path().join(".imaginize.config"), config).expect("config");
+    let mut books = Vec::new();
+    for n in 0..BOOKS {
+        let name = format!("book{n}.txt");
+        std::fs::write(dir.path().join(&name), book(n)).expect("book");
+        books.push(name);
+    }
+    let artifacts = format!("file://{}", dir.path().join("remote").display());
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit", "--limit", "2"],
+        stores.to_vec(),
+        books.iter().map(String::as_str).collect(),
+    ]
+    .concat();
+    let submitted = command(dir.path(), fake, &submit).output().expect("submit");
+    assert!(
+        submitted.status.success(),
+        "{}",
+        String::from_utf8_lossy(&submitted.stderr)
+    );
+    let before = fake.count("image");
+    let started = Instant::now();
+    let args = [
+        vec!["worker", "--exit-when-idle", "--books", "1"],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut children: Vec<_> = (0..workers)
+        .map(|_| {
+            command(dir.path(), fake, &args)
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("a worker starts")
+        })
+        .collect();
+    for child in &mut children {
+        let status = child.wait().expect("a worker ends");
+        assert!(status.success(), "a worker failed: {status}");
+    }
+    (
+        started.elapsed().as_secs_f64(),
+        fake.count("image") - before,
+    )
+}
+
+fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command {
+    let mut command = Command::new(BIN);
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("HOME", dir)
+        .env("IMAGINIZE_PROVIDER", "openai")
+        .env("IMAGINIZE_BASE_URL", fake.base_url())
+        .env("IMAGINIZE_API_KEY", "sk-bench")
+        .env("IMAGINIZE_MODEL", "gpt-4o-mini")
+        .env("IMAGINIZE_IMAGE_MODEL", "gpt-image-1")
+        .args(args);
+    command
+}
+
+/// A small book of 8 chapters, different for each `n`.
+fn book(n: usize) -> String {
+    let mut text = format!("The Book Number {n}\n\nby A. Bencher\n\n\n");
+    for chapter in 1..=8 {
+        text.push_str(&format!(
+            "Chapter {chapter}\n\nElizabeth Bennet walked across the fields of book {n} toward Netherfield Park on the \
+             morning of day {chapter}. Mr. Darcy watched from the library window as she came up the gravel drive. \
+             Jane sat by the fire while the rain tapped on the glass of the drawing room.\n\n\
+             By evening the carriage from Meryton rolled up under a sky streaked with light, and the lamps of the \
+             house glowed gold across the lawn.\n\n\n"
+        ));
+    }
+    text
+}
+
+/// Table 2: latency of taking (and ending) a book with 8 workers at once.
+fn takes() {
+    let url = store::postgres::test_cluster::new_database("bench_takes").expect("a database");
+    let queue = Queue::open(&url).expect("queue");
+    for n in 0..400 {
+        let book = Submission {
+            id: format!("b{n:04}"),
+            sha256: format!("{n}"),
+            file_name: "b.txt".into(),
+            settings: Vec::new(),
+        };
+        queue.submit(&book).expect("submit");
+    }
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = std::thread::scope(|scope| {
+        let threads: Vec<_> = (0..8)
+            .map(|w| {
+                let url = url.clone();
+                scope.spawn(move || {
+                    let queue = Queue::open(&url).expect("queue");
+                    let me = format!("bench-{w}");
+                    queue
+                        .register(&me, "bench", std::process::id())
+                        .expect("register");
+                    let mut seen = Vec::new();
+                    loop {
+                        let at = Instant::now();
+                        let Some(taken) = queue.take(&me, Duration::from_secs(60)).expect("take")
+                        else {
+                            break;
+                        };
+                        seen.push(at.elapsed());
+                        queue
+                            .end(&taken.id, &me, taken.attempt, &End::Done)
+                            .expect("end");
+                    }
+                    seen
+                })
+            })
+            .collect();
+        threads
+            .into_iter()
+            .flat_map(|t| t.join().expect("joined"))
+            .collect()
+    });
+    let wall = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    let at = |q: f64| latencies[((latencies.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
+    println!("\nbook takes, 8 workers, 400 books");
+    println!(
+        "{} takes in {wall:.2} s ({:.0}/s); take p50 {:.2} ms, p99 {:.2} ms",
+        latencies.len(),
+        latencies.len() as f64 / wall,
+        at(0.5),
+        at(0.99)
+    );
+}
+
+/// Table 3: committed transactions per chapter of one worker running one book.
+fn queries(fake: &fake_openai::FakeServer) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let url = store::postgres::test_cluster::new_database("bench_queries").expect("a database");
+    std::fs::write(dir.path().join("book.txt"), book(9)).expect("book");
+    std::fs::write(
+        dir.path().join(".imaginize.config"),
+        "pagesPerImage: 0.4\nimageJobs: 2\n",
+    )
+    .expect("config");
+    let artifacts = format!("file://{}", dir.path().join("remote").display());
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [vec!["submit", "--limit", "2", "book.txt"], stores.to_vec()].concat();
+    let submitted = command(dir.path(), fake, &submit).output().expect("submit");
+    assert!(submitted.status.success());
+    let before = commits(&url);
+    let worker = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
+    let ran = command(dir.path(), fake, &worker)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("worker");
+    assert!(ran.success());
+    // The statistics are flushed at most once a second.
+    std::thread::sleep(Duration::from_millis(1500));
+    let transactions = commits(&url) - before;
+    println!("\nqueries, one worker, one book of 8 chapters");
+    println!(
+        "{transactions} committed transactions: {:.1} per chapter (with the worker's start, queue polls and heartbeats)",
+        transactions as f64 / 8.0
+    );
+}
+
+/// Committed transactions of the database so far.
+fn commits(url: &str) -> i64 {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    runtime.block_on(async {
+        let (client, connection) = tokio_postgres::connect(url, tokio_postgres::NoTls)
+            .await
+            .expect("connect");
+        tokio::spawn(connection);
+        let row = client
+            .query_one(
+                "SELECT xact_commit FROM pg_stat_database WHERE datname = current_database()",
+                &[],
+            )
+            .await
+            .expect("stats");
+        row.get(0)
+    })
+}

@@ -1,0 +1,232 @@
+//! One run of a queued book on this worker: the book file fetched into an empty working
+//! folder, the submitted flags over the worker's configuration, the state in `PgState` (keyed
+//! by the queue id), the files in the book's artifacts, then the usual `prepare` and
+//! `orchestrate::run`. A holder runs every phase and shares the cast; a helper only
+//! illustrates (`--images --no-wait`).
+
+use super::worker::{Worker, blocking};
+use super::{book_artifacts, local_files, source_key};
+use crate::cli::Args;
+use crate::config;
+use crate::error::Error;
+use crate::events::Event;
+use crate::pipeline::context::Context;
+use crate::pipeline::orchestrate::{self, Totals};
+use crate::pipeline::prepare::prepare;
+use crate::pipeline::shutdown::Shutdown;
+use crate::provider;
+use crate::run::job::selected_chapters;
+use crate::store::artifacts::Artifacts;
+use crate::store::postgres::queue::Taken;
+use crate::store::{BookState, PgState, atomic};
+use clap::Parser;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
+/// holder (illustration only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Role {
+    Holder,
+    Helper,
+}
+
+/// How a run of a book ended.
+pub(super) struct Ran {
+    pub stopped: bool,
+    pub totals: Totals,
+    /// Selected chapters neither finished nor failed.
+    pub left: usize,
+}
+
+/// The usual pipeline on the taken book, in `dir`.
+pub(super) async fn run_book(
+    worker: &Arc<Worker>,
+    taken: &Taken,
+    dir: &Path,
+    stop: Shutdown,
+    role: Role,
+) -> Result<Ran, Error> {
+    let nothing = Ran {
+        stopped: false,
+        totals: Totals::default(),
+        left: 0,
+    };
+    let Some((ctx, artifacts)) = context(worker, taken, dir, role).await? else {
+        return Ok(nothing);
+    };
+    if role == Role::Helper {
+        // The holder's cast and style are the book's; a helper only reads them.
+        let outcome = orchestrate::run(ctx, stop).await?;
+        return Ok(Ran {
+            stopped: outcome.interrupted.is_some(),
+            ..nothing
+        });
+    }
+    let uploading = tokio::spawn(push_the_cast(ctx.clone(), artifacts.clone()));
+    let outcome = orchestrate::run(ctx.clone(), stop).await;
+    uploading.abort();
+    let (a, o) = (artifacts, ctx.out.clone());
+    blocking(move || local_files::push(a.as_ref(), &o)).await?;
+    let outcome = outcome?;
+    let state = ctx.state.clone();
+    let manifest = blocking(move || state.snapshot()).await?;
+    let manifest = manifest.ok_or_else(|| Error::Internal("the book's state vanished".into()))?;
+    let totals = orchestrate::totals(&manifest, &ctx.selected);
+    let finished = if ctx.options.phases.images {
+        totals.illustrated
+    } else {
+        totals.analyzed
+    };
+    Ok(Ran {
+        stopped: outcome.interrupted.is_some(),
+        left: totals
+            .chapters
+            .saturating_sub(finished + totals.failed.len()),
+        totals,
+    })
+}
+
+/// The run's context, prepared: `None` when there is nothing to run (no chapter selected, or
+/// a helper before the holder shared the cast).
+async fn context(
+    worker: &Arc<Worker>,
+    taken: &Taken,
+    dir: &Path,
+    role: Role,
+) -> Result<Option<(Arc<Context>, Arc<dyn Artifacts>)>, Error> {
+    let out = dir.join("out");
+    let (w, t, d) = (worker.clone(), taken.clone(), dir.to_path_buf());
+    let (artifacts, book_path) = blocking(move || fetch_book(&w, &t, &d)).await?;
+    let mut options = book_options(worker, taken, &book_path, &out, role)?;
+    // This worker opens the state and the artifacts itself (keyed by the queue's id).
+    options.store = None;
+    options.artifacts = None;
+    let path = book_path.clone();
+    let book = blocking(move || crate::book::load(&path)).await?;
+    // The same seed a local run of the book uses (`run::job`).
+    options.image.seed = Some(crate::provider::book_seed(&book.title));
+    let selected = selected_chapters(&book, &options)?;
+    if selected.is_empty() {
+        return Ok(None);
+    }
+    let (url, key) = (worker.store.clone(), taken.id.clone());
+    let state: Arc<dyn BookState> = Arc::new(blocking(move || PgState::open(&url, &key)).await?);
+    let (a, o) = (artifacts.clone(), out.clone());
+    blocking(move || {
+        atomic::create_dir(&o)?;
+        local_files::pull(a.as_ref(), &o).map(drop)
+    })
+    .await?;
+    if role == Role::Helper && !out.join(crate::store::layout::ELEMENTS_MD).exists() {
+        return Ok(None);
+    }
+    let (s, o, b, opts, sel, r) = (
+        state.clone(),
+        out.clone(),
+        book.clone(),
+        options.clone(),
+        selected.clone(),
+        worker.reporter.clone(),
+    );
+    blocking(move || prepare(s.as_ref(), &o, &b, &book_path, &opts, &sel, &r).map(drop)).await?;
+    worker.reporter.info(&format!(
+        "book {} ({}): {} chapters",
+        taken.id,
+        book.title,
+        selected.len()
+    ));
+    let models = provider::build(&options.provider)?;
+    let models = super::budget::wrap(models, &options.provider, &worker.queue, &worker.reporter);
+    let context = Context::new(
+        options,
+        book,
+        out,
+        state,
+        models,
+        worker.reporter.clone(),
+        selected,
+    )
+    .with_artifacts(artifacts.clone());
+    Ok(Some((Arc::new(context), artifacts)))
+}
+
+/// Copies the cast and style up once the first chapter is analyzed (they are complete by
+/// then), so a worker that dies later does not leave the next one to ask for them again.
+async fn push_the_cast(ctx: Arc<Context>, artifacts: Arc<dyn Artifacts>) {
+    let mut events = ctx.subscribe();
+    loop {
+        match events.recv().await {
+            Ok(stamped) if matches!(stamped.event, Event::ChapterAnalyzed { .. }) => break,
+            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+        }
+    }
+    let out = ctx.out.clone();
+    let pushed =
+        tokio::task::spawn_blocking(move || local_files::push(artifacts.as_ref(), &out)).await;
+    if let Ok(Err(err)) = pushed {
+        ctx.reporter.warn(&format!(
+            "could not copy the cast to the artifacts yet: {err}"
+        ));
+    }
+}
+
+/// The book's artifacts, and its file copied into `dir`.
+fn fetch_book(
+    worker: &Worker,
+    taken: &Taken,
+    dir: &Path,
+) -> Result<(Arc<dyn Artifacts>, PathBuf), Error> {
+    let artifacts: Arc<dyn Artifacts> = Arc::new(book_artifacts(&worker.root, &taken.id)?);
+    let key = source_key(&taken.file_name)?;
+    let bytes = artifacts.get(&key)?.ok_or_else(|| {
+        Error::Usage(format!(
+            "book {}: its file `{key}` is not in `{}`",
+            taken.id,
+            artifacts.location()
+        ))
+    })?;
+    let path = dir.join(&taken.file_name);
+    atomic::write_creating_folder(&path, &bytes)?;
+    Ok((artifacts, path))
+}
+
+/// The run's options: the submitted flags over this worker's configuration (its keys, base
+/// URLs and limits, from its config files and environment).
+fn book_options(
+    worker: &Worker,
+    taken: &Taken,
+    book_path: &Path,
+    out: &Path,
+    role: Role,
+) -> Result<config::Options, Error> {
+    let mut argv: Vec<String> = vec!["imaginize".into(), "--file".into()];
+    argv.push(book_path.display().to_string());
+    argv.extend(["--output-dir".into(), out.display().to_string()]);
+    argv.extend(taken.settings.iter().cloned());
+    if let Some(jobs) = worker.args.jobs {
+        argv.extend(["--jobs".into(), jobs.to_string()]);
+    }
+    if let Some(jobs) = worker.args.image_jobs {
+        argv.extend(["--image-jobs".into(), jobs.to_string()]);
+    }
+    if role == Role::Helper {
+        // Illustration only; chapters the holder or other helpers hold are theirs.
+        argv.extend(["--images".into(), "--no-wait".into()]);
+    } else if taken.attempt > 1 {
+        // A book taken again retries the chapters an earlier run failed.
+        argv.push("--retry-failed".into());
+    }
+    let parsed = Args::try_parse_from(&argv).map_err(|e| {
+        Error::Usage(format!(
+            "book {}: its settings are not valid flags: {e}",
+            taken.id
+        ))
+    })?;
+    let resolved = config::resolve(&parsed.run, worker.verbosity, &worker.env)?;
+    for warning in &resolved.warnings {
+        worker.reporter.warn(warning);
+    }
+    Ok(resolved.options)
+}
