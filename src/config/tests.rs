@@ -248,3 +248,13 @@ fn style_is_a_string_or_a_map_of_its_fields() {
         "art style: etching; palette: sepia; era and setting: 1810s England"
     );
 }
+
+#[test]
+fn portraits_default_to_six_and_zero_turns_them_off() {
+    let fx = fixture(&[], None, None);
+    assert_eq!(resolve_with(&RunArgs::default(), &fx).options.portraits, 6);
+    let fx = fixture(&[], None, Some("portraits: 0\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert_eq!(resolved.options.portraits, 0);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+}

@@ -10,6 +10,7 @@
 //! from `tokio::task::spawn_blocking` in async code.
 
 mod claim;
+mod portrait;
 mod redraw;
 mod scenes;
 mod versions;
