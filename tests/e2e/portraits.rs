@@ -168,3 +168,52 @@ fn the_estimate_counts_the_portraits() {
         .expect("a number");
     assert!(n > 0 && n <= imaginize::config::DEFAULT_PORTRAITS, "{line}");
 }
+
+/// `regenerate --portrait NAME` redraws one portrait now (a new prompt file, the picture
+/// recorded done), and a name not in the cast is refused with a message naming it.
+#[test]
+fn regenerate_redraws_one_portrait() {
+    let folder = Folder::with_book(2, &config(1, 1).replace("portraits: 0", "portraits: 2"));
+    folder
+        .run(&["--file", "book.txt", "--provider", "builtin", "--quiet"])
+        .expect_code(0);
+    let out = folder.out();
+    let manifest = read_manifest(&out).expect("manifest");
+    let (slug, portrait) = manifest.portraits.iter().next().expect("a portrait");
+    assert_eq!(portrait.status, PortraitStatus::Done);
+    let prompt = out.join(layout::portrait_prompt_file_name(slug));
+    std::fs::remove_file(&prompt).expect("the first run wrote the prompt");
+    let out_arg = out.to_string_lossy().into_owned();
+    let ran = folder.run(&[
+        "regenerate",
+        "--output-dir",
+        &out_arg,
+        "--portrait",
+        &portrait.name.to_uppercase(),
+        "--provider",
+        "builtin",
+    ]);
+    ran.expect_code(0);
+    assert!(
+        ran.stdout()
+            .contains(&format!("portrait redrawn: images/cast/{slug}.png")),
+        "{}",
+        ran.stdout()
+    );
+    assert!(prompt.is_file(), "the redraw's prompt is kept");
+    let after = read_manifest(&out).expect("manifest").portraits[slug].clone();
+    assert_eq!(after.status, PortraitStatus::Done);
+    assert_eq!(after.claim, None);
+
+    let ran = folder.run(&[
+        "regenerate",
+        "--output-dir",
+        &out_arg,
+        "--portrait",
+        "Nobody At All",
+        "--provider",
+        "builtin",
+    ]);
+    assert_ne!(ran.code(), Some(0));
+    assert!(ran.stderr().contains("Nobody At All"), "{}", ran.stderr());
+}
