@@ -374,6 +374,10 @@ struct Measured {
     startup: f64,
     shutdown: f64,
     first_image: Option<f64>,
+    /// The first scene image request: how long after its chapter was analyzed it started (the
+    /// wait for the portraits of who it shows included), ms, and how many portrait requests
+    /// had started before it.
+    first_scene_wait: Option<(f64, usize)>,
     handoff_all: Vec<f64>,
     handoff_idle: Vec<f64>,
     requests: BTreeMap<String, usize>,
@@ -473,6 +477,17 @@ fn measure(
             handoff_idle.push(handoff);
         }
     }
+    let first_scene_wait = of("image")
+        .filter(|e| image_chapter(e).is_some())
+        .min_by_key(|e| e.start_ms)
+        .and_then(|first| {
+            let ch = image_chapter(first)?;
+            let at = analyzed.iter().find(|(no, _)| *no == ch)?.1;
+            let portraits = of("image")
+                .filter(|e| image_chapter(e).is_none() && e.start_ms < first.start_ms)
+                .count();
+            Some((first.start_ms as f64 - at, portraits))
+        });
     let mut requests = BTreeMap::new();
     for e in log {
         *requests.entry(e.kind.clone()).or_insert(0) += 1;
@@ -499,6 +514,7 @@ fn measure(
         startup,
         shutdown,
         first_image: first_image_ms(out).map(|t| t - cost.t0_ms),
+        first_scene_wait,
         handoff_all,
         handoff_idle,
         requests,
@@ -753,6 +769,14 @@ fn print_table(labels: (&str, &str), left: &Measured, right: &Measured) {
             Box::new(|m| opt_ms(m.merge_gap)),
         ),
         ("time to first image", Box::new(|m| opt_ms(m.first_image))),
+        (
+            "first scene: analyzed → request (portraits before it)",
+            Box::new(|m| {
+                m.first_scene_wait.map_or("-".into(), |(ms, n)| {
+                    format!("{ms:.0} ms ({n} portrait requests)")
+                })
+            }),
+        ),
         (
             "hand-off p50/p99 (all)",
             Box::new(|m| {

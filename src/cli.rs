@@ -122,8 +122,11 @@ pub struct RegenerateArgs {
     #[arg(long, value_name = "DIR")]
     pub output_dir: PathBuf,
     /// The chapter whose scenes to change.
-    #[arg(long, value_name = "N")]
-    pub chapter: u32,
+    #[arg(long, value_name = "N", required_unless_present = "portrait")]
+    pub chapter: Option<u32>,
+    /// Redraw this cast member's reference portrait (images/cast/) instead of scenes.
+    #[arg(long, value_name = "NAME", conflicts_with_all = ["chapter", "scene", "dry_run"])]
+    pub portrait: Option<String>,
     /// Only this scene (default: every scene of the chapter).
     #[arg(long, value_name = "M")]
     pub scene: Option<u32>,

@@ -14,7 +14,8 @@ header{border-bottom:1px solid #ccc;margin-bottom:1rem}nav a{margin-right:1rem}\
 .scenes{display:grid;grid-template-columns:repeat(auto-fill,minmax(18rem,1fr));gap:1rem}\
 figure{margin:0;background:#fff;border:1px solid #ddd;border-radius:6px;padding:.5rem}\
 figure img{width:100%;height:auto;display:block}blockquote{font-style:italic;margin:.5rem 0}\
-.elements{font-size:.9em;color:#555}.pending{padding:2rem;text-align:center;background:#eee;color:#666}dt{font-weight:bold;margin-top:1rem}";
+.elements{font-size:.9em;color:#555}.pending{padding:2rem;text-align:center;background:#eee;color:#666}dt{font-weight:bold;margin-top:1rem}\
+img.portrait{max-width:12rem;height:auto;float:right;margin:0 0 .5rem 1rem}";
 
 /// Writes the gallery under `out_dir/gallery` and returns the files written.
 pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>, Error> {
@@ -63,17 +64,58 @@ pub fn write(out_dir: &Path, book: &Book, state: &State) -> Result<Vec<PathBuf>,
     let index = dir.join(GALLERY_INDEX);
     write_creating_folder(&index, page(book, "Illustrations", &sections).as_bytes())?;
     written.push(index);
+    let portraits = copy_portraits(out_dir, &dir, state, &mut written)?;
     let elements = dir.join(GALLERY_ELEMENTS);
-    write_creating_folder(&elements, page(book, "Cast", &cast(state)).as_bytes())?;
+    write_creating_folder(
+        &elements,
+        page(book, "Cast", &cast(state, &portraits)).as_bytes(),
+    )?;
     written.push(elements);
     Ok(written)
 }
 
-fn cast(state: &State) -> String {
+/// The cast's reference portraits (`images/cast/<slug>.<ext>`) copied into the gallery, by
+/// element name: the picture's path in the gallery.
+fn copy_portraits(
+    out_dir: &Path,
+    dir: &Path,
+    state: &State,
+    written: &mut Vec<PathBuf>,
+) -> Result<Vec<(String, String)>, Error> {
+    let mut found = Vec::new();
+    for e in &state.catalogue.elements {
+        let slug = layout::element_slug(&e.name);
+        for ext in ["png", "jpg", "webp"] {
+            let relative = layout::portrait_file_name(&slug, ext);
+            let source = out_dir.join(&relative);
+            if source.is_file() {
+                let target = dir.join(&relative);
+                write_creating_folder(&target, &read_file(&source)?)?;
+                written.push(target);
+                found.push((e.name.clone(), relative));
+                break;
+            }
+        }
+    }
+    Ok(found)
+}
+
+fn cast(state: &State, portraits: &[(String, String)]) -> String {
     let mut out = String::from("<dl>\n");
     for e in &state.catalogue.elements {
+        let portrait = portraits
+            .iter()
+            .find(|(name, _)| *name == e.name)
+            .map(|(_, src)| {
+                format!(
+                    "<img class=\"portrait\" src=\"{}\" alt=\"Portrait of {}\"/>",
+                    escape(src),
+                    escape(&e.name)
+                )
+            })
+            .unwrap_or_default();
         out.push_str(&format!(
-            "<dt>{} <small>({:?})</small></dt><dd><p>{}</p>",
+            "<dt>{} <small>({:?})</small></dt><dd>{portrait}<p>{}</p>",
             escape(&e.name),
             e.kind,
             escape(&e.description)

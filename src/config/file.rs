@@ -59,6 +59,8 @@ pub struct Layer {
     pub max_attempts: Option<u32>,
     pub chunk_tokens: Option<usize>,
     pub words_per_page: Option<usize>,
+    /// How many of the cast's most present characters get a reference portrait (0: none).
+    pub portraits: Option<usize>,
     /// The style guide: a string (the art style) or a map of its fields (`crate::style`).
     pub style: Option<crate::style::Style>,
     /// Price per million tokens / per image by model name, for `--estimate`.
@@ -109,6 +111,7 @@ const KNOWN_KEYS: &[&str] = &[
     "maxAttempts",
     "chunkTokens",
     "wordsPerPage",
+    "portraits",
     "style",
     "prices",
     "imageReferences",
@@ -292,6 +295,7 @@ impl Layer {
             lock_timeout_secs: higher.lock_timeout_secs.or(self.lock_timeout_secs),
             chunk_tokens: higher.chunk_tokens.or(self.chunk_tokens),
             words_per_page: higher.words_per_page.or(self.words_per_page),
+            portraits: higher.portraits.or(self.portraits),
             style: higher.style.or(self.style),
             prices: match (self.prices, higher.prices) {
                 (Some(mut low), Some(high)) => {

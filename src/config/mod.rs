@@ -56,6 +56,9 @@ pub enum Verbosity {
     Verbose,
 }
 
+/// Reference portraits drawn unless `portraits` says otherwise.
+pub const DEFAULT_PORTRAITS: usize = 6;
+
 /// The resolved options: every layer merged, paths absolute, provider chosen.
 #[derive(Debug, Clone)]
 pub struct Options {
@@ -73,6 +76,9 @@ pub struct Options {
     pub image: ImageOptions,
     pub pages_per_image: f64,
     pub words_per_page: usize,
+    /// Reference portraits for the cast's this many most present characters (`portraits`,
+    /// default 6; 0 disables them).
+    pub portraits: usize,
     pub chunk_tokens: usize,
     /// The style guide from config; `style.json` may override it (`crate::style::effective`).
     pub style: Option<crate::style::Style>,
@@ -307,6 +313,7 @@ fn build_options(
         },
         pages_per_image,
         words_per_page: layer.words_per_page.unwrap_or(300).max(1),
+        portraits: layer.portraits.unwrap_or(DEFAULT_PORTRAITS),
         chunk_tokens: layer.chunk_tokens.unwrap_or(24_000).max(500),
         style: layer.style,
         lease_secs: layer.lease_secs.unwrap_or(60).max(2),

@@ -60,6 +60,10 @@ concurrent: true
 # `imaginize status`); between them the book waits 5 s, 10 s, 20 s, … (at most 5 minutes).
 # maxAttempts: 3
 
+# Reference portraits ("cast sheet", images/cast/) for this many of the most present characters:
+# drawn once from their appearance cards, shown beside every scene they are in (0: none).
+# portraits: 6
+
 # The style guide every image prompt carries verbatim: a string, or its fields. Without it the
 # text model proposes one from the book's opening chapters (recorded in <output>/style.json;
 # `imaginize style --output-dir DIR --set "…"` changes it for one folder).

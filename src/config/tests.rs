@@ -333,3 +333,13 @@ fn image_references_are_a_number_or_a_map_layered_field_by_field() {
     let none = resolve_with(&RunArgs::default(), &fx).options.provider;
     assert_eq!(none.image_capability, Default::default());
 }
+
+#[test]
+fn portraits_default_to_six_and_zero_turns_them_off() {
+    let fx = fixture(&[], None, None);
+    assert_eq!(resolve_with(&RunArgs::default(), &fx).options.portraits, 6);
+    let fx = fixture(&[], None, Some("portraits: 0\n"));
+    let resolved = resolve_with(&RunArgs::default(), &fx);
+    assert_eq!(resolved.options.portraits, 0);
+    assert!(resolved.warnings.is_empty(), "{:?}", resolved.warnings);
+}

@@ -3,5 +3,6 @@
 
 pub mod adopt;
 mod decide;
+pub mod portraits;
 pub mod prompt;
 pub mod worker;

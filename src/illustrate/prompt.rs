@@ -4,7 +4,7 @@
 
 use crate::analyze::model::Scene;
 use crate::ids::ChapterNo;
-use crate::provider::{ElementBrief, ImageRequest, SceneSpec};
+use crate::provider::{ElementBrief, ImageRequest, ReferenceImage, SceneSpec};
 use std::fmt::Write;
 
 /// Longest quote included in a prompt; image models ignore the rest anyway.
@@ -56,6 +56,32 @@ pub fn scene_request(
         },
         references: Vec::new(),
     }
+}
+
+/// The line naming each reference picture sent with a request, in order ("Image 1 is
+/// Elizabeth Bennet."); empty without references. It opens the prompt.
+pub fn reference_labels(references: &[ReferenceImage]) -> String {
+    if references.is_empty() {
+        return String::new();
+    }
+    let named: Vec<String> = references
+        .iter()
+        .enumerate()
+        .map(|(i, r)| format!("Image {} is {}.", i + 1, r.label))
+        .collect();
+    format!(
+        "Reference pictures (draw these people exactly as they look there): {}\n",
+        named.join(" ")
+    )
+}
+
+/// `request` (made for `max_chars` less the labels' length) with its reference pictures, the
+/// labels opening its prompt.
+pub fn with_references(mut request: ImageRequest, references: Vec<ReferenceImage>) -> ImageRequest {
+    let labels = reference_labels(&references);
+    request.prompt = format!("{labels}{}", request.prompt);
+    request.references = references;
+    request
 }
 
 fn chars(text: &str) -> usize {
@@ -339,5 +365,33 @@ mod tests {
             "{prompt}"
         );
         assert!(!prompt.contains("Person 0"), "{prompt}");
+    }
+
+    #[test]
+    fn each_reference_picture_is_named_in_the_prompt_in_order() {
+        let reference = |label: &str| ReferenceImage {
+            label: label.into(),
+            bytes: std::sync::Arc::from(&b"\x89PNG"[..]),
+            format: crate::provider::ImageFormat::Png,
+        };
+        let references = vec![reference("Elizabeth Bennet"), reference("Mr. Darcy")];
+        let labels = reference_labels(&references);
+        let request = request_for(
+            &scene(),
+            &cast(1, 5),
+            Some("ink"),
+            4000 - labels.chars().count(),
+        );
+        let request = with_references(request, references);
+        assert!(
+            request
+                .prompt
+                .starts_with("Reference pictures (draw these people exactly as they look there): Image 1 is Elizabeth Bennet. Image 2 is Mr. Darcy.\n"),
+            "{}",
+            request.prompt
+        );
+        assert_eq!(request.references.len(), 2);
+        assert!(request.prompt.contains("Style: ink"));
+        assert_eq!(reference_labels(&[]), "");
     }
 }

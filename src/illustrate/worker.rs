@@ -6,7 +6,8 @@ use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::adopt;
 use crate::illustrate::decide::{Action, Event as Step, Illustrator, Remaining, Rules, remaining};
-use crate::illustrate::prompt::scene_request;
+use crate::illustrate::portraits;
+use crate::illustrate::prompt::{reference_labels, scene_request, with_references};
 use crate::pipeline::context::{Context, ImageSlot};
 use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
@@ -61,7 +62,17 @@ pub async fn run(
                 }
                 () = shutdown.recv() => Step::Stop,
             },
-            Action::Claim => Step::Claimed(claim(&ctx, &worker).await?),
+            Action::Claim => match claim(&ctx, &worker).await? {
+                Some(chapter) => Step::Claimed(Some(chapter)),
+                // Nothing to draw for a chapter: a portrait nobody draws yet, with this slot.
+                None => match slot.as_ref() {
+                    Some(held) if portraits::draw_one_wanted(&ctx, &worker, held).await? => {
+                        slot = None;
+                        Step::ChapterEnded
+                    }
+                    _ => Step::Claimed(None),
+                },
+            },
             Action::Draw(chapter) => {
                 let Some(held) = slot.take() else {
                     return Err(Error::Internal(
@@ -260,7 +271,12 @@ async fn draw_scenes(
         }
         // The last scene's record also completes the chapter: one manifest write, not two.
         let finish = (i + 1 == todo.len()).then_some(worker);
-        completed = draw_one(ctx, &scenes, scene, (held, &mut slot_back), finish, report).await?;
+        let drawing = Drawing {
+            worker,
+            finish,
+            report: &mut *report,
+        };
+        completed = draw_one(ctx, &scenes, scene, (held, &mut slot_back), drawing).await?;
         slot = slot_back;
     }
     if !todo.is_empty() && !completed {
@@ -280,10 +296,14 @@ async fn draw_one(
     scenes: &ChapterScenes,
     scene: &Scene,
     slot: (ImageSlot, &mut Option<ImageSlot>),
-    finish: Option<&WorkerId>,
-    report: &mut WorkerReport,
+    drawing: Drawing<'_>,
 ) -> Result<bool, ChapterError> {
     let (slot, back) = slot;
+    let Drawing {
+        worker,
+        finish,
+        report,
+    } = drawing;
     let finish = finish.cloned();
     let chapter = scenes.chapter;
     let number = scene.scene;
@@ -306,6 +326,18 @@ async fn draw_one(
         .style()
         .map_err(|e| ChapterError::Chapter(e.display_chain()))?
         .map(|s| s.line());
+    // The portraits of the characters shown: waited for (or drawn) first, sent along when the
+    // model takes reference pictures.
+    let references = portraits::references_for(ctx, &briefs, worker)
+        .await
+        .map_err(|e| {
+            if crate::pipeline::analysis::is_fatal(&e) {
+                ChapterError::Abort(e)
+            } else {
+                ChapterError::Chapter(format!("scene {number}: {}", e.display_chain()))
+            }
+        })?;
+    let labels = reference_labels(&references).chars().count();
     let request = scene_request(
         &ctx.book.title,
         chapter,
@@ -313,8 +345,9 @@ async fn draw_one(
         scene,
         &briefs,
         style.as_deref(),
-        ctx.image.max_prompt_chars(),
+        ctx.image.max_prompt_chars().saturating_sub(labels),
     );
+    let request = with_references(request, references);
     // Kept before the request is paid for, so the scene page shows what was asked even when
     // the answer is a refusal.
     let prompt_file = ctx
@@ -360,6 +393,14 @@ async fn draw_one(
         Err(err) if err.stops_the_run() => Err(ChapterError::Abort(err.into())),
         Err(err) => Err(ChapterError::Chapter(format!("scene {number}: {err}"))),
     }
+}
+
+/// Who draws a scene and what it is part of: the claiming worker, `finish` when the scene's
+/// record completes the chapter, the report to count it in.
+struct Drawing<'a> {
+    worker: &'a WorkerId,
+    finish: Option<&'a WorkerId>,
+    report: &'a mut WorkerReport,
 }
 
 /// Keeps the slot for the chapter's next scene (`more`), or lets it go.

@@ -8,12 +8,13 @@ use crate::analyze::entities::{
 };
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::merge::merge;
+use crate::analyze::model::Catalogue;
 use crate::analyze::model::ChapterScenes;
 use crate::analyze::quotes::{ChapterText, Tokens, tokenise};
 use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
-use crate::pipeline::context::Context;
+use crate::pipeline::context::{Cast, Context};
 use crate::pipeline::decide::{AfterFailure, after_failure};
 use crate::pipeline::looks::{complete_looks, show_style, style_and_cards};
 use crate::pipeline::outputs::write_elements;
@@ -69,15 +70,19 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
     } else if phases.entities || phases.scenes {
         marking = Some(pass1(&ctx, &shutdown, &mut report).await?);
     }
-    if phases.scenes && !shutdown.is_shutdown() {
-        pass2(&ctx, &shutdown, &mut report).await?;
-    }
+    let scenes = if phases.scenes && !shutdown.is_shutdown() {
+        pass2(&ctx, &shutdown, &mut report).await
+    } else {
+        Ok(())
+    };
+    // The cards' own error (a refused key, say) is the run's, not pass 2's stop it caused.
     if let Some(marking) = marking {
         marking.await.map_err(|source| Error::Task {
-            what: "manifest",
+            what: "appearance cards",
             source,
         })??;
     }
+    scenes?;
     Ok(report)
 }
 
@@ -170,12 +175,13 @@ fn start_tokenising(ctx: &Arc<Context>) -> Tokenising {
     })
 }
 
-/// The commit that marks Elements.md complete, running while pass 2 starts: nothing in this
-/// process waits for it (pass 2 uses the cast in memory, and Elements.md is already on disk).
+/// The appearance cards and the style, made beside pass 2, then Elements.md written and marked
+/// complete: pass 2 marks its chapters analyzed only once the cards are in (`Context::cast_ready`),
+/// so no picture is drawn without them, here or in another process.
 type Marking = tokio::task::JoinHandle<Result<(), Error>>;
 
-/// Merges the cast, makes the style guide and the appearance cards, writes elements.json and
-/// Elements.md, starts marking them complete.
+/// Merges the cast and hands it to pass 2 at once; starts making the style guide and the
+/// appearance cards, after which elements.json and Elements.md are written and marked complete.
 async fn finish_elements(
     ctx: &Arc<Context>,
     found: &[(ChapterNo, Vec<crate::analyze::RawEntity>)],
@@ -202,10 +208,46 @@ async fn finish_elements(
         catalogue.partial_from = ctx.selected.clone();
     }
     let series = super::series::join(ctx, &mut catalogue).await?;
+    // Pass 2 needs the names only; the pictures wait for the cards.
+    let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
+    ctx.set_lookup(lookup);
+    ctx.set_cast(Cast::Making);
+    let ctx = ctx.clone();
+    Ok(tokio::spawn(async move {
+        let made = cast_with_looks(&ctx, catalogue, series).await;
+        ctx.set_cast(if made.is_ok() {
+            Cast::Ready
+        } else {
+            Cast::Failed
+        });
+        made?;
+        // A partial cast stays in progress, so the next run without `--cast selected`
+        // completes it.
+        let status = if ctx.options.cast_selected {
+            ElementsStatus::Inprogress
+        } else {
+            ElementsStatus::Complete
+        };
+        ctx.state(move |s| s.set_elements_status(status)).await
+    }))
+}
+
+/// Makes the style and the cards, writes elements.json and Elements.md (durably, on a blocking
+/// thread), records the cast in its series, and makes the carded cast the one pictures use.
+async fn cast_with_looks(
+    ctx: &Arc<Context>,
+    mut catalogue: Catalogue,
+    series: Option<crate::series::Series>,
+) -> Result<(), Error> {
     let style = style_and_cards(ctx, &mut catalogue).await?;
-    // Written durably (fsyncs) on a blocking thread, not on the async workers'.
     let (out, written, shown) = (ctx.out.clone(), catalogue.clone(), style.clone());
-    tokio::task::spawn_blocking(move || write_elements(&out, &written, shown.as_ref()))
+    // The portraits' names are known now; the pictures come before the first scene needs them.
+    let portraits: Vec<(String, String)> =
+        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits)
+            .into_iter()
+            .map(|(slug, name)| (name, layout::portrait_file_name(&slug, "png")))
+            .collect();
+    tokio::task::spawn_blocking(move || write_elements(&out, &written, shown.as_ref(), &portraits))
         .await
         .map_err(|source| Error::Task {
             what: "Elements.md",
@@ -216,21 +258,14 @@ async fn finish_elements(
     }
     let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
     ctx.set_lookup(lookup);
-    // A partial cast stays in progress, so the next run without `--cast selected` completes it.
-    let status = if ctx.options.cast_selected {
-        ElementsStatus::Inprogress
-    } else {
-        ElementsStatus::Complete
-    };
-    let marking = {
-        let ctx = ctx.clone();
-        tokio::spawn(async move { ctx.state(move |s| s.set_elements_status(status)).await })
-    };
+    // Asked for before any chapter is analyzed, so every scene knows which portraits to await.
+    crate::illustrate::portraits::want_portraits(ctx).await?;
+    ctx.wake.bump();
     ctx.event(Event::Note(format!(
         "Elements.md: {}",
         crate::report::plural(catalogue.elements.len(), "element")
     )));
-    Ok(marking)
+    Ok(())
 }
 
 /// Pass 1 answers saved by earlier runs, by chapter. A file that cannot be read is ignored (its
@@ -376,7 +411,8 @@ async fn pass2(
                     total,
                 });
             }
-            Err(err) => match after_failure(&[chapter], is_fatal(&err)) {
+            // A chapter that waited for cards that failed is not at fault: the run stops.
+            Err(err) => match after_failure(&[chapter], is_fatal(&err) || ctx.cast_failed()) {
                 AfterFailure::StopTheRun => {
                     abort.get_or_insert(err);
                     queue.cancel();
@@ -454,6 +490,12 @@ async fn analyze_chapter(
     let analyzed = with_slot(&ctx.text_slots(), asked).await?;
     drop(slot);
     save_scenes(ctx, &analyzed.scenes).await?;
+    // Analyzed means claimable: its pictures need the cards, made beside pass 2.
+    if !ctx.cast_ready().await {
+        return Err(Error::Internal(
+            "the appearance cards failed before this chapter could be marked analyzed".into(),
+        ));
+    }
     let concepts = analyzed.scenes.scenes.len();
     let usage = analyzed.usage;
     ctx.state(move |s| s.mark_analyzed(chapter, concepts as u32, usage, Utc::now()))

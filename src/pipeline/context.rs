@@ -62,6 +62,20 @@ pub struct Context {
     /// The key of the last `note_on_change`, so every illustrator waiting on the same thing
     /// does not repeat it.
     last_note: Mutex<String>,
+    /// Whether the cast's appearance cards and style are made: they are made beside pass 2,
+    /// whose chapters are marked analyzed (claimable) only once they are.
+    cast: tokio::sync::watch::Sender<Cast>,
+}
+
+/// Where the appearance cards and the style of this run's cast are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cast {
+    /// Made (or not this process's to make): pictures may be drawn.
+    Ready,
+    /// Being made beside pass 2.
+    Making,
+    /// Making them failed; the run stops with that error.
+    Failed,
 }
 
 impl Context {
@@ -111,7 +125,25 @@ impl Context {
             image_slots,
             text_slots,
             lookup: RwLock::new(None),
+            cast: tokio::sync::watch::Sender::new(Cast::Ready),
         }
+    }
+
+    /// Says where the cast's cards are (`analysis` sets it around making them).
+    pub fn set_cast(&self, cast: Cast) {
+        self.cast.send_replace(cast);
+    }
+
+    /// Waits until the cast's cards are made (or failed); `true` when they are made.
+    pub async fn cast_ready(&self) -> bool {
+        let mut rx = self.cast.subscribe();
+        let seen = rx.wait_for(|c| *c != Cast::Making).await.map(|c| *c);
+        matches!(seen, Ok(Cast::Ready))
+    }
+
+    /// Whether making the cast's cards failed (a chapter waiting for them is not at fault).
+    pub fn cast_failed(&self) -> bool {
+        *self.cast.borrow() == Cast::Failed
     }
 
     /// Keeps pass-1 answers, chapter scenes and images in `artifacts` instead of the folder.

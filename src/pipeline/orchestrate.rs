@@ -34,7 +34,11 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<Outcome, Error
     let (stop_render, render_stopped) = tokio::sync::oneshot::channel();
     let render = tokio::spawn(renderer::run(ctx.clone(), render_stopped));
     // Every picture carries the cards and the style: they are complete before any is drawn.
-    let completed = analysis::complete_cast(&ctx).await;
+    let mut completed = analysis::complete_cast(&ctx).await;
+    if completed.is_ok() {
+        // A cast made by an earlier run: its portraits (none before portraits existed).
+        completed = crate::illustrate::portraits::want_portraits(&ctx).await;
+    }
     let selected = ctx.selected.clone();
     let waiting = ctx.read(move |m| images_waiting(m, &selected)).await?;
     ctx.plan_images(waiting);

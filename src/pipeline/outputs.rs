@@ -106,12 +106,13 @@ pub fn write_elements(
     out: &Path,
     catalogue: &Catalogue,
     style: Option<&Style>,
+    portraits: &[(String, String)],
 ) -> Result<(), Error> {
     let json = serde_json::to_vec_pretty(catalogue).map_err(|source| Error::Encode {
         what: ELEMENTS_JSON,
         source,
     })?;
-    let md = elements_md(catalogue, style);
+    let md = crate::render::elements_md_with_portraits(catalogue, style, portraits);
     std::thread::scope(|scope| {
         let json_written = scope.spawn(|| store::atomic::write(&elements_json_path(out), &json));
         let md_written = write(&elements_md_path(out), &md);

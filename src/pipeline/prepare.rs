@@ -60,6 +60,17 @@ pub fn prepare(
             note_scene(out, *chapter, *scene, &SceneOutcome::Pending)?;
         }
     }
+    if request.force && options.phases.images && options.chapters.is_none() {
+        // `--images --force` on the whole book redraws the cast sheet too (a new style, say);
+        // the old pictures stay until the new ones replace them.
+        let drawn: Vec<String> = state
+            .snapshot()?
+            .map(|m| m.portraits.keys().cloned().collect())
+            .unwrap_or_default();
+        for slug in drawn {
+            state.redo_portrait(&slug)?;
+        }
+    }
     if request.redo_elements {
         // `--force` on the whole book redoes pass 1: its saved answers go.
         atomic::remove_dir(&layout::entities_dir(out))?;

@@ -38,6 +38,8 @@ pub struct EstimateInput {
     /// Elements expected to get an appearance card, and how many one request covers.
     pub cards: u64,
     pub cards_per_request: u64,
+    /// Reference portraits to draw (images before the scenes', `images/cast/`).
+    pub portraits: u64,
     pub text_model: String,
     pub image_model: String,
     pub prices: PriceTable,
@@ -60,6 +62,8 @@ pub struct Estimate {
     pub input_tokens: u64,
     pub output_tokens: u64,
     pub images: u64,
+    /// Of `images`, the reference portraits.
+    pub portraits: u64,
     pub tokenizer: Tokenizer,
     /// None when a model's price is unknown.
     pub cost_usd: Option<f64>,
@@ -140,7 +144,7 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         + text_calls * PROMPT_OVERHEAD_TOKENS
         + input.style_calls * STYLE_INPUT_TOKENS.min(chapter_tokens)
         + input.cards * CARD_INPUT_TOKENS;
-    let images = scenes * chapters as u64;
+    let images = scenes * chapters as u64 + input.portraits;
     let output_tokens = chapters as u64 * (ENTITY_OUTPUT_TOKENS + scenes * SCENE_OUTPUT_TOKENS)
         + input.style_calls * STYLE_OUTPUT_TOKENS
         + input.cards * CARD_OUTPUT_TOKENS;
@@ -174,6 +178,7 @@ pub fn estimate(input: &EstimateInput) -> Estimate {
         input_tokens,
         output_tokens,
         images,
+        portraits: input.portraits,
         tokenizer,
         cost_usd,
         sequential,
@@ -205,6 +210,7 @@ impl fmt::Display for Estimate {
             "expected output tokens", self.output_tokens
         )?;
         writeln!(f, "{:<28}{:>16}", "images", self.images)?;
+        writeln!(f, "{:<28}{:>16}", "  reference portraits", self.portraits)?;
         writeln!(f, "{:<28}{:>16}", "cost", cost)?;
         writeln!(f, "{:<28}{:>16}", "time, sequential", hms(self.sequential))?;
         write!(f, "{:<28}{:>16}", "time, concurrent", hms(self.concurrent))
@@ -222,6 +228,7 @@ mod tests {
             style_calls: 0,
             cards: 0,
             cards_per_request: 8,
+            portraits: 0,
             text_model: text_model.to_string(),
             image_model: "dall-e-3".to_string(),
             prices: PriceTable::defaults(),
@@ -256,6 +263,19 @@ mod tests {
         let shown = e.to_string();
         assert!(shown.contains("appearance cards (20)"), "{shown}");
         assert!(shown.contains("style guide"), "{shown}");
+    }
+
+    #[test]
+    fn portraits_are_images_drawn_before_the_scenes() {
+        let with_portraits = EstimateInput {
+            portraits: 6,
+            ..input("my-local-llama")
+        };
+        let e = estimate(&with_portraits);
+        assert_eq!((e.images, e.portraits), (12, 6));
+        // 12 images on 3 image jobs: four rounds of image latency.
+        assert_eq!(e.concurrent, Duration::from_secs(2 * 10 + 4 * 20));
+        assert!(e.to_string().contains("reference portraits"), "{e}");
     }
 
     #[test]

@@ -19,6 +19,16 @@ pub const STYLE_HEADING: &str = "## Style";
 
 /// Renders Elements.md for `catalogue` with the style in effect. Empty sections are omitted.
 pub fn elements_md(catalogue: &Catalogue, style: Option<&Style>) -> String {
+    elements_md_with_portraits(catalogue, style, &[])
+}
+
+/// Elements.md with a `**Portrait:**` line for each element named in `portraits` (name, the
+/// picture's path relative to the output folder): the reference portrait its scenes follow.
+pub fn elements_md_with_portraits(
+    catalogue: &Catalogue,
+    style: Option<&Style>,
+    portraits: &[(String, String)],
+) -> String {
     let mut out = format!("# Elements - {}\n\n", catalogue.title);
     if let Some(style) = style.filter(|s| !s.is_empty()) {
         out.push_str(&style_section(style));
@@ -46,7 +56,11 @@ pub fn elements_md(catalogue: &Catalogue, style: Option<&Style>) -> String {
         }
         let _ = writeln!(out, "### {heading}\n");
         for element in members {
-            render_element(&mut out, element);
+            let portrait = portraits
+                .iter()
+                .find(|(name, _)| *name == element.name)
+                .map(|(_, path)| path.as_str());
+            render_element(&mut out, element, portrait);
         }
     }
     out.push_str("## Statistics\n\n");
@@ -58,7 +72,7 @@ pub fn elements_md(catalogue: &Catalogue, style: Option<&Style>) -> String {
     out
 }
 
-fn render_element(out: &mut String, e: &Element) {
+fn render_element(out: &mut String, e: &Element, portrait: Option<&str>) {
     let _ = writeln!(out, "#### {}\n", e.name);
     if !e.aliases.is_empty() {
         let _ = writeln!(out, "**Aliases:** {}\n", e.aliases.join(", "));
@@ -66,6 +80,10 @@ fn render_element(out: &mut String, e: &Element) {
     let _ = writeln!(out, "**Description:** {}\n", one_line(&e.description));
     if !e.appearance.trim().is_empty() {
         let _ = writeln!(out, "**Appearance:** {}\n", one_line(&e.appearance));
+    }
+    if let Some(path) = portrait {
+        // The parser ignores the line: the portrait is the state's, not an editable field.
+        let _ = writeln!(out, "**Portrait:** ![{}]({path})\n", e.name);
     }
     let chapters: Vec<String> = e.chapters.iter().map(ToString::to_string).collect();
     let _ = writeln!(out, "**Appears in:** Chapter {}\n", chapters.join(", "));
@@ -250,6 +268,25 @@ She is tolerable; but not handsome enough to tempt me\n\n---\n\n### Places\n\n\
 #### Netherfield Park\n\n**Description:** A large house let at last.\n\n**Appears in:** Chapter 1\n\n\
 ---\n\n## Statistics\n\n- Characters: 1\n- Creatures: 0\n- Places: 1\n- Items: 0\n- Total: 2\n";
         assert_eq!(elements_md(&sample(), None), expected);
+    }
+
+    #[test]
+    fn a_portrayed_element_shows_its_portrait_and_parses_back_the_same() {
+        let portraits = [(
+            "Elizabeth Bennet".to_string(),
+            "images/cast/elizabeth-bennet.png".to_string(),
+        )];
+        let md = elements_md_with_portraits(&sample(), None, &portraits);
+        assert!(
+            md.contains("**Portrait:** ![Elizabeth Bennet](images/cast/elizabeth-bennet.png)"),
+            "{md}"
+        );
+        assert_eq!(md.matches("**Portrait:**").count(), 1, "only the portrayed");
+        let back = crate::analyze::lookup::ElementsLookup::parse_markdown(&md).unwrap();
+        let plain =
+            crate::analyze::lookup::ElementsLookup::parse_markdown(&elements_md(&sample(), None))
+                .unwrap();
+        assert_eq!(back.elements, plain.elements);
     }
 
     #[test]

@@ -10,4 +10,6 @@ pub mod report_html;
 
 pub use chapters_md::chapters_md;
 pub use contents_md::{ChapterRow, ContentsView, contents_md};
-pub use elements_md::{elements_md, insert_cards, replace_style_section};
+pub use elements_md::{
+    elements_md, elements_md_with_portraits, insert_cards, replace_style_section,
+};

@@ -20,10 +20,9 @@ pub enum Error {
     },
     #[error("{0}")]
     Usage(String),
-    #[error(
-        "chapter {chapter} scene {scene}: the image model returned bytes that are not a PNG, JPEG or WebP image"
-    )]
-    NotAnImage { chapter: ChapterNo, scene: SceneNo },
+    /// `what`: "chapter 3 scene 2", "Mr. Darcy's portrait".
+    #[error("{what}: the image model returned bytes that are not a PNG, JPEG or WebP image")]
+    NotAnImage { what: String },
     /// An error of the store, the pipeline or the provider underneath.
     #[error(transparent)]
     Run(Box<crate::error::Error>),

@@ -11,6 +11,7 @@
 
 mod claim;
 mod error;
+mod portrait;
 mod redraw;
 mod scenes;
 mod versions;

@@ -176,7 +176,9 @@ async fn keep(
     blocking(review, move |r| {
         // Still ours? A claim lost to a stall past the lease must not be drawn into.
         r.state.heartbeat(chapter, &worker, Utc::now())?;
-        let format = ImageFormat::detect(&bytes).ok_or(Error::NotAnImage { chapter, scene })?;
+        let format = ImageFormat::detect(&bytes).ok_or_else(|| Error::NotAnImage {
+            what: format!("chapter {chapter} scene {scene}"),
+        })?;
         let version = versions::next(&r.out, chapter, scene)?;
         let path = layout::image_version_file_name(chapter, scene, version, format.extension());
         atomic::write(&r.out.join(&path), &bytes)?;

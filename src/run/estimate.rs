@@ -35,7 +35,8 @@ pub fn print(
         })
         .sum();
     let provider = &options.provider;
-    let cards = expected_cards(&chapters);
+    let (cards, portrayed) = expected_cast(&chapters);
+    let portraits = portrayed.min(options.portraits) as u64;
     // The builtin analyzer makes every card in one request; a remote model in batches.
     let cards_per_request = match provider.kind {
         ProviderKind::Builtin => cards.max(1),
@@ -47,6 +48,7 @@ pub fn print(
         style_calls: u64::from(options.style.as_ref().is_none_or(|s| s.is_empty())),
         cards,
         cards_per_request,
+        portraits,
         text_model: provider.text.model.clone(),
         image_model: provider.image.model.clone(),
         prices: options.price_table(),
@@ -63,10 +65,11 @@ pub fn print(
     Ok(())
 }
 
-/// The elements likely to get an appearance card: the cast the offline analyzer finds and
-/// merges as pass 1 would (no model is called), its characters, creatures and recurring places.
-/// A model usually finds a somewhat different cast; this is its order of magnitude.
-fn expected_cards(chapters: &[&crate::book::Chapter]) -> u64 {
+/// The elements likely to get an appearance card and those that may get a portrait: the cast
+/// the offline analyzer finds and merges as pass 1 would (no model is called), its characters,
+/// creatures and recurring places, and its characters and creatures. A model usually finds a
+/// somewhat different cast; this is its order of magnitude.
+fn expected_cast(chapters: &[&crate::book::Chapter]) -> (u64, usize) {
     let mut found = Vec::new();
     let mut texts = BTreeMap::new();
     for chapter in chapters {
@@ -81,5 +84,7 @@ fn expected_cards(chapters: &[&crate::book::Chapter]) -> u64 {
         texts.insert(number, ChapterText::new(&chapter.text));
     }
     let cast = merge("", &found, &texts);
-    cast.elements.iter().filter(|e| wants_card(e)).count() as u64
+    let cards = cast.elements.iter().filter(|e| wants_card(e)).count() as u64;
+    let portrayed = crate::illustrate::portraits::cast_to_portray(&cast.elements, usize::MAX);
+    (cards, portrayed.len())
 }

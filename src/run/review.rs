@@ -66,7 +66,7 @@ pub fn regenerate(
     env: &Environment,
 ) -> Result<(), Failure> {
     let out = env.cwd.join(&args.output_dir);
-    let chapter = ChapterNo(args.chapter);
+    let chapter = ChapterNo(args.chapter.unwrap_or_default());
     let scene = args.scene.map(SceneNo);
     // The same layering as the main command: config files, environment, then these flags.
     let run_args = RunArgs {
@@ -115,6 +115,19 @@ pub fn regenerate(
         style: crate::style::effective(options.style.as_ref(), crate::style::read(&out)?.as_ref())
             .map(|s| s.line()),
     };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|source| Error::System {
+            what: "start the async runtime",
+            source,
+        })?;
+    if let Some(name) = &args.portrait {
+        let path = runtime.block_on(review.regenerate_portrait(name, &painter))?;
+        reporter.output(&format!("portrait redrawn: {path}\n"));
+        return Ok(());
+    }
     let redraw = Redraw {
         chapter,
         scene,
@@ -125,14 +138,6 @@ pub fn regenerate(
         reporter.output(&format!("{}\n", describe_plan(&planned, &options)));
         return Ok(());
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .map_err(|source| Error::System {
-            what: "start the async runtime",
-            source,
-        })?;
     let redrawn = runtime.block_on(review.regenerate(&redraw, &painter))?;
     reporter.output(&format!("{}\n", describe_redrawn(&redrawn)));
     Ok(())

@@ -159,6 +159,30 @@ pub fn prompt_file_name(chapter: ChapterNo, scene: SceneNo) -> String {
     format!("{PROMPTS_DIR}/chapter_{}_scene_{}.txt", chapter.0, scene.0)
 }
 
+/// An element's slug, the stem of its portrait's file: lowercase letters and digits, other
+/// runs as one `-` ("Mr. Darcy" → `mr-darcy`).
+pub fn element_slug(name: &str) -> String {
+    let mut out = String::new();
+    for c in name.chars().flat_map(char::to_lowercase) {
+        if c.is_alphanumeric() {
+            out.push(c);
+        } else if !out.is_empty() && !out.ends_with('-') {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_owned()
+}
+
+/// `images/cast/<slug>.<ext>`: an element's reference portrait, relative to the output folder.
+pub fn portrait_file_name(slug: &str, extension: &str) -> String {
+    format!("{IMAGES_DIR}/{CAST_DIR}/{slug}.{extension}")
+}
+
+/// `prompts/cast_<slug>.txt`: the exact prompt of a portrait's latest request.
+pub fn portrait_prompt_file_name(slug: &str) -> String {
+    format!("{PROMPTS_DIR}/cast_{slug}.txt")
+}
+
 /// `images/chapter_N_scene_K.vV.ext`: version `V` of a scene's image, relative to the output
 /// folder. Version 1 is the image the pipeline drew, under [`image_file_name`]; the review loop
 /// writes versions 2, 3, … beside it and never deletes one.
@@ -313,6 +337,20 @@ mod tests {
 
     fn at(path: PathBuf) -> String {
         path.to_string_lossy().into_owned()
+    }
+
+    #[test]
+    fn portraits_are_named_by_the_elements_slug() {
+        assert_eq!(element_slug("Mr. Darcy"), "mr-darcy");
+        assert_eq!(element_slug("  Élise  O'Hara "), "élise-o-hara");
+        assert_eq!(
+            portrait_file_name("mr-darcy", "png"),
+            "images/cast/mr-darcy.png"
+        );
+        assert_eq!(
+            portrait_prompt_file_name("mr-darcy"),
+            "prompts/cast_mr-darcy.txt"
+        );
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub struct Manifest {
     /// to undo a failed change costs a pointer per chapter, not the whole state.
     #[serde(default)]
     pub chapters: BTreeMap<ChapterNo, Arc<ChapterState>>,
+    /// The cast's reference portraits, keyed by the element's slug (`store::portraits`);
+    /// absent in folders from before them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub portraits: BTreeMap<String, crate::store::portraits::Portrait>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_updated: Option<DateTime<Utc>>,
 }
@@ -187,6 +191,7 @@ impl Manifest {
             analyze_complete: false,
             illustrate_complete: false,
             chapters: BTreeMap::new(),
+            portraits: BTreeMap::new(),
             last_updated: None,
         };
         manifest.merge_chapters(chapters);

@@ -272,6 +272,79 @@ pub trait BookState: Send + Sync + 'static {
         Ok(completed)
     }
 
+    /// Asks for the portraits of `wanted` (slug, name) not asked for yet (store::portraits).
+    fn want_portraits(&self, wanted: &[(String, String)]) -> Result<usize, Error> {
+        let mut added = 0;
+        self.transact(&mut |m| {
+            added = m.want_portraits(wanted)?;
+            Ok(())
+        })?;
+        Ok(added)
+    }
+
+    /// Claims `slug`'s portrait (or with `None` the first claimable one) for `worker` with a
+    /// lease from `now`; returns the slug claimed. Two workers never hold one portrait.
+    fn claim_portrait(
+        &self,
+        slug: Option<&str>,
+        worker: &WorkerId,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, Error> {
+        let mut claimed = None;
+        self.transact(&mut |m| {
+            claimed = m.claim_portrait(slug, worker, lease, now)?;
+            Ok(())
+        })?;
+        Ok(claimed)
+    }
+
+    /// Renews `worker`'s lease on a portrait; `ClaimLost` when it is no longer its own.
+    fn heartbeat_portrait(
+        &self,
+        slug: &str,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        self.transact(&mut |m| m.heartbeat_portrait(slug, worker, now))
+    }
+
+    /// Records a portrait drawn (or failed) by its holder, with the call's cost counted on
+    /// `chapter`; `false` (nothing recorded) when the claim was lost.
+    fn record_portrait(
+        &self,
+        slug: &str,
+        worker: &WorkerId,
+        outcome: &crate::store::PortraitOutcome,
+        usage: (ChapterNo, Usage),
+    ) -> Result<bool, Error> {
+        let mut recorded = false;
+        self.transact(&mut |m| {
+            recorded = m.record_portrait(slug, worker, outcome)?;
+            if recorded {
+                m.add_usage(usage.0, usage.1)?;
+            }
+            Ok(())
+        })?;
+        Ok(recorded)
+    }
+
+    /// Gives a portrait back (`wanted`); `ClaimLost` when it is not `worker`'s.
+    fn release_portrait(&self, slug: &str, worker: &WorkerId) -> Result<(), Error> {
+        self.transact(&mut |m| m.release_portrait(slug, worker))
+    }
+
+    /// Asks for a portrait again (`regenerate --portrait`); `false` when there is none by that
+    /// slug or it is being drawn.
+    fn redo_portrait(&self, slug: &str) -> Result<bool, Error> {
+        let mut redone = false;
+        self.transact(&mut |m| {
+            redone = m.redo_portrait(slug)?;
+            Ok(())
+        })?;
+        Ok(redone)
+    }
+
     /// Takes back every expired claim (`analyzed` again).
     fn recover_expired(
         &self,

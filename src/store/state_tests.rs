@@ -477,3 +477,183 @@ conformance!(
     postgres,
     crate::store::postgres::test_cluster::book_state("conformance")
 );
+
+fn cast() -> Vec<(String, String)> {
+    vec![
+        ("elizabeth-bennet".into(), "Elizabeth Bennet".into()),
+        ("mr-darcy".into(), "Mr. Darcy".into()),
+    ]
+}
+
+fn portrait(state: &dyn BookState, slug: &str) -> crate::store::Portrait {
+    state.snapshot().unwrap().unwrap().portraits[slug].clone()
+}
+
+pub(super) fn a_portrait_is_claimed_and_recorded_once(state: &dyn BookState) {
+    use crate::store::{PortraitOutcome, PortraitStatus};
+    book(state, 2, &[]);
+    assert_eq!(state.want_portraits(&cast()).unwrap(), 2);
+    assert_eq!(state.want_portraits(&cast()).unwrap(), 0, "asked for once");
+    let (a, _ga) = alive(state, "pa");
+    let (b, _gb) = alive(state, "pb");
+    let first = state.claim_portrait(None, &a, LEASE, Utc::now()).unwrap();
+    assert_eq!(first.as_deref(), Some("elizabeth-bennet"));
+    let held = state
+        .claim_portrait(Some("elizabeth-bennet"), &b, LEASE, Utc::now())
+        .unwrap();
+    assert_eq!(held, None, "a held portrait is not claimed twice");
+    let second = state.claim_portrait(None, &b, LEASE, Utc::now()).unwrap();
+    assert_eq!(second.as_deref(), Some("mr-darcy"));
+    assert_eq!(
+        state.claim_portrait(None, &b, LEASE, Utc::now()).unwrap(),
+        None
+    );
+    state
+        .heartbeat_portrait("elizabeth-bennet", &a, Utc::now())
+        .unwrap();
+    assert!(
+        state
+            .heartbeat_portrait("elizabeth-bennet", &b, Utc::now())
+            .is_err()
+    );
+    let image = PortraitOutcome::Image("images/cast/elizabeth-bennet.png".into());
+    let cost = (
+        ChapterNo(1),
+        Usage {
+            images: 1,
+            ..Usage::default()
+        },
+    );
+    assert!(
+        !state
+            .record_portrait("elizabeth-bennet", &b, &image, cost)
+            .unwrap()
+    );
+    assert!(
+        state
+            .record_portrait("elizabeth-bennet", &a, &image, cost)
+            .unwrap()
+    );
+    assert!(
+        !state
+            .record_portrait("elizabeth-bennet", &a, &image, cost)
+            .unwrap(),
+        "once"
+    );
+    let done = portrait(state, "elizabeth-bennet");
+    assert_eq!(done.status, PortraitStatus::Done);
+    assert_eq!(
+        done.image.as_deref(),
+        Some("images/cast/elizabeth-bennet.png")
+    );
+    assert_eq!(done.claim, None);
+    let m = state.snapshot().unwrap().unwrap();
+    assert_eq!(m.chapters[&ChapterNo(1)].usage.images, 1, "counted once");
+    state.release_portrait("mr-darcy", &b).unwrap();
+    assert_eq!(portrait(state, "mr-darcy").status, PortraitStatus::Wanted);
+    assert!(!state.redo_portrait("nobody").unwrap());
+    assert!(state.redo_portrait("elizabeth-bennet").unwrap());
+    let again = state
+        .claim_portrait(Some("elizabeth-bennet"), &b, LEASE, Utc::now())
+        .unwrap();
+    assert_eq!(
+        again.as_deref(),
+        Some("elizabeth-bennet"),
+        "redrawn on request"
+    );
+}
+
+pub(super) fn a_dead_or_expired_portrait_claim_is_taken_over(state: &dyn BookState) {
+    book(state, 1, &[]);
+    state.want_portraits(&cast()).unwrap();
+    let (dead, guard) = alive(state, "gone");
+    let slug = state
+        .claim_portrait(None, &dead, LEASE, Utc::now())
+        .unwrap();
+    assert_eq!(slug.as_deref(), Some("elizabeth-bennet"));
+    drop(guard);
+    let (b, _gb) = alive(state, "next");
+    let taken = state.claim_portrait(None, &b, LEASE, Utc::now()).unwrap();
+    assert_eq!(
+        taken.as_deref(),
+        Some("elizabeth-bennet"),
+        "a dead worker's at once"
+    );
+    let stale = WorkerId("elsewhere:1:stale".into());
+    let old = Utc::now() - Span::seconds(600);
+    assert_eq!(
+        state
+            .claim_portrait(None, &stale, LEASE, old)
+            .unwrap()
+            .as_deref(),
+        Some("mr-darcy")
+    );
+    let taken = state.claim_portrait(None, &b, LEASE, Utc::now()).unwrap();
+    assert_eq!(
+        taken.as_deref(),
+        Some("mr-darcy"),
+        "an expired lease is taken over"
+    );
+}
+
+pub(super) fn each_portrait_is_claimed_once_under_contention(state: Arc<dyn BookState>) {
+    book(state.as_ref(), 1, &[]);
+    let wanted: Vec<(String, String)> = (0..12)
+        .map(|i| (format!("c{i:02}"), format!("C {i}")))
+        .collect();
+    state.want_portraits(&wanted).unwrap();
+    // Every worker stays alive to the end: a finished one's claims would be a dead worker's.
+    let workers: Vec<_> = (0..6)
+        .map(|t| alive(state.as_ref(), &format!("t{t}")))
+        .collect();
+    let threads: Vec<_> = workers
+        .iter()
+        .map(|(w, _)| {
+            let (state, w) = (state.clone(), w.clone());
+            std::thread::spawn(move || {
+                let mut got = Vec::new();
+                while let Some(slug) = state.claim_portrait(None, &w, LEASE, Utc::now()).unwrap() {
+                    got.push(slug);
+                }
+                got
+            })
+        })
+        .collect();
+    let mut all: Vec<String> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
+    all.sort();
+    let expected: Vec<String> = wanted.into_iter().map(|(s, _)| s).collect();
+    assert_eq!(all, expected, "every portrait claimed exactly once");
+}
+
+/// The portrait operations, for the stores that keep portraits (PgState's rows do not yet).
+macro_rules! portrait_conformance {
+    ($module:ident, $make:expr) => {
+        mod $module {
+            use super::*;
+
+            #[test]
+            fn a_portrait_is_claimed_and_recorded_once() {
+                let Some((_keep, state)) = $make else { return };
+                super::a_portrait_is_claimed_and_recorded_once(&state);
+            }
+
+            #[test]
+            fn a_dead_or_expired_portrait_claim_is_taken_over() {
+                let Some((_keep, state)) = $make else { return };
+                super::a_dead_or_expired_portrait_claim_is_taken_over(&state);
+            }
+
+            #[test]
+            fn each_portrait_is_claimed_once_under_contention() {
+                let Some((_keep, state)) = $make else { return };
+                super::each_portrait_is_claimed_once_under_contention(Arc::new(state));
+            }
+        }
+    };
+}
+
+portrait_conformance!(file_portraits, Some(file_store()));
+portrait_conformance!(memory_portraits, Some(((), MemoryStore::default())));

@@ -95,7 +95,7 @@ fn analyzed_on(fs: &Tmpfs) -> (Folder, PathBuf) {
     folder.write("book.txt", small_book(4));
     folder.write(
         ".imaginize.config",
-        "imageSize: 256x256\npagesPerImage: 0.4\n",
+        "imageSize: 256x256\npagesPerImage: 0.4\nportraits: 0\n",
     );
     let out = fs.path().join("out");
     folder.run(&args(&out, &["--text"])).expect_code(0);

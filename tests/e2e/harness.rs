@@ -360,10 +360,12 @@ fn chapters_in_entities_file(path: &Path) -> Vec<u32> {
     }
 }
 
-/// Every file under `out/images/` (recursively, hidden ones too) with its bytes.
+/// Every file under `out/images/` (recursively, hidden ones too) with its bytes, but the cast's
+/// reference portraits (`images/cast/`): the scenes' pictures.
 pub fn image_files(out: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     collect(&out.join("images"), "", &mut files);
+    files.retain(|name, _| !name.starts_with("cast/"));
     files
 }
 
@@ -408,10 +410,14 @@ pub fn per_chapter(entries: &[LogEntry], kind: &str) -> BTreeMap<u32, usize> {
     counts
 }
 
-/// Image requests per scene key ("chapter/scene").
+/// Image requests per scene key ("chapter/scene"); the cast's portrait requests (no chapter
+/// and scene in their prompt) are not scenes and are left out.
 pub fn images_per_scene(entries: &[LogEntry]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
-    for entry in entries.iter().filter(|e| e.kind == "image") {
+    for entry in entries
+        .iter()
+        .filter(|e| e.kind == "image" && e.key.contains('/'))
+    {
         *counts.entry(entry.key.clone()).or_insert(0) += 1;
     }
     counts
@@ -447,9 +453,11 @@ pub fn quotes_in(markdown: &str) -> Vec<String> {
 }
 
 /// A config for fast runs: small images, short lease and poll, several scenes per short chapter.
+/// The tests' config: small images, a scene every 0.4 page, these limits. No reference
+/// portraits (their requests are not scenes); `tests/e2e/portraits.rs` turns them on.
 pub fn config(jobs: usize, image_jobs: usize) -> String {
     format!(
-        "imageSize: 256x256\npagesPerImage: 0.4\njobs: {jobs}\nimageJobs: {image_jobs}\npollSecs: 1\n"
+        "imageSize: 256x256\npagesPerImage: 0.4\njobs: {jobs}\nimageJobs: {image_jobs}\npollSecs: 1\nportraits: 0\n"
     )
 }
 

@@ -49,6 +49,9 @@ mod serve_http;
 /// The style guide and the appearance cards in Elements.md and in every image prompt.
 mod style;
 
+/// Reference portraits: drawn once across processes, awaited by the scenes that show them.
+mod portraits;
+
 /// `imaginize serve`: routes, security, the event stream, the actions.
 mod serve;
 

@@ -91,7 +91,8 @@ fn pdf_on_the_main_command_then_grid_layouts_with_compile() {
     assert!(n >= 3, "{n} scenes");
     let pdf = out.join("book-illustrated.pdf");
     let (pages, pictures) = pages_and_pictures(&pdf);
-    assert_eq!(pictures, n);
+    // The scenes, and the cast's reference portraits on its pages.
+    assert_eq!(pictures, n + portraits(&out));
     // Title, contents, at least one cast page, then the pictures four to a page.
     assert!(pages >= 3 + n.div_ceil(4), "{pages} pages for {n} scenes");
 
@@ -147,7 +148,8 @@ fn the_sample_book_in_the_book_layout_has_every_picture_once() {
     let chapters = scenes(&out);
     let n: usize = chapters.iter().map(|c| c.scenes.len()).sum();
     let (pages, pictures) = pages_and_pictures(&pdf);
-    assert_eq!(pictures, n);
+    assert_eq!(pictures, n + portraits(&out));
+    assert!(portraits(&out) > 0, "the sample run draws the cast sheet");
     assert!(pages > 200, "the whole text: {pages} pages");
     if let Some(text) = pdf_text(&pdf) {
         assert!(text.contains("It is a truth universally acknowledged"));
@@ -208,4 +210,13 @@ fn a_missing_font_file_is_a_usage_error_naming_it() {
         "{stderr}"
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+/// The cast's reference portraits drawn (`images/cast/*.png`), which the PDF shows with the cast.
+fn portraits(out: &std::path::Path) -> usize {
+    std::fs::read_dir(out.join("images/cast")).map_or(0, |d| {
+        d.flatten()
+            .filter(|e| e.path().extension().is_some_and(|x| x == "png"))
+            .count()
+    })
 }

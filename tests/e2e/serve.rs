@@ -436,7 +436,8 @@ fn the_scene_page_redraws_chooses_versions_and_rejects() {
 #[test]
 fn the_scene_page_shows_the_exact_prompt_that_was_sent() {
     let fake = crate::harness::Fake::with_latency(0, 0);
-    let mut folder = Folder::with_book(1, "imageSize: 256x256\n");
+    // One scene, no reference portraits: one image request.
+    let mut folder = Folder::with_book(1, "imageSize: 256x256\nportraits: 0\n");
     folder
         .run(&fake.book_args(&["--limit", "1", "--quiet"]))
         .expect_code(0);

@@ -14,7 +14,7 @@ mod scenes;
 mod sentences;
 mod visual;
 
-pub use render::{RenderError, parse_size, render_scene};
+pub use render::{RenderError, parse_size, render, render_portrait, render_scene};
 pub use visual::{ScoredSentence, scored_sentences};
 
 use super::{
@@ -91,7 +91,7 @@ impl ImageModel for Builtin {
     ) -> Result<(Vec<u8>, ImageMeta), Error> {
         let (width, height) =
             parse_size(&options.size).map_err(|e| Error::Config(e.to_string()))?;
-        let bytes = render_scene(&request.scene, width, height).map_err(|e| match e {
+        let bytes = render(&request.scene, width, height).map_err(|e| match e {
             RenderError::BadSize { .. } => Error::Config(e.to_string()),
             other => Error::BadResponse {
                 provider: "builtin".to_string(),

@@ -1,14 +1,16 @@
 //! The offline renderer: one procedural picture per scene (sky and ground from lighting and mood,
 //! a light source, hills, trees, buildings for places, figures for characters, a creature, an
 //! item badge) with a caption band, encoded as PNG. Seeded by a hash of the scene, so the same
-//! scene always gives the same bytes.
+//! scene always gives the same bytes. Characters are drawn from their appearance cards
+//! (`look`): the same colours and height in their reference portrait and in every scene.
 
 mod caption;
+mod look;
 mod palette;
 mod shapes;
 
 use crate::provider::{ElementKind, SceneSpec};
-use palette::{Light, Palette, Rgb};
+use palette::{Light, Rgb};
 use tiny_skia::{Pixmap, Rect};
 
 /// Largest side we draw; bigger requests are capped, not refused.
@@ -78,20 +80,40 @@ fn seed(scene: &SceneSpec) -> u64 {
         })
 }
 
-/// A clothing colour per character name, so one person looks alike across pictures.
-fn clothes(name: &str, p: &Palette) -> Rgb {
-    let h = name
-        .bytes()
-        .fold(7u32, |h, b| h.wrapping_mul(31).wrapping_add(u32::from(b)));
-    let tones = [
-        Rgb(40, 60, 120),
-        Rgb(120, 30, 40),
-        Rgb(30, 90, 70),
-        Rgb(200, 190, 170),
-        Rgb(90, 60, 110),
-        Rgb(60, 50, 40),
-    ];
-    tones[(h as usize) % tones.len()].mix(p.accent, 0.25)
+/// Draws the request's picture: a reference portrait for the cast's requests (chapter 0, scene
+/// 0: `illustrate::portraits::CAST_CHAPTER`), else the scene. PNG bytes.
+pub fn render(scene: &SceneSpec, width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
+    if scene.chapter.0 == 0 && scene.scene.0 == 0 {
+        render_portrait(scene, width, height)
+    } else {
+        render_scene(scene, width, height)
+    }
+}
+
+/// A reference portrait: the element alone, standing large on a plain light ground, its name
+/// in the caption band.
+pub fn render_portrait(scene: &SceneSpec, width: u32, height: u32) -> Result<Vec<u8>, RenderError> {
+    let mut pixmap = Pixmap::new(width, height).ok_or(RenderError::Canvas { width, height })?;
+    let (w, h) = (width as f32, height as f32);
+    if let Some(back) = Rect::from_xywh(0.0, 0.0, w, h) {
+        shapes::gradient_rect(&mut pixmap, back, Rgb(238, 233, 222), Rgb(205, 198, 184));
+    }
+    let floor = h * 0.8;
+    let name = scene.elements.first().map_or("", |e| e.name.as_str());
+    match scene.elements.first() {
+        Some(e) if e.kind == ElementKind::Creature => {
+            shapes::creature(&mut pixmap, w * 0.45, floor, h * 0.45, Rgb(110, 80, 50));
+        }
+        Some(person) => {
+            let look = look::look(person);
+            shapes::figure(&mut pixmap, w * 0.5, floor, h * 0.6 * look.height, &look);
+        }
+        None => {}
+    }
+    caption::caption(&mut pixmap, name, &scene.description)?;
+    pixmap.encode_png().map_err(|e| RenderError::Encode {
+        message: e.to_string(),
+    })
 }
 
 /// Draws the scene and returns PNG bytes.
@@ -141,15 +163,9 @@ pub fn render_scene(scene: &SceneSpec, width: u32, height: u32) -> Result<Vec<u8
     let slots = cast.len().max(1) as f32 + 1.0;
     for (i, person) in cast.iter().enumerate() {
         let x = w * (i as f32 + 1.0) / slots + rng.range(-w * 0.03, w * 0.03);
-        let skin = Rgb(232, 196, 170).mix(p.sky_top, 0.15);
-        shapes::figure(
-            &mut pixmap,
-            x,
-            floor,
-            h * rng.range(0.26, 0.32),
-            clothes(&person.name, &p),
-            skin,
-        );
+        // The card's look, never the scene's palette: the same person in every picture.
+        let look = look::look(person);
+        shapes::figure(&mut pixmap, x, floor, h * 0.29 * look.height, &look);
     }
     if by_kind(ElementKind::Creature).next().is_some() {
         let x = if cast.is_empty() { w * 0.5 } else { w * 0.82 };

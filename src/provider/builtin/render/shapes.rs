@@ -192,7 +192,8 @@ pub fn building(pixmap: &mut Pixmap, x: f32, ground: f32, w: f32, h: f32, p: &Pa
 }
 
 /// A standing person: head, shoulders and a long coat or gown in `clothes`.
-pub fn figure(pixmap: &mut Pixmap, x: f32, ground: f32, h: f32, clothes: Rgb, skin: Rgb) {
+pub fn figure(pixmap: &mut Pixmap, x: f32, ground: f32, h: f32, look: &super::look::Look) {
+    let (clothes, skin) = (look.clothes, look.skin);
     let mut body = PathBuilder::new();
     body.move_to(x - h * 0.08, ground - h * 0.78);
     body.line_to(x + h * 0.08, ground - h * 0.78);
@@ -200,9 +201,15 @@ pub fn figure(pixmap: &mut Pixmap, x: f32, ground: f32, h: f32, clothes: Rgb, sk
     body.line_to(x - h * 0.17, ground);
     body.close();
     fill(pixmap, body.finish(), &solid(clothes, 1.0));
+    // Hair behind and above the face.
     fill(
         pixmap,
-        PathBuilder::from_circle(x, ground - h * 0.87, h * 0.1),
+        PathBuilder::from_circle(x, ground - h * 0.9, h * 0.11),
+        &solid(look.hair, 1.0),
+    );
+    fill(
+        pixmap,
+        PathBuilder::from_circle(x, ground - h * 0.86, h * 0.085),
         &solid(skin, 1.0),
     );
 }

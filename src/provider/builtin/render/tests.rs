@@ -110,3 +110,76 @@ fn sizes_parse_default_and_cap() {
         Err(RenderError::BadSize { .. })
     ));
 }
+
+/// Pixels of exactly `colour`.
+fn count(pixmap: &Pixmap, colour: Rgb) -> usize {
+    pixmap
+        .pixels()
+        .iter()
+        .filter(|p| {
+            (p.red(), p.green(), p.blue(), p.alpha()) == (colour.0, colour.1, colour.2, 255)
+        })
+        .count()
+}
+
+fn carded(name: &str, card: &str) -> ElementBrief {
+    ElementBrief {
+        appearance: card.to_string(),
+        ..brief(name, ElementKind::Character)
+    }
+}
+
+/// Issue 16 part 5: one look per character. Elizabeth's card says green; her portrait and three
+/// scenes of different moods and light all show exactly that green, which a scene without her
+/// does not.
+#[test]
+fn a_characters_clothing_is_the_same_in_its_portrait_and_every_scene() -> Result<(), RenderError> {
+    let elizabeth = carded(
+        "Elizabeth Bennet",
+        "apparent age: about 20; build: slight; hair: dark brown; skin: fair; clothing: a green walking dress",
+    );
+    let darcy = carded(
+        "Mr. Darcy",
+        "build: tall; hair: black; clothing: a blue coat",
+    );
+    let green = look::look(&elizabeth).clothes;
+    assert_eq!(green, Rgb(40, 120, 60));
+    let portrait = SceneSpec {
+        chapter: ChapterNo(0),
+        scene: SceneNo(0),
+        quote: String::new(),
+        description: "Reference portrait of Elizabeth Bennet".into(),
+        mood: String::new(),
+        lighting: String::new(),
+        elements: vec![elizabeth.clone()],
+    };
+    let shown = decode(&render(&portrait, 256, 256)?);
+    assert!(
+        count(&shown, green) > 500,
+        "portrait: {}",
+        count(&shown, green)
+    );
+    for (n, mood, lighting) in [
+        (1, "joyful", "clear daylight"),
+        (2, "tense", "moonlit night"),
+        (3, "melancholy", "warm candlelight"),
+    ] {
+        let mut s = scene(n, mood, lighting);
+        s.elements = vec![elizabeth.clone(), darcy.clone()];
+        let pixmap = decode(&render(&s, 256, 256)?);
+        assert!(
+            count(&pixmap, green) > 100,
+            "scene {n}: {}",
+            count(&pixmap, green)
+        );
+    }
+    let mut without = scene(4, "joyful", "clear daylight");
+    without.elements = vec![darcy];
+    let pixmap = decode(&render(&without, 256, 256)?);
+    assert!(
+        count(&pixmap, green) < 20,
+        "without her: {}",
+        count(&pixmap, green)
+    );
+    Ok(())
+}
