@@ -363,7 +363,11 @@ async fn draw_one(
     .await;
     hand_back(slot, finish.is_none(), back);
     match generated {
-        Ok((bytes, _meta)) => {
+        Ok((bytes, meta)) => {
+            // Said once: the model refused the reference pictures and drew from the prompt.
+            if let Some(note) = meta.note {
+                ctx.event(Event::Note(note));
+            }
             let relative = write_image(ctx, chapter, number, bytes).await?;
             let usage = Usage {
                 images: 1,
