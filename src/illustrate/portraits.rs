@@ -215,6 +215,27 @@ pub async fn draw_claimed(
     Ok(recorded)
 }
 
+/// Takes a portrait drawn elsewhere (a series' earlier book): `bytes` become `slug`'s picture,
+/// recorded as drawn at no cost, so it is never requested. `false` when the portrait is not
+/// wanted any more or another worker holds it.
+pub async fn adopt(
+    ctx: &Arc<Context>,
+    slug: &str,
+    bytes: Vec<u8>,
+    worker: &WorkerId,
+) -> Result<bool, Error> {
+    let Some(format) = ImageFormat::detect(&bytes) else {
+        return Ok(false);
+    };
+    if claim(ctx, Some(slug.to_string()), worker).await?.is_none() {
+        return Ok(false);
+    }
+    let relative = layout::portrait_file_name(slug, format.extension());
+    ctx.write_file(ctx.out.join(&relative), bytes).await?;
+    let outcome = PortraitOutcome::Image(relative);
+    record(ctx, slug, worker, outcome, Usage::default()).await
+}
+
 async fn record(
     ctx: &Arc<Context>,
     slug: &str,

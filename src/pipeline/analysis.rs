@@ -253,13 +253,16 @@ async fn cast_with_looks(
             what: "Elements.md",
             source,
         })??;
-    if let Some(series) = series {
-        super::series::record(ctx, series, &catalogue, style.as_ref()).await?;
+    if let Some(series) = &series {
+        super::series::record(ctx, series.clone(), &catalogue, style.as_ref()).await?;
     }
     let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
     ctx.set_lookup(lookup);
     // Asked for before any chapter is analyzed, so every scene knows which portraits to await.
     crate::illustrate::portraits::want_portraits(ctx).await?;
+    if let Some(series) = &series {
+        super::series::adopt_portraits(ctx, series).await?;
+    }
     ctx.wake.bump();
     ctx.event(Event::Note(format!(
         "Elements.md: {}",

@@ -7,6 +7,7 @@ use crate::error::Error;
 use crate::events::Event;
 use crate::pipeline::context::Context;
 use crate::series::{Series, cast};
+use crate::store::{PortraitStatus, WorkerId};
 use crate::style::Style;
 use std::sync::Arc;
 
@@ -46,6 +47,55 @@ pub async fn record(
         })
     })
     .await
+}
+
+/// The wanted portraits of returning characters that the series already has: copied into the
+/// book's folder and recorded as drawn, so none is requested again.
+pub async fn adopt_portraits(ctx: &Arc<Context>, series: &Series) -> Result<usize, Error> {
+    let wanted: Vec<(String, String)> = ctx
+        .read(|m| {
+            m.portraits
+                .iter()
+                .filter(|(_, p)| p.status == PortraitStatus::Wanted)
+                .map(|(slug, p)| (slug.clone(), p.name.clone()))
+                .collect()
+        })
+        .await?;
+    if wanted.is_empty() {
+        return Ok(0);
+    }
+    let (owned, names) = (series.clone(), wanted.clone());
+    let pictures: Vec<(String, Vec<u8>)> = blocking(move || {
+        let (_, shared) = owned.read()?;
+        Ok(names
+            .iter()
+            .filter_map(|(slug, name)| {
+                let file = shared
+                    .elements
+                    .iter()
+                    .find(|e| &e.name == name)?
+                    .portrait
+                    .clone()?;
+                let bytes = std::fs::read(owned.portrait_path(&file)).ok()?;
+                Some((slug.clone(), bytes))
+            })
+            .collect())
+    })
+    .await?;
+    let worker = WorkerId::current();
+    let mut adopted = 0;
+    for (slug, bytes) in pictures {
+        if crate::illustrate::portraits::adopt(ctx, &slug, bytes, &worker).await? {
+            adopted += 1;
+        }
+    }
+    if adopted > 0 {
+        ctx.event(Event::Note(format!(
+            "series: {} from the earlier books",
+            crate::report::plural(adopted, "portrait")
+        )));
+    }
+    Ok(adopted)
 }
 
 async fn blocking<T: Send + 'static>(

@@ -244,6 +244,7 @@ fn run_pipeline(
         }
     };
     let totals = totals_now(state.as_ref(), &selected)?;
+    keep_series_portraits(&ctx.options, state.as_ref(), &out, reporter);
     let left = unfinished(&ctx.options, &totals);
     write_report(&ctx, &recorded, outcome.elapsed, &totals, None);
     summary(reporter, &outcome, &totals, &out, left);
@@ -369,6 +370,39 @@ pub(crate) fn open_artifacts(
         out.display()
     ));
     Ok(Some(artifacts))
+}
+
+/// A series book's drawn portraits go to the series for its later books; a failure to copy
+/// them costs those books a redraw, not this run, so it is a warning.
+fn keep_series_portraits(
+    options: &Options,
+    state: &dyn BookState,
+    out: &Path,
+    reporter: &Reporter,
+) {
+    let Some(dir) = &options.series else {
+        return;
+    };
+    let done: Vec<(String, String)> = match state.snapshot() {
+        Ok(Some(m)) => m
+            .portraits
+            .values()
+            .filter_map(|p| Some((p.name.clone(), p.image.clone()?)))
+            .collect(),
+        _ => return,
+    };
+    let kept = crate::series::Series::open(dir).and_then(|s| s.keep_portraits(out, &done));
+    match kept {
+        Ok(0) => {}
+        Ok(n) => reporter.info(&format!(
+            "series: {} kept for the later books",
+            plural(n, "portrait")
+        )),
+        Err(err) => reporter.warn(&format!(
+            "the series did not get this book's portraits: {}",
+            crate::error::chain(&err)
+        )),
+    }
 }
 
 fn totals_now(state: &dyn BookState, selected: &[ChapterNo]) -> Result<Totals, Error> {

@@ -63,7 +63,7 @@ fn show(file: &crate::series::SeriesFile, cast: &crate::series::SeriesCast) -> S
         };
         let _ = writeln!(
             out,
-            "  {} ({}; first in {}, chapter {}; {card}; {})",
+            "  {} ({}; first in {}, chapter {}; {card}{portrait}; {})",
             e.name,
             crate::analyze::lookup::kind_word(e.kind),
             e.first_book,

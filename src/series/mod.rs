@@ -208,6 +208,49 @@ impl Series {
         })
     }
 
+    /// Keeps the book's drawn portraits (`done`: the element's name and the picture's path in
+    /// the book's folder `out`) for the elements of the series that have none yet; returns how
+    /// many it kept. Later books of the series take them instead of drawing again.
+    pub fn keep_portraits(&self, out: &Path, done: &[(String, String)]) -> Result<usize, Error> {
+        let (_, shared) = self.read()?;
+        let fresh: Vec<&(String, String)> = done
+            .iter()
+            .filter(|(name, _)| {
+                shared
+                    .elements
+                    .iter()
+                    .any(|e| &e.name == name && e.portrait.is_none())
+            })
+            .collect();
+        let mut kept = Vec::new();
+        for (name, relative) in fresh {
+            let Some(file_name) = Path::new(relative).file_name() else {
+                continue;
+            };
+            let file_name = file_name.to_string_lossy().into_owned();
+            let bytes = std::fs::read(out.join(relative)).map_err(|source| Error::Read {
+                path: out.join(relative),
+                source,
+            })?;
+            atomic::write_creating_folder(&self.portrait_path(&file_name), &bytes)?;
+            kept.push((name.clone(), file_name));
+        }
+        self.update(|_, cast| {
+            let mut count = 0;
+            for (name, file_name) in &kept {
+                if let Some(e) = cast
+                    .elements
+                    .iter_mut()
+                    .find(|e| &e.name == name && e.portrait.is_none())
+                {
+                    e.portrait = Some(file_name.clone());
+                    count += 1;
+                }
+            }
+            count
+        })
+    }
+
     /// Where the series keeps `slug`'s portrait.
     pub fn portrait_path(&self, file_name: &str) -> PathBuf {
         self.dir.join(PORTRAITS_DIR).join(file_name)

@@ -15,7 +15,8 @@ fn second_book() -> String {
 }
 
 fn series_folder() -> Folder {
-    let folder = Folder::with_book(2, &config(2, 2));
+    // Two portraits: book 1 draws them, book 2 takes them from the series.
+    let folder = Folder::with_book(2, &config(2, 2).replace("portraits: 0", "portraits: 2"));
     folder.write("book2.txt", second_book());
     folder
         .run(&["series", "init", "saga", "--name", "The Bennets"])
@@ -36,6 +37,13 @@ fn shown(folder: &Folder) -> (SeriesFile, SeriesCast) {
     )
 }
 
+fn portrait_requests(fake: &Fake) -> usize {
+    fake.captured()
+        .iter()
+        .filter(|c| c.kind == "image" && c.text.starts_with("A reference portrait of "))
+        .count()
+}
+
 fn cast(out: &std::path::Path) -> ElementsLookup {
     ElementsLookup::parse_markdown(&read(out.join("Elements.md"))).expect("Elements.md")
 }
@@ -51,6 +59,17 @@ fn book_two_reuses_the_series_cards_and_style_without_asking_again() {
     assert!(file.style.is_some(), "book 1's style is the series'");
     let (styles, cards) = (fake.server.count("style"), fake.server.count("cards"));
     assert_eq!(styles, 1);
+    let portraits_one = portrait_requests(&fake);
+    assert_eq!(portraits_one, 2, "book 1 draws its portraits");
+    assert_eq!(
+        after_one
+            .elements
+            .iter()
+            .filter(|e| e.portrait.is_some())
+            .count(),
+        2,
+        "the series keeps them"
+    );
 
     let mut book2 = fake.book_args(&["--series", "saga", "--output-dir", "two"]);
     book2[1] = "book2.txt".into();
