@@ -61,6 +61,11 @@ fn show(file: &crate::series::SeriesFile, cast: &crate::series::SeriesCast) -> S
         } else {
             "card"
         };
+        let portrait = if e.portrait.is_some() {
+            "; portrait"
+        } else {
+            ""
+        };
         let _ = writeln!(
             out,
             "  {} ({}; first in {}, chapter {}; {card}{portrait}; {})",
