@@ -255,9 +255,10 @@ async fn record(
         .await
 }
 
-/// The cast member whose slug is `slug`, as a brief with its card.
+/// The cast member whose slug is `slug`, as a brief with its card (Elements.md as it is now:
+/// another process may have added the card since this one read it).
 fn brief_of(ctx: &Context, slug: &str) -> Option<ElementBrief> {
-    let lookup = ctx.lookup()?;
+    let lookup = ctx.fresh_lookup().ok().or_else(|| ctx.lookup())?;
     let e = lookup
         .elements
         .iter()

@@ -226,14 +226,12 @@ async fn draw_scenes(
     let scenes = ctx
         .load_scenes(chapter)
         .map_err(|e| ChapterError::Chapter(e.display_chain()))?;
-    if ctx.lookup().is_none() {
-        // Another process wrote Elements.md; without it prompts would lack the cast's details.
-        if let Err(err) = ctx.load_lookup() {
-            ctx.reporter.warn(&format!(
-                "drawing without the cast's details: {}",
-                err.display_chain()
-            ));
-        }
+    // Elements.md as it is now: another process may have added cards since it was read.
+    if let Err(err) = ctx.fresh_lookup() {
+        ctx.reporter.warn(&format!(
+            "drawing without the cast's details: {}",
+            err.display_chain()
+        ));
     }
     let done = ctx
         .read(move |m| {

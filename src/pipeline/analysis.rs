@@ -211,7 +211,9 @@ async fn finish_elements(
     // Pass 2 needs the names only; the pictures wait for the cards.
     let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
     ctx.set_lookup(lookup);
-    ctx.set_cast(Cast::Making);
+    ctx.set_cast(Cast::making(
+        catalogue.elements.iter().map(|e| e.name.clone()),
+    ));
     let ctx = ctx.clone();
     Ok(tokio::spawn(async move {
         let made = cast_with_looks(&ctx, catalogue, series).await;
@@ -493,8 +495,16 @@ async fn analyze_chapter(
     let analyzed = with_slot(&ctx.text_slots(), asked).await?;
     drop(slot);
     save_scenes(ctx, &analyzed.scenes).await?;
-    // Analyzed means claimable: its pictures need the cards, made beside pass 2.
-    if !ctx.cast_ready().await {
+    // Analyzed means claimable: its pictures need the style and the cards of whoever they
+    // show, made beside pass 2.
+    let shown: BTreeSet<String> = analyzed
+        .scenes
+        .scenes
+        .iter()
+        .flat_map(|scene| ctx.elements_for(scene))
+        .map(|brief| brief.name)
+        .collect();
+    if !ctx.cast_ready_for(&shown).await {
         return Err(Error::Internal(
             "the appearance cards failed before this chapter could be marked analyzed".into(),
         ));

@@ -16,6 +16,7 @@ use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
 use crate::store::artifacts::{self, Artifacts, Key, Put};
 use crate::store::{self, BookState, Manifest, ProgressLog, layout};
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -53,6 +54,8 @@ pub struct Context {
     text_slots: Arc<Semaphore>,
     /// The cast, once Elements.md is complete (read back from the file, so hand edits count).
     lookup: RwLock<Option<Arc<ElementsLookup>>>,
+    /// When the Elements.md `lookup` was read from was last changed (`fresh_lookup`).
+    lookup_read: Mutex<Option<std::time::SystemTime>>,
     /// Images this run expects to draw, for the progress bar; grows as chapters are analyzed.
     planned: AtomicUsize,
     /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
@@ -68,14 +71,41 @@ pub struct Context {
 }
 
 /// Where the appearance cards and the style of this run's cast are.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cast {
     /// Made (or not this process's to make): pictures may be drawn.
     Ready,
-    /// Being made beside pass 2.
-    Making,
+    /// Being made beside pass 2: the elements still `waiting` for their card (by name), and
+    /// whether the style is in. A chapter whose scenes show none of the waiting may be drawn
+    /// once the style is in; the others wait for their cast's cards only, not the whole cast's.
+    Making {
+        waiting: Arc<BTreeSet<String>>,
+        styled: bool,
+    },
     /// Making them failed; the run stops with that error.
     Failed,
+}
+
+impl Cast {
+    /// Cards are being made for every element of `names`; the style is not in yet.
+    pub fn making(names: impl IntoIterator<Item = String>) -> Cast {
+        Cast::Making {
+            waiting: Arc::new(names.into_iter().collect()),
+            styled: false,
+        }
+    }
+
+    /// `Some(true)` when pictures of `names` may be drawn, `Some(false)` when they never will
+    /// (the cards failed), `None` while they must wait.
+    fn allows(&self, names: &BTreeSet<String>) -> Option<bool> {
+        match self {
+            Cast::Ready => Some(true),
+            Cast::Failed => Some(false),
+            Cast::Making { waiting, styled } => {
+                (*styled && waiting.is_disjoint(names)).then_some(true)
+            }
+        }
+    }
 }
 
 impl Context {
@@ -125,6 +155,7 @@ impl Context {
             image_slots,
             text_slots,
             lookup: RwLock::new(None),
+            lookup_read: Mutex::new(None),
             cast: tokio::sync::watch::Sender::new(Cast::Ready),
         }
     }
@@ -134,11 +165,26 @@ impl Context {
         self.cast.send_replace(cast);
     }
 
-    /// Waits until the cast's cards are made (or failed); `true` when they are made.
-    pub async fn cast_ready(&self) -> bool {
+    /// Changes where the cards being made are (no change once they are made or failed).
+    pub fn cast_progress(&self, change: impl FnOnce(&mut BTreeSet<String>, &mut bool)) {
+        self.cast.send_if_modified(|cast| match cast {
+            Cast::Making { waiting, styled } => {
+                change(Arc::make_mut(waiting), styled);
+                true
+            }
+            _ => false,
+        });
+    }
+
+    /// Waits until pictures showing `names` may be drawn: their cards and the style are in (or
+    /// all cards are); `false` when making the cards failed.
+    pub async fn cast_ready_for(&self, names: &BTreeSet<String>) -> bool {
         let mut rx = self.cast.subscribe();
-        let seen = rx.wait_for(|c| *c != Cast::Making).await.map(|c| *c);
-        matches!(seen, Ok(Cast::Ready))
+        let seen = rx
+            .wait_for(|c| c.allows(names).is_some())
+            .await
+            .map(|c| c.allows(names));
+        matches!(seen, Ok(Some(true)))
     }
 
     /// Whether making the cast's cards failed (a chapter waiting for them is not at fault).
@@ -400,13 +446,30 @@ impl Context {
         self.lookup.read().ok().and_then(|slot| slot.clone())
     }
 
+    /// The cast as Elements.md has it now: read again when the file changed since it was last
+    /// read (another process adds the cards as they come, the user edits it), else the one kept.
+    pub fn fresh_lookup(&self) -> Result<Arc<ElementsLookup>, Error> {
+        let path = layout::elements_md_path(&self.out);
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
+        let seen = self.lookup_read.lock().ok().and_then(|at| *at);
+        match (self.lookup(), modified) {
+            (Some(kept), Some(now)) if seen == Some(now) => Ok(kept),
+            (Some(kept), None) => Ok(kept),
+            _ => self.load_lookup(),
+        }
+    }
+
     /// Reads Elements.md back (the user may have edited it) and keeps it as the cast.
     pub fn load_lookup(&self) -> Result<Arc<ElementsLookup>, Error> {
         let path = layout::elements_md_path(&self.out);
+        let modified = std::fs::metadata(&path).and_then(|m| m.modified()).ok();
         let text = std::fs::read_to_string(&path).map_err(|source| Error::Read {
             path: path.clone(),
             source,
         })?;
+        if let Ok(mut at) = self.lookup_read.lock() {
+            *at = modified;
+        }
         let lookup = ElementsLookup::parse_markdown(&text).map_err(|e| Error::Corrupt {
             path,
             message: e.to_string(),

@@ -32,7 +32,7 @@ pub async fn style_and_cards(
     catalogue: &mut Catalogue,
 ) -> Result<Option<Style>, Error> {
     keep_cards(catalogue, &earlier_cast(&ctx.out));
-    let (style, cards) = style_and_missing_cards(ctx, catalogue).await?;
+    let (style, cards) = style_and_missing_cards(ctx, catalogue, Publish::AsTheyCome).await?;
     for (index, card) in cards {
         if let Some(element) = catalogue.elements.get_mut(index) {
             element.appearance = card;
@@ -41,19 +41,33 @@ pub async fn style_and_cards(
     Ok(style)
 }
 
+/// Whether the cards are shown as each batch comes back (a fresh cast, written whole: its
+/// chapters may be drawn as soon as their cast's cards are in) or only at the end (cards added
+/// to an older Elements.md, whose hand edits must be kept).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Publish {
+    AsTheyCome,
+    AtTheEnd,
+}
+
 /// The style in effect (asked for when there is none) and the cards the catalogue lacks, by
 /// index, asked for at the same time.
 async fn style_and_missing_cards(
     ctx: &Arc<Context>,
     catalogue: &Catalogue,
+    publish: Publish,
 ) -> Result<(Option<Style>, Vec<(usize, String)>), Error> {
     let known = ctx.style()?;
     // Invention is the user's to ask for, so only a style set before pass 1 can allow it.
     let invent = known.as_ref().filter(|s| s.invent).map(Style::line);
-    let (style, cards) = tokio::join!(
-        book_style(ctx, known, catalogue),
-        make_cards(ctx, catalogue, invent)
-    );
+    let styled = async {
+        let style = book_style(ctx, known, catalogue).await;
+        if style.is_ok() {
+            ctx.cast_progress(|_, styled| *styled = true);
+        }
+        style
+    };
+    let (style, cards) = tokio::join!(styled, make_cards(ctx, catalogue, invent, publish));
     Ok((style?, cards?))
 }
 
@@ -69,7 +83,7 @@ pub async fn complete_looks(ctx: &Arc<Context>) -> Result<(), Error> {
         elements: lookup.elements.clone(),
         partial_from: Vec::new(),
     };
-    let (style, cards) = style_and_missing_cards(ctx, &catalogue).await?;
+    let (style, cards) = style_and_missing_cards(ctx, &catalogue, Publish::AtTheEnd).await?;
     if !cards.is_empty() {
         let named: Vec<(String, String)> = cards
             .into_iter()
@@ -251,6 +265,7 @@ async fn make_cards(
     ctx: &Arc<Context>,
     catalogue: &Catalogue,
     invent: Option<String>,
+    publish: Publish,
 ) -> Result<Vec<(usize, String)>, Error> {
     let wanted: Vec<usize> = (0..catalogue.elements.len())
         .filter(|&i| {
@@ -258,6 +273,22 @@ async fn make_cards(
             wants_card(e) && e.appearance.is_empty()
         })
         .collect();
+    // Only these wait for a card; the rest of the cast may be drawn as it is.
+    let waiting: BTreeSet<String> = wanted
+        .iter()
+        .map(|&i| catalogue.elements[i].name.clone())
+        .collect();
+    let all_waiting = waiting.clone();
+    ctx.cast_progress(|names, _| *names = all_waiting);
+    let mut shown = (publish == Publish::AsTheyCome).then(|| catalogue.clone());
+    // The portraits to draw, each wanted once its element's card is in (drawn from it).
+    let portrayed =
+        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
+    if let Some(shown) = shown.as_mut() {
+        // The cast as merged, before any card: Elements.md exists before any chapter is drawn.
+        let ready = |name: &String| !waiting.contains(name);
+        show_batch(ctx, shown, &[], &portrayed, ready).await?;
+    }
     let per_request = ctx.text.cards_per_request().max(1);
     let slots = ctx.text_slots();
     let mut tasks = tokio::task::JoinSet::new();
@@ -302,16 +333,31 @@ async fn make_cards(
                 Err(err.display_chain())
             }
         };
-        match parsed {
+        let found = match parsed {
             Ok(found) => {
                 missed += batch.len() - found.len();
-                cards.extend(found.into_iter().map(|(i, card)| (batch[i], card)));
+                found
+                    .into_iter()
+                    .map(|(i, card)| (batch[i], card))
+                    .collect()
             }
             Err(message) => {
                 missed += batch.len();
                 ctx.event(Event::Note(format!("appearance cards: {message}")));
+                Vec::new()
             }
+        };
+        let settled: Vec<String> = elements.iter().map(|e| e.name.clone()).collect();
+        if let Some(shown) = shown.as_mut() {
+            let ready = |name: &String| settled.contains(name);
+            show_batch(ctx, shown, &found, &portrayed, ready).await?;
         }
+        ctx.cast_progress(|names, _| {
+            for name in &settled {
+                names.remove(name);
+            }
+        });
+        cards.extend(found);
     }
     if missed > 0 {
         ctx.event(Event::Note(format!(
@@ -320,6 +366,47 @@ async fn make_cards(
         )));
     }
     Ok(cards)
+}
+
+/// Adds one batch's cards to the cast as shown: elements.json and Elements.md rewritten (another
+/// process's illustrators read it), the process's cast replaced and the portraits of the
+/// elements now `ready` wanted, before the batch's elements stop waiting, so a picture of them
+/// is never drawn without their card, nor before their portrait.
+async fn show_batch(
+    ctx: &Arc<Context>,
+    shown: &mut Catalogue,
+    found: &[(usize, String)],
+    portrayed: &[(String, String)],
+    ready: impl Fn(&String) -> bool,
+) -> Result<(), Error> {
+    for (index, card) in found {
+        if let Some(element) = shown.elements.get_mut(*index) {
+            element.appearance.clone_from(card);
+        }
+    }
+    let style = ctx.style()?;
+    let (out, written) = (ctx.out.clone(), shown.clone());
+    tokio::task::spawn_blocking(move || {
+        crate::pipeline::outputs::write_elements(&out, &written, style.as_ref(), &[])
+    })
+    .await
+    .map_err(|source| Error::Task {
+        what: "Elements.md",
+        source,
+    })??;
+    ctx.set_lookup(ElementsLookup::from_catalogue(shown).map_err(Error::Index)?);
+    // Wanted now, before these elements stop waiting: a scene showing one of them then waits
+    // for its portrait.
+    let wanted: Vec<(String, String)> = portrayed
+        .iter()
+        .filter(|(_, name)| ready(name))
+        .cloned()
+        .collect();
+    if !wanted.is_empty() {
+        ctx.state(move |s| s.want_portraits(&wanted).map(drop))
+            .await?;
+    }
+    Ok(())
 }
 
 /// The text of every chapter the elements appear in, for analyzers that read the book.
