@@ -21,6 +21,16 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// The provider flags every run and submission of these tests points at the fake with.
+const MODELS: [&str; 6] = [
+    "--provider",
+    "openai",
+    "--model",
+    "gpt-4o-mini",
+    "--image-model",
+    "gpt-image-1",
+];
+
 /// A new database in the cluster, or `None` when the tests are skipped.
 fn database(name: &str) -> Option<String> {
     store::postgres::test_cluster::new_database(name)
@@ -57,6 +67,17 @@ fn command(folder: &Folder, fake: &Fake, args: &[&str]) -> Command {
         .env("IMAGINIZE_BASE_URL", fake.server.base_url())
         .env("IMAGINIZE_API_KEY", KEY);
     command
+}
+
+/// The single-machine run of `book.txt` into `local/` that a test compares the queue's with.
+fn local_run(folder: &Folder, fake: &Fake, extra: &[&str]) -> String {
+    let args = [
+        vec!["--file", "book.txt", "--output-dir", "local"],
+        extra.to_vec(),
+        MODELS.to_vec(),
+    ]
+    .concat();
+    run_ok(command(folder, fake, &args))
 }
 
 fn run_ok(mut command: Command) -> String {
@@ -219,16 +240,8 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
     let fake = Fake::with_latency(10, 30);
     let folder = Folder::with_book(3, &config(2, 2));
     folder.write("other.txt", small_book(4));
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
     for (book, out) in [("book.txt", "local-1"), ("other.txt", "local-2")] {
-        let args = [vec!["--file", book, "--output-dir", out], models.to_vec()].concat();
+        let args = [vec!["--file", book, "--output-dir", out], MODELS.to_vec()].concat();
         run_ok(command(&folder, &fake, &args));
     }
     let local_images = fake.server.count("image");
@@ -240,7 +253,7 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
         vec!["submit"],
         stores.to_vec(),
         vec!["book.txt", "other.txt"],
-        models.to_vec(),
+        MODELS.to_vec(),
     ]
     .concat();
     let ids: Vec<String> = run_ok(command(&folder, &fake, &submit))
@@ -373,18 +386,10 @@ fn a_worker_paused_past_its_lease_cannot_record_what_another_took_over() {
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
     let submit = [
         vec!["submit", "--limit", "1", "book.txt"],
         stores.to_vec(),
-        models.to_vec(),
+        MODELS.to_vec(),
     ]
     .concat();
     let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
@@ -518,14 +523,6 @@ fn eight_workers_killed_at_random_finish_three_books_as_one_machine_would() {
     folder.write("second.txt", small_book(7));
     folder.write("third.txt", small_book(5).replace("Bennets", "Bingleys"));
     let books = ["book.txt", "second.txt", "third.txt"];
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
     let limit = ["--limit", "2"];
     // The single-machine runs, at once.
     let locals: Vec<std::process::Output> = std::thread::scope(|scope| {
@@ -536,7 +533,7 @@ fn eight_workers_killed_at_random_finish_three_books_as_one_machine_would() {
                 let out = format!("local-{n}");
                 let args = [
                     vec!["--file", book, "--output-dir", &out],
-                    models.to_vec(),
+                    MODELS.to_vec(),
                     limit.to_vec(),
                 ]
                 .concat();
@@ -564,7 +561,7 @@ fn eight_workers_killed_at_random_finish_three_books_as_one_machine_would() {
         vec!["submit"],
         stores.to_vec(),
         books.to_vec(),
-        models.to_vec(),
+        MODELS.to_vec(),
         limit.to_vec(),
     ]
     .concat();
@@ -715,18 +712,10 @@ fn two_workers_share_one_image_budget_through_the_database() {
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
     let submit = [
         vec!["submit", "book.txt", "other.txt", "--limit", "2"],
         stores.to_vec(),
-        models.to_vec(),
+        MODELS.to_vec(),
     ]
     .concat();
     run_ok(command(&folder, &fake, &submit));
@@ -785,18 +774,10 @@ fn a_stopped_worker_finishes_its_calls_in_flight_and_gives_the_book_back() {
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
     let submit = [
         vec!["submit", "--limit", "1", "book.txt"],
         stores.to_vec(),
-        models.to_vec(),
+        MODELS.to_vec(),
     ]
     .concat();
     run_ok(command(&folder, &fake, &submit));
@@ -855,27 +836,7 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
     };
     let fake = Fake::with_latency(20, 300);
     let folder = Folder::with_book(5, &config(2, 2));
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
-    let local = [
-        vec![
-            "--file",
-            "book.txt",
-            "--output-dir",
-            "local",
-            "--limit",
-            "2",
-        ],
-        models.to_vec(),
-    ]
-    .concat();
-    run_ok(command(&folder, &fake, &local));
+    local_run(&folder, &fake, &["--limit", "2"]);
     let remote = folder.path().join("remote");
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
@@ -883,7 +844,7 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
     let submit = [
         vec!["submit", "--limit", "2", "book.txt"],
         stores.to_vec(),
-        models.to_vec(),
+        MODELS.to_vec(),
     ]
     .concat();
     let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
@@ -1030,27 +991,14 @@ fn a_worker_keeps_a_books_files_in_s3_and_the_export_equals_a_local_run() {
     };
     let fake = Fake::with_latency(0, 0);
     let folder = Folder::with_book(3, &config(2, 2));
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
-    let local = [
-        vec!["--file", "book.txt", "--output-dir", "local"],
-        models.to_vec(),
-    ]
-    .concat();
-    run_ok(command(&folder, &fake, &local));
+    local_run(&folder, &fake, &[]);
     let stores = ["--store", url.as_str(), "--artifacts", "s3://books/library"];
     let with_s3 = |args: &[&str]| {
         let mut command = command(&folder, &fake, args);
         s3.env(&mut command);
         command
     };
-    let submit = [vec!["submit", "book.txt"], stores.to_vec(), models.to_vec()].concat();
+    let submit = [vec!["submit", "book.txt"], stores.to_vec(), MODELS.to_vec()].concat();
     let id = run_ok(with_s3(&submit)).trim().to_string();
     let worker = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
     let ran = with_s3(&worker).output().expect("the worker runs");
@@ -1088,27 +1036,7 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
     };
     let fake = Fake::with_latency(10, 500);
     let folder = Folder::with_book(8, &config(2, 1));
-    let models = [
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ];
-    let local = [
-        vec![
-            "--file",
-            "book.txt",
-            "--output-dir",
-            "local",
-            "--limit",
-            "2",
-        ],
-        models.to_vec(),
-    ]
-    .concat();
-    run_ok(command(&folder, &fake, &local));
+    local_run(&folder, &fake, &["--limit", "2"]);
     let images = fake.server.count("image");
     let remote = folder.path().join("remote");
     std::fs::create_dir_all(&remote).unwrap();
@@ -1117,7 +1045,7 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
     let submit = [
         vec!["submit", "--limit", "2", "book.txt"],
         stores.to_vec(),
-        models.to_vec(),
+        MODELS.to_vec(),
     ]
     .concat();
     let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
