@@ -252,6 +252,70 @@ fn snapshots_equal_the_memory_stores() {
     );
 }
 
+/// Portraits through every state (wanted, drawing, done, failed, redrawn) read back from the
+/// rows as the in-memory store holds them, and a take-over counts one more claim attempt.
+#[test]
+fn portraits_read_back_as_the_memory_store_holds_them() {
+    use crate::store::PortraitOutcome;
+    let Some((_, pg)) = book_state("portraits-same") else {
+        return;
+    };
+    let memory = MemoryStore::default();
+    let (a, b) = (worker("pa"), worker("pb"));
+    let t0 = now();
+    let cast: Vec<(String, String)> = ["ann", "bob", "cy", "dee"]
+        .iter()
+        .map(|s| (s.to_string(), s.to_uppercase()))
+        .collect();
+    for state in [&memory as &dyn BookState, &pg] {
+        let (_a, _b) = (
+            state.register_worker(&a).unwrap(),
+            state.register_worker(&b).unwrap(),
+        );
+        state.open_book(&request(1, t0)).unwrap();
+        assert_eq!(state.want_portraits(&cast).unwrap(), 4);
+        let cost = (ChapterNo(1), Usage::default());
+        let drawn = PortraitOutcome::Image("images/cast/ann.png".into());
+        state.claim_portrait(Some("ann"), &a, LEASE, t0).unwrap();
+        assert!(state.record_portrait("ann", &a, &drawn, cost).unwrap());
+        state.claim_portrait(Some("bob"), &a, LEASE, t0).unwrap();
+        let refused = PortraitOutcome::Failed("refused".into());
+        assert!(state.record_portrait("bob", &a, &refused, cost).unwrap());
+        assert!(state.redo_portrait("ann").unwrap());
+        state.claim_portrait(Some("cy"), &a, LEASE, t0).unwrap();
+        let later = t0 + Span::seconds(61);
+        state.claim_portrait(Some("cy"), &b, LEASE, later).unwrap();
+        state.heartbeat_portrait("cy", &b, later).unwrap();
+    }
+    let strip = |m: Option<Manifest>| {
+        m.map(|mut m| {
+            m.last_updated = None;
+            m
+        })
+    };
+    let got = strip(pg.snapshot().unwrap());
+    assert_eq!(got, strip(memory.snapshot().unwrap()));
+    let got = got.unwrap_or_else(|| test_support::manifest(0));
+    assert_eq!(got.portraits.len(), 4);
+    assert_eq!(
+        got.portraits["ann"].image.as_deref(),
+        Some("images/cast/ann.png"),
+        "a redraw keeps the old picture until replaced"
+    );
+    let client = pg.db.client().unwrap();
+    let attempts: i64 = block(async {
+        client
+            .query_one(
+                "SELECT claim_attempt FROM portraits WHERE book = $1 AND slug = 'cy'",
+                &[&pg.book()],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    });
+    assert_eq!(attempts, 2, "the take-over is a second claim");
+}
+
 /// A worker of this host killed without its guard running leaves its row; the next worker to
 /// register here sees its process is gone and frees its claim at once.
 #[test]
