@@ -473,3 +473,67 @@ fn claim_latency_with_eight_workers() {
         at(0.99)
     );
 }
+
+/// Figures, not a check: portrait claims are whole-book `transact`s; how long a claim and a
+/// record take with 8 workers drawing 48 portraits of a 20-chapter book.
+/// `cargo test --lib portrait_claim_latency -- --ignored --nocapture`.
+#[test]
+#[ignore = "prints figures; run by hand"]
+fn portrait_claim_latency_with_eight_workers() {
+    use crate::store::PortraitOutcome;
+    const PORTRAITS: usize = 48;
+    let Some((_, state)) = book_state("portrait-latency") else {
+        return;
+    };
+    analyzed_book(&state, 20);
+    let cast: Vec<(String, String)> = (0..PORTRAITS)
+        .map(|i| (format!("p{i:02}"), format!("P {i}")))
+        .collect();
+    state.want_portraits(&cast).unwrap();
+    let state = Arc::new(state);
+    let workers: Vec<_> = (0..8).map(|i| worker(&format!("pl{i}"))).collect();
+    let _alive: Vec<_> = workers
+        .iter()
+        .map(|w| state.register_worker(w).unwrap())
+        .collect();
+    let started = std::time::Instant::now();
+    let threads: Vec<_> = workers
+        .into_iter()
+        .map(|w| {
+            let state = state.clone();
+            std::thread::spawn(move || {
+                let (mut claims, mut records) = (Vec::new(), Vec::new());
+                loop {
+                    let at = std::time::Instant::now();
+                    let claimed = state.claim_portrait(None, &w, LEASE, now()).unwrap();
+                    claims.push(at.elapsed());
+                    let Some(slug) = claimed else {
+                        break (claims, records);
+                    };
+                    let drawn = PortraitOutcome::Image(format!("images/cast/{slug}.png"));
+                    let at = std::time::Instant::now();
+                    let cost = (ChapterNo(1), Usage::default());
+                    assert!(state.record_portrait(&slug, &w, &drawn, cost).unwrap());
+                    records.push(at.elapsed());
+                }
+            })
+        })
+        .collect();
+    let (mut claims, mut records) = (Vec::new(), Vec::new());
+    for thread in threads {
+        let (c, r) = thread.join().expect("thread");
+        claims.extend(c);
+        records.extend(r);
+    }
+    let elapsed = started.elapsed();
+    claims.sort();
+    records.sort();
+    let at = |v: &[Duration], q: f64| v[((v.len() - 1) as f64 * q) as usize];
+    println!(
+        "8 workers, {PORTRAITS} portraits claimed and recorded in {elapsed:?}; claim p50 {:?} p99 {:?}, record p50 {:?} p99 {:?}",
+        at(&claims, 0.5),
+        at(&claims, 0.99),
+        at(&records, 0.5),
+        at(&records, 0.99)
+    );
+}
