@@ -628,7 +628,8 @@ pub(super) fn each_portrait_is_claimed_once_under_contention(state: Arc<dyn Book
     assert_eq!(all, expected, "every portrait claimed exactly once");
 }
 
-/// The portrait operations, for the stores that keep portraits (PgState's rows do not yet).
+/// The portrait operations, for every store that keeps portraits (all of them now: PgState's
+/// in its `portraits` table).
 macro_rules! portrait_conformance {
     ($module:ident, $make:expr) => {
         mod $module {
@@ -657,3 +658,7 @@ macro_rules! portrait_conformance {
 
 portrait_conformance!(file_portraits, Some(file_store()));
 portrait_conformance!(memory_portraits, Some(((), MemoryStore::default())));
+portrait_conformance!(
+    postgres_portraits,
+    crate::store::postgres::test_cluster::book_state("portraits")
+);

@@ -1,17 +1,19 @@
 //! The book's state in PostgreSQL ([`PgState`]): the same [`BookState`] the file manifest
 //! implements, for workers on several machines sharing one database (docs/scale-out.md).
 //!
-//! The state is rows (`books`, `chapters`, `scenes`, `usage`, `workers`; `migrations/`),
-//! created by embedded migrations when a store opens. The hot operations (claim, heartbeat,
-//! release, recording a scene, completing) are short SQL transactions of their own
-//! (`native.rs`); every other operation runs through `transact`, which locks the book, builds
-//! the [`Manifest`] from its rows, runs the change on it and writes back what changed.
+//! The state is rows (`books`, `chapters`, `scenes`, `usage`, `workers`, `portraits`;
+//! `migrations/`), created by embedded migrations when a store opens. The hot operations on
+//! chapters (claim, heartbeat, release, recording a scene, completing) are short SQL
+//! transactions of their own (`native.rs`); every other operation, the portraits' included,
+//! runs through `transact`, which locks the book, builds the [`Manifest`] from its rows, runs
+//! the change on it and writes back what changed.
 //!
 //! Client: `tokio-postgres` pooled by `deadpool-postgres` on a private runtime, with rustls for
 //! TLS (see `db.rs` for why this and not the blocking `postgres` crate).
 
 mod db;
 mod native;
+mod portrait_rows;
 pub mod queue;
 mod rows;
 mod schema;

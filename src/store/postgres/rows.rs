@@ -1,9 +1,11 @@
 //! The book's rows as a [`Manifest`] and back: `load` builds the value the file store would hold,
-//! `save` writes what a transaction changed (only the chapters that differ).
+//! `save` writes what a transaction changed (only the chapters and portraits that differ;
+//! portraits in `portrait_rows.rs`).
 
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::store::manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, Status};
 use crate::store::postgres::db::{Tx, corrupt, execute, query, sql};
+use crate::store::postgres::portrait_rows;
 use crate::store::usage::Usage;
 use crate::store::{Error, WorkerId};
 use chrono::{DateTime, Utc};
@@ -41,8 +43,7 @@ pub(super) async fn load(tx: &Tx<'_>, book: &str) -> Result<Option<Manifest>, Er
         analyze_complete: false,
         illustrate_complete: false,
         chapters: BTreeMap::new(),
-        // Not kept in the rows yet (issue 16): portraits need a table of their own.
-        portraits: BTreeMap::new(),
+        portraits: portrait_rows::load(tx, book).await?,
         last_updated: get(&row, "last_updated")?,
     };
     for row in query(tx, CHAPTERS, &[&book], "read the chapters").await? {
@@ -57,12 +58,14 @@ pub(super) async fn load(tx: &Tx<'_>, book: &str) -> Result<Option<Manifest>, Er
     Ok(Some(manifest))
 }
 
-/// The workers named by the book's claims that have a row (alive).
+/// The workers named by the book's claims (chapters' and portraits') that have a row (alive).
 pub(super) async fn live_workers(tx: &Tx<'_>, book: &str) -> Result<HashSet<WorkerId>, Error> {
     let rows = query(
         tx,
         "SELECT w.worker_id FROM workers w WHERE w.book = $1 AND w.worker_id IN \
-         (SELECT claim_worker FROM chapters WHERE book = $1 AND claim_worker IS NOT NULL)",
+         (SELECT claim_worker FROM chapters WHERE book = $1 AND claim_worker IS NOT NULL \
+          UNION ALL \
+          SELECT claim_worker FROM portraits WHERE book = $1 AND claim_worker IS NOT NULL)",
         &[&book],
         "read the live workers",
     )
@@ -126,7 +129,7 @@ fn add_scene(manifest: &mut Manifest, row: &Row) -> Result<(), Error> {
 }
 
 /// Writes `after` over `before` (what the transaction read): the book row, and every chapter
-/// that was added, changed or removed.
+/// and portrait that was added, changed or removed.
 pub(super) async fn save(
     tx: &Tx<'_>,
     book: &str,
@@ -158,7 +161,7 @@ pub(super) async fn save(
         )
         .await?;
     }
-    Ok(())
+    portrait_rows::save(tx, book, before, after, now).await
 }
 
 async fn save_book(tx: &Tx<'_>, book: &str, m: &Manifest) -> Result<(), Error> {
@@ -331,7 +334,7 @@ async fn save_scenes(
     Ok(())
 }
 
-fn get<'a, T: FromSql<'a>>(row: &'a Row, column: &'static str) -> Result<T, Error> {
+pub(super) fn get<'a, T: FromSql<'a>>(row: &'a Row, column: &'static str) -> Result<T, Error> {
     row.try_get(column).map_err(sql("read the book's state"))
 }
 

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (1, include_str!("migrations/001_books.sql")),
     (2, include_str!("migrations/002_queue.sql")),
     (3, include_str!("migrations/003_budgets.sql")),
+    (4, include_str!("migrations/004_portraits.sql")),
 ];
 
 /// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,
