@@ -515,3 +515,34 @@ fn parse_scenes(path: &Path, bytes: &[u8]) -> Result<ChapterScenes, Error> {
         message: e.to_string(),
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::Cast;
+    use std::collections::BTreeSet;
+
+    fn names(list: &[&str]) -> BTreeSet<String> {
+        list.iter().map(|n| n.to_string()).collect()
+    }
+
+    #[test]
+    fn a_chapter_waits_for_the_style_and_its_own_casts_cards_only() {
+        let mut cast = Cast::making(["Elizabeth".to_string(), "Mr. Darcy".to_string()]);
+        let nobody = names(&[]);
+        let lizzy = names(&["Elizabeth", "Longbourn"]);
+        assert_eq!(cast.allows(&nobody), None, "the style is not in yet");
+        if let Cast::Making { styled, waiting } = &mut cast {
+            *styled = true;
+            std::sync::Arc::make_mut(waiting).remove("Mr. Darcy");
+        }
+        assert_eq!(cast.allows(&nobody), Some(true));
+        assert_eq!(cast.allows(&names(&["Mr. Darcy"])), Some(true));
+        assert_eq!(
+            cast.allows(&lizzy),
+            None,
+            "Elizabeth's card is still coming"
+        );
+        assert_eq!(Cast::Failed.allows(&lizzy), Some(false));
+        assert_eq!(Cast::Ready.allows(&lizzy), Some(true));
+    }
+}
