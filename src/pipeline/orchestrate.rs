@@ -183,6 +183,8 @@ pub struct Totals {
     pub illustrated: usize,
     pub scenes: usize,
     pub images: usize,
+    /// Reference portraits drawn (or taken from a series).
+    pub portraits: usize,
     pub failed: Vec<(ChapterNo, String)>,
     pub usage: Usage,
 }
@@ -208,5 +210,6 @@ pub fn totals(m: &Manifest, selected: &[ChapterNo]) -> Totals {
             t.failed.push((*no, reason));
         }
     }
+    t.portraits = m.portraits.values().filter(|p| p.image.is_some()).count();
     t
 }

@@ -492,6 +492,12 @@ fn summary(reporter: &Reporter, outcome: &Outcome, totals: &Totals, out: &Path, 
         usage.images,
         out.display()
     );
+    if totals.portraits > 0 {
+        text.push_str(&format!(
+            "\nCast sheet: {} in images/cast/",
+            plural(totals.portraits, "reference portrait")
+        ));
+    }
     if let Some(line) = quotes_line(&outcome.analysis) {
         text.push_str(&format!("\n{line}"));
     }

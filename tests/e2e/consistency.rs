@@ -54,7 +54,13 @@ fn cast_hashes(out: &std::path::Path) -> std::collections::BTreeMap<String, Stri
 fn gpt_image_1_scenes_carry_the_portraits_of_who_they_show() {
     let fake = Fake::with_latency(0, 0);
     let folder = Folder::with_book(3, &config(2, 2).replace("portraits: 0", "portraits: 3"));
-    folder.run(&fake.book_args(&[])).expect_code(0);
+    let ran = folder.run(&fake.book_args(&[]));
+    ran.expect_code(0);
+    let said = format!("{}{}", ran.stdout(), ran.stderr());
+    assert!(
+        said.contains("Cast sheet: 3 reference portraits in images/cast/"),
+        "{said}"
+    );
     let portraits = cast_hashes(&folder.out());
     assert_eq!(portraits.len(), 3, "{portraits:?}");
     let calls = fake.server.image_calls();
