@@ -83,6 +83,60 @@ fn ten_images_processes_draw_each_portrait_exactly_once() {
     assert!(manifest.illustrate_complete, "illustrate_complete not set");
 }
 
+/// Ten `--images` processes, two of them killed with `kill -9` while the portraits are being
+/// drawn and two fresh ones started: every portrait ends drawn and recorded, and none is
+/// requested more often than once plus the requests the killed processes had in flight.
+#[test]
+fn portraits_survive_kill_9_and_are_requested_once_but_for_calls_in_flight() {
+    const PROCESSES: usize = 10;
+    let fake = Fake::with_latency(0, 400);
+    let mut folder = Folder::with_book(6, &config(2, 2).replace("portraits: 0", "portraits: 3"));
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
+    let mut runs: Vec<_> = (0..PROCESSES)
+        .map(|_| folder.spawn(&fake.book_args(&["--images"])))
+        .collect();
+    // Killed once the first portrait requests are on their way.
+    assert!(crate::harness::wait_until(Duration::from_secs(30), || {
+        !portrait_requests(&fake.captured()).is_empty()
+    }));
+    let mut killed = 0;
+    for run in runs.iter_mut().take(2) {
+        killed += usize::from(run.kill9());
+    }
+    assert!(killed > 0, "the processes ended before the kills");
+    // A request a killed process sent just before dying may still be on its way in: counted
+    // once the server has been quiet a moment (an over-count, never an under-count).
+    let _ = fake.settled_entries();
+    let in_flight_at_kills = portrait_requests(&fake.captured()).len();
+    for _ in 0..2 {
+        runs.push(folder.spawn(&fake.book_args(&["--images"])));
+    }
+    for (i, run) in runs.iter_mut().enumerate().skip(2) {
+        let code = run.wait_for(Duration::from_secs(90));
+        assert_eq!(code, 0, "process {i} failed:\n{}", run.stderr());
+    }
+    let manifest = read_manifest(&folder.out()).expect("manifest");
+    assert_eq!(manifest.portraits.len(), 3);
+    for (slug, portrait) in &manifest.portraits {
+        assert_eq!(
+            portrait.status,
+            PortraitStatus::Done,
+            "{slug}: {portrait:?}"
+        );
+    }
+    let captured = fake.captured();
+    let asked = portrait_requests(&captured);
+    eprintln!(
+        "MEASURE kill -9: {killed} killed, {} portrait requests for 3 portraits ({in_flight_at_kills} sent before the kills)",
+        asked.len()
+    );
+    assert!(
+        asked.len() <= 3 + in_flight_at_kills,
+        "{} portrait requests for 3 portraits",
+        asked.len()
+    );
+}
+
 /// One process: a scene showing a portrayed character is requested only after that portrait's
 /// request was answered; the portrait prompt carries the card and the style; a scene without
 /// portrayed characters need not wait; `portraits: 0` draws none.
