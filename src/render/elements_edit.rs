@@ -1,5 +1,6 @@
-//! One element's description changed inside Elements.md, leaving every other line as it is (the
-//! file is the source of truth and may hold hand edits a re-render would lose). Pure.
+//! One element's description or appearance card changed inside Elements.md, leaving every other
+//! line as it is (the file is the source of truth and may hold hand edits a re-render would
+//! lose). Pure.
 
 /// Why a description could not be set.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -15,6 +16,24 @@ pub enum EditError {
 }
 
 const DESCRIPTION: &str = "**Description:**";
+const APPEARANCE: &str = "**Appearance:**";
+
+/// Which one-line field of an element an edit sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    Description,
+    /// The appearance card every image prompt showing the element carries verbatim.
+    Appearance,
+}
+
+impl Field {
+    fn label(self) -> &'static str {
+        match self {
+            Field::Description => DESCRIPTION,
+            Field::Appearance => APPEARANCE,
+        }
+    }
+}
 
 /// `text` with the description of its `index`-th element (0-based, in file order, as
 /// `ElementsLookup::parse_markdown` lists them) set to `description` on one line. `name` must be
@@ -26,6 +45,18 @@ pub fn set_description(
     name: &str,
     description: &str,
 ) -> Result<String, EditError> {
+    set_field(text, index, name, Field::Description, description)
+}
+
+/// `text` with `field` of its `index`-th element (named `name`) set to `value` on one line; a
+/// missing card goes after the description.
+pub fn set_field(
+    text: &str,
+    index: usize,
+    name: &str,
+    field: Field,
+    value: &str,
+) -> Result<String, EditError> {
     let lines: Vec<&str> = text.split_inclusive('\n').collect();
     let header = element_header(&lines, index).ok_or(EditError::NoSuchElement { index })?;
     let found = lines[header].trim().trim_start_matches('#').trim();
@@ -36,12 +67,15 @@ pub fn set_description(
             found: found.to_owned(),
         });
     }
-    let new_line = format!("{DESCRIPTION} {}\n", one_line(description));
+    let new_line = format!("{} {}\n", field.label(), one_line(value));
     let block_end = block_end(&lines, header);
     let mut out: Vec<String> = lines.iter().map(|l| (*l).to_owned()).collect();
-    match (header + 1..block_end).find(|&i| lines[i].trim_start().starts_with(DESCRIPTION)) {
-        Some(i) => out[i] = new_line,
-        None => out.insert(header + 1, format!("\n{new_line}")),
+    let line_of =
+        |label: &str| (header + 1..block_end).find(|&i| lines[i].trim_start().starts_with(label));
+    match (line_of(field.label()), field, line_of(DESCRIPTION)) {
+        (Some(i), _, _) => out[i] = new_line,
+        (None, Field::Appearance, Some(d)) => out.insert(d + 1, format!("\n{new_line}")),
+        (None, _, _) => out.insert(header + 1, format!("\n{new_line}")),
     }
     if !out[header].ends_with('\n') {
         out[header].push('\n');
@@ -99,6 +133,20 @@ mod tests {
         let cast = ElementsLookup::parse_markdown(&edited).unwrap();
         assert_eq!(cast.elements[0].description, "Wide and grey");
         assert_eq!(cast.elements[0].chapters.len(), 1);
+    }
+
+    #[test]
+    fn a_card_is_set_or_added_after_the_description() {
+        let added = set_field(MD, 0, "Ann", Field::Appearance, "age 30; red coat").unwrap();
+        assert!(
+            added.contains("**Description:** Tall.\n\n**Appearance:** age 30; red coat\n"),
+            "{added}"
+        );
+        let changed = set_field(&added, 0, "Ann", Field::Appearance, "grey coat").unwrap();
+        let cast = ElementsLookup::parse_markdown(&changed).unwrap();
+        assert_eq!(cast.elements[0].appearance, "grey coat");
+        assert_eq!(cast.elements[0].description, "Tall.");
+        assert_eq!(cast.elements[1].appearance, "");
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use crate::analyze::lookup::ElementsLookup;
 use crate::ids::{ChapterNo, SceneNo};
-use crate::render::elements_edit::{self, EditError};
+use crate::render::elements_edit::{self, EditError, Field};
 use crate::review::{self, Review};
 use crate::store::manifest::Status;
 use crate::store::{self, BookState, Store, atomic, layout};
@@ -21,7 +21,7 @@ pub enum ActionError {
     NotFailed(u32),
     #[error("no chapter {0}")]
     NoChapter(u32),
-    #[error("the description is empty or longer than {MAX_DESCRIPTION} characters")]
+    #[error("the text is empty or longer than {MAX_DESCRIPTION} characters")]
     BadDescription,
     #[error("Elements.md cannot be read: {0}")]
     NoCast(String),
@@ -87,13 +87,25 @@ pub fn edit_description(
     name: &str,
     description: &str,
 ) -> Result<(), ActionError> {
-    let description = description.trim();
-    if description.is_empty() || description.chars().count() > MAX_DESCRIPTION {
+    edit_field(dir, index, name, Field::Description, description)
+}
+
+/// Sets `field` (the description or the appearance card) of the `index`-th element (named
+/// `name`) in Elements.md.
+pub fn edit_field(
+    dir: &Path,
+    index: usize,
+    name: &str,
+    field: Field,
+    value: &str,
+) -> Result<(), ActionError> {
+    let value = value.trim();
+    if value.is_empty() || value.chars().count() > MAX_DESCRIPTION {
         return Err(ActionError::BadDescription);
     }
     let path = layout::elements_md_path(dir);
     let text = std::fs::read_to_string(&path).map_err(|e| ActionError::NoCast(e.to_string()))?;
-    let edited = elements_edit::set_description(&text, index, name, description)?;
+    let edited = elements_edit::set_field(&text, index, name, field, value)?;
     // Never write a file the pipeline could not read back.
     ElementsLookup::parse_markdown(&edited).map_err(|e| ActionError::NoCast(e.to_string()))?;
     atomic::write(&path, edited.as_bytes())?;

@@ -2,6 +2,7 @@
 //! stream, and the two actions (retry a failed chapter, set an element's description). An action
 //! posted by a page's form (it accepts HTML) is answered with a redirect back to that page.
 
+use crate::render::elements_edit::Field;
 use crate::serve::actions::{self, ActionError};
 use crate::serve::router::App;
 use crate::serve::sse;
@@ -84,10 +85,15 @@ pub async fn retry(
 #[derive(Deserialize)]
 pub struct Description {
     name: String,
-    description: String,
+    /// The new description, or (without it) the new appearance card.
+    #[serde(default)]
+    description: Option<String>,
+    #[serde(default)]
+    appearance: Option<String>,
 }
 
-/// `POST /api/books/{id}/elements/{index}` with `name` and `description` (form-encoded).
+/// `POST /api/books/{id}/elements/{index}` with `name` and `description` or `appearance`
+/// (form-encoded).
 pub async fn describe(
     State(app): State<Arc<App>>,
     Path((id, index)): Path<(String, usize)>,
@@ -98,8 +104,13 @@ pub async fn describe(
         return not_found();
     };
     let dir = book.dir.clone();
+    let (field, value) = match (form.description, form.appearance) {
+        (Some(text), None) => (Field::Description, text),
+        (None, Some(text)) => (Field::Appearance, text),
+        _ => return answer(Ok(Err(ActionError::BadAction)), &headers, String::new()),
+    };
     let done = tokio::task::spawn_blocking(move || {
-        actions::edit_description(&dir, index, &form.name, &form.description)
+        actions::edit_field(&dir, index, &form.name, field, &value)
     })
     .await;
     answer(done, &headers, format!("/books/{id}/cast#el-{index}"))

@@ -131,6 +131,18 @@ impl Folder {
         lines[lines.len().saturating_sub(LOG_TAIL_LINES)..].to_vec()
     }
 
+    /// The drawn reference portraits, by element slug: their paths in the folder.
+    pub fn portraits(&self) -> std::collections::BTreeMap<String, String> {
+        self.manifest()
+            .map(|m| {
+                m.portraits
+                    .into_iter()
+                    .filter_map(|(slug, p)| Some((slug, p.image?)))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
     pub fn has_report(&self) -> bool {
         self.dir.join(layout::REPORT_HTML).is_file()
     }

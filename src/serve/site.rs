@@ -36,11 +36,26 @@ pub async fn cast(State(app): State<Arc<App>>, Path(id): Path<String>) -> Respon
         return missing_book(&app);
     };
     let dir = book.dir.clone();
-    let cast = tokio::task::spawn_blocking(move || actions::read_cast(&dir))
-        .await
-        .unwrap_or_else(|_| Err("Elements.md could not be read".to_owned()));
+    let read = tokio::task::spawn_blocking(move || {
+        let portraits = crate::serve::folder::Folder::new(dir.clone()).portraits();
+        (actions::read_cast(&dir), portraits)
+    })
+    .await;
+    let (cast, portraits) = read.unwrap_or_else(|_| {
+        (
+            Err("Elements.md could not be read".to_owned()),
+            Default::default(),
+        )
+    });
     let title = book.current().1.head.title.clone();
-    Html(pages::cast::render(&id, &title, cast, &app.guard.csrf)).into_response()
+    Html(pages::cast::render(
+        &id,
+        &title,
+        cast,
+        &portraits,
+        &app.guard.csrf,
+    ))
+    .into_response()
 }
 
 pub async fn scene(

@@ -290,6 +290,39 @@ fn events_are_numbered_resume_and_follow_the_actions() {
             .body
             .contains("A new look, grey coat")
     );
+    // Its appearance card too (issue 16: editable on the dashboard), and the cast page shows
+    // the reference portraits the run drew.
+    let form = format!("name={name}&appearance=age+40%3B+green+cloak");
+    assert_eq!(
+        served
+            .post("/api/books/book/elements/0", &csrf, &form)
+            .status,
+        200
+    );
+    let after = std::fs::read_to_string(folder.out().join("Elements.md")).unwrap();
+    let cast = imaginize::analyze::lookup::ElementsLookup::parse_markdown(&after).unwrap();
+    assert_eq!(cast.elements[0].appearance, "age 40; green cloak");
+    assert_eq!(cast.elements[0].description, "A new look, grey coat");
+    let both = format!("name={name}&description=x&appearance=y");
+    assert_eq!(
+        served
+            .post("/api/books/book/elements/0", &csrf, &both)
+            .status,
+        400
+    );
+    let page = served.get("/books/book/cast").body;
+    assert!(page.contains("Save appearance card"), "{page}");
+    let portraits = imaginize::store::BookState::snapshot(&Store::open(folder.out()).unwrap())
+        .unwrap()
+        .unwrap()
+        .portraits;
+    assert!(!portraits.is_empty(), "the run drew portraits");
+    for portrait in portraits.values().filter_map(|p| p.image.as_ref()) {
+        assert!(
+            page.contains(&format!("/files/{portrait}")),
+            "{portrait}: {page}"
+        );
+    }
 }
 
 #[test]

@@ -1,12 +1,21 @@
-//! The cast: every element of Elements.md with its description (editable: the form rewrites
-//! that one line of Elements.md), aliases, appearances and quotes.
+//! The cast: every element of Elements.md with its reference portrait, its description and its
+//! appearance card (each editable: the form rewrites that one line of Elements.md), aliases,
+//! appearances and quotes.
 
 use super::{Page, book_nav, escape};
 use crate::analyze::lookup::{ElementsLookup, kind_word};
 use crate::analyze::model::Element;
+use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub fn render(id: &str, title: &str, cast: Result<ElementsLookup, String>, csrf: &str) -> String {
+/// `portraits`: the drawn reference portraits, by element slug (their paths in the folder).
+pub fn render(
+    id: &str,
+    title: &str,
+    cast: Result<ElementsLookup, String>,
+    portraits: &BTreeMap<String, String>,
+    csrf: &str,
+) -> String {
     let mut body = String::from("<h1>Cast</h1>");
     match cast {
         Err(message) => {
@@ -20,7 +29,7 @@ pub fn render(id: &str, title: &str, cast: Result<ElementsLookup, String>, csrf:
                 cast.elements.len()
             );
             for (index, element) in cast.elements.iter().enumerate() {
-                body.push_str(&element_block(id, index, element, csrf));
+                body.push_str(&element_block(id, index, element, portraits, csrf));
             }
         }
     }
@@ -35,12 +44,27 @@ pub fn render(id: &str, title: &str, cast: Result<ElementsLookup, String>, csrf:
     .render()
 }
 
-fn element_block(book: &str, index: usize, e: &Element, csrf: &str) -> String {
+fn element_block(
+    book: &str,
+    index: usize,
+    e: &Element,
+    portraits: &BTreeMap<String, String>,
+    csrf: &str,
+) -> String {
     let mut out = format!(
         "<section class=\"element\" id=\"el-{index}\"><h2>{name} <span class=\"muted\">{kind}</span></h2>",
         name = escape(&e.name),
         kind = kind_word(e.kind),
     );
+    if let Some(portrait) = portraits.get(&crate::store::layout::element_slug(&e.name)) {
+        let _ = write!(
+            out,
+            "<p><img class=\"portrait\" src=\"/books/{}/files/{}\" alt=\"Portrait of {}\"></p>",
+            escape(book),
+            escape(portrait),
+            escape(&e.name)
+        );
+    }
     if !e.aliases.is_empty() {
         let _ = write!(out, "<p>Also: {}</p>", escape(&e.aliases.join(", ")));
     }
@@ -55,6 +79,21 @@ fn element_block(book: &str, index: usize, e: &Element, csrf: &str) -> String {
         name = escape(&e.name),
         description = escape(&e.description),
     );
+    // The card every picture showing it carries verbatim; characters, creatures and recurring
+    // places have one.
+    if !e.appearance.is_empty() {
+        let _ = write!(
+            out,
+            "<form method=\"post\" class=\"describe\" action=\"/api/books/{book}/elements/{index}?csrf={csrf}\">\
+             <input type=\"hidden\" name=\"name\" value=\"{name}\">\
+             <textarea name=\"appearance\" aria-label=\"Appearance card of {name}\">{card}</textarea>\
+             <button>Save appearance card</button> <span class=\"saved muted\"></span></form>",
+            book = escape(book),
+            csrf = escape(csrf),
+            name = escape(&e.name),
+            card = escape(&e.appearance),
+        );
+    }
     let chapters: Vec<String> = e.chapters.iter().map(ToString::to_string).collect();
     let _ = write!(
         out,
