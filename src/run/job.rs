@@ -416,20 +416,29 @@ fn totals_now(state: &dyn BookState, selected: &[ChapterNo]) -> Result<Totals, E
 /// claims. A second one: quit at once (the manifest is consistent after every write, so nothing
 /// is lost but calls in flight).
 async fn run_with_signals(ctx: Arc<Context>) -> Result<Outcome, Error> {
+    let shutdown = stop_on_signals(ctx.reporter.clone(), "finishing the calls in flight")?;
+    orchestrate::run(ctx, shutdown).await
+}
+
+/// A shutdown the first Ctrl-C, SIGTERM or SIGHUP triggers (saying it is `finishing` first); a
+/// second one quits at once. Called on the runtime that listens for them (a run's, a worker's).
+pub(crate) fn stop_on_signals(
+    reporter: Reporter,
+    finishing: &'static str,
+) -> Result<shutdown::Shutdown, Error> {
     let (trigger, shutdown) = shutdown::channel();
-    let reporter = ctx.reporter.clone();
     let mut signals = Signals::new()?;
     tokio::spawn(async move {
         let first = signals.next().await;
         reporter.warn(&format!(
-            "stopping ({}): finishing the calls in flight (send it again to quit now)",
+            "stopping ({}): {finishing} (send it again to quit now)",
             first.name()
         ));
         trigger.trigger_by(first);
         let second = signals.next().await;
         std::process::exit(second.exit_code());
     });
-    orchestrate::run(ctx, shutdown).await
+    Ok(shutdown)
 }
 
 /// The signals that stop a run (also the worker's).

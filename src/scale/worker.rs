@@ -14,7 +14,7 @@ use crate::config::{self, Environment, Verbosity};
 use crate::error::Error;
 use crate::pipeline::shutdown::{self, Shutdown, Signal};
 use crate::report::Reporter;
-use crate::run::job::Signals;
+
 use crate::store::WorkerId;
 use crate::store::postgres::queue::{End, Listener, Queue, Taken};
 use std::collections::HashSet;
@@ -107,19 +107,10 @@ pub fn run(
 
 /// Takes books until stopped (or idle with `--exit-when-idle`); returns the stopping signal.
 async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
-    let (trigger, shutdown) = shutdown::channel();
-    let mut signals = Signals::new()?;
-    let reporter = worker.reporter.clone();
-    tokio::spawn(async move {
-        let first = signals.next().await;
-        reporter.warn(&format!(
-            "stopping ({}): finishing the calls in flight, then giving the books back (send it again to quit now)",
-            first.name()
-        ));
-        trigger.trigger_by(first);
-        let second = signals.next().await;
-        std::process::exit(second.exit_code());
-    });
+    let shutdown = crate::run::job::stop_on_signals(
+        worker.reporter.clone(),
+        "finishing the calls in flight, then giving the books back",
+    )?;
     let mut running = JoinSet::new();
     let mut stopped = shutdown.clone();
     let lease = worker.lease;
