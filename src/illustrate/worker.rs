@@ -359,7 +359,9 @@ async fn draw_one(
         ctx.image.generate(&request, &ctx.options.image),
     )
     .await;
-    hand_back(slot, finish.is_none(), back);
+    // The chapter's last scene keeps its slot until it is recorded: the next chapter is claimed
+    // once this one is complete, not while its last image is still being written.
+    let _held_until_recorded = hand_back(slot, finish.is_none(), back);
     match generated {
         Ok((bytes, meta)) => {
             // Said once: the model refused the reference pictures and drew from the prompt.
@@ -405,10 +407,14 @@ struct Drawing<'a> {
     report: &'a mut WorkerReport,
 }
 
-/// Keeps the slot for the chapter's next scene (`more`), or lets it go.
-fn hand_back(slot: ImageSlot, more: bool, back: &mut Option<ImageSlot>) {
+/// Keeps the slot for the chapter's next scene (`more`), or gives it back to the caller, who
+/// lets it go once the scene is recorded.
+fn hand_back(slot: ImageSlot, more: bool, back: &mut Option<ImageSlot>) -> Option<ImageSlot> {
     if more {
         *back = Some(slot);
+        None
+    } else {
+        Some(slot)
     }
 }
 

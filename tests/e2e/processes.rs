@@ -160,10 +160,9 @@ fn an_illustrator_claims_only_what_it_can_start_drawing() {
     folder.run(&fake.book_args(&["--text"])).expect_code(0);
     let mut images = folder.spawn(&fake.book_args(&["--images"]));
     let out = folder.out();
-    // Chapters held while still drawing. The slot is let go once an image is answered, so
-    // the next chapter may be claimed while the last image of the previous one is written
-    // and recorded: a chapter whose every image is on disk is finishing, not drawing. The
-    // manifest is read before the folder, so a late image can only excuse, never accuse.
+    // Chapters held while still drawing. The slot is let go once the chapter's last image is
+    // recorded; a chapter whose every image is on disk is finishing, not drawing, all the same.
+    // The manifest is read before the folder, so a late image can only excuse, never accuse.
     let drawing = || {
         let Some(m) = read_manifest(&out) else {
             return 0;
