@@ -88,20 +88,8 @@ pub struct TimedText {
 
 #[async_trait]
 impl TextModel for TimedText {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn reads_many_chapters(&self) -> bool {
-        self.inner.reads_many_chapters()
-    }
-
-    fn cards_per_request(&self) -> usize {
-        self.inner.cards_per_request()
-    }
-
-    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
-        self.inner.slots()
+    fn wrapped(&self) -> Option<&dyn TextModel> {
+        Some(self.inner.as_ref())
     }
 
     async fn complete_json(
@@ -131,20 +119,8 @@ pub struct TimedImage {
 
 #[async_trait]
 impl ImageModel for TimedImage {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn max_prompt_chars(&self) -> usize {
-        self.inner.max_prompt_chars()
-    }
-
-    fn max_references(&self) -> usize {
-        self.inner.max_references()
-    }
-
-    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
-        self.inner.slots()
+    fn wrapped(&self) -> Option<&dyn ImageModel> {
+        Some(self.inner.as_ref())
     }
 
     async fn generate(

@@ -53,26 +53,36 @@ use async_trait::async_trait;
 /// A model that answers a prompt with JSON (entities or scenes, see docs/ARCHITECTURE.md §8).
 #[async_trait]
 pub trait TextModel: Send + Sync {
+    /// The model this one wraps (retries, timing, a shared budget), when it is a wrapper: every
+    /// question below but the call itself is then answered by it, so a wrapper written before a
+    /// question was added still answers it right.
+    fn wrapped(&self) -> Option<&dyn TextModel> {
+        None
+    }
+
     /// Short name for messages ("builtin", "openai gpt-4o-mini").
-    fn name(&self) -> String;
+    fn name(&self) -> String {
+        self.wrapped().map(|m| m.name()).unwrap_or_default()
+    }
 
     /// Whether pass 1 should send several short chapters in one request (up to `chunkTokens`):
     /// fewer, fuller requests for a remote model, where each call costs a round trip and a
     /// system prompt. A local analyzer reads chapter by chapter.
     fn reads_many_chapters(&self) -> bool {
-        true
+        self.wrapped().is_none_or(|m| m.reads_many_chapters())
     }
 
     /// How many elements one appearance-card request covers: a remote model answers a short
     /// batch well; a local analyzer reads the book once for all of them.
     fn cards_per_request(&self) -> usize {
-        CARDS_PER_REQUEST
+        self.wrapped()
+            .map_or(CARDS_PER_REQUEST, |m| m.cards_per_request())
     }
 
     /// The process's one semaphore of this model's calls in flight (`--jobs`), when the model
     /// has a cap: the pipeline takes its request slots from it (`limits::with_slot`).
     fn slots(&self) -> Option<std::sync::Arc<tokio::sync::Semaphore>> {
-        None
+        self.wrapped().and_then(|m| m.slots())
     }
 
     /// Runs one request and returns the JSON object the model produced (already repaired and
@@ -92,24 +102,33 @@ pub const DEFAULT_IMAGE_PROMPT_CHARS: usize = 4000;
 /// A model that draws one picture for a scene.
 #[async_trait]
 pub trait ImageModel: Send + Sync {
-    fn name(&self) -> String;
+    /// The model this one wraps, when it is a wrapper: every question below but the call itself
+    /// is then answered by it (see `TextModel::wrapped`).
+    fn wrapped(&self) -> Option<&dyn ImageModel> {
+        None
+    }
+
+    fn name(&self) -> String {
+        self.wrapped().map(|m| m.name()).unwrap_or_default()
+    }
 
     /// The longest prompt the model accepts, in characters: a longer one is refused with an
     /// error that would fail every scene, so prompts are fitted to it.
     fn max_prompt_chars(&self) -> usize {
-        DEFAULT_IMAGE_PROMPT_CHARS
+        self.wrapped()
+            .map_or(DEFAULT_IMAGE_PROMPT_CHARS, |m| m.max_prompt_chars())
     }
 
     /// The process's one semaphore of this model's calls in flight (`--image-jobs`), when the
     /// model has a cap: the illustrators take their image slots from it.
     fn slots(&self) -> Option<std::sync::Arc<tokio::sync::Semaphore>> {
-        None
+        self.wrapped().and_then(|m| m.slots())
     }
 
     /// How many reference pictures the model accepts with one request (0: none, so prompts
     /// carry the appearance cards only).
     fn max_references(&self) -> usize {
-        0
+        self.wrapped().map_or(0, |m| m.max_references())
     }
 
     /// Generates one image; the bytes are the encoded file (PNG, JPEG or WebP).

@@ -91,16 +91,8 @@ pub struct RetryingText {
 
 #[async_trait]
 impl TextModel for RetryingText {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn reads_many_chapters(&self) -> bool {
-        self.inner.reads_many_chapters()
-    }
-
-    fn cards_per_request(&self) -> usize {
-        self.inner.cards_per_request()
+    fn wrapped(&self) -> Option<&dyn TextModel> {
+        Some(self.inner.as_ref())
     }
 
     fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
@@ -127,16 +119,8 @@ pub struct RetryingImage {
 
 #[async_trait]
 impl ImageModel for RetryingImage {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn max_prompt_chars(&self) -> usize {
-        self.inner.max_prompt_chars()
-    }
-
-    fn max_references(&self) -> usize {
-        self.inner.max_references()
+    fn wrapped(&self) -> Option<&dyn ImageModel> {
+        Some(self.inner.as_ref())
     }
 
     fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
@@ -159,6 +143,47 @@ impl ImageModel for RetryingImage {
 mod tests {
     use super::*;
     use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// An image model that answers every question differently from the defaults.
+    struct Particular;
+
+    #[async_trait]
+    impl ImageModel for Particular {
+        fn name(&self) -> String {
+            "particular".into()
+        }
+
+        fn max_prompt_chars(&self) -> usize {
+            123
+        }
+
+        fn max_references(&self) -> usize {
+            5
+        }
+
+        async fn generate(
+            &self,
+            _: &ImageRequest,
+            _: &ImageOptions,
+        ) -> Result<(Vec<u8>, ImageMeta), Error> {
+            Err(Error::Config("never called".into()))
+        }
+    }
+
+    #[test]
+    fn a_wrapper_answers_what_the_model_it_wraps_answers_and_owns_only_its_slots() {
+        let retrying = RetryingImage {
+            inner: Arc::new(Particular),
+            policy: fast(),
+            limits: Limits::new(2, None),
+        };
+        let outer: &dyn ImageModel = &retrying;
+        assert_eq!(outer.name(), "particular");
+        assert_eq!(outer.max_prompt_chars(), 123);
+        assert_eq!(outer.max_references(), 5);
+        assert_eq!(outer.slots().map(|s| s.available_permits()), Some(2));
+        assert_eq!(Particular.slots().map(|s| s.available_permits()), None);
+    }
 
     fn fast() -> RetryPolicy {
         RetryPolicy {

@@ -75,20 +75,8 @@ pub struct BudgetedText {
 
 #[async_trait]
 impl TextModel for BudgetedText {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn reads_many_chapters(&self) -> bool {
-        self.inner.reads_many_chapters()
-    }
-
-    fn cards_per_request(&self) -> usize {
-        self.inner.cards_per_request()
-    }
-
-    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
-        self.inner.slots()
+    fn wrapped(&self) -> Option<&dyn TextModel> {
+        Some(self.inner.as_ref())
     }
 
     async fn complete_json(
@@ -108,20 +96,8 @@ pub struct BudgetedImage {
 
 #[async_trait]
 impl ImageModel for BudgetedImage {
-    fn name(&self) -> String {
-        self.inner.name()
-    }
-
-    fn max_prompt_chars(&self) -> usize {
-        self.inner.max_prompt_chars()
-    }
-
-    fn slots(&self) -> Option<Arc<tokio::sync::Semaphore>> {
-        self.inner.slots()
-    }
-
-    fn max_references(&self) -> usize {
-        self.inner.max_references()
+    fn wrapped(&self) -> Option<&dyn ImageModel> {
+        Some(self.inner.as_ref())
     }
 
     async fn generate(
