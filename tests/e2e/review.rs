@@ -24,6 +24,12 @@ fn fake_env(fake: &Fake) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// `imaginize regenerate --output-dir OUT --chapter 1` and then `rest`.
+fn regenerate(folder: &Folder, rest: &[&str]) -> Output {
+    let head = ["regenerate", "--output-dir", OUT, "--chapter", "1"];
+    run(folder, &[head.as_slice(), rest].concat())
+}
+
 fn run(folder: &Folder, args: &[&str]) -> Output {
     folder.command(args).output().expect("binary runs")
 }
@@ -89,14 +95,9 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
     assert_eq!(versions(&first), vec![1]);
 
     let before = std::fs::read(out.join("chapters/001.json")).expect("chapter file");
-    let dry = ok(&run(
+    let dry = ok(&regenerate(
         &folder,
         &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
             "--scene",
             "1",
             "--description",
@@ -117,29 +118,12 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
     );
     assert_eq!(versions(&scene_row(&folder, 1)), vec![1]);
     // A dry run makes no call: a hosted provider's plan needs no key.
-    let keyless = ok(&run(
-        &folder,
-        &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
-            "--dry-run",
-            "--provider",
-            "gemini",
-        ],
-    ));
+    let keyless = ok(&regenerate(&folder, &["--dry-run", "--provider", "gemini"]));
     assert!(keyless.contains("image request"), "{keyless}");
 
-    let drew = ok(&run(
+    let drew = ok(&regenerate(
         &folder,
         &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
             "--scene",
             "1",
             "--description",
@@ -173,35 +157,12 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
     let chapter = &manifest.chapters[&ChapterNo(1)];
     assert_eq!(chapter.status, Status::IllustrationComplete);
 
-    ok(&run(
+    ok(&regenerate(
         &folder,
-        &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
-            "--scene",
-            "1",
-            "--use-version",
-            "1",
-        ],
+        &["--scene", "1", "--use-version", "1"],
     ));
     assert_eq!(scene_row(&folder, 1)["current_version"], 1);
-    let missing = run(
-        &folder,
-        &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
-            "--scene",
-            "1",
-            "--use-version",
-            "9",
-        ],
-    );
+    let missing = regenerate(&folder, &["--scene", "1", "--use-version", "9"]);
     assert_eq!(missing.status.code(), Some(2), "{}", text(&missing.stderr));
     assert!(
         text(&missing.stderr).contains("no version 9"),
@@ -209,19 +170,7 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
         text(&missing.stderr)
     );
 
-    ok(&run(
-        &folder,
-        &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
-            "--scene",
-            "1",
-            "--reject",
-        ],
-    ));
+    ok(&regenerate(&folder, &["--scene", "1", "--reject"]));
     assert_eq!(scene_row(&folder, 1)["status"], "rejected");
     let chapters_md = std::fs::read_to_string(out.join("Chapters.md")).expect("Chapters.md");
     assert!(chapters_md.contains("rejected in review"), "{chapters_md}");
@@ -241,35 +190,12 @@ fn regenerate_keeps_every_version_and_chooses_rejects_and_restores() {
         out.join("images/chapter_1_scene_1.png").is_file(),
         "rejecting deleted a file"
     );
-    ok(&run(
-        &folder,
-        &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
-            "--scene",
-            "1",
-            "--unreject",
-        ],
-    ));
+    ok(&regenerate(&folder, &["--scene", "1", "--unreject"]));
     assert_eq!(scene_row(&folder, 1)["status"], "drawn");
 
     // The whole chapter: one new version per scene.
     let scenes = chapter.concepts as usize;
-    let all = ok(&run(
-        &folder,
-        &[
-            "regenerate",
-            "--output-dir",
-            OUT,
-            "--chapter",
-            "1",
-            "--provider",
-            "builtin",
-        ],
-    ));
+    let all = ok(&regenerate(&folder, &["--provider", "builtin"]));
     assert_eq!(all.matches("drew version").count(), scenes, "{all}");
     assert_eq!(versions(&scene_row(&folder, 1)), vec![1, 2, 3]);
 
