@@ -172,18 +172,9 @@ impl Queue {
                 "take a book",
             )
             .await?;
-            let Some(row) = rows.first() else {
-                return Ok(None);
-            };
-            let get = sql("take a book");
-            let settings: String = row.try_get(3).map_err(&get)?;
-            Ok(Some(Taken {
-                id: row.try_get(0).map_err(&get)?,
-                sha256: row.try_get(1).map_err(&get)?,
-                file_name: row.try_get(2).map_err(&get)?,
-                settings: parse_settings(&settings)?,
-                attempt: row.try_get(4).map_err(&get)?,
-            }))
+            rows.first()
+                .map(|row| taken(row, "take a book"))
+                .transpose()
         })
     }
 
@@ -204,18 +195,9 @@ impl Queue {
                 "find a book to help with",
             )
             .await?;
-            let Some(row) = rows.first() else {
-                return Ok(None);
-            };
-            let get = sql("find a book to help with");
-            let settings: String = row.try_get(3).map_err(&get)?;
-            Ok(Some(Taken {
-                id: row.try_get(0).map_err(&get)?,
-                sha256: row.try_get(1).map_err(&get)?,
-                file_name: row.try_get(2).map_err(&get)?,
-                settings: parse_settings(&settings)?,
-                attempt: row.try_get(4).map_err(&get)?,
-            }))
+            rows.first()
+                .map(|row| taken(row, "find a book to help with"))
+                .transpose()
         })
     }
 
@@ -485,6 +467,19 @@ impl Queue {
                 .collect()
         })
     }
+}
+
+/// A book row as `take` and `helpable` return it: id, sha256, file name, settings, attempt.
+fn taken(row: &tokio_postgres::Row, doing: &'static str) -> Result<Taken, Error> {
+    let get = sql(doing);
+    let settings: String = row.try_get(3).map_err(&get)?;
+    Ok(Taken {
+        id: row.try_get(0).map_err(&get)?,
+        sha256: row.try_get(1).map_err(&get)?,
+        file_name: row.try_get(2).map_err(&get)?,
+        settings: parse_settings(&settings)?,
+        attempt: row.try_get(4).map_err(&get)?,
+    })
 }
 
 /// Notifies [`CHANNEL`] when `tx` commits.
