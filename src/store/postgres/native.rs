@@ -92,25 +92,8 @@ pub(super) async fn heartbeat(
     holder: Holder<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let statement =
-        format!("UPDATE chapters SET heartbeat_at = $5, updated_at = now() WHERE {HELD}");
-    let touched = execute(
-        tx,
-        &statement,
-        &[
-            &book,
-            &i64::from(chapter.0),
-            &holder.worker.0,
-            &holder.attempt,
-            &now,
-        ],
-        "renew a lease",
-    )
-    .await?;
-    if touched == 0 {
-        return Err(lost(tx, book, chapter, holder.worker).await);
-    }
-    Ok(())
+    let set = "heartbeat_at = $5";
+    update_held(tx, book, chapter, holder, set, Some(now), "renew a lease").await
 }
 
 pub(super) async fn release(
@@ -119,26 +102,8 @@ pub(super) async fn release(
     chapter: ChapterNo,
     holder: Holder<'_>,
 ) -> Result<(), Error> {
-    let statement = format!(
-        "UPDATE chapters SET status = 'analyzed', claim_worker = NULL, claimed_at = NULL, \
-             heartbeat_at = NULL, updated_at = now() WHERE {HELD}"
-    );
-    let touched = execute(
-        tx,
-        &statement,
-        &[
-            &book,
-            &i64::from(chapter.0),
-            &holder.worker.0,
-            &holder.attempt,
-        ],
-        "release a chapter",
-    )
-    .await?;
-    if touched == 0 {
-        return Err(lost(tx, book, chapter, holder.worker).await);
-    }
-    Ok(())
+    let set = "status = 'analyzed', claim_worker = NULL, claimed_at = NULL, heartbeat_at = NULL";
+    update_held(tx, book, chapter, holder, set, None, "release a chapter").await
 }
 
 /// Completes the chapter for `holder`; `ClaimLost` (and nothing changed) when it is not theirs.
@@ -149,25 +114,39 @@ pub(super) async fn complete(
     holder: Holder<'_>,
     now: DateTime<Utc>,
 ) -> Result<(), Error> {
-    let statement = format!(
-        "UPDATE chapters SET status = 'illustration_complete', claim_worker = NULL, \
-             claimed_at = NULL, heartbeat_at = NULL, illustrated_at = $5, error = NULL, \
-             updated_at = now() WHERE {HELD}"
-    );
-    let touched = execute(
+    let set = "status = 'illustration_complete', claim_worker = NULL, claimed_at = NULL, \
+               heartbeat_at = NULL, illustrated_at = $5, error = NULL";
+    update_held(
         tx,
-        &statement,
-        &[
-            &book,
-            &i64::from(chapter.0),
-            &holder.worker.0,
-            &holder.attempt,
-            &now,
-        ],
+        book,
+        chapter,
+        holder,
+        set,
+        Some(now),
         "complete a chapter",
     )
-    .await?;
-    if touched == 0 {
+    .await
+}
+
+/// `UPDATE chapters SET {set}` while `holder` holds the chapter (`$5` is `now`, when given);
+/// `ClaimLost`, and nothing changed, when it is not theirs.
+async fn update_held(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: ChapterNo,
+    holder: Holder<'_>,
+    set: &str,
+    now: Option<DateTime<Utc>>,
+    action: &'static str,
+) -> Result<(), Error> {
+    let statement = format!("UPDATE chapters SET {set}, updated_at = now() WHERE {HELD}");
+    let number = i64::from(chapter.0);
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> =
+        vec![&book, &number, &holder.worker.0, &holder.attempt];
+    if let Some(now) = &now {
+        params.push(now);
+    }
+    if execute(tx, &statement, &params, action).await? == 0 {
         return Err(lost(tx, book, chapter, holder.worker).await);
     }
     Ok(())
