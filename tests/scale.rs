@@ -80,6 +80,20 @@ fn local_run(folder: &Folder, fake: &Fake, extra: &[&str]) -> String {
     run_ok(command(folder, fake, &args))
 }
 
+/// `count` workers started with `args`, each logging to `w{n}.log` in the folder.
+fn start_workers(folder: &Folder, fake: &Fake, args: &[&str], count: usize) -> Vec<Worker> {
+    (0..count)
+        .map(|n| Worker::start(folder, fake, args, folder.path().join(format!("w{n}.log"))))
+        .collect()
+}
+
+/// Waits for every worker, each of which must end with 0 within `limit`.
+fn wait_for_all(workers: &mut [Worker], limit: Duration) {
+    for worker in workers {
+        assert_eq!(worker.wait(limit), 0, "{}", worker.output());
+    }
+}
+
 fn run_ok(mut command: Command) -> String {
     let output = command.output().expect("the binary runs");
     let (stdout, stderr) = (
@@ -724,24 +738,8 @@ fn two_workers_share_one_image_budget_through_the_database() {
         stores.to_vec(),
     ]
     .concat();
-    let mut workers: Vec<Worker> = (0..2)
-        .map(|n| {
-            Worker::start(
-                &folder,
-                &fake,
-                &worker_args,
-                folder.path().join(format!("w{n}.log")),
-            )
-        })
-        .collect();
-    for worker in &mut workers {
-        assert_eq!(
-            worker.wait(Duration::from_secs(60)),
-            0,
-            "{}",
-            worker.output()
-        );
-    }
+    let mut workers = start_workers(&folder, &fake, &worker_args, 2);
+    wait_for_all(&mut workers, Duration::from_secs(60));
     let mut starts: Vec<u128> = fake
         .entries()
         .iter()
@@ -854,16 +852,7 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
         stores.to_vec(),
     ]
     .concat();
-    let mut workers: Vec<Worker> = (0..2)
-        .map(|n| {
-            Worker::start(
-                &folder,
-                &fake,
-                &worker_args,
-                folder.path().join(format!("w{n}.log")),
-            )
-        })
-        .collect();
+    let mut workers = start_workers(&folder, &fake, &worker_args, 2);
     let drawing = harness::wait_until(Duration::from_secs(30), || {
         fake.server.count("image") > images
     });
@@ -886,14 +875,7 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
         cuts += 1;
         std::thread::sleep(Duration::from_millis(100));
     }
-    for worker in &mut workers {
-        assert_eq!(
-            worker.wait(Duration::from_secs(90)),
-            0,
-            "{}",
-            worker.output()
-        );
-    }
+    wait_for_all(&mut workers, Duration::from_secs(90));
     let status = [vec!["status", "--json"], stores[..2].to_vec()].concat();
     let status: serde_json::Value =
         serde_json::from_str(&run_ok(command(&folder, &fake, &status))).expect("json");
@@ -1050,24 +1032,8 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
     .concat();
     let id = run_ok(command(&folder, &fake, &submit)).trim().to_string();
     let worker_args = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
-    let mut workers: Vec<Worker> = (0..2)
-        .map(|n| {
-            Worker::start(
-                &folder,
-                &fake,
-                &worker_args,
-                folder.path().join(format!("w{n}.log")),
-            )
-        })
-        .collect();
-    for worker in &mut workers {
-        assert_eq!(
-            worker.wait(Duration::from_secs(90)),
-            0,
-            "{}",
-            worker.output()
-        );
-    }
+    let mut workers = start_workers(&folder, &fake, &worker_args, 2);
+    wait_for_all(&mut workers, Duration::from_secs(90));
     for worker in &workers {
         assert!(
             worker.output().contains("Illustrated chapter"),
