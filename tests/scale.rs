@@ -12,149 +12,25 @@ mod fake_openai;
 #[path = "e2e/harness.rs"]
 mod harness;
 
+/// The queue's helpers: the binary pointed at the fake, workers, a local run, `s3s-fs`.
+#[path = "support/queue.rs"]
+mod queue;
+
 /// The library's own test cluster (src/store/postgres/test_cluster.rs), where it expects it.
 #[path = "support/pg_store.rs"]
 mod store;
 
 use harness::{Fake, Folder, KEY, config, image_files, read, read_manifest, small_book};
+use queue::{
+    MODELS, S3, Worker, assert_same_outputs, command, file_url, local_run, run_ok, start_workers,
+    wait_for_all,
+};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-
-/// The provider flags every run and submission of these tests points at the fake with.
-const MODELS: [&str; 6] = [
-    "--provider",
-    "openai",
-    "--model",
-    "gpt-4o-mini",
-    "--image-model",
-    "gpt-image-1",
-];
 
 /// A new database in the cluster, or `None` when the tests are skipped.
 fn database(name: &str) -> Option<String> {
     store::postgres::test_cluster::new_database(name)
-}
-
-/// Elements.md, Chapters.md and every image of two output folders are identical.
-fn assert_same_outputs(a: &Path, b: &Path) {
-    for file in ["Elements.md", "Chapters.md"] {
-        assert_eq!(
-            read(a.join(file)),
-            read(b.join(file)),
-            "{file} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-    let (ia, ib) = (image_files(a), image_files(b));
-    assert!(!ia.is_empty(), "no images in {}", a.display());
-    assert_eq!(
-        ia.keys().collect::<Vec<_>>(),
-        ib.keys().collect::<Vec<_>>(),
-        "image sets differ"
-    );
-    for (name, bytes) in &ia {
-        assert!(ib[name] == *bytes, "{name} differs");
-    }
-}
-
-/// The binary in `folder` with `args`, the fake's base URL and key in its environment (as a
-/// worker machine has them; nothing secret on the command line).
-fn command(folder: &Folder, fake: &Fake, args: &[&str]) -> Command {
-    let mut command = folder.command(args);
-    command
-        .env("IMAGINIZE_BASE_URL", fake.server.base_url())
-        .env("IMAGINIZE_API_KEY", KEY);
-    command
-}
-
-/// The single-machine run of `book.txt` into `local/` that a test compares the queue's with.
-fn local_run(folder: &Folder, fake: &Fake, extra: &[&str]) -> String {
-    let args = [
-        vec!["--file", "book.txt", "--output-dir", "local"],
-        extra.to_vec(),
-        MODELS.to_vec(),
-    ]
-    .concat();
-    run_ok(command(folder, fake, &args))
-}
-
-/// `count` workers started with `args`, each logging to `w{n}.log` in the folder.
-fn start_workers(folder: &Folder, fake: &Fake, args: &[&str], count: usize) -> Vec<Worker> {
-    (0..count)
-        .map(|n| Worker::start(folder, fake, args, folder.path().join(format!("w{n}.log"))))
-        .collect()
-}
-
-/// Waits for every worker, each of which must end with 0 within `limit`.
-fn wait_for_all(workers: &mut [Worker], limit: Duration) {
-    for worker in workers {
-        assert_eq!(worker.wait(limit), 0, "{}", worker.output());
-    }
-}
-
-fn run_ok(mut command: Command) -> String {
-    let output = command.output().expect("the binary runs");
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    );
-    assert!(
-        output.status.success(),
-        "exit {:?}\n--- stdout\n{stdout}\n--- stderr\n{stderr}",
-        output.status.code()
-    );
-    stdout
-}
-
-/// A worker process, its output in files.
-struct Worker {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Worker {
-    fn start(folder: &Folder, fake: &Fake, args: &[&str], log: PathBuf) -> Worker {
-        let file = std::fs::File::create(&log).expect("log file");
-        let child = command(folder, fake, args)
-            .stdin(Stdio::null())
-            .stdout(file.try_clone().expect("log file"))
-            .stderr(file)
-            .spawn()
-            .expect("the worker starts");
-        Worker { child, log }
-    }
-
-    fn wait(&mut self, limit: Duration) -> i32 {
-        let started = Instant::now();
-        loop {
-            match self.child.try_wait() {
-                Ok(Some(status)) => return status.code().unwrap_or(-1),
-                Ok(None) if started.elapsed() < limit => {
-                    std::thread::sleep(Duration::from_millis(50))
-                }
-                _ => {
-                    let _ = self.child.kill();
-                    let _ = self.child.wait();
-                    panic!("worker did not exit within {limit:?}:\n{}", self.output());
-                }
-            }
-        }
-    }
-
-    fn output(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Worker {
-    fn drop(&mut self) {
-        if matches!(self.child.try_wait(), Ok(None)) {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
 }
 
 /// Every file under `dir`, recursively, with its bytes.
@@ -173,10 +49,6 @@ fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     files
-}
-
-fn file_url(path: &Path) -> String {
-    format!("file://{}", path.display())
 }
 
 /// `--artifacts`: the book's files go to the object store, not the output folder; a run on
@@ -897,70 +769,6 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
     assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
 }
 
-/// A throwaway `s3s-fs` (as in src/store/artifacts/test_s3.rs) with one bucket: its URL and the
-/// `AWS_*` settings a process needs; `None` (after a notice) when `s3s-fs` is not on PATH.
-struct S3 {
-    _root: tempfile::TempDir,
-    child: Child,
-    port: u16,
-}
-
-impl S3 {
-    const KEY_ID: &str = "imaginize-test";
-    const SECRET: &str = "imaginize-test-secret";
-
-    fn start() -> Option<S3> {
-        if Command::new("s3s-fs").arg("--version").output().is_err() {
-            assert!(
-                !std::env::var("CI").is_ok_and(|v| v == "true"),
-                "CI=true but s3s-fs is not on PATH"
-            );
-            eprintln!("notice: skipping an S3 test: s3s-fs is not on PATH");
-            return None;
-        }
-        let root = tempfile::tempdir().expect("tempdir");
-        std::fs::create_dir(root.path().join("books")).expect("the bucket");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let child = Command::new("s3s-fs")
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", S3::KEY_ID, "--secret-key", S3::SECRET])
-            .arg(root.path())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("s3s-fs starts");
-        let up = harness::wait_until(Duration::from_secs(30), || {
-            std::net::TcpStream::connect(("127.0.0.1", port)).is_ok()
-        });
-        assert!(up, "s3s-fs did not listen");
-        Some(S3 {
-            _root: root,
-            child,
-            port,
-        })
-    }
-
-    fn env(&self, command: &mut Command) {
-        command
-            .env("AWS_ACCESS_KEY_ID", S3::KEY_ID)
-            .env("AWS_SECRET_ACCESS_KEY", S3::SECRET)
-            .env("AWS_REGION", "us-east-1")
-            .env("AWS_ENDPOINT", format!("http://127.0.0.1:{}", self.port))
-            .env("AWS_ALLOW_HTTP", "true");
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// The queue with its artifacts on a real S3-compatible server: a worker runs the submitted
 /// book with its files in the bucket, and the export equals a single-machine run.
 #[test]
@@ -990,7 +798,7 @@ fn a_worker_keeps_a_books_files_in_s3_and_the_export_equals_a_local_run() {
         String::from_utf8_lossy(&ran.stderr)
     );
     assert!(
-        s3._root
+        s3.root
             .path()
             .join("books/library")
             .join(&id)

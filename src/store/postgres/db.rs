@@ -206,6 +206,27 @@ pub(super) fn tls() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+    use crate::store::postgres::test_cluster;
+
+    fn ping(db: &Db) -> Result<(), Error> {
+        let client = db.client()?;
+        block(client.batch_execute("SELECT 1")).map_err(sql("ping"))
+    }
+
+    #[test]
+    fn a_call_after_the_server_restarted_reaches_it_again() {
+        let Some(cluster) = test_cluster::own() else {
+            return;
+        };
+        let db = Db::new(&cluster.url()).expect("a pool");
+        ping(&db).expect("the server is up");
+        cluster
+            .restart(Duration::from_millis(300))
+            .expect("the server restarts");
+        ping(&db).expect("the pool replaced the connection the restart closed");
+    }
+
     #[test]
     fn a_bad_url_is_reported_without_its_password() {
         let err = super::Db::new("postgres://me:s3cret@db:notaport/books")

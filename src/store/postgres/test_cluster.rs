@@ -35,6 +35,58 @@ impl Cluster {
     pub(crate) fn url(&self) -> String {
         url(&self.dir, self.port, DATABASE)
     }
+
+    /// Stops the server (fast shutdown: every connection is cut, as `pg_ctl restart -m fast`
+    /// does), leaves it down for `down`, and starts it again on the same folder, socket and
+    /// port, so [`Cluster::url`] reaches it again. Returns once it accepts connections.
+    pub(crate) fn restart(&self, down: Duration) -> Result<(), String> {
+        self.signal(libc::SIGUSR1)?;
+        let socket = self.dir.join(format!(".s.PGSQL.{}", self.port));
+        let deadline = Instant::now() + STARTUP;
+        while socket.exists() {
+            if Instant::now() > deadline {
+                return Err("the server did not stop".into());
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(down);
+        self.signal(libc::SIGUSR2)?;
+        let deadline = Instant::now() + STARTUP;
+        while let Err(e) = execute(&self.url(), "SELECT 1") {
+            if Instant::now() > deadline {
+                return Err(format!("the server did not start again: {e}"));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Ok(())
+    }
+
+    fn signal(&self, signal: i32) -> Result<(), String> {
+        let pid = i32::try_from(self.supervisor.id()).map_err(|e| e.to_string())?;
+        // SAFETY: signals our own child, whose pid it still is (not yet waited for).
+        match unsafe { libc::kill(pid, signal) } {
+            0 => Ok(()),
+            _ => Err(std::io::Error::last_os_error().to_string()),
+        }
+    }
+}
+
+/// A cluster of the caller's own (for a test that restarts it), stopped when dropped; `None`
+/// (after a notice) when PostgreSQL is not installed, as for [`shared_url`]. Its supervisor
+/// gets SIGTERM when the calling thread ends.
+pub(crate) fn own() -> Option<Cluster> {
+    if !installed() {
+        assert!(
+            !std::env::var("CI").is_ok_and(|v| v == "true"),
+            "CI=true but initdb/postgres are not on PATH: the PostgreSQL tests cannot run"
+        );
+        eprintln!("notice: skipping a PostgreSQL test: initdb/postgres are not on PATH");
+        return None;
+    }
+    match start() {
+        Ok(cluster) => Some(cluster),
+        Err(e) => panic!("a test PostgreSQL cluster did not start: {e}"),
+    }
 }
 
 impl Drop for Cluster {
@@ -189,17 +241,29 @@ fn init(dir: &Path, as_postgres: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// The supervisor: starts the server, and on SIGTERM (or the server's end) stops it and removes
-/// the folder. Not `runuser`: changing user clears the parent-death signal, so the switch is
-/// made here before it is set.
+/// The supervisor: starts the server, and on SIGTERM (or the server's own end) stops it and
+/// removes the folder. SIGUSR1 stops the server (fast shutdown) and keeps the folder, SIGUSR2
+/// starts it again on the same folder, socket and port ([`Cluster::restart`]). Not `runuser`:
+/// changing user clears the parent-death signal, so the switch is made here before it is set.
 const SUPERVISOR: &str = r#"
 dir=$1
-postgres -D "$dir/data" -k "$dir" -p "$2" -c listen_addresses= -c fsync=off \
-    -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
-    >"$dir/server.log" 2>&1 &
-pid=$!
+port=$2
+run() {
+    postgres -D "$dir/data" -k "$dir" -p "$port" -c listen_addresses= -c fsync=off \
+        -c synchronous_commit=off -c full_page_writes=off -c max_connections=200 \
+        >>"$dir/server.log" 2>&1 &
+    pid=$!
+}
+down=
 trap 'kill -INT $pid; wait $pid; rm -rf "$dir"; exit 0' TERM INT HUP
-wait $pid
+trap 'down=1; kill -INT $pid; wait $pid' USR1
+trap '[ -n "$down" ] && { down=; run; }' USR2
+run
+while :; do
+    if [ -n "$down" ]; then sleep 0.05; continue; fi
+    wait $pid
+    if [ -z "$down" ] && ! kill -0 $pid 2>/dev/null; then break; fi
+done
 rm -rf "$dir"
 "#;
 
