@@ -8,6 +8,7 @@
 mod folder;
 mod key;
 mod object;
+mod retry;
 #[cfg(test)]
 mod test_s3;
 #[cfg(test)]

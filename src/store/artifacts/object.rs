@@ -7,11 +7,15 @@
 //! pipeline's blocking pool, from async code and from plain code alike (a `block_on` of a
 //! tokio runtime would panic inside another runtime).
 
+use super::retry::{self, Backoff};
 use super::{Artifacts, Key, Put};
 use crate::store::Error;
 use futures_util::TryStreamExt;
+use object_store::aws::AmazonS3Builder;
 use object_store::path::Path as ObjectPath;
-use object_store::{ObjectStore, ObjectStoreExt, PutMode, PutOptions, PutPayload};
+use object_store::{
+    ObjectStore, ObjectStoreExt, ObjectStoreScheme, PutMode, PutOptions, PutPayload,
+};
 use std::future::Future;
 use std::sync::Arc;
 
@@ -55,8 +59,7 @@ impl Object {
             reason: reason.replace(url, &location),
         };
         let parsed = url::Url::parse(url).map_err(|e| bad_url(e.to_string()))?;
-        let (store, prefix) =
-            object_store::parse_url_opts(&parsed, options).map_err(|e| bad_url(e.to_string()))?;
+        let (store, prefix) = connect(&parsed, options).map_err(|e| bad_url(e.to_string()))?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(1)
             .thread_name("imaginize-artifacts")
@@ -135,15 +138,11 @@ impl Artifacts for Object {
     fn put_new(&self, key: &Key, bytes: &[u8]) -> Result<Put, Error> {
         let (store, path) = (self.store.clone(), self.path(key));
         let payload = PutPayload::from(bytes.to_vec());
-        let create = async move {
-            let options = PutOptions::from(PutMode::Create);
-            match store.put_opts(&path, payload, options).await {
-                Ok(_) => Ok(Put::Created),
-                Err(object_store::Error::AlreadyExists { .. }) => Ok(Put::Existed),
-                Err(e) => Err(e),
-            }
-        };
-        self.run("create", key, create)
+        self.run(
+            "create",
+            key,
+            create(store, path, payload, Backoff::default()),
+        )
     }
 
     fn get(&self, key: &Key) -> Result<Option<Vec<u8>>, Error> {
@@ -194,6 +193,59 @@ impl Artifacts for Object {
     }
 }
 
+/// The store and prefix `url` names. An S3 client gets [`retry::client_retries`]: the
+/// storage's restarts are waited out as the database's are.
+fn connect(
+    url: &url::Url,
+    options: impl IntoIterator<Item = (String, String)>,
+) -> object_store::Result<(Box<dyn ObjectStore>, ObjectPath)> {
+    let (scheme, path) = ObjectStoreScheme::parse(url)?;
+    if scheme != ObjectStoreScheme::AmazonS3 {
+        return object_store::parse_url_opts(url, options);
+    }
+    // As `parse_url_opts` builds it (unknown keys ignored), with the retries set.
+    let builder = options.into_iter().fold(
+        AmazonS3Builder::new().with_url(url.to_string()),
+        |builder, (key, value)| match key.to_ascii_lowercase().parse() {
+            Ok(key) => builder.with_config(key, value),
+            Err(_) => builder,
+        },
+    );
+    let store = builder.with_retry(retry::client_retries()).build()?;
+    Ok((Box::new(store), ObjectPath::parse(path)?))
+}
+
+/// Creates `path` if absent. A create cut off mid-request is retried (the client does not: it
+/// may have landed) for as long as [`Backoff`] allows; if the retry then finds the key taken,
+/// bytes equal to ours are our own first attempt (created), anything else another writer's.
+async fn create(
+    store: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+    payload: PutPayload,
+    backoff: Backoff,
+) -> object_store::Result<Put> {
+    let started = std::time::Instant::now();
+    let mut retry = 0;
+    loop {
+        let options = PutOptions::from(PutMode::Create);
+        match store.put_opts(&path, payload.clone(), options).await {
+            Ok(_) => return Ok(Put::Created),
+            Err(object_store::Error::AlreadyExists { .. }) if retry > 0 => {
+                let found = store.get(&path).await?.bytes().await?;
+                let ours = payload.iter().flatten().copied().eq(found.iter().copied());
+                return Ok(if ours { Put::Created } else { Put::Existed });
+            }
+            Err(object_store::Error::AlreadyExists { .. }) => return Ok(Put::Existed),
+            Err(e) if retry::transient(&e) => match backoff.wait(retry, started.elapsed()) {
+                Some(wait) => tokio::time::sleep(wait).await,
+                None => return Err(e),
+            },
+            Err(e) => return Err(e),
+        }
+        retry += 1;
+    }
+}
+
 /// The error of a call made while the store is being dropped (cannot happen through `&self`
 /// in safe code, but is an error rather than a panic).
 fn shut_down() -> std::io::Error {
@@ -215,6 +267,10 @@ fn without_credentials(url: &str) -> String {
         None => url.to_string(),
     }
 }
+
+#[cfg(test)]
+#[path = "create_tests.rs"]
+mod create_tests;
 
 #[cfg(test)]
 mod tests {
