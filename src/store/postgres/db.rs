@@ -115,6 +115,28 @@ impl Db {
         }
     }
 
+    /// Runs `attempt`, one whole transaction on a client of the pool, again while it fails
+    /// because the database went away before its commit was sent (a restart cut the
+    /// connection: the server rolled the transaction back, so running it again is safe), up to
+    /// [`RECONNECT`]. A lost commit is never retried: it may have been applied.
+    pub(super) fn retrying<T>(
+        &self,
+        mut attempt: impl FnMut() -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let deadline = Instant::now() + RECONNECT;
+        let mut pause = Duration::from_millis(50);
+        loop {
+            match attempt() {
+                Err(err) if lost_before_commit(&err) && Instant::now() + pause < deadline => {
+                    drop(err);
+                    std::thread::sleep(pause);
+                    pause = (pause * 2).min(Duration::from_secs(2));
+                }
+                other => return other,
+            }
+        }
+    }
+
     /// A connection from the pool, connecting on the store's runtime when none is idle; an idle
     /// one is checked first (a round trip), so a connection the server dropped is replaced.
     fn try_client(&self) -> Result<Object, Error> {
@@ -144,6 +166,30 @@ impl Drop for Db {
             runtime.shutdown_background();
         }
     }
+}
+
+/// The action [`sql`] names a failed commit with: the one failure [`Db::retrying`] must not
+/// retry.
+const COMMIT: &str = "commit";
+
+/// Whether `err` is a statement other than the commit failing because the connection was
+/// lost: closed, cut by the server's shutdown (SQLSTATE class 57P: admin or crash shutdown,
+/// cannot connect now), or broken at the socket.
+fn lost_before_commit(err: &Error) -> bool {
+    let Error::Database { action, source } = err else {
+        return false;
+    };
+    let Some(pg) = source.downcast_ref::<tokio_postgres::Error>() else {
+        return false;
+    };
+    let shutdown = pg.code().is_some_and(|c| c.code().starts_with("57P"));
+    let socket = std::error::Error::source(pg).is_some_and(|s| s.is::<std::io::Error>());
+    *action != COMMIT && (pg.is_closed() || shutdown || socket)
+}
+
+/// Ends `tx`, naming a failure as the commit (never retried: it may have been applied).
+pub(super) async fn commit(tx: Tx<'_>) -> Result<(), Error> {
+    tx.commit().await.map_err(sql(COMMIT))
 }
 
 /// Waits for `future` on this thread (see the module's doc for why this is sound here).
@@ -225,6 +271,57 @@ mod tests {
             .restart(Duration::from_millis(300))
             .expect("the server restarts");
         ping(&db).expect("the pool replaced the connection the restart closed");
+    }
+
+    /// Runs a transaction through `retrying` whose first attempt has its connection ended by
+    /// the server (as a restart does), then reads (or not) and commits: how many attempts were
+    /// made, and what the last one gave.
+    fn cut_once(db: &Db, read_before_commit: bool) -> (u32, Result<i32, Error>) {
+        let mut attempts = 0;
+        let out = db.retrying(|| {
+            attempts += 1;
+            let mut client = db.client()?;
+            block(async {
+                let tx = client.transaction().await.map_err(sql("begin"))?;
+                if attempts == 1 {
+                    let end = "SELECT pg_terminate_backend(pg_backend_pid())";
+                    let _ = tx.batch_execute(end).await;
+                }
+                let n = match read_before_commit || attempts > 1 {
+                    true => tx
+                        .query_one("SELECT 7", &[])
+                        .await
+                        .map_err(sql("read"))?
+                        .get(0),
+                    false => 7,
+                };
+                commit(tx).await?;
+                Ok(n)
+            })
+        });
+        (attempts, out)
+    }
+
+    #[test]
+    fn a_transaction_cut_off_before_its_commit_runs_again() {
+        let Some(url) = test_cluster::shared_url() else {
+            return;
+        };
+        let db = Db::new(&url).expect("a pool");
+        let (attempts, out) = cut_once(&db, true);
+        assert_eq!(out.expect("the second attempt went through"), 7);
+        assert_eq!(attempts, 2);
+    }
+
+    #[test]
+    fn a_commit_cut_off_is_not_run_again() {
+        let Some(url) = test_cluster::shared_url() else {
+            return;
+        };
+        let db = Db::new(&url).expect("a pool");
+        let (attempts, out) = cut_once(&db, false);
+        assert!(out.is_err(), "the commit's fate is unknown: {out:?}");
+        assert_eq!(attempts, 1);
     }
 
     #[test]

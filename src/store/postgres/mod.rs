@@ -33,7 +33,7 @@ use crate::store::state::{BookState, WorkerGuard};
 use crate::store::usage::Usage;
 use crate::store::{Error, LockedManifest, SceneOutcome, WorkerId};
 use chrono::{DateTime, Utc};
-use db::{Db, Tx, block, execute, sql};
+use db::{Db, Tx, block, commit, execute, sql};
 use native::Holder;
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -83,18 +83,21 @@ impl PgState {
         PathBuf::from(format!("{} (book {})", self.db.url(), self.book))
     }
 
-    /// Runs `op` as one short transaction holding the book's lock shared.
-    fn short<T>(&self, op: impl AsyncFnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        let mut client = self.db.client()?;
-        block(async {
-            let tx = client
-                .transaction()
-                .await
-                .map_err(sql("begin a transaction"))?;
-            native::lock_book(&tx, &self.book, false).await?;
-            let out = op(&tx).await?;
-            tx.commit().await.map_err(sql("commit"))?;
-            Ok(out)
+    /// Runs `op` as one short transaction holding the book's lock shared (again after a lost
+    /// connection: `Db::retrying`).
+    fn short<T>(&self, op: impl AsyncFn(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        self.db.retrying(|| {
+            let mut client = self.db.client()?;
+            block(async {
+                let tx = client
+                    .transaction()
+                    .await
+                    .map_err(sql("begin a transaction"))?;
+                native::lock_book(&tx, &self.book, false).await?;
+                let out = op(&tx).await?;
+                commit(tx).await?;
+                Ok(out)
+            })
         })
     }
 
@@ -118,15 +121,17 @@ impl PgState {
 
     /// The workers that have a row, among those the book's claims name.
     fn live_workers(&self) -> Result<Workers, Error> {
-        let mut client = self.db.client()?;
-        block(async {
-            let tx = client
-                .transaction()
-                .await
-                .map_err(sql("begin a transaction"))?;
-            let live = rows::live_workers(&tx, &self.book).await?;
-            tx.commit().await.map_err(sql("commit"))?;
-            Ok(Workers::Registry(Arc::new(Mutex::new(live))))
+        self.db.retrying(|| {
+            let mut client = self.db.client()?;
+            block(async {
+                let tx = client
+                    .transaction()
+                    .await
+                    .map_err(sql("begin a transaction"))?;
+                let live = rows::live_workers(&tx, &self.book).await?;
+                commit(tx).await?;
+                Ok(Workers::Registry(Arc::new(Mutex::new(live))))
+            })
         })
     }
 
@@ -148,20 +153,22 @@ impl PgState {
 
 impl BookState for PgState {
     fn snapshot(&self) -> Result<Option<Manifest>, Error> {
-        let mut client = self.db.client()?;
-        block(async {
-            let tx = client
-                .build_transaction()
-                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
-                .read_only(true)
-                .start()
-                .await
-                .map_err(sql("begin a transaction"))?;
-            let manifest = rows::load(&tx, &self.book).await?;
-            // Ended here rather than by a rollback queued on drop: the connection goes back
-            // to the pool idle.
-            tx.commit().await.map_err(sql("commit"))?;
-            Ok(manifest)
+        self.db.retrying(|| {
+            let mut client = self.db.client()?;
+            block(async {
+                let tx = client
+                    .build_transaction()
+                    .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                    .read_only(true)
+                    .start()
+                    .await
+                    .map_err(sql("begin a transaction"))?;
+                let manifest = rows::load(&tx, &self.book).await?;
+                // Ended here rather than by a rollback queued on drop: the connection goes
+                // back to the pool idle.
+                commit(tx).await?;
+                Ok(manifest)
+            })
         })
     }
 
@@ -169,25 +176,28 @@ impl BookState for PgState {
         &self,
         change: &mut dyn FnMut(&mut LockedManifest) -> Result<(), Error>,
     ) -> Result<(), Error> {
-        let mut client = self.db.client()?;
-        block(async {
-            let tx = client
-                .transaction()
-                .await
-                .map_err(sql("begin a transaction"))?;
-            native::lock_book(&tx, &self.book, true).await?;
-            let before = rows::load(&tx, &self.book).await?;
-            let live = rows::live_workers(&tx, &self.book).await?;
-            let workers = Workers::Registry(Arc::new(Mutex::new(live)));
-            let mut m = LockedManifest::detached(self.label(), workers, before.clone());
-            change(&mut m)?;
-            if m.changed() && m.get().is_some() {
-                m.seal()?;
-                if let Some(after) = m.into_manifest() {
-                    rows::save(&tx, &self.book, before.as_ref(), &after).await?;
+        // `change` may run again after a lost connection, on the state as it is then.
+        self.db.retrying(|| {
+            let mut client = self.db.client()?;
+            block(async {
+                let tx = client
+                    .transaction()
+                    .await
+                    .map_err(sql("begin a transaction"))?;
+                native::lock_book(&tx, &self.book, true).await?;
+                let before = rows::load(&tx, &self.book).await?;
+                let live = rows::live_workers(&tx, &self.book).await?;
+                let workers = Workers::Registry(Arc::new(Mutex::new(live)));
+                let mut m = LockedManifest::detached(self.label(), workers, before.clone());
+                change(&mut m)?;
+                if m.changed() && m.get().is_some() {
+                    m.seal()?;
+                    if let Some(after) = m.into_manifest() {
+                        rows::save(&tx, &self.book, before.as_ref(), &after).await?;
+                    }
                 }
-            }
-            tx.commit().await.map_err(sql("commit"))
+                commit(tx).await
+            })
         })
     }
 
@@ -308,6 +318,6 @@ fn forget_worker(db: &Db, book: &str, worker: &WorkerId) {
             "forget a worker",
         )
         .await?;
-        tx.commit().await.map_err(sql("commit"))
+        commit(tx).await
     });
 }

@@ -6,7 +6,7 @@
 
 use crate::store::Error;
 use crate::store::claims::pid_alive;
-use crate::store::postgres::db::{Db, Tx, block, execute, query, sql};
+use crate::store::postgres::db::{Db, Tx, block, commit, execute, query, sql};
 use crate::store::postgres::schema;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -116,17 +116,19 @@ impl Queue {
         self.db.url()
     }
 
-    /// Runs `op` as one transaction.
-    fn tx<T>(&self, op: impl AsyncFnOnce(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        let mut client = self.db.client()?;
-        block(async {
-            let tx = client
-                .transaction()
-                .await
-                .map_err(sql("begin a transaction"))?;
-            let out = op(&tx).await?;
-            tx.commit().await.map_err(sql("commit"))?;
-            Ok(out)
+    /// Runs `op` as one transaction (again after a lost connection: `Db::retrying`).
+    fn tx<T>(&self, op: impl AsyncFn(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
+        self.db.retrying(|| {
+            let mut client = self.db.client()?;
+            block(async {
+                let tx = client
+                    .transaction()
+                    .await
+                    .map_err(sql("begin a transaction"))?;
+                let out = op(&tx).await?;
+                commit(tx).await?;
+                Ok(out)
+            })
         })
     }
 
