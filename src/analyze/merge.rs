@@ -126,7 +126,8 @@ impl Surname {
     /// Exactly one person can be meant by the bare surname: one given name, and no title but
     /// "Mr." ("Miss Bennet" may be any of the sisters, "Mrs. Cratchit" is Bob's wife).
     fn one_person(&self) -> bool {
-        self.titles.iter().all(|t| t == "mr") && self.given.len() <= 1
+        // "Master Scrooge" is the boy the man was: a man's titles both.
+        self.titles.iter().all(|t| t == "mr" || t == "master") && self.given.len() <= 1
     }
 }
 
@@ -147,6 +148,7 @@ fn surnames(seen: &[Seen]) -> HashMap<String, Surname> {
             }
             if let Some((given, surname)) = rest.rsplit_once(' ')
                 && !rest.contains(" of ")
+                && !has_owner(name)
                 && !given.split(' ').all(is_title_word)
             {
                 add(
@@ -180,6 +182,7 @@ fn keys(
         }
         if raw.kind == ElementKind::Character
             && !rest.contains(" of ")
+            && !has_owner(name)
             && let Some((_, surname)) = rest.rsplit_once(' ')
             && people.get(surname).is_some_and(Surname::one_person)
         {
@@ -194,6 +197,17 @@ fn keys(
         out.push(n);
     }
     out
+}
+
+/// "Marley's Ghost", "Scrooge's nephew": a possessive before the last word names an owner, not
+/// a given name, so the last word is no surname.
+fn has_owner(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    words.split_last().is_some_and(|(_, before)| {
+        before
+            .iter()
+            .any(|w| w.ends_with("'s") || w.ends_with("\u{2019}s"))
+    })
 }
 
 /// The surname a one-word plural stands for: "lucases" → "lucas", "cratchits" → "cratchit".
@@ -508,6 +522,26 @@ mod tests {
             ),
         ];
         assert_eq!(merged(&two).elements.len(), 3);
+    }
+
+    #[test]
+    fn an_owner_is_no_given_name_and_a_boy_is_the_man_he_became() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Marley's Ghost", &[], "", "")]),
+            (ChapterNo(2), vec![raw("Ghost", &[], "", "")]),
+        ];
+        assert_eq!(merged(&input).elements.len(), 2);
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Scrooge", &["Scrooge"], "", "")]),
+            (ChapterNo(2), vec![raw("Master Scrooge", &[], "", "")]),
+            (
+                ChapterNo(3),
+                vec![raw("Ebenezer Scrooge", &["Ebenezer"], "", "")],
+            ),
+        ];
+        let c = merged(&input);
+        assert_eq!(names(&c), vec!["Ebenezer Scrooge", "Master Scrooge"]);
+        assert!(c.elements[0].aliases.contains(&"Mr. Scrooge".to_string()));
     }
 
     #[test]

@@ -671,6 +671,13 @@ mod tests {
     }
 
     #[test]
+    fn cries_with_echoing_parts_are_not_names() {
+        let text = "They sang, “Yo-ho-ho, and a bottle!” Then Ha-ha came twice, and Ding-dong \
+                    rang. Then Jean-Paul came. Later Jean-Paul left. Then Niminy-piminy went.";
+        assert_eq!(displays(text), ["Jean-Paul"]);
+    }
+
+    #[test]
     fn family_plurals_join_the_surname_and_title_fragments_are_dropped() {
         let text = "Then Mr. Lucas came. Later the Lucases dined. Then Mrs. F wrote. \
                     Then Miss de Bourgh sat.";

@@ -527,6 +527,11 @@ pub fn is_kin_title(word: &str) -> bool {
     matches!(word, "Uncle" | "Aunt")
 }
 
+/// Titles of a sovereign or their children ("King William", "Princess Anne").
+pub fn is_royal_title(word: &str) -> bool {
+    matches!(word, "King" | "Queen" | "Prince" | "Princess")
+}
+
 pub fn is_male_honorific(word: &str) -> bool {
     MALE_HONORIFICS.contains(&word)
 }
@@ -536,7 +541,33 @@ pub fn is_male_honorific(word: &str) -> bool {
 /// capitalised for emphasis ("Idleness", "Charity").
 pub fn is_not_name(word: &str) -> bool {
     let straight = word.replace('\u{2019}', "'");
-    NOT_NAMES.contains(&straight.as_str()) || is_contraction(&straight) || is_abstract(word)
+    NOT_NAMES.contains(&straight.as_str())
+        || is_contraction(&straight)
+        || is_abstract(word)
+        || is_reduplicated(word)
+}
+
+/// "Yo-ho-ho", "Ha-ha", "Tut-tut", "Ding-dong", "Niminy-piminy": a hyphenated word whose parts
+/// repeat, rhyme or differ by one vowel is a sound or a cry, never a name ("Jean-Paul",
+/// "Saint-Cyr" and "Hay-on-Wye" have parts unlike each other).
+fn is_reduplicated(word: &str) -> bool {
+    let parts: Vec<String> = word.split('-').map(str::to_lowercase).collect();
+    parts.len() > 1 && parts.windows(2).any(|pair| echoes(&pair[0], &pair[1]))
+}
+
+/// Whether two parts of a word echo each other: the same, the same after their first
+/// consonants ("yo"/"ho", "niminy"/"piminy"), or the same but for one vowel ("ding"/"dong").
+fn echoes(a: &str, b: &str) -> bool {
+    let vowel = |c: char| "aeiouy".contains(c);
+    let rhyme = |w: &str| w.trim_start_matches(|c: char| !vowel(c)).to_string();
+    let ablaut = a.chars().count() == b.chars().count()
+        && a.chars()
+            .zip(b.chars())
+            .filter(|(x, y)| x != y)
+            .all(|(x, y)| vowel(x) && vowel(y))
+        && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1;
+    let (ra, rb) = (rhyme(a), rhyme(b));
+    a == b || ablaut || !ra.is_empty() && ra == rb && a.chars().count() <= 8
 }
 
 /// Suffixes of abstract nouns, which name no one and nowhere.

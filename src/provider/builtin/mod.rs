@@ -175,9 +175,17 @@ pub fn entities_json(text: &str) -> Value {
     json!({ "entities": list })
 }
 
+/// "King William", "Queen Anne": a sovereign the chapter names without giving them a line is
+/// history the narrator cites, not someone in the story.
+fn is_history(g: &aliases::Group) -> bool {
+    g.speech == 0 && g.honorific.as_deref().is_some_and(lexicon::is_royal_title)
+}
+
 fn find_entities(doc: &Doc) -> Vec<Entity> {
     let forms = entities::find_forms(doc);
-    let groups = most_useful(aliases::group(&forms));
+    let mut groups = aliases::group(&forms);
+    groups.retain(|g| !is_history(g));
+    let groups = most_useful(groups);
     let places: Vec<&aliases::Group> = groups
         .iter()
         .filter(|g| g.kind == ElementKind::Place)
@@ -461,6 +469,21 @@ mod tests {
             .collect();
         assert_eq!(reported.len(), MAX_PEOPLE, "{reported:?}");
         assert!(!reported.contains(&"Anna") && reported.contains(&"Nora"));
+    }
+
+    #[test]
+    fn a_sovereign_without_a_line_is_history_not_cast() {
+        let text = "In the reign of King William the house was built. Then King William \
+                    died. \"Come,\" said Queen Mab. Then Queen Mab laughed. Later Jane came. \
+                    Then Jane sat.";
+        let value = entities_json(text);
+        let names: Vec<&str> = value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert_eq!(names, ["Queen Mab", "Jane"]);
     }
 
     #[test]
