@@ -124,6 +124,9 @@ const MAX_THINGS: usize = 2;
 const MAX_PEOPLE: usize = 12;
 const MAX_PLACES: usize = 6;
 
+/// Fewest mentions in a chapter for a person named in full to be kept beyond the cap.
+const MIN_FULL_NAME_MENTIONS: usize = 3;
+
 /// The groups worth reporting: the most mentioned people and places, in their reading order.
 fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
     let mut ranked: Vec<(usize, usize, ElementKind)> = groups
@@ -140,6 +143,15 @@ fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
             MAX_PEOPLE
         };
         for &(_, i, _) in ranked.iter().filter(|r| r.2 == kind).take(cap) {
+            keep[i] = true;
+        }
+    }
+    // A crowded chapter's cap must not cost a person the book names in full ("Belinda
+    // Cratchit", "Miss Belinda") and more than in passing: a full name is the book introducing
+    // someone, which a capitalised common word ("Nature", "Law") never is.
+    for (i, g) in groups.iter().enumerate() {
+        let full = g.name.split_whitespace().count() > 1 && !g.name.contains(" of ");
+        if g.kind == ElementKind::Character && full && g.sentences.len() >= MIN_FULL_NAME_MENTIONS {
             keep[i] = true;
         }
     }
@@ -484,6 +496,33 @@ mod tests {
             .filter_map(|e| e["name"].as_str())
             .collect();
         assert_eq!(names, ["Queen Mab", "Jane"]);
+    }
+
+    #[test]
+    fn a_person_named_in_full_survives_a_crowded_chapter() {
+        let names = [
+            "Anna", "Berta", "Carl", "Dora", "Emil", "Fritz", "Gustav", "Hanna", "Ida", "Jakob",
+            "Karl", "Lena",
+        ];
+        let mut text = String::new();
+        for name in names {
+            text.push_str(&format!(
+                "Then {name} came in. Later {name} sat. Still {name} ate. \
+                                    Again {name} spoke. "
+            ));
+        }
+        text.push_str("Then Belinda Cratchit came. Then Miss Belinda sat. Then Miss Belinda ate. ");
+        text.push_str("Then Nature smiled. Then Nature wept. Again Nature smiled.");
+        let value = entities_json(&text);
+        let reported: Vec<&str> = value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert!(reported.contains(&"Miss Belinda"), "{reported:?}");
+        assert!(!reported.contains(&"Nature"), "{reported:?}");
+        assert_eq!(reported.len(), MAX_PEOPLE + 1, "{reported:?}");
     }
 
     #[test]
