@@ -19,6 +19,8 @@ pub struct Group {
     pub honorific: Option<String>,
     /// Lines it speaks.
     pub speech: usize,
+    /// Times the book introduces it by its kind of place ("the city of London").
+    pub introduced: usize,
 }
 
 /// Union-find over form indexes.
@@ -195,6 +197,7 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
         sentences,
         honorific: group.iter().find_map(|f| f.honorific.clone()),
         speech,
+        introduced: group.iter().map(|f| f.introduced).sum(),
     })
 }
 

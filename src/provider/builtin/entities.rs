@@ -30,6 +30,9 @@ pub struct Form {
     pub place_cues: usize,
     /// Times it follows "the" ("the Mint", "the Thames"), which a person's name seldom does.
     pub after_the: usize,
+    /// Times the book introduces it by its kind of place ("the city of London", "the Borough of
+    /// Southwark").
+    pub introduced: usize,
 }
 
 impl Form {
@@ -239,6 +242,7 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         entry.speech += usize::from(!placed && is_speaker(doc.text, tokens, i, next));
         entry.place_cues += usize::from(placed);
         entry.after_the += usize::from(after_the);
+        entry.introduced += usize::from(placed && introduced_as_place(tokens, i));
         i = next;
     }
     forms
@@ -342,6 +346,7 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         speech: 0,
         place_cues: 0,
         after_the: 0,
+        introduced: 0,
     };
     Some((form, last + 1))
 }
@@ -430,6 +435,13 @@ fn follows_the(tokens: &[Token], start: usize) -> bool {
             .checked_sub(1)
             .and_then(|p| tokens.get(p))
             .is_some_and(|t| t.word.eq_ignore_ascii_case("the"))
+}
+
+/// "the city of London", "the village of Longbourn": a kind of place, then "of", then the name.
+fn introduced_as_place(tokens: &[Token], start: usize) -> bool {
+    let word = |k: usize| start.checked_sub(k).and_then(|p| tokens.get(p));
+    word(1).is_some_and(|t| t.word == "of")
+        && word(2).is_some_and(|t| lexicon::PLACE_NOUNS.contains(&t.word.to_lowercase().as_str()))
 }
 
 /// "at Longbourn", "went to London", "lived in the Mint".
@@ -657,6 +669,18 @@ mod tests {
     }
 
     #[test]
+    fn a_place_introduced_by_its_kind_is_counted() {
+        let text = "He was known in the city of London. Later he lived in London. \
+                    They went to the town of Southwark.";
+        let forms = find_forms(&Doc::new(text));
+        let introduced: Vec<(&str, usize)> = forms
+            .iter()
+            .map(|f| (f.display.as_str(), f.introduced))
+            .collect();
+        assert_eq!(introduced, [("London", 1), ("Southwark", 1)]);
+    }
+
+    #[test]
     fn things_never_near_a_character_are_not_shown() {
         let text = "The shop sold apples. Red apples shone. More apples lay there. \
                     Then Jane came. Later Jane left.";
@@ -673,7 +697,8 @@ mod tests {
     #[test]
     fn cries_with_echoing_parts_are_not_names() {
         let text = "They sang, “Yo-ho-ho, and a bottle!” Then Ha-ha came twice, and Ding-dong \
-                    rang. Then Jean-Paul came. Later Jean-Paul left. Then Niminy-piminy went.";
+                    rang. Then Jean-Paul came. Later Jean-Paul left. Then Niminy-piminy went. \
+                    They cried, Hurrah! Then Hurrah again.";
         assert_eq!(displays(text), ["Jean-Paul"]);
     }
 

@@ -127,12 +127,19 @@ const MAX_PLACES: usize = 6;
 /// Fewest mentions in a chapter for a person named in full to be kept beyond the cap.
 const MIN_FULL_NAME_MENTIONS: usize = 3;
 
+/// How much a chapter uses a name: the sentences naming it, a spoken line or an introduction as
+/// a place ("the city of London") counting two more, being the book presenting someone or
+/// somewhere rather than naming them in passing.
+fn weight(g: &aliases::Group) -> usize {
+    g.sentences.len() + 2 * g.speech + 2 * g.introduced
+}
+
 /// The groups worth reporting: the most mentioned people and places, in their reading order.
 fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
     let mut ranked: Vec<(usize, usize, ElementKind)> = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| (g.sentences.len(), i, g.kind))
+        .map(|(i, g)| (weight(g), i, g.kind))
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut keep = vec![false; groups.len()];
@@ -170,7 +177,7 @@ struct Entity {
     aliases: Vec<String>,
     description: String,
     quote: String,
-    /// Sentences naming it, a spoken line counting two more.
+    /// Sentences naming it, a spoken line or an introduction as a place counting two more.
     mentions: usize,
 }
 
@@ -222,7 +229,7 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &g.sentences,
             seen_at,
         };
-        out.push(entity(doc, &subject, g.sentences.len() + 2 * g.speech));
+        out.push(entity(doc, &subject, weight(g)));
     }
     for role in roles::find_roles(doc) {
         let subject = describe::Subject {
