@@ -100,6 +100,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/the-wonderful-wizard-of-oz.txt",
         gold: "tests/fixtures/gold/heldout/the-wonderful-wizard-of-oz.json",
     },
+    Case {
+        name: "little-women",
+        book: "tests/fixtures/books/heldout/little-women.azw3",
+        gold: "tests/fixtures/gold/heldout/little-women.json",
+    },
 ];
 
 /// Words that are never an element by themselves.
