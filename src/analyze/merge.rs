@@ -210,6 +210,63 @@ fn has_owner(name: &str) -> bool {
     })
 }
 
+/// The head word of a name that has an owner or an "of" part: "ghost" for "Marley's Ghost" and
+/// "Ghost of Christmas Past".
+fn head_of(name: &str) -> Option<String> {
+    let n = normalise(name);
+    if let Some((head, _)) = n.split_once(" of ") {
+        return (!head.contains(' ')).then(|| head.to_string());
+    }
+    has_owner(name).then(|| n.rsplit(' ').next().unwrap_or_default().to_string())
+}
+
+/// Heads shared by two or more different names in the book.
+fn shared_heads(seen: &[Seen]) -> std::collections::HashSet<String> {
+    let mut by_head: HashMap<String, Vec<String>> = HashMap::new();
+    for s in seen {
+        for name in std::iter::once(&s.raw.name).chain(&s.raw.aliases) {
+            if let Some(head) = head_of(name) {
+                let list = by_head.entry(head).or_default();
+                let n = normalise(name);
+                if !list.contains(&n) {
+                    list.push(n);
+                }
+            }
+        }
+    }
+    by_head
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(head, _)| head)
+        .collect()
+}
+
+/// Nouns for the apparition of someone dead: "Marley's Ghost" is Marley.
+const APPARITIONS: &[&str] = &[
+    "ghost",
+    "spirit",
+    "shade",
+    "phantom",
+    "spectre",
+    "specter",
+    "wraith",
+    "apparition",
+];
+
+/// The owner's key of an apparition's name: "Marley's Ghost" → "marley".
+fn apparition_owner(name: &str) -> Option<String> {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let [owner, noun] = words.as_slice() else {
+        return None;
+    };
+    let owner = owner
+        .strip_suffix("'s")
+        .or_else(|| owner.strip_suffix("\u{2019}s"))?;
+    APPARITIONS
+        .contains(&noun.to_lowercase().as_str())
+        .then(|| normalise(owner))
+}
+
 /// The surname a one-word plural stands for: "lucases" → "lucas", "cratchits" → "cratchit".
 fn family_stem(name: &str) -> Option<&str> {
     if name.contains(' ') || name.ends_with("ss") {
@@ -246,9 +303,20 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..seen.len()).collect();
     let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
     let people = surnames(seen);
+    let shared = shared_heads(seen);
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, s) in seen.iter().enumerate() {
-        for key in keys(s.raw, &unambiguous, &people) {
+        let own = normalise(&s.raw.name);
+        let mut list = keys(s.raw, &unambiguous, &people);
+        // "Ghost" heads "the Ghost of Christmas Past" in one chapter and "Marley's Ghost" in
+        // another: as an alias it names a different one in each, so it joins nothing; bare
+        // "Ghost"s still join each other.
+        list.retain(|k| !shared.contains(k) || *k == own);
+        for k in list.iter_mut().filter(|k| shared.contains(*k)) {
+            k.insert_str(0, "bare:");
+        }
+        list.extend(apparition_owner(&s.raw.name));
+        for key in list {
             match owner.get(&key) {
                 Some(&j) => union(&mut parent, &mut names, i, j),
                 None => {
@@ -319,7 +387,8 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     let name = members
         .iter()
         .map(|m| m.raw.name.as_str())
-        .max_by_key(|n| (counts[n], n.len()))
+        // "Jacob Marley", not "Marley's Ghost": an owner's name is not the element's.
+        .max_by_key(|n| (!has_owner(n), counts[n], n.len()))
         .unwrap_or_default()
         .to_string();
     let canonical = normalise(&name);
@@ -542,6 +611,38 @@ mod tests {
         let c = merged(&input);
         assert_eq!(names(&c), vec!["Ebenezer Scrooge", "Master Scrooge"]);
         assert!(c.elements[0].aliases.contains(&"Mr. Scrooge".to_string()));
+    }
+
+    #[test]
+    fn a_ghost_is_its_owner_and_a_shared_head_joins_no_one() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Jacob Marley", &["Marley"], "", "")]),
+            (
+                ChapterNo(1),
+                vec![raw("Marley's Ghost", &["Ghost"], "", "")],
+            ),
+            (
+                ChapterNo(2),
+                vec![raw("Ghost of Christmas Past", &["Ghost"], "", "")],
+            ),
+            (
+                ChapterNo(3),
+                vec![
+                    raw("Ghost of Christmas Present", &["Ghost"], "", ""),
+                    raw("Spirit", &[], "", ""),
+                ],
+            ),
+            (ChapterNo(3), vec![raw("Spirit", &[], "", "")]),
+        ];
+        assert_eq!(
+            names(&merged(&input)),
+            vec![
+                "Jacob Marley",
+                "Ghost of Christmas Past",
+                "Ghost of Christmas Present",
+                "Spirit"
+            ]
+        );
     }
 
     #[test]
