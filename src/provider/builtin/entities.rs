@@ -33,11 +33,17 @@ pub struct Form {
     /// Times the book introduces it by its kind of place ("the city of London", "the Borough of
     /// Southwark").
     pub introduced: usize,
+    /// Times it is a vessel: "aboard the Hispaniola", "the schooner Walrus".
+    pub vessel: usize,
 }
 
 impl Form {
     /// Person or place, from the evidence gathered.
     pub fn kind(&self) -> ElementKind {
+        if self.vessel > 0 && self.speech == 0 {
+            // A ship is a thing the story sails in, neither someone nor somewhere.
+            return ElementKind::Item;
+        }
         if self.core.iter().any(|w| w == "of") {
             // "the Land of Oz" is a place, "the Witch of the North" someone: the head decides.
             let head = self.core.first().map(String::as_str).unwrap_or_default();
@@ -243,6 +249,7 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         entry.place_cues += usize::from(placed);
         entry.after_the += usize::from(after_the);
         entry.introduced += usize::from(placed && introduced_as_place(tokens, i));
+        entry.vessel += usize::from(is_vessel(tokens, i));
         i = next;
     }
     forms
@@ -347,6 +354,7 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         place_cues: 0,
         after_the: 0,
         introduced: 0,
+        vessel: 0,
     };
     Some((form, last + 1))
 }
@@ -435,6 +443,25 @@ fn follows_the(tokens: &[Token], start: usize) -> bool {
             .checked_sub(1)
             .and_then(|p| tokens.get(p))
             .is_some_and(|t| t.word.eq_ignore_ascii_case("the"))
+}
+
+/// "aboard the Hispaniola", "on board the Walrus", "the schooner Walrus": the name at `start`
+/// is a ship's.
+fn is_vessel(tokens: &[Token], start: usize) -> bool {
+    let word = |k: usize| {
+        start
+            .checked_sub(k)
+            .and_then(|p| tokens.get(p))
+            .filter(|t| t.sentence == tokens[start].sentence)
+            .map(|t| t.word.to_lowercase())
+    };
+    let skip = usize::from(word(1).as_deref() == Some("the"));
+    let before = word(1 + skip);
+    let boarded = before.as_deref() == Some("aboard")
+        || before.as_deref() == Some("board") && word(2 + skip).as_deref() == Some("on");
+    boarded
+        || word(1).is_some_and(|w| lexicon::VESSEL_NOUNS.contains(&w.as_str()))
+            && word(2).as_deref() == Some("the")
 }
 
 /// "the city of London", "the village of Longbourn": a kind of place, then "of", then the name.
@@ -678,6 +705,16 @@ mod tests {
             .map(|f| (f.display.as_str(), f.introduced))
             .collect();
         assert_eq!(introduced, [("London", 1), ("Southwark", 1)]);
+    }
+
+    #[test]
+    fn a_ship_is_an_item() {
+        let text = "We went aboard the Walrus at dawn. Then the schooner Walrus sailed. \
+                    The Walrus rolled. Later Silver came. Then Silver spoke.";
+        let forms = find_forms(&Doc::new(text));
+        let kind = |name: &str| forms.iter().find(|f| f.display == name).map(Form::kind);
+        assert_eq!(kind("Walrus"), Some(ElementKind::Item));
+        assert_eq!(kind("Silver"), Some(ElementKind::Character));
     }
 
     #[test]

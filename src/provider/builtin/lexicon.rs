@@ -367,6 +367,13 @@ pub const ITEMS: &[&str] = &[
     "crucifix", "telescope", "sledge", "gondola", "cradle", "coffin", "banner",
 ];
 
+/// Kinds of ship: "the schooner Walrus" names a ship.
+#[rustfmt::skip]
+pub const VESSEL_NOUNS: &[&str] = &[
+    "ship", "schooner", "brig", "brigantine", "sloop", "frigate", "barque", "steamer", "yacht",
+    "vessel", "lugger", "galleon", "steamboat", "packet", "whaler", "clipper", "ketch",
+];
+
 /// People named by what they do ("the chief clerk", "the charwoman").
 #[rustfmt::skip]
 pub const ROLES: &[&str] = &[

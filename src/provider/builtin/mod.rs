@@ -143,11 +143,15 @@ fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut keep = vec![false; groups.len()];
-    for kind in [ElementKind::Character, ElementKind::Place] {
-        let cap = if kind == ElementKind::Place {
-            MAX_PLACES
-        } else {
-            MAX_PEOPLE
+    for kind in [
+        ElementKind::Character,
+        ElementKind::Place,
+        ElementKind::Item,
+    ] {
+        let cap = match kind {
+            ElementKind::Place => MAX_PLACES,
+            ElementKind::Character => MAX_PEOPLE,
+            _ => MAX_THINGS,
         };
         for &(_, i, _) in ranked.iter().filter(|r| r.2 == kind).take(cap) {
             keep[i] = true;
