@@ -348,9 +348,11 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
     if ra == rb {
         return;
     }
-    let clash = names[ra]
-        .iter()
-        .any(|x| names[rb].iter().any(|y| conflict(x, y)));
+    let clash = names[ra].iter().any(|x| {
+        names[rb]
+            .iter()
+            .any(|y| conflict(x, y) || pet_and_title(x, y))
+    });
     if clash {
         return;
     }
@@ -363,6 +365,32 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
             names[keep].push(name);
         }
     }
+}
+
+/// "kitty" and "lady catherine de bourgh": a pet name is what family and friends call someone,
+/// and a woman the book titles "Lady Catherine" is not called "Kitty", so the two are different
+/// people even when a bare "Catherine" could be either.
+fn pet_and_title(a: &str, b: &str) -> bool {
+    let one_way = |pet: &str, titled: &str| {
+        let full = pet_full_name(pet);
+        let (title, rest) = split_honorific(titled);
+        full.is_some_and(|f| rest.split(' ').next() == Some(f.as_str()))
+            && title.is_some_and(|t| !matches!(t, "miss" | "mr" | "master"))
+    };
+    one_way(a, b) || one_way(b, a)
+}
+
+/// The full given name, normalised, behind a one-word pet name ("kitty" → "catherine").
+fn pet_full_name(name: &str) -> Option<String> {
+    if name.contains(' ') {
+        return None;
+    }
+    let mut chars = name.chars();
+    let capitalised: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    crate::provider::builtin::lexicon::full_name_of(&capitalised).map(str::to_lowercase)
 }
 
 /// The element's reference quotes, chosen from the book (the sentences naming it with the most
@@ -642,6 +670,26 @@ mod tests {
                 "Ghost of Christmas Present",
                 "Spirit"
             ]
+        );
+    }
+
+    #[test]
+    fn a_pet_name_never_joins_a_titled_lady_of_that_name() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Kitty", &["Catherine"], "", "")]),
+            (
+                ChapterNo(2),
+                vec![raw("Lady Catherine de Bourgh", &["Catherine"], "", "")],
+            ),
+            (ChapterNo(3), vec![raw("Lizzy", &["Elizabeth"], "", "")]),
+            (
+                ChapterNo(4),
+                vec![raw("Miss Elizabeth", &["Elizabeth"], "", "")],
+            ),
+        ];
+        assert_eq!(
+            names(&merged(&input)),
+            vec!["Kitty", "Lady Catherine de Bourgh", "Miss Elizabeth"]
         );
     }
 
