@@ -504,6 +504,35 @@ fn has_place_cue(tokens: &[Token], start: usize) -> bool {
     }
 }
 
+/// Fewest mentions of an owner's room or house in a chapter before it is a place of the story.
+const MIN_OWNED_PLACE_MENTIONS: usize = 3;
+
+/// "Gregor’s room", "Tom's cabin": a room or dwelling named by its owner, said often enough in
+/// the chapter to be where the story happens, with its sentences, most used first.
+pub fn find_owned_places(doc: &Doc) -> Vec<(String, Vec<usize>)> {
+    let stats = WordStats::new(doc);
+    let mut found: Vec<(String, Vec<usize>)> = Vec::new();
+    for pair in doc.tokens.windows(2) {
+        let (owner, noun) = (&pair[0], &pair[1]);
+        let name = strip_possessive(owner.word);
+        let owned = name.len() != owner.word.len() && stats.is_name_word(name);
+        if !owned || !lexicon::ROOM_NOUNS.contains(&noun.word) || !adjacent(doc.text, owner, noun) {
+            continue;
+        }
+        let display = &doc.text[owner.start..noun.end];
+        match found.iter_mut().find(|(d, _)| d == display) {
+            Some((_, sentences)) => sentences.push(owner.sentence),
+            None => found.push((display.to_string(), vec![owner.sentence])),
+        }
+    }
+    found.retain(|(_, s)| s.len() >= MIN_OWNED_PLACE_MENTIONS);
+    for (_, s) in &mut found {
+        s.dedup();
+    }
+    found.sort_by_key(|(_, s)| std::cmp::Reverse(s.len()));
+    found
+}
+
 /// Fewest mentions of a creature or item in a chapter before it is reported: a thing the
 /// chapter shows comes back; a thing it names in passing does not.
 const MIN_THING_MENTIONS: usize = 3;
@@ -715,6 +744,15 @@ mod tests {
         let kind = |name: &str| forms.iter().find(|f| f.display == name).map(Form::kind);
         assert_eq!(kind("Walrus"), Some(ElementKind::Item));
         assert_eq!(kind("Silver"), Some(ElementKind::Character));
+    }
+
+    #[test]
+    fn an_owners_room_said_often_is_a_place() {
+        let text = "Then Gregor woke. He lay in Gregor’s room. She came into Gregor’s room. \
+                    Later Gregor’s room was dark. Then Grete ate in Grete's kitchen.";
+        let places = find_owned_places(&Doc::new(text));
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert_eq!(places[0].0, "Gregor’s room");
     }
 
     #[test]

@@ -367,6 +367,14 @@ pub const ITEMS: &[&str] = &[
     "crucifix", "telescope", "sledge", "gondola", "cradle", "coffin", "banner",
 ];
 
+/// Rooms and dwellings a story names by their owner ("Gregor’s room", "Tom's cabin").
+#[rustfmt::skip]
+pub const ROOM_NOUNS: &[&str] = &[
+    "room", "bedroom", "chamber", "study", "flat", "apartment", "house", "cottage", "shop",
+    "office", "kitchen", "parlour", "parlor", "library", "cabin", "hut", "garret", "cell",
+    "lodgings", "attic", "cellar",
+];
+
 /// Kinds of ship: "the schooner Walrus" names a ship.
 #[rustfmt::skip]
 pub const VESSEL_NOUNS: &[&str] = &[

@@ -246,6 +246,20 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
         };
         out.push(entity(doc, &subject, role.sentences.len()));
     }
+    for (name, sentences) in entities::find_owned_places(doc)
+        .into_iter()
+        .take(MAX_THINGS)
+    {
+        let subject = describe::Subject {
+            name: &name,
+            aliases: &[],
+            kind: ElementKind::Place,
+            honorific: None,
+            sentences: &sentences,
+            seen_at: None,
+        };
+        out.push(entity(doc, &subject, sentences.len()));
+    }
     for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
         let subject = describe::Subject {
             name: &name,
