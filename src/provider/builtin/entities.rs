@@ -291,7 +291,8 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         let is_part = if j == i {
             true
         } else if core.is_empty() && titled {
-            is_capitalised(w) && !lexicon::is_not_name(w)
+            // "Mrs. March", "Miss May": after a title a month is a surname.
+            is_capitalised(w) && (!lexicon::is_not_name(w) || lexicon::is_calendar_word(w))
         } else {
             !token.at_start
                 && (stats.is_name_word(w) || lexicon::is_place_suffix(w) && !core.is_empty())
@@ -753,6 +754,13 @@ mod tests {
         let places = find_owned_places(&Doc::new(text));
         assert_eq!(places.len(), 1, "{places:?}");
         assert_eq!(places[0].0, "Gregor’s room");
+    }
+
+    #[test]
+    fn a_month_after_a_title_is_a_surname() {
+        let text = "Then Aunt March came. In March it rained. Then Mrs. March smiled. \
+                    By May the roads dried.";
+        assert_eq!(displays(text), ["Aunt March", "Mrs. March"]);
     }
 
     #[test]

@@ -593,6 +593,32 @@ fn echoes(a: &str, b: &str) -> bool {
     a == b || ablaut || !ra.is_empty() && ra == rb && a.chars().count() <= 8
 }
 
+/// Months and weekdays: never a name alone, but a surname after a title ("Mrs. March").
+pub fn is_calendar_word(word: &str) -> bool {
+    matches!(
+        word,
+        "January"
+            | "February"
+            | "March"
+            | "April"
+            | "May"
+            | "June"
+            | "July"
+            | "August"
+            | "September"
+            | "October"
+            | "November"
+            | "December"
+            | "Monday"
+            | "Tuesday"
+            | "Wednesday"
+            | "Thursday"
+            | "Friday"
+            | "Saturday"
+            | "Sunday"
+    )
+}
+
 /// Suffixes of abstract nouns, which name no one and nowhere.
 const ABSTRACT_SUFFIXES: &[&str] = &[
     "ness", "ity", "tion", "ment", "ance", "ence", "hood", "ship",
