@@ -105,6 +105,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/little-women.azw3",
         gold: "tests/fixtures/gold/heldout/little-women.json",
     },
+    Case {
+        name: "gullivers-travels",
+        book: "tests/fixtures/books/heldout/gullivers-travels.pdf",
+        gold: "tests/fixtures/gold/heldout/gullivers-travels.json",
+    },
 ];
 
 /// Words that are never an element by themselves.
