@@ -126,7 +126,8 @@ impl Surname {
     /// Exactly one person can be meant by the bare surname: one given name, and no title but
     /// "Mr." ("Miss Bennet" may be any of the sisters, "Mrs. Cratchit" is Bob's wife).
     fn one_person(&self) -> bool {
-        self.titles.iter().all(|t| t == "mr") && self.given.len() <= 1
+        // "Master Scrooge" is the boy the man was: a man's titles both.
+        self.titles.iter().all(|t| t == "mr" || t == "master") && self.given.len() <= 1
     }
 }
 
@@ -147,6 +148,7 @@ fn surnames(seen: &[Seen]) -> HashMap<String, Surname> {
             }
             if let Some((given, surname)) = rest.rsplit_once(' ')
                 && !rest.contains(" of ")
+                && !has_owner(name)
                 && !given.split(' ').all(is_title_word)
             {
                 add(
@@ -180,6 +182,7 @@ fn keys(
         }
         if raw.kind == ElementKind::Character
             && !rest.contains(" of ")
+            && !has_owner(name)
             && let Some((_, surname)) = rest.rsplit_once(' ')
             && people.get(surname).is_some_and(Surname::one_person)
         {
@@ -194,6 +197,74 @@ fn keys(
         out.push(n);
     }
     out
+}
+
+/// "Marley's Ghost", "Scrooge's nephew": a possessive before the last word names an owner, not
+/// a given name, so the last word is no surname.
+fn has_owner(name: &str) -> bool {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    words.split_last().is_some_and(|(_, before)| {
+        before
+            .iter()
+            .any(|w| w.ends_with("'s") || w.ends_with("\u{2019}s"))
+    })
+}
+
+/// The head word of a name that has an owner or an "of" part: "ghost" for "Marley's Ghost" and
+/// "Ghost of Christmas Past".
+fn head_of(name: &str) -> Option<String> {
+    let n = normalise(name);
+    if let Some((head, _)) = n.split_once(" of ") {
+        return (!head.contains(' ')).then(|| head.to_string());
+    }
+    has_owner(name).then(|| n.rsplit(' ').next().unwrap_or_default().to_string())
+}
+
+/// Heads shared by two or more different names in the book.
+fn shared_heads(seen: &[Seen]) -> std::collections::HashSet<String> {
+    let mut by_head: HashMap<String, Vec<String>> = HashMap::new();
+    for s in seen {
+        for name in std::iter::once(&s.raw.name).chain(&s.raw.aliases) {
+            if let Some(head) = head_of(name) {
+                let list = by_head.entry(head).or_default();
+                let n = normalise(name);
+                if !list.contains(&n) {
+                    list.push(n);
+                }
+            }
+        }
+    }
+    by_head
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(head, _)| head)
+        .collect()
+}
+
+/// Nouns for the apparition of someone dead: "Marley's Ghost" is Marley.
+const APPARITIONS: &[&str] = &[
+    "ghost",
+    "spirit",
+    "shade",
+    "phantom",
+    "spectre",
+    "specter",
+    "wraith",
+    "apparition",
+];
+
+/// The owner's key of an apparition's name: "Marley's Ghost" → "marley".
+fn apparition_owner(name: &str) -> Option<String> {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    let [owner, noun] = words.as_slice() else {
+        return None;
+    };
+    let owner = owner
+        .strip_suffix("'s")
+        .or_else(|| owner.strip_suffix("\u{2019}s"))?;
+    APPARITIONS
+        .contains(&noun.to_lowercase().as_str())
+        .then(|| normalise(owner))
 }
 
 /// The surname a one-word plural stands for: "lucases" → "lucas", "cratchits" → "cratchit".
@@ -232,9 +303,20 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
     let mut parent: Vec<usize> = (0..seen.len()).collect();
     let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
     let people = surnames(seen);
+    let shared = shared_heads(seen);
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, s) in seen.iter().enumerate() {
-        for key in keys(s.raw, &unambiguous, &people) {
+        let own = normalise(&s.raw.name);
+        let mut list = keys(s.raw, &unambiguous, &people);
+        // "Ghost" heads "the Ghost of Christmas Past" in one chapter and "Marley's Ghost" in
+        // another: as an alias it names a different one in each, so it joins nothing; bare
+        // "Ghost"s still join each other.
+        list.retain(|k| !shared.contains(k) || *k == own);
+        for k in list.iter_mut().filter(|k| shared.contains(*k)) {
+            k.insert_str(0, "bare:");
+        }
+        list.extend(apparition_owner(&s.raw.name));
+        for key in list {
             match owner.get(&key) {
                 Some(&j) => union(&mut parent, &mut names, i, j),
                 None => {
@@ -266,9 +348,11 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
     if ra == rb {
         return;
     }
-    let clash = names[ra]
-        .iter()
-        .any(|x| names[rb].iter().any(|y| conflict(x, y)));
+    let clash = names[ra].iter().any(|x| {
+        names[rb]
+            .iter()
+            .any(|y| conflict(x, y) || pet_and_title(x, y))
+    });
     if clash {
         return;
     }
@@ -281,6 +365,32 @@ fn union(parent: &mut [usize], names: &mut [Vec<String>], a: usize, b: usize) {
             names[keep].push(name);
         }
     }
+}
+
+/// "kitty" and "lady catherine de bourgh": a pet name is what family and friends call someone,
+/// and a woman the book titles "Lady Catherine" is not called "Kitty", so the two are different
+/// people even when a bare "Catherine" could be either.
+fn pet_and_title(a: &str, b: &str) -> bool {
+    let one_way = |pet: &str, titled: &str| {
+        let full = pet_full_name(pet);
+        let (title, rest) = split_honorific(titled);
+        full.is_some_and(|f| rest.split(' ').next() == Some(f.as_str()))
+            && title.is_some_and(|t| !matches!(t, "miss" | "mr" | "master"))
+    };
+    one_way(a, b) || one_way(b, a)
+}
+
+/// The full given name, normalised, behind a one-word pet name ("kitty" → "catherine").
+fn pet_full_name(name: &str) -> Option<String> {
+    if name.contains(' ') {
+        return None;
+    }
+    let mut chars = name.chars();
+    let capitalised: String = chars
+        .next()
+        .map(|c| c.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    crate::provider::builtin::lexicon::full_name_of(&capitalised).map(str::to_lowercase)
 }
 
 /// The element's reference quotes, chosen from the book (the sentences naming it with the most
@@ -305,7 +415,8 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     let name = members
         .iter()
         .map(|m| m.raw.name.as_str())
-        .max_by_key(|n| (counts[n], n.len()))
+        // "Jacob Marley", not "Marley's Ghost": an owner's name is not the element's.
+        .max_by_key(|n| (!has_owner(n), counts[n], n.len()))
         .unwrap_or_default()
         .to_string();
     let canonical = normalise(&name);
@@ -508,6 +619,78 @@ mod tests {
             ),
         ];
         assert_eq!(merged(&two).elements.len(), 3);
+    }
+
+    #[test]
+    fn an_owner_is_no_given_name_and_a_boy_is_the_man_he_became() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Marley's Ghost", &[], "", "")]),
+            (ChapterNo(2), vec![raw("Ghost", &[], "", "")]),
+        ];
+        assert_eq!(merged(&input).elements.len(), 2);
+        let input = vec![
+            (ChapterNo(1), vec![raw("Mr. Scrooge", &["Scrooge"], "", "")]),
+            (ChapterNo(2), vec![raw("Master Scrooge", &[], "", "")]),
+            (
+                ChapterNo(3),
+                vec![raw("Ebenezer Scrooge", &["Ebenezer"], "", "")],
+            ),
+        ];
+        let c = merged(&input);
+        assert_eq!(names(&c), vec!["Ebenezer Scrooge", "Master Scrooge"]);
+        assert!(c.elements[0].aliases.contains(&"Mr. Scrooge".to_string()));
+    }
+
+    #[test]
+    fn a_ghost_is_its_owner_and_a_shared_head_joins_no_one() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Jacob Marley", &["Marley"], "", "")]),
+            (
+                ChapterNo(1),
+                vec![raw("Marley's Ghost", &["Ghost"], "", "")],
+            ),
+            (
+                ChapterNo(2),
+                vec![raw("Ghost of Christmas Past", &["Ghost"], "", "")],
+            ),
+            (
+                ChapterNo(3),
+                vec![
+                    raw("Ghost of Christmas Present", &["Ghost"], "", ""),
+                    raw("Spirit", &[], "", ""),
+                ],
+            ),
+            (ChapterNo(3), vec![raw("Spirit", &[], "", "")]),
+        ];
+        assert_eq!(
+            names(&merged(&input)),
+            vec![
+                "Jacob Marley",
+                "Ghost of Christmas Past",
+                "Ghost of Christmas Present",
+                "Spirit"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_pet_name_never_joins_a_titled_lady_of_that_name() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Kitty", &["Catherine"], "", "")]),
+            (
+                ChapterNo(2),
+                vec![raw("Lady Catherine de Bourgh", &["Catherine"], "", "")],
+            ),
+            (ChapterNo(3), vec![raw("Lizzy", &["Elizabeth"], "", "")]),
+            (
+                ChapterNo(4),
+                vec![raw("Miss Elizabeth", &["Elizabeth"], "", "")],
+            ),
+        ];
+        assert_eq!(
+            names(&merged(&input)),
+            vec!["Kitty", "Lady Catherine de Bourgh", "Miss Elizabeth"]
+        );
     }
 
     #[test]

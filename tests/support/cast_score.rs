@@ -100,6 +100,16 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/the-wonderful-wizard-of-oz.txt",
         gold: "tests/fixtures/gold/heldout/the-wonderful-wizard-of-oz.json",
     },
+    Case {
+        name: "little-women",
+        book: "tests/fixtures/books/heldout/little-women.azw3",
+        gold: "tests/fixtures/gold/heldout/little-women.json",
+    },
+    Case {
+        name: "gullivers-travels",
+        book: "tests/fixtures/books/heldout/gullivers-travels.pdf",
+        gold: "tests/fixtures/gold/heldout/gullivers-travels.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

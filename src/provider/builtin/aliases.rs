@@ -19,6 +19,8 @@ pub struct Group {
     pub honorific: Option<String>,
     /// Lines it speaks.
     pub speech: usize,
+    /// Times the book introduces it by its kind of place ("the city of London").
+    pub introduced: usize,
 }
 
 /// Union-find over form indexes.
@@ -76,6 +78,9 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     if let Some(t) = full.filter(|_| given) {
         return Some(t);
     }
+    if let Some(t) = head_owner(forms, f) {
+        return Some(t);
+    }
     // "Uncle Scrooge" and "Aunt Polly" are what their family calls Scrooge and Polly.
     if f.honorific.as_deref().is_some_and(lexicon::is_kin_title) {
         let bare = unique(forms, |g| {
@@ -131,6 +136,36 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
         }
     }
     None
+}
+
+/// "the Ghost" in a chapter naming "the Ghost of Christmas Present" four times and "the Ghost
+/// of Christmas Past" once is the Present: a bare head joins the name it heads ("Ghost of ...",
+/// or "Marley's Ghost") that the chapter uses at least twice as often as any other it heads.
+fn head_owner(forms: &[Form], f: &Form) -> Option<usize> {
+    if f.honorific.is_some() || f.core.len() != 1 {
+        return None;
+    }
+    let word = f.core[0].as_str();
+    let heads = |g: &Form| {
+        g.core.len() > 1
+            && (g.core[0] == word && g.core.get(1).is_some_and(|w| w == "of")
+                || g.core.last().is_some_and(|w| w == word)
+                    && g.core[..g.core.len() - 1]
+                        .iter()
+                        .any(|w| w.ends_with("'s") || w.ends_with("\u{2019}s")))
+    };
+    let mut headed: Vec<(usize, usize)> = forms
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| heads(g))
+        .map(|(i, g)| (g.count, i))
+        .collect();
+    headed.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+    match headed.as_slice() {
+        [(_, only)] => Some(*only),
+        [(most, best), (next, _), ..] if *most >= 2 * next => Some(*best),
+        _ => None,
+    }
 }
 
 /// Groups the chapter's forms into entities.
@@ -195,6 +230,7 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
         sentences,
         honorific: group.iter().find_map(|f| f.honorific.clone()),
         speech,
+        introduced: group.iter().map(|f| f.introduced).sum(),
     })
 }
 
@@ -292,6 +328,23 @@ mod tests {
         assert!(find(&g, "Fezziwig").aliases.is_empty(), "{g:?}");
         let text = "Then Mrs. Hill came. Again Mrs. Hill came. Then Hill spoke.";
         assert_eq!(find(&groups(text), "Hill").name, "Mrs. Hill");
+    }
+
+    #[test]
+    fn a_bare_head_joins_the_name_it_heads_most() {
+        let text = "Then the Ghost of Christmas Present rose. Again the Ghost of Christmas \
+                    Present spoke. Still the Ghost of Christmas Present smiled. He recalled the \
+                    Ghost of Christmas Past. Then the Ghost laughed. Again the Ghost spoke.";
+        let g = groups(text);
+        assert!(
+            find(&g, "Ghost of Christmas Present")
+                .aliases
+                .contains(&"Ghost".to_string()),
+            "{g:?}"
+        );
+        let text = "There stood Marley's Ghost. Then the Ghost spoke. Again the Ghost spoke.";
+        let g = groups(text);
+        assert_eq!(find(&g, "Ghost").name, "Marley's Ghost", "{g:?}");
     }
 
     #[test]

@@ -30,11 +30,20 @@ pub struct Form {
     pub place_cues: usize,
     /// Times it follows "the" ("the Mint", "the Thames"), which a person's name seldom does.
     pub after_the: usize,
+    /// Times the book introduces it by its kind of place ("the city of London", "the Borough of
+    /// Southwark").
+    pub introduced: usize,
+    /// Times it is a vessel: "aboard the Hispaniola", "the schooner Walrus".
+    pub vessel: usize,
 }
 
 impl Form {
     /// Person or place, from the evidence gathered.
     pub fn kind(&self) -> ElementKind {
+        if self.vessel > 0 && self.speech == 0 {
+            // A ship is a thing the story sails in, neither someone nor somewhere.
+            return ElementKind::Item;
+        }
         if self.core.iter().any(|w| w == "of") {
             // "the Land of Oz" is a place, "the Witch of the North" someone: the head decides.
             let head = self.core.first().map(String::as_str).unwrap_or_default();
@@ -239,6 +248,8 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         entry.speech += usize::from(!placed && is_speaker(doc.text, tokens, i, next));
         entry.place_cues += usize::from(placed);
         entry.after_the += usize::from(after_the);
+        entry.introduced += usize::from(placed && introduced_as_place(tokens, i));
+        entry.vessel += usize::from(is_vessel(tokens, i));
         i = next;
     }
     forms
@@ -280,7 +291,8 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         let is_part = if j == i {
             true
         } else if core.is_empty() && titled {
-            is_capitalised(w) && !lexicon::is_not_name(w)
+            // "Mrs. March", "Miss May": after a title a month is a surname.
+            is_capitalised(w) && (!lexicon::is_not_name(w) || lexicon::is_calendar_word(w))
         } else {
             !token.at_start
                 && (stats.is_name_word(w) || lexicon::is_place_suffix(w) && !core.is_empty())
@@ -342,6 +354,8 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         speech: 0,
         place_cues: 0,
         after_the: 0,
+        introduced: 0,
+        vessel: 0,
     };
     Some((form, last + 1))
 }
@@ -432,6 +446,32 @@ fn follows_the(tokens: &[Token], start: usize) -> bool {
             .is_some_and(|t| t.word.eq_ignore_ascii_case("the"))
 }
 
+/// "aboard the Hispaniola", "on board the Walrus", "the schooner Walrus": the name at `start`
+/// is a ship's.
+fn is_vessel(tokens: &[Token], start: usize) -> bool {
+    let word = |k: usize| {
+        start
+            .checked_sub(k)
+            .and_then(|p| tokens.get(p))
+            .filter(|t| t.sentence == tokens[start].sentence)
+            .map(|t| t.word.to_lowercase())
+    };
+    let skip = usize::from(word(1).as_deref() == Some("the"));
+    let before = word(1 + skip);
+    let boarded = before.as_deref() == Some("aboard")
+        || before.as_deref() == Some("board") && word(2 + skip).as_deref() == Some("on");
+    boarded
+        || word(1).is_some_and(|w| lexicon::VESSEL_NOUNS.contains(&w.as_str()))
+            && word(2).as_deref() == Some("the")
+}
+
+/// "the city of London", "the village of Longbourn": a kind of place, then "of", then the name.
+fn introduced_as_place(tokens: &[Token], start: usize) -> bool {
+    let word = |k: usize| start.checked_sub(k).and_then(|p| tokens.get(p));
+    word(1).is_some_and(|t| t.word == "of")
+        && word(2).is_some_and(|t| lexicon::PLACE_NOUNS.contains(&t.word.to_lowercase().as_str()))
+}
+
 /// "at Longbourn", "went to London", "lived in the Mint".
 fn has_place_cue(tokens: &[Token], start: usize) -> bool {
     // A "the" between the cue and the name does not break the cue ("to the Lakes"; unlike
@@ -463,6 +503,35 @@ fn has_place_cue(tokens: &[Token], start: usize) -> bool {
         }
         None => false,
     }
+}
+
+/// Fewest mentions of an owner's room or house in a chapter before it is a place of the story.
+const MIN_OWNED_PLACE_MENTIONS: usize = 3;
+
+/// "Gregor’s room", "Tom's cabin": a room or dwelling named by its owner, said often enough in
+/// the chapter to be where the story happens, with its sentences, most used first.
+pub fn find_owned_places(doc: &Doc) -> Vec<(String, Vec<usize>)> {
+    let stats = WordStats::new(doc);
+    let mut found: Vec<(String, Vec<usize>)> = Vec::new();
+    for pair in doc.tokens.windows(2) {
+        let (owner, noun) = (&pair[0], &pair[1]);
+        let name = strip_possessive(owner.word);
+        let owned = name.len() != owner.word.len() && stats.is_name_word(name);
+        if !owned || !lexicon::ROOM_NOUNS.contains(&noun.word) || !adjacent(doc.text, owner, noun) {
+            continue;
+        }
+        let display = &doc.text[owner.start..noun.end];
+        match found.iter_mut().find(|(d, _)| d == display) {
+            Some((_, sentences)) => sentences.push(owner.sentence),
+            None => found.push((display.to_string(), vec![owner.sentence])),
+        }
+    }
+    found.retain(|(_, s)| s.len() >= MIN_OWNED_PLACE_MENTIONS);
+    for (_, s) in &mut found {
+        s.dedup();
+    }
+    found.sort_by_key(|(_, s)| std::cmp::Reverse(s.len()));
+    found
 }
 
 /// Fewest mentions of a creature or item in a chapter before it is reported: a thing the
@@ -657,6 +726,44 @@ mod tests {
     }
 
     #[test]
+    fn a_place_introduced_by_its_kind_is_counted() {
+        let text = "He was known in the city of London. Later he lived in London. \
+                    They went to the town of Southwark.";
+        let forms = find_forms(&Doc::new(text));
+        let introduced: Vec<(&str, usize)> = forms
+            .iter()
+            .map(|f| (f.display.as_str(), f.introduced))
+            .collect();
+        assert_eq!(introduced, [("London", 1), ("Southwark", 1)]);
+    }
+
+    #[test]
+    fn a_ship_is_an_item() {
+        let text = "We went aboard the Walrus at dawn. Then the schooner Walrus sailed. \
+                    The Walrus rolled. Later Silver came. Then Silver spoke.";
+        let forms = find_forms(&Doc::new(text));
+        let kind = |name: &str| forms.iter().find(|f| f.display == name).map(Form::kind);
+        assert_eq!(kind("Walrus"), Some(ElementKind::Item));
+        assert_eq!(kind("Silver"), Some(ElementKind::Character));
+    }
+
+    #[test]
+    fn an_owners_room_said_often_is_a_place() {
+        let text = "Then Gregor woke. He lay in Gregor’s room. She came into Gregor’s room. \
+                    Later Gregor’s room was dark. Then Grete ate in Grete's kitchen.";
+        let places = find_owned_places(&Doc::new(text));
+        assert_eq!(places.len(), 1, "{places:?}");
+        assert_eq!(places[0].0, "Gregor’s room");
+    }
+
+    #[test]
+    fn a_month_after_a_title_is_a_surname() {
+        let text = "Then Aunt March came. In March it rained. Then Mrs. March smiled. \
+                    By May the roads dried.";
+        assert_eq!(displays(text), ["Aunt March", "Mrs. March"]);
+    }
+
+    #[test]
     fn things_never_near_a_character_are_not_shown() {
         let text = "The shop sold apples. Red apples shone. More apples lay there. \
                     Then Jane came. Later Jane left.";
@@ -668,6 +775,14 @@ mod tests {
         let text = "“I’ve done it,” he said. “I’ll go. I’m sure. I’d say so.” Then Grete \
                     came. “Hell,” said Grete.";
         assert_eq!(displays(text), ["Grete"]);
+    }
+
+    #[test]
+    fn cries_with_echoing_parts_are_not_names() {
+        let text = "They sang, “Yo-ho-ho, and a bottle!” Then Ha-ha came twice, and Ding-dong \
+                    rang. Then Jean-Paul came. Later Jean-Paul left. Then Niminy-piminy went. \
+                    They cried, Hurrah! Then Hurrah again.";
+        assert_eq!(displays(text), ["Jean-Paul"]);
     }
 
     #[test]

@@ -206,6 +206,14 @@ const NOT_NAMES: &[&str] = &[
     "Hallo",
     "Hullo",
     "Bravo",
+    "Hurrah",
+    "Hurray",
+    "Hooray",
+    "Huzza",
+    "Huzzah",
+    "Alack",
+    "Egad",
+    "Zounds",
     "Amen",
     "Sirs",
     "First",
@@ -357,6 +365,21 @@ pub const ITEMS: &[&str] = &[
     "harp", "cloak", "shawl", "lantern", "dagger", "pistol", "musket", "miniature", "portrait",
     "umbrella", "wand", "boat", "ship", "cart", "wagon", "apple", "violin", "locket", "casket",
     "crucifix", "telescope", "sledge", "gondola", "cradle", "coffin", "banner",
+];
+
+/// Rooms and dwellings a story names by their owner ("Gregor’s room", "Tom's cabin").
+#[rustfmt::skip]
+pub const ROOM_NOUNS: &[&str] = &[
+    "room", "bedroom", "chamber", "study", "flat", "apartment", "house", "cottage", "shop",
+    "office", "kitchen", "parlour", "parlor", "library", "cabin", "hut", "garret", "cell",
+    "lodgings", "attic", "cellar",
+];
+
+/// Kinds of ship: "the schooner Walrus" names a ship.
+#[rustfmt::skip]
+pub const VESSEL_NOUNS: &[&str] = &[
+    "ship", "schooner", "brig", "brigantine", "sloop", "frigate", "barque", "steamer", "yacht",
+    "vessel", "lugger", "galleon", "steamboat", "packet", "whaler", "clipper", "ketch",
 ];
 
 /// People named by what they do ("the chief clerk", "the charwoman").
@@ -527,6 +550,11 @@ pub fn is_kin_title(word: &str) -> bool {
     matches!(word, "Uncle" | "Aunt")
 }
 
+/// Titles of a sovereign or their children ("King William", "Princess Anne").
+pub fn is_royal_title(word: &str) -> bool {
+    matches!(word, "King" | "Queen" | "Prince" | "Princess")
+}
+
 pub fn is_male_honorific(word: &str) -> bool {
     MALE_HONORIFICS.contains(&word)
 }
@@ -536,7 +564,59 @@ pub fn is_male_honorific(word: &str) -> bool {
 /// capitalised for emphasis ("Idleness", "Charity").
 pub fn is_not_name(word: &str) -> bool {
     let straight = word.replace('\u{2019}', "'");
-    NOT_NAMES.contains(&straight.as_str()) || is_contraction(&straight) || is_abstract(word)
+    NOT_NAMES.contains(&straight.as_str())
+        || is_contraction(&straight)
+        || is_abstract(word)
+        || is_reduplicated(word)
+}
+
+/// "Yo-ho-ho", "Ha-ha", "Tut-tut", "Ding-dong", "Niminy-piminy": a hyphenated word whose parts
+/// repeat, rhyme or differ by one vowel is a sound or a cry, never a name ("Jean-Paul",
+/// "Saint-Cyr" and "Hay-on-Wye" have parts unlike each other).
+fn is_reduplicated(word: &str) -> bool {
+    let parts: Vec<String> = word.split('-').map(str::to_lowercase).collect();
+    parts.len() > 1 && parts.windows(2).any(|pair| echoes(&pair[0], &pair[1]))
+}
+
+/// Whether two parts of a word echo each other: the same, the same after their first
+/// consonants ("yo"/"ho", "niminy"/"piminy"), or the same but for one vowel ("ding"/"dong").
+fn echoes(a: &str, b: &str) -> bool {
+    let vowel = |c: char| "aeiouy".contains(c);
+    let rhyme = |w: &str| w.trim_start_matches(|c: char| !vowel(c)).to_string();
+    let ablaut = a.chars().count() == b.chars().count()
+        && a.chars()
+            .zip(b.chars())
+            .filter(|(x, y)| x != y)
+            .all(|(x, y)| vowel(x) && vowel(y))
+        && a.chars().zip(b.chars()).filter(|(x, y)| x != y).count() == 1;
+    let (ra, rb) = (rhyme(a), rhyme(b));
+    a == b || ablaut || !ra.is_empty() && ra == rb && a.chars().count() <= 8
+}
+
+/// Months and weekdays: never a name alone, but a surname after a title ("Mrs. March").
+pub fn is_calendar_word(word: &str) -> bool {
+    matches!(
+        word,
+        "January"
+            | "February"
+            | "March"
+            | "April"
+            | "May"
+            | "June"
+            | "July"
+            | "August"
+            | "September"
+            | "October"
+            | "November"
+            | "December"
+            | "Monday"
+            | "Tuesday"
+            | "Wednesday"
+            | "Thursday"
+            | "Friday"
+            | "Saturday"
+            | "Sunday"
+    )
 }
 
 /// Suffixes of abstract nouns, which name no one and nowhere.

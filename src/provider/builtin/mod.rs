@@ -124,22 +124,45 @@ const MAX_THINGS: usize = 2;
 const MAX_PEOPLE: usize = 12;
 const MAX_PLACES: usize = 6;
 
+/// Fewest mentions in a chapter for a person named in full to be kept beyond the cap.
+const MIN_FULL_NAME_MENTIONS: usize = 3;
+
+/// How much a chapter uses a name: the sentences naming it, a spoken line or an introduction as
+/// a place ("the city of London") counting two more, being the book presenting someone or
+/// somewhere rather than naming them in passing.
+fn weight(g: &aliases::Group) -> usize {
+    g.sentences.len() + 2 * g.speech + 2 * g.introduced
+}
+
 /// The groups worth reporting: the most mentioned people and places, in their reading order.
 fn most_useful(mut groups: Vec<aliases::Group>) -> Vec<aliases::Group> {
     let mut ranked: Vec<(usize, usize, ElementKind)> = groups
         .iter()
         .enumerate()
-        .map(|(i, g)| (g.sentences.len(), i, g.kind))
+        .map(|(i, g)| (weight(g), i, g.kind))
         .collect();
     ranked.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let mut keep = vec![false; groups.len()];
-    for kind in [ElementKind::Character, ElementKind::Place] {
-        let cap = if kind == ElementKind::Place {
-            MAX_PLACES
-        } else {
-            MAX_PEOPLE
+    for kind in [
+        ElementKind::Character,
+        ElementKind::Place,
+        ElementKind::Item,
+    ] {
+        let cap = match kind {
+            ElementKind::Place => MAX_PLACES,
+            ElementKind::Character => MAX_PEOPLE,
+            _ => MAX_THINGS,
         };
         for &(_, i, _) in ranked.iter().filter(|r| r.2 == kind).take(cap) {
+            keep[i] = true;
+        }
+    }
+    // A crowded chapter's cap must not cost a person the book names in full ("Belinda
+    // Cratchit", "Miss Belinda") and more than in passing: a full name is the book introducing
+    // someone, which a capitalised common word ("Nature", "Law") never is.
+    for (i, g) in groups.iter().enumerate() {
+        let full = g.name.split_whitespace().count() > 1 && !g.name.contains(" of ");
+        if g.kind == ElementKind::Character && full && g.sentences.len() >= MIN_FULL_NAME_MENTIONS {
             keep[i] = true;
         }
     }
@@ -158,7 +181,7 @@ struct Entity {
     aliases: Vec<String>,
     description: String,
     quote: String,
-    /// Sentences naming it, a spoken line counting two more.
+    /// Sentences naming it, a spoken line or an introduction as a place counting two more.
     mentions: usize,
 }
 
@@ -175,9 +198,17 @@ pub fn entities_json(text: &str) -> Value {
     json!({ "entities": list })
 }
 
+/// "King William", "Queen Anne": a sovereign the chapter names without giving them a line is
+/// history the narrator cites, not someone in the story.
+fn is_history(g: &aliases::Group) -> bool {
+    g.speech == 0 && g.honorific.as_deref().is_some_and(lexicon::is_royal_title)
+}
+
 fn find_entities(doc: &Doc) -> Vec<Entity> {
     let forms = entities::find_forms(doc);
-    let groups = most_useful(aliases::group(&forms));
+    let mut groups = aliases::group(&forms);
+    groups.retain(|g| !is_history(g));
+    let groups = most_useful(groups);
     let places: Vec<&aliases::Group> = groups
         .iter()
         .filter(|g| g.kind == ElementKind::Place)
@@ -202,7 +233,7 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             sentences: &g.sentences,
             seen_at,
         };
-        out.push(entity(doc, &subject, g.sentences.len() + 2 * g.speech));
+        out.push(entity(doc, &subject, weight(g)));
     }
     for role in roles::find_roles(doc) {
         let subject = describe::Subject {
@@ -214,6 +245,20 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
             seen_at: None,
         };
         out.push(entity(doc, &subject, role.sentences.len()));
+    }
+    for (name, sentences) in entities::find_owned_places(doc)
+        .into_iter()
+        .take(MAX_THINGS)
+    {
+        let subject = describe::Subject {
+            name: &name,
+            aliases: &[],
+            kind: ElementKind::Place,
+            honorific: None,
+            sentences: &sentences,
+            seen_at: None,
+        };
+        out.push(entity(doc, &subject, sentences.len()));
     }
     for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
         let subject = describe::Subject {
@@ -461,6 +506,48 @@ mod tests {
             .collect();
         assert_eq!(reported.len(), MAX_PEOPLE, "{reported:?}");
         assert!(!reported.contains(&"Anna") && reported.contains(&"Nora"));
+    }
+
+    #[test]
+    fn a_sovereign_without_a_line_is_history_not_cast() {
+        let text = "In the reign of King William the house was built. Then King William \
+                    died. \"Come,\" said Queen Mab. Then Queen Mab laughed. Later Jane came. \
+                    Then Jane sat.";
+        let value = entities_json(text);
+        let names: Vec<&str> = value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert_eq!(names, ["Queen Mab", "Jane"]);
+    }
+
+    #[test]
+    fn a_person_named_in_full_survives_a_crowded_chapter() {
+        let names = [
+            "Anna", "Berta", "Carl", "Dora", "Emil", "Fritz", "Gustav", "Hanna", "Ida", "Jakob",
+            "Karl", "Lena",
+        ];
+        let mut text = String::new();
+        for name in names {
+            text.push_str(&format!(
+                "Then {name} came in. Later {name} sat. Still {name} ate. \
+                                    Again {name} spoke. "
+            ));
+        }
+        text.push_str("Then Belinda Cratchit came. Then Miss Belinda sat. Then Miss Belinda ate. ");
+        text.push_str("Then Nature smiled. Then Nature wept. Again Nature smiled.");
+        let value = entities_json(&text);
+        let reported: Vec<&str> = value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str())
+            .collect();
+        assert!(reported.contains(&"Miss Belinda"), "{reported:?}");
+        assert!(!reported.contains(&"Nature"), "{reported:?}");
+        assert_eq!(reported.len(), MAX_PEOPLE + 1, "{reported:?}");
     }
 
     #[test]
