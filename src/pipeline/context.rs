@@ -187,9 +187,28 @@ impl Context {
         matches!(seen, Ok(Some(true)))
     }
 
+    /// Waits until the whole cast's cards and the style are made (`true`) or failed (`false`).
+    /// Only meaningful once pass 1 is merged: before, a fresh cast is not being made yet.
+    pub async fn cast_made(&self) -> bool {
+        let mut rx = self.cast.subscribe();
+        let seen = rx
+            .wait_for(|c| !matches!(c, Cast::Making { .. }))
+            .await
+            .map(|c| *c == Cast::Ready);
+        matches!(seen, Ok(true))
+    }
+
     /// Whether making the cast's cards failed (a chapter waiting for them is not at fault).
     pub fn cast_failed(&self) -> bool {
         *self.cast.borrow() == Cast::Failed
+    }
+
+    /// Takes request slots from `text` and `image` instead of this run's own: a worker running
+    /// several books keeps its `--jobs` / `--image-jobs` for all of them together.
+    pub fn with_slots(mut self, text: Arc<Semaphore>, image: Arc<Semaphore>) -> Context {
+        self.text_slots = text;
+        self.image_slots = image;
+        self
     }
 
     /// Keeps pass-1 answers, chapter scenes and images in `artifacts` instead of the folder.

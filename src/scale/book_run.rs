@@ -63,7 +63,12 @@ pub(super) async fn run_book(
             ..nothing
         });
     }
-    let uploading = tokio::spawn(push_the_cast(ctx.clone(), artifacts.clone()));
+    let uploading = tokio::spawn(share_the_cast(
+        worker.clone(),
+        taken.clone(),
+        ctx.clone(),
+        artifacts.clone(),
+    ));
     let outcome = orchestrate::run(ctx.clone(), stop).await;
     uploading.abort();
     let (a, o) = (artifacts, ctx.out.clone());
@@ -147,29 +152,67 @@ async fn context(
         worker.reporter.clone(),
         selected,
     )
-    .with_artifacts(artifacts.clone());
+    .with_artifacts(artifacts.clone())
+    .with_slots(worker.text_slots.clone(), worker.image_slots.clone());
     Ok(Some((Arc::new(context), artifacts)))
 }
 
-/// Copies the cast and style up once the first chapter is analyzed (they are complete by
-/// then), so a worker that dies later does not leave the next one to ask for them again.
-async fn push_the_cast(ctx: Arc<Context>, artifacts: Arc<dyn Artifacts>) {
+/// Copies the cast and style up once they are whole (every card and the style made), then
+/// says so in the queue, which lets idle workers help: a helper draws from the cast it pulls,
+/// so an earlier, partial one would lack cards. A cast already whole when the run started
+/// (pulled from an earlier attempt) is shared at once. A worker that dies later does not
+/// leave the next one to ask for the cards again.
+async fn share_the_cast(
+    worker: Arc<Worker>,
+    taken: Taken,
+    ctx: Arc<Context>,
+    artifacts: Arc<dyn Artifacts>,
+) {
+    if !cast_complete(&ctx).await {
+        if !cast_made(&ctx).await {
+            return;
+        }
+        let out = ctx.out.clone();
+        let pushed = blocking(move || local_files::push(artifacts.as_ref(), &out)).await;
+        if let Err(err) = pushed {
+            ctx.reporter.warn(&format!(
+                "could not copy the cast to the artifacts yet: {err}"
+            ));
+            return;
+        }
+    }
+    let shared = blocking(move || {
+        worker
+            .queue
+            .share_cast(&taken.id, &worker.id, taken.attempt)
+    })
+    .await;
+    if let Err(err) = shared {
+        ctx.reporter
+            .verbose(&format!("other workers cannot help with this book: {err}"));
+    }
+}
+
+/// Whether the run started with the book's whole cast (Elements.md complete and here).
+async fn cast_complete(ctx: &Context) -> bool {
+    let status = ctx.read(|m| m.elements_md_status).await;
+    matches!(status, Ok(crate::store::ElementsStatus::Complete))
+        && ctx.out.join(crate::store::layout::ELEMENTS_MD).exists()
+}
+
+/// Waits for this run's cast to be made: merged (a chapter analyzed, since pass 2 starts
+/// only after the merge), then its cards and style; `false` when the run ends first or the
+/// cards failed.
+async fn cast_made(ctx: &Context) -> bool {
     let mut events = ctx.subscribe();
     loop {
         match events.recv().await {
             Ok(stamped) if matches!(stamped.event, Event::ChapterAnalyzed { .. }) => break,
             Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return false,
         }
     }
-    let out = ctx.out.clone();
-    let pushed =
-        tokio::task::spawn_blocking(move || local_files::push(artifacts.as_ref(), &out)).await;
-    if let Ok(Err(err)) = pushed {
-        ctx.reporter.warn(&format!(
-            "could not copy the cast to the artifacts yet: {err}"
-        ));
-    }
+    ctx.cast_made().await
 }
 
 /// The book's artifacts, and its file copied into `dir`.
