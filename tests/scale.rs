@@ -1020,6 +1020,7 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
     let folder = Folder::with_book(8, &config(2, 1));
     local_run(&folder, &fake, &["--limit", "2"]);
     let images = fake.server.count("image");
+    let local_prompts = image_prompts(&fake, 0);
     let remote = folder.path().join("remote");
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
@@ -1055,6 +1056,24 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
         images,
         "each scene drawn once"
     );
+    assert_eq!(
+        image_prompts(&fake, local_prompts.len()),
+        local_prompts,
+        "every picture, the helper's too, asked with the cast's cards as one machine asks"
+    );
+}
+
+/// The image prompts the fake received after the first `skip`, sorted.
+fn image_prompts(fake: &Fake, skip: usize) -> Vec<String> {
+    let mut prompts: Vec<String> = fake
+        .captured()
+        .into_iter()
+        .filter(|c| c.kind == "image")
+        .skip(skip)
+        .map(|c| c.text)
+        .collect();
+    prompts.sort();
+    prompts
 }
 
 /// `--compile` reads the images from the output folder: with `--artifacts` they are not

@@ -1,7 +1,8 @@
 -- Schema 5: waking idle workers to help with a held book (docs/scale-out.md, "helpers").
--- A helper illustrates a book another worker holds, from the cast its holder shared in the
--- artifacts. `cast_shared` says that cast is whole (every card and the style made, pushed):
--- a helper that pulled an earlier, partial one would draw without some cards.
+-- A helper illustrates a book another worker holds, from the cast its holder copies to the
+-- artifacts as it writes it (a chapter is claimable only once its cast's cards are there, and
+-- a helper brings the newest copy down before each picture). `cast_shared` says the holder
+-- has copied Elements.md up: before that a helper would have no cast to start from.
 ALTER TABLE queue ADD COLUMN cast_shared boolean NOT NULL DEFAULT false;
 
 -- A chapter that becomes claimable (analyzed, or its illustration claim given back) wakes
