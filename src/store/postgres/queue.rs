@@ -178,7 +178,7 @@ impl Queue {
         })
     }
 
-    /// A book another worker holds that has chapters waiting to be illustrated, for a worker
+    /// A book another worker holds that has chapters or portraits waiting to be drawn, for a worker
     /// with room to help (its illustrators claim chapters of the book's state as any other's
     /// do); none of `skip` (the books it helps already).
     pub fn helpable(&self, worker: &str, skip: &[String]) -> Result<Option<Taken>, Error> {
@@ -188,8 +188,10 @@ impl Queue {
                 "SELECT q.id, q.book_sha256, q.file_name, q.settings::text, q.attempt \
                  FROM queue q WHERE q.status = 'running' AND q.worker <> $1 \
                      AND q.cast_shared AND NOT (q.id = ANY($2)) \
-                     AND EXISTS (SELECT 1 FROM chapters c \
-                                 WHERE c.book = q.id AND c.status = 'analyzed') \
+                     AND (EXISTS (SELECT 1 FROM chapters c \
+                                  WHERE c.book = q.id AND c.status = 'analyzed') \
+                          OR EXISTS (SELECT 1 FROM portraits p \
+                                     WHERE p.book = q.id AND p.status = 'wanted')) \
                  ORDER BY q.submitted_at, q.id LIMIT 1",
                 &[&worker, &skip],
                 "find a book to help with",

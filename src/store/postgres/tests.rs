@@ -604,3 +604,40 @@ fn a_session_stopped_inside_a_transaction_is_ended_by_the_server() {
         "a client paused mid-transaction would hold its locks, and its book, forever"
     );
 }
+
+#[test]
+fn a_held_book_with_portraits_wanted_is_helped_before_any_chapter_is_analyzed() {
+    use super::queue::{Queue, Submission};
+    let Some(url) = new_database("helpers_portraits") else {
+        return;
+    };
+    let queue = Queue::open(&url).unwrap();
+    let book = Submission {
+        id: "drawn".into(),
+        sha256: "drawn-sha".into(),
+        file_name: "drawn.txt".into(),
+        settings: Vec::new(),
+    };
+    queue.submit(&book).unwrap();
+    for w in ["w1", "w2"] {
+        queue.register(w, "host", std::process::id()).unwrap();
+    }
+    let taken = queue.take("w1", LEASE).unwrap().expect("the book");
+    let state = PgState::open(&url, "drawn").unwrap();
+    state.open_book(&request(2, now())).unwrap();
+    assert!(queue.share_cast("drawn", "w1", taken.attempt).unwrap());
+    assert!(
+        queue.helpable("w2", &[]).unwrap().is_none(),
+        "nothing to draw yet"
+    );
+    let wanted = [(
+        "Elizabeth".to_string(),
+        "images/cast/elizabeth.png".to_string(),
+    )];
+    state.want_portraits(&wanted).unwrap();
+    assert_eq!(
+        queue.helpable("w2", &[]).unwrap().map(|t| t.id),
+        Some("drawn".to_string()),
+        "a portrait nobody draws yet is work a helper can do"
+    );
+}
