@@ -7,10 +7,12 @@
 //! cargo test --bench scale             # the same on the debug build (slower workers)
 //! ```
 //!
-//! 1. Throughput: 4 books with 1, 2, 4, 8 workers (`--books 1`), without and with a shared
-//!    image budget; books per hour and efficiency against the ideal (the one-worker time over
-//!    the workers: linear scaling, which needs helpers beyond one worker per book; or the
-//!    budget's floor when that is longer).
+//! 1. Throughput: 4 books with 1, 2, 4, 8 workers (`--books 1`): books of 8 chapters without
+//!    and with a shared image budget, and books of 24 chapters without; books per hour and
+//!    efficiency against the ideal (the one-worker time over the workers: linear scaling,
+//!    which needs helpers beyond one worker per book; or the budget's floor when that is
+//!    longer). A book's analysis and its workers' start come before its pictures whoever
+//!    helps, so short books cap what helpers can add; longer books show it.
 //! 2. Book takes at 8 workers: p50/p99 of `Queue::take` + `end` on 400 queued books.
 //! 3. Queries per chapter: committed transactions of one worker's run over its chapters.
 
@@ -52,25 +54,25 @@ fn main() {
         .expect("the fake starts");
     println!("imaginize scale-out benchmark (binary {BIN})");
     println!(
-        "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books of 8 chapters, up to 2 scenes each; --image-jobs 2, --books 1 per worker"
+        "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books, up to 2 scenes a chapter; --image-jobs 2, --books 1 per worker"
     );
-    for budget in [None, Some(IMAGE_RPM)] {
-        throughput(&fake, budget);
+    for (chapters, budget) in [(8, None), (8, Some(IMAGE_RPM)), (24, None)] {
+        throughput(&fake, chapters, budget);
     }
     takes();
     queries(&fake);
 }
 
 /// Table 1: wall time of N workers on the 4 books.
-fn throughput(fake: &fake_openai::FakeServer, budget: Option<u32>) {
+fn throughput(fake: &fake_openai::FakeServer, chapters: usize, budget: Option<u32>) {
     match budget {
-        None => println!("\nthroughput, no shared budget"),
-        Some(rpm) => println!("\nthroughput, shared imageRpm {rpm}"),
+        None => println!("\nthroughput, books of {chapters} chapters, no shared budget"),
+        Some(rpm) => println!("\nthroughput, books of {chapters} chapters, shared imageRpm {rpm}"),
     }
     println!("workers   wall s   books/h   images   ideal s   efficiency");
     let mut one = None;
     for workers in [1, 2, 4, 8] {
-        let (wall, images) = run_workers(fake, workers, budget);
+        let (wall, images) = run_workers(fake, workers, chapters, budget);
         let base = *one.get_or_insert(wall);
         let parallel = base / workers as f64;
         let floor = budget.map_or(0.0, |rpm| {
@@ -90,6 +92,7 @@ fn throughput(fake: &fake_openai::FakeServer, budget: Option<u32>) {
 fn run_workers(
     fake: &fake_openai::FakeServer,
     workers: usize,
+    chapters: usize,
     budget: Option<u32>,
 ) -> (f64, usize) {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -102,7 +105,7 @@ fn run_workers(
     let mut books = Vec::new();
     for n in 0..BOOKS {
         let name = format!("book{n}.txt");
-        std::fs::write(dir.path().join(&name), book(n)).expect("book");
+        std::fs::write(dir.path().join(&name), book(n, chapters)).expect("book");
         books.push(name);
     }
     let artifacts = format!("file://{}", dir.path().join("remote").display());
@@ -161,10 +164,10 @@ fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command
     command
 }
 
-/// A small book of 8 chapters, different for each `n`.
-fn book(n: usize) -> String {
+/// A small book of `chapters` chapters, different for each `n`.
+fn book(n: usize, chapters: usize) -> String {
     let mut text = format!("The Book Number {n}\n\nby A. Bencher\n\n\n");
-    for chapter in 1..=8 {
+    for chapter in 1..=chapters {
         text.push_str(&format!(
             "Chapter {chapter}\n\nElizabeth Bennet walked across the fields of book {n} toward Netherfield Park on the \
              morning of day {chapter}. Mr. Darcy watched from the library window as she came up the gravel drive. \
@@ -238,7 +241,7 @@ fn takes() {
 fn queries(fake: &fake_openai::FakeServer) {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = store::postgres::test_cluster::new_database("bench_queries").expect("a database");
-    std::fs::write(dir.path().join("book.txt"), book(9)).expect("book");
+    std::fs::write(dir.path().join("book.txt"), book(9, 8)).expect("book");
     std::fs::write(
         dir.path().join(".imaginize.config"),
         "pagesPerImage: 0.4\nimageJobs: 2\n",

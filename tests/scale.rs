@@ -828,6 +828,7 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
     let folder = Folder::with_book(8, &config(2, 1));
     local_run(&folder, &fake, &["--limit", "2"]);
     let images = fake.server.count("image");
+    let local_prompts = image_prompts(&fake, 0);
     let remote = folder.path().join("remote");
     std::fs::create_dir_all(&remote).unwrap();
     let artifacts = file_url(&remote);
@@ -863,6 +864,24 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
         images,
         "each scene drawn once"
     );
+    assert_eq!(
+        image_prompts(&fake, local_prompts.len()),
+        local_prompts,
+        "every picture, the helper's too, asked with the cast's cards as one machine asks"
+    );
+}
+
+/// The image prompts the fake received after the first `skip`, sorted.
+fn image_prompts(fake: &Fake, skip: usize) -> Vec<String> {
+    let mut prompts: Vec<String> = fake
+        .captured()
+        .into_iter()
+        .filter(|c| c.kind == "image")
+        .skip(skip)
+        .map(|c| c.text)
+        .collect();
+    prompts.sort();
+    prompts
 }
 
 /// `--compile` reads the images from the output folder: with `--artifacts` they are not
@@ -888,4 +907,69 @@ fn compiling_a_run_whose_files_are_in_the_artifacts_is_refused_before_any_reques
     );
     assert!(String::from_utf8_lossy(&ran.stderr).contains("imaginize export"));
     assert!(fake.entries().is_empty(), "no request was made");
+}
+
+/// The most image requests the fake had in flight at once.
+fn peak_images_in_flight(fake: &Fake) -> usize {
+    let images: Vec<(u128, u128)> = fake
+        .server
+        .entries()
+        .iter()
+        .filter(|e| e.kind == "image")
+        .map(|e| (e.start_ms, e.end_ms))
+        .collect();
+    images
+        .iter()
+        .map(|&(start, _)| {
+            images
+                .iter()
+                .filter(|&&(s, e)| s <= start && start < e)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+/// `--image-jobs` is the worker's, not each book's: one worker with two books at once
+/// (`--books 2`) and `--image-jobs 1` never has two image requests in flight.
+#[test]
+fn a_workers_image_jobs_are_shared_by_the_books_it_works_on() {
+    let Some(url) = database("worker_slots") else {
+        return;
+    };
+    let fake = Fake::with_latency(10, 300);
+    let folder = Folder::with_book(6, &config(2, 2));
+    folder.write("other.txt", small_book(5));
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
+    let submit = [
+        vec!["submit"],
+        stores.to_vec(),
+        vec!["book.txt", "other.txt"],
+        MODELS.to_vec(),
+    ]
+    .concat();
+    run_ok(command(&folder, &fake, &submit));
+    let worker_args = [
+        vec![
+            "worker",
+            "--exit-when-idle",
+            "--books",
+            "2",
+            "--image-jobs",
+            "1",
+        ],
+        stores.to_vec(),
+    ]
+    .concat();
+    let mut workers = start_workers(&folder, &fake, &worker_args, 1);
+    wait_for_all(&mut workers, Duration::from_secs(90));
+    assert!(fake.server.count("image") >= 8, "both books illustrated");
+    assert_eq!(
+        peak_images_in_flight(&fake),
+        1,
+        "one image request at a time across both books"
+    );
 }

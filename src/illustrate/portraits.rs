@@ -147,6 +147,8 @@ pub async fn draw_claimed(
     slug: &str,
     worker: &WorkerId,
 ) -> Result<bool, Error> {
+    // A failed refresh stops the run; the claim then expires with its lease.
+    ctx.refresh_cast().await?;
     let Some(element) = brief_of(ctx, slug) else {
         let outcome = PortraitOutcome::Failed("not in the cast any more".into());
         return record(ctx, slug, worker, outcome, Usage::default()).await;

@@ -227,6 +227,7 @@ async fn draw_scenes(
         .load_scenes(chapter)
         .map_err(|e| ChapterError::Chapter(e.display_chain()))?;
     // Elements.md as it is now: another process may have added cards since it was read.
+    ctx.refresh_cast().await.map_err(ChapterError::Abort)?;
     if let Err(err) = ctx.fresh_lookup() {
         ctx.reporter.warn(&format!(
             "drawing without the cast's details: {}",

@@ -255,6 +255,7 @@ async fn cast_with_looks(
             what: "Elements.md",
             source,
         })??;
+    ctx.cast_written().await?;
     if let Some(series) = &series {
         super::series::record(ctx, series.clone(), &catalogue, style.as_ref()).await?;
     }

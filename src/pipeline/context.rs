@@ -68,6 +68,21 @@ pub struct Context {
     /// Whether the cast's appearance cards and style are made: they are made beside pass 2,
     /// whose chapters are marked analyzed (claimable) only once they are.
     cast: tokio::sync::watch::Sender<Cast>,
+    /// Where the cast's files are kept in step with other workers of the same book, if anywhere.
+    cast_copy: Option<Arc<dyn CastCopy>>,
+}
+
+/// The cast's files (elements.json, Elements.md, style.json) kept in step with a copy other
+/// processes share: a queued book's holder copies them up as it writes them, and a worker
+/// helping it brings them down before each picture (docs/scale-out.md, "helpers"). A chapter
+/// is claimable only once its cast's cards are written, so a picture drawn after
+/// `before_drawing` never lacks a card.
+pub trait CastCopy: Send + Sync {
+    /// This process wrote the cast's files (the style, a batch of cards): copy them up before
+    /// anything they allow becomes claimable.
+    fn written(&self, out: &Path) -> Result<(), Error>;
+    /// A picture is about to be drawn: bring the newest copy down.
+    fn before_drawing(&self, out: &Path) -> Result<(), Error>;
 }
 
 /// Where the appearance cards and the style of this run's cast are.
@@ -157,6 +172,7 @@ impl Context {
             lookup: RwLock::new(None),
             lookup_read: Mutex::new(None),
             cast: tokio::sync::watch::Sender::new(Cast::Ready),
+            cast_copy: None,
         }
     }
 
@@ -190,6 +206,48 @@ impl Context {
     /// Whether making the cast's cards failed (a chapter waiting for them is not at fault).
     pub fn cast_failed(&self) -> bool {
         *self.cast.borrow() == Cast::Failed
+    }
+
+    /// Takes request slots from `text` and `image` instead of this run's own: a worker running
+    /// several books keeps its `--jobs` / `--image-jobs` for all of them together.
+    pub fn with_slots(mut self, text: Arc<Semaphore>, image: Arc<Semaphore>) -> Context {
+        self.text_slots = text;
+        self.image_slots = image;
+        self
+    }
+
+    /// Keeps the cast's files in step with `copy` (see [`CastCopy`]).
+    pub fn with_cast_copy(mut self, copy: Arc<dyn CastCopy>) -> Context {
+        self.cast_copy = Some(copy);
+        self
+    }
+
+    /// Says the cast's files were written here (see [`CastCopy::written`]).
+    pub async fn cast_written(&self) -> Result<(), Error> {
+        self.with_cast_copy_blocking(|copy, out| copy.written(out))
+            .await
+    }
+
+    /// Brings the newest cast down before a picture is drawn (see [`CastCopy::before_drawing`]).
+    pub async fn refresh_cast(&self) -> Result<(), Error> {
+        self.with_cast_copy_blocking(|copy, out| copy.before_drawing(out))
+            .await
+    }
+
+    async fn with_cast_copy_blocking(
+        &self,
+        call: impl FnOnce(&dyn CastCopy, &Path) -> Result<(), Error> + Send + 'static,
+    ) -> Result<(), Error> {
+        let Some(copy) = self.cast_copy.clone() else {
+            return Ok(());
+        };
+        let out = self.out.clone();
+        tokio::task::spawn_blocking(move || call(copy.as_ref(), &out))
+            .await
+            .map_err(|source| Error::Task {
+                what: "the cast's shared copy",
+                source,
+            })?
     }
 
     /// Keeps pass-1 answers, chapter scenes and images in `artifacts` instead of the folder.

@@ -62,6 +62,10 @@ async fn style_and_missing_cards(
     let invent = known.as_ref().filter(|s| s.invent).map(Style::line);
     let styled = async {
         let style = book_style(ctx, known, catalogue).await;
+        let style = match style {
+            Ok(style) => ctx.cast_written().await.map(|()| style),
+            Err(err) => Err(err),
+        };
         if style.is_ok() {
             ctx.cast_progress(|_, styled| *styled = true);
         }
@@ -99,7 +103,7 @@ pub async fn complete_looks(ctx: &Arc<Context>) -> Result<(), Error> {
     if let Some(style) = style {
         show_style(&ctx.out, &style)?;
     }
-    Ok(())
+    ctx.cast_written().await
 }
 
 /// Adds `cards` (by element name) to Elements.md and elements.json.
@@ -394,6 +398,7 @@ async fn show_batch(
         what: "Elements.md",
         source,
     })??;
+    ctx.cast_written().await?;
     ctx.set_lookup(ElementsLookup::from_catalogue(shown).map_err(Error::Index)?);
     // Wanted now, before these elements stop waiting: a scene showing one of them then waits
     // for its portrait.

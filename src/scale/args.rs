@@ -48,10 +48,10 @@ pub struct SubmitArgs {
 pub struct WorkerArgs {
     #[command(flatten)]
     pub stores: Stores,
-    /// Text requests in flight at once, per book being worked on.
+    /// Text requests in flight at once, across every book this worker works on.
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
-    /// Image requests in flight at once, per book being worked on.
+    /// Image requests in flight at once, across every book this worker works on.
     #[arg(long, value_name = "N")]
     pub image_jobs: Option<usize>,
     /// Books worked on at once (default 2).

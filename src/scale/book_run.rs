@@ -9,8 +9,7 @@ use super::{book_artifacts, local_files, source_key};
 use crate::cli::Args;
 use crate::config;
 use crate::error::Error;
-use crate::events::Event;
-use crate::pipeline::context::Context;
+use crate::pipeline::context::{CastCopy, Context};
 use crate::pipeline::orchestrate::{self, Totals};
 use crate::pipeline::prepare::prepare;
 use crate::pipeline::shutdown::Shutdown;
@@ -22,6 +21,7 @@ use crate::store::{BookState, PgState, atomic};
 use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
 /// holder (illustration only).
@@ -63,9 +63,10 @@ pub(super) async fn run_book(
             ..nothing
         });
     }
-    let uploading = tokio::spawn(push_the_cast(ctx.clone(), artifacts.clone()));
+    if cast_complete(&ctx).await {
+        ctx.cast_written().await?;
+    }
     let outcome = orchestrate::run(ctx.clone(), stop).await;
-    uploading.abort();
     let (a, o) = (artifacts, ctx.out.clone());
     blocking(move || local_files::push(a.as_ref(), &o)).await?;
     let outcome = outcome?;
@@ -147,29 +148,74 @@ async fn context(
         worker.reporter.clone(),
         selected,
     )
-    .with_artifacts(artifacts.clone());
+    .with_artifacts(artifacts.clone())
+    .with_slots(worker.text_slots.clone(), worker.image_slots.clone());
+    let context = match role {
+        Role::Holder => context.with_cast_copy(Arc::new(HolderCast {
+            worker: worker.clone(),
+            taken: taken.clone(),
+            artifacts: artifacts.clone(),
+            shared: AtomicBool::new(false),
+        })),
+        Role::Helper => context.with_cast_copy(Arc::new(HelperCast {
+            artifacts: artifacts.clone(),
+        })),
+    };
     Ok(Some((Arc::new(context), artifacts)))
 }
 
-/// Copies the cast and style up once the first chapter is analyzed (they are complete by
-/// then), so a worker that dies later does not leave the next one to ask for them again.
-async fn push_the_cast(ctx: Arc<Context>, artifacts: Arc<dyn Artifacts>) {
-    let mut events = ctx.subscribe();
-    loop {
-        match events.recv().await {
-            Ok(stamped) if matches!(stamped.event, Event::ChapterAnalyzed { .. }) => break,
-            Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+/// A holder's side of the book's shared cast: copied up as it is written (a chapter becomes
+/// claimable only after its cast's cards are, so a helper that brings it down before drawing
+/// has them); once Elements.md is up, the queue says other workers may help.
+struct HolderCast {
+    worker: Arc<Worker>,
+    taken: Taken,
+    artifacts: Arc<dyn Artifacts>,
+    shared: AtomicBool,
+}
+
+impl CastCopy for HolderCast {
+    fn written(&self, out: &Path) -> Result<(), Error> {
+        local_files::push(self.artifacts.as_ref(), out)?;
+        let whole = out.join(crate::store::layout::ELEMENTS_MD).exists();
+        if whole && !self.shared.swap(true, Ordering::SeqCst) {
+            let (w, t) = (&self.worker, &self.taken);
+            if let Err(err) = w.queue.share_cast(&t.id, &w.id, t.attempt) {
+                w.reporter
+                    .verbose(&format!("other workers cannot help with this book: {err}"));
+            }
         }
+        Ok(())
     }
-    let out = ctx.out.clone();
-    let pushed =
-        tokio::task::spawn_blocking(move || local_files::push(artifacts.as_ref(), &out)).await;
-    if let Ok(Err(err)) = pushed {
-        ctx.reporter.warn(&format!(
-            "could not copy the cast to the artifacts yet: {err}"
-        ));
+
+    fn before_drawing(&self, _out: &Path) -> Result<(), Error> {
+        Ok(())
     }
+}
+
+/// A helper's side: it writes no cast of its own, and brings the holder's newest down before
+/// each picture.
+struct HelperCast {
+    artifacts: Arc<dyn Artifacts>,
+}
+
+impl CastCopy for HelperCast {
+    fn written(&self, _out: &Path) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn before_drawing(&self, out: &Path) -> Result<(), Error> {
+        local_files::refresh(self.artifacts.as_ref(), out)?;
+        Ok(())
+    }
+}
+
+/// Whether the run starts with the book's whole cast (Elements.md complete and here): then
+/// it is shared at once, as no card will be written.
+async fn cast_complete(ctx: &Context) -> bool {
+    let status = ctx.read(|m| m.elements_md_status).await;
+    matches!(status, Ok(crate::store::ElementsStatus::Complete))
+        && ctx.out.join(crate::store::layout::ELEMENTS_MD).exists()
 }
 
 /// The book's artifacts, and its file copied into `dir`.

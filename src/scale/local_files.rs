@@ -31,6 +31,24 @@ pub fn pull(artifacts: &dyn Artifacts, out: &Path) -> Result<usize, store::Error
     Ok(copied)
 }
 
+/// Brings each of [`LOCAL_FILES`] the artifacts have down into `out`, replacing a local copy
+/// that differs: a worker helping with a book another holds keeps no edits of its own.
+/// Returns how many it replaced.
+pub fn refresh(artifacts: &dyn Artifacts, out: &Path) -> Result<usize, store::Error> {
+    let mut replaced = 0;
+    for name in LOCAL_FILES {
+        let Some(bytes) = artifacts.get(&Key::new(name)?)? else {
+            continue;
+        };
+        let path = out.join(name);
+        if std::fs::read(&path).ok().as_deref() != Some(bytes.as_slice()) {
+            atomic::write_creating_folder(&path, &bytes)?;
+            replaced += 1;
+        }
+    }
+    Ok(replaced)
+}
+
 /// Copies each of [`LOCAL_FILES`] that `out` has to the artifacts (replacing theirs). Returns
 /// how many it copied.
 pub fn push(artifacts: &dyn Artifacts, out: &Path) -> Result<usize, store::Error> {
@@ -76,5 +94,27 @@ mod tests {
             "a local file is never replaced by the copy"
         );
         assert!(!second.join(layout::ELEMENTS_JSON).exists());
+    }
+
+    #[test]
+    fn a_helper_brings_the_newest_cast_down_over_its_own_copy() {
+        let dir = tempfile::tempdir().unwrap();
+        let (remote, helper) = (Folder::new(dir.path().join("remote")), dir.path().join("h"));
+        std::fs::create_dir_all(&helper).unwrap();
+        std::fs::write(helper.join(layout::ELEMENTS_MD), "# cast, first batch\n").unwrap();
+        remote
+            .put(
+                &Key::new(layout::ELEMENTS_MD).unwrap(),
+                b"# cast, all cards\n",
+            )
+            .unwrap();
+        assert_eq!(refresh(&remote, &helper).unwrap(), 1);
+        let md = std::fs::read_to_string(helper.join(layout::ELEMENTS_MD)).unwrap();
+        assert_eq!(md, "# cast, all cards\n");
+        assert_eq!(
+            refresh(&remote, &helper).unwrap(),
+            0,
+            "unchanged: not rewritten"
+        );
     }
 }

@@ -22,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
 /// How often an idle worker looks at the queue without being woken (`LISTEN` wakes it when
@@ -44,6 +45,10 @@ pub(super) struct Worker {
     pub lease: Duration,
     /// `--max-attempts`, config `maxAttempts`.
     pub max_attempts: u32,
+    /// Text and image requests in flight across all of this worker's books (`--jobs`,
+    /// `--image-jobs`, else its configuration): `--books` shares them, it does not multiply them.
+    pub text_slots: Arc<Semaphore>,
+    pub image_slots: Arc<Semaphore>,
 }
 
 pub fn run(
@@ -58,6 +63,11 @@ pub fn run(
     let configured = config::resolve(&RunArgs::default(), verbosity, env)?.options;
     let lease = Duration::from_secs(args.lease_secs.unwrap_or(configured.lease_secs).max(1));
     let max_attempts = args.max_attempts.unwrap_or(configured.max_attempts).max(1);
+    let provider = &configured.provider;
+    let text_slots = Arc::new(Semaphore::new(args.jobs.unwrap_or(provider.jobs).max(1)));
+    let image_slots = Arc::new(Semaphore::new(
+        args.image_jobs.unwrap_or(provider.image_jobs).max(1),
+    ));
     let queue = Arc::new(Queue::open(&store)?);
     let id = WorkerId::current().0;
     let host = gethostname::gethostname().to_string_lossy().into_owned();
@@ -83,6 +93,8 @@ pub fn run(
         verbosity,
         lease,
         max_attempts,
+        text_slots,
+        image_slots,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -161,6 +161,18 @@ fn context_on(
     chapters: usize,
     models: impl FnOnce(provider::Models) -> provider::Models,
 ) -> Result<(Arc<Context>, Vec<ChapterNo>), Error> {
+    context_made(state, dir, flags, chapters, models, |ctx| ctx)
+}
+
+/// `context_on`, the context changed by `made` before the run starts.
+fn context_made(
+    state: Option<Arc<dyn crate::store::BookState>>,
+    dir: &Path,
+    flags: &[&str],
+    chapters: usize,
+    models: impl FnOnce(provider::Models) -> provider::Models,
+    made: impl FnOnce(Context) -> Context,
+) -> Result<(Arc<Context>, Vec<ChapterNo>), Error> {
     let book_path = dir.join("book.txt");
     std::fs::write(&book_path, "a book").unwrap();
     // Small images keep the debug-mode renderer fast. A test may have written its own config.
@@ -193,7 +205,7 @@ fn context_on(
         &reporter,
     )?;
     let models = models(provider::build(&options.provider)?);
-    let ctx = Arc::new(Context::new(
+    let ctx = Arc::new(made(Context::new(
         options,
         book,
         out,
@@ -201,7 +213,7 @@ fn context_on(
         models,
         reporter,
         selected.clone(),
-    ));
+    )));
     ctx.start_log("test");
     Ok((ctx, selected))
 }
@@ -1160,5 +1172,79 @@ fn the_pipeline_takes_its_slots_from_the_providers_caps() {
     assert_eq!(
         (text.available_permits(), image.available_permits()),
         (3, 2)
+    );
+}
+
+/// A shared copy of the cast that records what it was asked: `written` copies the cast's
+/// files to `remote`, `before_drawing` counts.
+struct RecordingCopy {
+    remote: std::path::PathBuf,
+    written: std::sync::atomic::AtomicUsize,
+    refreshed: std::sync::atomic::AtomicUsize,
+}
+
+impl crate::pipeline::context::CastCopy for RecordingCopy {
+    fn written(&self, out: &Path) -> Result<(), Error> {
+        use std::sync::atomic::Ordering;
+        self.written.fetch_add(1, Ordering::SeqCst);
+        std::fs::create_dir_all(&self.remote).unwrap();
+        for name in [
+            crate::store::layout::ELEMENTS_MD,
+            crate::store::layout::STYLE_JSON,
+        ] {
+            if let Ok(bytes) = std::fs::read(out.join(name)) {
+                std::fs::write(self.remote.join(name), bytes).unwrap();
+            }
+        }
+        Ok(())
+    }
+
+    fn before_drawing(&self, _out: &Path) -> Result<(), Error> {
+        self.refreshed
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok(())
+    }
+}
+
+#[test]
+fn a_shared_cast_is_copied_up_as_it_is_written_and_brought_down_before_each_picture() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = folder_with_config("imageSize: 256x256\nportraits: 2\n");
+    let copy = Arc::new(RecordingCopy {
+        remote: dir.path().join("remote"),
+        written: AtomicUsize::new(0),
+        refreshed: AtomicUsize::new(0),
+    });
+    let shared = copy.clone();
+    let (ctx, selected) = context_made(
+        None,
+        dir.path(),
+        &[],
+        3,
+        |m| m,
+        |ctx| ctx.with_cast_copy(shared),
+    )
+    .unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (_, stop) = shutdown::channel();
+    runtime
+        .block_on(orchestrate::run(ctx.clone(), stop))
+        .unwrap();
+    let manifest = ctx.state.snapshot().unwrap().unwrap();
+    let totals = orchestrate::totals(&manifest, &selected);
+    assert_eq!(totals.illustrated, 3);
+    assert!(
+        copy.written.load(Ordering::SeqCst) >= 2,
+        "the style and the cards are each copied up as written"
+    );
+    assert!(
+        copy.refreshed.load(Ordering::SeqCst) >= 3 + manifest.portraits.len(),
+        "brought down before every chapter and every portrait drawn"
+    );
+    let remote = std::fs::read_to_string(dir.path().join("remote/Elements.md")).unwrap();
+    assert_eq!(
+        remote,
+        read(dir.path(), "Elements.md"),
+        "the copy is the cast as written last"
     );
 }

@@ -32,6 +32,13 @@ const WAIT: Duration = Duration::from_secs(30);
 /// How long an operation waits for a database that went away to come back.
 const RECONNECT: Duration = Duration::from_secs(60);
 
+/// Every session's settings. Our transactions last milliseconds; a client stopped inside one
+/// (SIGSTOP, a partition, a machine that froze) would hold its row and advisory locks for as
+/// long as it stays stopped, and `SKIP LOCKED` claims would pass over its book forever, lease
+/// or not. The server ends such a session after 10 s, which frees its locks; the stopped
+/// client finds its connection gone when it resumes and is fenced like any late holder.
+const SESSION_OPTIONS: &str = "-c idle_in_transaction_session_timeout=10000";
+
 /// The pool and the runtime its connections run on.
 pub(super) struct Db {
     pool: Pool,
@@ -53,7 +60,12 @@ impl Db {
             url: shown.clone(),
             source,
         };
-        let config = tokio_postgres::Config::from_str(url).map_err(|e| connect(e.into()))?;
+        let mut config = tokio_postgres::Config::from_str(url).map_err(|e| connect(e.into()))?;
+        let options = match config.get_options() {
+            Some(given) => format!("{given} {SESSION_OPTIONS}"),
+            None => SESSION_OPTIONS.to_string(),
+        };
+        config.options(&options);
         let manager = Manager::from_config(
             config,
             tls().map_err(|e| connect(e.into()))?,

@@ -180,7 +180,7 @@ impl Queue {
         })
     }
 
-    /// A book another worker holds that has chapters waiting to be illustrated, for a worker
+    /// A book another worker holds that has chapters or portraits waiting to be drawn, for a worker
     /// with room to help (its illustrators claim chapters of the book's state as any other's
     /// do); none of `skip` (the books it helps already).
     pub fn helpable(&self, worker: &str, skip: &[String]) -> Result<Option<Taken>, Error> {
@@ -189,9 +189,11 @@ impl Queue {
                 tx,
                 "SELECT q.id, q.book_sha256, q.file_name, q.settings::text, q.attempt \
                  FROM queue q WHERE q.status = 'running' AND q.worker <> $1 \
-                     AND NOT (q.id = ANY($2)) \
-                     AND EXISTS (SELECT 1 FROM chapters c \
-                                 WHERE c.book = q.id AND c.status = 'analyzed') \
+                     AND q.cast_shared AND NOT (q.id = ANY($2)) \
+                     AND (EXISTS (SELECT 1 FROM chapters c \
+                                  WHERE c.book = q.id AND c.status = 'analyzed') \
+                          OR EXISTS (SELECT 1 FROM portraits p \
+                                     WHERE p.book = q.id AND p.status = 'wanted')) \
                  ORDER BY q.submitted_at, q.id LIMIT 1",
                 &[&worker, &skip],
                 "find a book to help with",
@@ -200,6 +202,23 @@ impl Queue {
             rows.first()
                 .map(|row| taken(row, "find a book to help with"))
                 .transpose()
+        })
+    }
+
+    /// Says the holder of `book` shared its whole cast in the artifacts, so other workers may
+    /// help illustrate it, and wakes them; `false` when the book is no longer this worker's.
+    pub fn share_cast(&self, book: &str, worker: &str, attempt: i64) -> Result<bool, Error> {
+        self.tx(async |tx| {
+            let touched = execute(
+                tx,
+                "UPDATE queue SET cast_shared = true \
+                 WHERE id = $1 AND worker = $2 AND attempt = $3 AND status = 'running'",
+                &[&book, &worker, &attempt],
+                "say a book's cast is shared",
+            )
+            .await?;
+            notify(tx).await?;
+            Ok(touched == 1)
         })
     }
 

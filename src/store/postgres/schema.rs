@@ -13,6 +13,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (2, include_str!("migrations/002_queue.sql")),
     (3, include_str!("migrations/003_budgets.sql")),
     (4, include_str!("migrations/004_portraits.sql")),
+    (5, include_str!("migrations/005_helpers.sql")),
 ];
 
 /// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,

@@ -537,3 +537,107 @@ fn portrait_claim_latency_with_eight_workers() {
         at(&records, 0.99)
     );
 }
+
+#[test]
+fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wakes_workers() {
+    use super::queue::{Queue, Submission};
+    let Some(url) = new_database("helpers") else {
+        return;
+    };
+    let queue = Queue::open(&url).unwrap();
+    let book = Submission {
+        id: "helped".into(),
+        sha256: "helped-sha".into(),
+        file_name: "helped.txt".into(),
+        settings: Vec::new(),
+    };
+    queue.submit(&book).unwrap();
+    for w in ["w1", "w2"] {
+        queue.register(w, "host", std::process::id()).unwrap();
+    }
+    let taken = queue.take("w1", LEASE).unwrap().expect("the book");
+    let state = PgState::open(&url, "helped").unwrap();
+    state.open_book(&request(2, now())).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let mut listener = queue.listen().await.expect("listen");
+        state
+            .mark_analyzed(ChapterNo(1), 2, Usage::default(), now())
+            .unwrap();
+        tokio::time::timeout(Duration::from_secs(10), listener.notified())
+            .await
+            .expect("woken by a chapter becoming claimable");
+    });
+    assert!(
+        queue.helpable("w2", &[]).unwrap().is_none(),
+        "an analyzed chapter is not enough while the cast may still lack cards"
+    );
+    assert!(
+        !queue.share_cast("helped", "w2", taken.attempt).unwrap(),
+        "only the holder shares the cast"
+    );
+    assert!(queue.share_cast("helped", "w1", taken.attempt).unwrap());
+    let helped = queue.helpable("w2", &[]).unwrap().expect("helpable now");
+    assert_eq!(helped.id, "helped");
+    assert!(
+        queue.helpable("w1", &[]).unwrap().is_none(),
+        "the holder does not help itself"
+    );
+}
+
+#[test]
+fn a_session_stopped_inside_a_transaction_is_ended_by_the_server() {
+    let Some(url) = new_database("idle_tx") else {
+        return;
+    };
+    let db = super::db::Db::new(&url).unwrap();
+    let client = db.client().unwrap();
+    let shown = super::db::block(async {
+        client
+            .query_one("SHOW idle_in_transaction_session_timeout", &[])
+            .await
+            .map(|row| row.get::<_, String>(0))
+    })
+    .unwrap();
+    assert_eq!(
+        shown, "10s",
+        "a client paused mid-transaction would hold its locks, and its book, forever"
+    );
+}
+
+#[test]
+fn a_held_book_with_portraits_wanted_is_helped_before_any_chapter_is_analyzed() {
+    use super::queue::{Queue, Submission};
+    let Some(url) = new_database("helpers_portraits") else {
+        return;
+    };
+    let queue = Queue::open(&url).unwrap();
+    let book = Submission {
+        id: "drawn".into(),
+        sha256: "drawn-sha".into(),
+        file_name: "drawn.txt".into(),
+        settings: Vec::new(),
+    };
+    queue.submit(&book).unwrap();
+    for w in ["w1", "w2"] {
+        queue.register(w, "host", std::process::id()).unwrap();
+    }
+    let taken = queue.take("w1", LEASE).unwrap().expect("the book");
+    let state = PgState::open(&url, "drawn").unwrap();
+    state.open_book(&request(2, now())).unwrap();
+    assert!(queue.share_cast("drawn", "w1", taken.attempt).unwrap());
+    assert!(
+        queue.helpable("w2", &[]).unwrap().is_none(),
+        "nothing to draw yet"
+    );
+    let wanted = [(
+        "Elizabeth".to_string(),
+        "images/cast/elizabeth.png".to_string(),
+    )];
+    state.want_portraits(&wanted).unwrap();
+    assert_eq!(
+        queue.helpable("w2", &[]).unwrap().map(|t| t.id),
+        Some("drawn".to_string()),
+        "a portrait nobody draws yet is work a helper can do"
+    );
+}
