@@ -58,9 +58,10 @@ struct Bar {
 /// Held-out books below the issue's bar, each held to what it reaches today, with why.
 /// Little Women (fresh in session 8, studied once: the month rule) reports "Belsham" (an
 /// essayist whose book Jo reads aloud), a fish, a cloak and a carriage its list does not name.
-/// Gulliver's Travels (fresh after it, never studied) names almost no one: its emperor is "the
-/// emperor" in lower case, his ministers are named twice each, and the narrator only
-/// "Man-Mountain".
+/// Gulliver's Travels (fresh after it; studied once: the role rule, a lower-case noun that acts
+/// as a person, was made for its "the emperor") now meets the precision and must-recall bars
+/// but names few people: his ministers are named twice each, the empress is "the empress" a few
+/// times, and the narrator only "Man-Mountain", so its recall is held at 0.55 (5/9).
 const BELOW_THE_BAR: &[(&str, Bar)] = &[
     (
         "little-women",
@@ -72,9 +73,8 @@ const BELOW_THE_BAR: &[(&str, Bar)] = &[
     (
         "gullivers-travels",
         Bar {
-            precision: 0.83,
-            recall: 0.44,
-            must: 0.0,
+            recall: 0.55,
+            ..HELD_OUT
         },
     ),
 ];
