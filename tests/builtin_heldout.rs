@@ -28,20 +28,21 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 }
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
-/// twelve held-out books (precision / recall, session 8): The Little Colonel's Hero 0.97 /
-/// 0.94, News from Nowhere 0.90 / 0.75, The Log School-House 0.86 / 0.72, Tom Sawyer 0.93 /
-/// 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The Adventures
-/// of Sherlock Holmes 0.88 / 0.93, Jane Eyre 0.88 / 0.92, The Wonderful Wizard of Oz 0.91 /
-/// 0.88, Little Women 0.83 / 0.79, Gulliver's Travels 0.83 / 0.44; must-recall 1.00 on all but
-/// Treasure Island (0.91: the ship, named by "the" and its own name, is no lexicon item) and
-/// Gulliver (0.00). Recall counts only the cast-list entries the story chapters name at all
-/// (the lists were written for whole novels; a fixture cut to its first chapters never names
-/// some of them: Becky Thatcher, in Tom Sawyer's contents only, and Oz's "Land of the
-/// Munchkins"). Tom Sawyer, 0.69 before session 8, reached 0.77 with rules made on the tuning
-/// books (places introduced by their kind, the cap ranking by that weight), so the recall bar
-/// is the issue's 0.7 again. Oz and Jane Eyre were each studied once after their first figures,
-/// Little Women once (see tests/fixtures/books/PROVENANCE.md). The bars are what holds today,
-/// so a regression fails; raise them with the rules, never by editing the cast lists to fit.
+/// thirteen held-out books (precision / recall, session 8, after the role rule): The Little
+/// Colonel's Hero 0.97 / 0.94, News from Nowhere 0.90 / 0.75, The Log School-House 0.86 /
+/// 0.72, Tom Sawyer 0.94 / 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 /
+/// 0.80, The Adventures of Sherlock Holmes 0.85 / 0.93, Jane Eyre 0.88 / 0.92, The Wonderful
+/// Wizard of Oz 0.88 / 0.88, Little Women 0.83 / 0.79, Gulliver's Travels 0.86 / 0.56, The
+/// Picture of Dorian Gray 1.00 / 0.71; must-recall 1.00 on all but Treasure Island (0.91: the
+/// ship, named by "the" and its own name, is no lexicon item). Recall counts only the
+/// cast-list entries the story chapters name at all (the lists were written for whole novels;
+/// a fixture cut to its first chapters never names some of them: Becky Thatcher, in Tom
+/// Sawyer's contents only, and Oz's "Land of the Munchkins"). Tom Sawyer, 0.69 before session
+/// 8, reached 0.77 with rules made on the tuning books (places introduced by their kind, the
+/// cap ranking by that weight), so the recall bar is the issue's 0.7 again. Oz and Jane Eyre
+/// were each studied once after their first figures, Little Women and Gulliver once (see
+/// tests/fixtures/books/PROVENANCE.md). The bars are what holds today, so a regression fails;
+/// raise them with the rules, never by editing the cast lists to fit.
 const HELD_OUT: Bar = Bar {
     precision: 0.85,
     recall: 0.7,
@@ -58,9 +59,10 @@ struct Bar {
 /// Held-out books below the issue's bar, each held to what it reaches today, with why.
 /// Little Women (fresh in session 8, studied once: the month rule) reports "Belsham" (an
 /// essayist whose book Jo reads aloud), a fish, a cloak and a carriage its list does not name.
-/// Gulliver's Travels (fresh after it, never studied) names almost no one: its emperor is "the
-/// emperor" in lower case, his ministers are named twice each, and the narrator only
-/// "Man-Mountain".
+/// Gulliver's Travels (fresh after it; studied once: the role rule, a lower-case noun that acts
+/// as a person, was made for its "the emperor") now meets the precision and must-recall bars
+/// but names few people: his ministers are named twice each, the empress is "the empress" a few
+/// times, and the narrator only "Man-Mountain", so its recall is held at 0.55 (5/9).
 const BELOW_THE_BAR: &[(&str, Bar)] = &[
     (
         "little-women",
@@ -72,9 +74,8 @@ const BELOW_THE_BAR: &[(&str, Bar)] = &[
     (
         "gullivers-travels",
         Bar {
-            precision: 0.83,
-            recall: 0.44,
-            must: 0.0,
+            recall: 0.55,
+            ..HELD_OUT
         },
     ),
 ];

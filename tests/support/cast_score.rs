@@ -110,6 +110,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/gullivers-travels.pdf",
         gold: "tests/fixtures/gold/heldout/gullivers-travels.json",
     },
+    Case {
+        name: "the-picture-of-dorian-gray",
+        book: "tests/fixtures/books/heldout/the-picture-of-dorian-gray.mobi",
+        gold: "tests/fixtures/gold/heldout/the-picture-of-dorian-gray.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

@@ -394,6 +394,63 @@ pub const ROLES: &[&str] = &[
     "weaver", "ostler", "groom", "valet", "steward", "pedlar", "peddler", "hermit", "abbess",
 ];
 
+/// Verbs whose subject is a person: speaking, ordering, feeling, deciding. "the emperor
+/// commanded", "the clerk smiled": a noun that is their subject is someone in the story, where
+/// "the door opened" is not.
+#[rustfmt::skip]
+pub const PERSON_VERBS: &[&str] = &[
+    "ordered", "commanded", "told", "smiled", "laughed", "wept", "nodded", "frowned", "sighed",
+    "bowed", "thanked", "promised", "desired", "resolved", "wished", "hoped", "believed",
+    "knew", "decided", "insisted", "admitted", "agreed", "refused", "consented", "forgave",
+    "granted", "summoned", "received", "spoke", "says", "asks", "replies", "sent", "gave",
+];
+
+/// Nouns for anyone at all: "the man said" is not yet a character of its own, "the emperor
+/// said" is. Also words after "the" that stand for a noun already said ("the other", "the
+/// former"), and kin, which the chapter's named families already are.
+#[rustfmt::skip]
+const GENERIC_PEOPLE: &[&str] = &[
+    "man", "men", "woman", "women", "people", "person", "persons", "fellow", "fellows", "boy",
+    "boys", "girl", "girls", "child", "children", "lady", "ladies", "gentleman", "gentlemen",
+    "stranger", "strangers", "family", "company", "party", "crowd", "folk", "folks", "one",
+    "ones", "other", "others", "former", "latter", "rest", "same", "first", "last", "whole",
+    "poor", "rich", "dead", "living", "sick", "baby", "creature", "creatures", "figure",
+    "visitor", "visitors", "guest", "guests", "servant", "servants", "youth", "lad", "lass",
+    "world", "public", "next", "thing", "things",
+    // kin and company: "the father said" is a relative of someone the chapter names
+    "father", "mother", "sister", "brother", "son", "daughter", "wife", "husband", "uncle",
+    "aunt", "cousin", "grandfather", "grandmother", "parents", "friend", "friends", "companion",
+    "companions", "family",
+    // times, which own things too ("the day's work")
+    "day", "night", "morning", "evening", "year", "week", "hour", "moment", "minute",
+    "season", "age", "century", "today",
+];
+
+/// A noun for a person, listed or generic ("clerk", "gentleman").
+pub fn is_person_noun(word: &str) -> bool {
+    ROLES.contains(&word) || GENERIC_PEOPLE.contains(&word)
+}
+
+/// Whether a lower-case noun may name a person by role, given evidence that it acts as one.
+pub fn may_be_role(word: &str) -> bool {
+    word.len() >= 3
+        && word.chars().all(|c| c.is_ascii_lowercase())
+        && !GENERIC_PEOPLE.contains(&word)
+        && !ROLE_MODIFIERS.contains(&word)
+        && !NUMBER_WORDS.contains(&word)
+        && !CREATURES.contains(&word)
+        && !ITEMS.contains(&word)
+        && !SCENERY.contains(&word)
+        && !ROOM_NOUNS.contains(&word)
+        && !VESSEL_NOUNS.contains(&word)
+        && !PLACE_NOUNS.contains(&word)
+        && !REGION_NOUNS.contains(&word)
+        && !JOURNEY_NOUNS.contains(&word)
+        && !is_abstract(word)
+        // "the captain", "the master": a title the chapter's named people carry is theirs
+        && !HONORIFICS.iter().any(|h| h.eq_ignore_ascii_case(word))
+}
+
 /// Words that narrow a role to one person ("the chief clerk", "the old charwoman").
 #[rustfmt::skip]
 const ROLE_MODIFIERS: &[&str] = &[

@@ -235,7 +235,7 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
         };
         out.push(entity(doc, &subject, weight(g)));
     }
-    for role in roles::find_roles(doc) {
+    for role in roles::find_roles(doc, &named_words(&groups)) {
         let subject = describe::Subject {
             name: &role.name,
             aliases: &role.aliases,
@@ -272,6 +272,23 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
         out.push(entity(doc, &subject, sentences.len()));
     }
     out
+}
+
+/// Lower-case words of the chapter's named people and their titles ("captain", "smollett"): a
+/// role among them is that person's, not someone else's.
+fn named_words(groups: &[aliases::Group]) -> std::collections::HashSet<String> {
+    groups
+        .iter()
+        .filter(|g| g.kind == ElementKind::Character)
+        .flat_map(|g| {
+            let names = std::iter::once(&g.name).chain(&g.aliases);
+            names
+                .flat_map(|n| n.split_whitespace())
+                .chain(g.honorific.as_deref())
+                .map(|w| w.trim_end_matches('.').to_lowercase())
+                .collect::<Vec<_>>()
+        })
+        .collect()
 }
 
 fn entity(doc: &Doc, subject: &describe::Subject, mentions: usize) -> Entity {
