@@ -282,7 +282,11 @@ async fn make_cards(
     invent: Option<String>,
     publish: Publish,
 ) -> Result<Vec<(usize, String)>, Error> {
-    let wanted = wanting_cards(&catalogue.elements);
+    // The portraits to draw, each wanted once its element's card is in (drawn from it).
+    let portrayed =
+        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
+    let portrayed_names: Vec<&str> = portrayed.iter().map(|(_, name)| name.as_str()).collect();
+    let wanted = wanting_cards(&catalogue.elements, &portrayed_names);
     // Only these wait for a card; the rest of the cast may be drawn as it is.
     let waiting: BTreeSet<String> = wanted
         .iter()
@@ -291,9 +295,6 @@ async fn make_cards(
     let all_waiting = waiting.clone();
     ctx.cast_progress(|names, _| *names = all_waiting);
     let mut shown = (publish == Publish::AsTheyCome).then(|| catalogue.clone());
-    // The portraits to draw, each wanted once its element's card is in (drawn from it).
-    let portrayed =
-        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
     if let Some(shown) = shown.as_mut() {
         // The cast as merged, before any card: Elements.md exists before any chapter is drawn.
         let ready = |name: &String| !waiting.contains(name);
@@ -380,14 +381,17 @@ async fn make_cards(
     Ok(cards)
 }
 
-/// The elements that want a card and have none, by index, in the order they are asked for: by
-/// the chapter each first appears in (the catalogue lists kinds apart), so the cards the first
-/// chapters' scenes wait for come back in the first answers.
-fn wanting_cards(elements: &[Element]) -> Vec<usize> {
+/// The elements that want a card and have none, by index, in the order they are asked for:
+/// the `portrayed` first (their portraits wait for their cards, and the image slots are idle
+/// until the first chapters' casts are carded), then by the chapter each first appears in (the
+/// catalogue lists kinds apart), so the cards the first chapters' scenes wait for come back in
+/// the first answers.
+fn wanting_cards(elements: &[Element], portrayed: &[&str]) -> Vec<usize> {
     let mut wanted: Vec<usize> = (0..elements.len())
         .filter(|&i| wants_card(&elements[i]) && elements[i].appearance.is_empty())
         .collect();
-    wanted.sort_by_key(|&i| (elements[i].first_chapter, i));
+    let later = |e: &Element| !portrayed.contains(&e.name.as_str());
+    wanted.sort_by_key(|&i| (later(&elements[i]), elements[i].first_chapter, i));
     wanted
 }
 
@@ -475,9 +479,9 @@ mod tests {
     }
 
     /// The catalogue lists characters before places: chapter 1's place must not wait behind
-    /// every character of the book for its card.
+    /// every character of the book for its card. The portrayed come first of all.
     #[test]
-    fn cards_are_asked_for_in_the_order_their_elements_first_appear() {
+    fn cards_are_asked_for_the_portrayed_then_in_the_order_their_elements_first_appear() {
         let mut carded = element("Mr. Bennet", ElementKind::Character, 1);
         carded.appearance = "build: lean".into();
         let cast = vec![
@@ -488,7 +492,8 @@ mod tests {
             element("a letter", ElementKind::Item, 1),
             element("Pemberley", ElementKind::Place, 43),
         ];
-        let wanted = wanting_cards(&cast);
+        assert_eq!(wanting_cards(&cast, &["Mr. Collins"]), [2, 0, 3, 5]);
+        let wanted = wanting_cards(&cast, &[]);
         assert_eq!(wanted, [0, 3, 2, 5]);
         let batches: Vec<Vec<Element>> = wanted
             .chunks(2)
