@@ -475,10 +475,16 @@ fn measure(
         handoff_all.push(handoff);
         // Was an illustrator free when the chapter became claimable? Busy ones are drawing a
         // chapter; queued ones were analyzed earlier and not yet started.
+        // A slot drawing a reference portrait is busy too.
+        let portraits = of("image")
+            .filter(|e| image_chapter(e).is_none())
+            .filter(|e| (e.start_ms as f64) <= *at && *at < e.end_ms as f64)
+            .count();
         let busy = spans
             .values()
             .filter(|(s, e)| *s <= *at && *at < *e)
-            .count();
+            .count()
+            + portraits;
         let queued = analyzed
             .iter()
             .filter(|(other, a)| a < at && spans.get(other).is_some_and(|(s, _)| s > at))
