@@ -5,6 +5,8 @@
 //! cargo bench --bench pipeline                 # default run (all but `sized`), about 70 s
 //! cargo bench --bench pipeline -- --long       # slower latencies (chat 370 ms, images 400/1200 ms), ~3 minutes
 //! cargo bench --bench pipeline -- builtin      # only some sections: builtin | pipeline | processes | scale | sized
+//! IMAGINIZE_BENCH_BIN=/path/to/imaginize cargo bench --bench pipeline -- sized   # another build
+//! IMAGINIZE_BENCH_KEEP=/tmp/runs cargo bench --bench pipeline -- sized           # keep logs
 //! ```
 //!
 //! `cargo bench` builds the `imaginize` binary with the bench profile (release settings) and
@@ -19,6 +21,8 @@
 mod fake_openai;
 #[path = "pipeline/processes.rs"]
 mod processes;
+#[path = "pipeline/timeline.rs"]
+mod timeline;
 
 use fake_openai::{FakeConfig, LogEntry};
 use imaginize::store::{Manifest, Store};
@@ -31,6 +35,12 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imaginize");
+
+/// The binary measured: this build's, or `IMAGINIZE_BENCH_BIN` (an earlier build kept aside, to
+/// compare two commits with the same measurement code).
+fn bin() -> String {
+    std::env::var("IMAGINIZE_BENCH_BIN").unwrap_or_else(|_| BIN.to_string())
+}
 const REPO: &str = env!("CARGO_MANIFEST_DIR");
 const MANIFEST: &str = ".imaginize.manifest.json";
 
@@ -50,7 +60,7 @@ fn main() {
         .build()
         .expect("tokio runtime");
     println!("imaginize pipeline benchmark");
-    println!("binary: {BIN}");
+    println!("binary: {}", bin());
     println!(
         "machine: {} cores; mode: {}",
         std::thread::available_parallelism().map_or(0, |n| n.get()),
@@ -125,7 +135,7 @@ fn spawn_binary(dir: &Path, args: &[String], label: &str) -> Running {
     let stderr_path = dir.join(format!("{label}.stderr.txt"));
     let stderr = std::fs::File::create(&stderr_path).expect("stderr file");
     let t0_ms = now_ms();
-    let child = Command::new(BIN)
+    let child = Command::new(bin())
         .current_dir(dir)
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -465,10 +475,16 @@ fn measure(
         handoff_all.push(handoff);
         // Was an illustrator free when the chapter became claimable? Busy ones are drawing a
         // chapter; queued ones were analyzed earlier and not yet started.
+        // A slot drawing a reference portrait is busy too.
+        let portraits = of("image")
+            .filter(|e| image_chapter(e).is_none())
+            .filter(|e| (e.start_ms as f64) <= *at && *at < e.end_ms as f64)
+            .count();
         let busy = spans
             .values()
             .filter(|(s, e)| *s <= *at && *at < *e)
-            .count();
+            .count()
+            + portraits;
         let queued = analyzed
             .iter()
             .filter(|(other, a)| a < at && spans.get(other).is_some_and(|(s, _)| s > at))
@@ -681,12 +697,37 @@ fn run_workload(rt: &tokio::runtime::Runtime, book: &Path, w: &Workload, mode: &
     let commits = stage.counter.get();
     let log = stage.server.entries();
     let mut m = measure(cost, &log, &stage.out, w.jobs, w.image_jobs, commits);
+    timeline::keep(&format!("{}{mode}", w.name), &log, &stage.out);
+    if mode == "--concurrent" {
+        println!("\n-- {} {mode}: timeline --", w.name);
+        timeline::print(&timeline::Run {
+            cost,
+            log: &log,
+            jobs: w.jobs,
+            image_jobs: w.image_jobs,
+            p1: m.p1,
+            tail: m.tail,
+            analyzed: analyzed_chapters(&stage.out),
+        });
+    }
     if mode == "--sequential" {
         // Illustration starts only after all analysis: no hand-off to speak of.
         m.handoff_all.clear();
         m.handoff_idle.clear();
     }
     m
+}
+
+/// Per analyzed chapter: when (ms since the epoch) and how many scenes.
+fn analyzed_chapters(out: &Path) -> BTreeMap<u32, (f64, u32)> {
+    read_manifest(out)
+        .chapters
+        .iter()
+        .filter_map(|(no, c)| {
+            let at = c.analyzed_at?.timestamp_micros() as f64 / 1000.0;
+            Some((no.0, (at, c.concepts)))
+        })
+        .collect()
 }
 
 fn secs(ms: f64) -> String {

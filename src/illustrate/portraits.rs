@@ -113,13 +113,17 @@ pub fn portrait_request(
 }
 
 /// Claims and draws one wanted portrait with the image slot in hand; `false` when none is
-/// claimable. Illustrators call it when no chapter is claimable: a scene that needs a portrait
-/// draws it itself (`references_for`), so the first pictures do not wait for the whole cast.
+/// claimable, or while this process is still making the style the portrait must carry.
+/// Illustrators call it when no chapter is claimable: a scene that needs a portrait draws it
+/// itself (`references_for`), so the first pictures do not wait for the whole cast.
 pub async fn draw_one_wanted(
     ctx: &Arc<Context>,
     worker: &WorkerId,
     _slot: &crate::pipeline::context::ImageSlot,
 ) -> Result<bool, Error> {
+    if ctx.style_pending() {
+        return Ok(false);
+    }
     match claim(ctx, None, worker).await? {
         Some(slug) => {
             draw_claimed(ctx, &slug, worker).await?;

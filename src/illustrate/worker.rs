@@ -285,8 +285,8 @@ async fn draw_scenes(
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
-/// After the chapter's last image the slot is let go once the image is answered, so another
-/// chapter's request starts while this one is written and recorded. Before that the slot is
+/// After the chapter's last image the slot is let go once the image is written, so another
+/// chapter's request starts while this one is recorded. Before that the slot is
 /// handed back (`slot.1`) for the chapter's next scene: let go, it could be taken by a spare
 /// illustrator claiming a second chapter, and this process would hold two chapters with one
 /// slot while other processes' illustrators sit idle.
@@ -347,22 +347,22 @@ async fn draw_one(
         ctx.image.max_prompt_chars().saturating_sub(labels),
     );
     let request = with_references(request, references);
-    // Kept before the request is paid for, so the scene page shows what was asked even when
-    // the answer is a refusal.
+    // Written while the request is in flight (its two fsyncs would keep the image slot idle)
+    // and before the scene is recorded, so the scene page shows what was asked even when the
+    // answer is a refusal.
     let prompt_file = ctx
         .out
         .join(store::layout::prompt_file_name(chapter, number));
-    ctx.write_file(prompt_file, request.prompt.clone().into_bytes())
-        .await
-        .map_err(|e| scene_write_error(number, e))?;
-    let generated = with_slot(
-        &ctx.image_slots(),
-        ctx.image.generate(&request, &ctx.options.image),
-    )
-    .await;
-    // The chapter's last scene keeps its slot until it is recorded: the next chapter is claimed
-    // once this one is complete, not while its last image is still being written.
-    let _held_until_recorded = hand_back(slot, finish.is_none(), back);
+    let slots = ctx.image_slots();
+    let (written, generated) = tokio::join!(
+        ctx.write_file(prompt_file, request.prompt.clone().into_bytes()),
+        with_slot(&slots, ctx.image.generate(&request, &ctx.options.image))
+    );
+    // The chapter's last scene keeps its slot until its image is on disk: the next chapter is
+    // claimed once this one is only being recorded, not while its last image is still being
+    // written.
+    let held_until_written = hand_back(slot, finish.is_none(), back);
+    written.map_err(|e| scene_write_error(number, e))?;
     match generated {
         Ok((bytes, meta)) => {
             // Said once: the model refused the reference pictures and drew from the prompt.
@@ -370,6 +370,8 @@ async fn draw_one(
                 ctx.event(Event::Note(note));
             }
             let relative = write_image(ctx, chapter, number, bytes).await?;
+            // The record's two writes (scene file, manifest) need no image slot.
+            drop(held_until_written);
             let usage = Usage {
                 images: 1,
                 ..Usage::default()

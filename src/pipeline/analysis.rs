@@ -15,7 +15,7 @@ use crate::analyze::scenes::{ChapterInput, analyze, scene_budget};
 use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::{Cast, Context};
-use crate::pipeline::decide::{AfterFailure, after_failure};
+use crate::pipeline::decide::{AfterFailure, Rank, Work, after_failure};
 use crate::pipeline::looks::{complete_looks, show_style, style_and_cards};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
@@ -114,7 +114,7 @@ async fn pass1(
         done: found.len(),
         total,
     });
-    let mut queue = Queue::new(ctx, entity_packs(ctx, &book, &todo));
+    let mut queue = Queue::new(ctx, entity_packs(ctx, &book, &todo), |_| Rank::Pass1);
     queue.refill(ctx, shutdown, &entities_task);
     // Said, and the merge's work started, once the requests are on their way: nothing waits
     // for either.
@@ -208,6 +208,13 @@ async fn finish_elements(
         catalogue.partial_from = ctx.selected.clone();
     }
     let series = super::series::join(ctx, &mut catalogue).await?;
+    // The style request goes out first, before pass 2 takes every text slot: every picture
+    // waits for it (its turn comes at once, pass 1 being over).
+    // (A damaged style.json fails the cast later, as before.)
+    let style_slot = match ctx.style() {
+        Ok(None) => ctx.text_turns().turn(Rank::Style).await,
+        _ => None,
+    };
     // Pass 2 needs the names only; the pictures wait for the cards.
     let lookup = ElementsLookup::from_catalogue(&catalogue).map_err(Error::Index)?;
     ctx.set_lookup(lookup);
@@ -216,7 +223,7 @@ async fn finish_elements(
     ));
     let ctx = ctx.clone();
     Ok(tokio::spawn(async move {
-        let made = cast_with_looks(&ctx, catalogue, series).await;
+        let made = cast_with_looks(&ctx, catalogue, series, style_slot).await;
         ctx.set_cast(if made.is_ok() {
             Cast::Ready
         } else {
@@ -240,8 +247,9 @@ async fn cast_with_looks(
     ctx: &Arc<Context>,
     mut catalogue: Catalogue,
     series: Option<crate::series::Series>,
+    style_slot: Option<Slot>,
 ) -> Result<(), Error> {
-    let style = style_and_cards(ctx, &mut catalogue).await?;
+    let style = style_and_cards(ctx, &mut catalogue, style_slot).await?;
     let (out, written, shown) = (ctx.out.clone(), catalogue.clone(), style.clone());
     // The portraits' names are known now; the pictures come before the first scene needs them.
     let portraits: Vec<(String, String)> =
@@ -398,7 +406,7 @@ async fn pass2(
     let total = todo.len() + already;
     ctx.event(Event::Pass2Started { total });
     let mut done = already;
-    let mut queue = Queue::new(ctx, todo);
+    let mut queue = Queue::new(ctx, todo, |c| Rank::Chapter(*c, Work::Scenes));
     let mut abort = None;
     while let Some(joined) = queue.next(ctx, shutdown, &scenes_task).await {
         let (chapter, outcome) = joined?;

@@ -11,6 +11,7 @@ use crate::ids::ChapterNo;
 use crate::pipeline::progress::{Event, Progress, Stamped};
 use crate::pipeline::renderer::RenderQueue;
 use crate::pipeline::timed::{Bus, TimedImage, TimedText};
+use crate::pipeline::turns::Turns;
 use crate::pipeline::wake::Wake;
 use crate::provider::{ElementBrief, ImageModel, TextModel};
 use crate::report::Reporter;
@@ -52,6 +53,8 @@ pub struct Context {
     /// This process's `--jobs` request slots of the text model (the analysis queue's, the
     /// appearance cards'): the same semaphore as the provider's cap, so one per limit.
     text_slots: Arc<Semaphore>,
+    /// The same slots, handed out to the pipeline's requests by rank (`pipeline::turns`).
+    text_turns: Arc<Turns>,
     /// The cast, once Elements.md is complete (read back from the file, so hand edits count).
     lookup: RwLock<Option<Arc<ElementsLookup>>>,
     /// When the Elements.md `lookup` was read from was last changed (`fresh_lookup`).
@@ -168,6 +171,7 @@ impl Context {
             selected,
             renders: RenderQueue::default(),
             image_slots,
+            text_turns: Arc::new(Turns::new(text_slots.clone())),
             text_slots,
             lookup: RwLock::new(None),
             lookup_read: Mutex::new(None),
@@ -201,6 +205,12 @@ impl Context {
             .await
             .map(|c| c.allows(names));
         matches!(seen, Ok(Some(true)))
+    }
+
+    /// Whether this process is still making the style (no portrait is drawn before it: each
+    /// carries the style verbatim).
+    pub fn style_pending(&self) -> bool {
+        matches!(*self.cast.borrow(), Cast::Making { styled: false, .. })
     }
 
     /// Whether making the cast's cards failed (a chapter waiting for them is not at fault).
@@ -271,6 +281,11 @@ impl Context {
     /// `provider::limits::with_slot`.
     pub fn text_slots(&self) -> Arc<Semaphore> {
         self.text_slots.clone()
+    }
+
+    /// The pipeline's requests' text slots, handed out by rank (`pipeline::turns`).
+    pub(crate) fn text_turns(&self) -> Arc<Turns> {
+        self.text_turns.clone()
     }
 
     /// The image model's slots (see [`Context::text_slots`]).

@@ -1,11 +1,77 @@
 //! What the analysis does next, decided synchronously (docs/ARCHITECTURE.md §9), as
 //! `illustrate::decide` does for the illustrators: the async queue in `queue.rs` asks
-//! [`Waiting::next_to_start`] whenever a request slot is free, and `analysis.rs` asks
-//! [`after_failure`] what a failed task means. Plain tests cover reading order, starts only with
-//! a free slot, nothing started after a stop, and how a failure spreads.
+//! [`Waiting::next_to_start`] whenever a request slot is free, `turns.rs` asks [`Ranked`] which
+//! waiting request a free text slot goes to, and `analysis.rs` asks [`after_failure`] what a
+//! failed task means. Plain tests cover reading order, starts only with a free slot, nothing
+//! started after a stop, the order of text requests of different kinds, and how a failure
+//! spreads.
 
 use crate::ids::ChapterNo;
-use std::collections::VecDeque;
+use std::collections::{BTreeMap, VecDeque};
+
+/// Which text request gets the next free slot: the lowest rank, then the earliest asked. Pass 1
+/// first (nothing else can start before its merge), then the style (every picture waits for
+/// it), then chapter by chapter in reading order: a chapter's scenes, then the appearance cards
+/// of the elements that first appear in it. A chapter is drawn only once its scenes and the
+/// cards of whoever they show are in, so the chapters next in reading order, which the
+/// illustrators claim next, get their text before cards and scenes of later chapters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Rank {
+    Pass1,
+    Style,
+    Chapter(ChapterNo, Work),
+}
+
+/// The kinds of text request that belong to a chapter, in the order they start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Work {
+    /// Pass 2: its scenes are asked first, so its answer and the cards come back together.
+    Scenes,
+    /// The appearance cards of elements first seen in that chapter.
+    Cards,
+}
+
+/// Requests waiting for a text slot, by rank (`Rank`) and then in the order they asked.
+#[derive(Debug)]
+pub(crate) struct Ranked<T> {
+    waiting: BTreeMap<(Rank, u64), T>,
+    asked: u64,
+}
+
+impl<T> Default for Ranked<T> {
+    fn default() -> Self {
+        Ranked {
+            waiting: BTreeMap::new(),
+            asked: 0,
+        }
+    }
+}
+
+impl<T> Ranked<T> {
+    /// Adds a request; the key takes it out again (`remove`) when it stops waiting.
+    pub(crate) fn push(&mut self, rank: Rank, item: T) -> (Rank, u64) {
+        let key = (rank, self.asked);
+        self.asked += 1;
+        self.waiting.insert(key, item);
+        key
+    }
+
+    /// The request a free slot goes to.
+    pub(crate) fn pop_best(&mut self) -> Option<T> {
+        self.waiting.pop_first().map(|(_, item)| item)
+    }
+
+    pub(crate) fn remove(&mut self, key: (Rank, u64)) -> Option<T> {
+        self.waiting.remove(&key)
+    }
+
+    /// Whether a request ranked before `rank` waits (then a caller of `rank` must not jump it).
+    pub(crate) fn any_before(&self, rank: Rank) -> bool {
+        self.waiting
+            .first_key_value()
+            .is_some_and(|((best, _), _)| *best < rank)
+    }
+}
 
 /// Work not yet started, in the order it starts: reading order, and items put back first.
 #[derive(Debug)]
@@ -29,6 +95,14 @@ impl<I> Waiting<I> {
             return None;
         }
         self.items.pop_front()
+    }
+
+    /// The item that starts next.
+    pub(crate) fn peek(&self) -> Option<&I> {
+        if self.stopping {
+            return None;
+        }
+        self.items.front()
     }
 
     /// Whether anything may still start (worth waiting for a slot).
@@ -92,6 +166,38 @@ mod tests {
         assert_eq!(waiting.next_to_start(true), Some(ChapterNo(3)));
         assert_eq!(waiting.next_to_start(true), None);
         assert!(!waiting.may_start());
+    }
+
+    #[test]
+    fn a_free_text_slot_goes_to_pass_1_then_the_style_then_the_next_chapter_in_reading_order() {
+        let ch = |n| ChapterNo(n);
+        let mut ranked = Ranked::default();
+        ranked.push(Rank::Chapter(ch(3), Work::Scenes), "scenes 3");
+        ranked.push(Rank::Chapter(ch(2), Work::Cards), "cards first seen in 2");
+        ranked.push(Rank::Chapter(ch(2), Work::Scenes), "scenes 2");
+        ranked.push(Rank::Style, "style");
+        let late = ranked.push(Rank::Chapter(ch(1), Work::Cards), "cards first seen in 1");
+        ranked.push(
+            Rank::Chapter(ch(1), Work::Cards),
+            "more cards first seen in 1",
+        );
+        ranked.push(Rank::Pass1, "pass 1");
+        assert!(ranked.any_before(Rank::Style));
+        assert!(!ranked.any_before(Rank::Pass1));
+        assert_eq!(ranked.remove(late), Some("cards first seen in 1"));
+        let order: Vec<&str> = std::iter::from_fn(|| ranked.pop_best()).collect();
+        assert_eq!(
+            order,
+            [
+                "pass 1",
+                "style",
+                "more cards first seen in 1",
+                "scenes 2",
+                "cards first seen in 2",
+                "scenes 3"
+            ]
+        );
+        assert!(!ranked.any_before(Rank::Style));
     }
 
     #[test]

@@ -12,7 +12,9 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::analysis::is_fatal;
 use crate::pipeline::context::Context;
+use crate::pipeline::decide::{Rank, Work};
 use crate::pipeline::progress::Event;
+use crate::pipeline::queue::Slot;
 use crate::provider::limits::with_slot;
 use crate::provider::{self, ElementBrief, TextModel, TextRequest, Usage};
 use crate::store::layout;
@@ -27,12 +29,15 @@ const OPENING_CHARS: usize = 24_000;
 const STYLE_CAST: usize = 12;
 
 /// Makes the style (when none is set) and the missing cards; returns the style in effect.
+/// `style_slot`: a text slot taken for the style request before pass 2 took them all.
 pub async fn style_and_cards(
     ctx: &Arc<Context>,
     catalogue: &mut Catalogue,
+    style_slot: Option<Slot>,
 ) -> Result<Option<Style>, Error> {
     keep_cards(catalogue, &earlier_cast(&ctx.out));
-    let (style, cards) = style_and_missing_cards(ctx, catalogue, Publish::AsTheyCome).await?;
+    let publish = Publish::AsTheyCome;
+    let (style, cards) = style_and_missing_cards(ctx, catalogue, publish, style_slot).await?;
     for (index, card) in cards {
         if let Some(element) = catalogue.elements.get_mut(index) {
             element.appearance = card;
@@ -56,18 +61,21 @@ async fn style_and_missing_cards(
     ctx: &Arc<Context>,
     catalogue: &Catalogue,
     publish: Publish,
+    style_slot: Option<Slot>,
 ) -> Result<(Option<Style>, Vec<(usize, String)>), Error> {
     let known = ctx.style()?;
     // Invention is the user's to ask for, so only a style set before pass 1 can allow it.
     let invent = known.as_ref().filter(|s| s.invent).map(Style::line);
     let styled = async {
-        let style = book_style(ctx, known, catalogue).await;
+        let style = book_style(ctx, known, catalogue, style_slot).await;
         let style = match style {
             Ok(style) => ctx.cast_written().await.map(|()| style),
             Err(err) => Err(err),
         };
         if style.is_ok() {
             ctx.cast_progress(|_, styled| *styled = true);
+            // Idle illustrators may draw the portraits wanted so far now.
+            ctx.wake.bump();
         }
         style
     };
@@ -87,7 +95,7 @@ pub async fn complete_looks(ctx: &Arc<Context>) -> Result<(), Error> {
         elements: lookup.elements.clone(),
         partial_from: Vec::new(),
     };
-    let (style, cards) = style_and_missing_cards(ctx, &catalogue, Publish::AtTheEnd).await?;
+    let (style, cards) = style_and_missing_cards(ctx, &catalogue, Publish::AtTheEnd, None).await?;
     if !cards.is_empty() {
         let named: Vec<(String, String)> = cards
             .into_iter()
@@ -170,12 +178,19 @@ async fn book_style(
     ctx: &Arc<Context>,
     known: Option<Style>,
     catalogue: &Catalogue,
+    slot: Option<Slot>,
 ) -> Result<Option<Style>, Error> {
     if known.is_some() {
         return Ok(known);
     }
     let request = style_request_for(&ctx.book, &catalogue.elements);
-    let (style, usage, note) = ask_style(ctx.text.as_ref(), &request).await?;
+    // Ahead of the cards and pass 2 for a slot: every picture waits for the style.
+    let _slot = match slot {
+        Some(slot) => Some(slot),
+        None => ctx.text_turns().turn(Rank::Style).await,
+    };
+    let asked = ask_style(ctx.text.as_ref(), &request);
+    let (style, usage, note) = with_slot(&ctx.text_slots(), asked).await?;
     if let Some(note) = note {
         ctx.event(Event::Note(note));
     }
@@ -271,12 +286,11 @@ async fn make_cards(
     invent: Option<String>,
     publish: Publish,
 ) -> Result<Vec<(usize, String)>, Error> {
-    let wanted: Vec<usize> = (0..catalogue.elements.len())
-        .filter(|&i| {
-            let e = &catalogue.elements[i];
-            wants_card(e) && e.appearance.is_empty()
-        })
-        .collect();
+    // The portraits to draw, each wanted once its element's card is in (drawn from it).
+    let portrayed =
+        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
+    let portrayed_names: Vec<&str> = portrayed.iter().map(|(_, name)| name.as_str()).collect();
+    let wanted = wanting_cards(&catalogue.elements, &portrayed_names);
     // Only these wait for a card; the rest of the cast may be drawn as it is.
     let waiting: BTreeSet<String> = wanted
         .iter()
@@ -285,22 +299,20 @@ async fn make_cards(
     let all_waiting = waiting.clone();
     ctx.cast_progress(|names, _| *names = all_waiting);
     let mut shown = (publish == Publish::AsTheyCome).then(|| catalogue.clone());
-    // The portraits to draw, each wanted once its element's card is in (drawn from it).
-    let portrayed =
-        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
     if let Some(shown) = shown.as_mut() {
         // The cast as merged, before any card: Elements.md exists before any chapter is drawn.
         let ready = |name: &String| !waiting.contains(name);
         show_batch(ctx, shown, &[], &portrayed, ready).await?;
     }
     let per_request = ctx.text.cards_per_request().max(1);
-    let slots = ctx.text_slots();
+    let (slots, turns) = (ctx.text_slots(), ctx.text_turns());
     let mut tasks = tokio::task::JoinSet::new();
     for batch in wanted.chunks(per_request) {
         let elements: Vec<Element> = batch
             .iter()
             .map(|&i| catalogue.elements[i].clone())
             .collect();
+        let rank = cards_rank(&elements);
         let refs: Vec<&Element> = elements.iter().collect();
         let request = cards_request(
             &catalogue.title,
@@ -308,9 +320,10 @@ async fn make_cards(
             chapters_text(ctx, &refs),
             invent.as_deref(),
         );
-        let (ctx, slots, batch) = (ctx.clone(), slots.clone(), batch.to_vec());
+        let (ctx, slots, turns, batch) =
+            (ctx.clone(), slots.clone(), turns.clone(), batch.to_vec());
         tasks.spawn(async move {
-            let _slot = slots.clone().acquire_owned().await;
+            let _slot = turns.turn(rank).await;
             let answer = with_slot(&slots, ctx.text.complete_json(&request)).await;
             (batch, elements, request.chapter, answer)
         });
@@ -372,6 +385,27 @@ async fn make_cards(
     Ok(cards)
 }
 
+/// The elements that want a card and have none, by index, in the order they are asked for:
+/// the `portrayed` first (their portraits wait for their cards, and the image slots are idle
+/// until the first chapters' casts are carded), then by the chapter each first appears in (the
+/// catalogue lists kinds apart), so the cards the first chapters' scenes wait for come back in
+/// the first answers.
+fn wanting_cards(elements: &[Element], portrayed: &[&str]) -> Vec<usize> {
+    let mut wanted: Vec<usize> = (0..elements.len())
+        .filter(|&i| wants_card(&elements[i]) && elements[i].appearance.is_empty())
+        .collect();
+    let later = |e: &Element| !portrayed.contains(&e.name.as_str());
+    wanted.sort_by_key(|&i| (later(&elements[i]), elements[i].first_chapter, i));
+    wanted
+}
+
+/// A card request's turn for a text slot: with the first chapter any of its elements appears
+/// in, after that chapter's scenes.
+fn cards_rank(batch: &[Element]) -> Rank {
+    let first = batch.iter().map(|e| e.first_chapter).min();
+    Rank::Chapter(first.unwrap_or(ChapterNo(0)), Work::Cards)
+}
+
 /// Adds one batch's cards to the cast as shown: elements.json and Elements.md rewritten (another
 /// process's illustrators read it), the process's cast replaced and the portraits of the
 /// elements now `ready` wanted, before the batch's elements stop waiting, so a picture of them
@@ -410,6 +444,8 @@ async fn show_batch(
     if !wanted.is_empty() {
         ctx.state(move |s| s.want_portraits(&wanted).map(drop))
             .await?;
+        // Idle illustrators draw them now, before any chapter they appear in is analyzed.
+        ctx.wake.bump();
     }
     Ok(())
 }
@@ -426,4 +462,55 @@ fn chapters_text(ctx: &Context, elements: &[&Element]) -> String {
         .map(|c| c.text.as_str())
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::provider::ElementKind;
+
+    fn element(name: &str, kind: ElementKind, first: u32) -> Element {
+        Element {
+            name: name.into(),
+            kind,
+            aliases: Vec::new(),
+            description: String::new(),
+            quotes: Vec::new(),
+            first_chapter: ChapterNo(first),
+            chapters: vec![ChapterNo(first), ChapterNo(first + 1)],
+            appearance: String::new(),
+            details: Vec::new(),
+        }
+    }
+
+    /// The catalogue lists characters before places: chapter 1's place must not wait behind
+    /// every character of the book for its card. The portrayed come first of all.
+    #[test]
+    fn cards_are_asked_for_the_portrayed_then_in_the_order_their_elements_first_appear() {
+        let mut carded = element("Mr. Bennet", ElementKind::Character, 1);
+        carded.appearance = "build: lean".into();
+        let cast = vec![
+            element("Elizabeth", ElementKind::Character, 1),
+            carded,
+            element("Mr. Collins", ElementKind::Character, 13),
+            element("Longbourn", ElementKind::Place, 1),
+            element("a letter", ElementKind::Item, 1),
+            element("Pemberley", ElementKind::Place, 43),
+        ];
+        assert_eq!(wanting_cards(&cast, &["Mr. Collins"]), [2, 0, 3, 5]);
+        let wanted = wanting_cards(&cast, &[]);
+        assert_eq!(wanted, [0, 3, 2, 5]);
+        let batches: Vec<Vec<Element>> = wanted
+            .chunks(2)
+            .map(|b| b.iter().map(|&i| cast[i].clone()).collect())
+            .collect();
+        let ranks: Vec<Rank> = batches.iter().map(|b| cards_rank(b)).collect();
+        assert_eq!(
+            ranks,
+            [
+                Rank::Chapter(ChapterNo(1), Work::Cards),
+                Rank::Chapter(ChapterNo(13), Work::Cards)
+            ]
+        );
+    }
 }

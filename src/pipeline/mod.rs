@@ -16,4 +16,5 @@ pub mod run_report;
 mod series;
 pub mod shutdown;
 pub mod timed;
+mod turns;
 pub mod wake;

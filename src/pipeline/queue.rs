@@ -1,12 +1,15 @@
 //! The analysis's work queue: chapters (or pass-1 packs) started in reading order, `--jobs`
-//! request slots at a time, each task letting its slot go once its model call is answered.
+//! request slots at a time, each task letting its slot go once its model call is answered. The
+//! slots are asked for with the next item's rank (`decide::Rank`), so the appearance cards made
+//! beside pass 2 take turns with its chapters in reading order.
 
 use crate::error::Error;
 use crate::pipeline::context::Context;
-use crate::pipeline::decide::Waiting;
+use crate::pipeline::decide::{Rank, Waiting};
 use crate::pipeline::shutdown::Shutdown;
+use crate::pipeline::turns::Turns;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::OwnedSemaphorePermit;
 use tokio::task::JoinSet;
 
 /// A request slot of the analysis: held from a task's start until its model call is answered,
@@ -19,16 +22,24 @@ pub type Slot = OwnedSemaphorePermit;
 pub struct Queue<I, T> {
     waiting: Waiting<I>,
     running: JoinSet<T>,
-    slots: Arc<Semaphore>,
+    turns: Arc<Turns>,
+    /// The rank of an item's request.
+    rank: fn(&I) -> Rank,
 }
 
 impl<I, T: Send + 'static> Queue<I, T> {
-    pub fn new(ctx: &Context, items: Vec<I>) -> Self {
+    pub fn new(ctx: &Context, items: Vec<I>, rank: fn(&I) -> Rank) -> Self {
         Queue {
             waiting: Waiting::new(items),
             running: JoinSet::new(),
-            slots: ctx.text_slots(),
+            turns: ctx.text_turns(),
+            rank,
         }
+    }
+
+    /// The rank of the item that starts next (`Pass1` when none waits: nothing will start).
+    fn next_rank(&self) -> Rank {
+        self.waiting.peek().map_or(Rank::Pass1, self.rank)
     }
 
     /// Starts waiting items while request slots are free; none once shutdown has begun, so the
@@ -42,7 +53,7 @@ impl<I, T: Send + 'static> Queue<I, T> {
             self.waiting.stop();
         }
         loop {
-            let slot = self.slots.clone().try_acquire_owned().ok();
+            let slot = self.turns.try_turn(self.next_rank());
             let Some((item, slot)) = self.take(slot) else {
                 break;
             };
@@ -71,12 +82,13 @@ impl<I, T: Send + 'static> Queue<I, T> {
         loop {
             self.refill(ctx, shutdown, task);
             let may_start = self.waiting.may_start();
+            let (turns, rank) = (self.turns.clone(), self.next_rank());
             tokio::select! {
-                slot = self.slots.clone().acquire_owned(), if may_start => {
+                slot = turns.turn(rank), if may_start => {
                     if shutdown.is_shutdown() {
                         self.waiting.stop();
                     }
-                    if let Some((item, slot)) = self.take(slot.ok()) {
+                    if let Some((item, slot)) = self.take(slot) {
                         self.running.spawn(task(ctx.clone(), item, slot));
                     }
                 }
