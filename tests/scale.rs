@@ -791,12 +791,9 @@ fn a_worker_keeps_a_books_files_in_s3_and_the_export_equals_a_local_run() {
     let submit = [vec!["submit", "book.txt"], stores.to_vec(), MODELS.to_vec()].concat();
     let id = run_ok(with_s3(&submit)).trim().to_string();
     let worker = [vec!["worker", "--exit-when-idle"], stores.to_vec()].concat();
-    let ran = with_s3(&worker).output().expect("the worker runs");
-    assert!(
-        ran.status.success(),
-        "{}",
-        String::from_utf8_lossy(&ran.stderr)
-    );
+    let log = folder.path().join("worker.log");
+    let mut ran = Worker::spawn(with_s3(&worker), log);
+    assert_eq!(ran.wait(Duration::from_secs(90)), 0, "{}", ran.output());
     assert!(
         s3.root
             .path()

@@ -24,7 +24,8 @@ use std::time::Duration;
 /// (the builtin renderer draws a portrait for it).
 pub const CAST_CHAPTER: ChapterNo = ChapterNo(0);
 
-/// How often a scene waiting for a portrait another worker draws looks again.
+/// How often a scene waiting for a portrait another worker draws looks again, at the latest:
+/// it is woken when this process records one, or the manifest is replaced by another.
 const WAIT_POLL: Duration = Duration::from_millis(100);
 
 /// The `k` most present characters and creatures (by chapters they appear in, then by quotes;
@@ -257,8 +258,12 @@ async fn record(
         .story_chapters()
         .find_map(|c| c.number)
         .unwrap_or(chapter);
-    ctx.state(move |s| s.record_portrait(&slug, &worker, &outcome, (chapter, usage)))
-        .await
+    let recorded = ctx
+        .state(move |s| s.record_portrait(&slug, &worker, &outcome, (chapter, usage)))
+        .await;
+    // Scenes of this process waiting for the portrait go on at once.
+    ctx.wake.bump();
+    recorded
 }
 
 /// The cast member whose slug is `slug`, as a brief with its card (Elements.md as it is now:
@@ -293,6 +298,8 @@ pub async fn references_for(
     if slugs.is_empty() {
         return Ok(Vec::new());
     }
+    // Made before the first look, so a portrait recorded meanwhile is not missed.
+    let mut recorded = ctx.wake.waiter(WAIT_POLL);
     let drawn = loop {
         let wanted = slugs.clone();
         let (coming, drawn) = ctx
@@ -320,7 +327,7 @@ pub async fn references_for(
             Some(slug) => {
                 draw_claimed(ctx, &slug, worker).await?;
             }
-            None => tokio::time::sleep(WAIT_POLL).await,
+            None => recorded.wait().await,
         }
     };
     let max = ctx.image.max_references();
