@@ -149,6 +149,27 @@ impl Db {
         }
     }
 
+    /// Runs `op` in one transaction on a pooled connection and commits it; again, on a new
+    /// connection, when the connection was lost before the commit ([`Db::retrying`]), so `op`
+    /// must be ready to run twice.
+    pub(super) fn in_transaction<T>(
+        &self,
+        mut op: impl AsyncFnMut(&Tx<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        self.retrying(|| {
+            let mut client = self.client()?;
+            block(async {
+                let tx = client
+                    .transaction()
+                    .await
+                    .map_err(sql("begin a transaction"))?;
+                let out = op(&tx).await?;
+                commit(tx).await?;
+                Ok(out)
+            })
+        })
+    }
+
     /// A connection from the pool, connecting on the store's runtime when none is idle; an idle
     /// one is checked first (a round trip), so a connection the server dropped is replaced.
     fn try_client(&self) -> Result<Object, Error> {

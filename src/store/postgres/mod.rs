@@ -86,18 +86,9 @@ impl PgState {
     /// Runs `op` as one short transaction holding the book's lock shared (again after a lost
     /// connection: `Db::retrying`).
     fn short<T>(&self, op: impl AsyncFn(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        self.db.retrying(|| {
-            let mut client = self.db.client()?;
-            block(async {
-                let tx = client
-                    .transaction()
-                    .await
-                    .map_err(sql("begin a transaction"))?;
-                native::lock_book(&tx, &self.book, false).await?;
-                let out = op(&tx).await?;
-                commit(tx).await?;
-                Ok(out)
-            })
+        self.db.in_transaction(async |tx| {
+            native::lock_book(tx, &self.book, false).await?;
+            op(tx).await
         })
     }
 
@@ -121,17 +112,9 @@ impl PgState {
 
     /// The workers that have a row, among those the book's claims name.
     fn live_workers(&self) -> Result<Workers, Error> {
-        self.db.retrying(|| {
-            let mut client = self.db.client()?;
-            block(async {
-                let tx = client
-                    .transaction()
-                    .await
-                    .map_err(sql("begin a transaction"))?;
-                let live = rows::live_workers(&tx, &self.book).await?;
-                commit(tx).await?;
-                Ok(Workers::Registry(Arc::new(Mutex::new(live))))
-            })
+        self.db.in_transaction(async |tx| {
+            let live = rows::live_workers(tx, &self.book).await?;
+            Ok(Workers::Registry(Arc::new(Mutex::new(live))))
         })
     }
 
@@ -177,27 +160,20 @@ impl BookState for PgState {
         change: &mut dyn FnMut(&mut LockedManifest) -> Result<(), Error>,
     ) -> Result<(), Error> {
         // `change` may run again after a lost connection, on the state as it is then.
-        self.db.retrying(|| {
-            let mut client = self.db.client()?;
-            block(async {
-                let tx = client
-                    .transaction()
-                    .await
-                    .map_err(sql("begin a transaction"))?;
-                native::lock_book(&tx, &self.book, true).await?;
-                let before = rows::load(&tx, &self.book).await?;
-                let live = rows::live_workers(&tx, &self.book).await?;
-                let workers = Workers::Registry(Arc::new(Mutex::new(live)));
-                let mut m = LockedManifest::detached(self.label(), workers, before.clone());
-                change(&mut m)?;
-                if m.changed() && m.get().is_some() {
-                    m.seal()?;
-                    if let Some(after) = m.into_manifest() {
-                        rows::save(&tx, &self.book, before.as_ref(), &after).await?;
-                    }
+        self.db.in_transaction(async |tx| {
+            native::lock_book(tx, &self.book, true).await?;
+            let before = rows::load(tx, &self.book).await?;
+            let live = rows::live_workers(tx, &self.book).await?;
+            let workers = Workers::Registry(Arc::new(Mutex::new(live)));
+            let mut m = LockedManifest::detached(self.label(), workers, before.clone());
+            change(&mut m)?;
+            if m.changed() && m.get().is_some() {
+                m.seal()?;
+                if let Some(after) = m.into_manifest() {
+                    rows::save(tx, &self.book, before.as_ref(), &after).await?;
                 }
-                commit(tx).await
-            })
+            }
+            Ok(())
         })
     }
 

@@ -6,7 +6,7 @@
 
 use crate::store::Error;
 use crate::store::claims::pid_alive;
-use crate::store::postgres::db::{Db, Tx, block, commit, execute, query, sql};
+use crate::store::postgres::db::{Db, Tx, execute, query, sql};
 use crate::store::postgres::schema;
 use chrono::{DateTime, Utc};
 use std::time::Duration;
@@ -118,18 +118,7 @@ impl Queue {
 
     /// Runs `op` as one transaction (again after a lost connection: `Db::retrying`).
     fn tx<T>(&self, op: impl AsyncFn(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        self.db.retrying(|| {
-            let mut client = self.db.client()?;
-            block(async {
-                let tx = client
-                    .transaction()
-                    .await
-                    .map_err(sql("begin a transaction"))?;
-                let out = op(&tx).await?;
-                commit(tx).await?;
-                Ok(out)
-            })
-        })
+        self.db.in_transaction(op)
     }
 
     /// Queues `book` unless an entry with its id exists. Returns whether it was added.
