@@ -44,8 +44,7 @@ pub struct AnalysisReport {
 /// cards and the style a cast from before them lacks (one process asks, not every `--images`
 /// worker); any run shows the style in effect in Elements.md.
 pub async fn complete_cast(ctx: &Arc<Context>) -> Result<(), Error> {
-    let status = ctx.read(|m| m.elements_md_status).await?;
-    if status != ElementsStatus::Complete || !layout::elements_md_path(&ctx.out).exists() {
+    if !cast_complete(ctx).await? {
         return Ok(());
     }
     ctx.load_lookup()?;
@@ -59,13 +58,19 @@ pub async fn complete_cast(ctx: &Arc<Context>) -> Result<(), Error> {
     }
 }
 
+/// Whether the book's cast is complete and here: Elements.md marked complete in the state and
+/// present in the output folder (pass 1 is not asked again).
+pub async fn cast_complete(ctx: &Context) -> Result<bool, Error> {
+    let status = ctx.read(|m| m.elements_md_status).await?;
+    Ok(status == ElementsStatus::Complete && layout::elements_md_path(&ctx.out).exists())
+}
+
 /// Runs pass 1 (unless Elements.md is complete) and pass 2 as the options ask.
 pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport, Error> {
     let mut report = AnalysisReport::default();
     let phases = ctx.options.phases;
-    let status = ctx.read(|m| m.elements_md_status).await?;
     let mut marking = None;
-    if status == ElementsStatus::Complete && layout::elements_md_path(&ctx.out).exists() {
+    if cast_complete(&ctx).await? {
         ctx.load_lookup()?;
     } else if phases.entities || phases.scenes {
         marking = Some(pass1(&ctx, &shutdown, &mut report).await?);

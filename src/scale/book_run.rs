@@ -9,6 +9,7 @@ use super::{book_artifacts, local_files, source_key};
 use crate::cli::Args;
 use crate::config;
 use crate::error::Error;
+use crate::pipeline::analysis;
 use crate::pipeline::context::{CastCopy, Context};
 use crate::pipeline::orchestrate::{self, Totals};
 use crate::pipeline::prepare::prepare;
@@ -63,7 +64,8 @@ pub(super) async fn run_book(
             ..nothing
         });
     }
-    if cast_complete(&ctx).await {
+    // A cast complete when the run starts is shared at once: no card will be written.
+    if matches!(analysis::cast_complete(&ctx).await, Ok(true)) {
         ctx.cast_written().await?;
     }
     let outcome = orchestrate::run(ctx.clone(), stop).await;
@@ -177,7 +179,7 @@ struct HolderCast {
 impl CastCopy for HolderCast {
     fn written(&self, out: &Path) -> Result<(), Error> {
         local_files::push(self.artifacts.as_ref(), out)?;
-        let whole = out.join(crate::store::layout::ELEMENTS_MD).exists();
+        let whole = crate::store::layout::elements_md_path(out).exists();
         if whole && !self.shared.swap(true, Ordering::SeqCst) {
             let (w, t) = (&self.worker, &self.taken);
             if let Err(err) = w.queue.share_cast(&t.id, &w.id, t.attempt) {
@@ -208,14 +210,6 @@ impl CastCopy for HelperCast {
         local_files::refresh(self.artifacts.as_ref(), out)?;
         Ok(())
     }
-}
-
-/// Whether the run starts with the book's whole cast (Elements.md complete and here): then
-/// it is shared at once, as no card will be written.
-async fn cast_complete(ctx: &Context) -> bool {
-    let status = ctx.read(|m| m.elements_md_status).await;
-    matches!(status, Ok(crate::store::ElementsStatus::Complete))
-        && ctx.out.join(crate::store::layout::ELEMENTS_MD).exists()
 }
 
 /// The book's artifacts, and its file copied into `dir`.
