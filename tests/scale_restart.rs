@@ -196,6 +196,28 @@ impl Library {
     }
 }
 
+/// Runs the books with three workers, restarts a server with `restart` once the first image
+/// is asked for, and checks every book finishes as a local run would with nothing failed.
+fn ride_out(mut library: Library, what: &str, restart: impl FnOnce(&mut Library)) {
+    let began = Instant::now();
+    let ids = library.local_runs_then_submit();
+    let before = library.images();
+    let mut workers = library.start_workers();
+    library.wait_for_the_first_image(before, &workers);
+    restart(&mut library);
+    let at_restart = library.images() - before;
+    wait_for_all(&mut workers, Duration::from_secs(90));
+    Library::show_notes(&workers);
+    let requests = library.images() - before;
+    assert!(requests > at_restart, "the run was over before the restart");
+    let scenes = library.check(&ids, requests);
+    eprintln!(
+        "{what} restart: {at_restart} images asked for before it, {requests} in all for \
+         {scenes} scenes, {:?}",
+        began.elapsed()
+    );
+}
+
 /// PostgreSQL stopped (fast shutdown, every connection cut) and started again on the same
 /// socket while three workers run two books: they pause, reconnect and finish; every book is
 /// done, no chapter failed, no failure counted, and the exports are the local runs'.
@@ -204,47 +226,19 @@ fn workers_pause_through_a_postgresql_restart_and_finish_with_nothing_failed() {
     let Some(library) = Library::new(false) else {
         return;
     };
-    let began = Instant::now();
-    let ids = library.local_runs_then_submit();
-    let before = library.images();
-    let mut workers = library.start_workers();
-    library.wait_for_the_first_image(before, &workers);
-    library.cluster.restart(DOWN).expect("PostgreSQL restarts");
-    let at_restart = library.images() - before;
-    wait_for_all(&mut workers, Duration::from_secs(90));
-    Library::show_notes(&workers);
-    let requests = library.images() - before;
-    assert!(requests > at_restart, "the run was over before the restart");
-    let scenes = library.check(&ids, requests);
-    eprintln!(
-        "PostgreSQL restart: {at_restart} images asked for before it, {requests} in all for \
-         {scenes} scenes, {:?}",
-        began.elapsed()
-    );
+    ride_out(library, "PostgreSQL", |library| {
+        library.cluster.restart(DOWN).expect("PostgreSQL restarts");
+    });
 }
 
 /// The S3 server killed and started again on the same port and folder while three workers
 /// run two books with their files in it: the same as a PostgreSQL restart.
 #[test]
 fn workers_ride_out_an_s3_server_restart_and_finish_with_nothing_failed() {
-    let Some(mut library) = Library::new(true) else {
+    let Some(library) = Library::new(true) else {
         return;
     };
-    let began = Instant::now();
-    let ids = library.local_runs_then_submit();
-    let before = library.images();
-    let mut workers = library.start_workers();
-    library.wait_for_the_first_image(before, &workers);
-    library.s3.as_mut().expect("the S3 server").restart(DOWN);
-    let at_restart = library.images() - before;
-    wait_for_all(&mut workers, Duration::from_secs(90));
-    Library::show_notes(&workers);
-    let requests = library.images() - before;
-    assert!(requests > at_restart, "the run was over before the restart");
-    let scenes = library.check(&ids, requests);
-    eprintln!(
-        "S3 restart: {at_restart} images asked for before it, {requests} in all for \
-         {scenes} scenes, {:?}",
-        began.elapsed()
-    );
+    ride_out(library, "S3", |library| {
+        library.s3.as_mut().expect("the S3 server").restart(DOWN);
+    });
 }
