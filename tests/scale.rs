@@ -199,13 +199,7 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
     let mut scenes = 0;
     for (id, local) in ids.iter().zip(["local-1", "local-2"]) {
         let out = format!("export-{id}");
-        let export = [
-            vec!["export"],
-            stores.to_vec(),
-            vec!["--book", id, "--output-dir", &out],
-        ]
-        .concat();
-        run_ok(command(&folder, &fake, &export));
+        run_ok(command(&folder, &fake, &export_args(&stores, id, &out)));
         let exported = folder.path().join(&out);
         assert_same_outputs(&folder.path().join(local), &exported);
         let manifest = read_manifest(&exported).expect("the export has a manifest");
@@ -306,13 +300,7 @@ fn a_worker_paused_past_its_lease_cannot_record_what_another_took_over() {
     );
 
     let out = format!("export-{id}");
-    let export = [
-        vec!["export"],
-        stores.to_vec(),
-        vec!["--book", &id, "--output-dir", &out],
-    ]
-    .concat();
-    run_ok(command(&folder, &fake, &export));
+    run_ok(command(&folder, &fake, &export_args(&stores, &id, &out)));
     let manifest = read_manifest(&folder.path().join(&out)).expect("exported");
     let scenes: usize = manifest
         .chapters
@@ -518,13 +506,7 @@ fn eight_workers_killed_at_random_finish_three_books_as_one_machine_would() {
     let mut scenes = 0;
     for (n, id) in ids.iter().enumerate() {
         let out = format!("export-{id}");
-        let export = [
-            vec!["export"],
-            stores.to_vec(),
-            vec!["--book", id, "--output-dir", &out],
-        ]
-        .concat();
-        run_ok(command(&folder, &fake, &export));
+        run_ok(command(&folder, &fake, &export_args(&stores, id, &out)));
         let exported = folder.path().join(&out);
         assert_same_outputs(&folder.path().join(format!("local-{n}")), &exported);
         let manifest = read_manifest(&exported).expect("exported");
@@ -759,13 +741,7 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
         "a chapter failed: {status:#}"
     );
     let out = format!("export-{id}");
-    let export = [
-        vec!["export"],
-        stores.to_vec(),
-        vec!["--book", &id, "--output-dir", &out],
-    ]
-    .concat();
-    run_ok(command(&folder, &fake, &export));
+    run_ok(command(&folder, &fake, &export_args(&stores, &id, &out)));
     assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
 }
 
@@ -804,13 +780,7 @@ fn a_worker_keeps_a_books_files_in_s3_and_the_export_equals_a_local_run() {
         "the images are in the bucket"
     );
     let out = format!("export-{id}");
-    let export = [
-        vec!["export"],
-        stores.to_vec(),
-        vec!["--book", &id, "--output-dir", &out],
-    ]
-    .concat();
-    run_ok(with_s3(&export));
+    run_ok(with_s3(&export_args(&stores, &id, &out)));
     assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
 }
 
@@ -848,13 +818,7 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
         );
     }
     let out = format!("export-{id}");
-    let export = [
-        vec!["export"],
-        stores.to_vec(),
-        vec!["--book", &id, "--output-dir", &out],
-    ]
-    .concat();
-    run_ok(command(&folder, &fake, &export));
+    run_ok(command(&folder, &fake, &export_args(&stores, &id, &out)));
     assert_same_outputs(&folder.path().join("local"), &folder.path().join(&out));
     assert_eq!(
         fake.server.count("image") - images,
@@ -904,6 +868,16 @@ fn compiling_a_run_whose_files_are_in_the_artifacts_is_refused_before_any_reques
     );
     assert!(String::from_utf8_lossy(&ran.stderr).contains("imaginize export"));
     assert!(fake.entries().is_empty(), "no request was made");
+}
+
+/// `export --book ID --output-dir OUT` with `stores`.
+fn export_args<'a>(stores: &[&'a str], id: &'a str, out: &'a str) -> Vec<&'a str> {
+    [
+        vec!["export"],
+        stores.to_vec(),
+        vec!["--book", id, "--output-dir", out],
+    ]
+    .concat()
 }
 
 /// The most image requests the fake had in flight at once.
