@@ -502,6 +502,16 @@ mod tests {
         Ok(())
     }
 
+    /// The names `entities_json` reports for `text`, in its order.
+    fn reported_names(text: &str) -> Vec<String> {
+        entities_json(text)["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e["name"].as_str().map(str::to_string))
+            .collect()
+    }
+
     #[test]
     fn a_chapter_reports_its_most_mentioned_people_only() {
         let names = [
@@ -514,15 +524,9 @@ mod tests {
                 text.push_str(&format!("Then {name} came in. "));
             }
         }
-        let value = entities_json(&text);
-        let reported: Vec<&str> = value["entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["name"].as_str())
-            .collect();
+        let reported = reported_names(&text);
         assert_eq!(reported.len(), MAX_PEOPLE, "{reported:?}");
-        assert!(!reported.contains(&"Anna") && reported.contains(&"Nora"));
+        assert!(!reported.iter().any(|n| n == "Anna") && reported.iter().any(|n| n == "Nora"));
     }
 
     #[test]
@@ -530,13 +534,7 @@ mod tests {
         let text = "In the reign of King William the house was built. Then King William \
                     died. \"Come,\" said Queen Mab. Then Queen Mab laughed. Later Jane came. \
                     Then Jane sat.";
-        let value = entities_json(text);
-        let names: Vec<&str> = value["entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["name"].as_str())
-            .collect();
+        let names = reported_names(text);
         assert_eq!(names, ["Queen Mab", "Jane"]);
     }
 
@@ -555,15 +553,9 @@ mod tests {
         }
         text.push_str("Then Belinda Cratchit came. Then Miss Belinda sat. Then Miss Belinda ate. ");
         text.push_str("Then Nature smiled. Then Nature wept. Again Nature smiled.");
-        let value = entities_json(&text);
-        let reported: Vec<&str> = value["entities"]
-            .as_array()
-            .into_iter()
-            .flatten()
-            .filter_map(|e| e["name"].as_str())
-            .collect();
-        assert!(reported.contains(&"Miss Belinda"), "{reported:?}");
-        assert!(!reported.contains(&"Nature"), "{reported:?}");
+        let reported = reported_names(&text);
+        assert!(reported.iter().any(|n| n == "Miss Belinda"), "{reported:?}");
+        assert!(!reported.iter().any(|n| n == "Nature"), "{reported:?}");
         assert_eq!(reported.len(), MAX_PEOPLE + 1, "{reported:?}");
     }
 
