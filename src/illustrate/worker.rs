@@ -17,6 +17,8 @@ use crate::provider::{self, ImageFormat, Usage};
 use crate::store::artifacts::Put;
 use crate::store::{self, SceneOutcome, WorkerId};
 use chrono::Utc;
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -32,6 +34,17 @@ pub struct WorkerReport {
     pub adopted: usize,
     pub rejected: usize,
     pub failed: Vec<(ChapterNo, String)>,
+}
+
+impl WorkerReport {
+    /// Counts what another part of this worker did.
+    fn add(&mut self, other: WorkerReport) {
+        self.chapters += other.chapters;
+        self.images += other.images;
+        self.adopted += other.adopted;
+        self.rejected += other.rejected;
+        self.failed.extend(other.failed);
+    }
 }
 
 /// Runs one illustrator until nothing is left to claim (or shutdown). With `wait_first` it
@@ -248,40 +261,93 @@ async fn draw_scenes(
         .iter()
         .filter(|s| !done.contains(&s.scene))
         .collect();
-    let mut completed = false;
-    for (i, scene) in todo.iter().enumerate() {
-        let mut slot_back = None;
-        let held = match slot.take() {
-            Some(slot) => slot,
-            None => {
-                let mut stop = shutdown.clone();
-                tokio::select! {
-                    slot = ctx.image_slot() => slot.map_err(ChapterError::Abort)?,
-                    () = stop.recv() => return Ok(Drawn::Stopped),
-                }
+    let notes = Notes::default();
+    let mut left = todo.into_iter().peekable();
+    let mut drawing = FuturesUnordered::new();
+    let (mut completed, mut stopping, mut failure) = (false, false, None);
+    loop {
+        if let Some(held) = slot.take()
+            && failure.is_none()
+            && !stopping
+            && let Some(scene) = left.next()
+        {
+            // Checked with the slot in hand: a stop that came while waiting starts nothing.
+            if shutdown.is_shutdown() || lost.load(Ordering::SeqCst) {
+                stopping = true;
+            } else {
+                let more = left.peek().is_some();
+                // The last scene's record also completes the chapter (one manifest write, not
+                // two) when it is drawn alone; after scenes drawn side by side the caller does.
+                let finish = (!more && drawing.is_empty()).then_some(worker);
+                drawing.push(draw_alongside(
+                    ctx,
+                    &scenes,
+                    scene,
+                    held,
+                    (worker, finish, more, &notes),
+                ));
             }
-        };
-        // Checked with the slot in hand: a stop that came while waiting for it starts nothing.
-        if shutdown.is_shutdown() {
-            return Ok(Drawn::Stopped);
         }
-        if lost.load(Ordering::SeqCst) {
-            return Ok(Drawn::Lost);
+        if drawing.is_empty() && (left.peek().is_none() || stopping || failure.is_some()) {
+            break;
         }
-        // The last scene's record also completes the chapter: one manifest write, not two.
-        let finish = (i + 1 == todo.len()).then_some(worker);
-        let drawing = Drawing {
-            worker,
-            finish,
-            report: &mut *report,
-        };
-        completed = draw_one(ctx, &scenes, scene, (held, &mut slot_back), drawing).await?;
-        slot = slot_back;
+        let wants_slot = slot.is_none() && left.peek().is_some() && !stopping && failure.is_none();
+        let mut stop = shutdown.clone();
+        tokio::select! {
+            Some(drawn) = drawing.next() => match drawn {
+                Ok((ended, back, counted)) => {
+                    completed |= ended;
+                    report.add(counted);
+                    slot = slot.or(back);
+                }
+                // The others in flight are answered and recorded first: dropping them would
+                // throw away images already paid for.
+                Err(err) => failure = failure.or(Some(err)),
+            },
+            acquired = ctx.image_slot(), if wants_slot => {
+                slot = Some(acquired.map_err(ChapterError::Abort)?);
+            }
+            () = stop.recv(), if !stopping => stopping = true,
+        }
     }
-    if !todo.is_empty() && !completed {
+    if let Some(err) = failure {
+        return Err(err);
+    }
+    if lost.load(Ordering::SeqCst) && left.peek().is_some() {
         return Ok(Drawn::Lost);
     }
+    if left.peek().is_some() {
+        return Ok(Drawn::Stopped);
+    }
+    // Not completed by the last record (drawn beside others, or its claim was lost): the
+    // caller completes the chapter, which says whether the claim is still this worker's.
     Ok(Drawn::All { completed })
+}
+
+/// Draws one scene of a claimed chapter with `held`; while its request is in flight the
+/// chapter's next scene may start on another of this process's slots as soon as one is free,
+/// so a chapter's scenes are drawn side by side when the process has slots to spare (the
+/// book's last chapters, once nothing else is left to claim) and one after the other when it
+/// has not. With `more` (scenes of the chapter not yet started) the slot comes back for them.
+/// Returns whether the record completed the chapter, the slot given back and what was drawn.
+async fn draw_alongside(
+    ctx: &Arc<Context>,
+    scenes: &ChapterScenes,
+    scene: &Scene,
+    held: ImageSlot,
+    (worker, finish, more, notes): (&WorkerId, Option<&WorkerId>, bool, &Notes),
+) -> Result<(bool, Option<ImageSlot>, WorkerReport), ChapterError> {
+    let mut report = WorkerReport::default();
+    let mut back = None;
+    let drawing = Drawing {
+        worker,
+        finish,
+        more,
+        notes,
+        report: &mut report,
+    };
+    let completed = draw_one(ctx, scenes, scene, (held, &mut back), drawing).await?;
+    Ok((completed, back, report))
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
@@ -301,15 +367,17 @@ async fn draw_one(
     let Drawing {
         worker,
         finish,
+        more,
+        notes,
         report,
     } = drawing;
     let finish = finish.cloned();
     let chapter = scenes.chapter;
     let number = scene.scene;
     if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
-        hand_back(slot, finish.is_none(), back);
+        hand_back(slot, more, back);
         let done = Done::Image(existing, Usage::default());
-        let completed = record(ctx, chapter, number, done, finish).await?;
+        let completed = record(ctx, chapter, number, done, (finish, notes)).await?;
         report.adopted += 1;
         ctx.event(Event::ImageDone {
             chapter: chapter.0,
@@ -361,7 +429,7 @@ async fn draw_one(
     // The chapter's last scene keeps its slot until its image is on disk: the next chapter is
     // claimed once this one is only being recorded, not while its last image is still being
     // written.
-    let held_until_written = hand_back(slot, finish.is_none(), back);
+    let held_until_written = hand_back(slot, more, back);
     written.map_err(|e| scene_write_error(number, e))?;
     match generated {
         Ok((bytes, meta)) => {
@@ -377,7 +445,7 @@ async fn draw_one(
                 ..Usage::default()
             };
             let done = Done::Image(relative, usage);
-            let completed = record(ctx, chapter, number, done, finish).await?;
+            let completed = record(ctx, chapter, number, done, (finish, notes)).await?;
             report.images += 1;
             ctx.event(Event::ImageDone {
                 chapter: chapter.0,
@@ -388,7 +456,7 @@ async fn draw_one(
         }
         Err(provider::Error::Rejected { reason, .. }) => {
             let done = Done::Rejected(reason.clone());
-            let completed = record(ctx, chapter, number, done, finish).await?;
+            let completed = record(ctx, chapter, number, done, (finish, notes)).await?;
             report.rejected += 1;
             ctx.event(Event::ImageRejected {
                 chapter: chapter.0,
@@ -403,12 +471,19 @@ async fn draw_one(
 }
 
 /// Who draws a scene and what it is part of: the claiming worker, `finish` when the scene's
-/// record completes the chapter, the report to count it in.
+/// record completes the chapter, `more` when the chapter has scenes after it (its slot is
+/// kept for them), the report to count it in.
 struct Drawing<'a> {
     worker: &'a WorkerId,
     finish: Option<&'a WorkerId>,
+    more: bool,
+    notes: &'a Notes,
     report: &'a mut WorkerReport,
 }
+
+/// Taken while a scene is noted in its chapter's file (`chapters/NNN.json`, read, changed and
+/// written whole): scenes drawn side by side would otherwise lose each other's notes.
+type Notes = tokio::sync::Mutex<()>;
 
 /// Keeps the slot for the chapter's next scene (`more`), or gives it back to the caller, who
 /// lets it go once the scene is recorded.
@@ -482,7 +557,7 @@ async fn record(
     chapter: ChapterNo,
     scene: SceneNo,
     done: Done,
-    finish: Option<WorkerId>,
+    (finish, notes): (Option<WorkerId>, &Notes),
 ) -> Result<bool, ChapterError> {
     let (outcome, usage) = match done {
         Done::Image(relative, usage) => (SceneOutcome::Image(relative), usage),
@@ -492,6 +567,7 @@ async fn record(
     // fsyncs) there would hold up every other task's commit.
     let out = ctx.out.clone();
     let noted = outcome.clone();
+    let _one_at_a_time = notes.lock().await;
     tokio::task::spawn_blocking(move || note_scene(&out, chapter, scene, &noted))
         .await
         .map_err(|e| {

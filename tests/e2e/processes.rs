@@ -208,3 +208,46 @@ fn an_illustrator_claims_only_what_it_can_start_drawing() {
         images.stderr()
     );
 }
+
+/// A chapter's scenes are drawn side by side when the process has image slots to spare: with
+/// two chapters and four slots, the second request of the two-scene chapter starts while its
+/// first is in flight, and each scene is still asked for once.
+#[test]
+fn a_chapters_scenes_are_drawn_side_by_side_on_spare_slots() {
+    let fake = Fake::with_latency(0, 500);
+    let folder = Folder::with_book(2, &config(1, 4));
+    folder.run(&fake.book_args(&["--text"])).expect_code(0);
+    folder.run(&fake.book_args(&["--images"])).expect_code(0);
+    let images: Vec<_> = fake
+        .entries()
+        .into_iter()
+        .filter(|e| e.kind == "image")
+        .collect();
+    assert!(
+        images_per_scene(&images).values().all(|n| *n == 1),
+        "a scene asked for twice: {images:?}"
+    );
+    let mut by_chapter: BTreeMap<u32, Vec<(u128, u128)>> = BTreeMap::new();
+    for e in &images {
+        by_chapter
+            .entry(chapter_of_key(&e.key))
+            .or_default()
+            .push((e.start_ms, e.end_ms));
+    }
+    let two = by_chapter
+        .values_mut()
+        .find(|spans| spans.len() > 1)
+        .expect("a chapter with two scenes");
+    two.sort();
+    assert!(
+        two[1].0 < two[0].1,
+        "the chapter's second scene waited for its first: {two:?}"
+    );
+    // Scenes recorded side by side each keep their note in the chapter's file.
+    let chapters = crate::harness::read(folder.out().join("Chapters.md"));
+    assert_eq!(
+        chapters.matches("**Generated Image:**").count(),
+        images.len(),
+        "{chapters}"
+    );
+}
