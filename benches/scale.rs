@@ -123,7 +123,11 @@ fn run_workers(
         String::from_utf8_lossy(&submitted.stderr)
     );
     let before = fake.count("image");
+    let logged = fake.entries().len();
     let started = Instant::now();
+    let epoch_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis());
     let args = [
         vec!["worker", "--exit-when-idle", "--books", "1"],
         stores.to_vec(),
@@ -141,6 +145,9 @@ fn run_workers(
     for child in &mut children {
         let status = child.wait().expect("a worker ends");
         assert!(status.success(), "a worker failed: {status}");
+    }
+    if std::env::var("IMAGINIZE_BENCH_TIMELINE").is_ok_and(|w| w == workers.to_string()) {
+        timeline(&fake.entries()[logged..], epoch_ms, workers);
     }
     (
         started.elapsed().as_secs_f64(),
@@ -162,6 +169,32 @@ fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command
         .env("IMAGINIZE_IMAGE_MODEL", "gpt-image-1")
         .args(args);
     command
+}
+
+/// Requests in flight per 100 ms of the run, by kind (`IMAGINIZE_BENCH_TIMELINE=8` for the
+/// runs of 8 workers): where
+/// the image slots idle.
+fn timeline(entries: &[fake_openai::LogEntry], epoch_ms: u128, workers: usize) {
+    let end = entries.iter().map(|e| e.end_ms).max().unwrap_or(epoch_ms);
+    println!("  timeline, {workers} workers: 100 ms | images in flight | text in flight");
+    let mut at = epoch_ms;
+    while at < end {
+        let busy = |image: bool| {
+            entries
+                .iter()
+                .filter(|e| {
+                    (e.kind == "image") == image && e.start_ms <= at + 50 && e.end_ms > at + 50
+                })
+                .count()
+        };
+        println!(
+            "  {:>5} {:>3} {:>3}",
+            at - epoch_ms,
+            busy(true),
+            busy(false)
+        );
+        at += 100;
+    }
 }
 
 /// A small book of `chapters` chapters, different for each `n`.

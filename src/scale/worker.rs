@@ -16,7 +16,7 @@ use crate::pipeline::shutdown::{self, Shutdown, Signal};
 use crate::report::Reporter;
 
 use crate::store::WorkerId;
-use crate::store::postgres::queue::{End, Listener, Queue, Taken};
+use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -34,6 +34,8 @@ const POLL: Duration = Duration::from_secs(5);
 pub(super) struct Worker {
     pub queue: Arc<Queue>,
     pub id: String,
+    /// This machine's name, for the worker's rows.
+    pub host: String,
     pub store: String,
     pub root: String,
     pub args: WorkerArgs,
@@ -84,6 +86,7 @@ pub fn run(
     let worker = Arc::new(Worker {
         queue,
         id,
+        host,
         store,
         root,
         args,
@@ -198,14 +201,23 @@ async fn look(
     helping: &HashSet<String>,
 ) -> Result<Look, Error> {
     let w = worker.clone();
-    let room = running < worker.args.books.max(1);
+    let books = worker.args.books.max(1);
+    let room = running < books;
+    // Helping takes only image slots, the worker's own: a worker whose books leave them idle
+    // (their last chapters drawn, nothing left to claim) may always help with one more book.
+    let may_help = room || helping.is_empty();
     let skip: Vec<String> = helping.iter().cloned().collect();
     blocking(move || {
         w.queue.beat(&w.id)?;
         if room && let Some(taken) = w.queue.take(&w.id, lease)? {
             return Ok(Look::Took(taken));
         }
-        if room && let Some(book) = w.queue.helpable(&w.id, &skip)? {
+        let helper = Helper {
+            id: &w.id,
+            host: &w.host,
+            pid: std::process::id(),
+        };
+        if may_help && let Some(book) = w.queue.helpable(&helper, &skip, lease)? {
             return Ok(Look::Help(book));
         }
         if running == 0 && !w.queue.has_work()? {
@@ -300,6 +312,13 @@ async fn help(worker: Arc<Worker>, taken: Taken, global: Shutdown) -> Option<Str
     }
     relay.abort();
     let _ = std::fs::remove_dir_all(&dir);
+    let (w, book) = (worker.clone(), taken.id.clone());
+    if let Err(err) = blocking(move || w.queue.stop_helping(&book, &w.id)).await {
+        worker.reporter.verbose(&format!(
+            "book {}: could not take this helper off it ({err}); its heartbeat will",
+            taken.id
+        ));
+    }
     Some(taken.id)
 }
 

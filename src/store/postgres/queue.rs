@@ -38,6 +38,17 @@ pub struct QueuedBook {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
+/// A worker looking for a book to help with.
+#[derive(Debug, Clone, Copy)]
+pub struct Helper<'a> {
+    pub id: &'a str,
+    pub host: &'a str,
+    pub pid: u32,
+}
+
+/// The advisory lock (first key, "imgh") under which idle workers choose a book to help.
+const HELPERS_LOCK: i32 = 0x696d_6768;
+
 /// A book a worker took: run it, heartbeat with `attempt`, end it with [`Queue::end`].
 #[derive(Debug, Clone)]
 pub struct Taken {
@@ -169,28 +180,90 @@ impl Queue {
         })
     }
 
-    /// A book another worker holds that has chapters or portraits waiting to be drawn, for a worker
-    /// with room to help (its illustrators claim chapters of the book's state as any other's
-    /// do); none of `skip` (the books it helps already).
-    pub fn helpable(&self, worker: &str, skip: &[String]) -> Result<Option<Taken>, Error> {
+    /// A book another worker holds that has chapters or portraits waiting to be drawn, for a
+    /// worker with room to help (its illustrators claim chapters of the book's state as any
+    /// other's do); none of `skip` (the books it helps already). The helper is registered on
+    /// the book at once (its row in `workers`, as its run's own registration makes it).
+    ///
+    /// Helpers spread over the books that want them: a book takes another helper only while
+    /// fewer of the live workers (a heartbeat within `lease`) are on it than its fair share,
+    /// and the book with the fewest goes first. The share is the live workers over the books
+    /// with something to draw now plus those still starting (their cast not yet shared: they
+    /// will want help soon). Idle workers are woken together by one chapter or cast; without
+    /// the share they would all pile onto the first book shared and leave the others to their
+    /// holders, and a share over every held book would leave workers idle beside a book whose
+    /// last chapters only its holder draws. The choice is made under one advisory lock, so
+    /// each sees the registrations of those who chose before it.
+    pub fn helpable(
+        &self,
+        helper: &Helper<'_>,
+        skip: &[String],
+        lease: Duration,
+    ) -> Result<Option<Taken>, Error> {
+        let lease = micros(lease);
+        let pid = i64::from(helper.pid);
         self.tx(async |tx| {
+            execute(
+                tx,
+                "SELECT pg_advisory_xact_lock($1, 0)",
+                &[&HELPERS_LOCK],
+                "wait for other helpers to choose",
+            )
+            .await?;
             let rows = query(
                 tx,
-                "SELECT q.id, q.book_sha256, q.file_name, q.settings::text, q.attempt \
-                 FROM queue q WHERE q.status = 'running' AND q.worker <> $1 \
-                     AND q.cast_shared AND NOT (q.id = ANY($2)) \
-                     AND (EXISTS (SELECT 1 FROM chapters c \
-                                  WHERE c.book = q.id AND c.status = 'analyzed') \
-                          OR EXISTS (SELECT 1 FROM portraits p \
-                                     WHERE p.book = q.id AND p.status = 'wanted')) \
-                 ORDER BY q.submitted_at, q.id LIMIT 1",
-                &[&worker, &skip],
+                "WITH live AS (SELECT worker FROM queue_workers \
+                               WHERE heartbeat_at >= now() - $3::bigint * interval '1 microsecond'), \
+                      drawable AS ( \
+                         SELECT q.id, q.book_sha256, q.file_name, q.settings::text AS settings, \
+                                q.attempt, q.submitted_at, q.worker, \
+                                (SELECT count(*) FROM workers w JOIN live ON live.worker = w.worker_id \
+                                 WHERE w.book = q.id) AS on_it \
+                         FROM queue q WHERE q.status = 'running' AND q.cast_shared \
+                             AND (EXISTS (SELECT 1 FROM chapters c \
+                                          WHERE c.book = q.id AND c.status = 'analyzed') \
+                                  OR EXISTS (SELECT 1 FROM portraits p \
+                                             WHERE p.book = q.id AND p.status = 'wanted'))), \
+                      starting AS (SELECT count(*) AS n FROM queue \
+                                   WHERE status = 'running' AND NOT cast_shared), \
+                      wanting AS (SELECT greatest((SELECT count(*) FROM drawable) \
+                                                  + (SELECT n FROM starting), 1) AS n) \
+                 SELECT id, book_sha256, file_name, settings, attempt FROM drawable \
+                 WHERE worker <> $1 AND NOT (id = ANY($2)) \
+                     AND on_it * (SELECT n FROM wanting) < (SELECT count(*) FROM live) \
+                 ORDER BY on_it, submitted_at, id LIMIT 1",
+                &[&helper.id, &skip, &lease],
                 "find a book to help with",
             )
             .await?;
-            rows.first()
-                .map(|row| taken(row, "find a book to help with"))
-                .transpose()
+            let Some(row) = rows.first() else {
+                return Ok(None);
+            };
+            let book = taken(row, "find a book to help with")?;
+            execute(
+                tx,
+                "INSERT INTO workers (book, worker_id, host, pid) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (book, worker_id) DO NOTHING",
+                &[&book.id, &helper.id, &helper.host, &pid],
+                "register a helper",
+            )
+            .await?;
+            Ok(Some(book))
+        })
+    }
+
+    /// Takes a helper's row off `book` (its help ended); its run's own guard does the same,
+    /// this covers a run that ended before it registered.
+    pub fn stop_helping(&self, book: &str, worker: &str) -> Result<(), Error> {
+        self.tx(async |tx| {
+            execute(
+                tx,
+                "DELETE FROM workers WHERE book = $1 AND worker_id = $2",
+                &[&book, &worker],
+                "stop helping with a book",
+            )
+            .await
+            .map(drop)
         })
     }
 

@@ -569,7 +569,7 @@ fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wa
             .expect("woken by a chapter becoming claimable");
     });
     assert!(
-        queue.helpable("w2", &[]).unwrap().is_none(),
+        queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_none(),
         "an analyzed chapter is not enough while the cast may still lack cards"
     );
     assert!(
@@ -577,11 +577,103 @@ fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wa
         "only the holder shares the cast"
     );
     assert!(queue.share_cast("helped", "w1", taken.attempt).unwrap());
-    let helped = queue.helpable("w2", &[]).unwrap().expect("helpable now");
+    let helped = queue
+        .helpable(&helper("w2"), &[], LEASE)
+        .unwrap()
+        .expect("helpable now");
     assert_eq!(helped.id, "helped");
     assert!(
-        queue.helpable("w1", &[]).unwrap().is_none(),
+        queue.helpable(&helper("w1"), &[], LEASE).unwrap().is_none(),
         "the holder does not help itself"
+    );
+}
+
+fn helper(id: &str) -> super::queue::Helper<'_> {
+    super::queue::Helper {
+        id,
+        host: "host",
+        pid: std::process::id(),
+    }
+}
+
+#[test]
+fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
+    use super::queue::{Queue, Submission};
+    let Some(url) = new_database("helpers_spread") else {
+        return;
+    };
+    let queue = Queue::open(&url).unwrap();
+    let (books, workers) = (["b1", "b2"], ["h1", "h2", "w1", "w2", "w3"]);
+    for id in books {
+        queue
+            .submit(&Submission {
+                id: id.into(),
+                sha256: format!("{id}-sha"),
+                file_name: format!("{id}.txt"),
+                settings: Vec::new(),
+            })
+            .unwrap();
+    }
+    for w in workers {
+        queue.register(w, "host", std::process::id()).unwrap();
+    }
+    let mut holders = Vec::new();
+    for (holder, book) in [("h1", "b1"), ("h2", "b2")] {
+        let taken = queue.take(holder, LEASE).unwrap().expect("a book");
+        assert_eq!(taken.id, book);
+        let state = PgState::open(&url, book).unwrap();
+        state.open_book(&request(2, now())).unwrap();
+        holders.push(state.register_worker(&WorkerId(holder.into())).unwrap());
+        state
+            .mark_analyzed(ChapterNo(1), 2, Usage::default(), now())
+            .unwrap();
+        assert!(queue.share_cast(book, holder, taken.attempt).unwrap());
+    }
+    // Five live workers on two books: a share of 2.5, so each book takes two helpers at most
+    // beside its holder, and the one with fewer goes first.
+    let chosen: Vec<Option<String>> = ["w1", "w2", "w3"]
+        .iter()
+        .map(|w| {
+            let helped = queue.helpable(&helper(w), &[], LEASE).unwrap();
+            helped.map(|t| t.id)
+        })
+        .collect();
+    assert_eq!(
+        chosen,
+        [Some("b1".into()), Some("b2".into()), Some("b1".into())],
+        "the first two idle workers go to different books"
+    );
+    assert_eq!(
+        queue
+            .helpable(&helper("w2"), &["b2".into()], LEASE)
+            .unwrap()
+            .map(|t| t.id),
+        None,
+        "b1 has its share: holder and two helpers"
+    );
+    queue.stop_helping("b1", "w1").unwrap();
+    assert_eq!(
+        queue
+            .helpable(&helper("w2"), &["b2".into()], LEASE)
+            .unwrap()
+            .map(|t| t.id),
+        Some("b1".into()),
+        "a helper that left makes room"
+    );
+    // b2's only chapter is being drawn: nothing there to help with, so b1, the one book
+    // left to draw, may take every live worker.
+    let b2 = PgState::open(&url, "b2").unwrap();
+    let claimed = b2
+        .claim_next(&worker("h2"), &[ChapterNo(1)], LEASE, now())
+        .unwrap();
+    assert_eq!(claimed, Some(ChapterNo(1)));
+    assert_eq!(
+        queue
+            .helpable(&helper("w1"), &[], LEASE)
+            .unwrap()
+            .map(|t| t.id),
+        Some("b1".into()),
+        "a book with nothing to draw does not hold back a share"
     );
 }
 
@@ -627,7 +719,7 @@ fn a_held_book_with_portraits_wanted_is_helped_before_any_chapter_is_analyzed() 
     state.open_book(&request(2, now())).unwrap();
     assert!(queue.share_cast("drawn", "w1", taken.attempt).unwrap());
     assert!(
-        queue.helpable("w2", &[]).unwrap().is_none(),
+        queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_none(),
         "nothing to draw yet"
     );
     let wanted = [(
@@ -636,7 +728,10 @@ fn a_held_book_with_portraits_wanted_is_helped_before_any_chapter_is_analyzed() 
     )];
     state.want_portraits(&wanted).unwrap();
     assert_eq!(
-        queue.helpable("w2", &[]).unwrap().map(|t| t.id),
+        queue
+            .helpable(&helper("w2"), &[], LEASE)
+            .unwrap()
+            .map(|t| t.id),
         Some("drawn".to_string()),
         "a portrait nobody draws yet is work a helper can do"
     );
