@@ -9,10 +9,12 @@
 //!
 //! 1. Throughput: 4 books with 1, 2, 4, 8 workers (`--books 1`): books of 8 chapters without
 //!    and with a shared image budget, and books of 24 chapters without; books per hour and
-//!    efficiency against the ideal (the one-worker time over the workers: linear scaling,
-//!    which needs helpers beyond one worker per book; or the budget's floor when that is
-//!    longer). A book's analysis and its workers' start come before its pictures whoever
-//!    helps, so short books cap what helpers can add; longer books show it.
+//!    efficiency against the ideal given the limits, the longest of: the one-worker time over
+//!    the workers (linear scaling, which needs helpers beyond one worker per book); the
+//!    slots' floor (a book's start, the one-worker run's time to its first image request, then
+//!    every image on the workers' `--image-jobs` slots at once); the shared budget's floor.
+//!    "vs linear" leaves the slots' floor out. `IMAGINIZE_BENCH_TIMELINE=8` prints the image
+//!    and text requests in flight per 100 ms of the runs of 8 workers.
 //! 2. Book takes at 8 workers: p50/p99 of `Queue::take` + `end` on 400 queued books.
 //! 3. Queries per chapter: committed transactions of one worker's run over its chapters.
 
@@ -35,6 +37,8 @@ const BIN: &str = env!("CARGO_BIN_EXE_imaginize");
 const BOOKS: usize = 4;
 const CHAT_MS: u64 = 30;
 const IMAGE_MS: u64 = 300;
+/// Each worker's `--image-jobs` (the config's `imageJobs`).
+const IMAGE_JOBS: usize = 2;
 /// The shared image budget of the second table (requests a minute).
 const IMAGE_RPM: u32 = 300;
 
@@ -69,35 +73,75 @@ fn throughput(fake: &fake_openai::FakeServer, chapters: usize, budget: Option<u3
         None => println!("\nthroughput, books of {chapters} chapters, no shared budget"),
         Some(rpm) => println!("\nthroughput, books of {chapters} chapters, shared imageRpm {rpm}"),
     }
-    println!("workers   wall s   books/h   images   ideal s   efficiency");
-    let mut one = None;
+    println!(
+        "workers   wall s   books/h   images   linear s   slots s   ideal s   efficiency   vs linear   CPU s   first   after"
+    );
+    let mut one: Option<Run> = None;
     for workers in [1, 2, 4, 8] {
-        let (wall, images) = run_workers(fake, workers, chapters, budget);
-        let base = *one.get_or_insert(wall);
-        let parallel = base / workers as f64;
+        let run = run_workers(fake, workers, chapters, budget);
+        let base = *one.get_or_insert(run);
+        let linear = base.wall / workers as f64;
+        // No scheduler draws before a book's start (its cast, style and first chapter: the
+        // one-worker run's time to its first image request) nor more images at once than
+        // the workers' image slots.
+        let slots = base.first_image
+            + run.images as f64 * IMAGE_MS as f64 / 1000.0 / (workers * IMAGE_JOBS) as f64;
         let floor = budget.map_or(0.0, |rpm| {
-            images.saturating_sub(1) as f64 * 60.0 / f64::from(rpm)
+            run.images.saturating_sub(1) as f64 * 60.0 / f64::from(rpm)
         });
-        let ideal = parallel.max(floor);
+        let ideal = linear.max(slots).max(floor);
         println!(
-            "{workers:>7} {wall:>8.1} {:>9.0} {images:>8} {ideal:>9.1} {:>11.0}%",
-            BOOKS as f64 / wall * 3600.0,
-            ideal / wall * 100.0
+            "{workers:>7} {:>8.2} {:>9.0} {:>8} {linear:>10.2} {slots:>9.2} {ideal:>9.2} {:>11.0}% {:>10.0}% {:>7.2} {:>7.2} {:>7.2}",
+            run.wall,
+            BOOKS as f64 / run.wall * 3600.0,
+            run.images,
+            ideal / run.wall * 100.0,
+            linear.max(floor) / run.wall * 100.0,
+            run.cpu,
+            run.first_image,
+            run.after_last
         );
     }
 }
 
-/// Submits the books to a new database and runs `workers` workers until idle: (wall s, image
-/// requests).
+/// One run of the workers on the books.
+#[derive(Debug, Clone, Copy)]
+struct Run {
+    /// Seconds from the workers' start to the last one's exit.
+    wall: f64,
+    /// Image requests.
+    images: usize,
+    /// Seconds from the workers' start to the first image request.
+    first_image: f64,
+    /// CPU seconds (user + system) the workers used together.
+    cpu: f64,
+    /// Seconds from the last image answer to the last worker's exit.
+    after_last: f64,
+}
+
+/// CPU seconds (user + system) of every child process waited for so far.
+fn children_cpu() -> f64 {
+    // SAFETY: getrusage only writes the struct it is given.
+    let usage = unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage);
+        usage
+    };
+    let secs = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    secs(usage.ru_utime) + secs(usage.ru_stime)
+}
+
+/// Submits the books to a new database and runs `workers` workers until idle.
 fn run_workers(
     fake: &fake_openai::FakeServer,
     workers: usize,
     chapters: usize,
     budget: Option<u32>,
-) -> (f64, usize) {
+) -> Run {
     let dir = tempfile::tempdir().expect("tempdir");
     let url = store::postgres::test_cluster::new_database("bench").expect("a database");
-    let mut config = "imageSize: 256x256\npagesPerImage: 0.4\njobs: 2\nimageJobs: 2\n".to_string();
+    let mut config =
+        format!("imageSize: 256x256\npagesPerImage: 0.4\njobs: 2\nimageJobs: {IMAGE_JOBS}\n");
     if let Some(rpm) = budget {
         config.push_str(&format!("imageRpm: {rpm}\n"));
     }
@@ -124,6 +168,7 @@ fn run_workers(
     );
     let before = fake.count("image");
     let logged = fake.entries().len();
+    let cpu_before = children_cpu();
     let started = Instant::now();
     let epoch_ms = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -146,13 +191,21 @@ fn run_workers(
         let status = child.wait().expect("a worker ends");
         assert!(status.success(), "a worker failed: {status}");
     }
+    let wall = started.elapsed().as_secs_f64();
+    let entries = &fake.entries()[logged..];
     if std::env::var("IMAGINIZE_BENCH_TIMELINE").is_ok_and(|w| w == workers.to_string()) {
-        timeline(&fake.entries()[logged..], epoch_ms, workers);
+        timeline(entries, epoch_ms, workers);
     }
-    (
-        started.elapsed().as_secs_f64(),
-        fake.count("image") - before,
-    )
+    let images = || entries.iter().filter(|e| e.kind == "image");
+    let first = images().map(|e| e.start_ms).min();
+    let last = images().map(|e| e.end_ms).max().unwrap_or(epoch_ms);
+    Run {
+        wall,
+        images: fake.count("image") - before,
+        first_image: first.map_or(0.0, |at| at.saturating_sub(epoch_ms) as f64 / 1000.0),
+        cpu: children_cpu() - cpu_before,
+        after_last: wall - last.saturating_sub(epoch_ms) as f64 / 1000.0,
+    }
 }
 
 fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command {
