@@ -115,6 +115,16 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/the-picture-of-dorian-gray.mobi",
         gold: "tests/fixtures/gold/heldout/the-picture-of-dorian-gray.json",
     },
+    Case {
+        name: "dracula",
+        book: "tests/fixtures/books/heldout/dracula.md",
+        gold: "tests/fixtures/gold/heldout/dracula.json",
+    },
+    Case {
+        name: "frankenstein",
+        book: "tests/fixtures/books/heldout/frankenstein.docx",
+        gold: "tests/fixtures/gold/heldout/frankenstein.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

@@ -21,6 +21,8 @@ pub struct Group {
     pub speech: usize,
     /// Times the book introduces it by its kind of place ("the city of London").
     pub introduced: usize,
+    /// Times it owns a written work ("Belsham's Essays").
+    pub cited: usize,
 }
 
 /// Union-find over form indexes.
@@ -231,6 +233,7 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
         honorific: group.iter().find_map(|f| f.honorific.clone()),
         speech,
         introduced: group.iter().map(|f| f.introduced).sum(),
+        cited: group.iter().map(|f| f.cited).sum(),
     })
 }
 

@@ -35,6 +35,8 @@ pub struct Form {
     pub introduced: usize,
     /// Times it is a vessel: "aboard the Hispaniola", "the schooner Walrus".
     pub vessel: usize,
+    /// Times it owns a written work ("Belsham's Essays"): an author the chapter cites.
+    pub cited: usize,
 }
 
 impl Form {
@@ -243,13 +245,19 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
             .get(next - 1)
             .is_some_and(|t| strip_possessive(t.word).len() != t.word.len())
             && !form.display.ends_with(tokens[next - 1].word);
-        let placed = !owner && has_place_cue(tokens, i);
+        let listed = i
+            .checked_sub(1)
+            .is_some_and(|p| matches!(tokens[p].word, "and" | "or"));
+        let apposed = apposition(doc, next).filter(|_| !listed);
+        let placed = !owner && (has_place_cue(tokens, i) || apposed == Some(true));
         let after_the = follows_the(tokens, i);
         entry.speech += usize::from(!placed && is_speaker(doc.text, tokens, i, next));
         entry.place_cues += usize::from(placed);
         entry.after_the += usize::from(after_the);
-        entry.introduced += usize::from(placed && introduced_as_place(tokens, i));
+        let by_kind = placed && introduced_as_place(tokens, i);
+        entry.introduced += usize::from(by_kind || apposed.is_some());
         entry.vessel += usize::from(is_vessel(tokens, i));
+        entry.cited += usize::from(owner && cites_work(doc.text, tokens, next));
         i = next;
     }
     forms
@@ -356,6 +364,7 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         after_the: 0,
         introduced: 0,
         vessel: 0,
+        cited: 0,
     };
     Some((form, last + 1))
 }
@@ -403,12 +412,14 @@ fn opens_place(doc: &Doc, i: usize) -> bool {
         })
 }
 
-/// Whether the possessive at `j` is followed, inside the name, by a place word.
+/// Whether the possessive at `j` is followed, inside the name, by a place word. A written work
+/// ("Belsham's Essays") is the owner's book, not part of a name.
 fn place_follows(doc: &Doc, stats: &WordStats, j: usize) -> bool {
     let tokens = &doc.tokens;
     tokens.get(j + 1).is_some_and(|n| {
         adjacent(doc.text, &tokens[j], n)
             && !n.at_start
+            && !WORKS.contains(&n.word.to_lowercase().as_str())
             && (lexicon::is_place_suffix(n.word) || stats.is_name_word(n.word))
     })
 }
@@ -463,6 +474,72 @@ fn is_vessel(tokens: &[Token], start: usize) -> bool {
     boarded
         || word(1).is_some_and(|w| lexicon::VESSEL_NOUNS.contains(&w.as_str()))
             && word(2).as_deref() == Some("the")
+}
+
+/// Written works a name may own: "Belsham's Essays", "Fordyce's Sermons" name a book by its
+/// author. Not "letters" or "history", which anyone in a story has.
+#[rustfmt::skip]
+const WORKS: &[&str] = &[
+    "essays", "sermons", "poems", "plays", "sonnets", "novels", "fables", "hymns", "lectures",
+    "dictionary", "commentaries", "odes", "ballads", "meditations", "homilies",
+];
+
+/// Whether the possessive name before token `next` owns a written work ("Belsham's Essays").
+fn cites_work(text: &str, tokens: &[Token], next: usize) -> bool {
+    let (Some(owner), Some(work)) = (
+        next.checked_sub(1).and_then(|p| tokens.get(p)),
+        tokens.get(next),
+    ) else {
+        return false;
+    };
+    adjacent(text, owner, work) && WORKS.contains(&work.word.to_lowercase().as_str())
+}
+
+/// Whether the gap after token `a` closes a phrase: a comma, semicolon, colon, bracket or dash,
+/// or the sentence's end (`b` in another sentence or none).
+fn closes_phrase(text: &str, a: &Token, b: Option<&Token>) -> bool {
+    match b.filter(|b| b.sentence == a.sentence) {
+        None => true,
+        Some(b) => {
+            let gap = text[a.end..b.start].trim();
+            !gap.is_empty() && gap.chars().all(|c| ",;:()—–-".contains(c))
+        }
+    }
+}
+
+/// "Flimnap, the treasurer, is allowed", "Mildendo, the metropolis of Lilliput, described": the
+/// name ending before token `end` is followed by a comma, "the" and a noun for a person or a
+/// place ("the marquis" too), with at most an "of" and a name after it, and the phrase is
+/// closed (a comma or the sentence's end). The book presenting someone or somewhere, as "the
+/// city of London" does. `Some(true)` when the noun is a place's. Not "said Jo, the tears
+/// running down", nor "to the Venetians, the face of Antinous was"; and the caller leaves out
+/// a name closing a list ("Edwin and Morcar, the earls"), whose apposition is the list's.
+fn apposition(doc: &Doc, end: usize) -> Option<bool> {
+    let tokens = &doc.tokens;
+    let last = tokens.get(end.checked_sub(1)?)?;
+    let in_sentence = |k: usize| tokens.get(k).filter(|t| t.sentence == last.sentence);
+    let the = in_sentence(end).filter(|t| t.word == "the")?;
+    let noun = in_sentence(end + 1)?;
+    let w = noun.word;
+    let mut close = end + 1;
+    if in_sentence(end + 2).is_some_and(|t| t.word == "of") {
+        // "of Lilliput", "of the North": the name the noun belongs to.
+        let mut k = end + 3 + usize::from(in_sentence(end + 3).is_some_and(|t| t.word == "the"));
+        let first = k;
+        while in_sentence(k).is_some_and(|t| is_capitalised(t.word)) {
+            k += 1;
+        }
+        if k == first {
+            return None;
+        }
+        close = k - 1;
+    }
+    let apposed = doc.text[last.end..the.start].trim() == ","
+        && w.chars().all(|c| c.is_ascii_lowercase())
+        && closes_phrase(doc.text, &tokens[close], tokens.get(close + 1));
+    let place = lexicon::PLACE_NOUNS.contains(&w) || lexicon::REGION_NOUNS.contains(&w);
+    let person = lexicon::is_role(w) || lexicon::may_be_role(w);
+    (apposed && (place || person)).then_some(place)
 }
 
 /// "the city of London", "the village of Longbourn": a kind of place, then "of", then the name.
@@ -761,6 +838,58 @@ mod tests {
         let text = "Then Aunt March came. In March it rained. Then Mrs. March smiled. \
                     By May the roads dried.";
         assert_eq!(displays(text), ["Aunt March", "Mrs. March"]);
+    }
+
+    #[test]
+    fn an_apposition_introduces_a_person_or_a_place() {
+        let text = "Then Flimnap, the treasurer, danced. I saw Mildendo, the metropolis of \
+                    Lilliput. \"No,\" said Jo, the tears running down. Then Bob, the fire \
+                    went out. It was to the Venetians, the face of Antinous was to Rome. \
+                    Then Edwin and Morcar, the earls, fled. Then Hugo, the marquis, fell.";
+        let forms = find_forms(&Doc::new(text));
+        let introduced: Vec<(&str, usize)> = forms
+            .iter()
+            .map(|f| (f.display.as_str(), f.introduced))
+            .collect();
+        assert_eq!(
+            introduced,
+            [
+                ("Flimnap", 1),
+                ("Mildendo", 1),
+                ("Lilliput", 1),
+                ("Jo", 0),
+                ("Bob", 0),
+                ("Venetians", 0),
+                ("Antinous", 0),
+                ("Rome", 0),
+                ("Edwin", 0),
+                ("Morcar", 0),
+                ("Hugo", 1),
+            ]
+        );
+        let kinds: Vec<ElementKind> = forms[..3].iter().map(Form::kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                ElementKind::Character,
+                ElementKind::Place,
+                ElementKind::Place
+            ]
+        );
+    }
+
+    #[test]
+    fn an_owner_of_a_written_work_is_cited() {
+        let text = "She read Belsham's Essays aloud. Later Belsham's chair broke. Then Belsham \
+                    slept.";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(forms[0].display, "Belsham");
+        assert_eq!((forms[0].count, forms[0].cited), (3, 1));
+        assert!(
+            forms
+                .iter()
+                .all(|f| !f.display.contains("Essays") || f.core.len() == 1)
+        );
     }
 
     #[test]

@@ -314,7 +314,8 @@ pub const JOURNEY_NOUNS: &[&str] = &[
 pub const PLACE_NOUNS: &[&str] = &[
     "village", "town", "city", "county", "parish", "hamlet", "kingdom", "isle", "port", "shire",
     "house", "park", "estate", "manor", "grounds", "neighbourhood", "neighborhood", "borough",
-    "district", "quarter", "province", "canton", "land", "country", "city",
+    "district", "quarter", "province", "canton", "land", "country", "city", "empire",
+    "metropolis",
 ];
 
 /// Concrete things worth naming in a scene description ("with the fields, mud and petticoat").

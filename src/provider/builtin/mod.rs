@@ -204,10 +204,17 @@ fn is_history(g: &aliases::Group) -> bool {
     g.speech == 0 && g.honorific.as_deref().is_some_and(lexicon::is_royal_title)
 }
 
+/// "read Belsham's Essays ... that everlasting Belsham": a bare name the chapter gives a written
+/// work ("Essays", "Sermons") and never a line is the author of a book someone reads, not
+/// someone in the story.
+fn is_cited_author(g: &aliases::Group) -> bool {
+    g.cited > 0 && g.speech == 0 && g.honorific.is_none()
+}
+
 fn find_entities(doc: &Doc) -> Vec<Entity> {
     let forms = entities::find_forms(doc);
     let mut groups = aliases::group(&forms);
-    groups.retain(|g| !is_history(g));
+    groups.retain(|g| !is_history(g) && !is_cited_author(g));
     let groups = most_useful(groups);
     let places: Vec<&aliases::Group> = groups
         .iter()
@@ -557,6 +564,17 @@ mod tests {
         assert!(reported.iter().any(|n| n == "Miss Belinda"), "{reported:?}");
         assert!(!reported.iter().any(|n| n == "Nature"), "{reported:?}");
         assert_eq!(reported.len(), MAX_PEOPLE + 1, "{reported:?}");
+    }
+
+    #[test]
+    fn the_author_of_a_work_read_aloud_is_not_cast() {
+        let text = "Jo had to read Belsham's Essays by the hour. \"I was reading that \
+                    everlasting Belsham,\" said Jo. She liked the worthy Belsham less. Then \
+                    old Belsham rested. Later Amy's poems were read. \"No,\" said Amy.";
+        let names = reported_names(text);
+        assert!(names.iter().any(|n| n == "Jo"), "{names:?}");
+        assert!(names.iter().any(|n| n == "Amy"), "{names:?}");
+        assert!(!names.iter().any(|n| n == "Belsham"), "{names:?}");
     }
 
     #[test]
