@@ -269,12 +269,12 @@ async fn draw_scenes(
         if let Some(held) = slot.take()
             && failure.is_none()
             && !stopping
-            && let Some(scene) = left.next()
         {
-            // Checked with the slot in hand: a stop that came while waiting starts nothing.
+            // Checked with the slot in hand: a stop that came while waiting starts nothing,
+            // and the scene stays left (the chapter is then given back, not completed).
             if shutdown.is_shutdown() || lost.load(Ordering::SeqCst) {
                 stopping = true;
-            } else {
+            } else if let Some(scene) = left.next() {
                 let more = left.peek().is_some();
                 // The last scene's record also completes the chapter (one manifest write, not
                 // two) when it is drawn alone; after scenes drawn side by side the caller does.
