@@ -5,6 +5,7 @@
 //! ```sh
 //! cargo bench --bench scale            # release build; about a minute once built
 //! cargo test --bench scale             # the same on the debug build (slower workers)
+//! cargo bench --bench scale -- 24      # only the tables of books of 24 chapters
 //! ```
 //!
 //! 1. Throughput: 4 books with 1, 2, 4, 8 workers (`--books 1`): books of 8 chapters without
@@ -60,8 +61,15 @@ fn main() {
     println!(
         "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books, up to 2 scenes a chapter; --image-jobs 2, --books 1 per worker"
     );
+    // `-- 24`: only the tables of books of that many chapters (and nothing after them).
+    let only: Option<usize> = std::env::args().skip(1).find_map(|a| a.parse().ok());
     for (chapters, budget) in [(8, None), (8, Some(IMAGE_RPM)), (24, None)] {
-        throughput(&fake, chapters, budget);
+        if only.is_none_or(|n| n == chapters) {
+            throughput(&fake, chapters, budget);
+        }
+    }
+    if only.is_some() {
+        return;
     }
     takes();
     queries(&fake);
@@ -178,18 +186,37 @@ fn run_workers(
         stores.to_vec(),
     ]
     .concat();
+    let logs = std::env::var("IMAGINIZE_BENCH_LOGS").is_ok_and(|w| w == workers.to_string());
     let mut children: Vec<_> = (0..workers)
         .map(|_| {
-            command(dir.path(), fake, &args)
+            let mut worker = command(dir.path(), fake, &args);
+            if logs {
+                worker.arg("--verbose");
+            }
+            worker
                 .stdout(Stdio::null())
-                .stderr(Stdio::null())
+                .stderr(if logs { Stdio::piped() } else { Stdio::null() })
                 .spawn()
                 .expect("a worker starts")
         })
         .collect();
+    let stamped: Vec<_> = children
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(n, child)| Some((n, child.stderr.take()?)))
+        .map(|(n, stderr)| std::thread::spawn(move || stamp(n, stderr, started)))
+        .collect();
     for child in &mut children {
         let status = child.wait().expect("a worker ends");
         assert!(status.success(), "a worker failed: {status}");
+    }
+    let mut lines: Vec<(u128, String)> = stamped
+        .into_iter()
+        .flat_map(|t| t.join().unwrap_or_default())
+        .collect();
+    lines.sort();
+    for (at, line) in lines {
+        println!("  {at:>5} {line}");
     }
     let wall = started.elapsed().as_secs_f64();
     let entries = &fake.entries()[logged..];
@@ -222,6 +249,17 @@ fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command
         .env("IMAGINIZE_IMAGE_MODEL", "gpt-image-1")
         .args(args);
     command
+}
+
+/// Worker `n`'s stderr lines, each with the milliseconds since `started` it was read at
+/// (`IMAGINIZE_BENCH_LOGS=8` for the runs of 8 workers, with `--verbose`).
+fn stamp(n: usize, stderr: std::process::ChildStderr, started: Instant) -> Vec<(u128, String)> {
+    use std::io::BufRead;
+    std::io::BufReader::new(stderr)
+        .lines()
+        .map_while(Result::ok)
+        .map(|line| (started.elapsed().as_millis(), format!("w{n} {line}")))
+        .collect()
 }
 
 /// Requests in flight per 100 ms of the run, by kind (`IMAGINIZE_BENCH_TIMELINE=8` for the

@@ -187,9 +187,9 @@ impl Queue {
     ///
     /// Helpers spread over the books that want them: a book takes another helper only while
     /// fewer of the live workers (a heartbeat within `lease`) are on it than its fair share,
-    /// and the book with the fewest goes first. The share is the live workers over the books
-    /// with something to draw now plus those still starting (their cast not yet shared: they
-    /// will want help soon). Idle workers are woken together by one chapter or cast; without
+    /// and the book with the fewest goes first. The share is the live workers over the held
+    /// books with something to draw now or later: a chapter not yet claimed (analyzed, or
+    /// still to analyze), a portrait wanted, or no chapters yet (just taken). Idle workers are woken together by one chapter or cast; without
     /// the share they would all pile onto the first book shared and leave the others to their
     /// holders, and a share over every held book would leave workers idle beside a book whose
     /// last chapters only its holder draws. The choice is made under one advisory lock, so
@@ -224,10 +224,13 @@ impl Queue {
                                           WHERE c.book = q.id AND c.status = 'analyzed') \
                                   OR EXISTS (SELECT 1 FROM portraits p \
                                              WHERE p.book = q.id AND p.status = 'wanted'))), \
-                      starting AS (SELECT count(*) AS n FROM queue \
-                                   WHERE status = 'running' AND NOT cast_shared), \
-                      wanting AS (SELECT greatest((SELECT count(*) FROM drawable) \
-                                                  + (SELECT n FROM starting), 1) AS n) \
+                      wanting AS (SELECT greatest(count(*), 1) AS n FROM queue q \
+                                  WHERE q.status = 'running' \
+                                    AND (NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) \
+                                         OR EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
+                                                    AND c.status IN ('pending', 'analyzed')) \
+                                         OR EXISTS (SELECT 1 FROM portraits p \
+                                                    WHERE p.book = q.id AND p.status = 'wanted'))) \
                  SELECT id, book_sha256, file_name, settings, attempt FROM drawable \
                  WHERE worker <> $1 AND NOT (id = ANY($2)) \
                      AND on_it * (SELECT n FROM wanting) < (SELECT count(*) FROM live) \

@@ -618,62 +618,55 @@ fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
         queue.register(w, "host", std::process::id()).unwrap();
     }
     let mut holders = Vec::new();
+    let mut states = Vec::new();
     for (holder, book) in [("h1", "b1"), ("h2", "b2")] {
         let taken = queue.take(holder, LEASE).unwrap().expect("a book");
         assert_eq!(taken.id, book);
         let state = PgState::open(&url, book).unwrap();
-        state.open_book(&request(2, now())).unwrap();
+        state.open_book(&request(1, now())).unwrap();
         holders.push(state.register_worker(&WorkerId(holder.into())).unwrap());
+        assert!(queue.share_cast(book, holder, taken.attempt).unwrap());
+        states.push(state);
+    }
+    let analyzed = |state: &PgState| {
         state
             .mark_analyzed(ChapterNo(1), 2, Usage::default(), now())
             .unwrap();
-        assert!(queue.share_cast(book, holder, taken.attempt).unwrap());
-    }
-    // Five live workers on two books: a share of 2.5, so each book takes two helpers at most
-    // beside its holder, and the one with fewer goes first.
-    let chosen: Vec<Option<String>> = ["w1", "w2", "w3"]
-        .iter()
-        .map(|w| {
-            let helped = queue.helpable(&helper(w), &[], LEASE).unwrap();
-            helped.map(|t| t.id)
-        })
-        .collect();
+    };
+    let helps = |w: &str, skip: &[&str]| {
+        let skip: Vec<String> = skip.iter().map(|s| s.to_string()).collect();
+        let helped = queue.helpable(&helper(w), &skip, LEASE).unwrap();
+        helped.map(|t| t.id)
+    };
+    analyzed(&states[0]);
+    // Five live workers on two books that will want help: a share of 2.5, so a book takes
+    // two helpers at most beside its holder, even while the other has nothing to draw yet.
+    assert_eq!(helps("w1", &[]), Some("b1".into()));
+    assert_eq!(helps("w2", &[]), Some("b1".into()));
     assert_eq!(
-        chosen,
-        [Some("b1".into()), Some("b2".into()), Some("b1".into())],
-        "the first two idle workers go to different books"
-    );
-    assert_eq!(
-        queue
-            .helpable(&helper("w2"), &["b2".into()], LEASE)
-            .unwrap()
-            .map(|t| t.id),
+        helps("w3", &[]),
         None,
-        "b1 has its share: holder and two helpers"
+        "b2's chapter is still being analyzed: it keeps its share, the idle do not all pile onto b1"
     );
-    queue.stop_helping("b1", "w1").unwrap();
+    analyzed(&states[1]);
+    assert_eq!(helps("w3", &[]), Some("b2".into()));
+    assert_eq!(helps("w1", &["b2"]), None, "b1 has its share");
+    queue.stop_helping("b1", "w2").unwrap();
     assert_eq!(
-        queue
-            .helpable(&helper("w2"), &["b2".into()], LEASE)
-            .unwrap()
-            .map(|t| t.id),
+        helps("w2", &["b2"]),
         Some("b1".into()),
         "a helper that left makes room"
     );
     // b2's only chapter is being drawn: nothing there to help with, so b1, the one book
     // left to draw, may take every live worker.
-    let b2 = PgState::open(&url, "b2").unwrap();
-    let claimed = b2
+    let claimed = states[1]
         .claim_next(&worker("h2"), &[ChapterNo(1)], LEASE, now())
         .unwrap();
     assert_eq!(claimed, Some(ChapterNo(1)));
     assert_eq!(
-        queue
-            .helpable(&helper("w1"), &[], LEASE)
-            .unwrap()
-            .map(|t| t.id),
+        helps("w3", &[]),
         Some("b1".into()),
-        "a book with nothing to draw does not hold back a share"
+        "a book with nothing left to draw does not hold back a share"
     );
 }
 
