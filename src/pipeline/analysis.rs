@@ -2,6 +2,7 @@
 //! so a crash resumes), the merge into elements.json/Elements.md, then pass 2 on the selected
 //! chapters, each marked `analyzed` the moment its scenes are saved, which wakes the illustrators.
 
+use crate::analyze::cards::keep_cards;
 use crate::analyze::chunks::estimate_tokens;
 use crate::analyze::entities::{
     ChapterEntities, ChapterRef, PackEntities, extract_pack, packs, parse_saved,
@@ -16,7 +17,9 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::{Cast, Context};
 use crate::pipeline::decide::{AfterFailure, Rank, Work, after_failure};
-use crate::pipeline::looks::{complete_looks, show_style, style_and_cards};
+use crate::pipeline::looks::{
+    CardPlan, complete_looks, earlier_cast, plan_cards, show_style, style_and_cards,
+};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -226,9 +229,14 @@ async fn finish_elements(
     ctx.set_cast(Cast::making(
         catalogue.elements.iter().map(|e| e.name.clone()),
     ));
+    // A re-made cast keeps its cards. The rest line up for text slots before pass 2 asks for
+    // them: the first chapters' cards (and the portrayed's, whose portraits fill the image
+    // slots first) come with its first requests.
+    keep_cards(&mut catalogue, &earlier_cast(&ctx.out));
+    let plan = plan_cards(ctx, &catalogue);
     let ctx = ctx.clone();
     Ok(tokio::spawn(async move {
-        let made = cast_with_looks(&ctx, catalogue, series, style_slot).await;
+        let made = cast_with_looks(&ctx, catalogue, series, style_slot, plan).await;
         ctx.set_cast(if made.is_ok() {
             Cast::Ready
         } else {
@@ -253,8 +261,9 @@ async fn cast_with_looks(
     mut catalogue: Catalogue,
     series: Option<crate::series::Series>,
     style_slot: Option<Slot>,
+    plan: CardPlan,
 ) -> Result<(), Error> {
-    let style = style_and_cards(ctx, &mut catalogue, style_slot).await?;
+    let style = style_and_cards(ctx, &mut catalogue, style_slot, plan).await?;
     let (out, written, shown) = (ctx.out.clone(), catalogue.clone(), style.clone());
     // The portraits' names are known now; the pictures come before the first scene needs them.
     let portraits: Vec<(String, String)> =
@@ -518,6 +527,9 @@ async fn analyze_chapter(
         .flat_map(|scene| ctx.elements_for(scene))
         .map(|brief| brief.name)
         .collect();
+    // Cards still waiting for a slot that this chapter needs take its turn.
+    ctx.text_turns()
+        .hurry(&shown, Rank::Chapter(chapter, Work::Cards));
     if !ctx.cast_ready_for(&shown).await {
         return Err(Error::Internal(
             "the appearance cards failed before this chapter could be marked analyzed".into(),

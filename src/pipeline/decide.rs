@@ -7,7 +7,7 @@
 //! spreads.
 
 use crate::ids::ChapterNo;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Which text request gets the next free slot: the lowest rank, then the earliest asked. Pass 1
 /// first (nothing else can start before its merge), then the style (every picture waits for
@@ -31,10 +31,14 @@ pub(crate) enum Work {
     Cards,
 }
 
-/// Requests waiting for a text slot, by rank (`Rank`) and then in the order they asked.
+/// Requests waiting for a text slot, by rank (`Rank`) and then in the order they asked. A
+/// waiting request can be moved up (`raise_where`): the cards a chapter waits for take that
+/// chapter's turn, whatever their own first chapter.
 #[derive(Debug)]
 pub(crate) struct Ranked<T> {
     waiting: BTreeMap<(Rank, u64), T>,
+    /// Each waiting request's rank now, by the number it was given when it asked.
+    ranks: HashMap<u64, Rank>,
     asked: u64,
 }
 
@@ -42,27 +46,51 @@ impl<T> Default for Ranked<T> {
     fn default() -> Self {
         Ranked {
             waiting: BTreeMap::new(),
+            ranks: HashMap::new(),
             asked: 0,
         }
     }
 }
 
 impl<T> Ranked<T> {
-    /// Adds a request; the key takes it out again (`remove`) when it stops waiting.
-    pub(crate) fn push(&mut self, rank: Rank, item: T) -> (Rank, u64) {
-        let key = (rank, self.asked);
+    /// Adds a request; the number it returns takes it out again (`remove`) when it stops
+    /// waiting.
+    pub(crate) fn push(&mut self, rank: Rank, item: T) -> u64 {
+        let id = self.asked;
         self.asked += 1;
-        self.waiting.insert(key, item);
-        key
+        self.waiting.insert((rank, id), item);
+        self.ranks.insert(id, rank);
+        id
     }
 
     /// The request a free slot goes to.
     pub(crate) fn pop_best(&mut self) -> Option<T> {
-        self.waiting.pop_first().map(|(_, item)| item)
+        let ((_, id), item) = self.waiting.pop_first()?;
+        self.ranks.remove(&id);
+        Some(item)
     }
 
-    pub(crate) fn remove(&mut self, key: (Rank, u64)) -> Option<T> {
-        self.waiting.remove(&key)
+    pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
+        let rank = self.ranks.remove(&id)?;
+        self.waiting.remove(&(rank, id))
+    }
+
+    /// Moves every waiting request ranked after `rank` for which `wanted` holds up to `rank`
+    /// (among requests of that rank they keep the order they asked in); returns how many moved.
+    pub(crate) fn raise_where(&mut self, rank: Rank, wanted: impl Fn(&T) -> bool) -> usize {
+        let later: Vec<(Rank, u64)> = self
+            .waiting
+            .iter()
+            .filter(|((r, _), item)| *r > rank && wanted(item))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in &later {
+            if let Some(item) = self.waiting.remove(key) {
+                self.waiting.insert((rank, key.1), item);
+                self.ranks.insert(key.1, rank);
+            }
+        }
+        later.len()
     }
 
     /// Whether a request ranked before `rank` waits (then a caller of `rank` must not jump it).
@@ -198,6 +226,44 @@ mod tests {
             ]
         );
         assert!(!ranked.any_before(Rank::Style));
+    }
+
+    /// Chapter 4's scenes show an element first listed in chapter 35: the cards it waits for
+    /// move up to chapter 4's turn, ahead of chapter 5's scenes; nothing already ahead moves back.
+    #[test]
+    fn the_cards_a_chapter_waits_for_take_that_chapters_turn() {
+        let ch = |n| ChapterNo(n);
+        let mut ranked = Ranked::default();
+        ranked.push(Rank::Chapter(ch(35), Work::Cards), "cards 35: But");
+        ranked.push(Rank::Chapter(ch(5), Work::Scenes), "scenes 5");
+        ranked.push(Rank::Chapter(ch(2), Work::Cards), "cards 2: But, Jane");
+        ranked.push(Rank::Chapter(ch(54), Work::Cards), "cards 54: What");
+        let moved = ranked.raise_where(Rank::Chapter(ch(4), Work::Cards), |item| {
+            item.contains("But")
+        });
+        assert_eq!(moved, 1, "the batch ranked at chapter 2 stays ahead");
+        assert!(ranked.any_before(Rank::Chapter(ch(5), Work::Scenes)));
+        let order: Vec<&str> = std::iter::from_fn(|| ranked.pop_best()).collect();
+        assert_eq!(
+            order,
+            [
+                "cards 2: But, Jane",
+                "cards 35: But",
+                "scenes 5",
+                "cards 54: What"
+            ]
+        );
+    }
+
+    /// A raised request is still taken out by the number it was given.
+    #[test]
+    fn a_raised_request_can_still_stop_waiting() {
+        let mut ranked = Ranked::default();
+        let id = ranked.push(Rank::Chapter(ChapterNo(9), Work::Cards), "cards 9");
+        ranked.raise_where(Rank::Style, |_| true);
+        assert!(ranked.any_before(Rank::Chapter(ChapterNo(1), Work::Scenes)));
+        assert_eq!(ranked.remove(id), Some("cards 9"));
+        assert_eq!(ranked.pop_best(), None);
     }
 
     #[test]
