@@ -11,15 +11,20 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Which text request gets the next free slot: the lowest rank, then the earliest asked. Pass 1
 /// first (nothing else can start before its merge), then the style (every picture waits for
-/// it), then chapter by chapter in reading order: a chapter's scenes, then the appearance cards
-/// of the elements that first appear in it. A chapter is drawn only once its scenes and the
-/// cards of whoever they show are in, so the chapters next in reading order, which the
-/// illustrators claim next, get their text before cards and scenes of later chapters.
+/// it), then the cards of the portrayed (their portraits are the first pictures that can be
+/// drawn), then chapter by chapter in reading order: a chapter's scenes, then the cards its
+/// scenes show that are still to come (moved up to that turn when the scenes are in,
+/// `Ranked::raise_where`). Cards no analyzed chapter has asked for yet come last: they are
+/// needed by no picture so far, and a chapter is drawn only once its scenes and the cards of
+/// whoever they show are in, so the chapters next in reading order, which the illustrators
+/// claim next, get their text first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Rank {
     Pass1,
     Style,
+    Portrayed,
     Chapter(ChapterNo, Work),
+    Unshown,
 }
 
 /// The kinds of text request that belong to a chapter, in the order they start.
@@ -27,7 +32,7 @@ pub(crate) enum Rank {
 pub(crate) enum Work {
     /// Pass 2: its scenes are asked first, so its answer and the cards come back together.
     Scenes,
-    /// The appearance cards of elements first seen in that chapter.
+    /// The appearance cards of elements its scenes show, still to come.
     Cards,
 }
 
@@ -91,6 +96,11 @@ impl<T> Ranked<T> {
             }
         }
         later.len()
+    }
+
+    /// The rank the request numbered `id` waits with now.
+    pub(crate) fn rank_of(&self, id: u64) -> Option<Rank> {
+        self.ranks.get(&id).copied()
     }
 
     /// Whether a request ranked before `rank` waits (then a caller of `rank` must not jump it).
@@ -200,8 +210,10 @@ mod tests {
     fn a_free_text_slot_goes_to_pass_1_then_the_style_then_the_next_chapter_in_reading_order() {
         let ch = |n| ChapterNo(n);
         let mut ranked = Ranked::default();
+        ranked.push(Rank::Unshown, "cards no scene showed yet");
         ranked.push(Rank::Chapter(ch(3), Work::Scenes), "scenes 3");
         ranked.push(Rank::Chapter(ch(2), Work::Cards), "cards first seen in 2");
+        ranked.push(Rank::Portrayed, "cards of the portrayed");
         ranked.push(Rank::Chapter(ch(2), Work::Scenes), "scenes 2");
         ranked.push(Rank::Style, "style");
         let late = ranked.push(Rank::Chapter(ch(1), Work::Cards), "cards first seen in 1");
@@ -219,10 +231,12 @@ mod tests {
             [
                 "pass 1",
                 "style",
+                "cards of the portrayed",
                 "more cards first seen in 1",
                 "scenes 2",
                 "cards first seen in 2",
-                "scenes 3"
+                "scenes 3",
+                "cards no scene showed yet"
             ]
         );
         assert!(!ranked.any_before(Rank::Style));
@@ -237,7 +251,7 @@ mod tests {
         ranked.push(Rank::Chapter(ch(35), Work::Cards), "cards 35: But");
         ranked.push(Rank::Chapter(ch(5), Work::Scenes), "scenes 5");
         ranked.push(Rank::Chapter(ch(2), Work::Cards), "cards 2: But, Jane");
-        ranked.push(Rank::Chapter(ch(54), Work::Cards), "cards 54: What");
+        ranked.push(Rank::Unshown, "cards 54: What");
         let moved = ranked.raise_where(Rank::Chapter(ch(4), Work::Cards), |item| {
             item.contains("But")
         });

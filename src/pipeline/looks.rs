@@ -12,7 +12,7 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::analysis::is_fatal;
 use crate::pipeline::context::Context;
-use crate::pipeline::decide::{Rank, Work};
+use crate::pipeline::decide::Rank;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::Slot;
 use crate::pipeline::turns::Ticket;
@@ -304,7 +304,8 @@ pub fn plan_cards(ctx: &Context, catalogue: &Catalogue) -> CardPlan {
         .map(|batch| {
             let elements: Vec<&Element> = batch.iter().map(|&i| &catalogue.elements[i]).collect();
             let names = elements.iter().map(|e| e.name.clone()).collect();
-            (batch.to_vec(), turns.ticket(cards_rank(&elements), names))
+            let rank = cards_rank(&elements, &portrayed_names);
+            (batch.to_vec(), turns.ticket(rank, names))
         })
         .collect();
     CardPlan { wanted, batches }
@@ -430,11 +431,15 @@ fn wanting_cards(elements: &[Element], portrayed: &[&str]) -> Vec<usize> {
     wanted
 }
 
-/// A card request's turn for a text slot: with the first chapter any of its elements appears
-/// in, after that chapter's scenes.
-fn cards_rank(batch: &[&Element]) -> Rank {
-    let first = batch.iter().map(|e| e.first_chapter).min();
-    Rank::Chapter(first.unwrap_or(ChapterNo(0)), Work::Cards)
+/// A card request's turn for a text slot: right after the style when it is about someone
+/// portrayed (the portraits wait for it), else once a chapter's scenes show one of its elements
+/// (`Turns::hurry`), and after everything else until then.
+fn cards_rank(batch: &[&Element], portrayed: &[&str]) -> Rank {
+    if batch.iter().any(|e| portrayed.contains(&e.name.as_str())) {
+        Rank::Portrayed
+    } else {
+        Rank::Unshown
+    }
 }
 
 /// Adds one batch's cards to the cast as shown: elements.json and Elements.md rewritten (another
@@ -498,6 +503,7 @@ fn chapters_text(ctx: &Context, elements: &[&Element]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::decide::Work;
     use crate::provider::ElementKind;
 
     fn element(name: &str, kind: ElementKind, first: u32) -> Element {
@@ -515,7 +521,8 @@ mod tests {
     }
 
     /// The catalogue lists characters before places: chapter 1's place must not wait behind
-    /// every character of the book for its card. The portrayed come first of all.
+    /// every character of the book for its card. The portrayed come first of all, right after
+    /// the style; the other batches wait until a chapter's scenes show one of their elements.
     #[test]
     fn cards_are_asked_for_the_portrayed_then_in_the_order_their_elements_first_appear() {
         let mut carded = element("Mr. Bennet", ElementKind::Character, 1);
@@ -535,13 +542,15 @@ mod tests {
             .chunks(2)
             .map(|b| b.iter().map(|&i| &cast[i]).collect())
             .collect();
-        let ranks: Vec<Rank> = batches.iter().map(|b| cards_rank(b)).collect();
-        assert_eq!(
-            ranks,
-            [
-                Rank::Chapter(ChapterNo(1), Work::Cards),
-                Rank::Chapter(ChapterNo(13), Work::Cards)
-            ]
-        );
+        let ranks: Vec<Rank> = batches.iter().map(|b| cards_rank(b, &[])).collect();
+        assert_eq!(ranks, [Rank::Unshown, Rank::Unshown]);
+        let ranks: Vec<Rank> = batches
+            .iter()
+            .map(|b| cards_rank(b, &["Mr. Collins"]))
+            .collect();
+        assert_eq!(ranks, [Rank::Unshown, Rank::Portrayed]);
+        assert!(Rank::Style < Rank::Portrayed);
+        assert!(Rank::Portrayed < Rank::Chapter(ChapterNo(1), Work::Scenes));
+        assert!(Rank::Chapter(ChapterNo(61), Work::Cards) < Rank::Unshown);
     }
 }

@@ -21,6 +21,8 @@ use tokio::sync::{Semaphore, oneshot};
 pub struct Turns {
     slots: Arc<Semaphore>,
     waiting: Mutex<Ranked<Waiter>>,
+    /// Whether callers ranked `Unshown` may take a free slot themselves (`hold_unshown`).
+    unshown_open: tokio::sync::watch::Sender<bool>,
 }
 
 /// A caller in line: where its slot goes, and the cast members its request is about (a card
@@ -35,7 +37,20 @@ impl Turns {
         Turns {
             slots,
             waiting: Mutex::new(Ranked::default()),
+            unshown_open: tokio::sync::watch::Sender::new(true),
         }
+    }
+
+    /// Until `open_unshown`, callers ranked `Unshown` take only a slot handed to them: a slot
+    /// that is free while nobody better waits yet (pass 2 about to line up its chapters after
+    /// the merge) is not theirs to take.
+    pub fn hold_unshown(&self) {
+        self.unshown_open.send_replace(false);
+    }
+
+    /// Lets callers ranked `Unshown` take free slots again (pass 2 has lined up, or will not run).
+    pub fn open_unshown(&self) {
+        self.unshown_open.send_replace(true);
     }
 
     fn waiting(&self) -> std::sync::MutexGuard<'_, Ranked<Waiter>> {
@@ -76,8 +91,13 @@ impl Turns {
         if names.is_empty() {
             return;
         }
-        self.waiting()
+        let raised = self
+            .waiting()
             .raise_where(rank, |w| w.about.iter().any(|n| names.contains(n)));
+        if raised > 0 {
+            // Wakes the raised requests held back with the unshown (`Ticket::turn`).
+            self.unshown_open.send_modify(|_| {});
+        }
     }
 
     /// Gives `permit` to the best-ranked caller still waiting; back to the semaphore if none is.
@@ -105,7 +125,18 @@ pub struct Ticket {
 impl Ticket {
     /// Waits for this place's slot (see [`Turns::turn`]).
     pub async fn turn(mut self) -> Option<Slot> {
+        let mut open = self.turns.unshown_open.subscribe();
         loop {
+            // Held back: only a slot handed over counts, until the gate opens or a chapter
+            // raises this request (`hurry` says so on the same channel).
+            let held_back = !*open.borrow_and_update()
+                && self.turns.waiting().rank_of(self.id) == Some(Rank::Unshown);
+            if held_back {
+                tokio::select! {
+                    handed = &mut self.rx => return handed.ok(),
+                    _ = open.changed() => continue,
+                }
+            }
             tokio::select! {
                 biased;
                 handed = &mut self.rx => return handed.ok(),
@@ -237,6 +268,43 @@ mod tests {
             got.push(order.recv().await.expect("a turn"));
         }
         assert_eq!(got, ["Jane", "", "Kitty"]);
+    }
+
+    /// While held, cards no scene showed leave a free slot to pass 2, which lines up after
+    /// them; raised by a chapter they take a slot handed over; open, they take free ones.
+    #[tokio::test(start_paused = true)]
+    async fn unshown_cards_leave_free_slots_to_pass_2_until_the_gate_opens() {
+        let turns = Arc::new(Turns::new(Arc::new(Semaphore::new(1))));
+        turns.hold_unshown();
+        let unshown = {
+            let ticket = turns.ticket(Rank::Unshown, vec!["Kitty".into()]);
+            tokio::spawn(ticket.turn())
+        };
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        assert!(!unshown.is_finished(), "a free slot, but the gate is shut");
+        let scenes = turns
+            .turn(Rank::Chapter(ChapterNo(1), Work::Scenes))
+            .await
+            .expect("pass 2 gets the free slot");
+        let kitty: BTreeSet<String> = ["Kitty".to_string()].into();
+        turns.hurry(&kitty, Rank::Chapter(ChapterNo(1), Work::Cards));
+        let next = {
+            let turns = turns.clone();
+            tokio::spawn(async move { turns.turn(Rank::Chapter(ChapterNo(2), Work::Scenes)).await })
+        };
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        drop(scenes);
+        let slot = tokio::time::timeout(Duration::from_millis(50), unshown)
+            .await
+            .expect("the raised cards get the slot handed over")
+            .expect("task");
+        assert!(slot.is_some());
+        assert!(!next.is_finished());
+        drop(slot);
+        assert!(next.await.expect("task").is_some());
+        let later = turns.ticket(Rank::Unshown, Vec::new());
+        turns.open_unshown();
+        assert!(later.turn().await.is_some(), "open: a free slot is taken");
     }
 
     /// A caller that stops waiting loses its place; the slot goes to the next one.
