@@ -33,6 +33,17 @@ pub fn keep(label: &str, log: &[LogEntry], out: &Path) {
     }
     let _ = std::fs::write(dir.join("log.jsonl"), lines);
     let _ = std::fs::copy(out.join(MANIFEST), dir.join(MANIFEST));
+    // The cast (first chapters, cards) and the scenes: which cards a chapter waited for.
+    let _ = std::fs::copy(out.join("elements.json"), dir.join("elements.json"));
+    let chapters = dir.join("chapters");
+    if let (Ok(files), Ok(())) = (
+        std::fs::read_dir(out.join("chapters")),
+        std::fs::create_dir_all(&chapters),
+    ) {
+        for file in files.flatten() {
+            let _ = std::fs::copy(file.path(), chapters.join(file.file_name()));
+        }
+    }
 }
 
 /// What the timeline needs besides the log: the run, its slots, the bound's terms, and per

@@ -100,6 +100,27 @@ pub fn packs(
     out
 }
 
+/// The order packs are asked in: the longest answer first. Pass 1 ends with its last answer,
+/// so (as in longest-processing-time scheduling) the long requests go out in the first round
+/// and the short ones fill the slots that come free first. A pack's answer lists the cast of
+/// each of its chapters, so it grows with its chapters more than with its text (packs hold
+/// about the same text anyway): more chapters first, then more text. The merge reads the answers
+/// by chapter, so the order changes nothing else.
+pub fn largest_first(
+    mut packs: Vec<Vec<ChapterNo>>,
+    sizes: &[(ChapterNo, usize)],
+) -> Vec<Vec<ChapterNo>> {
+    let tokens = |pack: &Vec<ChapterNo>| -> usize {
+        sizes
+            .iter()
+            .filter(|(no, _)| pack.contains(no))
+            .map(|(_, size)| size)
+            .sum()
+    };
+    packs.sort_by_cached_key(|pack| std::cmp::Reverse((pack.len(), tokens(pack))));
+    packs
+}
+
 /// Extracts the entities of a pack of chapters with one request (a single chapter as `extract`
 /// does), and gives each entity back to the chapters that name it.
 pub async fn extract_pack(
@@ -283,6 +304,34 @@ mod tests {
             max.zip(min).is_some_and(|(a, b)| a - b <= 250),
             "{totals:?}"
         );
+    }
+
+    /// Eight packs for four slots, as `packs` cuts P&P: the ones with the most chapters go
+    /// first (a tie goes to the longer text), reading order among equals.
+    #[test]
+    fn pass_1_asks_the_packs_with_the_most_chapters_first() {
+        let sizes: Vec<_> = (1..=12).map(|i| (ChapterNo(i), 100 * i as usize)).collect();
+        let cut = vec![
+            chapters(&[1, 2, 3]),
+            chapters(&[4]),
+            chapters(&[5, 6]),
+            chapters(&[7, 8, 9, 10]),
+            chapters(&[11, 12]),
+        ];
+        assert_eq!(
+            numbers(largest_first(cut, &sizes)),
+            [
+                vec![7, 8, 9, 10],
+                vec![1, 2, 3],
+                vec![11, 12],
+                vec![5, 6],
+                vec![4]
+            ]
+        );
+    }
+
+    fn chapters(numbers: &[u32]) -> Vec<ChapterNo> {
+        numbers.iter().map(|n| ChapterNo(*n)).collect()
     }
 
     /// Answers a pack with fixed entities.

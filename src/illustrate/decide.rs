@@ -243,9 +243,36 @@ fn held_note(held: &[Held], now: DateTime<Utc>) -> String {
     )
 }
 
+/// Whether an illustrator with nothing to claim may draw a wanted portrait with its slot, when
+/// `free` of the process's `image_jobs` slots are left besides it. While this process's analysis
+/// may still make a chapter claimable, one slot is kept for it: with every slot drawing a
+/// portrait, the chapter analyzed a moment later (the first picture the reader sees, right after
+/// pass 1) would wait a whole image. A scene that shows someone portrayed draws the portrait
+/// itself in any case (`portraits::references_for`).
+pub(crate) fn may_draw_a_portrait(free: usize, image_jobs: usize, analysis_running: bool) -> bool {
+    !analysis_running || image_jobs < 2 || free > 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn portraits_leave_one_slot_for_the_next_chapter_while_the_analysis_runs() {
+        assert!(may_draw_a_portrait(1, 4, true));
+        assert!(
+            !may_draw_a_portrait(0, 4, true),
+            "the last free slot is the chapters'"
+        );
+        assert!(
+            may_draw_a_portrait(0, 4, false),
+            "no chapter can come: every slot may draw"
+        );
+        assert!(
+            may_draw_a_portrait(0, 1, true),
+            "one slot: portraits cannot be kept waiting"
+        );
+    }
     use crate::store::Claim;
     use std::sync::Arc;
 

@@ -5,7 +5,9 @@ use crate::analyze::model::{ChapterScenes, Scene, note_scene};
 use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::illustrate::adopt;
-use crate::illustrate::decide::{Action, Event as Step, Illustrator, Remaining, Rules, remaining};
+use crate::illustrate::decide::{
+    Action, Event as Step, Illustrator, Remaining, Rules, may_draw_a_portrait, remaining,
+};
 use crate::illustrate::portraits;
 use crate::illustrate::prompt::{reference_labels, scene_request, with_references};
 use crate::pipeline::context::{Context, ImageSlot};
@@ -79,7 +81,10 @@ pub async fn run(
                 Some(chapter) => Step::Claimed(Some(chapter)),
                 // Nothing to draw for a chapter: a portrait nobody draws yet, with this slot.
                 None => match slot.as_ref() {
-                    Some(held) if portraits::draw_one_wanted(&ctx, &worker, held).await? => {
+                    Some(held)
+                        if portrait_allowed(&ctx, &analysis_running)
+                            && portraits::draw_one_wanted(&ctx, &worker, held).await? =>
+                    {
                         slot = None;
                         Step::ChapterEnded
                     }
@@ -114,6 +119,14 @@ pub async fn run(
     // Every claim was completed or given back: nothing for a survivor to take over.
     alive.retire();
     Ok(report)
+}
+
+/// Whether this worker, holding a slot and finding no chapter, may draw a portrait with it
+/// (`decide::may_draw_a_portrait`).
+fn portrait_allowed(ctx: &Context, analysis_running: &AnalysisRunning) -> bool {
+    let free = ctx.image_slots().available_permits();
+    let running = analysis_running.load(Ordering::SeqCst);
+    may_draw_a_portrait(free, ctx.options.provider.image_jobs, running)
 }
 
 /// What may still become claimable for this worker, read from the state.

@@ -2,9 +2,10 @@
 //! so a crash resumes), the merge into elements.json/Elements.md, then pass 2 on the selected
 //! chapters, each marked `analyzed` the moment its scenes are saved, which wakes the illustrators.
 
+use crate::analyze::cards::keep_cards;
 use crate::analyze::chunks::estimate_tokens;
 use crate::analyze::entities::{
-    ChapterEntities, ChapterRef, PackEntities, extract_pack, packs, parse_saved,
+    ChapterEntities, ChapterRef, PackEntities, extract_pack, largest_first, packs, parse_saved,
 };
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::merge::merge;
@@ -16,7 +17,9 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::context::{Cast, Context};
 use crate::pipeline::decide::{AfterFailure, Rank, Work, after_failure};
-use crate::pipeline::looks::{complete_looks, show_style, style_and_cards};
+use crate::pipeline::looks::{
+    CardPlan, complete_looks, earlier_cast, plan_cards, show_style, style_and_cards,
+};
 use crate::pipeline::outputs::write_elements;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::{Queue, Slot};
@@ -80,6 +83,8 @@ pub async fn run(ctx: Arc<Context>, shutdown: Shutdown) -> Result<AnalysisReport
     } else {
         Ok(())
     };
+    // The cards no scene asked for are made now, whatever stopped pass 2.
+    ctx.text_turns().open_unshown();
     // The cards' own error (a refused key, say) is the run's, not pass 2's stop it caused.
     if let Some(marking) = marking {
         marking.await.map_err(|source| Error::Task {
@@ -226,9 +231,17 @@ async fn finish_elements(
     ctx.set_cast(Cast::making(
         catalogue.elements.iter().map(|e| e.name.clone()),
     ));
+    // A re-made cast keeps its cards. The rest line up for text slots before pass 2 asks for
+    // them: the first chapters' cards (and the portrayed's, whose portraits fill the image
+    // slots first) come with its first requests.
+    keep_cards(&mut catalogue, &earlier_cast(&ctx.out));
+    let plan = plan_cards(ctx, &catalogue);
+    // The free slots go to pass 2's chapters, not to cards no scene has shown yet, while
+    // pass 2 lines up (`open_unshown` once it has started every chapter).
+    ctx.text_turns().hold_unshown();
     let ctx = ctx.clone();
     Ok(tokio::spawn(async move {
-        let made = cast_with_looks(&ctx, catalogue, series, style_slot).await;
+        let made = cast_with_looks(&ctx, catalogue, series, style_slot, plan).await;
         ctx.set_cast(if made.is_ok() {
             Cast::Ready
         } else {
@@ -253,8 +266,9 @@ async fn cast_with_looks(
     mut catalogue: Catalogue,
     series: Option<crate::series::Series>,
     style_slot: Option<Slot>,
+    plan: CardPlan,
 ) -> Result<(), Error> {
-    let style = style_and_cards(ctx, &mut catalogue, style_slot).await?;
+    let style = style_and_cards(ctx, &mut catalogue, style_slot, plan).await?;
     let (out, written, shown) = (ctx.out.clone(), catalogue.clone(), style.clone());
     // The portraits' names are known now; the pictures come before the first scene needs them.
     let portraits: Vec<(String, String)> =
@@ -309,8 +323,8 @@ fn saved_entities(ctx: &Context) -> BTreeMap<ChapterNo, Vec<crate::analyze::RawE
 }
 
 /// The chapters pass 1 still has to read (`todo`), grouped into the packs sent as one request
-/// each. Packs are cut from the whole book, so a resumed run asks exactly what an uninterrupted
-/// one would have asked for the chapters left.
+/// each, in the order they are asked (`largest_first`). Packs are cut from the whole book, so a
+/// resumed run asks exactly what an uninterrupted one would have asked for the chapters left.
 fn entity_packs(ctx: &Context, all: &[ChapterNo], todo: &[ChapterNo]) -> Vec<Vec<ChapterNo>> {
     if !ctx.text.reads_many_chapters() {
         return todo.iter().map(|c| vec![*c]).collect();
@@ -320,7 +334,7 @@ fn entity_packs(ctx: &Context, all: &[ChapterNo], todo: &[ChapterNo]) -> Vec<Vec
         .filter_map(|no| Some((*no, estimate_tokens(&ctx.book.chapter(*no)?.text))))
         .collect();
     let todo: BTreeSet<ChapterNo> = todo.iter().copied().collect();
-    packs(&sizes, ctx.options.chunk_tokens, ctx.options.provider.jobs)
+    let left = packs(&sizes, ctx.options.chunk_tokens, ctx.options.provider.jobs)
         .into_iter()
         .map(|pack| {
             pack.into_iter()
@@ -328,7 +342,8 @@ fn entity_packs(ctx: &Context, all: &[ChapterNo], todo: &[ChapterNo]) -> Vec<Vec
                 .collect::<Vec<_>>()
         })
         .filter(|pack| !pack.is_empty())
-        .collect()
+        .collect();
+    largest_first(left, &sizes)
 }
 
 type EntitiesOutcome = (Vec<ChapterNo>, Result<Vec<ChapterEntities>, Error>);
@@ -414,6 +429,10 @@ async fn pass2(
     let mut queue = Queue::new(ctx, todo, |c| Rank::Chapter(*c, Work::Scenes));
     let mut abort = None;
     while let Some(joined) = queue.next(ctx, shutdown, &scenes_task).await {
+        // Until every chapter is started one of them waits ahead of the cards no scene showed.
+        if !queue.may_start() {
+            ctx.text_turns().open_unshown();
+        }
         let (chapter, outcome) = joined?;
         match outcome {
             Ok((scenes, reanchored, invented)) => {
@@ -518,6 +537,9 @@ async fn analyze_chapter(
         .flat_map(|scene| ctx.elements_for(scene))
         .map(|brief| brief.name)
         .collect();
+    // Cards still waiting for a slot that this chapter needs take its turn.
+    ctx.text_turns()
+        .hurry(&shown, Rank::Chapter(chapter, Work::Cards));
     if !ctx.cast_ready_for(&shown).await {
         return Err(Error::Internal(
             "the appearance cards failed before this chapter could be marked analyzed".into(),

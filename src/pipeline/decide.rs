@@ -7,19 +7,24 @@
 //! spreads.
 
 use crate::ids::ChapterNo;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 /// Which text request gets the next free slot: the lowest rank, then the earliest asked. Pass 1
 /// first (nothing else can start before its merge), then the style (every picture waits for
-/// it), then chapter by chapter in reading order: a chapter's scenes, then the appearance cards
-/// of the elements that first appear in it. A chapter is drawn only once its scenes and the
-/// cards of whoever they show are in, so the chapters next in reading order, which the
-/// illustrators claim next, get their text before cards and scenes of later chapters.
+/// it), then the cards of the portrayed (their portraits are the first pictures that can be
+/// drawn), then chapter by chapter in reading order: a chapter's scenes, then the cards its
+/// scenes show that are still to come (moved up to that turn when the scenes are in,
+/// `Ranked::raise_where`). Cards no analyzed chapter has asked for yet come last: they are
+/// needed by no picture so far, and a chapter is drawn only once its scenes and the cards of
+/// whoever they show are in, so the chapters next in reading order, which the illustrators
+/// claim next, get their text first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Rank {
     Pass1,
     Style,
+    Portrayed,
     Chapter(ChapterNo, Work),
+    Unshown,
 }
 
 /// The kinds of text request that belong to a chapter, in the order they start.
@@ -27,14 +32,18 @@ pub(crate) enum Rank {
 pub(crate) enum Work {
     /// Pass 2: its scenes are asked first, so its answer and the cards come back together.
     Scenes,
-    /// The appearance cards of elements first seen in that chapter.
+    /// The appearance cards of elements its scenes show, still to come.
     Cards,
 }
 
-/// Requests waiting for a text slot, by rank (`Rank`) and then in the order they asked.
+/// Requests waiting for a text slot, by rank (`Rank`) and then in the order they asked. A
+/// waiting request can be moved up (`raise_where`): the cards a chapter waits for take that
+/// chapter's turn, whatever their own first chapter.
 #[derive(Debug)]
 pub(crate) struct Ranked<T> {
     waiting: BTreeMap<(Rank, u64), T>,
+    /// Each waiting request's rank now, by the number it was given when it asked.
+    ranks: HashMap<u64, Rank>,
     asked: u64,
 }
 
@@ -42,27 +51,56 @@ impl<T> Default for Ranked<T> {
     fn default() -> Self {
         Ranked {
             waiting: BTreeMap::new(),
+            ranks: HashMap::new(),
             asked: 0,
         }
     }
 }
 
 impl<T> Ranked<T> {
-    /// Adds a request; the key takes it out again (`remove`) when it stops waiting.
-    pub(crate) fn push(&mut self, rank: Rank, item: T) -> (Rank, u64) {
-        let key = (rank, self.asked);
+    /// Adds a request; the number it returns takes it out again (`remove`) when it stops
+    /// waiting.
+    pub(crate) fn push(&mut self, rank: Rank, item: T) -> u64 {
+        let id = self.asked;
         self.asked += 1;
-        self.waiting.insert(key, item);
-        key
+        self.waiting.insert((rank, id), item);
+        self.ranks.insert(id, rank);
+        id
     }
 
     /// The request a free slot goes to.
     pub(crate) fn pop_best(&mut self) -> Option<T> {
-        self.waiting.pop_first().map(|(_, item)| item)
+        let ((_, id), item) = self.waiting.pop_first()?;
+        self.ranks.remove(&id);
+        Some(item)
     }
 
-    pub(crate) fn remove(&mut self, key: (Rank, u64)) -> Option<T> {
-        self.waiting.remove(&key)
+    pub(crate) fn remove(&mut self, id: u64) -> Option<T> {
+        let rank = self.ranks.remove(&id)?;
+        self.waiting.remove(&(rank, id))
+    }
+
+    /// Moves every waiting request ranked after `rank` for which `wanted` holds up to `rank`
+    /// (among requests of that rank they keep the order they asked in); returns how many moved.
+    pub(crate) fn raise_where(&mut self, rank: Rank, wanted: impl Fn(&T) -> bool) -> usize {
+        let later: Vec<(Rank, u64)> = self
+            .waiting
+            .iter()
+            .filter(|((r, _), item)| *r > rank && wanted(item))
+            .map(|(key, _)| *key)
+            .collect();
+        for key in &later {
+            if let Some(item) = self.waiting.remove(key) {
+                self.waiting.insert((rank, key.1), item);
+                self.ranks.insert(key.1, rank);
+            }
+        }
+        later.len()
+    }
+
+    /// The rank the request numbered `id` waits with now.
+    pub(crate) fn rank_of(&self, id: u64) -> Option<Rank> {
+        self.ranks.get(&id).copied()
     }
 
     /// Whether a request ranked before `rank` waits (then a caller of `rank` must not jump it).
@@ -172,8 +210,10 @@ mod tests {
     fn a_free_text_slot_goes_to_pass_1_then_the_style_then_the_next_chapter_in_reading_order() {
         let ch = |n| ChapterNo(n);
         let mut ranked = Ranked::default();
+        ranked.push(Rank::Unshown, "cards no scene showed yet");
         ranked.push(Rank::Chapter(ch(3), Work::Scenes), "scenes 3");
         ranked.push(Rank::Chapter(ch(2), Work::Cards), "cards first seen in 2");
+        ranked.push(Rank::Portrayed, "cards of the portrayed");
         ranked.push(Rank::Chapter(ch(2), Work::Scenes), "scenes 2");
         ranked.push(Rank::Style, "style");
         let late = ranked.push(Rank::Chapter(ch(1), Work::Cards), "cards first seen in 1");
@@ -191,13 +231,53 @@ mod tests {
             [
                 "pass 1",
                 "style",
+                "cards of the portrayed",
                 "more cards first seen in 1",
                 "scenes 2",
                 "cards first seen in 2",
-                "scenes 3"
+                "scenes 3",
+                "cards no scene showed yet"
             ]
         );
         assert!(!ranked.any_before(Rank::Style));
+    }
+
+    /// Chapter 4's scenes show an element first listed in chapter 35: the cards it waits for
+    /// move up to chapter 4's turn, ahead of chapter 5's scenes; nothing already ahead moves back.
+    #[test]
+    fn the_cards_a_chapter_waits_for_take_that_chapters_turn() {
+        let ch = |n| ChapterNo(n);
+        let mut ranked = Ranked::default();
+        ranked.push(Rank::Chapter(ch(35), Work::Cards), "cards 35: But");
+        ranked.push(Rank::Chapter(ch(5), Work::Scenes), "scenes 5");
+        ranked.push(Rank::Chapter(ch(2), Work::Cards), "cards 2: But, Jane");
+        ranked.push(Rank::Unshown, "cards 54: What");
+        let moved = ranked.raise_where(Rank::Chapter(ch(4), Work::Cards), |item| {
+            item.contains("But")
+        });
+        assert_eq!(moved, 1, "the batch ranked at chapter 2 stays ahead");
+        assert!(ranked.any_before(Rank::Chapter(ch(5), Work::Scenes)));
+        let order: Vec<&str> = std::iter::from_fn(|| ranked.pop_best()).collect();
+        assert_eq!(
+            order,
+            [
+                "cards 2: But, Jane",
+                "cards 35: But",
+                "scenes 5",
+                "cards 54: What"
+            ]
+        );
+    }
+
+    /// A raised request is still taken out by the number it was given.
+    #[test]
+    fn a_raised_request_can_still_stop_waiting() {
+        let mut ranked = Ranked::default();
+        let id = ranked.push(Rank::Chapter(ChapterNo(9), Work::Cards), "cards 9");
+        ranked.raise_where(Rank::Style, |_| true);
+        assert!(ranked.any_before(Rank::Chapter(ChapterNo(1), Work::Scenes)));
+        assert_eq!(ranked.remove(id), Some("cards 9"));
+        assert_eq!(ranked.pop_best(), None);
     }
 
     #[test]

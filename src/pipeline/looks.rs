@@ -3,7 +3,7 @@
 //! appearance cards (one request per batch of elements, in parallel up to `--jobs`). Both are
 //! made once: a re-made cast keeps its cards, a recorded style is not asked again.
 
-use crate::analyze::cards::{keep_cards, parse_cards, wants_card};
+use crate::analyze::cards::{parse_cards, wants_card};
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::model::{Catalogue, Element};
 use crate::analyze::prompts::{cards_request, style_request};
@@ -12,9 +12,10 @@ use crate::error::Error;
 use crate::ids::ChapterNo;
 use crate::pipeline::analysis::is_fatal;
 use crate::pipeline::context::Context;
-use crate::pipeline::decide::{Rank, Work};
+use crate::pipeline::decide::Rank;
 use crate::pipeline::progress::Event;
 use crate::pipeline::queue::Slot;
+use crate::pipeline::turns::Ticket;
 use crate::provider::limits::with_slot;
 use crate::provider::{self, ElementBrief, TextModel, TextRequest, Usage};
 use crate::store::layout;
@@ -28,16 +29,16 @@ const OPENING_CHARS: usize = 24_000;
 /// Most cast members the style request lists.
 const STYLE_CAST: usize = 12;
 
-/// Makes the style (when none is set) and the missing cards; returns the style in effect.
-/// `style_slot`: a text slot taken for the style request before pass 2 took them all.
+/// Makes the style (when none is set) and the missing cards `plan` lines up; returns the style
+/// in effect. `style_slot`: a text slot taken for the style request before pass 2 took them all.
 pub async fn style_and_cards(
     ctx: &Arc<Context>,
     catalogue: &mut Catalogue,
     style_slot: Option<Slot>,
+    plan: CardPlan,
 ) -> Result<Option<Style>, Error> {
-    keep_cards(catalogue, &earlier_cast(&ctx.out));
     let publish = Publish::AsTheyCome;
-    let (style, cards) = style_and_missing_cards(ctx, catalogue, publish, style_slot).await?;
+    let (style, cards) = style_and_missing_cards(ctx, catalogue, publish, style_slot, plan).await?;
     for (index, card) in cards {
         if let Some(element) = catalogue.elements.get_mut(index) {
             element.appearance = card;
@@ -62,6 +63,7 @@ async fn style_and_missing_cards(
     catalogue: &Catalogue,
     publish: Publish,
     style_slot: Option<Slot>,
+    plan: CardPlan,
 ) -> Result<(Option<Style>, Vec<(usize, String)>), Error> {
     let known = ctx.style()?;
     // Invention is the user's to ask for, so only a style set before pass 1 can allow it.
@@ -79,7 +81,8 @@ async fn style_and_missing_cards(
         }
         style
     };
-    let (style, cards) = tokio::join!(styled, make_cards(ctx, catalogue, invent, publish));
+    let cards = make_cards(ctx, catalogue, invent, publish, plan);
+    let (style, cards) = tokio::join!(styled, cards);
     Ok((style?, cards?))
 }
 
@@ -95,7 +98,9 @@ pub async fn complete_looks(ctx: &Arc<Context>) -> Result<(), Error> {
         elements: lookup.elements.clone(),
         partial_from: Vec::new(),
     };
-    let (style, cards) = style_and_missing_cards(ctx, &catalogue, Publish::AtTheEnd, None).await?;
+    let plan = plan_cards(ctx, &catalogue);
+    let (style, cards) =
+        style_and_missing_cards(ctx, &catalogue, Publish::AtTheEnd, None, plan).await?;
     if !cards.is_empty() {
         let named: Vec<(String, String)> = cards
             .into_iter()
@@ -277,20 +282,49 @@ pub fn style_request_for(book: &Book, cast: &[Element]) -> TextRequest {
     )
 }
 
-/// The cards of the elements that want one and have none, by index in the catalogue. A batch
-/// the model cannot answer leaves its elements without cards (their descriptions are used), with
-/// a note; an error that stops the run stops it.
+/// The card requests a cast still needs, planned as soon as it is merged: the elements that
+/// want a card and have none (by index, in the order they are asked for), cut into batches, each
+/// with its place in line for a text slot taken at once, so pass 2, which starts next, does not
+/// take the slots ahead of them (`Turns::ticket`).
+pub struct CardPlan {
+    wanted: Vec<usize>,
+    batches: Vec<(Vec<usize>, Ticket)>,
+}
+
+/// Plans the cards `catalogue` lacks (see [`CardPlan`]).
+pub fn plan_cards(ctx: &Context, catalogue: &Catalogue) -> CardPlan {
+    let portrayed =
+        crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
+    let portrayed_names: Vec<&str> = portrayed.iter().map(|(_, name)| name.as_str()).collect();
+    let wanted = wanting_cards(&catalogue.elements, &portrayed_names);
+    let per_request = ctx.text.cards_per_request().max(1);
+    let turns = ctx.text_turns();
+    let batches = wanted
+        .chunks(per_request)
+        .map(|batch| {
+            let elements: Vec<&Element> = batch.iter().map(|&i| &catalogue.elements[i]).collect();
+            let names = elements.iter().map(|e| e.name.clone()).collect();
+            let rank = cards_rank(&elements, &portrayed_names);
+            (batch.to_vec(), turns.ticket(rank, names))
+        })
+        .collect();
+    CardPlan { wanted, batches }
+}
+
+/// The cards of the elements `plan` lines up, by index in the catalogue. A batch the model
+/// cannot answer leaves its elements without cards (their descriptions are used), with a note;
+/// an error that stops the run stops it.
 async fn make_cards(
     ctx: &Arc<Context>,
     catalogue: &Catalogue,
     invent: Option<String>,
     publish: Publish,
+    plan: CardPlan,
 ) -> Result<Vec<(usize, String)>, Error> {
     // The portraits to draw, each wanted once its element's card is in (drawn from it).
     let portrayed =
         crate::illustrate::portraits::cast_to_portray(&catalogue.elements, ctx.options.portraits);
-    let portrayed_names: Vec<&str> = portrayed.iter().map(|(_, name)| name.as_str()).collect();
-    let wanted = wanting_cards(&catalogue.elements, &portrayed_names);
+    let CardPlan { wanted, batches } = plan;
     // Only these wait for a card; the rest of the cast may be drawn as it is.
     let waiting: BTreeSet<String> = wanted
         .iter()
@@ -298,21 +332,14 @@ async fn make_cards(
         .collect();
     let all_waiting = waiting.clone();
     ctx.cast_progress(|names, _| *names = all_waiting);
-    let mut shown = (publish == Publish::AsTheyCome).then(|| catalogue.clone());
-    if let Some(shown) = shown.as_mut() {
-        // The cast as merged, before any card: Elements.md exists before any chapter is drawn.
-        let ready = |name: &String| !waiting.contains(name);
-        show_batch(ctx, shown, &[], &portrayed, ready).await?;
-    }
-    let per_request = ctx.text.cards_per_request().max(1);
-    let (slots, turns) = (ctx.text_slots(), ctx.text_turns());
+    // The requests go out first: Elements.md as merged is written while they are in flight.
+    let slots = ctx.text_slots();
     let mut tasks = tokio::task::JoinSet::new();
-    for batch in wanted.chunks(per_request) {
+    for (batch, ticket) in batches {
         let elements: Vec<Element> = batch
             .iter()
             .map(|&i| catalogue.elements[i].clone())
             .collect();
-        let rank = cards_rank(&elements);
         let refs: Vec<&Element> = elements.iter().collect();
         let request = cards_request(
             &catalogue.title,
@@ -320,13 +347,18 @@ async fn make_cards(
             chapters_text(ctx, &refs),
             invent.as_deref(),
         );
-        let (ctx, slots, turns, batch) =
-            (ctx.clone(), slots.clone(), turns.clone(), batch.to_vec());
+        let (ctx, slots) = (ctx.clone(), slots.clone());
         tasks.spawn(async move {
-            let _slot = turns.turn(rank).await;
+            let _slot = ticket.turn().await;
             let answer = with_slot(&slots, ctx.text.complete_json(&request)).await;
             (batch, elements, request.chapter, answer)
         });
+    }
+    let mut shown = (publish == Publish::AsTheyCome).then(|| catalogue.clone());
+    if let Some(shown) = shown.as_mut() {
+        // The cast as merged, before any card: Elements.md exists before any chapter is drawn.
+        let ready = |name: &String| !waiting.contains(name);
+        show_batch(ctx, shown, &[], &portrayed, ready).await?;
     }
     let mut cards = Vec::new();
     let mut missed = 0;
@@ -399,11 +431,15 @@ fn wanting_cards(elements: &[Element], portrayed: &[&str]) -> Vec<usize> {
     wanted
 }
 
-/// A card request's turn for a text slot: with the first chapter any of its elements appears
-/// in, after that chapter's scenes.
-fn cards_rank(batch: &[Element]) -> Rank {
-    let first = batch.iter().map(|e| e.first_chapter).min();
-    Rank::Chapter(first.unwrap_or(ChapterNo(0)), Work::Cards)
+/// A card request's turn for a text slot: right after the style when it is about someone
+/// portrayed (the portraits wait for it), else once a chapter's scenes show one of its elements
+/// (`Turns::hurry`), and after everything else until then.
+fn cards_rank(batch: &[&Element], portrayed: &[&str]) -> Rank {
+    if batch.iter().any(|e| portrayed.contains(&e.name.as_str())) {
+        Rank::Portrayed
+    } else {
+        Rank::Unshown
+    }
 }
 
 /// Adds one batch's cards to the cast as shown: elements.json and Elements.md rewritten (another
@@ -467,6 +503,7 @@ fn chapters_text(ctx: &Context, elements: &[&Element]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::pipeline::decide::Work;
     use crate::provider::ElementKind;
 
     fn element(name: &str, kind: ElementKind, first: u32) -> Element {
@@ -484,7 +521,8 @@ mod tests {
     }
 
     /// The catalogue lists characters before places: chapter 1's place must not wait behind
-    /// every character of the book for its card. The portrayed come first of all.
+    /// every character of the book for its card. The portrayed come first of all, right after
+    /// the style; the other batches wait until a chapter's scenes show one of their elements.
     #[test]
     fn cards_are_asked_for_the_portrayed_then_in_the_order_their_elements_first_appear() {
         let mut carded = element("Mr. Bennet", ElementKind::Character, 1);
@@ -500,17 +538,19 @@ mod tests {
         assert_eq!(wanting_cards(&cast, &["Mr. Collins"]), [2, 0, 3, 5]);
         let wanted = wanting_cards(&cast, &[]);
         assert_eq!(wanted, [0, 3, 2, 5]);
-        let batches: Vec<Vec<Element>> = wanted
+        let batches: Vec<Vec<&Element>> = wanted
             .chunks(2)
-            .map(|b| b.iter().map(|&i| cast[i].clone()).collect())
+            .map(|b| b.iter().map(|&i| &cast[i]).collect())
             .collect();
-        let ranks: Vec<Rank> = batches.iter().map(|b| cards_rank(b)).collect();
-        assert_eq!(
-            ranks,
-            [
-                Rank::Chapter(ChapterNo(1), Work::Cards),
-                Rank::Chapter(ChapterNo(13), Work::Cards)
-            ]
-        );
+        let ranks: Vec<Rank> = batches.iter().map(|b| cards_rank(b, &[])).collect();
+        assert_eq!(ranks, [Rank::Unshown, Rank::Unshown]);
+        let ranks: Vec<Rank> = batches
+            .iter()
+            .map(|b| cards_rank(b, &["Mr. Collins"]))
+            .collect();
+        assert_eq!(ranks, [Rank::Unshown, Rank::Portrayed]);
+        assert!(Rank::Style < Rank::Portrayed);
+        assert!(Rank::Portrayed < Rank::Chapter(ChapterNo(1), Work::Scenes));
+        assert!(Rank::Chapter(ChapterNo(61), Work::Cards) < Rank::Unshown);
     }
 }

@@ -109,6 +109,11 @@ impl<I, T: Send + 'static> Queue<I, T> {
         }
     }
 
+    /// Whether an item is still to start.
+    pub fn may_start(&self) -> bool {
+        self.waiting.may_start()
+    }
+
     /// Puts items back at the front, to be started next (in the given order).
     pub fn put_back(&mut self, items: impl DoubleEndedIterator<Item = I>) {
         self.waiting.put_back(items);
