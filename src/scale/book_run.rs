@@ -57,8 +57,13 @@ pub(super) async fn run_book(
         return Ok(nothing);
     };
     if role == Role::Helper {
-        // The holder's cast and style are the book's; a helper only reads them.
-        let outcome = orchestrate::run(ctx, stop).await?;
+        // The holder's cast and style are the book's; a helper only reads them. Its
+        // illustrators wait for the chapters the holder's analysis has still to deliver, and
+        // look again as soon as the queue says one became claimable.
+        let nudged = forward_nudges(worker.nudge.clone(), ctx.clone());
+        let outcome = orchestrate::run(ctx, stop).await;
+        nudged.abort();
+        let outcome = outcome?;
         return Ok(Ran {
             stopped: outcome.interrupted.is_some(),
             ..nothing
@@ -87,6 +92,19 @@ pub(super) async fn run_book(
             .chapters
             .saturating_sub(finished + totals.failed.len()),
         totals,
+    })
+}
+
+/// Wakes the run's waiting illustrators each time the worker is nudged, until aborted.
+fn forward_nudges(
+    nudge: Arc<tokio::sync::Notify>,
+    ctx: Arc<Context>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            nudge.notified().await;
+            ctx.wake.bump();
+        }
     })
 }
 

@@ -51,6 +51,9 @@ pub(super) struct Worker {
     /// `--image-jobs`, else its configuration): `--books` shares them, it does not multiply them.
     pub text_slots: Arc<Semaphore>,
     pub image_slots: Arc<Semaphore>,
+    /// Told each time the queue notifies a change (a chapter became claimable): the books this
+    /// worker helps with look again at once instead of at their next poll.
+    pub nudge: Arc<tokio::sync::Notify>,
 }
 
 pub fn run(
@@ -98,6 +101,7 @@ pub fn run(
         max_attempts,
         text_slots,
         image_slots,
+        nudge: Arc::new(tokio::sync::Notify::new()),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -169,7 +173,7 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
                 }
             }
             () = stopped.recv() => {}
-            () = woken(&mut listener) => {}
+            () = woken(&mut listener) => worker.nudge.notify_waiters(),
             () = tokio::time::sleep(poll) => {
                 if listener.as_ref().is_none_or(Listener::is_closed) {
                     listener = listen(&worker).await;
@@ -204,7 +208,7 @@ async fn look(
     let books = worker.args.books.max(1);
     let room = running < books;
     // Helping takes only image slots, the worker's own: a worker whose books leave them idle
-    // (their last chapters drawn, nothing left to claim) may always help with one more book.
+    // (their last chapters being drawn, nothing left to claim) may help with one more book.
     let may_help = room || helping.is_empty();
     let skip: Vec<String> = helping.iter().cloned().collect();
     blocking(move || {
@@ -216,6 +220,7 @@ async fn look(
             id: &w.id,
             host: &w.host,
             pid: std::process::id(),
+            lends: !room,
         };
         if may_help && let Some(book) = w.queue.helpable(&helper, &skip, lease)? {
             return Ok(Look::Help(book));

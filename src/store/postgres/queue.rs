@@ -44,6 +44,9 @@ pub struct Helper<'a> {
     pub id: &'a str,
     pub host: &'a str,
     pub pid: u32,
+    /// It has no room for another book and would lend the image slots its own books leave
+    /// idle: only once none of them has anything left to claim.
+    pub lends: bool,
 }
 
 /// The advisory lock (first key, "imgh") under which idle workers choose a book to help.
@@ -180,20 +183,23 @@ impl Queue {
         })
     }
 
-    /// A book another worker holds that has chapters or portraits waiting to be drawn, for a
-    /// worker with room to help (its illustrators claim chapters of the book's state as any
-    /// other's do); none of `skip` (the books it helps already). The helper is registered on
+    /// A book another worker holds, its cast shared, with chapters still to analyze or to
+    /// draw or portraits wanted, for a worker with room to help (its illustrators claim
+    /// chapters of the book's state as any other's do, waiting for those its holder has yet to
+    /// analyze: a helper is ready when they come); none of `skip` (the books it helps). The helper is registered on
     /// the book at once (its row in `workers`, as its run's own registration makes it).
     ///
     /// Helpers spread over the books that want them: a book takes another helper only while
     /// fewer of the live workers (a heartbeat within `lease`) are on it than its fair share,
-    /// and the book with the fewest goes first. The share is the live workers over the held
+    /// and the book with the fewest goes first. Its holder counts whether or not its
+    /// illustrators have registered yet (they do once its analysis lets them). The share is the live workers over the held
     /// books with something to draw now or later: a chapter not yet claimed (analyzed, or
     /// still to analyze), a portrait wanted, or no chapters yet (just taken). Idle workers are woken together by one chapter or cast; without
     /// the share they would all pile onto the first book shared and leave the others to their
     /// holders, and a share over every held book would leave workers idle beside a book whose
     /// last chapters only its holder draws. The choice is made under one advisory lock, so
-    /// each sees the registrations of those who chose before it.
+    /// each sees the registrations of those who chose before it. A worker that only lends
+    /// idle slots (`Helper::lends`) helps once its own books have nothing left to claim.
     pub fn helpable(
         &self,
         helper: &Helper<'_>,
@@ -217,14 +223,15 @@ impl Queue {
                       drawable AS ( \
                          SELECT q.id, q.book_sha256, q.file_name, q.settings::text AS settings, \
                                 q.attempt, q.submitted_at, q.worker, \
-                                (SELECT count(*) FROM workers w JOIN live ON live.worker = w.worker_id \
-                                 WHERE w.book = q.id) AS on_it \
+                                1 + (SELECT count(*) FROM workers w \
+                                     JOIN live ON live.worker = w.worker_id \
+                                     WHERE w.book = q.id AND w.worker_id <> q.worker) AS on_it \
                          FROM queue q WHERE q.status = 'running' AND q.cast_shared \
-                             AND (EXISTS (SELECT 1 FROM chapters c \
-                                          WHERE c.book = q.id AND c.status = 'analyzed') \
+                             AND (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
+                                          AND c.status IN ('pending', 'analyzed')) \
                                   OR EXISTS (SELECT 1 FROM portraits p \
                                              WHERE p.book = q.id AND p.status = 'wanted'))), \
-                      wanting AS (SELECT greatest(count(*), 1) AS n FROM queue q \
+                      wanting AS (SELECT q.worker FROM queue q \
                                   WHERE q.status = 'running' \
                                     AND (NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) \
                                          OR EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
@@ -233,9 +240,11 @@ impl Queue {
                                                     WHERE p.book = q.id AND p.status = 'wanted'))) \
                  SELECT id, book_sha256, file_name, settings, attempt FROM drawable \
                  WHERE worker <> $1 AND NOT (id = ANY($2)) \
-                     AND on_it * (SELECT n FROM wanting) < (SELECT count(*) FROM live) \
+                     AND on_it * greatest((SELECT count(*) FROM wanting), 1) \
+                         < (SELECT count(*) FROM live) \
+                     AND NOT ($4 AND EXISTS (SELECT 1 FROM wanting WHERE wanting.worker = $1)) \
                  ORDER BY on_it, submitted_at, id LIMIT 1",
-                &[&helper.id, &skip, &lease],
+                &[&helper.id, &skip, &lease, &helper.lends],
                 "find a book to help with",
             )
             .await?;

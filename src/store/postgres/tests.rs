@@ -593,6 +593,7 @@ fn helper(id: &str) -> super::queue::Helper<'_> {
         id,
         host: "host",
         pid: std::process::id(),
+        lends: false,
     }
 }
 
@@ -624,7 +625,10 @@ fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
         assert_eq!(taken.id, book);
         let state = PgState::open(&url, book).unwrap();
         state.open_book(&request(1, now())).unwrap();
-        holders.push(state.register_worker(&WorkerId(holder.into())).unwrap());
+        // b2's holder has not registered its illustrators yet: it counts all the same.
+        if holder == "h1" {
+            holders.push(state.register_worker(&WorkerId(holder.into())).unwrap());
+        }
         assert!(queue.share_cast(book, holder, taken.attempt).unwrap());
         states.push(state);
     }
@@ -639,19 +643,38 @@ fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
         helped.map(|t| t.id)
     };
     analyzed(&states[0]);
-    // Five live workers on two books that will want help: a share of 2.5, so a book takes
-    // two helpers at most beside its holder, even while the other has nothing to draw yet.
+    let lending = |w| super::queue::Helper {
+        lends: true,
+        ..helper(w)
+    };
+    let lends = |w| {
+        queue
+            .helpable(&lending(w), &[], LEASE)
+            .unwrap()
+            .map(|t| t.id)
+    };
+    // Five live workers on two books: a share of 2.5, so a book takes two helpers at most
+    // beside its holder, the one with fewer first.
     assert_eq!(helps("w1", &[]), Some("b1".into()));
-    assert_eq!(helps("w2", &[]), Some("b1".into()));
     assert_eq!(
-        helps("w3", &[]),
-        None,
-        "b2's chapter is still being analyzed: it keeps its share, the idle do not all pile onto b1"
+        helps("w2", &[]),
+        Some("b2".into()),
+        "a book whose chapters are still being analyzed is helped too: its helper gets ready"
     );
-    analyzed(&states[1]);
-    assert_eq!(helps("w3", &[]), Some("b2".into()));
-    assert_eq!(helps("w1", &["b2"]), None, "b1 has its share");
-    queue.stop_helping("b1", "w2").unwrap();
+    assert_eq!(helps("w3", &[]), Some("b1".into()));
+    assert_eq!(
+        lends("h1"),
+        None,
+        "a holder lends its slots only once its own book has nothing left to claim"
+    );
+    assert_eq!(helps("w1", &["b1"]), Some("b2".into()));
+    assert_eq!(
+        helps("w3", &["b1"]),
+        None,
+        "b2 has its share: its holder, registered or not, and two helpers"
+    );
+    assert_eq!(helps("w2", &["b2"]), None, "b1 has its share");
+    queue.stop_helping("b1", "w3").unwrap();
     assert_eq!(
         helps("w2", &["b2"]),
         Some("b1".into()),
@@ -659,6 +682,7 @@ fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
     );
     // b2's only chapter is being drawn: nothing there to help with, so b1, the one book
     // left to draw, may take every live worker.
+    analyzed(&states[1]);
     let claimed = states[1]
         .claim_next(&worker("h2"), &[ChapterNo(1)], LEASE, now())
         .unwrap();
@@ -667,6 +691,11 @@ fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
         helps("w3", &[]),
         Some("b1".into()),
         "a book with nothing left to draw does not hold back a share"
+    );
+    assert_eq!(
+        lends("h2"),
+        Some("b1".into()),
+        "b2's holder, its chapter being drawn, lends its idle slots"
     );
 }
 
@@ -691,7 +720,7 @@ fn a_session_stopped_inside_a_transaction_is_ended_by_the_server() {
 }
 
 #[test]
-fn a_held_book_with_portraits_wanted_is_helped_before_any_chapter_is_analyzed() {
+fn a_held_book_with_portraits_wanted_is_helped_when_no_chapter_is_left_to_claim() {
     use super::queue::{Queue, Submission};
     let Some(url) = new_database("helpers_portraits") else {
         return;
@@ -711,9 +740,18 @@ fn a_held_book_with_portraits_wanted_is_helped_before_any_chapter_is_analyzed() 
     let state = PgState::open(&url, "drawn").unwrap();
     state.open_book(&request(2, now())).unwrap();
     assert!(queue.share_cast("drawn", "w1", taken.attempt).unwrap());
+    // Both chapters analyzed and being drawn by the holder: nothing to help with.
+    for chapter in [1, 2] {
+        state
+            .mark_analyzed(ChapterNo(chapter), 1, Usage::default(), now())
+            .unwrap();
+        let holder = worker("w1");
+        let claimed = state.claim_next(&holder, &[ChapterNo(chapter)], LEASE, now());
+        assert_eq!(claimed.unwrap(), Some(ChapterNo(chapter)));
+    }
     assert!(
         queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_none(),
-        "nothing to draw yet"
+        "nothing to draw"
     );
     let wanted = [(
         "Elizabeth".to_string(),
