@@ -244,13 +244,18 @@ fn held_note(held: &[Held], now: DateTime<Utc>) -> String {
 }
 
 /// Whether an illustrator with nothing to claim may draw a wanted portrait with its slot, when
-/// `free` of the process's `image_jobs` slots are left besides it. While this process's analysis
-/// may still make a chapter claimable, one slot is kept for it: with every slot drawing a
-/// portrait, the chapter analyzed a moment later (the first picture the reader sees, right after
-/// pass 1) would wait a whole image. A scene that shows someone portrayed draws the portrait
-/// itself in any case (`portraits::references_for`).
-pub(crate) fn may_draw_a_portrait(free: usize, image_jobs: usize, analysis_running: bool) -> bool {
-    !analysis_running || image_jobs < 2 || free > 0
+/// `free` of the process's `image_jobs` slots are left besides it. Until this process has
+/// claimed its first chapter, while its analysis may still make one claimable, one slot is kept
+/// for it: with every slot drawing a portrait, the chapter analyzed a moment later (the first
+/// picture the reader sees, right after pass 1) would wait a whole image. After that a kept
+/// slot would only idle. A scene that shows someone portrayed draws the portrait itself in any
+/// case (`portraits::references_for`).
+pub(crate) fn may_draw_a_portrait(
+    free: usize,
+    image_jobs: usize,
+    (analysis_running, drawing_started): (bool, bool),
+) -> bool {
+    !analysis_running || drawing_started || image_jobs < 2 || free > 0
 }
 
 #[cfg(test)]
@@ -259,18 +264,22 @@ mod tests {
 
     #[test]
     fn portraits_leave_one_slot_for_the_next_chapter_while_the_analysis_runs() {
-        assert!(may_draw_a_portrait(1, 4, true));
+        assert!(may_draw_a_portrait(1, 4, (true, false)));
         assert!(
-            !may_draw_a_portrait(0, 4, true),
-            "the last free slot is the chapters'"
+            !may_draw_a_portrait(0, 4, (true, false)),
+            "the last free slot is the first chapter's"
         );
         assert!(
-            may_draw_a_portrait(0, 4, false),
+            may_draw_a_portrait(0, 4, (false, false)),
             "no chapter can come: every slot may draw"
         );
         assert!(
-            may_draw_a_portrait(0, 1, true),
+            may_draw_a_portrait(0, 1, (true, false)),
             "one slot: portraits cannot be kept waiting"
+        );
+        assert!(
+            may_draw_a_portrait(0, 4, (true, true)),
+            "once the first chapter is being drawn, a kept slot would only idle"
         );
     }
     use crate::store::Claim;

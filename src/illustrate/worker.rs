@@ -78,7 +78,10 @@ pub async fn run(
                 () = shutdown.recv() => Step::Stop,
             },
             Action::Claim => match claim(&ctx, &worker).await? {
-                Some(chapter) => Step::Claimed(Some(chapter)),
+                Some(chapter) => {
+                    ctx.drawing_started();
+                    Step::Claimed(Some(chapter))
+                }
                 // Nothing to draw for a chapter: a portrait nobody draws yet, with this slot.
                 None => match slot.as_ref() {
                     Some(held)
@@ -126,7 +129,8 @@ pub async fn run(
 fn portrait_allowed(ctx: &Context, analysis_running: &AnalysisRunning) -> bool {
     let free = ctx.image_slots().available_permits();
     let running = analysis_running.load(Ordering::SeqCst);
-    may_draw_a_portrait(free, ctx.options.provider.image_jobs, running)
+    let jobs = ctx.options.provider.image_jobs;
+    may_draw_a_portrait(free, jobs, (running, ctx.has_started_drawing()))
 }
 
 /// What may still become claimable for this worker, read from the state.

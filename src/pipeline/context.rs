@@ -19,7 +19,7 @@ use crate::store::artifacts::{self, Artifacts, Key, Put};
 use crate::store::{self, BookState, Manifest, ProgressLog, layout};
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, broadcast};
@@ -61,6 +61,8 @@ pub struct Context {
     lookup_read: Mutex<Option<std::time::SystemTime>>,
     /// Images this run expects to draw, for the progress bar; grows as chapters are analyzed.
     planned: AtomicUsize,
+    /// A chapter was claimed here to be drawn: the first picture is on its way.
+    drawing_started: AtomicBool,
     /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
     log: Mutex<Option<ProgressLog>>,
     /// Every event, numbered, for watchers (`subscribe`); a slow watcher misses the oldest.
@@ -164,6 +166,7 @@ impl Context {
             }),
             bus,
             planned: AtomicUsize::new(0),
+            drawing_started: AtomicBool::new(false),
             state,
             artifacts: folder,
             reporter,
@@ -296,6 +299,16 @@ impl Context {
     /// The image model's slots (see [`Context::text_slots`]).
     pub fn image_slots(&self) -> Arc<Semaphore> {
         self.image_slots.clone()
+    }
+
+    /// Says a chapter was claimed here to be drawn.
+    pub fn drawing_started(&self) {
+        self.drawing_started.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether a chapter was claimed here to be drawn (`drawing_started`).
+    pub fn has_started_drawing(&self) -> bool {
+        self.drawing_started.load(Ordering::SeqCst)
     }
 
     /// Waits for one of this process's image slots (held until the image request is answered).
