@@ -205,8 +205,7 @@ async fn look(
     helping: &HashSet<String>,
 ) -> Result<Look, Error> {
     let w = worker.clone();
-    let books = worker.args.books.max(1);
-    let room = running < books;
+    let room = running < worker.args.books.max(1);
     // Helping takes only image slots, the worker's own: a worker whose books leave them idle
     // (their last chapters being drawn, nothing left to claim) may help with one more book.
     let may_help = room || helping.is_empty();

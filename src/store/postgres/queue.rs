@@ -220,27 +220,24 @@ impl Queue {
                 tx,
                 "WITH live AS (SELECT worker FROM queue_workers \
                                WHERE heartbeat_at >= now() - $3::bigint * interval '1 microsecond'), \
-                      drawable AS ( \
+                      held AS ( \
                          SELECT q.id, q.book_sha256, q.file_name, q.settings::text AS settings, \
-                                q.attempt, q.submitted_at, q.worker, \
-                                1 + (SELECT count(*) FROM workers w \
-                                     JOIN live ON live.worker = w.worker_id \
-                                     WHERE w.book = q.id AND w.worker_id <> q.worker) AS on_it \
-                         FROM queue q WHERE q.status = 'running' AND q.cast_shared \
-                             AND (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
-                                          AND c.status IN ('pending', 'analyzed')) \
-                                  OR EXISTS (SELECT 1 FROM portraits p \
-                                             WHERE p.book = q.id AND p.status = 'wanted'))), \
-                      wanting AS (SELECT q.worker FROM queue q \
-                                  WHERE q.status = 'running' \
-                                    AND (NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) \
-                                         OR EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
-                                                    AND c.status IN ('pending', 'analyzed')) \
-                                         OR EXISTS (SELECT 1 FROM portraits p \
-                                                    WHERE p.book = q.id AND p.status = 'wanted'))) \
-                 SELECT id, book_sha256, file_name, settings, attempt FROM drawable \
-                 WHERE worker <> $1 AND NOT (id = ANY($2)) \
-                     AND on_it * greatest((SELECT count(*) FROM wanting), 1) \
+                                q.attempt, q.submitted_at, q.worker, q.cast_shared, \
+                                (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
+                                         AND c.status IN ('pending', 'analyzed')) \
+                                 OR EXISTS (SELECT 1 FROM portraits p \
+                                            WHERE p.book = q.id AND p.status = 'wanted')) AS to_draw, \
+                                NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) AS starting \
+                         FROM queue q WHERE q.status = 'running'), \
+                      wanting AS (SELECT worker FROM held WHERE to_draw OR starting), \
+                      open AS ( \
+                         SELECT h.*, 1 + (SELECT count(*) FROM workers w \
+                                          JOIN live ON live.worker = w.worker_id \
+                                          WHERE w.book = h.id AND w.worker_id <> h.worker) AS on_it \
+                         FROM held h WHERE h.cast_shared AND h.to_draw \
+                             AND h.worker <> $1 AND NOT (h.id = ANY($2))) \
+                 SELECT id, book_sha256, file_name, settings, attempt FROM open \
+                 WHERE on_it * greatest((SELECT count(*) FROM wanting), 1) \
                          < (SELECT count(*) FROM live) \
                      AND NOT ($4 AND EXISTS (SELECT 1 FROM wanting WHERE wanting.worker = $1)) \
                  ORDER BY on_it, submitted_at, id LIMIT 1",
