@@ -2,6 +2,7 @@
 //! attempt number, claims from separate pools (as separate processes), migrations raced by
 //! workers starting at once, and snapshots equal to the in-memory store's.
 
+use super::queue::{Queue, Submission};
 use super::test_cluster::{book_state, fresh_book, new_database};
 use super::*;
 use crate::ids::ChapterNo;
@@ -538,23 +539,31 @@ fn portrait_claim_latency_with_eight_workers() {
     );
 }
 
-#[test]
-fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wakes_workers() {
-    use super::queue::{Queue, Submission};
-    let Some(url) = new_database("helpers") else {
-        return;
-    };
+/// A new database's queue with `books` submitted (id, "<id>-sha", "<id>.txt") and `workers`
+/// registered on this host; `None` without PostgreSQL.
+fn queue_with(name: &str, books: &[&str], workers: &[&str]) -> Option<(String, Queue)> {
+    let url = new_database(name)?;
     let queue = Queue::open(&url).unwrap();
-    let book = Submission {
-        id: "helped".into(),
-        sha256: "helped-sha".into(),
-        file_name: "helped.txt".into(),
-        settings: Vec::new(),
-    };
-    queue.submit(&book).unwrap();
-    for w in ["w1", "w2"] {
+    for id in books {
+        let book = Submission {
+            id: (*id).into(),
+            sha256: format!("{id}-sha"),
+            file_name: format!("{id}.txt"),
+            settings: Vec::new(),
+        };
+        queue.submit(&book).unwrap();
+    }
+    for w in workers {
         queue.register(w, "host", std::process::id()).unwrap();
     }
+    Some((url, queue))
+}
+
+#[test]
+fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wakes_workers() {
+    let Some((url, queue)) = queue_with("helpers", &["helped"], &["w1", "w2"]) else {
+        return;
+    };
     let taken = queue.take("w1", LEASE).unwrap().expect("the book");
     let state = PgState::open(&url, "helped").unwrap();
     state.open_book(&request(2, now())).unwrap();
@@ -599,25 +608,10 @@ fn helper(id: &str) -> super::queue::Helper<'_> {
 
 #[test]
 fn helpers_spread_over_the_held_books_up_to_their_fair_share() {
-    use super::queue::{Queue, Submission};
-    let Some(url) = new_database("helpers_spread") else {
+    let workers = ["h1", "h2", "w1", "w2", "w3"];
+    let Some((url, queue)) = queue_with("helpers_spread", &["b1", "b2"], &workers) else {
         return;
     };
-    let queue = Queue::open(&url).unwrap();
-    let (books, workers) = (["b1", "b2"], ["h1", "h2", "w1", "w2", "w3"]);
-    for id in books {
-        queue
-            .submit(&Submission {
-                id: id.into(),
-                sha256: format!("{id}-sha"),
-                file_name: format!("{id}.txt"),
-                settings: Vec::new(),
-            })
-            .unwrap();
-    }
-    for w in workers {
-        queue.register(w, "host", std::process::id()).unwrap();
-    }
     let mut holders = Vec::new();
     let mut states = Vec::new();
     for (holder, book) in [("h1", "b1"), ("h2", "b2")] {
@@ -721,21 +715,9 @@ fn a_session_stopped_inside_a_transaction_is_ended_by_the_server() {
 
 #[test]
 fn a_held_book_with_portraits_wanted_is_helped_when_no_chapter_is_left_to_claim() {
-    use super::queue::{Queue, Submission};
-    let Some(url) = new_database("helpers_portraits") else {
+    let Some((url, queue)) = queue_with("helpers_portraits", &["drawn"], &["w1", "w2"]) else {
         return;
     };
-    let queue = Queue::open(&url).unwrap();
-    let book = Submission {
-        id: "drawn".into(),
-        sha256: "drawn-sha".into(),
-        file_name: "drawn.txt".into(),
-        settings: Vec::new(),
-    };
-    queue.submit(&book).unwrap();
-    for w in ["w1", "w2"] {
-        queue.register(w, "host", std::process::id()).unwrap();
-    }
     let taken = queue.take("w1", LEASE).unwrap().expect("the book");
     let state = PgState::open(&url, "drawn").unwrap();
     state.open_book(&request(2, now())).unwrap();
