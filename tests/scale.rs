@@ -20,10 +20,11 @@ mod queue;
 #[path = "support/pg_store.rs"]
 mod store;
 
-use harness::{Fake, Folder, KEY, config, image_files, read, read_manifest, small_book};
+use harness::{
+    Fake, Folder, KEY, assert_same_outputs, config, image_files, read, read_manifest, small_book,
+};
 use queue::{
-    MODELS, S3, Worker, assert_same_outputs, command, file_url, local_run, run_ok, start_workers,
-    wait_for_all,
+    MODELS, S3, Worker, command, file_url, local_run, run_ok, start_workers, wait_for_all,
 };
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -72,14 +73,7 @@ fn a_run_keeps_its_files_in_the_artifacts_and_another_folder_continues_from_them
         "--artifacts",
         &artifacts,
     ];
-    args.extend([
-        "--provider",
-        "openai",
-        "--model",
-        "gpt-4o-mini",
-        "--image-model",
-        "gpt-image-1",
-    ]);
+    args.extend(MODELS);
     let first = [args.clone(), vec!["--output-dir", "here"]].concat();
     run_ok(command(&folder, &fake, &first));
     let images = image_files(&remote);

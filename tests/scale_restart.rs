@@ -21,8 +21,8 @@ mod queue;
 #[path = "support/pg_store.rs"]
 mod store;
 
-use harness::{Fake, Folder, config, read_manifest, small_book};
-use queue::{MODELS, S3, Worker, assert_same_outputs, command, file_url, run_ok, wait_for_all};
+use harness::{Fake, Folder, assert_same_outputs, config, read_manifest, small_book};
+use queue::{MODELS, S3, Worker, command, file_url, run_ok, wait_for_all};
 use std::process::Command;
 use std::time::{Duration, Instant};
 use store::postgres::test_cluster::{self, Cluster};

@@ -389,6 +389,29 @@ pub fn read(path: impl AsRef<Path>) -> String {
     std::fs::read_to_string(path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()))
 }
 
+/// Elements.md, Chapters.md and every image file of two output folders are identical.
+pub fn assert_same_outputs(a: &Path, b: &Path) {
+    for file in ["Elements.md", "Chapters.md"] {
+        assert_eq!(
+            read(a.join(file)),
+            read(b.join(file)),
+            "{file} differs between {} and {}",
+            a.display(),
+            b.display()
+        );
+    }
+    let (ia, ib) = (image_files(a), image_files(b));
+    assert!(!ia.is_empty(), "no images in {}", a.display());
+    assert_eq!(
+        ia.keys().collect::<Vec<_>>(),
+        ib.keys().collect::<Vec<_>>(),
+        "image sets differ"
+    );
+    for (name, bytes) in &ia {
+        assert!(ib[name] == *bytes, "{name} differs");
+    }
+}
+
 /// Milliseconds since the epoch of a manifest timestamp.
 pub fn millis(at: chrono::DateTime<chrono::Utc>) -> i128 {
     i128::from(at.timestamp_millis())

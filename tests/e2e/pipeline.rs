@@ -4,7 +4,7 @@
 
 use crate::fake_openai::{FakeConfig, INVENTED_QUOTE, Quirks};
 use crate::harness::{
-    Fake, Folder, config, image_files, normalise, per_chapter, quotes_in, read, small_book,
+    Fake, Folder, assert_same_outputs, config, normalise, per_chapter, quotes_in, read, small_book,
 };
 use crate::support::fixture_book;
 use imaginize::analyze::model::Catalogue;
@@ -182,29 +182,6 @@ fn pass_2_requests_start_in_reading_order() {
             "chapter {chapter} was asked about {}th: {order:?}",
             rank + 1
         );
-    }
-}
-
-/// Elements.md, Chapters.md and every image file of two output folders are identical.
-pub fn assert_same_outputs(a: &std::path::Path, b: &std::path::Path) {
-    for file in ["Elements.md", "Chapters.md"] {
-        assert_eq!(
-            read(a.join(file)),
-            read(b.join(file)),
-            "{file} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-    let (ia, ib) = (image_files(a), image_files(b));
-    assert!(!ia.is_empty(), "no images in {}", a.display());
-    assert_eq!(
-        ia.keys().collect::<Vec<_>>(),
-        ib.keys().collect::<Vec<_>>(),
-        "image sets differ"
-    );
-    for (name, bytes) in &ia {
-        assert!(ib[name] == *bytes, "{name} differs");
     }
 }
 

@@ -2,11 +2,11 @@
 //! a concurrent run killed at random instants ends, after one more run, exactly like a run that
 //! was never interrupted without paying for more images than one per kill (issue 6).
 
+use crate::harness::assert_same_outputs;
 use crate::harness::{
     Fake, Folder, analyzed, config, image_files, images_per_scene, per_chapter, read,
     read_manifest, saved_entities, wait_until,
 };
-use crate::pipeline::assert_same_outputs;
 use imaginize::store::Status;
 use std::time::{Duration, Instant};
 

@@ -5,7 +5,7 @@
 
 #![expect(dead_code, reason = "each test binary uses some of the helpers")]
 
-use crate::harness::{self, Fake, Folder, KEY, image_files, read};
+use crate::harness::{self, Fake, Folder, KEY};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -19,29 +19,6 @@ pub const MODELS: [&str; 6] = [
     "--image-model",
     "gpt-image-1",
 ];
-
-/// Elements.md, Chapters.md and every image of two output folders are identical.
-pub fn assert_same_outputs(a: &Path, b: &Path) {
-    for file in ["Elements.md", "Chapters.md"] {
-        assert_eq!(
-            read(a.join(file)),
-            read(b.join(file)),
-            "{file} differs between {} and {}",
-            a.display(),
-            b.display()
-        );
-    }
-    let (ia, ib) = (image_files(a), image_files(b));
-    assert!(!ia.is_empty(), "no images in {}", a.display());
-    assert_eq!(
-        ia.keys().collect::<Vec<_>>(),
-        ib.keys().collect::<Vec<_>>(),
-        "image sets differ"
-    );
-    for (name, bytes) in &ia {
-        assert!(ib[name] == *bytes, "{name} differs");
-    }
-}
 
 /// The binary in `folder` with `args`, the fake's base URL and key in its environment (as a
 /// worker machine has them; nothing secret on the command line).
