@@ -55,6 +55,14 @@ fn all_files(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 /// `--artifacts`: the book's files go to the object store, not the output folder; a run on
 /// another machine (a new, empty output folder) with the same state and artifacts continues
 /// from them with no request at all.
+/// An empty `remote` folder beside the book for the artifacts, and its `file://` URL.
+fn remote_artifacts(folder: &Folder) -> (PathBuf, String) {
+    let remote = folder.path().join("remote");
+    std::fs::create_dir_all(&remote).unwrap();
+    let artifacts = file_url(&remote);
+    (remote, artifacts)
+}
+
 #[test]
 fn a_run_keeps_its_files_in_the_artifacts_and_another_folder_continues_from_them() {
     let Some(url) = database("artifacts_flag") else {
@@ -62,9 +70,7 @@ fn a_run_keeps_its_files_in_the_artifacts_and_another_folder_continues_from_them
     };
     let fake = Fake::with_latency(0, 0);
     let folder = Folder::with_book(3, &config(2, 2));
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (remote, artifacts) = remote_artifacts(&folder);
     let mut args = vec![
         "--file",
         "book.txt",
@@ -125,9 +131,7 @@ fn two_workers_run_two_submitted_books_and_export_what_a_local_run_writes() {
         run_ok(command(&folder, &fake, &args));
     }
     let local_images = fake.server.count("image");
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (remote, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit"],
@@ -256,9 +260,7 @@ fn a_worker_paused_past_its_lease_cannot_record_what_another_took_over() {
     // Leases of 2 s (the minimum) on chapters; one image slot, one scene per chapter, so the
     // scene in flight is its chapter's last: recording it would complete the chapter.
     let folder = Folder::with_book(2, &format!("{}leaseSecs: 2\n", config(1, 1)));
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit", "--limit", "1", "book.txt"],
@@ -339,9 +341,7 @@ fn a_book_that_keeps_failing_is_retried_after_a_backoff_then_dead_lettered() {
     let fake = Fake::start(fake_openai::FakeConfig::default(), refusing);
     // maxAttempts from the worker's config.
     let folder = Folder::with_book(2, &format!("{}maxAttempts: 2\n", config(1, 1)));
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit", "book.txt", "--provider", "openai"],
@@ -421,9 +421,7 @@ fn eight_workers_killed_at_random_finish_three_books_as_one_machine_would() {
         );
     }
     let before = fake.server.count("image");
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit"],
@@ -570,9 +568,7 @@ fn two_workers_share_one_image_budget_through_the_database() {
     let fake = Fake::with_latency(0, 0);
     let folder = Folder::with_book(3, &format!("{}imageRpm: 120\n", config(2, 2)));
     folder.write("other.txt", small_book(4));
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit", "book.txt", "other.txt", "--limit", "2"],
@@ -616,9 +612,7 @@ fn a_stopped_worker_finishes_its_calls_in_flight_and_gives_the_book_back() {
     };
     let fake = Fake::with_latency(0, 1500);
     let folder = Folder::with_book(3, &config(1, 1));
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit", "--limit", "1", "book.txt"],
@@ -683,9 +677,7 @@ fn workers_cut_off_from_the_database_reconnect_and_finish_with_nothing_failed() 
     let fake = Fake::with_latency(20, 300);
     let folder = Folder::with_book(5, &config(2, 2));
     local_run(&folder, &fake, &["--limit", "2"]);
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit", "--limit", "2", "book.txt"],
@@ -790,9 +782,7 @@ fn an_idle_worker_helps_illustrate_a_book_another_holds() {
     local_run(&folder, &fake, &["--limit", "2"]);
     let images = fake.server.count("image");
     let local_prompts = image_prompts(&fake, 0);
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit", "--limit", "2", "book.txt"],
@@ -905,9 +895,7 @@ fn a_workers_image_jobs_are_shared_by_the_books_it_works_on() {
     let fake = Fake::with_latency(10, 300);
     let folder = Folder::with_book(6, &config(2, 2));
     folder.write("other.txt", small_book(5));
-    let remote = folder.path().join("remote");
-    std::fs::create_dir_all(&remote).unwrap();
-    let artifacts = file_url(&remote);
+    let (_, artifacts) = remote_artifacts(&folder);
     let stores = ["--store", url.as_str(), "--artifacts", artifacts.as_str()];
     let submit = [
         vec!["submit"],
