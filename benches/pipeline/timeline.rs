@@ -114,17 +114,22 @@ fn sum(entries: &[&LogEntry]) -> f64 {
     entries.iter().map(|e| dur(e)).sum()
 }
 
+/// The image slots no request occupies at instant `t` (ms).
+fn free_image_slots(run: &Run, images: &[&LogEntry], t: f64) -> usize {
+    let busy = images
+        .iter()
+        .filter(|e| (e.start_ms as f64) <= t && t < e.end_ms as f64)
+        .count();
+    run.image_jobs.saturating_sub(busy)
+}
+
 /// Image-slot time left idle in [from, to], split into (a scene of an analyzed chapter was
 /// waiting, nothing was), in slot-ms, on a 1 ms grid.
 fn idle_image_slots(run: &Run, images: &[&LogEntry], from: f64, to: f64) -> (f64, f64) {
     let (mut ready_idle, mut starved_idle) = (0.0, 0.0);
     let mut t = from;
     while t < to {
-        let busy = images
-            .iter()
-            .filter(|e| (e.start_ms as f64) <= t && t < e.end_ms as f64)
-            .count();
-        let free = run.image_jobs.saturating_sub(busy) as f64;
+        let free = free_image_slots(run, images, t) as f64;
         if free > 0.0 {
             if waiting_scenes(run, images, t) > 0 {
                 ready_idle += free;
@@ -250,11 +255,7 @@ fn print_windows(run: &Run, images: &[&LogEntry], from: f64, to: f64) {
         let mut idle = 0.0;
         let mut t = w;
         while t < end {
-            let busy = images
-                .iter()
-                .filter(|e| (e.start_ms as f64) <= t && t < e.end_ms as f64)
-                .count();
-            idle += run.image_jobs.saturating_sub(busy) as f64;
+            idle += free_image_slots(run, images, t) as f64;
             t += 1.0;
         }
         let _ = write!(
