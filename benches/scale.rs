@@ -6,6 +6,7 @@
 //! cargo bench --bench scale            # release build; about a minute once built
 //! cargo test --bench scale             # the same on the debug build (slower workers)
 //! cargo bench --bench scale -- 24      # only the tables of books of 24 chapters
+//! IMAGINIZE_BENCH_BIN=/path/to/imaginize cargo bench --bench scale   # another build
 //! ```
 //!
 //! 1. Throughput: 4 books with 1, 2, 4, 8 workers (`--books 1`): books of 8 chapters without
@@ -13,9 +14,11 @@
 //!    efficiency against the ideal given the limits, the longest of: the one-worker time over
 //!    the workers (linear scaling, which needs helpers beyond one worker per book); the
 //!    slots' floor (a book's start, the one-worker run's time to its first image request, then
-//!    every image on the workers' `--image-jobs` slots at once); the shared budget's floor.
+//!    the images in whole rounds of the workers' `--image-jobs` slots, each round one image
+//!    latency); the shared budget's floor.
 //!    "vs linear" leaves the slots' floor out. `IMAGINIZE_BENCH_TIMELINE=8` prints the image
-//!    and text requests in flight per 100 ms of the runs of 8 workers.
+//!    and text requests in flight per 100 ms of the runs of 8 workers,
+//!    `IMAGINIZE_BENCH_REQUESTS=8` every request with its times.
 //! 2. Book takes at 8 workers: p50/p99 of `Queue::take` + `end` on 400 queued books.
 //! 3. Queries per chapter: committed transactions of one worker's run over its chapters.
 
@@ -35,6 +38,12 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_imaginize");
+
+/// The binary measured: this build's, or `IMAGINIZE_BENCH_BIN` (an earlier build kept aside, to
+/// compare two commits with the same measurement code).
+fn bin() -> String {
+    std::env::var("IMAGINIZE_BENCH_BIN").unwrap_or_else(|_| BIN.to_string())
+}
 const BOOKS: usize = 4;
 const CHAT_MS: u64 = 30;
 const IMAGE_MS: u64 = 300;
@@ -57,7 +66,7 @@ fn main() {
     let fake = runtime
         .block_on(fake_openai::start(0, config))
         .expect("the fake starts");
-    println!("imaginize scale-out benchmark (binary {BIN})");
+    println!("imaginize scale-out benchmark (binary {})", bin());
     println!(
         "fake latencies: chat {CHAT_MS} ms, image {IMAGE_MS} ms; {BOOKS} books, up to 2 scenes a chapter; --image-jobs 2, --books 1 per worker"
     );
@@ -91,9 +100,11 @@ fn throughput(fake: &fake_openai::FakeServer, chapters: usize, budget: Option<u3
         let linear = base.wall / workers as f64;
         // No scheduler draws before a book's start (its cast, style and first chapter: the
         // one-worker run's time to its first image request) nor more images at once than
-        // the workers' image slots.
-        let slots = base.first_image
-            + run.images as f64 * IMAGE_MS as f64 / 1000.0 / (workers * IMAGE_JOBS) as f64;
+        // the workers' image slots. Every image takes IMAGE_MS, so the images are drawn in
+        // whole rounds of the slots: 52 images on 16 slots need 4 rounds (3 hold only 48),
+        // however they are ordered.
+        let rounds = run.images.div_ceil(workers * IMAGE_JOBS);
+        let slots = base.first_image + rounds as f64 * IMAGE_MS as f64 / 1000.0;
         let floor = budget.map_or(0.0, |rpm| {
             run.images.saturating_sub(1) as f64 * 60.0 / f64::from(rpm)
         });
@@ -223,6 +234,9 @@ fn run_workers(
     if std::env::var("IMAGINIZE_BENCH_TIMELINE").is_ok_and(|w| w == workers.to_string()) {
         timeline(entries, epoch_ms, workers);
     }
+    if std::env::var("IMAGINIZE_BENCH_REQUESTS").is_ok_and(|w| w == workers.to_string()) {
+        requests(entries, epoch_ms);
+    }
     let images = || entries.iter().filter(|e| e.kind == "image");
     let first = images().map(|e| e.start_ms).min();
     let last = images().map(|e| e.end_ms).max().unwrap_or(epoch_ms);
@@ -236,7 +250,7 @@ fn run_workers(
 }
 
 fn command(dir: &Path, fake: &fake_openai::FakeServer, args: &[&str]) -> Command {
-    let mut command = Command::new(BIN);
+    let mut command = Command::new(bin());
     command
         .current_dir(dir)
         .env_clear()
@@ -285,6 +299,25 @@ fn timeline(entries: &[fake_openai::LogEntry], epoch_ms: u128, workers: usize) {
             busy(false)
         );
         at += 100;
+    }
+}
+
+/// Every request of the run in the order they arrived: ms from the start when it came and when
+/// it was answered, its kind, what it asked for (`IMAGINIZE_BENCH_REQUESTS=8`; with
+/// `IMAGINIZE_BENCH_LOGS=8` the workers' lines are stamped on the same clock).
+fn requests(entries: &[fake_openai::LogEntry], epoch_ms: u128) {
+    let mut all: Vec<_> = entries.iter().collect();
+    all.sort_by_key(|e| e.start_ms);
+    for e in all {
+        let at = |ms: u128| ms.saturating_sub(epoch_ms);
+        println!(
+            "  {:>5} → {:>5} {:<8} {} {}",
+            at(e.start_ms),
+            at(e.end_ms),
+            e.kind,
+            e.key,
+            e.chapter.map_or(String::new(), |c| format!("chapter {c}"))
+        );
     }
 }
 

@@ -36,7 +36,6 @@ pub(super) struct Worker {
     pub id: String,
     /// This machine's name, for the worker's rows.
     pub host: String,
-    pub store: String,
     pub root: String,
     pub args: WorkerArgs,
     pub work: PathBuf,
@@ -90,7 +89,6 @@ pub fn run(
         queue,
         id,
         host,
-        store,
         root,
         args,
         work,

@@ -66,11 +66,16 @@ impl PgState {
     pub fn open(url: &str, book: &str) -> Result<PgState, Error> {
         let db = Db::new(url)?;
         schema::migrate(&mut db.client()?)?;
-        Ok(PgState {
-            db: Arc::new(db),
+        Ok(PgState::on(Arc::new(db), book))
+    }
+
+    /// `book`'s state on connections already open, their schema up to date.
+    fn on(db: Arc<Db>, book: &str) -> PgState {
+        PgState {
+            db,
             book: book.to_string(),
             fences: Mutex::new(HashMap::new()),
-        })
+        }
     }
 
     /// The book's key in the database.
