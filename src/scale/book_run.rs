@@ -56,13 +56,13 @@ pub(super) async fn run_book(
     let Some((ctx, artifacts)) = context(worker, taken, dir, role, stop.clone()).await? else {
         return Ok(nothing);
     };
+    // Illustrators waiting for chapters other processes deliver or hold look again as soon
+    // as the database says one became claimable or ended.
+    let nudged = forward_nudges(worker.nudge.clone(), ctx.clone());
     if role == Role::Helper {
-        // The holder's cast and style are the book's; a helper only reads them. Its
-        // illustrators wait for the chapters the holder's analysis has still to deliver, and
-        // look again as soon as the queue says one became claimable.
-        let nudged = forward_nudges(worker.nudge.clone(), ctx.clone());
+        // The holder's cast and style are the book's; a helper only reads them.
         let outcome = orchestrate::run(ctx, stop).await;
-        nudged.abort();
+        drop(nudged);
         let outcome = outcome?;
         return Ok(Ran {
             stopped: outcome.interrupted.is_some(),
@@ -74,6 +74,7 @@ pub(super) async fn run_book(
         ctx.cast_written().await?;
     }
     let outcome = orchestrate::run(ctx.clone(), stop).await;
+    drop(nudged);
     let (a, o) = (artifacts, ctx.out.clone());
     blocking(move || local_files::push(a.as_ref(), &o)).await?;
     let outcome = outcome?;
@@ -95,17 +96,23 @@ pub(super) async fn run_book(
     })
 }
 
-/// Wakes the run's waiting illustrators each time the worker is nudged, until aborted.
-fn forward_nudges(
-    nudge: Arc<tokio::sync::Notify>,
-    ctx: Arc<Context>,
-) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+/// Wakes the run's waiting illustrators each time the worker is nudged, until dropped.
+fn forward_nudges(nudge: Arc<tokio::sync::Notify>, ctx: Arc<Context>) -> Forwarding {
+    Forwarding(tokio::spawn(async move {
         loop {
             nudge.notified().await;
             ctx.wake.bump();
         }
-    })
+    }))
+}
+
+/// The task forwarding a worker's nudges to one run; it ends with the run, however it ends.
+struct Forwarding(tokio::task::JoinHandle<()>);
+
+impl Drop for Forwarding {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The run's context, prepared: `None` when there is nothing to run (no chapter selected, or

@@ -16,7 +16,7 @@ use crate::pipeline::shutdown::{self, Shutdown, Signal};
 use crate::report::Reporter;
 
 use crate::store::WorkerId;
-use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken};
+use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken, Wake};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -164,19 +164,28 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
                 continue;
             }
         }
-        tokio::select! {
-            Some(ended) = running.join_next(), if !running.is_empty() => {
-                if let Ok(Some(helped)) = ended {
-                    helping.remove(&helped);
+        // Until the queue may have changed: a chapter ended elsewhere only wakes the runs.
+        loop {
+            tokio::select! {
+                Some(ended) = running.join_next(), if !running.is_empty() => {
+                    if let Ok(Some(helped)) = ended {
+                        helping.remove(&helped);
+                    }
+                }
+                () = stopped.recv() => {}
+                wake = woken(&mut listener) => {
+                    worker.nudge.notify_waiters();
+                    if wake == Wake::Chapter {
+                        continue;
+                    }
+                }
+                () = tokio::time::sleep(poll) => {
+                    if listener.as_ref().is_none_or(Listener::is_closed) {
+                        listener = listen(&worker).await;
+                    }
                 }
             }
-            () = stopped.recv() => {}
-            () = woken(&mut listener) => worker.nudge.notify_waiters(),
-            () = tokio::time::sleep(poll) => {
-                if listener.as_ref().is_none_or(Listener::is_closed) {
-                    listener = listen(&worker).await;
-                }
-            }
+            break;
         }
     }
     while running.join_next().await.is_some() {}
@@ -244,8 +253,8 @@ async fn listen(worker: &Worker) -> Option<Listener> {
     }
 }
 
-/// Returns when the queue notified a change; never without a listener.
-async fn woken(listener: &mut Option<Listener>) {
+/// Returns when the database notified a change; never without a listener.
+async fn woken(listener: &mut Option<Listener>) -> Wake {
     match listener {
         Some(listener) => listener.notified().await,
         None => std::future::pending().await,
