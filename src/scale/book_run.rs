@@ -23,6 +23,7 @@ use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use tokio::sync::broadcast::error::RecvError;
 
 /// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
 /// holder (illustration only).
@@ -58,7 +59,7 @@ pub(super) async fn run_book(
     };
     // Illustrators waiting for chapters other processes deliver or hold look again as soon
     // as the database says one became claimable or ended.
-    let nudged = forward_nudges(worker.nudge.clone(), ctx.clone());
+    let nudged = forward_nudges(worker, &taken.id, ctx.clone());
     if role == Role::Helper {
         // The holder's cast and style are the book's; a helper only reads them.
         let outcome = orchestrate::run(ctx, stop).await;
@@ -96,11 +97,23 @@ pub(super) async fn run_book(
     })
 }
 
-/// Wakes the run's waiting illustrators each time the worker is nudged, until dropped.
-fn forward_nudges(nudge: Arc<tokio::sync::Notify>, ctx: Arc<Context>) -> Forwarding {
+/// Wakes the run's waiting illustrators each time the worker is nudged or a chapter of
+/// `book` ended elsewhere, until dropped.
+fn forward_nudges(worker: &Worker, book: &str, ctx: Arc<Context>) -> Forwarding {
+    let nudge = worker.nudge.clone();
+    let mut ended = worker.chapter_ended.subscribe();
+    let book = book.to_string();
     Forwarding(tokio::spawn(async move {
         loop {
-            nudge.notified().await;
+            tokio::select! {
+                () = nudge.notified() => {}
+                heard = ended.recv() => match heard {
+                    Ok(id) if id != book => continue,
+                    // Lagged: one of the missed may have been ours.
+                    Ok(_) | Err(RecvError::Lagged(_)) => {}
+                    Err(RecvError::Closed) => return,
+                },
+            }
             ctx.wake.bump();
         }
     }))

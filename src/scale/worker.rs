@@ -53,6 +53,9 @@ pub(super) struct Worker {
     /// Told each time the queue notifies a change (a chapter became claimable): the books this
     /// worker helps with look again at once instead of at their next poll.
     pub nudge: Arc<tokio::sync::Notify>,
+    /// The id of each book a chapter of which was illustrated (or failed) somewhere: its runs
+    /// here waiting for it look again.
+    pub chapter_ended: tokio::sync::broadcast::Sender<String>,
 }
 
 pub fn run(
@@ -100,6 +103,7 @@ pub fn run(
         text_slots,
         image_slots,
         nudge: Arc::new(tokio::sync::Notify::new()),
+        chapter_ended: tokio::sync::broadcast::channel(64).0,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -173,12 +177,14 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
                     }
                 }
                 () = stopped.recv() => {}
-                wake = woken(&mut listener) => {
-                    worker.nudge.notify_waiters();
-                    if wake == Wake::Chapter {
+                wake = woken(&mut listener) => match wake {
+                    Wake::Queue => worker.nudge.notify_waiters(),
+                    Wake::Chapter(book) => {
+                        // Nobody listening (no run of that book here) is no error.
+                        let _ = worker.chapter_ended.send(book);
                         continue;
                     }
-                }
+                },
                 () = tokio::time::sleep(poll) => {
                     if listener.as_ref().is_none_or(Listener::is_closed) {
                         listener = listen(&worker).await;

@@ -683,7 +683,7 @@ fn a_chapter_illustrated_elsewhere_wakes_the_runs_but_not_the_queue() {
         let wake = tokio::time::timeout(Duration::from_secs(10), listener.notified())
             .await
             .expect("woken by the chapter illustrated");
-        assert_eq!(wake, Wake::Chapter);
+        assert_eq!(wake, Wake::Chapter("book".into()));
     });
 }
 

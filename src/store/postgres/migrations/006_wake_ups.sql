@@ -7,12 +7,13 @@ CREATE TRIGGER portraits_wanted_notify
     FOR EACH STATEMENT
     EXECUTE FUNCTION imaginize_chapter_claimable();
 
--- A chapter illustrated (or failed) tells the runs waiting for it, on a channel of its own:
--- a holder whose last chapters a helper draws ends its book when they are done, not at its
--- next poll. Idle workers need not look at the queue for it, hence not the queue's channel.
+-- A chapter illustrated (or failed) tells the runs of its book waiting for it, on a channel of
+-- its own with the book's id as payload: a holder whose last chapters a helper draws ends its
+-- book when they are done, not at its next poll. Idle workers need not look at the queue for
+-- it, nor the runs of other books wake.
 CREATE FUNCTION imaginize_chapter_ended() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-    PERFORM pg_notify('imaginize_chapters', '');
+    PERFORM pg_notify('imaginize_chapters', NEW.book);
     RETURN NULL;
 END
 $$;

@@ -11,33 +11,41 @@ use crate::store::postgres::db::sql;
 pub struct Listener {
     _client: tokio_postgres::Client,
     wakes: tokio::sync::mpsc::UnboundedReceiver<Wake>,
+    /// A wake-up received but not returned yet.
+    held: Option<Wake>,
     closed: bool,
 }
 
 /// What a notification said changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Wake {
     /// The queue: a book queued, ended or helpable, a chapter claimable, a portrait wanted.
     Queue,
-    /// Only a chapter illustrated or failed somewhere.
-    Chapter,
+    /// Only a chapter of this book illustrated or failed.
+    Chapter(String),
 }
 
 impl Listener {
-    /// Waits for the next notification; several pending count as one, the queue's if any.
+    /// Waits for the next notification; several of the queue's pending count as one.
     pub async fn notified(&mut self) -> Wake {
         if self.closed {
             return std::future::pending().await;
         }
+        if let Some(wake) = self.held.take() {
+            return wake;
+        }
         match self.wakes.recv().await {
-            Some(mut wake) => {
+            Some(Wake::Queue) => {
+                // A book's wake-up met while skipping the queue's is kept for the next call.
                 while let Ok(next) = self.wakes.try_recv() {
-                    if next == Wake::Queue {
-                        wake = Wake::Queue;
+                    if next != Wake::Queue {
+                        self.held = Some(next);
+                        break;
                     }
                 }
-                wake
+                Wake::Queue
             }
+            Some(wake) => wake,
             None => {
                 self.closed = true;
                 std::future::pending().await
@@ -72,7 +80,7 @@ impl Queue {
             while let Some(Ok(message)) = messages.next().await {
                 if let tokio_postgres::AsyncMessage::Notification(note) = message {
                     let wake = if note.channel() == CHAPTERS_CHANNEL {
-                        Wake::Chapter
+                        Wake::Chapter(note.payload().to_string())
                     } else {
                         Wake::Queue
                     };
@@ -89,6 +97,7 @@ impl Queue {
         Ok(Listener {
             _client: client,
             wakes,
+            held: None,
             closed: false,
         })
     }
