@@ -59,7 +59,7 @@ pub(super) async fn run_book(
     };
     // Illustrators waiting for chapters other processes deliver or hold look again as soon
     // as the database says one became claimable or ended.
-    let nudged = forward_nudges(worker, &taken.id, ctx.clone());
+    let nudged = forward_nudges(worker, &taken.id, role, ctx.clone());
     if role == Role::Helper {
         // The holder's cast and style are the book's; a helper only reads them.
         let outcome = orchestrate::run(ctx, stop).await;
@@ -97,16 +97,17 @@ pub(super) async fn run_book(
     })
 }
 
-/// Wakes the run's waiting illustrators each time the worker is nudged or a chapter of
-/// `book` ended elsewhere, until dropped.
-fn forward_nudges(worker: &Worker, book: &str, ctx: Arc<Context>) -> Forwarding {
+/// Wakes the run's waiting illustrators each time a chapter of `book` ended elsewhere and,
+/// for a helper, each time the queue changed (a chapter became claimable, a portrait wanted:
+/// a holder's own analysis wakes its illustrators itself), until dropped.
+fn forward_nudges(worker: &Worker, book: &str, role: Role, ctx: Arc<Context>) -> Forwarding {
     let nudge = worker.nudge.clone();
     let mut ended = worker.chapter_ended.subscribe();
     let book = book.to_string();
     Forwarding(tokio::spawn(async move {
         loop {
             tokio::select! {
-                () = nudge.notified() => {}
+                () = nudge.notified(), if role == Role::Helper => {}
                 heard = ended.recv() => match heard {
                     Ok(id) if id != book => continue,
                     // Lagged: one of the missed may have been ours.
