@@ -125,6 +125,16 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/frankenstein.docx",
         gold: "tests/fixtures/gold/heldout/frankenstein.json",
     },
+    Case {
+        name: "silas-marner",
+        book: "tests/fixtures/books/heldout/silas-marner.epub",
+        gold: "tests/fixtures/gold/heldout/silas-marner.json",
+    },
+    Case {
+        name: "the-call-of-the-wild",
+        book: "tests/fixtures/books/heldout/the-call-of-the-wild.pdf",
+        gold: "tests/fixtures/gold/heldout/the-call-of-the-wild.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

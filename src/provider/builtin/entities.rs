@@ -92,7 +92,28 @@ struct WordStats<'a> {
     /// Capitalised occurrences after "a" or "an" ("an Indian"): a class of people, which a name
     /// never is.
     counted: HashMap<&'a str, usize>,
+    /// Capitalised occurrences between a determiner and a lower-case word ("the Hungarian
+    /// yoke", "the Carpathian mountains"): an adjective's place.
+    adjectival: HashMap<&'a str, usize>,
 }
+
+/// Words before a noun that make the capitalised word between them an adjective.
+const DETERMINERS: &[&str] = &[
+    "the", "a", "an", "his", "her", "their", "our", "my", "its", "this", "that", "these", "those",
+];
+
+/// Lower-case words that end a noun phrase rather than follow an adjective ("the Mediterranean
+/// was", "the Austrian and the Hungarian"): no evidence of an adjective.
+const PHRASE_ENDS: &[&str] = &[
+    "and", "or", "of", "in", "on", "at", "to", "was", "were", "is", "are", "had", "has", "have",
+    "be", "been", "would", "could", "should", "will", "shall", "may", "might", "must", "did",
+    "does", "that", "which", "who", "with", "for", "by", "as", "but", "from", "himself", "herself",
+    "itself",
+];
+
+/// Endings of adjectives of nationality, language or region ("Hungarian", "Carpathian",
+/// "European", "Portuguese", "Flemish").
+const DEMONYM_ENDINGS: &[&str] = &["ian", "ean", "ese", "ish"];
 
 /// Articles before a noun that make it one of a kind rather than someone ("an Indian"); "every"
 /// and the like also qualify places ("every London building"), so they are no evidence.
@@ -116,13 +137,17 @@ impl<'a> WordStats<'a> {
         let mut capital_inside = HashMap::new();
         let mut lower = HashMap::new();
         let mut counted = HashMap::new();
+        let mut adjectival = HashMap::new();
         let mut located = HashSet::new();
         let mut previous: Option<&Token> = None;
-        for token in &doc.tokens {
+        for (i, token) in doc.tokens.iter().enumerate() {
             let word = strip_possessive(token.word);
             if is_capitalised(word) {
                 if !token.at_start {
                     *capital_inside.entry(word).or_insert(0) += 1;
+                }
+                if !token.at_start && is_adjective_slot(doc, i) {
+                    *adjectival.entry(word).or_insert(0) += 1;
                 }
                 let after_count = previous.is_some_and(|p| {
                     p.sentence == token.sentence
@@ -149,7 +174,18 @@ impl<'a> WordStats<'a> {
             capital_inside,
             lower,
             counted,
+            adjectival,
         }
+    }
+
+    /// "the Hungarian yoke", "the Carpathian mountains": a word with a nationality's ending
+    /// that the chapter uses as an adjective is the adjective, or the noun, of a people, a
+    /// language or a region ("the Indian tribes" and "the Indian obeyed"), not someone or
+    /// somewhere of the story; "Julian", never "the Julian fatherland", stays a name.
+    fn is_demonym(&self, word: &str) -> bool {
+        word.chars().count() >= 6
+            && DEMONYM_ENDINGS.iter().any(|e| word.ends_with(e))
+            && self.adjectival.get(word).is_some_and(|n| *n > 0)
     }
 
     /// "an Indian" once in five mentions, or "Indians" beside such an "Indian": a class.
@@ -169,8 +205,25 @@ impl<'a> WordStats<'a> {
         }
         let inside = self.capital_inside.get(word).copied().unwrap_or(0);
         let lower = self.lower.get(&word.to_lowercase()).copied().unwrap_or(0);
-        inside > 0 && lower * 2 <= inside && !self.is_class(word)
+        inside > 0 && lower * 2 <= inside && !self.is_class(word) && !self.is_demonym(word)
     }
+}
+
+/// Whether the capitalised token at `i` sits where an adjective does: after a determiner and
+/// right before a lower-case word that does not end the phrase ("the Hungarian fatherland").
+fn is_adjective_slot(doc: &Doc, i: usize) -> bool {
+    let tokens = &doc.tokens;
+    let token = &tokens[i];
+    let determined = i
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .is_some_and(|p| p.sentence == token.sentence && DETERMINERS.contains(&p.word));
+    let before_noun = tokens.get(i + 1).is_some_and(|n| {
+        adjacent(doc.text, token, n)
+            && n.word.starts_with(|c: char| c.is_lowercase())
+            && !PHRASE_ENDS.contains(&n.word)
+    });
+    determined && before_noun
 }
 
 /// Words between "the" and a family's plural name ("the two young Cratchits").
@@ -181,8 +234,9 @@ const FAMILY_MODIFIERS: &[&str] = &[
 
 /// "the Lucases" → "Lucas", "the Miss Bennets" → "Bennet", "the two young Cratchits" →
 /// "Cratchit": after "the" (with a title or a few modifiers between), a plural stands for the
-/// family when the chapter also uses the surname itself. A title alone is no family: "Mrs.
-/// Phillips" is one woman.
+/// family when the chapter also uses the surname itself as a name. A title alone is no family:
+/// "Mrs. Phillips" is one woman; and "the Carpathians" beside "the Carpathian mountains" are a
+/// range, not a family of Carpathians ("Carpathian" is an adjective there, no name).
 fn family_stem<'w>(stats: &WordStats, tokens: &[Token<'w>], i: usize) -> Option<&'w str> {
     let token = tokens.get(i)?;
     let word = strip_possessive(token.word);
@@ -206,7 +260,7 @@ fn family_stem<'w>(stats: &WordStats, tokens: &[Token<'w>], i: usize) -> Option<
     candidates
         .into_iter()
         .flatten()
-        .find(|stem| stem.chars().count() > 2 && stats.capital_inside.contains_key(stem))
+        .find(|stem| stem.chars().count() > 2 && stats.is_name_word(stem))
 }
 
 /// Whether `b` follows `a` inside one name: only spaces (or the title's period) between them.
@@ -224,6 +278,8 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
     let tokens = &doc.tokens;
     let mut forms: Vec<Form> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
+    // Each occurrence: its form and its first and after-last tokens.
+    let mut seen: Vec<(usize, usize, usize)> = Vec::new();
     let mut i = 0;
     while i < tokens.len() {
         let Some((form, next)) = span_at(doc, &stats, i) else {
@@ -257,10 +313,66 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         let by_kind = placed && introduced_as_place(tokens, i);
         entry.introduced += usize::from(by_kind || apposed.is_some());
         entry.vessel += usize::from(is_vessel(tokens, i));
-        entry.cited += usize::from(owner && cites_work(doc.text, tokens, next));
+        let studied = !owner && is_studied(tokens, i);
+        entry.cited += usize::from(owner && cites_work(doc.text, tokens, next) || studied);
+        seen.push((slot, i, next));
         i = next;
     }
+    cite_lists(doc, &seen, &mut forms);
     forms
+}
+
+/// Nouns for what a thinker or writer leaves and who follows them: "the works of Cornelius
+/// Agrippa", "a disciple of Paracelsus", "the principles of Agrippa".
+#[rustfmt::skip]
+const SCHOLARSHIP: &[&str] = &[
+    "works", "writings", "theory", "theories", "principles", "doctrine", "doctrines", "system",
+    "treatise", "treatises", "disciple", "disciples", "followers", "teachings", "philosophy",
+];
+
+/// Whether the name at `start` is someone read or studied: the object of "read" or "studied"
+/// ("I read Paracelsus") or the "of" after a noun of scholarship ("the works of Cornelius
+/// Agrippa"). A possessive ("read Jo's letter") is an owner, and the caller leaves it out.
+fn is_studied(tokens: &[Token], start: usize) -> bool {
+    let word = |k: usize| {
+        start
+            .checked_sub(k)
+            .and_then(|p| tokens.get(p))
+            .filter(|t| t.sentence == tokens[start].sentence)
+            .map(|t| t.word.to_lowercase())
+    };
+    match word(1).as_deref() {
+        Some("read" | "studied") => true,
+        Some("of") => word(2).is_some_and(|w| SCHOLARSHIP.contains(&w.as_str())),
+        _ => false,
+    }
+}
+
+/// "Cornelius Agrippa, Albertus Magnus, and Paracelsus": names listed with a cited author (a
+/// comma, "and" or "or" between them) are cited with them, the authors someone reads being
+/// named together. `seen` holds each occurrence's form and tokens, in reading order.
+fn cite_lists(doc: &Doc, seen: &[(usize, usize, usize)], forms: &mut [Form]) {
+    let cited: Vec<bool> = forms.iter().map(|f| f.cited > 0).collect();
+    let listed = |a: &(usize, usize, usize), b: &(usize, usize, usize)| {
+        let (last, first) = (&doc.tokens[a.2 - 1], &doc.tokens[b.1]);
+        let gap = doc.text[last.end..first.start].trim();
+        last.sentence == first.sentence
+            && matches!(gap, "," | "and" | "or" | ", and" | ", or" | ",and")
+    };
+    let mut start = 0;
+    while start < seen.len() {
+        let mut end = start + 1;
+        while end < seen.len() && listed(&seen[end - 1], &seen[end]) {
+            end += 1;
+        }
+        let list = &seen[start..end];
+        if list.iter().any(|o| cited[o.0]) {
+            for o in list.iter().filter(|o| !cited[o.0]) {
+                forms[o.0].cited += 1;
+            }
+        }
+        start = end;
+    }
 }
 
 /// The name span starting at token `i`, and the index after it.
@@ -626,11 +738,33 @@ fn is_figure_of_speech(tokens: &[Token], i: usize) -> bool {
     })
 }
 
-/// The lexicon noun a word stands for, and its kind ("horses" → "horse", creature).
+/// The singular forms an English plural may come from: "horses" → "horse", "wolves" → "wolf",
+/// "knives" → "knife", "ponies" → "pony", "boxes" → "box".
+fn singulars(lower: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(stem) = lower.strip_suffix("ves") {
+        out.push(format!("{stem}f"));
+        out.push(format!("{stem}fe"));
+    }
+    if let Some(stem) = lower.strip_suffix("ies") {
+        out.push(format!("{stem}y"));
+    }
+    if let Some(stem) = lower.strip_suffix("es") {
+        out.push(stem.to_string());
+    }
+    if let Some(stem) = lower.strip_suffix('s') {
+        out.push(stem.to_string());
+    }
+    out
+}
+
+/// The lexicon noun a word stands for, and its kind: a plural is its singular's ("horses" →
+/// "horse", "wolves" → "wolf", creature), so one family of forms is one thing.
 fn thing_of(word: &str) -> Option<(&'static str, ElementKind)> {
     let lower = word.to_lowercase();
-    let singular = lower.strip_suffix('s').unwrap_or(&lower);
-    [singular, lower.as_str()].into_iter().find_map(|w| {
+    let mut forms = singulars(&lower);
+    forms.push(lower);
+    forms.iter().map(String::as_str).find_map(|w| {
         let creature = lexicon::CREATURES.iter().find(|c| **c == w);
         let item = lexicon::ITEMS.iter().find(|c| **c == w);
         creature
@@ -657,10 +791,14 @@ pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
             .push(token.sentence);
     }
     // Shown, not only named: a thing the story uses sits in sentences with its people and places
-    // ("an apple glanced against Gregor's back"); one in a list of a grocer's wares does not.
-    let peopled: HashSet<usize> = find_forms(doc)
+    // ("an apple glanced against Gregor's back"), the people named by role among them ("the
+    // driver"); one in a list of a grocer's wares does not.
+    let named = find_forms(doc);
+    let roles = super::roles::find_roles(doc, &HashSet::new());
+    let peopled: HashSet<usize> = named
         .iter()
         .flat_map(|f| f.sentences.iter().copied())
+        .chain(roles.iter().flat_map(|r| r.sentences.iter().copied()))
         .collect();
 
     let mut out: Vec<(String, ElementKind, Vec<usize>)> = found
@@ -890,6 +1028,78 @@ mod tests {
                 .iter()
                 .all(|f| !f.display.contains("Essays") || f.core.len() == 1)
         );
+    }
+
+    #[test]
+    fn a_foreign_title_is_a_title_not_a_name() {
+        let text = "\"The Herr Englishman?\" she asked. \"Oh! young Herr, must you go?\" \
+                    Then the Herr's luggage came. Then Herr Leutner came. \"Come, mein \
+                    Herr,\" said Jan.";
+        assert_eq!(displays(text), ["Herr Leutner", "Jan"]);
+    }
+
+    #[test]
+    fn an_adjective_of_nationality_is_not_a_name() {
+        let text = "They threw off the Hungarian yoke. Then the Hungarian came again. We saw \
+                    the Carpathian mountains. Then Julian came. Later Julian sat.";
+        assert_eq!(displays(text), ["Julian"]);
+    }
+
+    #[test]
+    fn a_plural_beside_its_adjective_is_no_family() {
+        let text = "He crossed the Carpathian mountains. Among the Carpathians it snowed. Then \
+                    the Carpathians rose.";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(forms.len(), 1, "{forms:?}");
+        assert_eq!(
+            (forms[0].display.as_str(), forms[0].count),
+            ("Carpathians", 2)
+        );
+    }
+
+    #[test]
+    fn names_read_or_studied_and_those_listed_with_them_are_cited() {
+        let text = "I found the works of Cornelius Agrippa. Then I read Paracelsus. He praised \
+                    Cornelius Agrippa, Albertus Magnus, and Paracelsus, the lords of my mind. \
+                    Then Amy read Jo's letter. \"No,\" said Jo. Then Elizabeth and Jo came.";
+        let forms = find_forms(&Doc::new(text));
+        let cited: Vec<(&str, bool)> = forms
+            .iter()
+            .map(|f| (f.display.as_str(), f.cited > 0))
+            .collect();
+        assert_eq!(
+            cited,
+            [
+                ("Cornelius Agrippa", true),
+                ("Paracelsus", true),
+                ("Albertus Magnus", true),
+                ("Amy", false),
+                ("Jo", false),
+                ("Elizabeth", false),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_plural_and_its_singular_are_one_thing() {
+        let text = "The wolves howled near Jane. Then Jane saw a wolf. Jane fled the wolves.";
+        let things = find_things(&Doc::new(text));
+        assert_eq!(things.len(), 1, "{things:?}");
+        assert_eq!(
+            (things[0].0.as_str(), things[0].1),
+            ("wolf", ElementKind::Creature)
+        );
+        assert_eq!(things[0].2.len(), 3);
+        assert_eq!(singulars("ponies"), ["pony", "poni", "ponie"]);
+    }
+
+    #[test]
+    fn a_thing_beside_a_person_named_by_role_is_shown() {
+        let text = "The coachman whipped the horses. The coachman sat. Later the coachman fed \
+                    the horses. The coachman slept. Then the horses ran.";
+        let things = find_things(&Doc::new(text));
+        assert_eq!(things.len(), 1, "{things:?}");
+        assert_eq!(things[0].0, "horse");
     }
 
     #[test]

@@ -11,6 +11,10 @@ pub const HONORIFICS: &[&str] = &[
     "Princess", "Duke", "Duchess", "Earl", "Count", "Countess", "Baron", "Baroness", "Dr", "Doctor",
     "Professor", "Reverend", "Rev", "Father", "Mother", "Sister", "Brother", "Aunt", "Uncle",
     "Saint", "St",
+    // the same titles in the languages a traveller in an English novel meets ("Herr Leutner",
+    // "Monsieur Defarge", "Signora Neroni")
+    "Herr", "Frau", "Fräulein", "Monsieur", "Madame", "Mademoiselle", "Signor", "Signora",
+    "Signorina", "Señor", "Señora", "Mynheer",
 ];
 
 /// Honorifics that name a man, used to pick the person a bare surname refers to ("Darcy" is
@@ -19,7 +23,7 @@ pub const HONORIFICS: &[&str] = &[
 pub const MALE_HONORIFICS: &[&str] = &[
     "Mr", "Master", "Lord", "Sir", "Captain", "Colonel", "General", "Major", "Lieutenant",
     "Sergeant", "Admiral", "King", "Prince", "Duke", "Earl", "Count", "Baron", "Dr", "Doctor",
-    "Father", "Brother", "Uncle",
+    "Father", "Brother", "Uncle", "Herr", "Monsieur", "Signor", "Señor", "Mynheer",
 ];
 
 /// Capitalised words that are never names on their own: pronouns, determiners, conjunctions,
@@ -216,6 +220,7 @@ const NOT_NAMES: &[&str] = &[
     "Zounds",
     "Amen",
     "Sirs",
+    "Mein",
     "First",
     "Second",
     "Third",
@@ -599,6 +604,15 @@ pub fn takes_surname(word: &str) -> bool {
             | "Sergeant"
             | "Admiral"
             | "Professor"
+            | "Herr"
+            | "Frau"
+            | "Monsieur"
+            | "Madame"
+            | "Signor"
+            | "Signora"
+            | "Señor"
+            | "Señora"
+            | "Mynheer"
     )
 }
 

@@ -116,7 +116,8 @@ fn kind_name(kind: ElementKind) -> &'static str {
     }
 }
 
-/// Most creatures and items reported per chapter: enough to draw, few enough not to drown the cast.
+/// Most creatures, and most items, reported per chapter: enough to draw, few enough not to
+/// drown the cast.
 const MAX_THINGS: usize = 2;
 
 /// Most people and most places reported per chapter, the most mentioned first: a chapter's
@@ -267,7 +268,17 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
         };
         out.push(entity(doc, &subject, sentences.len()));
     }
-    for (name, kind, sentences) in entities::find_things(doc).into_iter().take(MAX_THINGS) {
+    // Creatures and items each have their own cap, as people and places do: the wolves
+    // round a carriage are no fewer for the carriage being named more often.
+    let mut taken: Vec<ElementKind> = Vec::new();
+    let things = entities::find_things(doc)
+        .into_iter()
+        .filter(|(_, kind, _)| {
+            let room = taken.iter().filter(|k| *k == kind).count() < MAX_THINGS;
+            taken.extend(room.then_some(*kind));
+            room
+        });
+    for (name, kind, sentences) in things {
         let subject = describe::Subject {
             name: &name,
             aliases: &[],
@@ -575,6 +586,25 @@ mod tests {
         assert!(names.iter().any(|n| n == "Jo"), "{names:?}");
         assert!(names.iter().any(|n| n == "Amy"), "{names:?}");
         assert!(!names.iter().any(|n| n == "Belsham"), "{names:?}");
+    }
+
+    #[test]
+    fn authors_someone_studies_are_not_cast() {
+        let text = "I found the works of Cornelius Agrippa. \"Ah! Cornelius Agrippa!\" said \
+                    Alphonse. Then I read Paracelsus and Albertus Magnus. Later Alphonse \
+                    smiled. \"Go,\" said Alphonse.";
+        let names = reported_names(text);
+        assert_eq!(names, ["Alphonse"]);
+    }
+
+    #[test]
+    fn creatures_and_items_have_their_own_cap() {
+        let text = "Then Jane took the coach. Then Jane left the coach. Then Jane sold the \
+                    coach. Then Jane read the letter. Then Jane burnt the letter. Then Jane hid \
+                    the letter. Then Jane heard the wolves. Then Jane saw a wolf. Then Jane \
+                    fled the wolves.";
+        let names = reported_names(text);
+        assert_eq!(names, ["Jane", "coach", "letter", "wolf"]);
     }
 
     #[test]
