@@ -23,7 +23,6 @@ use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use tokio::sync::broadcast::error::RecvError;
 
 /// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
 /// holder (illustration only).
@@ -57,13 +56,13 @@ pub(super) async fn run_book(
     let Some((ctx, artifacts)) = context(worker, taken, dir, role, stop.clone()).await? else {
         return Ok(nothing);
     };
-    // Illustrators waiting for chapters other processes deliver or hold look again as soon
-    // as the database says one became claimable or ended.
-    let nudged = forward_nudges(worker, &taken.id, role, ctx.clone());
     if role == Role::Helper {
-        // The holder's cast and style are the book's; a helper only reads them.
+        // The holder's cast and style are the book's; a helper only reads them. Its
+        // illustrators wait for the chapters the holder's analysis has still to deliver, and
+        // look again as soon as the queue says one became claimable.
+        let nudged = forward_nudges(worker.nudge.clone(), ctx.clone());
         let outcome = orchestrate::run(ctx, stop).await;
-        drop(nudged);
+        nudged.abort();
         let outcome = outcome?;
         return Ok(Ran {
             stopped: outcome.interrupted.is_some(),
@@ -75,7 +74,6 @@ pub(super) async fn run_book(
         ctx.cast_written().await?;
     }
     let outcome = orchestrate::run(ctx.clone(), stop).await;
-    drop(nudged);
     let (a, o) = (artifacts, ctx.out.clone());
     blocking(move || local_files::push(a.as_ref(), &o)).await?;
     let outcome = outcome?;
@@ -97,36 +95,17 @@ pub(super) async fn run_book(
     })
 }
 
-/// Wakes the run's waiting illustrators each time a chapter of `book` ended elsewhere and,
-/// for a helper, each time the queue changed (a chapter became claimable, a portrait wanted:
-/// a holder's own analysis wakes its illustrators itself), until dropped.
-fn forward_nudges(worker: &Worker, book: &str, role: Role, ctx: Arc<Context>) -> Forwarding {
-    let nudge = worker.nudge.clone();
-    let mut ended = worker.chapter_ended.subscribe();
-    let book = book.to_string();
-    Forwarding(tokio::spawn(async move {
+/// Wakes the run's waiting illustrators each time the worker is nudged, until aborted.
+fn forward_nudges(
+    nudge: Arc<tokio::sync::Notify>,
+    ctx: Arc<Context>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
         loop {
-            tokio::select! {
-                () = nudge.notified(), if role == Role::Helper => {}
-                heard = ended.recv() => match heard {
-                    Ok(id) if id != book => continue,
-                    // Lagged: one of the missed may have been ours.
-                    Ok(_) | Err(RecvError::Lagged(_)) => {}
-                    Err(RecvError::Closed) => return,
-                },
-            }
+            nudge.notified().await;
             ctx.wake.bump();
         }
-    }))
-}
-
-/// The task forwarding a worker's nudges to one run; it ends with the run, however it ends.
-struct Forwarding(tokio::task::JoinHandle<()>);
-
-impl Drop for Forwarding {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
+    })
 }
 
 /// The run's context, prepared: `None` when there is nothing to run (no chapter selected, or

@@ -16,7 +16,7 @@ use crate::pipeline::shutdown::{self, Shutdown, Signal};
 use crate::report::Reporter;
 
 use crate::store::WorkerId;
-use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken, Wake};
+use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -53,9 +53,6 @@ pub(super) struct Worker {
     /// Told each time the queue notifies a change (a chapter became claimable): the books this
     /// worker helps with look again at once instead of at their next poll.
     pub nudge: Arc<tokio::sync::Notify>,
-    /// The id of each book a chapter of which was illustrated (or failed) somewhere: its runs
-    /// here waiting for it look again.
-    pub chapter_ended: tokio::sync::broadcast::Sender<String>,
 }
 
 pub fn run(
@@ -103,7 +100,6 @@ pub fn run(
         text_slots,
         image_slots,
         nudge: Arc::new(tokio::sync::Notify::new()),
-        chapter_ended: tokio::sync::broadcast::channel(64).0,
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -168,30 +164,19 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
                 continue;
             }
         }
-        // Until the queue may have changed: a chapter ended elsewhere only wakes the runs.
-        loop {
-            tokio::select! {
-                Some(ended) = running.join_next(), if !running.is_empty() => {
-                    if let Ok(Some(helped)) = ended {
-                        helping.remove(&helped);
-                    }
-                }
-                () = stopped.recv() => {}
-                wake = woken(&mut listener) => match wake {
-                    Wake::Queue => worker.nudge.notify_waiters(),
-                    Wake::Chapter(book) => {
-                        // Nobody listening (no run of that book here) is no error.
-                        let _ = worker.chapter_ended.send(book);
-                        continue;
-                    }
-                },
-                () = tokio::time::sleep(poll) => {
-                    if listener.as_ref().is_none_or(Listener::is_closed) {
-                        listener = listen(&worker).await;
-                    }
+        tokio::select! {
+            Some(ended) = running.join_next(), if !running.is_empty() => {
+                if let Ok(Some(helped)) = ended {
+                    helping.remove(&helped);
                 }
             }
-            break;
+            () = stopped.recv() => {}
+            () = woken(&mut listener) => worker.nudge.notify_waiters(),
+            () = tokio::time::sleep(poll) => {
+                if listener.as_ref().is_none_or(Listener::is_closed) {
+                    listener = listen(&worker).await;
+                }
+            }
         }
     }
     while running.join_next().await.is_some() {}
@@ -259,8 +244,8 @@ async fn listen(worker: &Worker) -> Option<Listener> {
     }
 }
 
-/// Returns when the database notified a change; never without a listener.
-async fn woken(listener: &mut Option<Listener>) -> Wake {
+/// Returns when the queue notified a change; never without a listener.
+async fn woken(listener: &mut Option<Listener>) {
     match listener {
         Some(listener) => listener.notified().await,
         None => std::future::pending().await,

@@ -105,10 +105,6 @@ pub struct WorkerRow {
 /// The channel `submit` and every end of a hold notify, so idle workers look at once.
 pub const CHANNEL: &str = "imaginize_queue";
 
-/// The channel a chapter illustrated (or failed) notifies: runs waiting for chapters other
-/// processes hold look again; the queue itself did not change.
-pub const CHAPTERS_CHANNEL: &str = "imaginize_chapters";
-
 /// The queue in one database.
 pub struct Queue {
     /// Shared with the states of the books this process runs (`Queue::book_state`).
@@ -678,7 +674,7 @@ fn micros(duration: Duration) -> i64 {
 mod budget;
 mod listen;
 
-pub use listen::{Listener, Wake};
+pub use listen::Listener;
 
 #[cfg(test)]
 #[path = "queue_tests.rs"]

@@ -2,7 +2,7 @@
 //! attempt number, claims from separate pools (as separate processes), migrations raced by
 //! workers starting at once, and snapshots equal to the in-memory store's.
 
-use super::queue::{CastWait, End, Queue, Submission, Wake};
+use super::queue::{CastWait, End, Queue, Submission};
 use super::test_cluster::{book_state, fresh_book, new_database};
 use super::*;
 use crate::ids::ChapterNo;
@@ -663,31 +663,6 @@ fn a_shared_cast_is_helped_before_a_book_still_in_its_pass_1() {
 }
 
 #[test]
-fn a_chapter_illustrated_elsewhere_wakes_the_runs_but_not_the_queue() {
-    let Some((url, queue)) = queue_with("chapter_ended_wake", &["book"], &["w1"]) else {
-        return;
-    };
-    queue.take("w1", LEASE).unwrap().expect("the book");
-    let state = PgState::open(&url, "book").unwrap();
-    state.open_book(&request(1, now())).unwrap();
-    state
-        .mark_analyzed(ChapterNo(1), 1, Usage::default(), now())
-        .unwrap();
-    let helper = worker("helper");
-    let claimed = state.claim_next(&helper, &[ChapterNo(1)], LEASE, now());
-    assert_eq!(claimed.unwrap(), Some(ChapterNo(1)));
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut listener = queue.listen().await.expect("listen");
-        assert!(state.complete(ChapterNo(1), &helper, now()).unwrap());
-        let wake = tokio::time::timeout(Duration::from_secs(10), listener.notified())
-            .await
-            .expect("woken by the chapter illustrated");
-        assert_eq!(wake, Wake::Chapter("book".into()));
-    });
-}
-
-#[test]
 fn a_wanted_portrait_wakes_the_idle_workers() {
     let Some((url, queue)) = queue_with("portraits_wake", &["drawn"], &["w1"]) else {
         return;
@@ -700,10 +675,9 @@ fn a_wanted_portrait_wakes_the_idle_workers() {
         let mut listener = queue.listen().await.expect("listen");
         let wanted = [("ann".to_string(), "Ann".to_string())];
         state.want_portraits(&wanted).unwrap();
-        let wake = tokio::time::timeout(Duration::from_secs(10), listener.notified())
+        tokio::time::timeout(Duration::from_secs(10), listener.notified())
             .await
             .expect("woken by a portrait wanted");
-        assert_eq!(wake, Wake::Queue, "a helper may come for it");
     });
 }
 

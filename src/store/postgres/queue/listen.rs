@@ -1,54 +1,29 @@
 //! Wake-ups: a connection of its own that `LISTEN`s on the queue's channel.
 
-use super::{CHANNEL, CHAPTERS_CHANNEL, Queue};
+use super::{CHANNEL, Queue};
 use crate::store::Error;
 use crate::store::postgres::db::sql;
 
-/// A connection listening on [`CHANNEL`] and [`CHAPTERS_CHANNEL`]: `notified` returns when
-/// either was notified. Made with [`Queue::listen`] on the caller's runtime; when the
-/// connection drops, `notified` never returns again and `is_closed` says so (the worker's slow
-/// poll goes on, and it listens anew).
+/// A connection listening on [`CHANNEL`]: `notified` returns when the queue changed. Made with
+/// [`Queue::listen`] on the caller's runtime; when the connection drops, `notified` never
+/// returns again and `is_closed` says so (the worker's slow poll goes on, and it listens anew).
 pub struct Listener {
     _client: tokio_postgres::Client,
-    wakes: tokio::sync::mpsc::UnboundedReceiver<Wake>,
-    /// A wake-up received but not returned yet.
-    held: Option<Wake>,
+    wakes: tokio::sync::mpsc::UnboundedReceiver<()>,
     closed: bool,
 }
 
-/// What a notification said changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Wake {
-    /// The queue: a book queued, ended or helpable, a chapter claimable, a portrait wanted.
-    Queue,
-    /// Only a chapter of this book illustrated or failed.
-    Chapter(String),
-}
-
 impl Listener {
-    /// Waits for the next notification; several of the queue's pending count as one.
-    pub async fn notified(&mut self) -> Wake {
+    /// Waits for the next notification (several pending count as one).
+    pub async fn notified(&mut self) {
         if self.closed {
             return std::future::pending().await;
         }
-        if let Some(wake) = self.held.take() {
-            return wake;
-        }
         match self.wakes.recv().await {
-            Some(Wake::Queue) => {
-                // A book's wake-up met while skipping the queue's is kept for the next call.
-                while let Ok(next) = self.wakes.try_recv() {
-                    if next != Wake::Queue {
-                        self.held = Some(next);
-                        break;
-                    }
-                }
-                Wake::Queue
-            }
-            Some(wake) => wake,
+            Some(()) => while self.wakes.try_recv().is_ok() {},
             None => {
                 self.closed = true;
-                std::future::pending().await
+                std::future::pending::<()>().await;
             }
         }
     }
@@ -78,26 +53,20 @@ impl Queue {
         tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(Ok(message)) = messages.next().await {
-                if let tokio_postgres::AsyncMessage::Notification(note) = message {
-                    let wake = if note.channel() == CHAPTERS_CHANNEL {
-                        Wake::Chapter(note.payload().to_string())
-                    } else {
-                        Wake::Queue
-                    };
-                    if send.send(wake).is_err() {
-                        break;
-                    }
+                if let tokio_postgres::AsyncMessage::Notification(_) = message
+                    && send.send(()).is_err()
+                {
+                    break;
                 }
             }
         });
         client
-            .batch_execute(&format!("LISTEN {CHANNEL}; LISTEN {CHAPTERS_CHANNEL}"))
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
             .await
             .map_err(sql("listen for the queue's changes"))?;
         Ok(Listener {
             _client: client,
             wakes,
-            held: None,
             closed: false,
         })
     }
