@@ -331,10 +331,16 @@ pub async fn references_for(
         }
     };
     let max = ctx.image.max_references();
+    let drawn: Vec<(String, String)> = drawn.into_iter().take(max).collect();
+    // Read side by side: each read is a trip to a blocking thread, between the image slot and
+    // the request.
+    let read = drawn
+        .iter()
+        .map(|(_, image)| ctx.read_file(ctx.out.join(image)));
+    let read = futures_util::future::join_all(read).await;
     let mut references = Vec::new();
-    for (name, image) in drawn.into_iter().take(max) {
-        let bytes = ctx.read_file(ctx.out.join(&image)).await?;
-        let Some(bytes) = bytes else { continue };
+    for ((name, _), bytes) in drawn.into_iter().zip(read) {
+        let Some(bytes) = bytes? else { continue };
         let Some(format) = ImageFormat::detect(&bytes) else {
             continue;
         };
