@@ -7,7 +7,7 @@
 use crate::analyze::model::Element;
 use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
-use crate::pipeline::context::Context;
+use crate::pipeline::context::{Context, ImageSlot};
 use crate::pipeline::progress::Event;
 use crate::provider::limits::with_slot;
 use crate::provider::{
@@ -113,24 +113,25 @@ pub fn portrait_request(
     }
 }
 
-/// Claims and draws one wanted portrait with the image slot in hand; `false` when none is
-/// claimable, or while this process is still making the style the portrait must carry.
-/// Illustrators call it when no chapter is claimable: a scene that needs a portrait draws it
-/// itself (`references_for`), so the first pictures do not wait for the whole cast.
+/// Claims and draws one wanted portrait with the image `slot` in hand (let go once the answer
+/// is in); gives the slot back when none is claimable, or while this process is still making
+/// the style the portrait must carry. Illustrators call it when no chapter is claimable: a
+/// scene that needs a portrait draws it itself (`references_for`), so the first pictures do not
+/// wait for the whole cast.
 pub async fn draw_one_wanted(
     ctx: &Arc<Context>,
     worker: &WorkerId,
-    _slot: &crate::pipeline::context::ImageSlot,
-) -> Result<bool, Error> {
+    slot: ImageSlot,
+) -> Result<Option<ImageSlot>, Error> {
     if ctx.style_pending() {
-        return Ok(false);
+        return Ok(Some(slot));
     }
     match claim(ctx, None, worker).await? {
         Some(slug) => {
-            draw_claimed(ctx, &slug, worker).await?;
-            Ok(true)
+            draw_claimed(ctx, &slug, worker, Some(slot)).await?;
+            Ok(None)
         }
-        None => Ok(false),
+        None => Ok(Some(slot)),
     }
 }
 
@@ -145,12 +146,15 @@ async fn claim(
 }
 
 /// Draws the claimed portrait `slug` (the caller holds an image slot), writes it and records it.
+/// `slot`, when given, is let go as soon as the answer is in: the next request starts while the
+/// picture is written and recorded (a scene drawing a portrait it waits for keeps its own).
 /// A portrait that cannot be drawn is recorded failed (scenes go ahead without it); an error
 /// that stops the run gives the claim back first. Returns whether this worker recorded it.
 pub async fn draw_claimed(
     ctx: &Arc<Context>,
     slug: &str,
     worker: &WorkerId,
+    slot: Option<ImageSlot>,
 ) -> Result<bool, Error> {
     // A failed refresh stops the run; the claim then expires with its lease.
     ctx.refresh_cast().await?;
@@ -166,14 +170,16 @@ pub async fn draw_claimed(
         ctx.image.max_prompt_chars(),
     );
     let prompt_file = ctx.out.join(layout::portrait_prompt_file_name(slug));
-    ctx.write_file(prompt_file, request.prompt.clone().into_bytes())
-        .await?;
     let beat = PortraitHeartbeat::start(ctx.clone(), slug.to_string(), worker.clone());
-    let generated = with_slot(
-        &ctx.image_slots(),
-        ctx.image.generate(&request, &ctx.options.image),
-    )
-    .await;
+    // The prompt file is written while the request is in flight (its fsyncs would keep the
+    // slot idle), as a scene's is.
+    let slots = ctx.image_slots();
+    let (written, generated) = tokio::join!(
+        ctx.write_file(prompt_file, request.prompt.clone().into_bytes()),
+        with_slot(&slots, ctx.image.generate(&request, &ctx.options.image))
+    );
+    drop(slot);
+    written?;
     let lost = beat.lost.load(Ordering::SeqCst);
     drop(beat);
     let (outcome, usage) = match generated {
@@ -325,7 +331,7 @@ pub async fn references_for(
         };
         match claim(ctx, Some(first.clone()), worker).await? {
             Some(slug) => {
-                draw_claimed(ctx, &slug, worker).await?;
+                draw_claimed(ctx, &slug, worker, None).await?;
             }
             None => recorded.wait().await,
         }

@@ -86,15 +86,19 @@ pub async fn run(
                     Step::Claimed(Some(chapter))
                 }
                 // Nothing to draw for a chapter: a portrait nobody draws yet, with this slot.
-                None => match slot.as_ref() {
-                    Some(held)
-                        if portrait_allowed(&ctx, &analysis_running)
-                            && portraits::draw_one_wanted(&ctx, &worker, held).await? =>
-                    {
-                        slot = None;
-                        Step::ChapterEnded
+                None => match slot.take() {
+                    Some(held) if portrait_allowed(&ctx, &analysis_running) => {
+                        slot = portraits::draw_one_wanted(&ctx, &worker, held).await?;
+                        if slot.is_none() {
+                            Step::ChapterEnded
+                        } else {
+                            Step::Claimed(None)
+                        }
                     }
-                    _ => Step::Claimed(None),
+                    held => {
+                        slot = held;
+                        Step::Claimed(None)
+                    }
                 },
             },
             Action::Draw(chapter) => {
