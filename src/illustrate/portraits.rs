@@ -288,13 +288,20 @@ fn brief_of(ctx: &Context, slug: &str) -> Option<ElementBrief> {
     })
 }
 
+/// The portraits of the state, by slug.
+pub type Portraits = std::collections::BTreeMap<String, store::portraits::Portrait>;
+
 /// Before a scene is drawn: waits for the portraits of `briefs` still coming (drawing one itself
 /// when it can claim it; the caller holds an image slot), then returns the drawn ones as
 /// reference pictures when the model takes them (at most its maximum, in the scene's order).
+/// `known`: the portraits as the state had them a moment ago (read with the chapter's claim),
+/// used for the first look instead of reading the state again; any still coming are looked for
+/// afresh.
 pub async fn references_for(
     ctx: &Arc<Context>,
     briefs: &[ElementBrief],
     worker: &WorkerId,
+    known: Option<Portraits>,
 ) -> Result<Vec<ReferenceImage>, Error> {
     let slugs: Vec<(String, String)> = briefs
         .iter()
@@ -306,26 +313,16 @@ pub async fn references_for(
     }
     // Made before the first look, so a portrait recorded meanwhile is not missed.
     let mut recorded = ctx.wake.waiter(WAIT_POLL);
+    let mut known = known;
     let drawn = loop {
-        let wanted = slugs.clone();
-        let (coming, drawn) = ctx
-            .read(move |m| {
-                let mut coming = Vec::new();
-                let mut drawn = Vec::new();
-                for (slug, name) in &wanted {
-                    match m.portraits.get(slug) {
-                        Some(p) if p.is_coming() => coming.push(slug.clone()),
-                        Some(p) => {
-                            if let Some(image) = &p.image {
-                                drawn.push((name.clone(), image.clone()));
-                            }
-                        }
-                        None => {}
-                    }
-                }
-                (coming, drawn)
-            })
-            .await?;
+        let (coming, drawn) = match known.take() {
+            Some(portraits) => sort_portraits(&portraits, &slugs),
+            None => {
+                let wanted = slugs.clone();
+                ctx.read(move |m| sort_portraits(&m.portraits, &wanted))
+                    .await?
+            }
+        };
         let Some(first) = coming.first() else {
             break drawn;
         };
@@ -357,6 +354,27 @@ pub async fn references_for(
         });
     }
     Ok(references)
+}
+
+/// The `wanted` portraits (slug, name) still coming, and the drawn ones as (name, image path).
+fn sort_portraits(
+    portraits: &Portraits,
+    wanted: &[(String, String)],
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut coming = Vec::new();
+    let mut drawn = Vec::new();
+    for (slug, name) in wanted {
+        match portraits.get(slug) {
+            Some(p) if p.is_coming() => coming.push(slug.clone()),
+            Some(p) => {
+                if let Some(image) = &p.image {
+                    drawn.push((name.clone(), image.clone()));
+                }
+            }
+            None => {}
+        }
+    }
+    (coming, drawn)
 }
 
 /// Renews a portrait's claim every `leaseSecs / 4` while it is drawn; aborted when dropped.

@@ -65,8 +65,8 @@ pub async fn run(
     let mut report = WorkerReport::default();
     let mut decide = Illustrator::new(ctx.options.phases.scenes);
     let mut slot: Option<ImageSlot> = None;
-    // The scenes of the chapter just claimed that were already recorded (a claim taken over).
-    let mut recorded = Vec::new();
+    // What the state said of the chapter just claimed, read with the claim.
+    let mut recorded = AtClaim::default();
     let mut action = decide.handle_event(Step::Started { wait_first });
     loop {
         let step = match action {
@@ -157,12 +157,21 @@ async fn what_remains(
     ctx.read(move |m| remaining(m, &rules, running)).await
 }
 
-/// Claims the next chapter; with it, the scenes already recorded for it, read on the same
-/// blocking thread right after the claim (one hop between the slot and the request, not two).
+/// What the state said of a chapter right after it was claimed.
+#[derive(Debug, Default)]
+struct AtClaim {
+    /// Its scenes already recorded (a claim taken over).
+    recorded: Vec<SceneNo>,
+    /// The portraits, for its first scene's references.
+    portraits: Option<portraits::Portraits>,
+}
+
+/// Claims the next chapter; with it, what the state says of it, read on the same blocking
+/// thread right after the claim (one trip between the slot and the request, not three).
 async fn claim(
     ctx: &Arc<Context>,
     worker: &WorkerId,
-) -> Result<Option<(ChapterNo, Vec<SceneNo>)>, Error> {
+) -> Result<Option<(ChapterNo, AtClaim)>, Error> {
     let selected = ctx.selected.clone();
     let worker = worker.clone();
     let lease = ctx.lease();
@@ -170,20 +179,24 @@ async fn claim(
         let Some(chapter) = s.claim_next(&worker, &selected, lease, Utc::now())? else {
             return Ok(None);
         };
-        let done = s
-            .snapshot()?
-            .and_then(|m| m.chapters.get(&chapter).map(|c| c.scenes_done.clone()))
-            .unwrap_or_default();
-        Ok(Some((chapter, done)))
+        let at_claim = s.snapshot()?.map_or_else(AtClaim::default, |m| AtClaim {
+            recorded: m
+                .chapters
+                .get(&chapter)
+                .map(|c| c.scenes_done.clone())
+                .unwrap_or_default(),
+            portraits: Some(m.portraits),
+        });
+        Ok(Some((chapter, at_claim)))
     })
     .await
 }
 
-/// Draws every scene of a claimed chapter not among those `recorded` when it was claimed, then
+/// Draws every scene of a claimed chapter not among those recorded when it was claimed, then
 /// completes it. `slot` is the image slot the chapter was claimed with: its first image uses it.
 async fn illustrate_chapter(
     ctx: &Arc<Context>,
-    (chapter, recorded): (ChapterNo, Vec<SceneNo>),
+    (chapter, at_claim): (ChapterNo, AtClaim),
     worker: &WorkerId,
     slot: ImageSlot,
     shutdown: &Shutdown,
@@ -192,11 +205,11 @@ async fn illustrate_chapter(
     let heartbeat = Heartbeat::start(ctx.clone(), chapter, worker.clone());
     let claimed = Claimed {
         chapter,
-        recorded,
+        at_claim,
         worker,
         lost: &heartbeat.lost,
     };
-    let outcome = draw_scenes(ctx, &claimed, slot, shutdown, report).await;
+    let outcome = draw_scenes(ctx, claimed, slot, shutdown, report).await;
     heartbeat.stop();
     let owner = worker.clone();
     let outcome = match outcome {
@@ -259,25 +272,28 @@ enum ChapterError {
 /// A chapter this worker holds, and the flag its heartbeat raises if the claim is lost.
 struct Claimed<'a> {
     chapter: ChapterNo,
-    /// Its scenes already recorded when it was claimed.
-    recorded: Vec<SceneNo>,
+    /// What the state said of it when it was claimed.
+    at_claim: AtClaim,
     worker: &'a WorkerId,
     lost: &'a AtomicBool,
 }
 
 async fn draw_scenes(
     ctx: &Arc<Context>,
-    claimed: &Claimed<'_>,
+    claimed: Claimed<'_>,
     slot: ImageSlot,
     shutdown: &Shutdown,
     report: &mut WorkerReport,
 ) -> Result<Drawn, ChapterError> {
     let Claimed {
         chapter,
-        ref recorded,
+        at_claim,
         worker,
         lost,
-    } = *claimed;
+    } = claimed;
+    let recorded = at_claim.recorded;
+    // The first scene's references are looked up in the state read with the claim.
+    let mut known = at_claim.portraits;
     let mut slot = Some(slot);
     let scenes = ctx
         .load_scenes(chapter)
@@ -318,7 +334,7 @@ async fn draw_scenes(
                     &scenes,
                     scene,
                     held,
-                    (worker, more, &notes, &back),
+                    (worker, more, &notes, &back, known.take()),
                 ));
             }
         }
@@ -370,12 +386,19 @@ async fn draw_alongside(
     scenes: &ChapterScenes,
     scene: &Scene,
     held: ImageSlot,
-    (worker, more, notes, back): (&WorkerId, bool, &Notes, &SlotBack),
+    (worker, more, notes, back, known): (
+        &WorkerId,
+        bool,
+        &Notes,
+        &SlotBack,
+        Option<portraits::Portraits>,
+    ),
 ) -> Result<(bool, WorkerReport), ChapterError> {
     let mut report = WorkerReport::default();
     let drawing = Drawing {
         worker,
         more,
+        known,
         notes,
         report: &mut report,
     };
@@ -400,6 +423,7 @@ async fn draw_one(
     let Drawing {
         worker,
         more,
+        known,
         notes,
         report,
     } = drawing;
@@ -426,7 +450,7 @@ async fn draw_one(
         .map(|s| s.line());
     // The portraits of the characters shown: waited for (or drawn) first, sent along when the
     // model takes reference pictures.
-    let references = portraits::references_for(ctx, &briefs, worker)
+    let references = portraits::references_for(ctx, &briefs, worker, known)
         .await
         .map_err(|e| {
             if crate::pipeline::analysis::is_fatal(&e) {
@@ -505,6 +529,8 @@ async fn draw_one(
 struct Drawing<'a> {
     worker: &'a WorkerId,
     more: bool,
+    /// The portraits as read with the chapter's claim (its first scene only).
+    known: Option<portraits::Portraits>,
     notes: &'a Notes,
     report: &'a mut WorkerReport,
 }
