@@ -102,8 +102,46 @@ pub fn print(run: &Run) {
         "  last answer → exit {shutdown:.0} ms; minus the tail term {:.0} ms; wall − bound = {loss:.0} ms",
         run.tail
     );
+    print_handoffs(run, &images);
     print_text_order(run, &images, p1_end);
     print_windows(run, &images, first, last);
+}
+
+/// The gap between an image answer and the next image request on the slot it freed, once every
+/// slot has been used: each request after the first `image_jobs` is paired with the latest
+/// answer before it not yet paired. What the illustrators spend between two images (the claim,
+/// the prompt, the references; before session 10 also the image's write) whether or not a
+/// scene was waiting, so a starved slot's wait shows here too (it lengthens the tail, p90).
+fn print_handoffs(run: &Run, images: &[&LogEntry]) {
+    let mut starts: Vec<f64> = images.iter().map(|e| e.start_ms as f64).collect();
+    let mut ends: Vec<f64> = images.iter().map(|e| e.end_ms as f64).collect();
+    starts.sort_by(f64::total_cmp);
+    ends.sort_by(f64::total_cmp);
+    let (mut free, mut next_end, mut gaps) = (Vec::new(), 0, Vec::new());
+    for (i, start) in starts.iter().enumerate() {
+        while next_end < ends.len() && ends[next_end] <= *start {
+            free.push(ends[next_end]);
+            next_end += 1;
+        }
+        if i < run.image_jobs {
+            continue;
+        }
+        // The latest answer not yet paired: `free` is sorted, so its last.
+        if let Some(end) = free.pop() {
+            gaps.push(start - end);
+        }
+    }
+    gaps.sort_by(f64::total_cmp);
+    let at =
+        |q: f64| gaps.get(((gaps.len() as f64 * q) as usize).min(gaps.len().saturating_sub(1)));
+    if let (Some(p50), Some(p90)) = (at(0.5), at(0.9)) {
+        let short: f64 = gaps.iter().filter(|g| **g < 30.0).sum();
+        println!(
+            "  slot hand-off (image answer → next request on its slot): p50 {p50:.0} ms, p90 {p90:.0} ms, \
+             n={}; gaps under 30 ms sum to {short:.0} slot-ms",
+            gaps.len()
+        );
+    }
 }
 
 fn dur(e: &LogEntry) -> f64 {

@@ -52,16 +52,12 @@ pub fn merge(
             (*no, chapter)
         })
         .collect();
-    let mut elements: Vec<(usize, Element)> = groups
+    let useful: Vec<Vec<&Seen>> = groups
         .into_iter()
         .map(|members| members.iter().map(|&i| &seen[i]).collect::<Vec<&Seen>>())
         .filter(|members| is_useful(members))
-        .map(|members| {
-            let (order, mut element) = build(&members, texts);
-            choose_quotes(&mut element, &scored);
-            (order, element)
-        })
         .collect();
+    let mut elements = build_all(&useful, texts, &scored);
     leave_bare_surnames_to_the_men(&mut elements);
     elements.sort_by(|(oa, a), (ob, b)| {
         (a.kind, a.first_chapter, *oa, &a.name).cmp(&(b.kind, b.first_chapter, *ob, &b.name))
@@ -72,6 +68,40 @@ pub fn merge(
         partial_from: Vec::new(),
     }
 }
+
+/// Builds every element from its group and chooses its quotes, the groups split between the
+/// machine's cores (up to 4): the merge runs between pass 1's last answer and pass 2's first
+/// request, and scanning the book for each element's quotes is most of it. The elements come
+/// back in the groups' order, as one thread would give them.
+fn build_all(
+    groups: &[Vec<&Seen>],
+    texts: &BTreeMap<ChapterNo, ChapterText>,
+    scored: &BTreeMap<ChapterNo, Scored>,
+) -> Vec<(usize, Element)> {
+    let one = |members: &Vec<&Seen>| {
+        let (order, mut element) = build(members, texts);
+        choose_quotes(&mut element, scored);
+        (order, element)
+    };
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4));
+    if threads < 2 || groups.len() < 2 * MIN_PER_THREAD {
+        return groups.iter().map(one).collect();
+    }
+    let share = groups.len().div_ceil(threads).max(MIN_PER_THREAD);
+    std::thread::scope(|scope| {
+        let parts: Vec<_> = groups
+            .chunks(share)
+            .map(|part| scope.spawn(move || part.iter().map(one).collect::<Vec<_>>()))
+            .collect();
+        parts
+            .into_iter()
+            .flat_map(|part| part.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}
+
+/// Fewest groups worth a thread of their own.
+const MIN_PER_THREAD: usize = 32;
 
 /// Titles of a man, normalised: the bare surname is his ("Bingley" is Mr. Bingley).
 const MALE_TITLES: &[&str] = &[
@@ -537,6 +567,62 @@ mod tests {
 
     fn names(c: &Catalogue) -> Vec<&str> {
         c.elements.iter().map(|e| e.name.as_str()).collect()
+    }
+
+    /// Groups split between threads give the elements of one thread, in the same order, with
+    /// the same quotes.
+    #[test]
+    fn elements_built_side_by_side_are_those_built_one_by_one() {
+        let text: String = (0..200)
+            .map(|i| format!("Person{i} wore a red coat by the river. "))
+            .collect();
+        let chapters = BTreeMap::from([(ChapterNo(1), ChapterText::new(&text))]);
+        let scored: BTreeMap<ChapterNo, Scored> = chapters
+            .iter()
+            .map(|(no, t)| {
+                let s = Scored {
+                    text: t.text(),
+                    sentences: t.scored_sentences(),
+                };
+                (*no, s)
+            })
+            .collect();
+        let raws: Vec<RawEntity> = (0..200)
+            .map(|i| raw(&format!("Person{i}"), &[], "tall", ""))
+            .collect();
+        let seen: Vec<Seen> = raws
+            .iter()
+            .enumerate()
+            .map(|(order, raw)| Seen {
+                chapter: ChapterNo(1),
+                order,
+                raw,
+            })
+            .collect();
+        let groups: Vec<Vec<&Seen>> = seen.iter().map(|s| vec![s]).collect();
+        let one_by_one: Vec<(usize, Element)> = groups
+            .iter()
+            .map(|members| {
+                let (order, mut element) = build(members, &chapters);
+                choose_quotes(&mut element, &scored);
+                (order, element)
+            })
+            .collect();
+        let side_by_side = build_all(&groups, &chapters, &scored);
+        assert_eq!(side_by_side.len(), 200);
+        assert!(one_by_one[7].1.quotes[0].text.contains("Person7 wore"));
+        let key = |v: &[(usize, Element)]| -> Vec<(usize, String, Vec<String>)> {
+            v.iter()
+                .map(|(o, e)| {
+                    (
+                        *o,
+                        e.name.clone(),
+                        e.quotes.iter().map(|q| q.text.clone()).collect(),
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(key(&side_by_side), key(&one_by_one));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use crate::analyze::chunks;
 use crate::analyze::lookup::ElementsLookup;
 use crate::analyze::model::{ChapterScenes, Scene};
 use crate::analyze::prompts::scenes_request;
-use crate::analyze::quotes::{QuoteCheck, verify};
+use crate::analyze::quotes::{ChapterText, QuoteCheck};
 use crate::analyze::scenes_json::{RawScene, scenes_from_value};
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::provider::{self, TextModel, Usage};
@@ -97,8 +97,11 @@ pub async fn analyze(
 fn verified(raw: Vec<RawScene>, text: &str, count: usize) -> (Vec<Scene>, usize, usize) {
     let mut kept: Vec<(usize, RawScene, String)> = Vec::new();
     let (mut reanchored, mut invented) = (0, 0);
+    // Tokenised once for all the answer's quotes, not once per quote: this runs between the
+    // scenes' answer and the chapter's hand-off to the illustrators, on the runtime's thread.
+    let chapter = ChapterText::new(text);
     for scene in raw {
-        let quote = match verify(&scene.quote, text) {
+        let quote = match chapter.verify(&scene.quote) {
             QuoteCheck::Exact(q) => q,
             QuoteCheck::Reanchored(q) => {
                 reanchored += 1;

@@ -7,7 +7,7 @@
 use crate::analyze::model::Element;
 use crate::error::Error;
 use crate::ids::{ChapterNo, SceneNo};
-use crate::pipeline::context::Context;
+use crate::pipeline::context::{Context, ImageSlot};
 use crate::pipeline::progress::Event;
 use crate::provider::limits::with_slot;
 use crate::provider::{
@@ -113,24 +113,25 @@ pub fn portrait_request(
     }
 }
 
-/// Claims and draws one wanted portrait with the image slot in hand; `false` when none is
-/// claimable, or while this process is still making the style the portrait must carry.
-/// Illustrators call it when no chapter is claimable: a scene that needs a portrait draws it
-/// itself (`references_for`), so the first pictures do not wait for the whole cast.
+/// Claims and draws one wanted portrait with the image `slot` in hand (let go once the answer
+/// is in); gives the slot back when none is claimable, or while this process is still making
+/// the style the portrait must carry. Illustrators call it when no chapter is claimable: a
+/// scene that needs a portrait draws it itself (`references_for`), so the first pictures do not
+/// wait for the whole cast.
 pub async fn draw_one_wanted(
     ctx: &Arc<Context>,
     worker: &WorkerId,
-    _slot: &crate::pipeline::context::ImageSlot,
-) -> Result<bool, Error> {
+    slot: ImageSlot,
+) -> Result<Option<ImageSlot>, Error> {
     if ctx.style_pending() {
-        return Ok(false);
+        return Ok(Some(slot));
     }
     match claim(ctx, None, worker).await? {
         Some(slug) => {
-            draw_claimed(ctx, &slug, worker).await?;
-            Ok(true)
+            draw_claimed(ctx, &slug, worker, Some(slot)).await?;
+            Ok(None)
         }
-        None => Ok(false),
+        None => Ok(Some(slot)),
     }
 }
 
@@ -145,12 +146,15 @@ async fn claim(
 }
 
 /// Draws the claimed portrait `slug` (the caller holds an image slot), writes it and records it.
+/// `slot`, when given, is let go as soon as the answer is in: the next request starts while the
+/// picture is written and recorded (a scene drawing a portrait it waits for keeps its own).
 /// A portrait that cannot be drawn is recorded failed (scenes go ahead without it); an error
 /// that stops the run gives the claim back first. Returns whether this worker recorded it.
 pub async fn draw_claimed(
     ctx: &Arc<Context>,
     slug: &str,
     worker: &WorkerId,
+    slot: Option<ImageSlot>,
 ) -> Result<bool, Error> {
     // A failed refresh stops the run; the claim then expires with its lease.
     ctx.refresh_cast().await?;
@@ -166,14 +170,16 @@ pub async fn draw_claimed(
         ctx.image.max_prompt_chars(),
     );
     let prompt_file = ctx.out.join(layout::portrait_prompt_file_name(slug));
-    ctx.write_file(prompt_file, request.prompt.clone().into_bytes())
-        .await?;
     let beat = PortraitHeartbeat::start(ctx.clone(), slug.to_string(), worker.clone());
-    let generated = with_slot(
-        &ctx.image_slots(),
-        ctx.image.generate(&request, &ctx.options.image),
-    )
-    .await;
+    // The prompt file is written while the request is in flight (its fsyncs would keep the
+    // slot idle), as a scene's is.
+    let slots = ctx.image_slots();
+    let (written, generated) = tokio::join!(
+        ctx.write_file(prompt_file, request.prompt.clone().into_bytes()),
+        with_slot(&slots, ctx.image.generate(&request, &ctx.options.image))
+    );
+    drop(slot);
+    written?;
     let lost = beat.lost.load(Ordering::SeqCst);
     drop(beat);
     let (outcome, usage) = match generated {
@@ -282,13 +288,20 @@ fn brief_of(ctx: &Context, slug: &str) -> Option<ElementBrief> {
     })
 }
 
+/// The portraits of the state, by slug.
+pub type Portraits = std::collections::BTreeMap<String, store::portraits::Portrait>;
+
 /// Before a scene is drawn: waits for the portraits of `briefs` still coming (drawing one itself
 /// when it can claim it; the caller holds an image slot), then returns the drawn ones as
 /// reference pictures when the model takes them (at most its maximum, in the scene's order).
+/// `known`: the portraits as the state had them a moment ago (read with the chapter's claim),
+/// used for the first look instead of reading the state again; any still coming are looked for
+/// afresh.
 pub async fn references_for(
     ctx: &Arc<Context>,
     briefs: &[ElementBrief],
     worker: &WorkerId,
+    known: Option<Portraits>,
 ) -> Result<Vec<ReferenceImage>, Error> {
     let slugs: Vec<(String, String)> = briefs
         .iter()
@@ -300,41 +313,37 @@ pub async fn references_for(
     }
     // Made before the first look, so a portrait recorded meanwhile is not missed.
     let mut recorded = ctx.wake.waiter(WAIT_POLL);
+    let mut known = known;
     let drawn = loop {
-        let wanted = slugs.clone();
-        let (coming, drawn) = ctx
-            .read(move |m| {
-                let mut coming = Vec::new();
-                let mut drawn = Vec::new();
-                for (slug, name) in &wanted {
-                    match m.portraits.get(slug) {
-                        Some(p) if p.is_coming() => coming.push(slug.clone()),
-                        Some(p) => {
-                            if let Some(image) = &p.image {
-                                drawn.push((name.clone(), image.clone()));
-                            }
-                        }
-                        None => {}
-                    }
-                }
-                (coming, drawn)
-            })
-            .await?;
+        let (coming, drawn) = match known.take() {
+            Some(portraits) => sort_portraits(&portraits, &slugs),
+            None => {
+                let wanted = slugs.clone();
+                ctx.read(move |m| sort_portraits(&m.portraits, &wanted))
+                    .await?
+            }
+        };
         let Some(first) = coming.first() else {
             break drawn;
         };
         match claim(ctx, Some(first.clone()), worker).await? {
             Some(slug) => {
-                draw_claimed(ctx, &slug, worker).await?;
+                draw_claimed(ctx, &slug, worker, None).await?;
             }
             None => recorded.wait().await,
         }
     };
     let max = ctx.image.max_references();
+    let drawn: Vec<(String, String)> = drawn.into_iter().take(max).collect();
+    // Read side by side: each read is a trip to a blocking thread, between the image slot and
+    // the request.
+    let read = drawn
+        .iter()
+        .map(|(_, image)| ctx.read_file(ctx.out.join(image)));
+    let read = futures_util::future::join_all(read).await;
     let mut references = Vec::new();
-    for (name, image) in drawn.into_iter().take(max) {
-        let bytes = ctx.read_file(ctx.out.join(&image)).await?;
-        let Some(bytes) = bytes else { continue };
+    for ((name, _), bytes) in drawn.into_iter().zip(read) {
+        let Some(bytes) = bytes? else { continue };
         let Some(format) = ImageFormat::detect(&bytes) else {
             continue;
         };
@@ -345,6 +354,27 @@ pub async fn references_for(
         });
     }
     Ok(references)
+}
+
+/// The `wanted` portraits (slug, name) still coming, and the drawn ones as (name, image path).
+fn sort_portraits(
+    portraits: &Portraits,
+    wanted: &[(String, String)],
+) -> (Vec<String>, Vec<(String, String)>) {
+    let mut coming = Vec::new();
+    let mut drawn = Vec::new();
+    for (slug, name) in wanted {
+        match portraits.get(slug) {
+            Some(p) if p.is_coming() => coming.push(slug.clone()),
+            Some(p) => {
+                if let Some(image) = &p.image {
+                    drawn.push((name.clone(), image.clone()));
+                }
+            }
+            None => {}
+        }
+    }
+    (coming, drawn)
 }
 
 /// Renews a portrait's claim every `leaseSecs / 4` while it is drawn; aborted when dropped.

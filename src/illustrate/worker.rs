@@ -65,6 +65,8 @@ pub async fn run(
     let mut report = WorkerReport::default();
     let mut decide = Illustrator::new(ctx.options.phases.scenes);
     let mut slot: Option<ImageSlot> = None;
+    // What the state said of the chapter just claimed, read with the claim.
+    let mut recorded = AtClaim::default();
     let mut action = decide.handle_event(Step::Started { wait_first });
     loop {
         let step = match action {
@@ -78,20 +80,25 @@ pub async fn run(
                 () = shutdown.recv() => Step::Stop,
             },
             Action::Claim => match claim(&ctx, &worker).await? {
-                Some(chapter) => {
+                Some((chapter, done)) => {
+                    recorded = done;
                     ctx.drawing_started();
                     Step::Claimed(Some(chapter))
                 }
                 // Nothing to draw for a chapter: a portrait nobody draws yet, with this slot.
-                None => match slot.as_ref() {
-                    Some(held)
-                        if portrait_allowed(&ctx, &analysis_running)
-                            && portraits::draw_one_wanted(&ctx, &worker, held).await? =>
-                    {
-                        slot = None;
-                        Step::ChapterEnded
+                None => match slot.take() {
+                    Some(held) if portrait_allowed(&ctx, &analysis_running) => {
+                        slot = portraits::draw_one_wanted(&ctx, &worker, held).await?;
+                        if slot.is_none() {
+                            Step::ChapterEnded
+                        } else {
+                            Step::Claimed(None)
+                        }
                     }
-                    _ => Step::Claimed(None),
+                    held => {
+                        slot = held;
+                        Step::Claimed(None)
+                    }
                 },
             },
             Action::Draw(chapter) => {
@@ -100,7 +107,8 @@ pub async fn run(
                         "a chapter was claimed without an image slot".into(),
                     ));
                 };
-                illustrate_chapter(&ctx, chapter, &worker, held, &shutdown, &mut report).await?;
+                let claimed = (chapter, std::mem::take(&mut recorded));
+                illustrate_chapter(&ctx, claimed, &worker, held, &shutdown, &mut report).await?;
                 Step::ChapterEnded
             }
             Action::CheckRemaining => {
@@ -149,19 +157,46 @@ async fn what_remains(
     ctx.read(move |m| remaining(m, &rules, running)).await
 }
 
-async fn claim(ctx: &Arc<Context>, worker: &WorkerId) -> Result<Option<ChapterNo>, Error> {
+/// What the state said of a chapter right after it was claimed.
+#[derive(Debug, Default)]
+struct AtClaim {
+    /// Its scenes already recorded (a claim taken over).
+    recorded: Vec<SceneNo>,
+    /// The portraits, for its first scene's references.
+    portraits: Option<portraits::Portraits>,
+}
+
+/// Claims the next chapter; with it, what the state says of it, read on the same blocking
+/// thread right after the claim (one trip between the slot and the request, not three).
+async fn claim(
+    ctx: &Arc<Context>,
+    worker: &WorkerId,
+) -> Result<Option<(ChapterNo, AtClaim)>, Error> {
     let selected = ctx.selected.clone();
     let worker = worker.clone();
     let lease = ctx.lease();
-    ctx.state(move |s| s.claim_next(&worker, &selected, lease, Utc::now()))
-        .await
+    ctx.state(move |s| {
+        let Some(chapter) = s.claim_next(&worker, &selected, lease, Utc::now())? else {
+            return Ok(None);
+        };
+        let at_claim = s.snapshot()?.map_or_else(AtClaim::default, |m| AtClaim {
+            recorded: m
+                .chapters
+                .get(&chapter)
+                .map(|c| c.scenes_done.clone())
+                .unwrap_or_default(),
+            portraits: Some(m.portraits),
+        });
+        Ok(Some((chapter, at_claim)))
+    })
+    .await
 }
 
-/// Draws every scene of a claimed chapter that is not yet recorded, then completes it. `slot`
-/// is the image slot the chapter was claimed with: its first image uses it.
+/// Draws every scene of a claimed chapter not among those recorded when it was claimed, then
+/// completes it. `slot` is the image slot the chapter was claimed with: its first image uses it.
 async fn illustrate_chapter(
     ctx: &Arc<Context>,
-    chapter: ChapterNo,
+    (chapter, at_claim): (ChapterNo, AtClaim),
     worker: &WorkerId,
     slot: ImageSlot,
     shutdown: &Shutdown,
@@ -170,10 +205,11 @@ async fn illustrate_chapter(
     let heartbeat = Heartbeat::start(ctx.clone(), chapter, worker.clone());
     let claimed = Claimed {
         chapter,
+        at_claim,
         worker,
         lost: &heartbeat.lost,
     };
-    let outcome = draw_scenes(ctx, &claimed, slot, shutdown, report).await;
+    let outcome = draw_scenes(ctx, claimed, slot, shutdown, report).await;
     heartbeat.stop();
     let owner = worker.clone();
     let outcome = match outcome {
@@ -236,22 +272,28 @@ enum ChapterError {
 /// A chapter this worker holds, and the flag its heartbeat raises if the claim is lost.
 struct Claimed<'a> {
     chapter: ChapterNo,
+    /// What the state said of it when it was claimed.
+    at_claim: AtClaim,
     worker: &'a WorkerId,
     lost: &'a AtomicBool,
 }
 
 async fn draw_scenes(
     ctx: &Arc<Context>,
-    claimed: &Claimed<'_>,
+    claimed: Claimed<'_>,
     slot: ImageSlot,
     shutdown: &Shutdown,
     report: &mut WorkerReport,
 ) -> Result<Drawn, ChapterError> {
     let Claimed {
         chapter,
+        at_claim,
         worker,
         lost,
-    } = *claimed;
+    } = claimed;
+    let recorded = at_claim.recorded;
+    // The first scene's references are looked up in the state read with the claim.
+    let mut known = at_claim.portraits;
     let mut slot = Some(slot);
     let scenes = ctx
         .load_scenes(chapter)
@@ -264,21 +306,15 @@ async fn draw_scenes(
             err.display_chain()
         ));
     }
-    let done = ctx
-        .read(move |m| {
-            m.chapters
-                .get(&chapter)
-                .map(|c| c.scenes_done.clone())
-                .unwrap_or_default()
-        })
-        .await
-        .map_err(ChapterError::Abort)?;
     let todo: Vec<&Scene> = scenes
         .scenes
         .iter()
-        .filter(|s| !done.contains(&s.scene))
+        .filter(|s| !recorded.contains(&s.scene))
         .collect();
-    let notes = Notes::default();
+    let notes = Notes::new(todo.len());
+    // A scene's slot comes back here the moment its answer is in (`SlotBack`), not once its
+    // image is written and recorded: the chapter's next scene starts meanwhile.
+    let (back, mut returned) = tokio::sync::mpsc::unbounded_channel();
     let mut left = todo.into_iter().peekable();
     let mut drawing = FuturesUnordered::new();
     let (mut completed, mut stopping, mut failure) = (false, false, None);
@@ -293,15 +329,12 @@ async fn draw_scenes(
                 stopping = true;
             } else if let Some(scene) = left.next() {
                 let more = left.peek().is_some();
-                // The last scene's record also completes the chapter (one manifest write, not
-                // two) when it is drawn alone; after scenes drawn side by side the caller does.
-                let finish = (!more && drawing.is_empty()).then_some(worker);
                 drawing.push(draw_alongside(
                     ctx,
                     &scenes,
                     scene,
                     held,
-                    (worker, finish, more, &notes),
+                    (worker, more, &notes, &back, known.take()),
                 ));
             }
         }
@@ -312,15 +345,15 @@ async fn draw_scenes(
         let mut stop = shutdown.clone();
         tokio::select! {
             Some(drawn) = drawing.next() => match drawn {
-                Ok((ended, back, counted)) => {
+                Ok((ended, counted)) => {
                     completed |= ended;
                     report.add(counted);
-                    slot = slot.or(back);
                 }
                 // The others in flight are answered and recorded first: dropping them would
                 // throw away images already paid for.
                 Err(err) => failure = failure.or(Some(err)),
             },
+            Some(back) = returned.recv(), if slot.is_none() => slot = Some(back),
             acquired = ctx.image_slot(), if wants_slot => {
                 slot = Some(acquired.map_err(ChapterError::Abort)?);
             }
@@ -345,56 +378,61 @@ async fn draw_scenes(
 /// chapter's next scene may start on another of this process's slots as soon as one is free,
 /// so a chapter's scenes are drawn side by side when the process has slots to spare (the
 /// book's last chapters, once nothing else is left to claim) and one after the other when it
-/// has not. With `more` (scenes of the chapter not yet started) the slot comes back for them.
-/// Returns whether the record completed the chapter, the slot given back and what was drawn.
+/// has not. With `more` (scenes of the chapter not yet started) the slot comes back for them
+/// through `back` once the answer is in. Returns whether the record completed the chapter and
+/// what was drawn.
 async fn draw_alongside(
     ctx: &Arc<Context>,
     scenes: &ChapterScenes,
     scene: &Scene,
     held: ImageSlot,
-    (worker, finish, more, notes): (&WorkerId, Option<&WorkerId>, bool, &Notes),
-) -> Result<(bool, Option<ImageSlot>, WorkerReport), ChapterError> {
+    (worker, more, notes, back, known): (
+        &WorkerId,
+        bool,
+        &Notes,
+        &SlotBack,
+        Option<portraits::Portraits>,
+    ),
+) -> Result<(bool, WorkerReport), ChapterError> {
     let mut report = WorkerReport::default();
-    let mut back = None;
     let drawing = Drawing {
         worker,
-        finish,
         more,
+        known,
         notes,
         report: &mut report,
     };
-    let completed = draw_one(ctx, scenes, scene, (held, &mut back), drawing).await?;
-    Ok((completed, back, report))
+    let completed = draw_one(ctx, scenes, scene, (held, back), drawing).await?;
+    Ok((completed, report))
 }
 
 /// Adopts an existing complete file or generates the image, writes it atomically and records it.
-/// After the chapter's last image the slot is let go once the image is written, so another
-/// chapter's request starts while this one is recorded. Before that the slot is
-/// handed back (`slot.1`) for the chapter's next scene: let go, it could be taken by a spare
-/// illustrator claiming a second chapter, and this process would hold two chapters with one
-/// slot while other processes' illustrators sit idle.
+/// The slot goes as soon as the answer is in: after the chapter's last image it is let go, so
+/// another chapter is claimed and asked for while this image is written and recorded. Before
+/// that it is handed back (`slot.1`) for the chapter's next scene: let go, it could be taken by
+/// a spare illustrator claiming a second chapter, and this process would hold two chapters with
+/// one slot while other processes' illustrators sit idle.
 async fn draw_one(
     ctx: &Arc<Context>,
     scenes: &ChapterScenes,
     scene: &Scene,
-    slot: (ImageSlot, &mut Option<ImageSlot>),
+    slot: (ImageSlot, &SlotBack),
     drawing: Drawing<'_>,
 ) -> Result<bool, ChapterError> {
     let (slot, back) = slot;
     let Drawing {
         worker,
-        finish,
         more,
+        known,
         notes,
         report,
     } = drawing;
-    let finish = finish.cloned();
     let chapter = scenes.chapter;
     let number = scene.scene;
     if let Some(existing) = adopt::existing_image(&ctx.out, chapter, number) {
         hand_back(slot, more, back);
         let done = Done::Image(existing, Usage::default());
-        let completed = record(ctx, chapter, number, done, (finish, notes)).await?;
+        let completed = record(ctx, chapter, number, done, (worker.clone(), notes)).await?;
         report.adopted += 1;
         ctx.event(Event::ImageDone {
             chapter: chapter.0,
@@ -412,7 +450,7 @@ async fn draw_one(
         .map(|s| s.line());
     // The portraits of the characters shown: waited for (or drawn) first, sent along when the
     // model takes reference pictures.
-    let references = portraits::references_for(ctx, &briefs, worker)
+    let references = portraits::references_for(ctx, &briefs, worker, known)
         .await
         .map_err(|e| {
             if crate::pipeline::analysis::is_fatal(&e) {
@@ -443,10 +481,11 @@ async fn draw_one(
         ctx.write_file(prompt_file, request.prompt.clone().into_bytes()),
         with_slot(&slots, ctx.image.generate(&request, &ctx.options.image))
     );
-    // The chapter's last scene keeps its slot until its image is on disk: the next chapter is
-    // claimed once this one is only being recorded, not while its last image is still being
-    // written.
-    let held_until_written = hand_back(slot, more, back);
+    // The answer is in: the chapter's last scene lets its slot go now, so the next chapter is
+    // claimed and asked for while this image is written and recorded (their fsyncs need no
+    // image slot). The image is still on disk before the scene is recorded, and recorded
+    // before the chapter completes: only the next claim moved earlier (`slot_after_answer`).
+    hand_back(slot, more, back);
     written.map_err(|e| scene_write_error(number, e))?;
     match generated {
         Ok((bytes, meta)) => {
@@ -455,14 +494,12 @@ async fn draw_one(
                 ctx.event(Event::Note(note));
             }
             let relative = write_image(ctx, chapter, number, bytes).await?;
-            // The record's two writes (scene file, manifest) need no image slot.
-            drop(held_until_written);
             let usage = Usage {
                 images: 1,
                 ..Usage::default()
             };
             let done = Done::Image(relative, usage);
-            let completed = record(ctx, chapter, number, done, (finish, notes)).await?;
+            let completed = record(ctx, chapter, number, done, (worker.clone(), notes)).await?;
             report.images += 1;
             ctx.event(Event::ImageDone {
                 chapter: chapter.0,
@@ -473,7 +510,7 @@ async fn draw_one(
         }
         Err(provider::Error::Rejected { reason, .. }) => {
             let done = Done::Rejected(reason.clone());
-            let completed = record(ctx, chapter, number, done, (finish, notes)).await?;
+            let completed = record(ctx, chapter, number, done, (worker.clone(), notes)).await?;
             report.rejected += 1;
             ctx.event(Event::ImageRejected {
                 chapter: chapter.0,
@@ -487,29 +524,33 @@ async fn draw_one(
     }
 }
 
-/// Who draws a scene and what it is part of: the claiming worker, `finish` when the scene's
-/// record completes the chapter, `more` when the chapter has scenes after it (its slot is
-/// kept for them), the report to count it in.
+/// Who draws a scene and what it is part of: the claiming worker, `more` when the chapter has
+/// scenes after it (its slot is kept for them), the chapter's notes, the report to count it in.
 struct Drawing<'a> {
     worker: &'a WorkerId,
-    finish: Option<&'a WorkerId>,
     more: bool,
+    /// The portraits as read with the chapter's claim (its first scene only).
+    known: Option<portraits::Portraits>,
     notes: &'a Notes,
     report: &'a mut WorkerReport,
 }
 
-/// Taken while a scene is noted in its chapter's file (`chapters/NNN.json`, read, changed and
-/// written whole): scenes drawn side by side would otherwise lose each other's notes.
-type Notes = tokio::sync::Mutex<()>;
+/// Taken while a scene is recorded: noted in its chapter's file (`chapters/NNN.json`, read,
+/// changed and written whole: scenes drawn side by side would otherwise lose each other's
+/// notes), then in the state. Holds how many of the chapter's scenes are still to be recorded:
+/// the last one's record also completes the chapter (one manifest write, not two), whichever
+/// scene it is.
+type Notes = tokio::sync::Mutex<usize>;
 
-/// Keeps the slot for the chapter's next scene (`more`), or gives it back to the caller, who
-/// lets it go once the scene is recorded.
-fn hand_back(slot: ImageSlot, more: bool, back: &mut Option<ImageSlot>) -> Option<ImageSlot> {
+/// Where a scene's slot goes back to its chapter's loop for the chapter's next scene.
+type SlotBack = tokio::sync::mpsc::UnboundedSender<ImageSlot>;
+
+/// Sends the slot back for the chapter's next scene (`more`), or lets it go: the chapter's
+/// last scene frees it for the next claim (`decide::slot_after_answer`). A loop that stopped
+/// listening (the chapter ended) lets it go too.
+fn hand_back(slot: ImageSlot, more: bool, back: &SlotBack) {
     if more {
-        *back = Some(slot);
-        None
-    } else {
-        Some(slot)
+        let _ = back.send(slot);
     }
 }
 
@@ -566,15 +607,15 @@ enum Done {
     Rejected(String),
 }
 
-/// Records the scene (in `chapters/NNN.json`, then in the manifest) and, when `finish` names
-/// the claiming worker, completes the chapter in the same manifest write. Returns whether the
-/// chapter was completed.
+/// Records the scene (in `chapters/NNN.json`, then in the manifest) and, when it is the last of
+/// the chapter's scenes to be recorded, completes the chapter for `worker` in the same manifest
+/// write. Returns whether the chapter was completed.
 async fn record(
     ctx: &Arc<Context>,
     chapter: ChapterNo,
     scene: SceneNo,
     done: Done,
-    (finish, notes): (Option<WorkerId>, &Notes),
+    (worker, notes): (WorkerId, &Notes),
 ) -> Result<bool, ChapterError> {
     let (outcome, usage) = match done {
         Done::Image(relative, usage) => (SceneOutcome::Image(relative), usage),
@@ -584,7 +625,8 @@ async fn record(
     // fsyncs) there would hold up every other task's commit.
     let out = ctx.out.clone();
     let noted = outcome.clone();
-    let _one_at_a_time = notes.lock().await;
+    let mut unrecorded = notes.lock().await;
+    let finish = (*unrecorded == 1).then_some(worker);
     tokio::task::spawn_blocking(move || note_scene(&out, chapter, scene, &noted))
         .await
         .map_err(|e| {
@@ -594,9 +636,14 @@ async fn record(
             })
         })?
         .map_err(|e| scene_write_error(scene, e))?;
-    ctx.state(move |s| s.record_scene(chapter, scene, &outcome, usage, finish.as_ref(), Utc::now()))
+    let completed = ctx
+        .state(move |s| {
+            s.record_scene(chapter, scene, &outcome, usage, finish.as_ref(), Utc::now())
+        })
         .await
-        .map_err(ChapterError::Abort)
+        .map_err(ChapterError::Abort)?;
+    *unrecorded = unrecorded.saturating_sub(1);
+    Ok(completed)
 }
 
 /// Renews the claim every `leaseSecs / 4` while the chapter is being drawn, until stopped or

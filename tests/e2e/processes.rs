@@ -160,19 +160,28 @@ fn an_illustrator_claims_only_what_it_can_start_drawing() {
     folder.run(&fake.book_args(&["--text"])).expect_code(0);
     let mut images = folder.spawn(&fake.book_args(&["--images"]));
     let out = folder.out();
-    // Chapters held while still drawing. The slot is let go once the chapter's last image is
-    // recorded; a chapter whose every image is on disk is finishing, not drawing, all the same.
-    // The manifest is read before the folder, so a late image can only excuse, never accuse.
+    // Chapters held while still drawing. The slot is let go as soon as the chapter's last image
+    // is answered, so the next chapter is claimed while that image is written and recorded: a
+    // chapter whose every image the provider has answered is finishing, not drawing. The
+    // manifest is read before the fake's log (an answer is due at its `end_ms`), so a late
+    // answer can only excuse, never accuse.
     let drawing = || {
         let Some(m) = read_manifest(&out) else {
             return 0;
         };
-        let on_disk = image_files(&out);
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis());
+        let mut answered: BTreeMap<u32, usize> = BTreeMap::new();
+        for e in fake.entries() {
+            if e.kind == "image" && e.key.contains('/') && e.end_ms <= now {
+                *answered.entry(chapter_of_key(&e.key)).or_default() += 1;
+            }
+        }
         m.chapters
             .iter()
             .filter(|(number, c)| {
-                let prefix = format!("chapter_{}_scene_", number.0);
-                let drawn = on_disk.keys().filter(|k| k.starts_with(&prefix)).count();
+                let drawn = answered.get(&number.0).copied().unwrap_or(0);
                 c.status == Status::IllustrationInprogress && drawn < c.concepts as usize
             })
             .count()

@@ -1248,3 +1248,142 @@ fn a_shared_cast_is_copied_up_as_it_is_written_and_brought_down_before_each_pict
         "the copy is the cast as written last"
     );
 }
+
+/// Counts the image requests started.
+struct Counting {
+    inner: Arc<dyn provider::ImageModel>,
+    asked: Arc<std::sync::atomic::AtomicUsize>,
+}
+
+#[async_trait::async_trait]
+impl provider::ImageModel for Counting {
+    fn name(&self) -> String {
+        "counting".into()
+    }
+
+    async fn generate(
+        &self,
+        request: &provider::ImageRequest,
+        options: &provider::ImageOptions,
+    ) -> Result<(Vec<u8>, provider::ImageMeta), provider::Error> {
+        self.asked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.generate(request, options).await
+    }
+}
+
+/// The output folder, except that the first scene image's write waits (at most 5 s) for a
+/// second image request to start, and says whether one did.
+#[derive(Debug)]
+struct SlowFirstImage {
+    inner: crate::store::artifacts::Folder,
+    asked: Arc<std::sync::atomic::AtomicUsize>,
+    first: std::sync::Mutex<Option<bool>>,
+}
+
+impl crate::store::artifacts::Artifacts for SlowFirstImage {
+    fn put(
+        &self,
+        key: &crate::store::artifacts::Key,
+        bytes: &[u8],
+    ) -> Result<(), crate::store::Error> {
+        self.inner.put(key, bytes)
+    }
+
+    fn put_new(
+        &self,
+        key: &crate::store::artifacts::Key,
+        bytes: &[u8],
+    ) -> Result<crate::store::artifacts::Put, crate::store::Error> {
+        let mut first = self.first.lock().unwrap();
+        if first.is_none() && key.as_str().starts_with("images/chapter_") {
+            let asked = || self.asked.load(std::sync::atomic::Ordering::SeqCst);
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(5);
+            while asked() < 2 && std::time::Instant::now() < until {
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            *first = Some(asked() >= 2);
+        }
+        drop(first);
+        self.inner.put_new(key, bytes)
+    }
+
+    fn get(
+        &self,
+        key: &crate::store::artifacts::Key,
+    ) -> Result<Option<Vec<u8>>, crate::store::Error> {
+        self.inner.get(key)
+    }
+
+    fn list(
+        &self,
+        prefix: &crate::store::artifacts::Key,
+    ) -> Result<Vec<crate::store::artifacts::Key>, crate::store::Error> {
+        self.inner.list(prefix)
+    }
+
+    fn remove(&self, key: &crate::store::artifacts::Key) -> Result<(), crate::store::Error> {
+        self.inner.remove(key)
+    }
+
+    fn rename(
+        &self,
+        from: &crate::store::artifacts::Key,
+        to: &crate::store::artifacts::Key,
+    ) -> Result<(), crate::store::Error> {
+        self.inner.rename(from, to)
+    }
+
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+}
+
+/// An image's slot is let go once its answer is in, not once its file is written: with one
+/// image slot, the next image request (the chapter's next scene, or the next chapter's first)
+/// starts while the first image is still being written, and the run still draws every scene
+/// once and completes every chapter.
+#[test]
+fn the_next_image_is_asked_for_while_the_last_one_is_written() {
+    let dir = folder_with_config("imageSize: 256x256\nportraits: 0\n");
+    let asked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counting = asked.clone();
+    let (ctx, selected) = context_made(
+        None,
+        dir.path(),
+        &["--image-jobs", "1"],
+        3,
+        |mut models| {
+            models.image = Arc::new(Counting {
+                inner: models.image,
+                asked: counting,
+            });
+            models
+        },
+        |ctx| ctx,
+    )
+    .unwrap();
+    let artifacts = Arc::new(SlowFirstImage {
+        inner: crate::store::artifacts::Folder::new(ctx.out.clone()),
+        asked: asked.clone(),
+        first: std::sync::Mutex::new(None),
+    });
+    let ctx = Arc::try_unwrap(ctx)
+        .unwrap_or_else(|_| panic!("the context is shared before the run"))
+        .with_artifacts(artifacts.clone());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let outcome = runtime
+        .block_on(orchestrate::run(Arc::new(ctx), shutdown::channel().1))
+        .unwrap();
+    assert_eq!(
+        *artifacts.first.lock().unwrap(),
+        Some(true),
+        "no second image request while the first image was written"
+    );
+    let totals = orchestrate::totals(&manifest_of(dir.path()), &selected);
+    assert_eq!((totals.analyzed, totals.illustrated), (3, 3));
+    assert_eq!(outcome.images.images, totals.scenes);
+    assert_eq!(
+        asked.load(std::sync::atomic::Ordering::SeqCst),
+        totals.scenes
+    );
+}
