@@ -17,7 +17,7 @@ use crate::pipeline::shutdown::Shutdown;
 use crate::provider;
 use crate::run::job::selected_chapters;
 use crate::store::artifacts::Artifacts;
-use crate::store::postgres::queue::{CastWait, Taken};
+use crate::store::postgres::queue::Taken;
 use crate::store::{BookState, atomic};
 use clap::Parser;
 use std::path::{Path, PathBuf};
@@ -53,7 +53,7 @@ pub(super) async fn run_book(
         totals: Totals::default(),
         left: 0,
     };
-    let Some((ctx, artifacts)) = context(worker, taken, dir, role, stop.clone()).await? else {
+    let Some((ctx, artifacts)) = context(worker, taken, dir, role).await? else {
         return Ok(nothing);
     };
     if role == Role::Helper {
@@ -109,13 +109,12 @@ fn forward_nudges(
 }
 
 /// The run's context, prepared: `None` when there is nothing to run (no chapter selected, or
-/// a helper whose wait for the cast ended without it: `cast_shared`).
+/// a helper before the holder shared the cast).
 async fn context(
     worker: &Arc<Worker>,
     taken: &Taken,
     dir: &Path,
     role: Role,
-    stop: Shutdown,
 ) -> Result<Option<(Arc<Context>, Arc<dyn Artifacts>)>, Error> {
     let out = dir.join("out");
     let (w, t, d) = (worker.clone(), taken.clone(), dir.to_path_buf());
@@ -133,8 +132,15 @@ async fn context(
         return Ok(None);
     }
     let state: Arc<dyn BookState> = Arc::new(worker.queue.book_state(&taken.id));
-    let o = out.clone();
-    blocking(move || atomic::create_dir(&o)).await?;
+    let (a, o) = (artifacts.clone(), out.clone());
+    blocking(move || {
+        atomic::create_dir(&o)?;
+        local_files::pull(a.as_ref(), &o).map(drop)
+    })
+    .await?;
+    if role == Role::Helper && !out.join(crate::store::layout::ELEMENTS_MD).exists() {
+        return Ok(None);
+    }
     let (s, o, b, opts, sel, r) = (
         state.clone(),
         out.clone(),
@@ -143,23 +149,7 @@ async fn context(
         selected.clone(),
         worker.reporter.clone(),
     );
-    let prepared = move || prepare(s.as_ref(), &o, &b, &book_path, &opts, &sel, &r).map(drop);
-    let (a, o) = (artifacts.clone(), out.clone());
-    let pulled = move || local_files::pull(a.as_ref(), &o).map(drop);
-    if role == Role::Helper {
-        // Prepared while the holder's pass 1 runs, the cast brought down once it is shared.
-        blocking(prepared).await?;
-        if !cast_shared(worker, taken, stop).await? {
-            return Ok(None);
-        }
-        blocking(pulled).await?;
-        if !out.join(crate::store::layout::ELEMENTS_MD).exists() {
-            return Ok(None);
-        }
-    } else {
-        blocking(pulled).await?;
-        blocking(prepared).await?;
-    }
+    blocking(move || prepare(s.as_ref(), &o, &b, &book_path, &opts, &sel, &r).map(drop)).await?;
     worker.reporter.info(&format!(
         "book {} ({}): {} chapters",
         taken.id,
@@ -192,36 +182,6 @@ async fn context(
     };
     Ok(Some((Arc::new(context), artifacts)))
 }
-
-/// Waits until the holder of `taken` shares its cast (`true`), woken by the queue; `false`
-/// when the wait ends without it: stopped, the book no longer held, or a queued book to take.
-async fn cast_shared(
-    worker: &Arc<Worker>,
-    taken: &Taken,
-    mut stop: Shutdown,
-) -> Result<bool, Error> {
-    loop {
-        // Listening before looking: a wake-up between the look and the wait is not lost.
-        let woken = worker.nudge.notified();
-        tokio::pin!(woken);
-        woken.as_mut().enable();
-        let (w, id) = (worker.clone(), taken.id.clone());
-        match blocking(move || w.queue.cast_wait(&id)).await? {
-            CastWait::Shared => return Ok(true),
-            CastWait::GiveUp => return Ok(false),
-            CastWait::NotYet => {}
-        }
-        tokio::select! {
-            () = woken => {}
-            // The slow poll, for a worker the database cannot wake.
-            () = tokio::time::sleep(CAST_POLL) => {}
-            () = stop.recv() => return Ok(false),
-        }
-    }
-}
-
-/// How often a helper waiting for a cast looks without a wake-up.
-const CAST_POLL: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A holder's side of the book's shared cast: copied up as it is written (a chapter becomes
 /// claimable only after its cast's cards are, so a helper that brings it down before drawing

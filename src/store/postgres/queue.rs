@@ -39,17 +39,6 @@ pub struct QueuedBook {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-/// What a helper that joined a book before its cast was shared should do (`Queue::cast_wait`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum CastWait {
-    /// Shared: bring it down and start.
-    Shared,
-    /// The holder's pass 1 is still running: wait for the queue's next wake-up.
-    NotYet,
-    /// The book is no longer held, or a queued book wants this worker more.
-    GiveUp,
-}
-
 /// A worker looking for a book to help with.
 #[derive(Debug, Clone, Copy)]
 pub struct Helper<'a> {
@@ -205,14 +194,11 @@ impl Queue {
         })
     }
 
-    /// A book another worker holds and has opened (its chapters are in the state), with
-    /// chapters still to analyze or to draw or portraits wanted, for a worker with room to help
-    /// (its illustrators claim chapters of the book's state as any other's do, waiting for
-    /// those its holder has yet to analyze); none of `skip` (the books it helps). A book whose
-    /// cast is shared goes first; one still in its pass 1 is helped too: the helper prepares
-    /// meanwhile and waits for the cast (`cast_wait`), so it is ready when the first pictures
-    /// are, instead of starting its preparation then. The helper is registered on the book at
-    /// once (its row in `workers`, as its run's own registration makes it).
+    /// A book another worker holds, its cast shared, with chapters still to analyze or to
+    /// draw or portraits wanted, for a worker with room to help (its illustrators claim
+    /// chapters of the book's state as any other's do, waiting for those its holder has yet to
+    /// analyze: a helper is ready when they come); none of `skip` (the books it helps). The helper is registered on
+    /// the book at once (its row in `workers`, as its run's own registration makes it).
     ///
     /// Helpers spread over the books that want them: a book takes another helper only while
     /// fewer of the live workers (a heartbeat within `lease`) are on it than its fair share,
@@ -259,13 +245,13 @@ impl Queue {
                          SELECT h.*, 1 + (SELECT count(*) FROM workers w \
                                           JOIN live ON live.worker = w.worker_id \
                                           WHERE w.book = h.id AND w.worker_id <> h.worker) AS on_it \
-                         FROM held h WHERE h.to_draw \
+                         FROM held h WHERE h.cast_shared AND h.to_draw \
                              AND h.worker <> $1 AND NOT (h.id = ANY($2))) \
                  SELECT id, book_sha256, file_name, settings, attempt FROM open \
                  WHERE on_it * greatest((SELECT count(*) FROM wanting), 1) \
                          < (SELECT count(*) FROM live) \
                      AND NOT ($4 AND EXISTS (SELECT 1 FROM wanting WHERE wanting.worker = $1)) \
-                 ORDER BY NOT cast_shared, on_it, submitted_at, id LIMIT 1",
+                 ORDER BY on_it, submitted_at, id LIMIT 1",
                 &[&helper.id, &skip, &lease, &helper.lends],
                 "find a book to help with",
             )
@@ -298,35 +284,6 @@ impl Queue {
             )
             .await
             .map(drop)
-        })
-    }
-
-    /// What a helper waiting for `book`'s cast should do: the cast is shared, or not yet, or
-    /// the book is no longer held (ended, given back) or a queued book waits to be taken (the
-    /// worker's room is better spent holding it than waiting on another's pass 1).
-    pub fn cast_wait(&self, book: &str) -> Result<CastWait, Error> {
-        const ACTION: &str = "look whether a book's cast is shared";
-        self.tx(async |tx| {
-            let rows = query(
-                tx,
-                "SELECT q.status = 'running', q.cast_shared, \
-                        EXISTS (SELECT 1 FROM queue x \
-                                WHERE x.status = 'queued' AND x.not_before <= now()) \
-                 FROM queue q WHERE q.id = $1",
-                &[&book],
-                ACTION,
-            )
-            .await?;
-            let Some(row) = rows.first() else {
-                return Ok(CastWait::GiveUp);
-            };
-            let get = |i| row.try_get::<_, bool>(i).map_err(sql(ACTION));
-            Ok(match (get(0)?, get(1)?, get(2)?) {
-                (false, _, _) => CastWait::GiveUp,
-                (true, true, _) => CastWait::Shared,
-                (true, false, true) => CastWait::GiveUp,
-                (true, false, false) => CastWait::NotYet,
-            })
         })
     }
 

@@ -2,7 +2,7 @@
 //! attempt number, claims from separate pools (as separate processes), migrations raced by
 //! workers starting at once, and snapshots equal to the in-memory store's.
 
-use super::queue::{CastWait, End, Queue, Submission};
+use super::queue::{Queue, Submission};
 use super::test_cluster::{book_state, fresh_book, new_database};
 use super::*;
 use crate::ids::ChapterNo;
@@ -564,24 +564,13 @@ fn queue_with(name: &str, books: &[&str], workers: &[&str]) -> Option<(String, Q
 }
 
 #[test]
-fn a_held_book_is_helped_during_its_pass_1_and_its_helper_waits_for_the_cast() {
+fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wakes_workers() {
     let Some((url, queue)) = queue_with("helpers", &["helped"], &["w1", "w2"]) else {
         return;
     };
     let taken = queue.take("w1", LEASE).unwrap().expect("the book");
-    assert!(
-        queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_none(),
-        "a book its holder has not opened yet has nothing a helper can prepare for"
-    );
     let state = PgState::open(&url, "helped").unwrap();
     state.open_book(&request(2, now())).unwrap();
-    let helped = queue.helpable(&helper("w2"), &[], LEASE).unwrap();
-    assert_eq!(
-        helped.map(|t| t.id),
-        Some("helped".into()),
-        "opened, its pass 1 running: a helper joins and gets ready"
-    );
-    assert_eq!(queue.cast_wait("helped").unwrap(), CastWait::NotYet);
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(async {
         let mut listener = queue.listen().await.expect("listen");
@@ -591,94 +580,25 @@ fn a_held_book_is_helped_during_its_pass_1_and_its_helper_waits_for_the_cast() {
         tokio::time::timeout(Duration::from_secs(10), listener.notified())
             .await
             .expect("woken by a chapter becoming claimable");
-        assert!(
-            !queue.share_cast("helped", "w2", taken.attempt).unwrap(),
-            "only the holder shares the cast"
-        );
-        assert!(queue.share_cast("helped", "w1", taken.attempt).unwrap());
-        tokio::time::timeout(Duration::from_secs(10), listener.notified())
-            .await
-            .expect("the waiting helper is woken by the cast shared");
     });
-    assert_eq!(queue.cast_wait("helped").unwrap(), CastWait::Shared);
+    assert!(
+        queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_none(),
+        "an analyzed chapter is not enough while the cast may still lack cards"
+    );
+    assert!(
+        !queue.share_cast("helped", "w2", taken.attempt).unwrap(),
+        "only the holder shares the cast"
+    );
+    assert!(queue.share_cast("helped", "w1", taken.attempt).unwrap());
+    let helped = queue
+        .helpable(&helper("w2"), &[], LEASE)
+        .unwrap()
+        .expect("helpable now");
+    assert_eq!(helped.id, "helped");
     assert!(
         queue.helpable(&helper("w1"), &[], LEASE).unwrap().is_none(),
         "the holder does not help itself"
     );
-    queue.submit(&submission("next")).unwrap();
-    assert_eq!(queue.cast_wait("helped").unwrap(), CastWait::Shared);
-    assert!(
-        queue
-            .end("helped", "w1", taken.attempt, &End::Done)
-            .unwrap()
-    );
-    assert_eq!(
-        queue.cast_wait("helped").unwrap(),
-        CastWait::GiveUp,
-        "an ended book is waited for no more"
-    );
-}
-
-#[test]
-fn a_helper_waiting_for_a_cast_gives_way_to_a_queued_book() {
-    let Some((url, queue)) = queue_with("helpers_give_way", &["slow"], &["w1", "w2"]) else {
-        return;
-    };
-    queue.take("w1", LEASE).unwrap().expect("the book");
-    PgState::open(&url, "slow")
-        .unwrap()
-        .open_book(&request(2, now()))
-        .unwrap();
-    assert_eq!(queue.cast_wait("slow").unwrap(), CastWait::NotYet);
-    queue.submit(&submission("next")).unwrap();
-    assert_eq!(
-        queue.cast_wait("slow").unwrap(),
-        CastWait::GiveUp,
-        "the waiting worker is better spent holding the queued book"
-    );
-}
-
-#[test]
-fn a_shared_cast_is_helped_before_a_book_still_in_its_pass_1() {
-    let workers = ["h1", "h2", "w1"];
-    let Some((url, queue)) = queue_with("helpers_shared_first", &["b1", "b2"], &workers) else {
-        return;
-    };
-    for (holder, book) in [("h1", "b1"), ("h2", "b2")] {
-        let taken = queue.take(holder, LEASE).unwrap().expect("a book");
-        PgState::open(&url, book)
-            .unwrap()
-            .open_book(&request(1, now()))
-            .unwrap();
-        if book == "b2" {
-            assert!(queue.share_cast(book, holder, taken.attempt).unwrap());
-        }
-    }
-    let helped = queue.helpable(&helper("w1"), &[], LEASE).unwrap();
-    assert_eq!(
-        helped.map(|t| t.id),
-        Some("b2".into()),
-        "b1 was submitted first, but b2's pictures can start now"
-    );
-}
-
-#[test]
-fn a_wanted_portrait_wakes_the_idle_workers() {
-    let Some((url, queue)) = queue_with("portraits_wake", &["drawn"], &["w1"]) else {
-        return;
-    };
-    queue.take("w1", LEASE).unwrap().expect("the book");
-    let state = PgState::open(&url, "drawn").unwrap();
-    state.open_book(&request(1, now())).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut listener = queue.listen().await.expect("listen");
-        let wanted = [("ann".to_string(), "Ann".to_string())];
-        state.want_portraits(&wanted).unwrap();
-        tokio::time::timeout(Duration::from_secs(10), listener.notified())
-            .await
-            .expect("woken by a portrait wanted");
-    });
 }
 
 fn helper(id: &str) -> super::queue::Helper<'_> {
