@@ -330,17 +330,20 @@ const SCHOLARSHIP: &[&str] = &[
     "treatise", "treatises", "disciple", "disciples", "followers", "teachings", "philosophy",
 ];
 
+/// The word `k` tokens before `start`, lower-cased, if it is in the same sentence.
+fn word_before(tokens: &[Token], start: usize, k: usize) -> Option<String> {
+    start
+        .checked_sub(k)
+        .and_then(|p| tokens.get(p))
+        .filter(|t| tokens.get(start).is_some_and(|s| s.sentence == t.sentence))
+        .map(|t| t.word.to_lowercase())
+}
+
 /// Whether the name at `start` is someone read or studied: the object of "read" or "studied"
 /// ("I read Paracelsus") or the "of" after a noun of scholarship ("the works of Cornelius
 /// Agrippa"). A possessive ("read Jo's letter") is an owner, and the caller leaves it out.
 fn is_studied(tokens: &[Token], start: usize) -> bool {
-    let word = |k: usize| {
-        start
-            .checked_sub(k)
-            .and_then(|p| tokens.get(p))
-            .filter(|t| t.sentence == tokens[start].sentence)
-            .map(|t| t.word.to_lowercase())
-    };
+    let word = |k: usize| word_before(tokens, start, k);
     match word(1).as_deref() {
         Some("read" | "studied") => true,
         Some("of") => word(2).is_some_and(|w| SCHOLARSHIP.contains(&w.as_str())),
@@ -572,13 +575,7 @@ fn follows_the(tokens: &[Token], start: usize) -> bool {
 /// "aboard the Hispaniola", "on board the Walrus", "the schooner Walrus": the name at `start`
 /// is a ship's.
 fn is_vessel(tokens: &[Token], start: usize) -> bool {
-    let word = |k: usize| {
-        start
-            .checked_sub(k)
-            .and_then(|p| tokens.get(p))
-            .filter(|t| t.sentence == tokens[start].sentence)
-            .map(|t| t.word.to_lowercase())
-    };
+    let word = |k: usize| word_before(tokens, start, k);
     let skip = usize::from(word(1).as_deref() == Some("the"));
     let before = word(1 + skip);
     let boarded = before.as_deref() == Some("aboard")
