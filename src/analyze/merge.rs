@@ -5,7 +5,7 @@ use crate::analyze::entities_json::RawEntity;
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
 use crate::analyze::names::{conflict, is_title_word, normalise, split_honorific};
 use crate::analyze::quotes::{ChapterText, QuoteCheck};
-use crate::analyze::reference_quotes::{self, Scored};
+use crate::analyze::reference_quotes::{self, Scored, scored_chapters};
 use crate::ids::ChapterNo;
 use crate::provider::ElementKind;
 use std::collections::{BTreeMap, HashMap};
@@ -42,16 +42,7 @@ pub fn merge(
         }
     }
     let groups = group(&seen);
-    let scored: BTreeMap<ChapterNo, Scored> = texts
-        .iter()
-        .map(|(no, t)| {
-            let chapter = Scored {
-                text: t.text(),
-                sentences: t.scored_sentences(),
-            };
-            (*no, chapter)
-        })
-        .collect();
+    let scored = scored_chapters(texts);
     let useful: Vec<Vec<&Seen>> = groups
         .into_iter()
         .map(|members| members.iter().map(|&i| &seen[i]).collect::<Vec<&Seen>>())
@@ -577,16 +568,7 @@ mod tests {
             .map(|i| format!("Person{i} wore a red coat by the river. "))
             .collect();
         let chapters = BTreeMap::from([(ChapterNo(1), ChapterText::new(&text))]);
-        let scored: BTreeMap<ChapterNo, Scored> = chapters
-            .iter()
-            .map(|(no, t)| {
-                let s = Scored {
-                    text: t.text(),
-                    sentences: t.scored_sentences(),
-                };
-                (*no, s)
-            })
-            .collect();
+        let scored = scored_chapters(&chapters);
         let raws: Vec<RawEntity> = (0..200)
             .map(|i| raw(&format!("Person{i}"), &[], "tall", ""))
             .collect();

@@ -5,6 +5,7 @@
 
 use crate::analyze::model::ElementQuote;
 use crate::analyze::names::{normalise, split_honorific};
+use crate::analyze::quotes::ChapterText;
 use crate::ids::ChapterNo;
 use crate::provider::builtin::{ScoredSentence, lexicon};
 use std::collections::BTreeMap;
@@ -13,6 +14,22 @@ use std::collections::BTreeMap;
 pub struct Scored<'a> {
     pub text: &'a str,
     pub sentences: &'a [ScoredSentence],
+}
+
+/// Every chapter of `texts`, its text and scored sentences side by side.
+pub fn scored_chapters<'a>(
+    texts: &'a BTreeMap<ChapterNo, ChapterText<'a>>,
+) -> BTreeMap<ChapterNo, Scored<'a>> {
+    texts
+        .iter()
+        .map(|(no, t)| {
+            let chapter = Scored {
+                text: t.text(),
+                sentences: t.scored_sentences(),
+            };
+            (*no, chapter)
+        })
+        .collect()
 }
 
 /// The forms to look for: each name as written, without a possessive, and a titled name's bare
@@ -128,28 +145,12 @@ pub fn choose(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::analyze::quotes::ChapterText;
 
     fn chapters(texts: &[&'static str]) -> BTreeMap<ChapterNo, ChapterText<'static>> {
         texts
             .iter()
             .enumerate()
             .map(|(i, t)| (ChapterNo(i as u32 + 1), ChapterText::new(t)))
-            .collect()
-    }
-
-    fn book<'a>(
-        texts: &'a BTreeMap<ChapterNo, ChapterText<'a>>,
-    ) -> BTreeMap<ChapterNo, Scored<'a>> {
-        texts
-            .iter()
-            .map(|(no, t)| {
-                let scored = Scored {
-                    text: t.text(),
-                    sentences: t.scored_sentences(),
-                };
-                (*no, scored)
-            })
             .collect()
     }
 
@@ -161,7 +162,7 @@ mod tests {
             "Then Darcy walked across the green park in the bright sun.",
             "Darcy wrote.",
         ]);
-        let scored = book(&texts);
+        let scored = scored_chapters(&texts);
         let chapters: Vec<ChapterNo> = (1..=4).map(ChapterNo).collect();
         let quotes = choose(&["Mr. Darcy"], &chapters, &scored, 2);
         let texts: Vec<&str> = quotes.iter().map(|q| q.text.as_str()).collect();
@@ -180,7 +181,7 @@ mod tests {
     #[test]
     fn names_inside_longer_words_do_not_count() {
         let texts = chapters(&["Janeway came in a red coat. Jane sat."]);
-        let scored = book(&texts);
+        let scored = scored_chapters(&texts);
         let quotes = choose(&["Jane"], &[ChapterNo(1)], &scored, 3);
         assert_eq!(quotes[0].text, "Jane sat.");
     }
@@ -192,7 +193,7 @@ mod tests {
              The eldest Miss Bennet sat in the white and golden morning room.",
             "Jane Bennet walked in the golden garden at dawn. Bennet frowned at the grey window.",
         ]);
-        let scored = book(&texts);
+        let scored = scored_chapters(&texts);
         let quotes = choose(
             &["Mr. Bennet", "Bennet"],
             &[ChapterNo(1), ChapterNo(2)],
