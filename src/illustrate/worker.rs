@@ -369,8 +369,8 @@ async fn draw_scenes(
     if left.peek().is_some() {
         return Ok(Drawn::Stopped);
     }
-    // Not completed by the last record (drawn beside others, or its claim was lost): the
-    // caller completes the chapter, which says whether the claim is still this worker's.
+    // Not completed by a record (every scene was recorded before the claim, or the claim was
+    // lost): the caller completes the chapter, which says whether it is still this worker's.
     Ok(Drawn::All { completed })
 }
 
@@ -484,7 +484,7 @@ async fn draw_one(
     // The answer is in: the chapter's last scene lets its slot go now, so the next chapter is
     // claimed and asked for while this image is written and recorded (their fsyncs need no
     // image slot). The image is still on disk before the scene is recorded, and recorded
-    // before the chapter completes: only the next claim moved earlier (`slot_after_answer`).
+    // before the chapter completes: only the next claim moved earlier.
     hand_back(slot, more, back);
     written.map_err(|e| scene_write_error(number, e))?;
     match generated {
@@ -546,8 +546,8 @@ type Notes = tokio::sync::Mutex<usize>;
 type SlotBack = tokio::sync::mpsc::UnboundedSender<ImageSlot>;
 
 /// Sends the slot back for the chapter's next scene (`more`), or lets it go: the chapter's
-/// last scene frees it for the next claim (`decide::slot_after_answer`). A loop that stopped
-/// listening (the chapter ended) lets it go too.
+/// last scene frees it for the next claim. A loop that stopped listening (the chapter ended)
+/// lets it go too.
 fn hand_back(slot: ImageSlot, more: bool, back: &SlotBack) {
     if more {
         let _ = back.send(slot);
