@@ -54,6 +54,15 @@ fn unique(forms: &[Form], pred: impl Fn(&Form) -> bool) -> Option<usize> {
     hits.next().is_none().then_some(first)
 }
 
+/// The first form matching `pred` when every form matching it has the same name words: "Miss
+/// Nancy Lammeter" and "Nancy Lammeter" are one full name under two titles (the full-name link
+/// joins them), so "Nancy" starts exactly one.
+fn unique_name(forms: &[Form], pred: impl Fn(&Form) -> bool) -> Option<usize> {
+    let mut hits = forms.iter().enumerate().filter(|(_, f)| pred(f));
+    let (first, form) = hits.next()?;
+    hits.all(|(_, g)| g.core == form.core).then_some(first)
+}
+
 /// No title or "Miss": the titles a diminutive's owner can be called by in the same chapter.
 fn is_plain_title(h: &Option<String>) -> bool {
     matches!(h.as_deref(), None | Some("Miss"))
@@ -71,10 +80,14 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     }
     // A given name that starts exactly one full name: "Elizabeth" / "Elizabeth Bennet"; a
     // place's name ("Lucas Lodge") starts with its owner's, not a given name.
-    // "Mr. James" is a surname, not the given name of "James Allen".
-    let person = |g: &Form| g.kind() == ElementKind::Character;
+    // "Mr. James" is a surname, not the given name of "James Allen". A full name that only
+    // prepositions made a place ("went towards William Dane") is a person's when its first
+    // word is someone of the chapter on its own ("said William").
+    let someone = f.kind() == ElementKind::Character;
+    let person =
+        |g: &Form| g.kind() == ElementKind::Character || someone && g.is_full_personal_name();
     let given = !f.honorific.as_deref().is_some_and(lexicon::takes_surname);
-    let full = unique(forms, |g| {
+    let full = unique_name(forms, |g| {
         g.core.len() > 1 && g.core[0] == word && person(g)
     });
     if let Some(t) = full.filter(|_| given) {
@@ -213,7 +226,16 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
     others.sort_by(|a, b| b.count.cmp(&a.count).then(a.display.cmp(&b.display)));
     // "Queen Street" and "St. Giles" carry a title without being anyone.
     let personal_title = |f: &&Form| f.honorific.is_some() && f.kind() == ElementKind::Character;
-    let character = group.iter().any(personal_title) || speech > 0;
+    // "William" (someone of the chapter) and "William Dane": a given name and the full name it
+    // starts are one person, whatever prepositions the full name follows.
+    let given_and_full = group.iter().any(|f| {
+        f.core.len() == 1
+            && f.kind() == ElementKind::Character
+            && group
+                .iter()
+                .any(|g| g.is_full_personal_name() && g.core[0] == f.core[0])
+    });
+    let character = group.iter().any(personal_title) || speech > 0 || given_and_full;
     let kind = if character {
         ElementKind::Character
     } else {
@@ -348,6 +370,31 @@ mod tests {
         let text = "There stood Marley's Ghost. Then the Ghost spoke. Again the Ghost spoke.";
         let g = groups(text);
         assert_eq!(find(&g, "Ghost").name, "Marley's Ghost", "{g:?}");
+    }
+
+    #[test]
+    fn a_given_name_and_its_full_name_are_one_person_whatever_the_prepositions() {
+        let text = "Then William came. Later William sat. She went towards William Dane. It \
+                    was in the lips of William Dane. Still William Dane waited. Then Lucas \
+                    smiled. They dined at Lucas Lodge.";
+        let g = groups(text);
+        let william = find(&g, "William");
+        assert_eq!(william.name, "William Dane", "{g:?}");
+        assert_eq!(william.kind, ElementKind::Character, "{g:?}");
+        assert!(find(&g, "Lucas").aliases.is_empty(), "{g:?}");
+        assert_eq!(find(&g, "Lucas Lodge").kind, ElementKind::Place, "{g:?}");
+    }
+
+    #[test]
+    fn a_given_name_joins_one_full_name_said_with_and_without_a_title() {
+        let text = "Then Miss Nancy Lammeter came. Later Nancy Lammeter sat. Then Miss Nancy \
+                    smiled. Again Nancy smiled. Then Jane Bennet came. Then Jane Fairfax came. \
+                    Then Jane left.";
+        let g = groups(text);
+        let nancy = find(&g, "Miss Nancy");
+        assert_eq!(nancy.name, "Miss Nancy Lammeter", "{g:?}");
+        assert!(nancy.aliases.contains(&"Nancy".to_string()), "{g:?}");
+        assert_eq!(find(&g, "Jane").name, "Jane", "{g:?}");
     }
 
     #[test]

@@ -83,6 +83,23 @@ impl Form {
     }
 }
 
+impl Form {
+    /// Shaped like a person's full name ("William Dane"): two or more name words, no title, no
+    /// "of" part, no place word at its end ("Lucas Lodge", "Bedfordshire"), not mostly after
+    /// "the" and no ship. Such a name is a place only by the prepositions before it, and "went
+    /// towards William Dane" takes a person as readily as a place.
+    pub fn is_full_personal_name(&self) -> bool {
+        let last = self.core.last().map(String::as_str).unwrap_or_default();
+        self.core.len() > 1
+            && self.honorific.is_none()
+            && !self.core.iter().any(|w| w == "of")
+            && !lexicon::is_place_suffix(last)
+            && !last.ends_with("shire")
+            && self.after_the * 2 <= self.count
+            && self.vessel == 0
+    }
+}
+
 /// Capitalisation statistics for a chapter's words.
 struct WordStats<'a> {
     /// Capitalised away from sentence and quotation starts.
