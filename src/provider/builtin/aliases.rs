@@ -90,7 +90,7 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     let full = unique_name(forms, |g| {
         g.core.len() > 1 && g.core[0] == word && person(g)
     });
-    if let Some(t) = full.filter(|_| given) {
+    if let Some(t) = full.filter(|_| given || called_by_given_name(forms, f)) {
         return Some(t);
     }
     if let Some(t) = head_owner(forms, f) {
@@ -151,6 +151,24 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
         }
     }
     None
+}
+
+/// "Mr. Godfrey" beside "Godfrey Cass" and a bare "Godfrey" said more often: the household's
+/// way of naming the squire's son, title and given name. A title that takes a surname is
+/// taken with the given name when the chapter uses that name bare at least as often as with
+/// the title and nobody in it carries the name as a surname ("Mr. James" stays apart from
+/// "James Allen" when "James" is never said alone).
+fn called_by_given_name(forms: &[Form], f: &Form) -> bool {
+    let word = f.core[0].as_str();
+    let bare: usize = forms
+        .iter()
+        .filter(|g| g.honorific.is_none() && g.core.len() == 1 && g.core[0] == word)
+        .map(|g| g.count)
+        .sum();
+    let surname = forms
+        .iter()
+        .any(|g| g.core.len() > 1 && g.core.last().is_some_and(|w| w == word));
+    f.honorific.is_some() && bare >= f.count && !surname
 }
 
 /// "the Ghost" in a chapter naming "the Ghost of Christmas Present" four times and "the Ghost
@@ -395,6 +413,19 @@ mod tests {
         assert_eq!(nancy.name, "Miss Nancy Lammeter", "{g:?}");
         assert!(nancy.aliases.contains(&"Nancy".to_string()), "{g:?}");
         assert_eq!(find(&g, "Jane").name, "Jane", "{g:?}");
+    }
+
+    #[test]
+    fn a_title_with_a_given_name_said_bare_more_often_is_that_person() {
+        let text = "Then Godfrey Cass came. Later Godfrey sat. Still Godfrey spoke. Then \
+                    Mr. Godfrey bowed. Then Mr. James spoke. Later James Allen came.";
+        let g = groups(text);
+        let godfrey = find(&g, "Godfrey Cass");
+        assert!(
+            godfrey.aliases.contains(&"Mr. Godfrey".to_string()),
+            "{g:?}"
+        );
+        assert!(find(&g, "Mr. James").aliases.is_empty(), "{g:?}");
     }
 
     #[test]
