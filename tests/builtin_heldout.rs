@@ -28,22 +28,24 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 }
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
-/// seventeen held-out books (precision / recall, session 10): The Little Colonel's Hero 0.97 /
+/// eighteen held-out books (precision / recall, session 11): The Little Colonel's Hero 0.97 /
 /// 0.94, News from Nowhere 0.90 / 0.75, The Log School-House 0.86 / 0.72, Tom Sawyer 0.94 /
 /// 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The Adventures of
 /// Sherlock Holmes 0.85 / 0.93, Jane Eyre 0.88 / 0.92, The Wonderful Wizard of Oz 0.88 / 0.88,
 /// Little Women 0.87 / 0.79, Gulliver's Travels 0.90 / 0.78, The Picture of Dorian Gray 1.00 /
-/// 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.83, Silas Marner 0.93 / 0.85 and The
-/// Call of the Wild 0.91 / 0.78 (both fresh, first contact); must-recall 1.00 on all but
-/// Treasure Island (0.91: the ship, named by "the" and its own name, is no lexicon item). Recall
-/// counts only the cast-list entries the story chapters name at all (the lists were written for
-/// whole novels; a fixture cut to its first chapters never names some of them: Becky Thatcher, in
-/// Tom Sawyer's contents only, and Oz's "Land of the Munchkins"). Oz and Jane Eyre were each
-/// studied once after their first figures, Little Women and Gulliver twice (session 8: the
-/// month and role rules; session 9: a cited author, an apposition), Dracula and Frankenstein
-/// once (session 10: foreign titles, adjectives of nationality, a plural's singular, authors
-/// read or studied; see tests/fixtures/books/PROVENANCE.md). The bars are what holds today,
-/// so a regression fails; raise them with the rules, never by editing the cast lists to fit.
+/// 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.83, Silas Marner 0.92 / 0.85, The Call of
+/// the Wild 0.91 / 0.78 and The Secret Garden 0.86 / 0.81 (fresh, first contact); must-recall
+/// 1.00 on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no
+/// lexicon item). Recall counts only the cast-list entries the story chapters name at all (the
+/// lists were written for whole novels; a fixture cut to its first chapters never names some
+/// of them: Becky Thatcher, in Tom Sawyer's contents only, and Oz's "Land of the Munchkins").
+/// Oz and Jane Eyre were each studied once after their first figures, Little Women and Gulliver
+/// twice (session 8: the month and role rules; session 9: a cited author, an apposition),
+/// Dracula and Frankenstein once (session 10: foreign titles, adjectives of nationality, a
+/// plural's singular, authors read or studied), Silas Marner once (session 11: a given name and
+/// its full name are one person whatever the prepositions; a title with a given name said bare;
+/// see tests/fixtures/books/PROVENANCE.md). The bars are what holds today, so a regression
+/// fails; raise them with the rules, never by editing the cast lists to fit.
 const HELD_OUT: Bar = Bar {
     precision: 0.85,
     recall: 0.7,
@@ -61,13 +63,14 @@ struct Bar {
 }
 
 /// Held-out books below the issue's bar, each held to what it reaches today, with why.
-/// Dracula and Frankenstein, added fresh in session 9 below it (precision 0.80 and 0.82), were
-/// studied in session 10 and meet it since (see `HELD_OUT`).
-/// Silas Marner (EPUB 3, added fresh in session 10, first contact, never studied) meets the
-/// figures (precision 0.93, recall 0.85, must-recall 1.00) but reports one cast entry, William
-/// Dane, under two kinds: two elements match his names and their kinds differ.
+/// Silas Marner (added fresh in session 10) reported William Dane under two kinds; studied in
+/// session 11, it meets the bar since (see `HELD_OUT`).
+/// The Secret Garden (HTML, added fresh in session 11, first contact, never studied) meets the
+/// figures (precision 0.86, recall 0.81, must-recall 1.00) but reports one cast entry, the
+/// robin, under two kinds: "the robin" as a character named by role and "bird" as a creature,
+/// and the cast list names the robin "the bird" too.
 const BELOW_THE_BAR: &[(&str, Bar)] = &[(
-    "silas-marner",
+    "the-secret-garden",
     Bar {
         split_kinds: 1,
         ..HELD_OUT

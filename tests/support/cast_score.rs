@@ -135,6 +135,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/the-call-of-the-wild.pdf",
         gold: "tests/fixtures/gold/heldout/the-call-of-the-wild.json",
     },
+    Case {
+        name: "the-secret-garden",
+        book: "tests/fixtures/books/heldout/the-secret-garden.html",
+        gold: "tests/fixtures/gold/heldout/the-secret-garden.json",
+    },
 ];
 
 /// Words that are never an element by themselves.
