@@ -561,10 +561,9 @@ fn place_follows(doc: &Doc, stats: &WordStats, j: usize) -> bool {
 /// belongs to the speaker after the quotation, not to the place that ends it.
 fn is_speaker(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
     let skip = usize::from(follows_the(tokens, start));
-    let before = start
-        .checked_sub(1 + skip)
-        .and_then(|p| tokens.get(p))
-        .is_some_and(|t| lexicon::SPEECH_VERBS.contains(&t.word));
+    let before = start.checked_sub(1 + skip).is_some_and(|v| {
+        lexicon::SPEECH_VERBS.contains(&tokens[v].word) && !names_by_calling(text, tokens, v)
+    });
     let after = match (
         end.checked_sub(1).and_then(|l| tokens.get(l)),
         tokens.get(end),
@@ -577,6 +576,26 @@ fn is_speaker(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
         _ => false,
     };
     before || after
+}
+
+/// Subjects of "called" that name rather than speak: "the ground called the Stone-pit", "a boy
+/// called Tom", "was called Jane". Not "“Come,” called Jo", nor "she called Jo".
+const CALLING_SUBJECTS: &[&str] = &["he", "she", "they", "i", "we", "you", "who", "and"];
+
+/// Whether the verb at `v` is "called" naming what follows: right after a lower-case word (no
+/// quotation or comma between) that is no pronoun. A place or anyone may be so named; it is no
+/// line spoken.
+fn names_by_calling(text: &str, tokens: &[Token], v: usize) -> bool {
+    let verb = &tokens[v];
+    verb.word == "called"
+        && v.checked_sub(1)
+            .and_then(|p| tokens.get(p))
+            .is_some_and(|w| {
+                w.sentence == verb.sentence
+                    && text[w.end..verb.start].chars().all(char::is_whitespace)
+                    && w.word.starts_with(|c: char| c.is_lowercase())
+                    && !CALLING_SUBJECTS.contains(&w.word)
+            })
 }
 
 /// "the Mint", "The Thames", but not "the Lucases", whose "the" belongs to the family plural.
@@ -878,6 +897,16 @@ mod tests {
         assert_eq!(kind("Blueskin"), Some(ElementKind::Character));
         let forms = find_forms(&Doc::new("Then Mr. Wood came. Again Mr. Wood came."));
         assert_eq!(forms[0].kind(), ElementKind::Character);
+    }
+
+    #[test]
+    fn a_name_given_by_called_is_not_a_speaker() {
+        let text = "They passed the ground called the Stone-pit. Later the Stone-pit was wet. \
+                    \"Come here,\" called Jo. Then she called Jo again.";
+        let forms = find_forms(&Doc::new(text));
+        let speech = |name: &str| forms.iter().find(|f| f.display == name).map(|f| f.speech);
+        assert_eq!(speech("Stone-pit"), Some(0));
+        assert_eq!(speech("Jo"), Some(2));
     }
 
     #[test]
