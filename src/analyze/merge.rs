@@ -3,7 +3,9 @@
 
 use crate::analyze::entities_json::RawEntity;
 use crate::analyze::model::{Catalogue, Element, ElementQuote};
-use crate::analyze::names::{conflict, is_title_word, normalise, split_honorific};
+use crate::analyze::names::{
+    conflict, is_title_word, normalise, pet_stem, pet_stems, split_honorific,
+};
 use crate::analyze::quotes::{ChapterText, QuoteCheck};
 use crate::analyze::reference_quotes::{self, Scored, scored_chapters};
 use crate::ids::ChapterNo;
@@ -209,6 +211,9 @@ fn keys(
         {
             out.push(surname.to_string());
         }
+        // "Dunsey Cass" is "Dunstan Cass": a full name meets its pet form under a shared
+        // stem ("pet:duns cass"); `group` drops a stem two full names share.
+        out.extend(pet_keys(raw.kind, name));
         // "the Lucases" is the family of the Lucas the book names.
         if let Some(stem) = family_stem(&n)
             && people.contains_key(stem)
@@ -218,6 +223,50 @@ fn keys(
         out.push(n);
     }
     out
+}
+
+/// The keys under which a person's untitled full name ("Dunstan Cass") and its pet form
+/// ("Dunsey Cass") meet: "pet:" and each stem of the given name (`pet_stems`) with the surname.
+fn pet_keys(kind: ElementKind, name: &str) -> Vec<String> {
+    let n = normalise(name);
+    let parts = n.split_once(' ').filter(|(given, surname)| {
+        kind == ElementKind::Character
+            && !surname.contains(' ')
+            && !is_title_word(given)
+            && !has_owner(name)
+    });
+    let Some((given, surname)) = parts else {
+        return Vec::new();
+    };
+    pet_stems(given)
+        .into_iter()
+        .map(|stem| format!("pet:{stem} {surname}"))
+        .collect()
+}
+
+/// Pet keys that two different full names (not pet forms) of the book both answer to:
+/// "Dunsey Cass" beside "Dunstan Cass" and "Dunsford Cass" could be either, so joins neither.
+fn shared_pet_keys(seen: &[Seen]) -> std::collections::HashSet<String> {
+    let mut by_key: HashMap<String, Vec<String>> = HashMap::new();
+    for s in seen {
+        for name in std::iter::once(&s.raw.name).chain(&s.raw.aliases) {
+            let n = normalise(name);
+            let full = n
+                .split_once(' ')
+                .is_some_and(|(g, _)| pet_stem(g).is_none());
+            for key in pet_keys(s.raw.kind, name).into_iter().filter(|_| full) {
+                let list = by_key.entry(key).or_default();
+                if !list.contains(&n) {
+                    list.push(n.clone());
+                }
+            }
+        }
+    }
+    by_key
+        .into_iter()
+        .filter(|(_, names)| names.len() > 1)
+        .map(|(key, _)| key)
+        .collect()
 }
 
 /// "Marley's Ghost", "Scrooge's nephew": a possessive before the last word names an owner, not
@@ -325,6 +374,7 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
     let mut names: Vec<Vec<String>> = seen.iter().map(|s| vec![normalise(&s.raw.name)]).collect();
     let people = surnames(seen);
     let shared = shared_heads(seen);
+    let shared_pets = shared_pet_keys(seen);
     let mut owner: HashMap<String, usize> = HashMap::new();
     for (i, s) in seen.iter().enumerate() {
         let own = normalise(&s.raw.name);
@@ -333,6 +383,7 @@ fn group(seen: &[Seen]) -> Vec<Vec<usize>> {
         // another: as an alias it names a different one in each, so it joins nothing; bare
         // "Ghost"s still join each other.
         list.retain(|k| !shared.contains(k) || *k == own);
+        list.retain(|k| !shared_pets.contains(k));
         for k in list.iter_mut().filter(|k| shared.contains(*k)) {
             k.insert_str(0, "bare:");
         }
@@ -687,6 +738,36 @@ mod tests {
             ),
         ];
         assert_eq!(merged(&two).elements.len(), 3);
+    }
+
+    #[test]
+    fn a_full_name_joins_its_pet_form() {
+        let input = vec![
+            (ChapterNo(1), vec![raw("Dunsey Cass", &["Dunsey"], "", "")]),
+            (
+                ChapterNo(2),
+                vec![raw("Dunstan Cass", &["Dunstan"], "", "")],
+            ),
+            (ChapterNo(3), vec![raw("Henrietta Cass", &[], "", "")]),
+            (ChapterNo(3), vec![raw("Henry Cass", &[], "", "")]),
+        ];
+        let c = merged(&input);
+        assert_eq!(c.elements.len(), 3, "{:?}", names(&c));
+        let dunstan = c
+            .elements
+            .iter()
+            .find(|e| e.aliases.iter().any(|a| a == "Dunstan"));
+        let aliases = dunstan.map(|e| e.aliases.clone()).unwrap_or_default();
+        assert!(aliases.iter().any(|a| a == "Dunsey"), "{aliases:?}");
+        // With a "Dunsford Cass" in the book, "Dunsey" could be either brother.
+        let mut three = input.clone();
+        three.push((ChapterNo(3), vec![raw("Dunsford Cass", &[], "", "")]));
+        assert_eq!(
+            merged(&three).elements.len(),
+            5,
+            "{:?}",
+            names(&merged(&three))
+        );
     }
 
     #[test]

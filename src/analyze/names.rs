@@ -67,6 +67,51 @@ pub fn split_honorific(normalised: &str) -> (Option<&str>, &str) {
     }
 }
 
+/// Fewest letters of a pet form's stem: "Duns" of "Dunsey", "Will" of "Willie"; "Ann" of
+/// "Annie" or "Har" of "Harry" would match too many other names.
+const MIN_PET_STEM: usize = 4;
+
+/// The stem of a given name made a pet form by "-ie", "-ey" or a doubled consonant and "-y"
+/// ("dunsey" → "duns", "willie" → "will", "johnny" → "john"), normalised. Not "henry" or
+/// "emily", which are names of their own.
+pub fn pet_stem(given: &str) -> Option<&str> {
+    let stem = given
+        .strip_suffix("ie")
+        .or_else(|| given.strip_suffix("ey"))
+        .or_else(|| {
+            let stem = given.strip_suffix('y')?;
+            let mut last = stem.chars().rev();
+            let (a, b) = (last.next()?, last.next()?);
+            (a == b && !"aeiou".contains(a)).then(|| &stem[..stem.len() - a.len_utf8()])
+        })?;
+    (stem.chars().count() >= MIN_PET_STEM).then_some(stem)
+}
+
+/// Whether one normalised given name is the other's pet form: its stem starts the other, which
+/// is at least two letters longer ("dunsey" / "dunstan", "willie" / "william").
+pub fn is_pet_form(a: &str, b: &str) -> bool {
+    let one_way = |pet: &str, full: &str| {
+        pet_stem(pet).is_some_and(|stem| {
+            full.starts_with(stem) && full.chars().count() >= stem.chars().count() + 2
+        }) && pet != full
+    };
+    one_way(a, b) || one_way(b, a)
+}
+
+/// The stems a given name is met under as a pet form: a pet form's own stem ("dunsey" →
+/// "duns"), or the starts of a full name a pet form could shorten ("dunstan" → "duns",
+/// "dunst"). Two names sharing one may be one person; `conflict` has the last word.
+pub fn pet_stems(given: &str) -> Vec<&str> {
+    if let Some(stem) = pet_stem(given) {
+        return vec![stem];
+    }
+    let ends: Vec<usize> = given.char_indices().map(|(i, _)| i).collect();
+    let longest = ends.len().saturating_sub(2);
+    (MIN_PET_STEM..=longest)
+        .map(|k| &given[..ends[k]])
+        .collect()
+}
+
 /// True when two normalised names certainly denote different people: different honorifics on the
 /// same rest ("mr bennet" / "mrs bennet"), or different given names on the same surname
 /// ("jane bennet" / "elizabeth bennet").
@@ -87,7 +132,10 @@ pub fn conflict(a: &str, b: &str) -> bool {
         return true;
     }
     match (ra.rsplit_once(' '), rb.rsplit_once(' ')) {
-        (Some((ga, sa)), Some((gb, sb))) => sa == sb && ga != gb && ha.is_none() && hb.is_none(),
+        (Some((ga, sa)), Some((gb, sb))) => {
+            // "dunsey cass" is "dunstan cass", as his brother calls him.
+            sa == sb && ga != gb && !is_pet_form(ga, gb) && ha.is_none() && hb.is_none()
+        }
         _ => false,
     }
 }
@@ -110,6 +158,24 @@ mod tests {
     fn splits_honorifics() {
         assert_eq!(split_honorific("mrs bennet"), (Some("mrs"), "bennet"));
         assert_eq!(split_honorific("jane bennet"), (None, "jane bennet"));
+    }
+
+    #[test]
+    fn a_pet_form_is_the_same_given_name() {
+        assert_eq!(pet_stem("dunsey"), Some("duns"));
+        assert_eq!(pet_stem("johnny"), Some("john"));
+        assert_eq!(pet_stem("henry"), None);
+        assert_eq!(pet_stem("harry"), None);
+        assert_eq!(pet_stem("annie"), None);
+        assert!(is_pet_form("dunsey", "dunstan"));
+        assert!(is_pet_form("william", "willie"));
+        assert!(!is_pet_form("henry", "henrietta"));
+        assert!(!conflict("dunsey cass", "dunstan cass"));
+        assert!(conflict("dunstan cass", "dunsford cass"));
+        assert!(conflict("henry crawford", "henrietta crawford"));
+        assert_eq!(pet_stems("dunstan"), ["duns", "dunst"]);
+        assert_eq!(pet_stems("dunsey"), ["duns"]);
+        assert!(pet_stems("john").is_empty());
     }
 
     #[test]
