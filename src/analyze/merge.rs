@@ -503,11 +503,20 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
             }
         }
     }
-    let description = members
-        .iter()
-        .map(|m| m.raw.description.trim())
-        .max_by_key(|d| d.len())
-        .unwrap_or_default()
+    let kind = majority_kind(members);
+    // A chapter that took the person for a place describes a place: the description comes from
+    // a chapter that saw the element as what it is, when one did.
+    let longest = |same_kind: bool| {
+        members
+            .iter()
+            .filter(|m| !same_kind || m.raw.kind == kind)
+            .map(|m| m.raw.description.trim())
+            .max_by_key(|d| d.len())
+            .unwrap_or_default()
+    };
+    let description = Some(longest(true))
+        .filter(|d| !d.is_empty())
+        .unwrap_or_else(|| longest(false))
         .to_string();
     let mut quotes: Vec<ElementQuote> = Vec::new();
     for m in members {
@@ -532,7 +541,6 @@ fn build(members: &[&Seen], texts: &BTreeMap<ChapterNo, ChapterText>) -> (usize,
     chapters.dedup();
     let first_chapter = chapters.first().copied().unwrap_or(ChapterNo(1));
     let order = members.iter().map(|m| m.order).min().unwrap_or(0);
-    let kind = majority_kind(members);
     (
         order,
         Element {
@@ -925,6 +933,25 @@ mod tests {
         assert_eq!(names(&c), vec!["Longbourn"]);
         assert_eq!(c.elements[0].kind, ElementKind::Place);
         assert_eq!(c.elements[0].chapters.len(), 3);
+    }
+
+    #[test]
+    fn the_description_is_of_the_kind_the_element_is() {
+        let mut as_place = raw(
+            "Sally Oates",
+            &[],
+            "A place, described as fine and long.",
+            "",
+        );
+        as_place.kind = ElementKind::Place;
+        let input = vec![
+            (ChapterNo(1), vec![raw("Sally Oates", &[], "A woman.", "")]),
+            (ChapterNo(2), vec![as_place]),
+            (ChapterNo(3), vec![raw("Sally Oates", &[], "", "")]),
+        ];
+        let c = merged(&input);
+        assert_eq!(c.elements[0].kind, ElementKind::Character);
+        assert_eq!(c.elements[0].description, "A woman.");
     }
 
     #[test]
