@@ -135,8 +135,14 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     let mut listener = listen(&worker).await;
     let mut pause = Duration::from_millis(500);
     let mut helping = HashSet::new();
+    let mut beaten: Option<tokio::time::Instant> = None;
     while !shutdown.is_shutdown() {
-        match look(&worker, running.len(), lease, &helping).await {
+        let beat = beat_due(beaten.map(|at| at.elapsed()), lease);
+        let looked = look(&worker, running.len(), lease, &helping, beat).await;
+        if beat && looked.is_ok() {
+            beaten = Some(tokio::time::Instant::now());
+        }
+        match looked {
             Ok(Look::Took(taken)) => {
                 running.spawn(book(worker.clone(), taken, shutdown.clone()));
                 pause = Duration::from_millis(500);
@@ -183,6 +189,15 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
     Ok(shutdown.signal())
 }
 
+/// Whether a look renews the worker's heartbeat row, `since` the last renewal (`None`: never).
+/// Every queued change wakes every worker (each chapter analyzed, for the helpers), and a beat
+/// at each look was a fifth of the scale bench's transactions; a quarter of the lease keeps the
+/// row live (`helpable` counts heartbeats within the lease, and an idle worker looks at least
+/// every half lease).
+fn beat_due(since: Option<Duration>, lease: Duration) -> bool {
+    since.is_none_or(|elapsed| elapsed >= lease / 4)
+}
+
 /// What a look at the queue found.
 enum Look {
     Took(Taken),
@@ -195,12 +210,13 @@ enum Look {
 }
 
 /// Takes a book when there is room, or says whether the queue is idle; renews the worker's
-/// heartbeat row.
+/// heartbeat row when `beat`.
 async fn look(
     worker: &Arc<Worker>,
     running: usize,
     lease: Duration,
     helping: &HashSet<String>,
+    beat: bool,
 ) -> Result<Look, Error> {
     let w = worker.clone();
     let room = running < worker.args.books.max(1);
@@ -209,7 +225,9 @@ async fn look(
     let may_help = room || helping.is_empty();
     let skip: Vec<String> = helping.iter().cloned().collect();
     blocking(move || {
-        w.queue.beat(&w.id)?;
+        if beat {
+            w.queue.beat(&w.id)?;
+        }
         if room && let Some(taken) = w.queue.take(&w.id, lease)? {
             return Ok(Look::Took(taken));
         }
@@ -420,4 +438,24 @@ pub(super) async fn blocking<T: Send + 'static, E: Into<Error> + Send + 'static>
             source,
         })?
         .map_err(Into::into)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_look_renews_the_heartbeat_once_per_quarter_lease() {
+        let lease = Duration::from_secs(60);
+        assert!(beat_due(None, lease), "the first look beats");
+        assert!(
+            !beat_due(Some(Duration::from_secs(1)), lease),
+            "a look woken a second after the last beat does not"
+        );
+        assert!(beat_due(Some(Duration::from_secs(15)), lease));
+        assert!(
+            beat_due(Some(Duration::from_millis(500)), Duration::from_secs(2)),
+            "a short lease beats often"
+        );
+    }
 }

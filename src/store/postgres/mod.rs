@@ -284,21 +284,13 @@ impl BookState for PgState {
 /// Deletes a worker's row (it retired, or its guard was dropped): its claims are free at once.
 /// A failure leaves the row, and the claims' leases decide.
 fn forget_worker(db: &Db, book: &str, worker: &WorkerId) {
-    let Ok(mut client) = db.client() else {
-        return;
-    };
-    let _ = block(async {
-        let tx = client
-            .transaction()
-            .await
-            .map_err(sql("begin a transaction"))?;
+    let _ = db.in_transaction(async |tx| {
         execute(
-            &tx,
+            tx,
             "DELETE FROM workers WHERE book = $1 AND worker_id = $2",
             &[&book, &worker.0],
             "forget a worker",
         )
-        .await?;
-        commit(tx).await
+        .await
     });
 }
