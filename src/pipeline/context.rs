@@ -227,6 +227,12 @@ impl Context {
     /// would hold one of its permits while the provider's per-attempt `acquire` (which counts
     /// against the lent slot only when it is that same semaphore) waits for another, and with
     /// every permit so held the run would wait forever.
+    /// Renders the output folder as `when` says (progressively, unless told otherwise).
+    pub fn with_renders(mut self, when: crate::pipeline::renderer::Renders) -> Context {
+        self.renders = RenderQueue::new(when);
+        self
+    }
+
     pub fn with_slots(mut self, text: Arc<Semaphore>, image: Arc<Semaphore>) -> Context {
         self.text_turns = Arc::new(Turns::new(text.clone()));
         self.text_slots = text;

@@ -14,9 +14,30 @@ const INTERVAL: Duration = Duration::from_millis(500);
 #[derive(Debug, Default)]
 pub struct RenderQueue {
     notify: Notify,
+    when: Renders,
+}
+
+/// Which renders a run makes of its output folder.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Renders {
+    /// While the run goes on (for whoever watches the folder) and at its end.
+    #[default]
+    Progressive,
+    /// At the end only: a scale worker's working folder, which nobody watches and whose files
+    /// reach the artifacts when the run ends (`export` renders the book's own).
+    Final,
+    /// None: a scale helper's working folder, thrown away at the end.
+    Never,
 }
 
 impl RenderQueue {
+    pub fn new(when: Renders) -> RenderQueue {
+        RenderQueue {
+            notify: Notify::new(),
+            when,
+        }
+    }
+
     pub fn request(&self) {
         self.notify.notify_one();
     }
@@ -25,6 +46,15 @@ impl RenderQueue {
 /// The background renderer; ends when `stop` resolves, after a final render. Renders during the
 /// run reuse the chapter files they read before; the final one reads every file afresh.
 pub async fn run(ctx: Arc<Context>, mut stop: tokio::sync::oneshot::Receiver<()>) {
+    match ctx.renders.when {
+        Renders::Progressive => {}
+        Renders::Final => {
+            let _ = stop.await;
+            render_now(&ctx, SceneCache::default(), true).await;
+            return;
+        }
+        Renders::Never => return,
+    }
     let mut cache = SceneCache::default();
     loop {
         tokio::select! {

@@ -13,6 +13,7 @@ use crate::pipeline::analysis;
 use crate::pipeline::context::{CastCopy, Context};
 use crate::pipeline::orchestrate::{self, Totals};
 use crate::pipeline::prepare::prepare;
+use crate::pipeline::renderer::Renders;
 use crate::pipeline::shutdown::Shutdown;
 use crate::provider;
 use crate::run::job::selected_chapters;
@@ -169,6 +170,13 @@ async fn context(
     )
     .with_artifacts(artifacts.clone())
     .with_slots(worker.text_slots.clone(), worker.image_slots.clone());
+    // Nobody watches a worker's folder while it runs: the holder renders once, at the end,
+    // before its files go up; a helper's folder is thrown away (its final render read every
+    // chapter file and the book's whole state, and made four fsyncs, for nothing).
+    let context = match role {
+        Role::Holder => context.with_renders(Renders::Final),
+        Role::Helper => context.with_renders(Renders::Never),
+    };
     let context = match role {
         Role::Holder => context.with_cast_copy(Arc::new(HolderCast {
             worker: worker.clone(),

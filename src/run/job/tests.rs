@@ -1387,3 +1387,45 @@ fn the_next_image_is_asked_for_while_the_last_one_is_written() {
         totals.scenes
     );
 }
+
+/// The renderer of a context made with `when`: whether Chapters.md was written after a render
+/// was asked for and the renderer had time to make it, and whether it was there once the
+/// renderer stopped.
+fn rendered_during_and_after(when: crate::pipeline::renderer::Renders) -> (bool, bool) {
+    let dir = tempfile::tempdir().unwrap();
+    let (ctx, _) = context_made(None, dir.path(), &[], 2, |m| m, |c| c.with_renders(when)).unwrap();
+    let chapters_md = dir.path().join("out/Chapters.md");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (stop, stopped) = tokio::sync::oneshot::channel();
+        let renderer = tokio::spawn(crate::pipeline::renderer::run(ctx.clone(), stopped));
+        ctx.renders.request();
+        let mut during = false;
+        for _ in 0..50 {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            during |= chapters_md.exists();
+        }
+        let _ = stop.send(());
+        renderer.await.unwrap();
+        (during, chapters_md.exists())
+    })
+}
+
+#[test]
+fn a_scale_workers_folder_is_rendered_at_the_end_or_never() {
+    use crate::pipeline::renderer::Renders;
+    assert_eq!(
+        rendered_during_and_after(Renders::Progressive),
+        (true, true)
+    );
+    assert_eq!(
+        rendered_during_and_after(Renders::Final),
+        (false, true),
+        "a holder's folder: once, when the run ends"
+    );
+    assert_eq!(
+        rendered_during_and_after(Renders::Never),
+        (false, false),
+        "a helper's folder is thrown away"
+    );
+}
