@@ -2,7 +2,7 @@
 //! detection, story numbering, unique keys. Every reader ends here, so every format names and
 //! numbers its chapters alike.
 
-use super::{Book, Chapter, Error, Format, contents, front, headings, story};
+use super::{Book, Chapter, Error, Format, contents, front, headings, number_title, story};
 use crate::ids::{ChapterKey, ChapterNo};
 use std::collections::HashSet;
 use std::path::Path;
@@ -31,6 +31,7 @@ pub(crate) struct Section {
 }
 
 pub(crate) fn assemble(mut parsed: Parsed, format: Format, name: &Path) -> Result<Book, Error> {
+    parsed.sections = number_title::join_split_headings(std::mem::take(&mut parsed.sections));
     contents::mark_contents(&mut parsed.sections);
     front::mark_front_matter(&mut parsed.sections);
     let title = parsed

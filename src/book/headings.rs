@@ -46,7 +46,7 @@ static NAMED: LazyLock<Regex> = LazyLock::new(|| {
 
 /// Longest line we accept as a heading: longer lines are prose that happens to start with
 /// "Chapter".
-const MAX_HEADING_CHARS: usize = 100;
+pub(crate) const MAX_HEADING_CHARS: usize = 100;
 
 /// Recognises a heading line, or `None` for anything else.
 pub(crate) fn parse_heading(line: &str) -> Option<Heading> {

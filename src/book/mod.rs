@@ -19,6 +19,7 @@ mod html_doc;
 mod limits;
 /// Kindle books: MOBI, AZW and AZW3 (KF8).
 mod mobi;
+mod number_title;
 mod pdf;
 mod plain;
 mod scheme;

@@ -70,3 +70,36 @@ fn a_truncated_kindle_book_is_refused_with_exit_2() {
         .code(2)
         .stderr_contains("not a valid MOBI/AZW/AZW3 book");
 }
+
+/// Gutenberg's HTML writes "CHAPTER I" and the chapter's title as two headings: one chapter each,
+/// titled by both, with no empty "Chapter N" section before it and the contents page not story.
+#[test]
+fn inspect_joins_a_number_heading_and_the_title_heading_under_it() {
+    let book = fixture_book("number-and-title-headings.html");
+    let done = Run::new()
+        .args(["inspect", "--json", &book.to_string_lossy()])
+        .run()
+        .no_panic()
+        .code(0);
+    let json: serde_json::Value = serde_json::from_str(&done.stdout()).expect("inspect JSON");
+    let chapters: Vec<(String, bool, u64)> = json["chapters"]
+        .as_array()
+        .expect("chapters")
+        .iter()
+        .map(|c| {
+            (
+                c["title"].as_str().unwrap_or_default().to_string(),
+                c["is_story"].as_bool().unwrap_or_default(),
+                c["word_count"].as_u64().unwrap_or_default(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("THE WALLED GARDEN", false, 0),
+        ("Contents", false, 9),
+        ("Chapter 1: THERE IS NO ONE LEFT", true, 119),
+        ("Chapter 2: MISTRESS MARY", true, 122),
+    ]
+    .map(|(t, s, w)| (t.to_string(), s, w));
+    assert_eq!(chapters, expected);
+}

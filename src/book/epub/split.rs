@@ -7,6 +7,7 @@ use super::toc::TocEntry;
 use crate::book::assemble::Section;
 use crate::book::gutenberg;
 use crate::book::headings::{HeadingKind, parse_heading};
+use crate::book::number_title;
 use crate::book::xhtml_text::{self, Piece};
 use std::collections::{HashMap, HashSet};
 
@@ -150,6 +151,17 @@ fn finish(mut d: Draft) -> Section {
         d.blocks.remove(0);
         dropped += 1;
     }
+    // The number heading was there and the title heading stands right under it: one heading.
+    let title = match (dropped, title, d.blocks.first()) {
+        (1.., Some(number), Some((text, true))) => match number_title::joined(&number, text) {
+            Some(joined) => {
+                d.blocks.remove(0);
+                Some(joined)
+            }
+            None => Some(number),
+        },
+        (_, title, _) => title,
+    };
     let text = xhtml_text::blocks_to_text(
         &d.blocks
             .into_iter()
@@ -275,6 +287,39 @@ mod tests {
         assert_eq!(
             got,
             [("c1.html#c1".into(), Some("Chapter 1".into()), "one".into())]
+        );
+    }
+
+    #[test]
+    fn a_title_heading_under_the_number_heading_joins_the_title() {
+        let docs = [
+            doc(
+                "c1.html",
+                "<h2>CHAPTER I</h2><h2>THERE IS NO ONE LEFT</h2><p>one</p><h3>Later</h3>",
+            ),
+            doc("c2.html", "<h2>CHAPTER II</h2><p>two</p>"),
+            doc("c3.html", "<h2>CHAPTER III</h2><p>three</p><h2>After</h2>"),
+        ];
+        let toc = [
+            entry("CHAPTER I", "c1.html", None),
+            entry("CHAPTER II", "c2.html", None),
+            entry("CHAPTER III", "c3.html", None),
+        ];
+        assert_eq!(
+            summary(&sections(&docs, &toc)),
+            [
+                (
+                    "c1.html".into(),
+                    Some("CHAPTER I: THERE IS NO ONE LEFT".into()),
+                    "one\n\nLater".into()
+                ),
+                ("c2.html".into(), Some("CHAPTER II".into()), "two".into()),
+                (
+                    "c3.html".into(),
+                    Some("CHAPTER III".into()),
+                    "three\n\nAfter".into()
+                ),
+            ]
         );
     }
 
