@@ -28,13 +28,13 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 }
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
-/// eighteen held-out books (precision / recall, session 11): The Little Colonel's Hero 0.97 /
+/// nineteen held-out books meeting the bar (precision / recall, session 11): The Little Colonel's Hero 0.97 /
 /// 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom Sawyer 0.94 /
 /// 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The Adventures of
 /// Sherlock Holmes 0.85 / 0.93, Jane Eyre 0.88 / 0.92, The Wonderful Wizard of Oz 0.88 / 0.88,
 /// Little Women 0.87 / 0.79, Gulliver's Travels 0.90 / 0.78, The Picture of Dorian Gray 1.00 /
 /// 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.83, Silas Marner 0.92 / 0.85, The Call of
-/// the Wild 0.91 / 0.78 and The Secret Garden 0.86 / 0.81 (fresh, first contact); must-recall
+/// the Wild 0.91 / 0.78 and The Secret Garden 0.86 / 0.81; must-recall
 /// 1.00 on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no
 /// lexicon item). Recall counts only the cast-list entries the story chapters name at all (the
 /// lists were written for whole novels; a fixture cut to its first chapters never names some
@@ -44,7 +44,8 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 /// Dracula and Frankenstein once (session 10: foreign titles, adjectives of nationality, a
 /// plural's singular, authors read or studied), Silas Marner once (session 11: a given name and
 /// its full name are one person whatever the prepositions; a title with a given name said bare;
-/// "called" naming is no speech; a pet form; see tests/fixtures/books/PROVENANCE.md). The bars
+/// "called" naming is no speech; a pet form), The Secret Garden once (session 11: an animal
+/// named by its species; see tests/fixtures/books/PROVENANCE.md). The bars
 /// are what holds today, so a regression fails; raise them with the rules, never by editing
 /// the cast lists to fit.
 const HELD_OUT: Bar = Bar {
@@ -65,16 +66,23 @@ struct Bar {
 
 /// Held-out books below the issue's bar, each held to what it reaches today, with why.
 /// Silas Marner (added fresh in session 10) reported William Dane under two kinds; studied in
-/// session 11, it meets the bar since (see `HELD_OUT`).
-/// The Secret Garden (HTML, added fresh in session 11, first contact, never studied) meets the
-/// figures (precision 0.86, recall 0.81, must-recall 1.00) but reports one cast entry, the
-/// robin, under two kinds: "the robin" as a character named by role and "bird" as a creature,
-/// and the cast list names the robin "the bird" too.
+/// session 11, it meets the bar since (see `HELD_OUT`). The Secret Garden (added fresh in
+/// session 11) reported the robin under two kinds, "the robin" a character named by role and
+/// "bird" a creature; studied for it (an animal named by its species is a creature unless it
+/// speaks, and "the bird" is the one robin in view), it meets the bar since.
+/// The Vicar of Wakefield (MOBI, added fresh in session 11 for that study, first contact, never
+/// studied): precision 0.78 (7/9), recall 0.62 (8/13), must-recall 0.80. Its narrator, the
+/// vicar, says "I" and is named twice in five short chapters ("Charles", in his wife's mouth),
+/// his wife once ("Mrs Primrose"), George and Moses two or three times: too few mentions for
+/// a chapter's cast; its two elements that are no cast are the book's title ("Vicar of
+/// Wakefield") and a cited author (Whiston) taken for a place.
 const BELOW_THE_BAR: &[(&str, Bar)] = &[(
-    "the-secret-garden",
+    "the-vicar-of-wakefield",
     Bar {
-        split_kinds: 1,
-        ..HELD_OUT
+        precision: 0.77,
+        recall: 0.6,
+        must: 0.8,
+        split_kinds: 0,
     },
 )];
 

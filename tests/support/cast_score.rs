@@ -140,6 +140,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/the-secret-garden.html",
         gold: "tests/fixtures/gold/heldout/the-secret-garden.json",
     },
+    Case {
+        name: "the-vicar-of-wakefield",
+        book: "tests/fixtures/books/heldout/the-vicar-of-wakefield.mobi",
+        gold: "tests/fixtures/gold/heldout/the-vicar-of-wakefield.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

@@ -792,24 +792,74 @@ fn singulars(lower: &str) -> Vec<String> {
 }
 
 /// The lexicon noun a word stands for, and its kind: a plural is its singular's ("horses" →
-/// "horse", "wolves" → "wolf", creature), so one family of forms is one thing.
+/// "horse", "wolves" → "wolf", creature), so one family of forms is one thing; a species noun
+/// ("robin") is a creature.
 fn thing_of(word: &str) -> Option<(&'static str, ElementKind)> {
     let lower = word.to_lowercase();
     let mut forms = singulars(&lower);
     forms.push(lower);
     forms.iter().map(String::as_str).find_map(|w| {
         let creature = lexicon::CREATURES.iter().find(|c| **c == w);
+        let species = lexicon::SPECIES
+            .iter()
+            .find(|(s, _)| *s == w)
+            .map(|(s, _)| s);
         let item = lexicon::ITEMS.iter().find(|c| **c == w);
         creature
+            .or(species)
             .map(|c| (*c, ElementKind::Creature))
             .or_else(|| item.map(|c| (*c, ElementKind::Item)))
     })
 }
 
+/// A creature or item a chapter shows: its noun, the other noun used for it, its sentences.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thing {
+    pub name: String,
+    pub kind: ElementKind,
+    pub aliases: Vec<String>,
+    pub sentences: Vec<usize>,
+}
+
+/// Mentions of a class noun said of one animal ("the bird", not "birds") join the one species
+/// of that class the chapter names one animal of ("the robin … the bird"): with a single such
+/// animal in view, the class noun is the reader's other word for it. With two ("a robin and a
+/// thrush") it could be either, and stays apart; a species said only in the plural ("robins
+/// ran across the lawn") is no one animal, and neither joins nor keeps apart.
+/// `singular` holds the sentences of each class and species noun said in the singular.
+fn join_species(
+    found: &mut HashMap<&'static str, (ElementKind, Vec<usize>)>,
+    singular: &HashMap<&'static str, Vec<usize>>,
+) -> HashMap<&'static str, &'static str> {
+    let mut joined = HashMap::new();
+    let classes = singular
+        .iter()
+        .filter(|(w, _)| lexicon::species_class(w).is_none());
+    for (class, class_sentences) in classes {
+        let mut species = singular
+            .keys()
+            .filter(|w| lexicon::species_class(w) == Some(*class));
+        let (Some(&one), None) = (species.next(), species.next()) else {
+            continue;
+        };
+        if let Some((_, rest)) = found.get_mut(class) {
+            rest.retain(|n| !class_sentences.contains(n));
+        }
+        if let Some((_, sentences)) = found.get_mut(one) {
+            sentences.extend(class_sentences);
+            sentences.sort_unstable();
+        }
+        joined.insert(one, *class);
+    }
+    found.retain(|_, (_, s)| !s.is_empty());
+    joined
+}
+
 /// Creature or item nouns from the lexicons that the chapter shows (not only compares with),
 /// with their sentences, most frequent first.
-pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
+pub fn find_things(doc: &Doc) -> Vec<Thing> {
     let mut found: HashMap<&str, (ElementKind, Vec<usize>)> = HashMap::new();
+    let mut singular: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, token) in doc.tokens.iter().enumerate() {
         let Some((word, kind)) = thing_of(token.word) else {
             continue;
@@ -817,12 +867,19 @@ pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
         if is_figure_of_speech(&doc.tokens, i) {
             continue;
         }
+        let animal = lexicon::SPECIES
+            .iter()
+            .any(|(s, c)| *s == word || *c == word);
+        if token.word.eq_ignore_ascii_case(word) && animal {
+            singular.entry(word).or_default().push(token.sentence);
+        }
         found
             .entry(word)
             .or_insert((kind, Vec::new()))
             .1
             .push(token.sentence);
     }
+    let joined = join_species(&mut found, &singular);
     // Shown, not only named: a thing the story uses sits in sentences with its people and places
     // ("an apple glanced against Gregor's back"), the people named by role among them ("the
     // driver"); one in a list of a grocer's wares does not.
@@ -834,18 +891,24 @@ pub fn find_things(doc: &Doc) -> Vec<(String, ElementKind, Vec<usize>)> {
         .chain(roles.iter().flat_map(|r| r.sentences.iter().copied()))
         .collect();
 
-    let mut out: Vec<(String, ElementKind, Vec<usize>)> = found
+    let mut out: Vec<Thing> = found
         .into_iter()
         .filter(|(_, (_, s))| s.len() >= MIN_THING_MENTIONS)
         .filter(|(_, (_, s))| {
             s.iter().filter(|n| peopled.contains(n)).count() >= MIN_THING_WITH_PEOPLE
         })
-        .map(|(w, (k, mut s))| {
-            s.dedup();
-            (w.to_string(), k, s)
+        .map(|(w, (kind, mut sentences))| {
+            sentences.dedup();
+            let aliases = joined.get(w).map(|c| c.to_string()).into_iter().collect();
+            Thing {
+                name: w.to_string(),
+                kind,
+                aliases,
+                sentences,
+            }
         })
         .collect();
-    out.sort_by(|a, b| b.2.len().cmp(&a.2.len()).then(a.0.cmp(&b.0)));
+    out.sort_by(|a, b| (b.sentences.len().cmp(&a.sentences.len())).then(a.name.cmp(&b.name)));
     out
 }
 
@@ -1129,10 +1192,10 @@ mod tests {
         let things = find_things(&Doc::new(text));
         assert_eq!(things.len(), 1, "{things:?}");
         assert_eq!(
-            (things[0].0.as_str(), things[0].1),
+            (things[0].name.as_str(), things[0].kind),
             ("wolf", ElementKind::Creature)
         );
-        assert_eq!(things[0].2.len(), 3);
+        assert_eq!(things[0].sentences.len(), 3);
         assert_eq!(singulars("ponies"), ["pony", "poni", "ponie"]);
     }
 
@@ -1142,7 +1205,7 @@ mod tests {
                     the horses. The coachman slept. Then the horses ran.";
         let things = find_things(&Doc::new(text));
         assert_eq!(things.len(), 1, "{things:?}");
-        assert_eq!(things[0].0, "horse");
+        assert_eq!(things[0].name, "horse");
     }
 
     #[test]
@@ -1183,12 +1246,38 @@ mod tests {
         assert!(
             things
                 .iter()
-                .any(|t| t.0 == "horse" && t.1 == ElementKind::Creature)
+                .any(|t| t.name == "horse" && t.kind == ElementKind::Creature)
         );
         assert!(
             things
                 .iter()
-                .any(|t| t.0 == "carriage" && t.1 == ElementKind::Item)
+                .any(|t| t.name == "carriage" && t.kind == ElementKind::Item)
         );
+    }
+
+    #[test]
+    fn a_species_and_its_class_noun_for_one_animal_are_one_creature() {
+        let text = "Mary saw a robin on the wall. The bird sang to Mary. Mary fed the robin. \
+                    The robin hopped near Mary. Then the bird flew.";
+        let things = find_things(&Doc::new(text));
+        assert_eq!(things.len(), 1, "{things:?}");
+        assert_eq!(
+            (things[0].name.as_str(), things[0].kind, &things[0].aliases),
+            ("robin", ElementKind::Creature, &vec!["bird".to_string()])
+        );
+        assert_eq!(things[0].sentences, [0, 1, 2, 3, 4]);
+        // Two species of the class in view: "the bird" could be either, and stays apart.
+        let two = "Mary saw a robin and a thrush. The bird sang to Mary. Mary fed the robin. \
+                   The robin hopped near Mary. Then the bird flew near Mary. The bird sat.";
+        let names: Vec<String> = find_things(&Doc::new(two))
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        assert_eq!(names, ["bird", "robin"]);
+        // Larks said only in the plural are no one animal: "the bird" is still the robin.
+        let flock = text.replace("Then the bird flew.", "Then the bird flew over larks.");
+        let things = find_things(&Doc::new(&flock));
+        assert_eq!(things.len(), 1, "{things:?}");
+        assert_eq!(things[0].aliases, ["bird"]);
     }
 }

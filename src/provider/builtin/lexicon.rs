@@ -363,6 +363,26 @@ pub const CREATURES: &[&str] = &[
     "unicorn", "griffin", "troll", "goblin",
 ];
 
+/// Animals named by their species, each with the class noun on `CREATURES` a reader also uses
+/// for the same animal ("the robin" is "the bird", "the spaniel" "the dog"): general
+/// vocabulary. A species noun is a creature, as its class noun is. Not the young ("kitten",
+/// "puppy", "colt"): "the cat and three kittens" are different animals.
+#[rustfmt::skip]
+pub const SPECIES: &[(&str, &str)] = &[
+    ("robin", "bird"), ("sparrow", "bird"), ("thrush", "bird"), ("blackbird", "bird"),
+    ("lark", "bird"), ("skylark", "bird"), ("nightingale", "bird"), ("canary", "bird"),
+    ("parrot", "bird"), ("finch", "bird"), ("wren", "bird"), ("starling", "bird"),
+    ("magpie", "bird"), ("pigeon", "bird"), ("cuckoo", "bird"), ("linnet", "bird"),
+    ("spaniel", "dog"), ("terrier", "dog"), ("collie", "dog"), ("mastiff", "dog"),
+    ("poodle", "dog"), ("bulldog", "dog"), ("greyhound", "dog"), ("retriever", "dog"),
+    ("sheepdog", "dog"), ("mare", "horse"), ("stallion", "horse"), ("gelding", "horse"),
+];
+
+/// The class noun of a species noun ("robin" → "bird").
+pub fn species_class(word: &str) -> Option<&'static str> {
+    SPECIES.iter().find(|(s, _)| *s == word).map(|(_, c)| *c)
+}
+
 /// Objects the analyzer reports as items: things a story carries, sends or rides in, not the
 /// furniture every room has.
 #[rustfmt::skip]

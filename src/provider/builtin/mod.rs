@@ -271,23 +271,21 @@ fn find_entities(doc: &Doc) -> Vec<Entity> {
     // Creatures and items each have their own cap, as people and places do: the wolves
     // round a carriage are no fewer for the carriage being named more often.
     let mut taken: Vec<ElementKind> = Vec::new();
-    let things = entities::find_things(doc)
-        .into_iter()
-        .filter(|(_, kind, _)| {
-            let room = taken.iter().filter(|k| *k == kind).count() < MAX_THINGS;
-            taken.extend(room.then_some(*kind));
-            room
-        });
-    for (name, kind, sentences) in things {
+    let things = entities::find_things(doc).into_iter().filter(|t| {
+        let room = taken.iter().filter(|k| **k == t.kind).count() < MAX_THINGS;
+        taken.extend(room.then_some(t.kind));
+        room
+    });
+    for t in things {
         let subject = describe::Subject {
-            name: &name,
-            aliases: &[],
-            kind,
+            name: &t.name,
+            aliases: &t.aliases,
+            kind: t.kind,
             honorific: None,
-            sentences: &sentences,
+            sentences: &t.sentences,
             seen_at: None,
         };
-        out.push(entity(doc, &subject, sentences.len()));
+        out.push(entity(doc, &subject, t.sentences.len()));
     }
     out
 }

@@ -148,6 +148,18 @@ fn acts_as_person(tokens: &[Token], i: usize, end: usize) -> bool {
     after || addressed
 }
 
+/// Whether the mention from article `i` to `end` is a speaker: "the robin said", "said the
+/// robin". An animal named by its species is a creature unless the chapter gives it lines.
+fn speaks(tokens: &[Token], i: usize, end: usize) -> bool {
+    let sentence = tokens[i].sentence;
+    let speech = |k: Option<usize>| {
+        k.and_then(|k| tokens.get(k)).is_some_and(|t| {
+            t.sentence == sentence && lexicon::SPEECH_VERBS.contains(&lower(t).as_str())
+        })
+    };
+    speech(Some(end)) || speech(i.checked_sub(1))
+}
+
 /// "Wood, the carpenter", "the carpenter, Mr. Wood", "the artist himself, Basil Hallward": the
 /// mention from `i` to `end` stands beside a named person's name, so the role is theirs.
 fn beside_a_name(doc: &Doc, i: usize, end: usize, taken: &HashSet<String>) -> bool {
@@ -182,6 +194,8 @@ struct Tally {
     phrases: HashMap<String, usize>,
     sentences: Vec<usize>,
     as_person: usize,
+    /// Mentions as a speaker.
+    speaks: usize,
     listed: bool,
     /// Mentions in apposition to a named person.
     beside_a_name: usize,
@@ -203,6 +217,7 @@ pub fn find_roles(doc: &Doc, taken: &HashSet<String>) -> Vec<Role> {
         *entry.phrases.entry(m.phrase).or_insert(0) += 1;
         entry.sentences.push(doc.tokens[i].sentence);
         entry.as_person += usize::from(person);
+        entry.speaks += usize::from(speaks(&doc.tokens, i, m.end));
     }
     let mut roles: Vec<(usize, Role)> = by_head
         .into_iter()
@@ -215,7 +230,9 @@ pub fn find_roles(doc: &Doc, taken: &HashSet<String>) -> Vec<Role> {
             let evidence = t.listed || t.as_person >= needed;
             // An epithet: set beside the name in a quarter of its mentions or more.
             let theirs = taken.contains(head) || t.beside_a_name * 4 >= t.sentences.len();
-            t.sentences.len() >= MIN_MENTIONS && evidence && !theirs
+            // "the robin" hops, sings and owns its nest as a person would, yet is a creature.
+            let animal = lexicon::species_class(head).is_some() && t.speaks < MIN_PERSON_EVIDENCE;
+            t.sentences.len() >= MIN_MENTIONS && evidence && !theirs && !animal
         })
         .map(|(_, t)| {
             let mut ranked: Vec<(String, usize)> = t.phrases.into_iter().collect();
@@ -240,6 +257,18 @@ pub fn find_roles(doc: &Doc, taken: &HashSet<String>) -> Vec<Role> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_animal_named_by_its_species_is_no_character_unless_it_speaks() {
+        let silent = "The robin's nest was there. The robin hopped to Mary. Mary fed the robin. \
+                      The robin's song rang. Then the robin flew.";
+        assert!(find_roles(&Doc::new(silent), &HashSet::new()).is_empty());
+        let talking = "“Come,” said the robin. The robin's nest was there. “Go,” the robin \
+                       said. Then the robin flew.";
+        let roles = find_roles(&Doc::new(talking), &HashSet::new());
+        assert_eq!(roles.len(), 1, "{roles:?}");
+        assert_eq!(roles[0].name, "the robin");
+    }
 
     #[test]
     fn repeated_roles_become_characters_under_their_usual_phrase() {
