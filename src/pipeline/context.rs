@@ -221,18 +221,18 @@ impl Context {
         *self.cast.borrow() == Cast::Failed
     }
 
-    /// Takes request slots from `text` and `image` instead of this run's own: a worker running
-    /// several books keeps its `--jobs` / `--image-jobs` for all of them together.
-    /// The ranked turns are rebuilt on `text`: left on the provider's own semaphore, a request
-    /// would hold one of its permits while the provider's per-attempt `acquire` (which counts
-    /// against the lent slot only when it is that same semaphore) waits for another, and with
-    /// every permit so held the run would wait forever.
     /// Renders the output folder as `when` says (progressively, unless told otherwise).
     pub fn with_renders(mut self, when: crate::pipeline::renderer::Renders) -> Context {
         self.renders = RenderQueue::new(when);
         self
     }
 
+    /// Takes request slots from `text` and `image` instead of this run's own: a worker running
+    /// several books keeps its `--jobs` / `--image-jobs` for all of them together.
+    /// The ranked turns are rebuilt on `text`: left on the provider's own semaphore, a request
+    /// would hold one of its permits while the provider's per-attempt `acquire` (which counts
+    /// against the lent slot only when it is that same semaphore) waits for another, and with
+    /// every permit so held the run would wait forever.
     pub fn with_slots(mut self, text: Arc<Semaphore>, image: Arc<Semaphore>) -> Context {
         self.text_turns = Arc::new(Turns::new(text.clone()));
         self.text_slots = text;

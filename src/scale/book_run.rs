@@ -174,19 +174,19 @@ async fn context(
     // before its files go up; a helper's folder is thrown away (its final render read every
     // chapter file and the book's whole state, and made four fsyncs, for nothing).
     let context = match role {
-        Role::Holder => context.with_renders(Renders::Final),
-        Role::Helper => context.with_renders(Renders::Never),
-    };
-    let context = match role {
-        Role::Holder => context.with_cast_copy(Arc::new(HolderCast {
-            worker: worker.clone(),
-            taken: taken.clone(),
-            artifacts: artifacts.clone(),
-            shared: AtomicBool::new(false),
-        })),
-        Role::Helper => context.with_cast_copy(Arc::new(HelperCast {
-            artifacts: artifacts.clone(),
-        })),
+        Role::Holder => context
+            .with_renders(Renders::Final)
+            .with_cast_copy(Arc::new(HolderCast {
+                worker: worker.clone(),
+                taken: taken.clone(),
+                artifacts: artifacts.clone(),
+                shared: AtomicBool::new(false),
+            })),
+        Role::Helper => context
+            .with_renders(Renders::Never)
+            .with_cast_copy(Arc::new(HelperCast {
+                artifacts: artifacts.clone(),
+            })),
     };
     Ok(Some((Arc::new(context), artifacts)))
 }
