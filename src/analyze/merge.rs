@@ -254,7 +254,10 @@ fn shared_pet_keys(seen: &[Seen]) -> std::collections::HashSet<String> {
             let full = n
                 .split_once(' ')
                 .is_some_and(|(g, _)| pet_stem(g).is_none());
-            for key in pet_keys(s.raw.kind, name).into_iter().filter(|_| full) {
+            if !full {
+                continue;
+            }
+            for key in pet_keys(s.raw.kind, name) {
                 let list = by_key.entry(key).or_default();
                 if !list.contains(&n) {
                     list.push(n.clone());
