@@ -3,9 +3,9 @@
 //!
 //! The state is rows (`books`, `chapters`, `scenes`, `usage`, `workers`, `portraits`;
 //! `migrations/`), created by embedded migrations when a store opens. The hot operations on
-//! chapters (claim, heartbeat, release, recording a scene, completing) are short SQL
-//! transactions of their own (`native.rs`); every other operation, the portraits' included,
-//! runs through `transact`, which locks the book, builds the [`Manifest`] from its rows, runs
+//! chapters (claim, heartbeat, release, recording a scene, completing) and on portraits (claim,
+//! heartbeat, record, release) are short SQL transactions of their own (`native.rs`,
+//! `portrait_ops.rs`); every other operation runs through `transact`, which locks the book, builds the [`Manifest`] from its rows, runs
 //! the change on it and writes back what changed.
 //!
 //! Client: `tokio-postgres` pooled by `deadpool-postgres` on a private runtime, with rustls for
@@ -13,6 +13,7 @@
 
 mod db;
 mod native;
+mod portrait_ops;
 mod portrait_rows;
 pub mod queue;
 mod rows;
@@ -49,6 +50,8 @@ pub struct PgState {
     /// The attempt number of each claim this process made, by chapter and worker: the fencing
     /// token its later heartbeat, release, record and completion must still match.
     fences: Mutex<HashMap<(ChapterNo, WorkerId), i64>>,
+    /// The same for the portraits this process claimed, by slug and worker.
+    portrait_fences: Mutex<HashMap<(String, WorkerId), i64>>,
 }
 
 impl std::fmt::Debug for PgState {
@@ -75,6 +78,7 @@ impl PgState {
             db,
             book: book.to_string(),
             fences: Mutex::new(HashMap::new()),
+            portrait_fences: Mutex::new(HashMap::new()),
         }
     }
 
@@ -111,6 +115,25 @@ impl PgState {
             match attempt {
                 Some(attempt) => fences.insert((chapter, worker.clone()), attempt),
                 None => fences.remove(&(chapter, worker.clone())),
+            };
+        }
+    }
+
+    fn portrait_holder<'a>(&self, slug: &str, worker: &'a WorkerId) -> portrait_ops::Holder<'a> {
+        let attempt = self
+            .portrait_fences
+            .lock()
+            .ok()
+            .and_then(|fences| fences.get(&(slug.to_string(), worker.clone())).copied());
+        portrait_ops::Holder { worker, attempt }
+    }
+
+    fn remember_portrait(&self, slug: &str, worker: &WorkerId, attempt: Option<i64>) {
+        if let Ok(mut fences) = self.portrait_fences.lock() {
+            let key = (slug.to_string(), worker.clone());
+            match attempt {
+                Some(attempt) => fences.insert(key, attempt),
+                None => fences.remove(&key),
             };
         }
     }
@@ -278,6 +301,57 @@ impl BookState for PgState {
             self.remember(chapter, worker, None);
         }
         Ok(completed)
+    }
+
+    fn claim_portrait(
+        &self,
+        slug: Option<&str>,
+        worker: &WorkerId,
+        lease: Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<String>, Error> {
+        let claimed = self.short(async |tx| {
+            portrait_ops::claim(tx, &self.book, slug, worker, lease, now).await
+        })?;
+        Ok(claimed.map(|(slug, attempt)| {
+            self.remember_portrait(&slug, worker, Some(attempt));
+            slug
+        }))
+    }
+
+    fn heartbeat_portrait(
+        &self,
+        slug: &str,
+        worker: &WorkerId,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let holder = self.portrait_holder(slug, worker);
+        self.short(async |tx| portrait_ops::heartbeat(tx, &self.book, slug, holder, now).await)
+    }
+
+    fn record_portrait(
+        &self,
+        slug: &str,
+        worker: &WorkerId,
+        outcome: &crate::store::PortraitOutcome,
+        usage: (ChapterNo, Usage),
+    ) -> Result<bool, Error> {
+        let holder = self.portrait_holder(slug, worker);
+        let usage = (i64::from(usage.0.0), usage.1);
+        let recorded = self.short(async |tx| {
+            portrait_ops::record(tx, &self.book, slug, holder, outcome, usage).await
+        })?;
+        if recorded {
+            self.remember_portrait(slug, worker, None);
+        }
+        Ok(recorded)
+    }
+
+    fn release_portrait(&self, slug: &str, worker: &WorkerId) -> Result<(), Error> {
+        let holder = self.portrait_holder(slug, worker);
+        self.short(async |tx| portrait_ops::release(tx, &self.book, slug, holder).await)?;
+        self.remember_portrait(slug, worker, None);
+        Ok(())
     }
 }
 

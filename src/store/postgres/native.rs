@@ -202,7 +202,12 @@ pub(super) async fn record_scene(
     add_usage(tx, book, number, usage).await
 }
 
-async fn add_usage(tx: &Tx<'_>, book: &str, chapter: i64, usage: Usage) -> Result<(), Error> {
+pub(super) async fn add_usage(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: i64,
+    usage: Usage,
+) -> Result<(), Error> {
     if usage == Usage::default() {
         return Ok(());
     }
@@ -315,6 +320,6 @@ async fn missing(tx: &Tx<'_>, book: &str, chapter: ChapterNo) -> Error {
     }
 }
 
-fn micros(lease: Duration) -> i64 {
+pub(super) fn micros(lease: Duration) -> i64 {
     i64::try_from(lease.min(LONGEST_LEASE).as_micros()).unwrap_or(i64::MAX)
 }

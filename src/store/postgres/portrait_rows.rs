@@ -1,7 +1,7 @@
 //! The manifest's `portraits` as rows of the `portraits` table (schema 4): read with the rest of
-//! the book by `rows::load`, written back by `rows::save` (only the portraits that differ). The
-//! portrait operations themselves are `BookState`'s defaults over `transact`, the same code as
-//! the file store's, run under the book's lock taken exclusive.
+//! the book by `rows::load`, written back by `rows::save` (only the portraits that differ, for
+//! the operations that go through `transact`: wanting portraits, redrawing one). Claims and
+//! their ends are `portrait_ops.rs`, one row each.
 
 use crate::store::manifest::{Claim, Manifest};
 use crate::store::postgres::db::{Tx, corrupt, execute, query};

@@ -118,6 +118,64 @@ fn the_attempt_number_fences_a_stale_holder() {
     assert!(second.complete(ChapterNo(1), &a, after).unwrap());
 }
 
+/// Portraits are fenced as chapters are: a portrait claimed through one pool and taken over by
+/// the same worker id through another (its lease expired) cannot be renewed, recorded (nothing
+/// recorded, no cost added) or given back through the first; the second records it.
+#[test]
+fn the_attempt_number_fences_a_stale_portrait_holder() {
+    use crate::store::PortraitOutcome;
+    let Some((_, first)) = book_state("portrait-attempt") else {
+        return;
+    };
+    let url = super::test_cluster::shared_url().unwrap_or_default();
+    let second = PgState::open(&url, first.book()).unwrap();
+    analyzed_book(&first, 1);
+    first
+        .want_portraits(&[("ann".to_string(), "Ann".to_string())])
+        .unwrap();
+    let a = worker("same");
+    let _alive = first.register_worker(&a).unwrap();
+    let t0 = now();
+    let claimed = first.claim_portrait(None, &a, LEASE, t0).unwrap();
+    assert_eq!(claimed.as_deref(), Some("ann"));
+    let after = t0 + Span::seconds(61);
+    let taken = second.claim_portrait(None, &a, LEASE, after).unwrap();
+    assert_eq!(
+        taken.as_deref(),
+        Some("ann"),
+        "an expired claim is taken over"
+    );
+    assert!(matches!(
+        first.heartbeat_portrait("ann", &a, after),
+        Err(Error::ClaimLost { .. })
+    ));
+    let drawn = PortraitOutcome::Image("images/cast/ann.png".into());
+    let cost = Usage {
+        images: 1,
+        ..Usage::default()
+    };
+    assert!(
+        !first
+            .record_portrait("ann", &a, &drawn, (ChapterNo(1), cost))
+            .unwrap()
+    );
+    assert!(matches!(
+        first.release_portrait("ann", &a),
+        Err(Error::ClaimLost { .. })
+    ));
+    assert!(
+        second
+            .record_portrait("ann", &a, &drawn, (ChapterNo(1), cost))
+            .unwrap()
+    );
+    let m = second.snapshot().unwrap().unwrap();
+    assert_eq!(
+        m.chapters[&ChapterNo(1)].usage.images,
+        1,
+        "the cost is counted once"
+    );
+}
+
 /// Two stores (two pools, as two processes would have) with two threads each.
 #[test]
 fn separate_processes_never_claim_one_chapter_twice() {
@@ -475,8 +533,8 @@ fn claim_latency_with_eight_workers() {
     );
 }
 
-/// Figures, not a check: portrait claims are whole-book `transact`s; how long a claim and a
-/// record take with 8 workers drawing 48 portraits of a 20-chapter book.
+/// Figures, not a check: how long a portrait's claim and record (one row each,
+/// `portrait_ops.rs`) take with 8 workers drawing 48 portraits of a 20-chapter book.
 /// `cargo test --lib portrait_claim_latency -- --ignored --nocapture`.
 #[test]
 #[ignore = "prints figures; run by hand"]
