@@ -10,7 +10,7 @@ use crate::illustrate::decide::{
 };
 use crate::illustrate::portraits;
 use crate::illustrate::prompt::{reference_labels, scene_request, with_references};
-use crate::pipeline::context::{Context, ImageSlot};
+use crate::pipeline::context::{Context, ImageSlot, PortraitTurn};
 use crate::pipeline::progress::Event;
 use crate::pipeline::shutdown::Shutdown;
 use crate::pipeline::wake::Waiter;
@@ -86,8 +86,8 @@ pub async fn run(
                     Step::Claimed(Some(chapter))
                 }
                 // Nothing to draw for a chapter: a portrait nobody draws yet, with this slot.
-                None => match slot.take() {
-                    Some(held) if portrait_allowed(&ctx, &analysis_running) => {
+                None => match (slot.take(), portrait_turn(&ctx, &analysis_running)) {
+                    (Some(held), Some(_turn)) => {
                         slot = portraits::draw_one_wanted(&ctx, &worker, held).await?;
                         if slot.is_none() {
                             Step::ChapterEnded
@@ -95,7 +95,7 @@ pub async fn run(
                             Step::Claimed(None)
                         }
                     }
-                    held => {
+                    (held, _) => {
                         slot = held;
                         Step::Claimed(None)
                     }
@@ -132,13 +132,16 @@ pub async fn run(
     Ok(report)
 }
 
-/// Whether this worker, holding a slot and finding no chapter, may draw a portrait with it
-/// (`decide::may_draw_a_portrait`).
-fn portrait_allowed(ctx: &Context, analysis_running: &AnalysisRunning) -> bool {
-    let free = ctx.image_slots().available_permits();
+/// This worker's turn to draw a portrait with the slot it holds, finding no chapter, when
+/// `decide::may_draw_a_portrait` allows one more (counted until the turn is dropped).
+fn portrait_turn<'a>(
+    ctx: &'a Context,
+    analysis_running: &AnalysisRunning,
+) -> Option<PortraitTurn<'a>> {
     let running = analysis_running.load(Ordering::SeqCst);
     let jobs = ctx.options.provider.image_jobs;
-    may_draw_a_portrait(free, jobs, (running, ctx.has_started_drawing()))
+    let started = ctx.has_started_drawing();
+    ctx.portrait_turn(|drawing| may_draw_a_portrait(drawing, jobs, (running, started)))
 }
 
 /// What may still become claimable for this worker, read from the state.

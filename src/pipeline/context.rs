@@ -63,6 +63,8 @@ pub struct Context {
     planned: AtomicUsize,
     /// A chapter was claimed here to be drawn: the first picture is on its way.
     drawing_started: AtomicBool,
+    /// Illustrators of this process drawing a wanted portrait (`portrait_turn`).
+    portraits_drawing: PortraitTurns,
     /// `progress.md`; `None` if it could not be opened (the run goes on without the log).
     log: Mutex<Option<ProgressLog>>,
     /// Every event, numbered, for watchers (`subscribe`); a slow watcher misses the oldest.
@@ -167,6 +169,7 @@ impl Context {
             bus,
             planned: AtomicUsize::new(0),
             drawing_started: AtomicBool::new(false),
+            portraits_drawing: PortraitTurns::default(),
             state,
             artifacts: folder,
             reporter,
@@ -315,6 +318,13 @@ impl Context {
     /// Whether a chapter was claimed here to be drawn (`drawing_started`).
     pub fn has_started_drawing(&self) -> bool {
         self.drawing_started.load(Ordering::SeqCst)
+    }
+
+    /// One more of this process's illustrators drawing a portrait, when `allowed` says so of
+    /// how many draw one now (checked and counted in one step: illustrators looking at once
+    /// see each other's turns); counted off when the turn is dropped.
+    pub fn portrait_turn(&self, allowed: impl Fn(usize) -> bool) -> Option<PortraitTurn<'_>> {
+        self.portraits_drawing.take(allowed)
     }
 
     /// Waits for one of this process's image slots (held until the image request is answered).
@@ -641,5 +651,31 @@ mod tests {
         );
         assert_eq!(Cast::Failed.allows(&lizzy), Some(false));
         assert_eq!(Cast::Ready.allows(&lizzy), Some(true));
+    }
+}
+
+/// How many illustrators of a process draw a wanted portrait now.
+#[derive(Debug, Default)]
+pub struct PortraitTurns(AtomicUsize);
+
+impl PortraitTurns {
+    /// One more turn when `allowed` says so of how many there are now, checked and counted in
+    /// one step.
+    pub fn take(&self, allowed: impl Fn(usize) -> bool) -> Option<PortraitTurn<'_>> {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                allowed(n).then_some(n + 1)
+            })
+            .ok()?;
+        Some(PortraitTurn(&self.0))
+    }
+}
+
+/// An illustrator's turn at drawing a portrait (`Context::portrait_turn`); ends when dropped.
+pub struct PortraitTurn<'a>(&'a AtomicUsize);
+
+impl Drop for PortraitTurn<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
