@@ -24,6 +24,7 @@ use clap::Parser;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 /// Whether a run of a book holds it (runs every phase, ends it in the queue) or helps its
 /// holder (illustration only).
@@ -54,7 +55,7 @@ pub(super) async fn run_book(
         totals: Totals::default(),
         left: 0,
     };
-    let Some((ctx, artifacts)) = context(worker, taken, dir, role).await? else {
+    let Some((ctx, artifacts)) = context(worker, taken, dir, role, stop.clone()).await? else {
         return Ok(nothing);
     };
     if role == Role::Helper {
@@ -110,12 +111,13 @@ fn forward_nudges(
 }
 
 /// The run's context, prepared: `None` when there is nothing to run (no chapter selected, or
-/// a helper before the holder shared the cast).
+/// a helper whose book ended, or stopped, before the holder shared the cast).
 async fn context(
     worker: &Arc<Worker>,
     taken: &Taken,
     dir: &Path,
     role: Role,
+    stop: Shutdown,
 ) -> Result<Option<(Arc<Context>, Arc<dyn Artifacts>)>, Error> {
     let out = dir.join("out");
     let (w, t, d) = (worker.clone(), taken.clone(), dir.to_path_buf());
@@ -130,6 +132,11 @@ async fn context(
     options.image.seed = Some(crate::provider::book_seed(&book.title));
     let selected = selected_chapters(&book, &options)?;
     if selected.is_empty() {
+        return Ok(None);
+    }
+    // A helper joins a book from its start: ready (the book fetched and read) by the time
+    // the holder shares the cast, it draws at once.
+    if role == Role::Helper && !cast_shared(worker, taken, stop).await? {
         return Ok(None);
     }
     let state: Arc<dyn BookState> = Arc::new(worker.queue.book_state(&taken.id));
@@ -189,6 +196,36 @@ async fn context(
             })),
     };
     Ok(Some((Arc::new(context), artifacts)))
+}
+
+/// How often a helper waiting for the holder's cast looks again without a wake-up (the
+/// holder's `share_cast` notifies; this covers a lost listener).
+const CAST_POLL: Duration = Duration::from_secs(1);
+
+/// Waits until the holder has shared the book's cast: `true` then; `false` when the book is no
+/// longer held (it ended or went back to the queue) or the worker stops.
+async fn cast_shared(
+    worker: &Arc<Worker>,
+    taken: &Taken,
+    mut stop: Shutdown,
+) -> Result<bool, Error> {
+    loop {
+        // Armed before the look, so a wake-up between the look and the wait is not missed.
+        let woken = worker.nudge.notified();
+        tokio::pin!(woken);
+        woken.as_mut().enable();
+        let (w, book) = (worker.clone(), taken.id.clone());
+        match blocking(move || w.queue.cast_shared(&book)).await? {
+            Some(true) => return Ok(true),
+            None => return Ok(false),
+            Some(false) => {}
+        }
+        tokio::select! {
+            () = woken => {}
+            () = stop.recv() => return Ok(false),
+            () = tokio::time::sleep(CAST_POLL) => {}
+        }
+    }
 }
 
 /// A holder's side of the book's shared cast: copied up as it is written (a chapter becomes

@@ -3,10 +3,11 @@
 //!
 //! The state is rows (`books`, `chapters`, `scenes`, `usage`, `workers`, `portraits`;
 //! `migrations/`), created by embedded migrations when a store opens. The hot operations on
-//! chapters (claim, heartbeat, release, recording a scene, completing) and on portraits (claim,
-//! heartbeat, record, release) are short SQL transactions of their own (`native.rs`,
-//! `portrait_ops.rs`); every other operation runs through `transact`, which locks the book, builds the [`Manifest`] from its rows, runs
-//! the change on it and writes back what changed.
+//! chapters (marking one analyzed, claim, heartbeat, release, recording a scene, completing)
+//! and on portraits (asking for them, claim, heartbeat, record, release) are short SQL
+//! transactions of their own (`native.rs`, `portrait_ops.rs`); every other operation runs
+//! through `transact`, which locks the book, builds the [`Manifest`] from its rows, runs the
+//! change on it and writes back what changed.
 //!
 //! Client: `tokio-postgres` pooled by `deadpool-postgres` on a private runtime, with rustls for
 //! TLS (see `db.rs` for why this and not the blocking `postgres` crate).
@@ -205,6 +206,27 @@ impl BookState for PgState {
         })
     }
 
+    /// One row's update (every chapter's analysis ends with it); a chapter that is not pending
+    /// goes the whole-book way, which says why as the file store does.
+    fn mark_analyzed(
+        &self,
+        chapter: ChapterNo,
+        concepts: u32,
+        usage: Usage,
+        now: DateTime<Utc>,
+    ) -> Result<(), Error> {
+        let marked = self.short(async |tx| {
+            native::mark_analyzed(tx, &self.book, chapter, concepts, usage, now).await
+        })?;
+        if marked {
+            return Ok(());
+        }
+        self.transact(&mut |m| {
+            m.mark_analyzed(chapter, concepts, now)?;
+            m.add_usage(chapter, usage)
+        })
+    }
+
     fn register_worker(&self, worker: &WorkerId) -> Result<WorkerGuard, Error> {
         let pid = worker.pid().map(i64::from);
         let host = worker.host().unwrap_or_default();
@@ -301,6 +323,10 @@ impl BookState for PgState {
             self.remember(chapter, worker, None);
         }
         Ok(completed)
+    }
+
+    fn want_portraits(&self, wanted: &[(String, String)]) -> Result<usize, Error> {
+        self.short(async |tx| portrait_ops::want(tx, &self.book, wanted).await)
     }
 
     fn claim_portrait(

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 /// The first key of the books' advisory locks ("img!"); the second is the book id's hash.
-const BOOK_LOCK: i32 = 0x696d_6721;
+pub(super) const BOOK_LOCK: i32 = 0x696d_6721;
 
 /// The longest lease PostgreSQL's interval arithmetic is given (a century): longer is forever.
 const LONGEST_LEASE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
@@ -72,6 +72,34 @@ pub(super) async fn claim_next(
     let attempt: i64 = row.try_get(1).map_err(sql("claim a chapter"))?;
     let number = u32::try_from(number).map_err(|_| corrupt(format!("chapter number {number}")))?;
     Ok(Some((ChapterNo(number), attempt)))
+}
+
+/// `pending → analyzed` with the chapter's scene count, and its usage added; `false` (nothing
+/// changed) when the chapter is not pending or does not exist, for the caller to find out why.
+/// The status change wakes the queue's listeners (schema 5's trigger).
+pub(super) async fn mark_analyzed(
+    tx: &Tx<'_>,
+    book: &str,
+    chapter: ChapterNo,
+    concepts: u32,
+    usage: Usage,
+    now: DateTime<Utc>,
+) -> Result<bool, Error> {
+    let number = i64::from(chapter.0);
+    let touched = execute(
+        tx,
+        "UPDATE chapters SET status = 'analyzed', concepts = $3, analyzed_at = $4, \
+             error = NULL, updated_at = now() \
+         WHERE book = $1 AND number = $2 AND status = 'pending'",
+        &[&book, &number, &i64::from(concepts), &now],
+        "mark a chapter analyzed",
+    )
+    .await?;
+    if touched == 0 {
+        return Ok(false);
+    }
+    add_usage(tx, book, number, usage).await?;
+    Ok(true)
 }
 
 /// Who holds a claim: the worker, and the attempt when this process knows it.

@@ -1,4 +1,4 @@
-//! The portraits' hot operations (claim, heartbeat, record, release) as short SQL transactions
+//! The portraits' operations (asking for them, claim, heartbeat, record, release) as short SQL transactions
 //! of their own, as `native.rs` does for chapters: each takes the book's advisory lock shared
 //! and works on one `portraits` row. A whole-book `transact` for each of them (the file store's
 //! way) was the scale bench's most frequent one: every free image slot with no chapter to draw
@@ -25,6 +25,48 @@ pub(super) struct Holder<'a> {
 /// The `WHERE` that makes a statement touch the portrait only while `holder` holds it.
 const HELD: &str = "book = $1 AND slug = $2 AND claim_worker = $3 \
      AND ($4::bigint IS NULL OR claim_attempt = $4)";
+
+/// Asks for the portraits of `wanted` (slug, name) the book does not have yet; the others,
+/// drawn or not, are kept. Returns how many were added. Each added row wakes the queue's
+/// listeners (schema 6), so helpers draw them at once.
+pub(super) async fn want(
+    tx: &Tx<'_>,
+    book: &str,
+    wanted: &[(String, String)],
+) -> Result<usize, Error> {
+    let (slugs, names): (Vec<&str>, Vec<&str>) = wanted
+        .iter()
+        .map(|(slug, name)| (slug.as_str(), name.as_str()))
+        .unzip();
+    let added = execute(
+        tx,
+        "INSERT INTO portraits (book, slug, name, status, updated_at) \
+         SELECT $1, w.slug, w.name, 'wanted', now() \
+         FROM unnest($2::text[], $3::text[]) AS w(slug, name) \
+         WHERE EXISTS (SELECT 1 FROM books WHERE id = $1) \
+         ON CONFLICT (book, slug) DO NOTHING",
+        &[&book, &slugs, &names],
+        "ask for portraits",
+    )
+    .await?;
+    if added == 0 && !wanted.is_empty() && !book_exists(tx, book).await? {
+        return Err(Error::NoManifest {
+            dir: std::path::PathBuf::from(format!("(postgres book {book})")),
+        });
+    }
+    Ok(usize::try_from(added).unwrap_or(usize::MAX))
+}
+
+async fn book_exists(tx: &Tx<'_>, book: &str) -> Result<bool, Error> {
+    let rows = query(
+        tx,
+        "SELECT 1 FROM books WHERE id = $1",
+        &[&book],
+        "read the book",
+    )
+    .await?;
+    Ok(!rows.is_empty())
+}
 
 /// Claims `slug`'s portrait (or with `None` the first claimable one by slug, in byte order as
 /// the manifest's map keeps them) for `worker`; returns the slug and the claim's attempt.

@@ -51,7 +51,7 @@ pub struct Helper<'a> {
 }
 
 /// The advisory lock (first key, "imgh") under which idle workers choose a book to help.
-const HELPERS_LOCK: i32 = 0x696d_6768;
+pub(super) const HELPERS_LOCK: i32 = 0x696d_6768;
 
 /// A book a worker took: run it, heartbeat with `attempt`, end it with [`Queue::end`].
 #[derive(Debug, Clone)]
@@ -91,7 +91,8 @@ pub struct WorkerRow {
     pub heartbeat_at: DateTime<Utc>,
 }
 
-/// The channel `submit` and every end of a hold notify, so idle workers look at once.
+/// The channel `submit`, every take and every end of a hold notify (and a shared cast, and a
+/// chapter becoming claimable), so idle workers look at once.
 pub const CHANNEL: &str = "imaginize_queue";
 
 /// The queue in one database.
@@ -188,17 +189,25 @@ impl Queue {
                 "take a book",
             )
             .await?;
-            rows.first()
+            let taken = rows
+                .first()
                 .map(|row| taken(row, "take a book"))
-                .transpose()
+                .transpose()?;
+            // Idle workers look again: a book just taken is one they may help with.
+            if taken.is_some() {
+                notify(tx).await?;
+            }
+            Ok(taken)
         })
     }
 
-    /// A book another worker holds, its cast shared, with chapters still to analyze or to
-    /// draw or portraits wanted, for a worker with room to help (its illustrators claim
-    /// chapters of the book's state as any other's do, waiting for those its holder has yet to
-    /// analyze: a helper is ready when they come); none of `skip` (the books it helps). The helper is registered on
-    /// the book at once (its row in `workers`, as its run's own registration makes it).
+    /// A book another worker holds, with chapters still to analyze or to draw or portraits
+    /// wanted, or just taken (no chapters yet), for a worker with room to help; none of `skip`
+    /// (the books it helps). A helper joins a book from its start and gets ready (the book's
+    /// file fetched and read) while the holder's first pass runs; it draws once the holder has
+    /// shared the cast (`cast_shared`), claiming chapters of the book's state as any other
+    /// illustrator does. The helper is registered on the book at once (its row in `workers`,
+    /// as its run's own registration makes it).
     ///
     /// Helpers spread over the books that want them: a book takes another helper only while
     /// fewer of the live workers (a heartbeat within `lease`) are on it than its fair share,
@@ -220,6 +229,11 @@ impl Queue {
         let lease = micros(lease);
         let pid = i64::from(helper.pid);
         self.tx(async |tx| {
+            // A holder looks at every wake-up (each chapter analyzed): while its own book has
+            // work it lends nothing, found without waiting for the helpers' lock.
+            if helper.lends && own_book_wants(tx, helper.id).await? {
+                return Ok(None);
+            }
             execute(
                 tx,
                 "SELECT pg_advisory_xact_lock($1, 0)",
@@ -233,7 +247,7 @@ impl Queue {
                                WHERE heartbeat_at >= now() - $3::bigint * interval '1 microsecond'), \
                       held AS ( \
                          SELECT q.id, q.book_sha256, q.file_name, q.settings::text AS settings, \
-                                q.attempt, q.submitted_at, q.worker, q.cast_shared, \
+                                q.attempt, q.submitted_at, q.worker, \
                                 (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
                                          AND c.status IN ('pending', 'analyzed')) \
                                  OR EXISTS (SELECT 1 FROM portraits p \
@@ -245,7 +259,7 @@ impl Queue {
                          SELECT h.*, 1 + (SELECT count(*) FROM workers w \
                                           JOIN live ON live.worker = w.worker_id \
                                           WHERE w.book = h.id AND w.worker_id <> h.worker) AS on_it \
-                         FROM held h WHERE h.cast_shared AND h.to_draw \
+                         FROM held h WHERE (h.to_draw OR h.starting) \
                              AND h.worker <> $1 AND NOT (h.id = ANY($2))) \
                  SELECT id, book_sha256, file_name, settings, attempt FROM open \
                  WHERE on_it * greatest((SELECT count(*) FROM wanting), 1) \
@@ -301,6 +315,25 @@ impl Queue {
             .await?;
             notify(tx).await?;
             Ok(touched == 1)
+        })
+    }
+
+    /// Whether the holder of `book` has shared its cast (`Some(true)`): a helper that joined
+    /// early draws from then on. `None` when the book is no longer held (it ended, or went
+    /// back to the queue): nothing to help with.
+    pub fn cast_shared(&self, book: &str) -> Result<Option<bool>, Error> {
+        self.tx(async |tx| {
+            let rows = query(
+                tx,
+                "SELECT cast_shared FROM queue WHERE id = $1 AND status = 'running'",
+                &[&book],
+                "read whether a book's cast is shared",
+            )
+            .await?;
+            rows.first()
+                .map(|row| row.try_get(0))
+                .transpose()
+                .map_err(sql("read whether a book's cast is shared"))
         })
     }
 
@@ -586,6 +619,26 @@ fn taken(row: &tokio_postgres::Row, doing: &'static str) -> Result<Taken, Error>
 }
 
 /// Notifies [`CHANNEL`] when `tx` commits.
+/// Whether a book `worker` holds still has something to draw now or later (a chapter not yet
+/// claimed, a portrait wanted, or no chapters yet): `helpable`'s `wanting`, for one worker.
+async fn own_book_wants(tx: &Tx<'_>, worker: &str) -> Result<bool, Error> {
+    let rows = query(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM queue q WHERE q.worker = $1 AND q.status = 'running' AND ( \
+             NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) \
+             OR EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
+                        AND c.status IN ('pending', 'analyzed')) \
+             OR EXISTS (SELECT 1 FROM portraits p WHERE p.book = q.id AND p.status = 'wanted')))",
+        &[&worker],
+        "look at this worker's books",
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(false);
+    };
+    row.try_get(0).map_err(sql("look at this worker's books"))
+}
+
 async fn notify(tx: &Tx<'_>) -> Result<(), Error> {
     execute(
         tx,

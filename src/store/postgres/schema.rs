@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (3, include_str!("migrations/003_budgets.sql")),
     (4, include_str!("migrations/004_portraits.sql")),
     (5, include_str!("migrations/005_helpers.sql")),
+    (6, include_str!("migrations/006_portraits_wanted.sql")),
 ];
 
 /// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,

@@ -236,6 +236,88 @@ fn workers_starting_at_once_migrate_once() {
     assert_eq!(versions, (1..=schema::latest()).collect::<Vec<_>>());
 }
 
+/// Runs `op` on another thread while a second session holds `state`'s book lock shared, as
+/// the one-row operations take it: `true` when `op` ended within 5 s. A whole-book
+/// `transact` takes the lock exclusive and waits for the session to let it go.
+fn ends_beside_a_shared_book_lock(
+    state: &std::sync::Arc<PgState>,
+    op: impl FnOnce(&PgState) + Send + 'static,
+) -> bool {
+    let client = state.db.client().unwrap();
+    let book = state.book().to_string();
+    block(async {
+        client
+            .execute(
+                "SELECT pg_advisory_lock_shared($1, hashtext($2))",
+                &[&super::native::BOOK_LOCK, &book],
+            )
+            .await
+            .unwrap();
+    });
+    let (done, ended) = std::sync::mpsc::channel();
+    let running = state.clone();
+    let thread = std::thread::spawn(move || {
+        op(&running);
+        let _ = done.send(());
+    });
+    let in_time = ended.recv_timeout(Duration::from_secs(5)).is_ok();
+    block(async {
+        client
+            .execute(
+                "SELECT pg_advisory_unlock_shared($1, hashtext($2))",
+                &[&super::native::BOOK_LOCK, &book],
+            )
+            .await
+            .unwrap();
+    });
+    thread.join().expect("the operation's thread");
+    in_time
+}
+
+/// Marking a chapter analyzed (every chapter's analysis ends with it) and the portraits'
+/// operations are one row's update: they never wait behind another worker's operation on the
+/// book, nor read and rewrite the whole book.
+#[test]
+fn a_chapter_analyzed_and_portraits_are_one_rows_update() {
+    use crate::store::PortraitOutcome;
+    let Some((_, state)) = book_state("one-row") else {
+        return;
+    };
+    let state = std::sync::Arc::new(state);
+    state.open_book(&request(2, now())).unwrap();
+    let a = worker("one-row");
+    let _alive = state.register_worker(&a).unwrap();
+    let marked = ends_beside_a_shared_book_lock(&state, |s| {
+        s.mark_analyzed(ChapterNo(1), 2, Usage::default(), now())
+            .unwrap();
+    });
+    assert!(marked, "marking a chapter analyzed waited for the book");
+    let wanted = ends_beside_a_shared_book_lock(&state, |s| {
+        let cast = [("ann".to_string(), "Ann".to_string())];
+        assert_eq!(s.want_portraits(&cast).unwrap(), 1);
+    });
+    assert!(wanted, "asking for portraits waited for the book");
+    let (w, ww) = (a.clone(), a.clone());
+    let drawn = ends_beside_a_shared_book_lock(&state, move |s| {
+        assert_eq!(
+            s.claim_portrait(None, &w, LEASE, now()).unwrap().as_deref(),
+            Some("ann")
+        );
+        s.heartbeat_portrait("ann", &w, now()).unwrap();
+        let image = PortraitOutcome::Image("images/cast/ann.png".into());
+        let cost = (ChapterNo(1), Usage::default());
+        assert!(s.record_portrait("ann", &ww, &image, cost).unwrap());
+    });
+    assert!(drawn, "a portrait's claim or record waited for the book");
+    let m = state.snapshot().unwrap().unwrap();
+    assert_eq!(m.chapters[&ChapterNo(1)].status, Status::Analyzed);
+    assert_eq!(m.chapters[&ChapterNo(1)].concepts, 2);
+    assert_eq!(
+        m.portraits["ann"].image.as_deref(),
+        Some("images/cast/ann.png")
+    );
+}
+
 /// The same operations on the in-memory store and on PostgreSQL give the same manifest.
 #[test]
 fn snapshots_equal_the_memory_stores() {
@@ -621,41 +703,122 @@ fn queue_with(name: &str, books: &[&str], workers: &[&str]) -> Option<(String, Q
     Some((url, queue))
 }
 
+/// A book can be helped from the moment it is taken (the take wakes idle workers), so a
+/// helper gets ready while the holder's first pass runs; it draws only once the holder has
+/// shared the cast, which `cast_shared` says (and `None` once the book is no longer held).
 #[test]
-fn a_held_book_is_helped_only_once_its_cast_is_shared_and_a_claimable_chapter_wakes_workers() {
-    let Some((url, queue)) = queue_with("helpers", &["helped"], &["w1", "w2"]) else {
+fn a_held_book_is_helped_from_its_start_and_its_helpers_wait_for_the_shared_cast() {
+    let Some((url, queue)) = queue_with("helpers", &["helped"], &["w1", "w2", "w3"]) else {
         return;
     };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut listener = runtime.block_on(queue.listen()).expect("listen");
     let taken = queue.take("w1", LEASE).unwrap().expect("the book");
+    let mut woken = || {
+        runtime.block_on(async {
+            tokio::time::timeout(Duration::from_secs(10), listener.notified())
+                .await
+                .is_ok()
+        })
+    };
+    assert!(woken(), "idle workers are woken by a take");
+    assert_eq!(queue.cast_shared("helped").unwrap(), Some(false));
+    let early = queue
+        .helpable(&helper("w2"), &[], LEASE)
+        .unwrap()
+        .expect("a book just taken can be helped");
+    assert_eq!(early.id, "helped");
+    assert!(
+        queue.helpable(&helper("w1"), &[], LEASE).unwrap().is_none(),
+        "the holder does not help itself"
+    );
     let state = PgState::open(&url, "helped").unwrap();
     state.open_book(&request(2, now())).unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(async {
-        let mut listener = queue.listen().await.expect("listen");
-        state
-            .mark_analyzed(ChapterNo(1), 2, Usage::default(), now())
-            .unwrap();
-        tokio::time::timeout(Duration::from_secs(10), listener.notified())
-            .await
-            .expect("woken by a chapter becoming claimable");
-    });
-    assert!(
-        queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_none(),
-        "an analyzed chapter is not enough while the cast may still lack cards"
-    );
+    state
+        .mark_analyzed(ChapterNo(1), 2, Usage::default(), now())
+        .unwrap();
+    assert!(woken(), "woken by a chapter becoming claimable");
     assert!(
         !queue.share_cast("helped", "w2", taken.attempt).unwrap(),
         "only the holder shares the cast"
     );
+    assert_eq!(queue.cast_shared("helped").unwrap(), Some(false));
     assert!(queue.share_cast("helped", "w1", taken.attempt).unwrap());
-    let helped = queue
-        .helpable(&helper("w2"), &[], LEASE)
-        .unwrap()
-        .expect("helpable now");
-    assert_eq!(helped.id, "helped");
-    assert!(
-        queue.helpable(&helper("w1"), &[], LEASE).unwrap().is_none(),
-        "the holder does not help itself"
+    assert_eq!(queue.cast_shared("helped").unwrap(), Some(true));
+    let end = super::queue::End::Done;
+    assert!(queue.end("helped", "w1", taken.attempt, &end).unwrap());
+    assert_eq!(
+        queue.cast_shared("helped").unwrap(),
+        None,
+        "an ended book has nothing to help with"
+    );
+}
+
+/// A portrait asked for wakes the queue's listeners (schema 6), as a claimable chapter does:
+/// a helper that joined the book early draws it at once.
+#[test]
+fn a_portrait_asked_for_wakes_workers() {
+    let Some((url, queue)) = queue_with("portrait_wakes", &["drawn"], &["w1"]) else {
+        return;
+    };
+    let state = PgState::open(&url, "drawn").unwrap();
+    state.open_book(&request(1, now())).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut listener = runtime.block_on(queue.listen()).expect("listen");
+    let wanted = [("ann".to_string(), "Ann".to_string())];
+    assert_eq!(state.want_portraits(&wanted).unwrap(), 1);
+    assert_eq!(state.want_portraits(&wanted).unwrap(), 0, "asked for once");
+    let woken = runtime.block_on(async {
+        tokio::time::timeout(Duration::from_secs(10), listener.notified())
+            .await
+            .is_ok()
+    });
+    assert!(woken, "woken by a portrait asked for");
+}
+
+/// A holder whose own book still has work lends nothing, and finds that out without waiting
+/// for the lock under which helpers choose (it looks at every wake-up, each chapter analyzed).
+#[test]
+fn a_busy_holder_lends_nothing_without_waiting_for_the_helpers_lock() {
+    let Some((url, queue)) = queue_with("busy_holder", &["mine"], &["w1"]) else {
+        return;
+    };
+    queue.take("w1", LEASE).unwrap().expect("the book");
+    let db = super::db::Db::new(&url).unwrap();
+    let client = db.client().unwrap();
+    block(async {
+        client
+            .execute(
+                "SELECT pg_advisory_lock($1, 0)",
+                &[&super::queue::HELPERS_LOCK],
+            )
+            .await
+            .unwrap();
+    });
+    let (done, ended) = std::sync::mpsc::channel();
+    let looking = std::thread::spawn(move || {
+        let lending = super::queue::Helper {
+            lends: true,
+            ..helper("w1")
+        };
+        let found = queue.helpable(&lending, &[], LEASE).unwrap();
+        let _ = done.send(found.is_none());
+    });
+    let answer = ended.recv_timeout(Duration::from_secs(5));
+    block(async {
+        client
+            .execute(
+                "SELECT pg_advisory_unlock($1, 0)",
+                &[&super::queue::HELPERS_LOCK],
+            )
+            .await
+            .unwrap();
+    });
+    looking.join().expect("the look's thread");
+    assert_eq!(
+        answer,
+        Ok(true),
+        "the busy holder waited for the lock or lent"
     );
 }
 
