@@ -28,13 +28,14 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 }
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
-/// nineteen held-out books meeting the bar (precision / recall, session 11): The Little Colonel's Hero 0.97 /
-/// 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom Sawyer 0.94 /
-/// 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The Adventures of
-/// Sherlock Holmes 0.85 / 0.93, Jane Eyre 0.88 / 0.92, The Wonderful Wizard of Oz 0.88 / 0.88,
-/// Little Women 0.87 / 0.79, Gulliver's Travels 0.90 / 0.78, The Picture of Dorian Gray 1.00 /
-/// 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.83, Silas Marner 0.92 / 0.85, The Call of
-/// the Wild 0.91 / 0.78 and The Secret Garden 0.86 / 0.81; must-recall
+/// twenty held-out books meeting the bar (precision / recall, session 12): The Little Colonel's
+/// Hero 0.97 / 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom
+/// Sawyer 0.94 / 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The
+/// Adventures of Sherlock Holmes 0.86 / 0.93, Jane Eyre 0.89 / 0.92, The Wonderful Wizard of Oz
+/// 0.88 / 0.88, Little Women 0.87 / 0.79, Gulliver's Travels 0.90 / 0.78, The Picture of Dorian
+/// Gray 1.00 / 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.92, Silas Marner 0.92 / 0.85,
+/// The Call of the Wild 0.91 / 0.78, The Secret Garden 0.86 / 0.81 and The Vicar of Wakefield
+/// 1.00 / 0.85; must-recall
 /// 1.00 on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no
 /// lexicon item). Recall counts only the cast-list entries the story chapters name at all (the
 /// lists were written for whole novels; a fixture cut to its first chapters never names some
@@ -45,7 +46,10 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 /// plural's singular, authors read or studied), Silas Marner once (session 11: a given name and
 /// its full name are one person whatever the prepositions; a title with a given name said bare;
 /// "called" naming is no speech; a pet form), The Secret Garden once (session 11: an animal
-/// named by its species; see tests/fixtures/books/PROVENANCE.md). The bars
+/// named by its species), The Vicar of Wakefield once (session 12: the book's title on lines of
+/// its own is no one; a surname the prepositions made a place joins the full name it ends; a
+/// name spoken to or given as a relative's weighs more; see tests/fixtures/books/PROVENANCE.md).
+/// The bars
 /// are what holds today, so a regression fails; raise them with the rules, never by editing
 /// the cast lists to fit.
 const HELD_OUT: Bar = Bar {
@@ -69,19 +73,21 @@ struct Bar {
 /// session 11, it meets the bar since (see `HELD_OUT`). The Secret Garden (added fresh in
 /// session 11) reported the robin under two kinds, "the robin" a character named by role and
 /// "bird" a creature; studied for it (an animal named by its species is a creature unless it
-/// speaks, and "the bird" is the one robin in view), it meets the bar since.
-/// The Vicar of Wakefield (MOBI, added fresh in session 11 for that study, first contact, never
-/// studied): precision 0.78 (7/9), recall 0.62 (8/13), must-recall 0.80. Its narrator, the
-/// vicar, says "I" and is named twice in five short chapters ("Charles", in his wife's mouth),
-/// his wife once ("Mrs Primrose"), George and Moses two or three times: too few mentions for
-/// a chapter's cast; its two elements that are no cast are the book's title ("Vicar of
-/// Wakefield") and a cited author (Whiston) taken for a place.
+/// speaks, and "the bird" is the one robin in view), it meets the bar since. The Vicar of
+/// Wakefield (added fresh in session 11: precision 0.78, recall 0.62, must-recall 0.80) was
+/// studied in session 12 and meets the bar since (1.00 / 0.85 / 1.00).
+/// Cranford (AZW3, added fresh in session 12, first contact, never studied): precision 0.64
+/// (18/28), recall 0.74 (14/19), must-recall 1.00, 2 duplicates, 0 split kinds. Its ten elements
+/// that are no cast are mostly the reading of its ladies, named where they argue about books:
+/// authors (Dr Johnson, "Mr Boz", Byron), works and their characters (Rasselas, Locksley Hall,
+/// Lord Mauleverer); then "Shetland" (a shawl's wool) as a character, "Honourable" (Mrs
+/// Jamieson's style) as a place, and an umbrella and a letter as items.
 const BELOW_THE_BAR: &[(&str, Bar)] = &[(
-    "the-vicar-of-wakefield",
+    "cranford",
     Bar {
-        precision: 0.77,
-        recall: 0.6,
-        must: 0.8,
+        precision: 0.63,
+        recall: 0.7,
+        must: 0.9,
         split_kinds: 0,
     },
 )];
@@ -151,6 +157,33 @@ fn dump() {
                     "    > ({} words) {}",
                     q.text.split_whitespace().count(),
                     q.text
+                );
+            }
+        }
+    }
+}
+
+/// `IMAGINIZE_CAST=name cargo test --test builtin_heldout raw -- --ignored --nocapture` prints
+/// a book's pass-1 answers chapter by chapter, before the merge.
+#[test]
+#[ignore]
+fn raw() {
+    let wanted = std::env::var("IMAGINIZE_CAST").unwrap_or_default();
+    for case in TUNING
+        .iter()
+        .chain(cast_score::HELD_OUT)
+        .filter(|c| c.name == wanted)
+    {
+        let Ok(book) = imaginize::book::load(&cast_score::root().join(case.book)) else {
+            continue;
+        };
+        for chapter in book.story_chapters() {
+            println!("== {:?} {}", chapter.number, chapter.title);
+            let value = imaginize::provider::builtin::entities_json(&chapter.text);
+            for e in value["entities"].as_array().into_iter().flatten() {
+                println!(
+                    "- {} [{}] {} {}",
+                    e["name"], e["type"], e["aliases"], e["mentions"]
                 );
             }
         }

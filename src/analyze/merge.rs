@@ -48,7 +48,7 @@ pub fn merge(
     let useful: Vec<Vec<&Seen>> = groups
         .into_iter()
         .map(|members| members.iter().map(|&i| &seen[i]).collect::<Vec<&Seen>>())
-        .filter(|members| is_useful(members))
+        .filter(|members| is_useful(members) && !only_the_books_title(members, title, texts))
         .collect();
     let mut elements = build_all(&useful, texts, &scored);
     leave_bare_surnames_to_the_men(&mut elements);
@@ -122,6 +122,50 @@ fn leave_bare_surnames_to_the_men(elements: &mut [(usize, Element)]) {
             e.aliases.retain(|a| !men.contains(&normalise(a)));
         }
     }
+}
+
+/// A normalised name or title without its leading article: "the vicar of wakefield" → "vicar
+/// of wakefield".
+fn without_article(normalised: &str) -> &str {
+    ["the ", "a ", "an "]
+        .iter()
+        .find_map(|a| normalised.strip_prefix(a))
+        .unwrap_or(normalised)
+}
+
+/// Whether the name `name` occurs in `texts` and every occurrence is on a line that is the book's
+/// title and nothing else (a title page, a running head), `title` normalised without article.
+fn only_on_title_lines(name: &str, title: &str, texts: &BTreeMap<ChapterNo, ChapterText>) -> bool {
+    let mut seen = false;
+    for text in texts.values().map(ChapterText::text) {
+        for (at, _) in text.match_indices(name) {
+            let start = text[..at].rfind('\n').map_or(0, |p| p + 1);
+            let end = text[at..].find('\n').map_or(text.len(), |p| at + p);
+            if without_article(&normalise(&text[start..end])) != title {
+                return false;
+            }
+            seen = true;
+        }
+    }
+    seen
+}
+
+/// "The Vicar of Wakefield" on the title page and above each chapter: the book naming itself,
+/// not anyone in it. An element named like the book's title (articles aside) that the chapters
+/// name only on lines holding the title alone is none of the cast. "Jane Eyre" or "Dracula",
+/// titles the story's sentences use too, stay.
+fn only_the_books_title(
+    members: &[&Seen],
+    title: &str,
+    texts: &BTreeMap<ChapterNo, ChapterText>,
+) -> bool {
+    let title = normalise(title);
+    let title = without_article(&title);
+    !title.is_empty()
+        && members.iter().all(|m| {
+            without_article(&normalise(&m.raw.name)) == title
+                && only_on_title_lines(&m.raw.name, title, texts)
+        })
 }
 
 /// Fewest mentions over the whole book for an element, when the model counts them.
@@ -599,6 +643,32 @@ mod tests {
             .map(|(no, text)| (*no, ChapterText::new(text)))
             .collect();
         merge("T", input, &tokenised)
+    }
+
+    #[test]
+    fn the_books_title_on_lines_of_its_own_is_no_element() {
+        let text = "The Vicar of Wakefield\n\nI was ever of opinion that Olivia was fair.\n\n\
+                    THE VICAR OF WAKEFIELD\n";
+        let texts = BTreeMap::from([(ChapterNo(1), ChapterText::new(text))]);
+        let found = vec![(
+            ChapterNo(1),
+            vec![
+                raw("Vicar of Wakefield", &[], "", ""),
+                raw("Olivia", &[], "", ""),
+            ],
+        )];
+        let catalogue = merge("The Vicar of Wakefield", &found, &texts);
+        let names: Vec<&str> = catalogue.elements.iter().map(|e| e.name.as_str()).collect();
+        assert_eq!(names, ["Olivia"]);
+    }
+
+    #[test]
+    fn a_title_the_story_names_in_its_sentences_stays() {
+        let text = "Jane Eyre\n\nJane Eyre sat in the window-seat.";
+        let texts = BTreeMap::from([(ChapterNo(1), ChapterText::new(text))]);
+        let found = vec![(ChapterNo(1), vec![raw("Jane Eyre", &[], "", "")])];
+        let catalogue = merge("Jane Eyre", &found, &texts);
+        assert_eq!(catalogue.elements.len(), 1);
     }
 
     fn texts() -> BTreeMap<ChapterNo, String> {

@@ -145,6 +145,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/the-vicar-of-wakefield.mobi",
         gold: "tests/fixtures/gold/heldout/the-vicar-of-wakefield.json",
     },
+    Case {
+        name: "cranford",
+        book: "tests/fixtures/books/heldout/cranford.azw3",
+        gold: "tests/fixtures/gold/heldout/cranford.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

@@ -23,6 +23,9 @@ pub struct Group {
     pub introduced: usize,
     /// Times it owns a written work ("Belsham's Essays").
     pub cited: usize,
+    /// Times it is spoken to or given as a relative's name ("my eldest son George"): the book
+    /// presenting someone of the scene.
+    pub presented: usize,
 }
 
 /// Union-find over form indexes.
@@ -119,6 +122,21 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
         let owner = unique(forms, male)
             .or_else(|| unique(forms, titled).filter(|&t| forms[t].count >= f.count));
         if let Some(t) = owner {
+            return Some(t);
+        }
+        // "with Whiston ... the only wife of William Whiston": a bare word the prepositions
+        // made a place that ends exactly one full personal name of the chapter is that
+        // person's surname.
+        let surname_of = (f.kind() == ElementKind::Place)
+            .then(|| {
+                unique_name(forms, |g| {
+                    g.core.len() > 1
+                        && g.core.last().is_some_and(|w| w == word)
+                        && g.is_full_personal_name()
+                })
+            })
+            .flatten();
+        if let Some(t) = surname_of {
             return Some(t);
         }
         // A diminutive whose full name is present: "Lizzy" / "Elizabeth".
@@ -253,7 +271,11 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
                 .iter()
                 .any(|g| g.is_full_personal_name() && g.core[0] == f.core[0])
     });
-    let character = group.iter().any(personal_title) || speech > 0 || given_and_full;
+    let presented: usize = group.iter().map(|f| f.addressed + f.kin).sum();
+    // A relative is someone; a name spoken to may be a place apostrophised ("farewell,
+    // London!"), so only the kin words decide the kind.
+    let kin = group.iter().any(|f| f.kin > 0);
+    let character = group.iter().any(personal_title) || speech > 0 || kin || given_and_full;
     let kind = if character {
         ElementKind::Character
     } else {
@@ -274,6 +296,7 @@ fn build(forms: &[Form], members: &[usize]) -> Option<Group> {
         speech,
         introduced: group.iter().map(|f| f.introduced).sum(),
         cited: group.iter().map(|f| f.cited).sum(),
+        presented,
     })
 }
 
@@ -292,6 +315,26 @@ mod tests {
             .iter()
             .find(|g| g.name == name || g.aliases.iter().any(|a| a == name))
             .unwrap_or_else(|| panic!("no group for {name}: {groups:?}"))
+    }
+
+    #[test]
+    fn a_surname_taken_for_a_place_joins_the_full_name_it_ends() {
+        let g = groups(
+            "For I maintained with Whiston that it was unlawful. I even went a step beyond \
+             Whiston: he had engraven that she was the only wife of William Whiston.",
+        );
+        assert_eq!(g.len(), 1, "{g:?}");
+        let whiston = find(&g, "Whiston");
+        assert_eq!(whiston.name, "William Whiston");
+        assert_eq!(whiston.kind, ElementKind::Character);
+    }
+
+    #[test]
+    fn a_relative_is_someone_whatever_the_prepositions() {
+        let g = groups("My eldest son George was bred at Oxford. We went with George.");
+        let george = find(&g, "George");
+        assert_eq!(george.kind, ElementKind::Character);
+        assert_eq!(george.presented, 1);
     }
 
     #[test]

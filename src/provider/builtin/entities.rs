@@ -37,6 +37,10 @@ pub struct Form {
     pub vessel: usize,
     /// Times it owns a written work ("Belsham's Essays"): an author the chapter cites.
     pub cited: usize,
+    /// Times someone speaks to it ("'I protest, Charles,' cried my wife").
+    pub addressed: usize,
+    /// Times the book gives it as a relative's name ("my eldest son George").
+    pub kin: usize,
 }
 
 impl Form {
@@ -332,6 +336,8 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         entry.vessel += usize::from(is_vessel(tokens, i));
         let studied = !owner && is_studied(tokens, i);
         entry.cited += usize::from(owner && cites_work(doc.text, tokens, next) || studied);
+        entry.addressed += usize::from(!placed && is_addressed(doc.text, tokens, i, next));
+        entry.kin += usize::from(names_a_relative(tokens, i));
         seen.push((slot, i, next));
         i = next;
     }
@@ -497,6 +503,8 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         introduced: 0,
         vessel: 0,
         cited: 0,
+        addressed: 0,
+        kin: 0,
     };
     Some((form, last + 1))
 }
@@ -576,6 +584,127 @@ fn is_speaker(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
         _ => false,
     };
     before || after
+}
+
+/// Words for a relative that a name may follow: "my eldest son George", "our second boy Moses",
+/// "her aunt Grissel", "a daughter named Olivia".
+const KIN_NOUNS: &[&str] = &[
+    "son",
+    "daughter",
+    "wife",
+    "husband",
+    "brother",
+    "sister",
+    "boy",
+    "girl",
+    "child",
+    "aunt",
+    "uncle",
+    "cousin",
+    "nephew",
+    "niece",
+    "mother",
+    "father",
+    "grandson",
+    "granddaughter",
+];
+
+/// Whether the name at `start` is given as a relative's: right after a noun for a relative
+/// ("my eldest son George"), or after "named" or "called" with such a noun at most three words
+/// before ("our eldest son was named George"). The book presenting a member of a family, who
+/// is someone even when the chapter names them only twice.
+fn names_a_relative(tokens: &[Token], start: usize) -> bool {
+    let same = |k: usize| {
+        start
+            .checked_sub(k)
+            .and_then(|p| tokens.get(p))
+            .filter(|t| t.sentence == tokens[start].sentence)
+    };
+    let kin = |t: &Token| KIN_NOUNS.contains(&t.word);
+    match same(1) {
+        Some(t) if kin(t) => true,
+        Some(t) if matches!(t.word, "named" | "called" | "christened") => {
+            (2..=4).any(|k| same(k).is_some_and(kin))
+        }
+        _ => false,
+    }
+}
+
+/// Whether the quotation marks before `at` in its paragraph leave a quotation open: `at` is in
+/// a line spoken. An apostrophe inside a word ("don't") is no mark; a straight or closing mark
+/// after a letter and before a space closes.
+fn in_quotation(text: &str, at: usize) -> bool {
+    let para = text[..at].rfind("\n\n").map_or(0, |p| p + 2);
+    let mut open = false;
+    let mut prev = '\n';
+    let mut chars = text[para..at].chars().peekable();
+    while let Some(c) = chars.next() {
+        let next = chars.peek().copied().unwrap_or(' ');
+        match c {
+            '“' => open = true,
+            '”' => open = false,
+            '"' => open = !open,
+            '‘' => open = true,
+            '\'' | '’' if prev.is_alphabetic() && next.is_alphabetic() => {}
+            // "'Squire" or "’tis" may open a word, not a line: a straight mark opens, a
+            // curly one (typeset as the apostrophe it is) does not.
+            '\'' if prev.is_whitespace() || matches!(prev, '—' | '-' | '(') => open = true,
+            '’' if prev.is_whitespace() => {}
+            '\'' | '’' => open = false,
+            _ => {}
+        }
+        prev = c;
+    }
+    open
+}
+
+/// Words that open what is said to someone named just before, set off by commas: "upon my
+/// word, Mrs Primrose, you have the finest children".
+const AFTER_ADDRESS: &[&str] = &[
+    "you", "your", "i", "we", "pray", "do", "let", "what", "how", "why",
+];
+
+fn is_quote_mark(c: char) -> bool {
+    matches!(c, '\'' | '"' | '“' | '”' | '‘' | '’')
+}
+
+/// "'I protest, Charles,' cried my wife", "'upon my word, Mrs Primrose, you have'", "'my
+/// Charles was fond'", "'Charles, come here'": the name at `start..end` is spoken to, inside
+/// a quotation: after "my" or "dear"; after an opening mark and before a comma, "!" or "?";
+/// after a comma and before the line's close; or set off by commas before words said to
+/// someone ("you", "pray"). A word between quotation marks alone (a "Barlow" knife) is a
+/// term, and a name in a spoken list or apposition ("the master-passion, Gain, engrosses
+/// you") is not spoken to. Someone spoken to is in the scene.
+fn is_addressed(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
+    let (Some(first), Some(last)) = (
+        tokens.get(start),
+        end.checked_sub(1).and_then(|l| tokens.get(l)),
+    ) else {
+        return false;
+    };
+    if !in_quotation(text, first.start) {
+        return false;
+    }
+    let fond = start
+        .checked_sub(1)
+        .and_then(|p| tokens.get(p))
+        .is_some_and(|t| t.sentence == first.sentence && matches!(t.word, "my" | "dear"));
+    let before = text[..first.start].trim_end().chars().next_back();
+    let rest = text[last.end..].trim_start();
+    let mut after = rest.chars();
+    let (next, then) = (after.next(), after.next());
+    let opens = before.is_some_and(is_quote_mark) && matches!(next, Some(',' | '!' | '?'));
+    let closes = before == Some(',')
+        && (next.is_some_and(is_quote_mark)
+            || matches!(next, Some(',' | '.' | '!' | '?')) && then.is_some_and(is_quote_mark));
+    let said_to = before == Some(',')
+        && next == Some(',')
+        && rest[1..]
+            .split_whitespace()
+            .next()
+            .map(|w| w.trim_matches(|c: char| !c.is_alphabetic()).to_lowercase())
+            .is_some_and(|w| AFTER_ADDRESS.contains(&w.as_str()));
+    fond || opens || closes || said_to
 }
 
 /// Subjects of "called" that name rather than speak: "the ground called the Stone-pit", "a boy
@@ -921,6 +1050,44 @@ mod tests {
             .into_iter()
             .map(|f| f.display)
             .collect()
+    }
+
+    fn form<'a>(forms: &'a [Form], name: &str) -> &'a Form {
+        forms
+            .iter()
+            .find(|f| f.display == name)
+            .unwrap_or_else(|| panic!("no form {name}: {forms:?}"))
+    }
+
+    #[test]
+    fn a_name_spoken_to_is_addressed_and_one_in_a_list_or_a_term_is_not() {
+        let text = "'I protest, Charles,' cried my wife. 'Well, upon my word, Mrs Primrose, \
+                    you have fine children.' 'Indeed,' said she, 'my Charles was fond of them.' \
+                    Olivia, Sophia, and Moses went out. 'Olivia, Sophia and Moses are out,' said \
+                    I. 'The master-passion, Gain, engrosses you.'";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(form(&forms, "Charles").addressed, 2);
+        assert_eq!(form(&forms, "Mrs Primrose").addressed, 1);
+        for name in ["Sophia", "Moses", "Gain"] {
+            assert_eq!(form(&forms, name).addressed, 0, "{name}");
+        }
+    }
+
+    #[test]
+    fn an_apostrophe_neither_opens_nor_closes_a_quotation() {
+        let text = "'You don't know, Charles,' said she. My wife's sister saw Charles.";
+        let second = text.rfind("Charles").unwrap_or_default();
+        assert!(in_quotation(text, text.find("Charles").unwrap_or_default()));
+        assert!(!in_quotation(text, second));
+    }
+
+    #[test]
+    fn a_name_given_after_a_word_for_a_relative_is_a_relatives() {
+        let text = "Our eldest son was named George, after his uncle. My second boy Moses \
+                    went to school. George went to Oxford. Moses laughed.";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(form(&forms, "George").kin, 1);
+        assert_eq!(form(&forms, "Moses").kin, 1);
     }
 
     #[test]

@@ -130,9 +130,11 @@ const MIN_FULL_NAME_MENTIONS: usize = 3;
 
 /// How much a chapter uses a name: the sentences naming it, a spoken line or an introduction as
 /// a place ("the city of London") counting two more, being the book presenting someone or
-/// somewhere rather than naming them in passing.
+/// somewhere rather than naming them in passing; a line spoken to it or its giving as a
+/// relative's name ("my eldest son George") one more, evidence of someone in the scene that a
+/// name said in passing seldom has, though a list in a speech or a letter's close may look so.
 fn weight(g: &aliases::Group) -> usize {
-    g.sentences.len() + 2 * g.speech + 2 * g.introduced
+    g.sentences.len() + 2 * g.speech + g.presented + 2 * g.introduced
 }
 
 /// The groups worth reporting: the most mentioned people and places, in their reading order.
@@ -414,6 +416,32 @@ mod tests {
         that Netherfield Park is let at last?\" Mr. Bennet replied that he had not. \
         \"But it is,\" returned she; \"for Mrs. Long has just been here.\" \
         A young man drove down in a chaise and four to see Netherfield Park.";
+
+    fn mentions(value: &Value, name: &str) -> u64 {
+        value["entities"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .find(|e| e["name"] == name)
+            .and_then(|e| e["mentions"].as_u64())
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_relative_or_someone_spoken_to_weighs_more_than_a_name_in_passing() {
+        let presented = entities_json(
+            "My eldest son George was bred at Oxford. 'I protest, Charles,' cried my wife. \
+             George came home. 'Come, Charles,' said she.",
+        );
+        assert_eq!(mentions(&presented, "George"), 3);
+        assert_eq!(mentions(&presented, "Charles"), 4);
+        let passing = entities_json(
+            "The son of George was bred at Oxford. I saw that Charles was out. George came \
+             home. Charles came too.",
+        );
+        assert_eq!(mentions(&passing, "George"), 2);
+        assert_eq!(mentions(&passing, "Charles"), 2);
+    }
 
     #[tokio::test]
     async fn entities_answer_has_the_contract_shape() -> Result<(), Error> {
