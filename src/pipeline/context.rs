@@ -623,6 +623,32 @@ fn parse_scenes(path: &Path, bytes: &[u8]) -> Result<ChapterScenes, Error> {
     })
 }
 
+/// How many illustrators of a process draw a wanted portrait now.
+#[derive(Debug, Default)]
+pub struct PortraitTurns(AtomicUsize);
+
+impl PortraitTurns {
+    /// One more turn when `allowed` says so of how many there are now, checked and counted in
+    /// one step.
+    pub fn take(&self, allowed: impl Fn(usize) -> bool) -> Option<PortraitTurn<'_>> {
+        self.0
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                allowed(n).then_some(n + 1)
+            })
+            .ok()?;
+        Some(PortraitTurn(&self.0))
+    }
+}
+
+/// An illustrator's turn at drawing a portrait (`Context::portrait_turn`); ends when dropped.
+pub struct PortraitTurn<'a>(&'a AtomicUsize);
+
+impl Drop for PortraitTurn<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::Cast;
@@ -651,31 +677,5 @@ mod tests {
         );
         assert_eq!(Cast::Failed.allows(&lizzy), Some(false));
         assert_eq!(Cast::Ready.allows(&lizzy), Some(true));
-    }
-}
-
-/// How many illustrators of a process draw a wanted portrait now.
-#[derive(Debug, Default)]
-pub struct PortraitTurns(AtomicUsize);
-
-impl PortraitTurns {
-    /// One more turn when `allowed` says so of how many there are now, checked and counted in
-    /// one step.
-    pub fn take(&self, allowed: impl Fn(usize) -> bool) -> Option<PortraitTurn<'_>> {
-        self.0
-            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
-                allowed(n).then_some(n + 1)
-            })
-            .ok()?;
-        Some(PortraitTurn(&self.0))
-    }
-}
-
-/// An illustrator's turn at drawing a portrait (`Context::portrait_turn`); ends when dropped.
-pub struct PortraitTurn<'a>(&'a AtomicUsize);
-
-impl Drop for PortraitTurn<'_> {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
