@@ -48,11 +48,41 @@ pub struct PgState {
     db: Arc<Db>,
     /// The book's key in the database.
     book: String,
-    /// The attempt number of each claim this process made, by chapter and worker: the fencing
-    /// token its later heartbeat, release, record and completion must still match.
-    fences: Mutex<HashMap<(ChapterNo, WorkerId), i64>>,
-    /// The same for the portraits this process claimed, by slug and worker.
-    portrait_fences: Mutex<HashMap<(String, WorkerId), i64>>,
+    /// The attempt number of each chapter claim this process made: the fencing token its
+    /// later heartbeat, release, record and completion must still match.
+    fences: Fences<ChapterNo>,
+    /// The same for the portraits this process claimed, by slug.
+    portrait_fences: Fences<String>,
+}
+
+/// The attempt number of each claim this process made, by what was claimed and by worker.
+struct Fences<K>(Mutex<HashMap<(K, WorkerId), i64>>);
+
+impl<K: Eq + std::hash::Hash> Fences<K> {
+    fn new() -> Fences<K> {
+        Fences(Mutex::new(HashMap::new()))
+    }
+
+    /// `worker` as the holder of `key`'s claim, with the attempt this process got for it.
+    fn holder<'a>(&self, key: K, worker: &'a WorkerId) -> Holder<'a> {
+        let attempt = self
+            .0
+            .lock()
+            .ok()
+            .and_then(|fences| fences.get(&(key, worker.clone())).copied());
+        Holder { worker, attempt }
+    }
+
+    /// Keeps `attempt` as `worker`'s token for `key` (`None`: the claim ended).
+    fn remember(&self, key: K, worker: &WorkerId, attempt: Option<i64>) {
+        if let Ok(mut fences) = self.0.lock() {
+            let key = (key, worker.clone());
+            match attempt {
+                Some(attempt) => fences.insert(key, attempt),
+                None => fences.remove(&key),
+            };
+        }
+    }
 }
 
 impl std::fmt::Debug for PgState {
@@ -78,8 +108,8 @@ impl PgState {
         PgState {
             db,
             book: book.to_string(),
-            fences: Mutex::new(HashMap::new()),
-            portrait_fences: Mutex::new(HashMap::new()),
+            fences: Fences::new(),
+            portrait_fences: Fences::new(),
         }
     }
 
@@ -102,43 +132,6 @@ impl PgState {
         })
     }
 
-    fn holder<'a>(&self, chapter: ChapterNo, worker: &'a WorkerId) -> Holder<'a> {
-        let attempt = self
-            .fences
-            .lock()
-            .ok()
-            .and_then(|fences| fences.get(&(chapter, worker.clone())).copied());
-        Holder { worker, attempt }
-    }
-
-    fn remember(&self, chapter: ChapterNo, worker: &WorkerId, attempt: Option<i64>) {
-        if let Ok(mut fences) = self.fences.lock() {
-            match attempt {
-                Some(attempt) => fences.insert((chapter, worker.clone()), attempt),
-                None => fences.remove(&(chapter, worker.clone())),
-            };
-        }
-    }
-
-    fn portrait_holder<'a>(&self, slug: &str, worker: &'a WorkerId) -> portrait_ops::Holder<'a> {
-        let attempt = self
-            .portrait_fences
-            .lock()
-            .ok()
-            .and_then(|fences| fences.get(&(slug.to_string(), worker.clone())).copied());
-        portrait_ops::Holder { worker, attempt }
-    }
-
-    fn remember_portrait(&self, slug: &str, worker: &WorkerId, attempt: Option<i64>) {
-        if let Ok(mut fences) = self.portrait_fences.lock() {
-            let key = (slug.to_string(), worker.clone());
-            match attempt {
-                Some(attempt) => fences.insert(key, attempt),
-                None => fences.remove(&key),
-            };
-        }
-    }
-
     /// The workers that have a row, among those the book's claims name.
     fn live_workers(&self) -> Result<Workers, Error> {
         self.db.in_transaction(async |tx| {
@@ -155,7 +148,15 @@ impl PgState {
         worker: &WorkerId,
         now: DateTime<Utc>,
     ) -> Result<bool, Error> {
-        match native::complete(tx, &self.book, chapter, self.holder(chapter, worker), now).await {
+        match native::complete(
+            tx,
+            &self.book,
+            chapter,
+            self.fences.holder(chapter, worker),
+            now,
+        )
+        .await
+        {
             Ok(()) => Ok(true),
             Err(Error::ClaimLost { .. }) => Ok(false),
             Err(err) => Err(err),
@@ -264,7 +265,7 @@ impl BookState for PgState {
             native::claim_next(tx, &self.book, worker, selected, lease, now).await
         })?;
         Ok(claimed.map(|(chapter, attempt)| {
-            self.remember(chapter, worker, Some(attempt));
+            self.fences.remember(chapter, worker, Some(attempt));
             chapter
         }))
     }
@@ -275,14 +276,14 @@ impl BookState for PgState {
         worker: &WorkerId,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let holder = self.holder(chapter, worker);
+        let holder = self.fences.holder(chapter, worker);
         self.short(async |tx| native::heartbeat(tx, &self.book, chapter, holder, now).await)
     }
 
     fn release(&self, chapter: ChapterNo, worker: &WorkerId) -> Result<(), Error> {
-        let holder = self.holder(chapter, worker);
+        let holder = self.fences.holder(chapter, worker);
         self.short(async |tx| native::release(tx, &self.book, chapter, holder).await)?;
-        self.remember(chapter, worker, None);
+        self.fences.remember(chapter, worker, None);
         Ok(())
     }
 
@@ -307,7 +308,7 @@ impl BookState for PgState {
             Ok(finish.is_some())
         })?;
         if let (true, Some(worker)) = (completed, finish) {
-            self.remember(chapter, worker, None);
+            self.fences.remember(chapter, worker, None);
         }
         Ok(completed)
     }
@@ -320,7 +321,7 @@ impl BookState for PgState {
     ) -> Result<bool, Error> {
         let completed = self.short(async |tx| self.complete_in(tx, chapter, worker, now).await)?;
         if completed {
-            self.remember(chapter, worker, None);
+            self.fences.remember(chapter, worker, None);
         }
         Ok(completed)
     }
@@ -340,7 +341,8 @@ impl BookState for PgState {
             portrait_ops::claim(tx, &self.book, slug, worker, lease, now).await
         })?;
         Ok(claimed.map(|(slug, attempt)| {
-            self.remember_portrait(&slug, worker, Some(attempt));
+            self.portrait_fences
+                .remember(slug.clone(), worker, Some(attempt));
             slug
         }))
     }
@@ -351,7 +353,7 @@ impl BookState for PgState {
         worker: &WorkerId,
         now: DateTime<Utc>,
     ) -> Result<(), Error> {
-        let holder = self.portrait_holder(slug, worker);
+        let holder = self.portrait_fences.holder(slug.to_string(), worker);
         self.short(async |tx| portrait_ops::heartbeat(tx, &self.book, slug, holder, now).await)
     }
 
@@ -362,21 +364,23 @@ impl BookState for PgState {
         outcome: &crate::store::PortraitOutcome,
         usage: (ChapterNo, Usage),
     ) -> Result<bool, Error> {
-        let holder = self.portrait_holder(slug, worker);
+        let holder = self.portrait_fences.holder(slug.to_string(), worker);
         let usage = (i64::from(usage.0.0), usage.1);
         let recorded = self.short(async |tx| {
             portrait_ops::record(tx, &self.book, slug, holder, outcome, usage).await
         })?;
         if recorded {
-            self.remember_portrait(slug, worker, None);
+            self.portrait_fences
+                .remember(slug.to_string(), worker, None);
         }
         Ok(recorded)
     }
 
     fn release_portrait(&self, slug: &str, worker: &WorkerId) -> Result<(), Error> {
-        let holder = self.portrait_holder(slug, worker);
+        let holder = self.portrait_fences.holder(slug.to_string(), worker);
         self.short(async |tx| portrait_ops::release(tx, &self.book, slug, holder).await)?;
-        self.remember_portrait(slug, worker, None);
+        self.portrait_fences
+            .remember(slug.to_string(), worker, None);
         Ok(())
     }
 }

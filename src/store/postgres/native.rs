@@ -332,20 +332,25 @@ async fn lost(tx: &Tx<'_>, book: &str, chapter: ChapterNo, worker: &WorkerId) ->
 
 /// `UnknownChapter`, or `NoManifest` when the book itself has no state yet.
 async fn missing(tx: &Tx<'_>, book: &str, chapter: ChapterNo) -> Error {
-    match query(
+    match book_exists(tx, book).await {
+        Ok(false) => Error::NoManifest {
+            dir: PathBuf::from(format!("(postgres book {book})")),
+        },
+        Ok(true) => Error::UnknownChapter { chapter },
+        Err(err) => err,
+    }
+}
+
+/// Whether the book has a state (its `books` row).
+pub(super) async fn book_exists(tx: &Tx<'_>, book: &str) -> Result<bool, Error> {
+    let rows = query(
         tx,
         "SELECT 1 FROM books WHERE id = $1",
         &[&book],
         "read the book",
     )
-    .await
-    {
-        Ok(rows) if rows.is_empty() => Error::NoManifest {
-            dir: PathBuf::from(format!("(postgres book {book})")),
-        },
-        Ok(_) => Error::UnknownChapter { chapter },
-        Err(err) => err,
-    }
+    .await?;
+    Ok(!rows.is_empty())
 }
 
 pub(super) fn micros(lease: Duration) -> i64 {

@@ -10,17 +10,10 @@
 //! as a chapter's is.
 
 use crate::store::postgres::db::{Tx, execute, query, sql};
-use crate::store::postgres::native::{add_usage, micros};
+use crate::store::postgres::native::{Holder, add_usage, book_exists, micros};
 use crate::store::{Error, PortraitOutcome, WorkerId};
 use chrono::{DateTime, Utc};
 use std::time::Duration;
-
-/// Who holds a portrait's claim: the worker, and the attempt when this process made the claim.
-#[derive(Debug, Clone, Copy)]
-pub(super) struct Holder<'a> {
-    pub worker: &'a WorkerId,
-    pub attempt: Option<i64>,
-}
 
 /// The `WHERE` that makes a statement touch the portrait only while `holder` holds it.
 const HELD: &str = "book = $1 AND slug = $2 AND claim_worker = $3 \
@@ -55,17 +48,6 @@ pub(super) async fn want(
         });
     }
     Ok(usize::try_from(added).unwrap_or(usize::MAX))
-}
-
-async fn book_exists(tx: &Tx<'_>, book: &str) -> Result<bool, Error> {
-    let rows = query(
-        tx,
-        "SELECT 1 FROM books WHERE id = $1",
-        &[&book],
-        "read the book",
-    )
-    .await?;
-    Ok(!rows.is_empty())
 }
 
 /// Claims `slug`'s portrait (or with `None` the first claimable one by slug, in byte order as

@@ -236,42 +236,37 @@ fn workers_starting_at_once_migrate_once() {
     assert_eq!(versions, (1..=schema::latest()).collect::<Vec<_>>());
 }
 
-/// Runs `op` on another thread while a second session holds `state`'s book lock shared, as
-/// the one-row operations take it: `true` when `op` ended within 5 s. A whole-book
-/// `transact` takes the lock exclusive and waits for the session to let it go.
+/// Runs `op` on another thread while the session of `client` holds an advisory lock (`lock`
+/// takes it, `unlock` lets it go): `Some` of what `op` returned when it ended within 5 s.
+fn ends_while_locked<T: Send + 'static>(
+    client: &deadpool_postgres::Object,
+    (lock, unlock): (&str, &str),
+    op: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    block(async { client.batch_execute(lock).await.unwrap() });
+    let (done, ended) = std::sync::mpsc::channel();
+    let thread = std::thread::spawn(move || {
+        let _ = done.send(op());
+    });
+    let answer = ended.recv_timeout(Duration::from_secs(5)).ok();
+    block(async { client.batch_execute(unlock).await.unwrap() });
+    thread.join().expect("the operation's thread");
+    answer
+}
+
+/// Runs `op` while a second session holds `state`'s book lock shared, as the one-row
+/// operations take it: `true` when `op` ended within 5 s. A whole-book `transact` takes the
+/// lock exclusive and waits for the session to let it go.
 fn ends_beside_a_shared_book_lock(
     state: &std::sync::Arc<PgState>,
     op: impl FnOnce(&PgState) + Send + 'static,
 ) -> bool {
     let client = state.db.client().unwrap();
-    let book = state.book().to_string();
-    block(async {
-        client
-            .execute(
-                "SELECT pg_advisory_lock_shared($1, hashtext($2))",
-                &[&super::native::BOOK_LOCK, &book],
-            )
-            .await
-            .unwrap();
-    });
-    let (done, ended) = std::sync::mpsc::channel();
+    let key = format!("{}, hashtext('{}')", super::native::BOOK_LOCK, state.book());
+    let lock = format!("SELECT pg_advisory_lock_shared({key})");
+    let unlock = format!("SELECT pg_advisory_unlock_shared({key})");
     let running = state.clone();
-    let thread = std::thread::spawn(move || {
-        op(&running);
-        let _ = done.send(());
-    });
-    let in_time = ended.recv_timeout(Duration::from_secs(5)).is_ok();
-    block(async {
-        client
-            .execute(
-                "SELECT pg_advisory_unlock_shared($1, hashtext($2))",
-                &[&super::native::BOOK_LOCK, &book],
-            )
-            .await
-            .unwrap();
-    });
-    thread.join().expect("the operation's thread");
-    in_time
+    ends_while_locked(&client, (&lock, &unlock), move || op(&running)).is_some()
 }
 
 /// Marking a chapter analyzed (every chapter's analysis ends with it) and the portraits'
@@ -786,38 +781,21 @@ fn a_busy_holder_lends_nothing_without_waiting_for_the_helpers_lock() {
     queue.take("w1", LEASE).unwrap().expect("the book");
     let db = super::db::Db::new(&url).unwrap();
     let client = db.client().unwrap();
-    block(async {
-        client
-            .execute(
-                "SELECT pg_advisory_lock($1, 0)",
-                &[&super::queue::HELPERS_LOCK],
-            )
-            .await
-            .unwrap();
-    });
-    let (done, ended) = std::sync::mpsc::channel();
-    let looking = std::thread::spawn(move || {
+    let lock = format!("SELECT pg_advisory_lock({}, 0)", super::queue::HELPERS_LOCK);
+    let unlock = format!(
+        "SELECT pg_advisory_unlock({}, 0)",
+        super::queue::HELPERS_LOCK
+    );
+    let answer = ends_while_locked(&client, (&lock, &unlock), move || {
         let lending = super::queue::Helper {
             lends: true,
             ..helper("w1")
         };
-        let found = queue.helpable(&lending, &[], LEASE).unwrap();
-        let _ = done.send(found.is_none());
+        queue.helpable(&lending, &[], LEASE).unwrap().is_none()
     });
-    let answer = ended.recv_timeout(Duration::from_secs(5));
-    block(async {
-        client
-            .execute(
-                "SELECT pg_advisory_unlock($1, 0)",
-                &[&super::queue::HELPERS_LOCK],
-            )
-            .await
-            .unwrap();
-    });
-    looking.join().expect("the look's thread");
     assert_eq!(
         answer,
-        Ok(true),
+        Some(true),
         "the busy holder waited for the lock or lent"
     );
 }
