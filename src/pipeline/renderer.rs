@@ -23,10 +23,8 @@ pub enum Renders {
     /// While the run goes on (for whoever watches the folder) and at its end.
     #[default]
     Progressive,
-    /// At the end only: a scale worker's working folder, which nobody watches and whose files
-    /// reach the artifacts when the run ends (`export` renders the book's own).
-    Final,
-    /// None: a scale helper's working folder, thrown away at the end.
+    /// None: a scale worker's working folder, which nobody watches; only its cast files reach
+    /// the artifacts, and `export` renders the book's own Chapters.md and Contents.md.
     Never,
 }
 
@@ -46,14 +44,8 @@ impl RenderQueue {
 /// The background renderer; ends when `stop` resolves, after a final render. Renders during the
 /// run reuse the chapter files they read before; the final one reads every file afresh.
 pub async fn run(ctx: Arc<Context>, mut stop: tokio::sync::oneshot::Receiver<()>) {
-    match ctx.renders.when {
-        Renders::Progressive => {}
-        Renders::Final => {
-            let _ = stop.await;
-            render_now(&ctx, SceneCache::default(), true).await;
-            return;
-        }
-        Renders::Never => return,
+    if ctx.renders.when == Renders::Never {
+        return;
     }
     let mut cache = SceneCache::default();
     loop {

@@ -177,12 +177,13 @@ async fn context(
     )
     .with_artifacts(artifacts.clone())
     .with_slots(worker.text_slots.clone(), worker.image_slots.clone());
-    // Nobody watches a worker's folder while it runs: the holder renders once, at the end,
-    // before its files go up; a helper's folder is thrown away (its final render read every
-    // chapter file and the book's whole state, and made four fsyncs, for nothing).
+    // Nobody reads a worker's Chapters.md or Contents.md: only the cast files go up, and
+    // `export` renders the rest from the artifacts. A final render would read every chapter
+    // file and the book's whole state, and make four fsyncs, for nothing (in the holder,
+    // between the book's last image and its end).
     let context = match role {
         Role::Holder => context
-            .with_renders(Renders::Final)
+            .with_renders(Renders::Never)
             .with_cast_copy(Arc::new(HolderCast {
                 worker: worker.clone(),
                 taken: taken.clone(),

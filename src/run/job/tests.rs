@@ -1412,20 +1412,15 @@ fn rendered_during_and_after(when: crate::pipeline::renderer::Renders) -> (bool,
 }
 
 #[test]
-fn a_scale_workers_folder_is_rendered_at_the_end_or_never() {
+fn a_scale_workers_folder_is_never_rendered() {
     use crate::pipeline::renderer::Renders;
     assert_eq!(
         rendered_during_and_after(Renders::Progressive),
         (true, true)
     );
     assert_eq!(
-        rendered_during_and_after(Renders::Final),
-        (false, true),
-        "a holder's folder: once, when the run ends"
-    );
-    assert_eq!(
         rendered_during_and_after(Renders::Never),
         (false, false),
-        "a helper's folder is thrown away"
+        "a worker's folder is not rendered"
     );
 }

@@ -234,6 +234,11 @@ impl Queue {
             if helper.lends && own_book_wants(tx, helper.id).await? {
                 return Ok(None);
             }
+            // Most looks find nothing to help with (every chapter claimed, the queue's last
+            // book ending): said without the lock, which every idle worker would queue for.
+            if !any_helpable(tx, helper.id, skip).await? {
+                return Ok(None);
+            }
             execute(
                 tx,
                 "SELECT pg_advisory_xact_lock($1, 0)",
@@ -618,7 +623,28 @@ fn taken(row: &tokio_postgres::Row, doing: &'static str) -> Result<Taken, Error>
     })
 }
 
-/// Notifies [`CHANNEL`] when `tx` commits.
+/// Whether a book held by another worker (not in `skip`) has anything a helper could do: a
+/// chapter to analyze or draw, a portrait asked for, or its start still ahead.
+async fn any_helpable(tx: &Tx<'_>, worker: &str, skip: &[String]) -> Result<bool, Error> {
+    let rows = query(
+        tx,
+        "SELECT EXISTS (SELECT 1 FROM queue q \
+                        WHERE q.status = 'running' AND q.worker <> $1 AND NOT (q.id = ANY($2)) \
+                          AND (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
+                                       AND c.status IN ('pending', 'analyzed')) \
+                               OR EXISTS (SELECT 1 FROM portraits p \
+                                          WHERE p.book = q.id AND p.status = 'wanted') \
+                               OR NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id)))",
+        &[&worker, &skip],
+        "look for a book to help with",
+    )
+    .await?;
+    let Some(row) = rows.first() else {
+        return Ok(false);
+    };
+    row.try_get(0).map_err(sql("look for a book to help with"))
+}
+
 /// Whether a book `worker` holds still has something to draw now or later (a chapter not yet
 /// claimed, a portrait wanted, or no chapters yet): `helpable`'s `wanting`, for one worker.
 async fn own_book_wants(tx: &Tx<'_>, worker: &str) -> Result<bool, Error> {
@@ -639,6 +665,7 @@ async fn own_book_wants(tx: &Tx<'_>, worker: &str) -> Result<bool, Error> {
     row.try_get(0).map_err(sql("look at this worker's books"))
 }
 
+/// Notifies [`CHANNEL`] when `tx` commits.
 async fn notify(tx: &Tx<'_>) -> Result<(), Error> {
     execute(
         tx,

@@ -138,13 +138,15 @@ pub(super) async fn save(
 ) -> Result<(), Error> {
     save_book(tx, book, after).await?;
     let now = after.last_updated.unwrap_or_else(Utc::now);
+    let mut added = NewChapters::default();
     for (no, chapter) in &after.chapters {
         match before.and_then(|b| b.chapters.get(no)) {
             Some(old) if Arc::ptr_eq(old, chapter) || old == chapter => {}
             Some(old) => update_chapter(tx, book, *no, old, chapter, now).await?,
-            None => insert_chapter(tx, book, *no, chapter, now).await?,
+            None => added.push(*no, chapter)?,
         }
     }
+    added.insert(tx, book, now).await?;
     let gone: Vec<i64> = before
         .map(|b| b.chapters.keys())
         .into_iter()
@@ -189,50 +191,119 @@ async fn save_book(tx: &Tx<'_>, book: &str, m: &Manifest) -> Result<(), Error> {
     .map(drop)
 }
 
-async fn insert_chapter(
-    tx: &Tx<'_>,
-    book: &str,
-    no: ChapterNo,
-    ch: &ChapterState,
-    now: DateTime<Utc>,
-) -> Result<(), Error> {
-    let number = i64::from(no.0);
-    let claims = i64::from(ch.claim.is_some());
-    execute(
-        tx,
-        "INSERT INTO chapters (book, number, key, title, status, analyzed_at, illustrated_at, \
-             concepts, claim_worker, claimed_at, heartbeat_at, claim_attempt, attempts, error, \
-             updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
-        &[
-            &book,
-            &number,
-            &ch.key.0,
-            &ch.title,
-            &ch.status.to_string(),
-            &ch.analyzed_at,
-            &ch.illustrated_at,
-            &i64::from(ch.concepts),
-            &ch.claim.as_ref().map(|c| c.worker.0.as_str()),
-            &ch.claim.as_ref().map(|c| c.claimed_at),
-            &ch.claim.as_ref().map(|c| c.heartbeat_at),
-            &claims,
-            &i64::from(ch.attempts),
-            &ch.error,
-            &now,
-        ],
-        "add a chapter",
-    )
-    .await?;
-    execute(
-        tx,
-        "INSERT INTO usage (book, chapter) VALUES ($1, $2)",
-        &[&book, &number],
-        "add a chapter's usage",
-    )
-    .await?;
-    save_usage(tx, book, number, ch.usage).await?;
-    save_scenes(tx, book, number, ch).await
+/// Chapters a transaction adds (a book's whole table of contents when its state is created),
+/// written in three statements whatever their number: one per chapter row was the start of
+/// every book, before its first request.
+#[derive(Default)]
+struct NewChapters {
+    number: Vec<i64>,
+    key: Vec<String>,
+    title: Vec<String>,
+    status: Vec<String>,
+    analyzed_at: Vec<Option<DateTime<Utc>>>,
+    illustrated_at: Vec<Option<DateTime<Utc>>>,
+    concepts: Vec<i64>,
+    claim_worker: Vec<Option<String>>,
+    claimed_at: Vec<Option<DateTime<Utc>>>,
+    heartbeat_at: Vec<Option<DateTime<Utc>>>,
+    claims: Vec<i64>,
+    attempts: Vec<i64>,
+    error: Vec<Option<String>>,
+    usage: [Vec<i64>; 3],
+    scenes: [Vec<i64>; 2],
+    rejected: Vec<Option<String>>,
+}
+
+impl NewChapters {
+    fn push(&mut self, no: ChapterNo, ch: &ChapterState) -> Result<(), Error> {
+        let number = i64::from(no.0);
+        self.number.push(number);
+        self.key.push(ch.key.0.clone());
+        self.title.push(ch.title.clone());
+        self.status.push(ch.status.to_string());
+        self.analyzed_at.push(ch.analyzed_at);
+        self.illustrated_at.push(ch.illustrated_at);
+        self.concepts.push(i64::from(ch.concepts));
+        self.claim_worker
+            .push(ch.claim.as_ref().map(|c| c.worker.0.clone()));
+        self.claimed_at
+            .push(ch.claim.as_ref().map(|c| c.claimed_at));
+        self.heartbeat_at
+            .push(ch.claim.as_ref().map(|c| c.heartbeat_at));
+        self.claims.push(i64::from(ch.claim.is_some()));
+        self.attempts.push(i64::from(ch.attempts));
+        self.error.push(ch.error.clone());
+        let counts = [
+            ch.usage.prompt_tokens,
+            ch.usage.completion_tokens,
+            ch.usage.images,
+        ];
+        for (column, count) in self.usage.iter_mut().zip(counts) {
+            column.push(signed(count)?);
+        }
+        for scene in &ch.scenes_done {
+            self.scenes[0].push(number);
+            self.scenes[1].push(i64::from(scene.0));
+            self.rejected.push(ch.rejected.get(scene).cloned());
+        }
+        Ok(())
+    }
+
+    async fn insert(&self, tx: &Tx<'_>, book: &str, now: DateTime<Utc>) -> Result<(), Error> {
+        if self.number.is_empty() {
+            return Ok(());
+        }
+        execute(
+            tx,
+            "INSERT INTO chapters (book, number, key, title, status, analyzed_at, illustrated_at, \
+                 concepts, claim_worker, claimed_at, heartbeat_at, claim_attempt, attempts, \
+                 error, updated_at) \
+             SELECT $1, *, $15 FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], \
+                 $6::timestamptz[], $7::timestamptz[], $8::bigint[], $9::text[], \
+                 $10::timestamptz[], $11::timestamptz[], $12::bigint[], $13::bigint[], \
+                 $14::text[])",
+            &[
+                &book,
+                &self.number,
+                &self.key,
+                &self.title,
+                &self.status,
+                &self.analyzed_at,
+                &self.illustrated_at,
+                &self.concepts,
+                &self.claim_worker,
+                &self.claimed_at,
+                &self.heartbeat_at,
+                &self.claims,
+                &self.attempts,
+                &self.error,
+                &now,
+            ],
+            "add chapters",
+        )
+        .await?;
+        let [prompt, completion, images] = &self.usage;
+        execute(
+            tx,
+            "INSERT INTO usage (book, chapter, prompt_tokens, completion_tokens, images) \
+             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::bigint[], $5::bigint[])",
+            &[&book, &self.number, prompt, completion, images],
+            "add the chapters' usage",
+        )
+        .await?;
+        if self.rejected.is_empty() {
+            return Ok(());
+        }
+        execute(
+            tx,
+            "INSERT INTO scenes (book, chapter, scene, rejected) \
+             SELECT $1, * FROM unnest($2::bigint[], $3::bigint[], $4::text[])",
+            &[&book, &self.scenes[0], &self.scenes[1], &self.rejected],
+            "record the chapters' scenes",
+        )
+        .await
+        .map(drop)
+    }
 }
 
 async fn update_chapter(

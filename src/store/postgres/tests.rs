@@ -388,6 +388,49 @@ fn snapshots_equal_the_memory_stores() {
     );
 }
 
+/// A book whose state arrives whole (chapters analyzed, drawn, refused, claimed, failed) in
+/// its first transaction reads back as written: the new chapters' rows, usage and scenes are
+/// written together, not one chapter at a time.
+#[test]
+fn a_book_created_with_its_chapters_states_reads_back_whole() {
+    let Some((_, pg)) = book_state("created_whole") else {
+        return;
+    };
+    let t0 = now();
+    let mut m = test_support::manifest(3);
+    m.last_updated = Some(t0);
+    let one = std::sync::Arc::make_mut(m.chapters.get_mut(&ChapterNo(1)).unwrap());
+    one.status = Status::IllustrationComplete;
+    one.analyzed_at = Some(t0);
+    one.concepts = 4;
+    one.scenes_done = vec![crate::ids::SceneNo(1), crate::ids::SceneNo(2)];
+    one.rejected.insert(crate::ids::SceneNo(2), "policy".into());
+    one.usage = Usage {
+        prompt_tokens: 11,
+        completion_tokens: 5,
+        images: 1,
+    };
+    let two = std::sync::Arc::make_mut(m.chapters.get_mut(&ChapterNo(2)).unwrap());
+    two.status = Status::IllustrationInprogress;
+    two.claim = Some(crate::store::manifest::Claim {
+        worker: worker("w"),
+        claimed_at: t0,
+        heartbeat_at: t0 + Span::seconds(3),
+    });
+    two.attempts = 2;
+    let three = std::sync::Arc::make_mut(m.chapters.get_mut(&ChapterNo(3)).unwrap());
+    three.status = Status::Error;
+    three.error = Some("no scenes".into());
+    let written = m.clone();
+    pg.transact(&mut |locked| {
+        assert!(locked.set_initial(written.clone()));
+        Ok(())
+    })
+    .unwrap();
+    let got = pg.snapshot().unwrap().expect("the book's state");
+    assert_eq!(got.chapters, m.chapters);
+}
+
 /// Portraits through every state (wanted, drawing, done, failed, redrawn) read back from the
 /// rows as the in-memory store holds them, and a take-over counts one more claim attempt.
 #[test]
@@ -798,6 +841,36 @@ fn a_busy_holder_lends_nothing_without_waiting_for_the_helpers_lock() {
         Some(true),
         "the busy holder waited for the lock or lent"
     );
+}
+
+#[test]
+fn a_worker_with_nothing_to_help_with_does_not_wait_for_the_helpers_lock() {
+    let Some((url, queue)) = queue_with("nothing_to_help", &["held"], &["w1", "w2"]) else {
+        return;
+    };
+    let book = queue.take("w1", LEASE).unwrap().expect("the book").id;
+    let db = super::db::Db::new(&url).unwrap();
+    let client = db.client().unwrap();
+    let lock = format!("SELECT pg_advisory_lock({}, 0)", super::queue::HELPERS_LOCK);
+    let unlock = format!(
+        "SELECT pg_advisory_unlock({}, 0)",
+        super::queue::HELPERS_LOCK
+    );
+    let queue = std::sync::Arc::new(queue);
+    let (q, skip) = (queue.clone(), vec![book]);
+    let skipped = ends_while_locked(&client, (&lock, &unlock), move || {
+        q.helpable(&helper("w2"), &skip, LEASE).unwrap().is_none()
+    });
+    assert_eq!(
+        skipped,
+        Some(true),
+        "waited for the lock with nothing to help"
+    );
+    // The same worker with the held book open to it chooses under the lock.
+    let chosen = ends_while_locked(&client, (&lock, &unlock), move || {
+        queue.helpable(&helper("w2"), &[], LEASE).unwrap().is_some()
+    });
+    assert_eq!(chosen, None, "chose a book without the helpers' lock");
 }
 
 fn helper(id: &str) -> super::queue::Helper<'_> {
