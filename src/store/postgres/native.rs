@@ -227,17 +227,19 @@ pub(super) async fn record_scene(
         }
         SceneOutcome::Pending => {}
     }
-    add_usage(tx, book, number, usage).await
+    add_usage(tx, book, number, usage).await.map(drop)
 }
 
+/// Adds `usage` to the chapter's row; `false` when the book has no such chapter (nothing
+/// to add is always done).
 pub(super) async fn add_usage(
     tx: &Tx<'_>,
     book: &str,
     chapter: i64,
     usage: Usage,
-) -> Result<(), Error> {
+) -> Result<bool, Error> {
     if usage == Usage::default() {
-        return Ok(());
+        return Ok(true);
     }
     execute(
         tx,
@@ -254,7 +256,23 @@ pub(super) async fn add_usage(
         "add usage",
     )
     .await
-    .map(drop)
+    .map(|touched| touched > 0)
+}
+
+/// Sets the book's Elements.md status; `false` when the book has no state yet.
+pub(super) async fn set_elements_status(
+    tx: &Tx<'_>,
+    book: &str,
+    status: &str,
+) -> Result<bool, Error> {
+    let touched = execute(
+        tx,
+        "UPDATE books SET elements_md_status = $2, last_updated = now() WHERE id = $1",
+        &[&book, &status],
+        "set the Elements.md status",
+    )
+    .await?;
+    Ok(touched > 0)
 }
 
 /// Deletes the rows of this host's workers whose process is gone (killed: its guard never ran),

@@ -438,7 +438,7 @@ const ELEMENTS: [(ElementsStatus, &str); 4] = [
     (ElementsStatus::Error, "error"),
 ];
 
-fn elements_text(status: ElementsStatus) -> &'static str {
+pub(super) fn elements_text(status: ElementsStatus) -> &'static str {
     ELEMENTS
         .iter()
         .find(|(s, _)| *s == status)

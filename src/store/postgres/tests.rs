@@ -313,6 +313,42 @@ fn a_chapter_analyzed_and_portraits_are_one_rows_update() {
     );
 }
 
+/// Pass 1's usage and the cast's status are one row's update each (they were whole-book
+/// transactions at every book's start); on a chapter or book that is not there they still fail.
+#[test]
+fn usage_and_the_cast_status_are_one_rows_update() {
+    let Some((_, state)) = book_state("usage-one-row") else {
+        return;
+    };
+    let state = std::sync::Arc::new(state);
+    let none = state.set_elements_status(crate::store::ElementsStatus::Inprogress);
+    assert!(none.is_err(), "a status set on a book with no state");
+    state.open_book(&request(2, now())).unwrap();
+    let cost = Usage {
+        prompt_tokens: 5,
+        completion_tokens: 3,
+        images: 0,
+    };
+    let added = ends_beside_a_shared_book_lock(&state, move |s| {
+        s.add_usage(ChapterNo(2), cost).unwrap();
+        s.add_usage(ChapterNo(2), cost).unwrap();
+    });
+    assert!(added, "adding usage waited for the book");
+    let set = ends_beside_a_shared_book_lock(&state, |s| {
+        s.set_elements_status(crate::store::ElementsStatus::Complete)
+            .unwrap();
+    });
+    assert!(set, "setting the cast's status waited for the book");
+    assert!(
+        state.add_usage(ChapterNo(9), cost).is_err(),
+        "usage of no chapter"
+    );
+    let m = state.snapshot().unwrap().unwrap();
+    assert_eq!(m.chapters[&ChapterNo(2)].usage.prompt_tokens, 10);
+    assert_eq!(m.chapters[&ChapterNo(2)].usage.completion_tokens, 6);
+    assert_eq!(m.elements_md_status, crate::store::ElementsStatus::Complete);
+}
+
 /// The same operations on the in-memory store and on PostgreSQL give the same manifest.
 #[test]
 fn snapshots_equal_the_memory_stores() {
