@@ -88,6 +88,9 @@ pub struct Options {
     pub lock_timeout_secs: f64,
     /// Wait for chapters held by other live workers before ending (`--no-wait` turns it off).
     pub wait_for_others: bool,
+    /// Whether the state records where the book was read from (for `compile --output-dir`). A
+    /// scale worker reads its copy in a folder thrown away after the run: not worth a write.
+    pub record_book_path: bool,
     /// Where the book's state is kept; `None` for the output folder's manifest (the default).
     pub store: Option<StoreUrl>,
     /// The series folder the book belongs to (`--series`, config `series`).
@@ -320,6 +323,7 @@ fn build_options(
         poll_secs: layer.poll_secs.unwrap_or(1.0).max(0.05),
         lock_timeout_secs: layer.lock_timeout_secs.unwrap_or(30.0).max(0.1),
         wait_for_others: !args.no_wait && layer.wait_for_others.unwrap_or(true),
+        record_book_path: true,
         store: layer.store.as_deref().map(StoreUrl::parse).transpose()?,
         series: layer.series.map(|dir| env.cwd.join(dir)),
         artifacts: layer.artifacts.as_deref().map(artifacts_url).transpose()?,

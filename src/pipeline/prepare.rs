@@ -94,7 +94,10 @@ fn open_request(
     options: &Options,
     selected: &[ChapterNo],
 ) -> Result<OpenBook, Error> {
-    let meta = book_meta(book, book_path)?;
+    let mut meta = book_meta(book, book_path)?;
+    if !options.record_book_path {
+        meta.path.clear();
+    }
     let chapters: Vec<(ChapterNo, ChapterKey, String)> = book
         .story_chapters()
         .filter_map(|c| Some((c.number?, c.key.clone(), c.title.clone())))

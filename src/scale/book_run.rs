@@ -126,6 +126,9 @@ async fn context(
     // This worker opens the state and the artifacts itself (keyed by the queue's id).
     options.store = None;
     options.artifacts = None;
+    // Its copy of the book goes with the working folder (`export` records its own), and
+    // a helper noting it would take the book's lock for a whole-book write.
+    options.record_book_path = false;
     let path = book_path.clone();
     let book = blocking(move || crate::book::load(&path)).await?;
     // The same seed a local run of the book uses (`run::job`).

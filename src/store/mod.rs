@@ -15,7 +15,7 @@ pub mod liveness;
 pub mod lock;
 mod locked;
 pub mod manifest;
-mod open;
+pub(crate) mod open;
 pub mod portraits;
 pub mod postgres;
 pub mod progress_log;

@@ -1424,3 +1424,36 @@ fn a_scale_workers_folder_is_never_rendered() {
         "a worker's folder is not rendered"
     );
 }
+
+/// The book's path as prepared into a fresh state, with `record_book_path` as given.
+fn recorded_book_path(record: bool) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let book_path = dir.path().join("book.txt");
+    std::fs::write(&book_path, "a book").unwrap();
+    let args = Args::try_parse_from(["imaginize", "--provider", "builtin", "--quiet"]).unwrap();
+    let env = Environment {
+        vars: HashMap::new(),
+        cwd: dir.path().to_path_buf(),
+        home: None,
+    };
+    let mut options = config::resolve(&args.run, Verbosity::Quiet, &env)
+        .unwrap()
+        .options;
+    options.record_book_path = record;
+    let book = book(2);
+    let selected = selected_chapters(&book, &options).unwrap();
+    let state = crate::store::MemoryStore::default();
+    let reporter = Reporter::collector(Verbosity::Quiet);
+    let out = dir.path().join("out");
+    prepare(
+        &state, &out, &book, &book_path, &options, &selected, &reporter,
+    )
+    .unwrap();
+    state.snapshot().unwrap().unwrap().book.path
+}
+
+#[test]
+fn a_scale_workers_throwaway_copy_of_the_book_is_not_recorded() {
+    assert!(recorded_book_path(true).ends_with("book.txt"));
+    assert_eq!(recorded_book_path(false), "");
+}

@@ -31,7 +31,7 @@ pub use url::redact;
 use crate::ids::{ChapterNo, SceneNo};
 use crate::store::liveness::Workers;
 use crate::store::manifest::Manifest;
-use crate::store::state::{BookState, WorkerGuard};
+use crate::store::state::{BookState, OpenBook, Opened, WorkerGuard};
 use crate::store::usage::Usage;
 use crate::store::{Error, LockedManifest, SceneOutcome, WorkerId};
 use chrono::{DateTime, Utc};
@@ -226,6 +226,26 @@ impl BookState for PgState {
             m.mark_analyzed(chapter, concepts, now)?;
             m.add_usage(chapter, usage)
         })
+    }
+
+    /// A book already opened as this request asks (every worker helping with a book opens
+    /// it) is read, not locked: the whole-book transaction runs only when opening changes
+    /// something (a new book, new chapters, expired claims, the resume flags).
+    fn open_book(&self, request: &OpenBook) -> Result<Opened, Error> {
+        if let Some(current) = self.snapshot()? {
+            let read = current.clone();
+            let mut m = LockedManifest::detached(self.label(), self.workers(), Some(current));
+            let opened = crate::store::open::open(&mut m, request)?;
+            if m.get() == Some(&read) {
+                return Ok(opened);
+            }
+        }
+        let mut opened = Opened::default();
+        self.transact(&mut |m| {
+            opened = crate::store::open::open(m, request)?;
+            Ok(())
+        })?;
+        Ok(opened)
     }
 
     // Pass 1's answers and the cast's status, one row each under the book's shared lock: as

@@ -313,6 +313,25 @@ fn a_chapter_analyzed_and_portraits_are_one_rows_update() {
     );
 }
 
+/// Opening a book already opened as asked (each helper of a book does) reads it without the
+/// book's exclusive lock; an open that changes something still writes it.
+#[test]
+fn opening_an_opened_book_takes_no_lock_and_a_changing_open_still_writes() {
+    let Some((_, state)) = book_state("open-again") else {
+        return;
+    };
+    let state = std::sync::Arc::new(state);
+    assert!(state.open_book(&request(2, now())).unwrap().created);
+    let again = ends_beside_a_shared_book_lock(&state, |s| {
+        let opened = s.open_book(&request(2, now())).unwrap();
+        assert!(!opened.created);
+    });
+    assert!(again, "opening an opened book waited for the book's lock");
+    state.open_book(&request(3, now())).unwrap();
+    let m = state.snapshot().unwrap().unwrap();
+    assert_eq!(m.chapters.len(), 3, "the new chapter was not added");
+}
+
 /// Pass 1's usage and the cast's status are one row's update each (they were whole-book
 /// transactions at every book's start); on a chapter or book that is not there they still fail.
 #[test]
