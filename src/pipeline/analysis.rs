@@ -64,7 +64,13 @@ pub async fn complete_cast(ctx: &Arc<Context>) -> Result<(), Error> {
 /// Whether the book's cast is complete and here: Elements.md marked complete in the state and
 /// present in the output folder (pass 1 is not asked again).
 pub async fn cast_complete(ctx: &Context) -> Result<bool, Error> {
-    let status = ctx.read(|m| m.elements_md_status).await?;
+    let dir = ctx.out.clone();
+    let status = ctx
+        .state(move |s| {
+            s.elements_status()?
+                .ok_or(crate::store::Error::NoManifest { dir })
+        })
+        .await?;
     Ok(status == ElementsStatus::Complete && layout::elements_md_path(&ctx.out).exists())
 }
 

@@ -170,6 +170,12 @@ pub trait BookState: Send + Sync + 'static {
         self.transact(&mut |m| m.set_elements_status(status))
     }
 
+    /// The Elements.md status alone (`None` before the first run created the state); a store
+    /// that can read it without the whole state overrides this.
+    fn elements_status(&self) -> Result<Option<ElementsStatus>, Error> {
+        Ok(self.snapshot()?.map(|m| m.elements_md_status))
+    }
+
     /// Adds a call's usage to a chapter (pass 1 answers count against their first chapter).
     fn add_usage(&self, chapter: ChapterNo, usage: Usage) -> Result<(), Error> {
         self.transact(&mut |m| m.add_usage(chapter, usage))

@@ -270,6 +270,13 @@ impl BookState for PgState {
         self.transact(&mut |m| m.set_elements_status(status))
     }
 
+    fn elements_status(&self) -> Result<Option<crate::store::ElementsStatus>, Error> {
+        let text = self
+            .db
+            .in_transaction(async |tx| native::elements_status(tx, &self.book).await)?;
+        text.as_deref().map(rows::elements_status).transpose()
+    }
+
     fn register_worker(&self, worker: &WorkerId) -> Result<WorkerGuard, Error> {
         let pid = worker.pid().map(i64::from);
         let host = worker.host().unwrap_or_default();

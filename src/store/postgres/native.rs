@@ -259,6 +259,21 @@ pub(super) async fn add_usage(
     .map(|touched| touched > 0)
 }
 
+/// The book's Elements.md status as stored, `None` when the book has no state yet.
+pub(super) async fn elements_status(tx: &Tx<'_>, book: &str) -> Result<Option<String>, Error> {
+    let rows = query(
+        tx,
+        "SELECT elements_md_status FROM books WHERE id = $1",
+        &[&book],
+        "read the Elements.md status",
+    )
+    .await?;
+    rows.first()
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(sql("read the Elements.md status"))
+}
+
 /// Sets the book's Elements.md status; `false` when the book has no state yet.
 pub(super) async fn set_elements_status(
     tx: &Tx<'_>,

@@ -4,7 +4,7 @@
 
 use crate::ids::{ChapterKey, ChapterNo, SceneNo};
 use crate::store::manifest::{BookMeta, ChapterState, Claim, ElementsStatus, Manifest, Status};
-use crate::store::postgres::db::{Tx, corrupt, execute, query, sql};
+use crate::store::postgres::db::{Params, Tx, corrupt, execute, query, sql};
 use crate::store::postgres::portrait_rows;
 use crate::store::usage::Usage;
 use crate::store::{Error, WorkerId};
@@ -26,7 +26,16 @@ const SCENES: &str = "SELECT chapter, scene, rejected FROM scenes WHERE book = $
 
 /// The book's state, `None` before its first transaction created it.
 pub(super) async fn load(tx: &Tx<'_>, book: &str) -> Result<Option<Manifest>, Error> {
-    let Some(row) = query(tx, BOOK, &[&book], "read the book").await?.pop() else {
+    // Sent together and answered in order on the one connection: one round trip, not four
+    // (every snapshot and whole-book transaction reads them all).
+    let key: &Params<'_> = &[&book];
+    let (mut books, portraits, chapters, scenes) = tokio::try_join!(
+        query(tx, BOOK, key, "read the book"),
+        portrait_rows::load(tx, book),
+        query(tx, CHAPTERS, key, "read the chapters"),
+        query(tx, SCENES, key, "read the scenes"),
+    )?;
+    let Some(row) = books.pop() else {
         return Ok(None);
     };
     let mut manifest = Manifest {
@@ -43,15 +52,15 @@ pub(super) async fn load(tx: &Tx<'_>, book: &str) -> Result<Option<Manifest>, Er
         analyze_complete: false,
         illustrate_complete: false,
         chapters: BTreeMap::new(),
-        portraits: portrait_rows::load(tx, book).await?,
+        portraits,
         last_updated: get(&row, "last_updated")?,
     };
-    for row in query(tx, CHAPTERS, &[&book], "read the chapters").await? {
+    for row in chapters {
         let (no, chapter, updated) = chapter(&row)?;
         manifest.last_updated = manifest.last_updated.max(Some(updated));
         manifest.chapters.insert(no, Arc::new(chapter));
     }
-    for row in query(tx, SCENES, &[&book], "read the scenes").await? {
+    for row in scenes {
         add_scene(&mut manifest, &row)?;
     }
     manifest.refresh_flags();
@@ -445,7 +454,7 @@ pub(super) fn elements_text(status: ElementsStatus) -> &'static str {
         .map_or("pending", |(_, text)| text)
 }
 
-fn elements_status(text: &str) -> Result<ElementsStatus, Error> {
+pub(super) fn elements_status(text: &str) -> Result<ElementsStatus, Error> {
     ELEMENTS
         .iter()
         .find(|(_, t)| *t == text)

@@ -342,6 +342,7 @@ fn usage_and_the_cast_status_are_one_rows_update() {
     let state = std::sync::Arc::new(state);
     let none = state.set_elements_status(crate::store::ElementsStatus::Inprogress);
     assert!(none.is_err(), "a status set on a book with no state");
+    assert_eq!(state.elements_status().unwrap(), None);
     state.open_book(&request(2, now())).unwrap();
     let cost = Usage {
         prompt_tokens: 5,
@@ -366,6 +367,10 @@ fn usage_and_the_cast_status_are_one_rows_update() {
     assert_eq!(m.chapters[&ChapterNo(2)].usage.prompt_tokens, 10);
     assert_eq!(m.chapters[&ChapterNo(2)].usage.completion_tokens, 6);
     assert_eq!(m.elements_md_status, crate::store::ElementsStatus::Complete);
+    assert_eq!(
+        state.elements_status().unwrap(),
+        Some(crate::store::ElementsStatus::Complete)
+    );
 }
 
 /// The same operations on the in-memory store and on PostgreSQL give the same manifest.
