@@ -62,7 +62,7 @@ pub(super) async fn run_book(
         // The holder's cast and style are the book's; a helper only reads them. Its
         // illustrators wait for the chapters the holder's analysis has still to deliver, and
         // look again as soon as the queue says one became claimable.
-        let nudged = forward_nudges(worker.nudge.clone(), ctx.clone());
+        let nudged = forward_nudges(worker.nudges.of(&taken.id), ctx.clone());
         let outcome = orchestrate::run(ctx, stop).await;
         nudged.abort();
         let outcome = outcome?;
@@ -215,7 +215,8 @@ async fn cast_shared(
 ) -> Result<bool, Error> {
     loop {
         // Armed before the look, so a wake-up between the look and the wait is not missed.
-        let woken = worker.nudge.notified();
+        let nudge = worker.nudges.of(&taken.id);
+        let woken = nudge.notified();
         tokio::pin!(woken);
         woken.as_mut().enable();
         let (w, book) = (worker.clone(), taken.id.clone());

@@ -12,6 +12,7 @@ mod book_run;
 pub mod budget;
 pub mod export;
 pub mod local_files;
+mod nudges;
 pub mod status;
 pub mod submit;
 pub mod worker;

@@ -15,8 +15,9 @@ use crate::error::Error;
 use crate::pipeline::shutdown::{self, Shutdown, Signal};
 use crate::report::Reporter;
 
+use super::nudges::Nudges;
 use crate::store::WorkerId;
-use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken};
+use crate::store::postgres::queue::{End, Helper, Listener, Queue, Taken, Woken};
 use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -50,9 +51,9 @@ pub(super) struct Worker {
     /// `--image-jobs`, else its configuration): `--books` shares them, it does not multiply them.
     pub text_slots: Arc<Semaphore>,
     pub image_slots: Arc<Semaphore>,
-    /// Told each time the queue notifies a change (a chapter became claimable): the books this
-    /// worker helps with look again at once instead of at their next poll.
-    pub nudge: Arc<tokio::sync::Notify>,
+    /// Told each time the queue notifies a change (a chapter became claimable): the runs on
+    /// the book it names look again at once instead of at their next poll.
+    pub nudges: Nudges,
 }
 
 pub fn run(
@@ -99,7 +100,7 @@ pub fn run(
         max_attempts,
         text_slots,
         image_slots,
-        nudge: Arc::new(tokio::sync::Notify::new()),
+        nudges: Nudges::default(),
     });
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -177,7 +178,7 @@ async fn serve(worker: Arc<Worker>) -> Result<Option<Signal>, Error> {
                 }
             }
             () = stopped.recv() => {}
-            () = woken(&mut listener) => worker.nudge.notify_waiters(),
+            woken = woken(&mut listener) => worker.nudges.wake(&woken),
             () = tokio::time::sleep(poll) => {
                 if listener.as_ref().is_none_or(Listener::is_closed) {
                     listener = listen(&worker).await;
@@ -263,7 +264,7 @@ async fn listen(worker: &Worker) -> Option<Listener> {
 }
 
 /// Returns when the queue notified a change; never without a listener.
-async fn woken(listener: &mut Option<Listener>) {
+async fn woken(listener: &mut Option<Listener>) -> Woken {
     match listener {
         Some(listener) => listener.notified().await,
         None => std::future::pending().await,

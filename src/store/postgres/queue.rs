@@ -162,7 +162,7 @@ impl Queue {
                 "queue a book",
             )
             .await?;
-            notify(tx).await?;
+            notify(tx, &book.id).await?;
             Ok(added == 1)
         })
     }
@@ -194,8 +194,8 @@ impl Queue {
                 .map(|row| taken(row, "take a book"))
                 .transpose()?;
             // Idle workers look again: a book just taken is one they may help with.
-            if taken.is_some() {
-                notify(tx).await?;
+            if let Some(book) = &taken {
+                notify(tx, &book.id).await?;
             }
             Ok(taken)
         })
@@ -318,7 +318,7 @@ impl Queue {
                 "say a book's cast is shared",
             )
             .await?;
-            notify(tx).await?;
+            notify(tx, book).await?;
             Ok(touched == 1)
         })
     }
@@ -409,7 +409,7 @@ impl Queue {
             };
             // Released or failed: takeable (now or after its backoff); done: idle workers
             // look whether anything is left.
-            notify(tx).await?;
+            notify(tx, book).await?;
             Ok(touched == 1)
         })
     }
@@ -425,7 +425,7 @@ impl Queue {
                 "queue a book again",
             )
             .await?;
-            notify(tx).await?;
+            notify(tx, book).await?;
             Ok(touched == 1)
         })
     }
@@ -665,12 +665,12 @@ async fn own_book_wants(tx: &Tx<'_>, worker: &str) -> Result<bool, Error> {
     row.try_get(0).map_err(sql("look at this worker's books"))
 }
 
-/// Notifies [`CHANNEL`] when `tx` commits.
-async fn notify(tx: &Tx<'_>) -> Result<(), Error> {
+/// Notifies [`CHANNEL`] when `tx` commits, naming `book` (what the wake-up is about).
+async fn notify(tx: &Tx<'_>, book: &str) -> Result<(), Error> {
     execute(
         tx,
-        "SELECT pg_notify($1, '')",
-        &[&CHANNEL],
+        "SELECT pg_notify($1, $2)",
+        &[&CHANNEL, &book],
         "wake the workers",
     )
     .await
@@ -711,7 +711,7 @@ fn micros(duration: Duration) -> i64 {
 mod budget;
 mod listen;
 
-pub use listen::Listener;
+pub use listen::{Listener, Woken};
 
 #[cfg(test)]
 #[path = "queue_tests.rs"]

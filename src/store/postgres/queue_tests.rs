@@ -127,9 +127,10 @@ fn a_listener_is_woken_when_a_book_is_queued_or_given_back() {
         let mut listener = q.listen().await.expect("listen");
         let limit = Duration::from_secs(10);
         q.submit(&book("e")).unwrap();
-        tokio::time::timeout(limit, listener.notified())
+        let woken = tokio::time::timeout(limit, listener.notified())
             .await
             .expect("woken by the submission");
+        assert!(woken.books.contains("e") && !woken.every_book, "{woken:?}");
         q.register("w", "host", std::process::id()).unwrap();
         let t = q.take("w", LEASE).unwrap().unwrap();
         q.end("e", "w", t.attempt, &End::Released).unwrap();

@@ -15,6 +15,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
     (4, include_str!("migrations/004_portraits.sql")),
     (5, include_str!("migrations/005_helpers.sql")),
     (6, include_str!("migrations/006_portraits_wanted.sql")),
+    (7, include_str!("migrations/007_wake_payload.sql")),
 ];
 
 /// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,

@@ -869,9 +869,11 @@ fn a_portrait_asked_for_wakes_workers() {
     let woken = runtime.block_on(async {
         tokio::time::timeout(Duration::from_secs(10), listener.notified())
             .await
-            .is_ok()
+            .ok()
     });
-    assert!(woken, "woken by a portrait asked for");
+    let woken = woken.expect("woken by a portrait asked for");
+    assert!(woken.books.contains("drawn"), "the wake-up names its book");
+    assert!(!woken.every_book);
 }
 
 /// A holder whose own book still has work lends nothing, and finds that out without waiting

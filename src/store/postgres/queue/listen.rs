@@ -3,27 +3,58 @@
 use super::{CHANNEL, Queue};
 use crate::store::Error;
 use crate::store::postgres::db::sql;
+use std::collections::BTreeSet;
+
+/// What one or more notifications were about: the books they named, or every book (a
+/// notification without a book, as workers before schema 7 sent).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Woken {
+    pub every_book: bool,
+    pub books: BTreeSet<String>,
+}
+
+impl Woken {
+    fn add(&mut self, payload: String) {
+        if payload.is_empty() {
+            self.every_book = true;
+        } else {
+            self.books.insert(payload);
+        }
+    }
+
+    /// Whether the wake-up concerns `book`.
+    pub fn concerns(&self, book: &str) -> bool {
+        self.every_book || self.books.contains(book)
+    }
+}
 
 /// A connection listening on [`CHANNEL`]: `notified` returns when the queue changed. Made with
 /// [`Queue::listen`] on the caller's runtime; when the connection drops, `notified` never
 /// returns again and `is_closed` says so (the worker's slow poll goes on, and it listens anew).
 pub struct Listener {
     _client: tokio_postgres::Client,
-    wakes: tokio::sync::mpsc::UnboundedReceiver<()>,
+    wakes: tokio::sync::mpsc::UnboundedReceiver<String>,
     closed: bool,
 }
 
 impl Listener {
-    /// Waits for the next notification (several pending count as one).
-    pub async fn notified(&mut self) {
+    /// Waits for the next notification; several pending are taken together.
+    pub async fn notified(&mut self) -> Woken {
         if self.closed {
             return std::future::pending().await;
         }
         match self.wakes.recv().await {
-            Some(()) => while self.wakes.try_recv().is_ok() {},
+            Some(payload) => {
+                let mut woken = Woken::default();
+                woken.add(payload);
+                while let Ok(payload) = self.wakes.try_recv() {
+                    woken.add(payload);
+                }
+                woken
+            }
             None => {
                 self.closed = true;
-                std::future::pending::<()>().await;
+                std::future::pending().await
             }
         }
     }
@@ -53,8 +84,8 @@ impl Queue {
         tokio::spawn(async move {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             while let Some(Ok(message)) = messages.next().await {
-                if let tokio_postgres::AsyncMessage::Notification(_) = message
-                    && send.send(()).is_err()
+                if let tokio_postgres::AsyncMessage::Notification(note) = message
+                    && send.send(note.payload().to_string()).is_err()
                 {
                     break;
                 }
