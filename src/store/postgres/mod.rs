@@ -126,10 +126,8 @@ impl PgState {
     /// Runs `op` as one short transaction holding the book's lock shared (again after a lost
     /// connection: `Db::retrying`).
     fn short<T>(&self, op: impl AsyncFn(&Tx<'_>) -> Result<T, Error>) -> Result<T, Error> {
-        self.db.in_transaction(async |tx| {
-            native::lock_book(tx, &self.book, false).await?;
-            op(tx).await
-        })
+        self.db
+            .in_transaction(async |tx| native::under_book_lock(tx, &self.book, false, op(tx)).await)
     }
 
     /// The workers that have a row, among those the book's claims name.
@@ -191,9 +189,13 @@ impl BookState for PgState {
     ) -> Result<(), Error> {
         // `change` may run again after a lost connection, on the state as it is then.
         self.db.in_transaction(async |tx| {
-            native::lock_book(tx, &self.book, true).await?;
-            let before = rows::load(tx, &self.book).await?;
-            let live = rows::live_workers(tx, &self.book).await?;
+            let read = async {
+                tokio::try_join!(
+                    rows::load(tx, &self.book),
+                    rows::live_workers(tx, &self.book)
+                )
+            };
+            let (before, live) = native::under_book_lock(tx, &self.book, true, read).await?;
             let workers = Workers::Registry(Arc::new(Mutex::new(live)));
             let mut m = LockedManifest::detached(self.label(), workers, before.clone());
             change(&mut m)?;

@@ -24,15 +24,37 @@ const LONGEST_LEASE: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// Takes the book's advisory lock until the transaction ends: shared for one chapter's
 /// operation, exclusive for a whole-book transaction.
-pub(super) async fn lock_book(tx: &Tx<'_>, book: &str, exclusive: bool) -> Result<(), Error> {
-    let statement = if exclusive {
+fn lock_statement(exclusive: bool) -> &'static str {
+    if exclusive {
         "SELECT pg_advisory_xact_lock($1, hashtext($2))"
     } else {
         "SELECT pg_advisory_xact_lock_shared($1, hashtext($2))"
-    };
-    query(tx, statement, &[&BOOK_LOCK, &book], "lock the book")
+    }
+}
+
+/// Runs `then` under the book's lock, sent with it rather than after its answer: the server
+/// runs a connection's statements in order, so `then`'s first statement waits for the lock
+/// there, one round trip sooner (every short transaction and state read starts this way).
+/// The lock's statement is prepared first, so nothing of `then` can reach the server before it.
+pub(super) async fn under_book_lock<T>(
+    tx: &Tx<'_>,
+    book: &str,
+    exclusive: bool,
+    then: impl Future<Output = Result<T, Error>>,
+) -> Result<T, Error> {
+    let lock = tx
+        .prepare_cached(lock_statement(exclusive))
         .await
-        .map(drop)
+        .map_err(sql("lock the book"))?;
+    let locked = async {
+        tx.query(&lock, &[&BOOK_LOCK, &book])
+            .await
+            .map(drop)
+            .map_err(sql("lock the book"))
+    };
+    // `biased`: polled in this order, so the lock is on the wire before anything of `then`.
+    let ((), out) = tokio::try_join!(biased; locked, then)?;
+    Ok(out)
 }
 
 /// Claims the first chapter of `selected` that is analyzed, or in progress with an expired

@@ -332,6 +332,31 @@ fn opening_an_opened_book_takes_no_lock_and_a_changing_open_still_writes() {
     assert_eq!(m.chapters.len(), 3, "the new chapter was not added");
 }
 
+/// The book's lock is sent together with the statements it guards, yet still taken before
+/// them: while another session holds it exclusive, a one-row operation does not end, and it
+/// ends (with its change made) once the lock is let go.
+#[test]
+fn a_one_row_operation_waits_for_the_books_exclusive_lock() {
+    let Some((_, state)) = book_state("lock-first") else {
+        return;
+    };
+    let state = std::sync::Arc::new(state);
+    state.open_book(&request(1, now())).unwrap();
+    let client = state.db.client().unwrap();
+    let key = format!("{}, hashtext('{}')", super::native::BOOK_LOCK, state.book());
+    let lock = format!("SELECT pg_advisory_lock({key})");
+    let unlock = format!("SELECT pg_advisory_unlock({key})");
+    let marking = state.clone();
+    let ended = ends_while_locked(&client, (&lock, &unlock), move || {
+        marking
+            .mark_analyzed(ChapterNo(1), 1, Usage::default(), now())
+            .unwrap();
+    });
+    assert!(ended.is_none(), "marked while the book was locked");
+    let m = state.snapshot().unwrap().unwrap();
+    assert_eq!(m.chapters[&ChapterNo(1)].status, Status::Analyzed);
+}
+
 /// Pass 1's usage and the cast's status are one row's update each (they were whole-book
 /// transactions at every book's start); on a chapter or book that is not there they still fail.
 #[test]
