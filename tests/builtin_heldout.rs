@@ -28,14 +28,15 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 }
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
-/// twenty held-out books meeting the bar (precision / recall, session 12): The Little Colonel's
-/// Hero 0.97 / 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom
+/// twenty-one held-out books, all meeting the bar (precision / recall, session 13): The Little
+/// Colonel's Hero 0.97 / 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom
 /// Sawyer 0.94 / 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The
 /// Adventures of Sherlock Holmes 0.86 / 0.93, Jane Eyre 0.89 / 0.92, The Wonderful Wizard of Oz
 /// 0.88 / 0.88, Little Women 0.87 / 0.79, Gulliver's Travels 0.90 / 0.78, The Picture of Dorian
 /// Gray 1.00 / 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.92, Silas Marner 0.92 / 0.85,
 /// The Call of the Wild 0.91 / 0.78, The Secret Garden 0.86 / 0.81, The Vicar of Wakefield
-/// 1.00 / 0.85 and Cranford 0.86 / 0.74 (session 13); must-recall
+/// 1.00 / 0.85, Cranford 0.86 / 0.74 (session 13) and Far from the Madding Crowd 0.91 / 0.74
+/// (added fresh in session 13, first contact, never studied); must-recall
 /// 1.00 on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no
 /// lexicon item). Recall counts only the cast-list entries the story chapters name at all (the
 /// lists were written for whole novels; a fixture cut to its first chapters never names some
