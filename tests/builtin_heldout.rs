@@ -28,14 +28,16 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 }
 
 /// Precision and recall every held-out book reaches. Issue 18 asks for 0.85 and 0.7. On the
-/// twenty held-out books meeting the bar (precision / recall, session 12): The Little Colonel's
-/// Hero 0.97 / 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom
+/// twenty-one held-out books, all meeting the bar (precision / recall, session 13): The Little
+/// Colonel's Hero 0.97 / 0.94, News from Nowhere 0.94 / 0.75, The Log School-House 0.86 / 0.72, Tom
 /// Sawyer 0.94 / 0.77, Alice 0.88 / 0.80, Katrine 0.86 / 0.80, Treasure Island 1.00 / 0.80, The
 /// Adventures of Sherlock Holmes 0.86 / 0.93, Jane Eyre 0.89 / 0.92, The Wonderful Wizard of Oz
 /// 0.88 / 0.88, Little Women 0.87 / 0.79, Gulliver's Travels 0.90 / 0.78, The Picture of Dorian
 /// Gray 1.00 / 0.71, Dracula 0.95 / 0.71, Frankenstein 1.00 / 0.92, Silas Marner 0.92 / 0.85,
-/// The Call of the Wild 0.91 / 0.78, The Secret Garden 0.86 / 0.81 and The Vicar of Wakefield
-/// 1.00 / 0.85; must-recall
+/// The Call of the Wild 0.91 / 0.78, The Secret Garden 0.86 / 0.81, The Vicar of Wakefield
+/// 1.00 / 0.77 (0.85 in session 12, when Miss Arabella Wilmot, named once, was found only as
+/// her father's wrong alias), Cranford 0.86 / 0.74 (session 13) and Far from the Madding Crowd 0.91 / 0.74
+/// (added fresh in session 13, first contact, never studied); must-recall
 /// 1.00 on all but Treasure Island (0.91: the ship, named by "the" and its own name, is no
 /// lexicon item). Recall counts only the cast-list entries the story chapters name at all (the
 /// lists were written for whole novels; a fixture cut to its first chapters never names some
@@ -48,7 +50,11 @@ fn report(cases: &[Case]) -> Vec<(&'static str, cast_score::Score)> {
 /// "called" naming is no speech; a pet form), The Secret Garden once (session 11: an animal
 /// named by its species), The Vicar of Wakefield once (session 12: the book's title on lines of
 /// its own is no one; a surname the prepositions made a place joins the full name it ends; a
-/// name spoken to or given as a relative's weighs more; see tests/fixtures/books/PROVENANCE.md).
+/// name spoken to or given as a relative's weighs more), Cranford once (session 13: a style
+/// before a title is no name, a word only before a ware is no name, an author judged, quoted as
+/// a title, written by or preferred is cited whatever the title, "he called X" is no speech, a
+/// title with a pet name joins the full given name, an item named as "any" of its kind is not
+/// shown; see tests/fixtures/books/PROVENANCE.md).
 /// The bars
 /// are what holds today, so a regression fails; raise them with the rules, never by editing
 /// the cast lists to fit.
@@ -76,21 +82,10 @@ struct Bar {
 /// speaks, and "the bird" is the one robin in view), it meets the bar since. The Vicar of
 /// Wakefield (added fresh in session 11: precision 0.78, recall 0.62, must-recall 0.80) was
 /// studied in session 12 and meets the bar since (1.00 / 0.85 / 1.00).
-/// Cranford (AZW3, added fresh in session 12, first contact, never studied): precision 0.64
-/// (18/28), recall 0.74 (14/19), must-recall 1.00, 2 duplicates, 0 split kinds. Its ten elements
-/// that are no cast are mostly the reading of its ladies, named where they argue about books:
-/// authors (Dr Johnson, "Mr Boz", Byron), works and their characters (Rasselas, Locksley Hall,
-/// Lord Mauleverer); then "Shetland" (a shawl's wool) as a character, "Honourable" (Mrs
-/// Jamieson's style) as a place, and an umbrella and a letter as items.
-const BELOW_THE_BAR: &[(&str, Bar)] = &[(
-    "cranford",
-    Bar {
-        precision: 0.63,
-        recall: 0.7,
-        must: 0.9,
-        split_kinds: 0,
-    },
-)];
+/// Cranford (AZW3, added fresh in session 12: precision 0.64 (18/28), recall 0.74, must-recall
+/// 1.00; its books and authors, "Shetland" wool and the "Honourable" style as cast) was studied
+/// in session 13 and meets the bar since (0.86 (18/21) / 0.74 / 1.00).
+const BELOW_THE_BAR: &[(&str, Bar)] = &[];
 
 fn bar(name: &str) -> &'static Bar {
     BELOW_THE_BAR

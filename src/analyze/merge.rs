@@ -231,7 +231,10 @@ fn surnames(seen: &[Seen]) -> HashMap<String, Surname> {
 /// Keys an entity answers to: its name and aliases, plus the bare name for an honorific name
 /// when no other honorific claims the same bare name ("mr darcy" → "darcy", but not "bennet"),
 /// and the bare surname of a full name when the book gives that surname one given name and no
-/// title but "Mr." ("jacob marley" → "marley", joining "Mr. Marley"; not "jane bennet").
+/// title but "Mr." ("jacob marley" → "marley", joining "Mr. Marley"; not "jane bennet"), the
+/// full name itself untitled or a man's plain "Mr." ("Sir William Thornhill" is not the "Mr
+/// Thornhill" who is his nephew, nor "Miss Arabella Wilmot" her father "Mr Wilmot": another
+/// title is another person).
 fn keys(
     raw: &RawEntity,
     unambiguous: &HashMap<String, bool>,
@@ -248,6 +251,7 @@ fn keys(
             out.push(rest.to_string());
         }
         if raw.kind == ElementKind::Character
+            && title.is_none_or(|t| matches!(t, "mr" | "master"))
             && !rest.contains(" of ")
             && !has_owner(name)
             && let Some((_, surname)) = rest.rsplit_once(' ')
@@ -643,6 +647,36 @@ mod tests {
             .map(|(no, text)| (*no, ChapterText::new(text)))
             .collect();
         merge("T", input, &tokenised)
+    }
+
+    #[test]
+    fn a_full_name_under_another_title_is_not_the_mr_of_its_surname() {
+        let input = vec![
+            (
+                ChapterNo(1),
+                vec![
+                    raw("Sir William Thornhill", &[], "", ""),
+                    raw("Mr Thornhill", &["Thornhill"], "", ""),
+                    raw("Miss Arabella Wilmot", &[], "", ""),
+                    raw("Mr Wilmot", &[], "", ""),
+                ],
+            ),
+            (ChapterNo(2), vec![raw("Jacob Marley", &[], "", "")]),
+            (ChapterNo(3), vec![raw("Mr. Marley", &[], "", "")]),
+        ];
+        let catalogue = merged(&input);
+        let mut got = names(&catalogue);
+        got.sort_unstable();
+        assert_eq!(
+            got,
+            [
+                "Jacob Marley",
+                "Miss Arabella Wilmot",
+                "Mr Thornhill",
+                "Mr Wilmot",
+                "Sir William Thornhill"
+            ]
+        );
     }
 
     #[test]

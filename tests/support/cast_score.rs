@@ -150,6 +150,11 @@ pub const HELD_OUT: &[Case] = &[
         book: "tests/fixtures/books/heldout/cranford.azw3",
         gold: "tests/fixtures/gold/heldout/cranford.json",
     },
+    Case {
+        name: "far-from-the-madding-crowd",
+        book: "tests/fixtures/books/heldout/far-from-the-madding-crowd.docx",
+        gold: "tests/fixtures/gold/heldout/far-from-the-madding-crowd.json",
+    },
 ];
 
 /// Words that are never an element by themselves.

@@ -99,6 +99,9 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
     if let Some(t) = head_owner(forms, f) {
         return Some(t);
     }
+    if let Some(t) = titled_pet_owner(forms, f) {
+        return Some(t);
+    }
     // "Uncle Scrooge" and "Aunt Polly" are what their family calls Scrooge and Polly.
     if f.honorific.as_deref().is_some_and(lexicon::is_kin_title) {
         let bare = unique(forms, |g| {
@@ -169,6 +172,30 @@ fn link_target(forms: &[Form], f: &Form) -> Option<usize> {
         }
     }
     None
+}
+
+/// "Miss Matty" beside "Miss Matilda" and "Miss Matilda Jenkyns": a title with a pet name joins
+/// the same title with the full given name, when every form so titled and so named is one
+/// person (one surname at most). A different title is a different person ("Lady Catherine" is
+/// no "Miss Kitty").
+fn titled_pet_owner(forms: &[Form], f: &Form) -> Option<usize> {
+    let title = f.honorific.as_deref()?;
+    let full = lexicon::full_name_of(f.core.first()?)?;
+    let owners: Vec<usize> = forms
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.honorific.as_deref() == Some(title) && g.core[0] == full)
+        .map(|(i, _)| i)
+        .collect();
+    let fuller: Vec<&Vec<String>> = owners
+        .iter()
+        .map(|&i| &forms[i].core)
+        .filter(|c| c.len() > 1)
+        .collect();
+    let one = fuller.windows(2).all(|w| w[0] == w[1]);
+    (f.core.len() == 1 && one)
+        .then(|| owners.first().copied())
+        .flatten()
 }
 
 /// "Mr. Godfrey" beside "Godfrey Cass" and a bare "Godfrey" said more often: the household's
@@ -315,6 +342,24 @@ mod tests {
             .iter()
             .find(|g| g.name == name || g.aliases.iter().any(|a| a == name))
             .unwrap_or_else(|| panic!("no group for {name}: {groups:?}"))
+    }
+
+    #[test]
+    fn a_title_with_a_pet_name_joins_the_title_with_the_full_name() {
+        let g = groups(
+            "Miss Matilda Jenkyns wrote. Then Miss Matty sat. Later Miss Matilda laughed. \
+             Then Miss Jenkyns frowned.",
+        );
+        let matty = find(&g, "Miss Matty");
+        assert_eq!(matty.name, "Miss Matilda Jenkyns", "{g:?}");
+        assert!(matty.aliases.contains(&"Miss Matilda".to_string()), "{g:?}");
+        assert!(
+            !matty.aliases.contains(&"Miss Jenkyns".to_string()),
+            "{g:?}"
+        );
+        // Two Matildas of different families: the pet name could be either.
+        let g = groups("Miss Matilda Jenkyns wrote. Miss Matilda Smith sang. Then Miss Matty sat.");
+        assert_eq!(find(&g, "Miss Matty").name, "Miss Matty", "{g:?}");
     }
 
     #[test]

@@ -116,6 +116,9 @@ struct WordStats<'a> {
     /// Capitalised occurrences between a determiner and a lower-case word ("the Hungarian
     /// yoke", "the Carpathian mountains"): an adjective's place.
     adjectival: HashMap<&'a str, usize>,
+    /// Capitalised occurrences right before a noun of wares ("Shetland wool"): the ware's
+    /// adjective.
+    goods: HashMap<&'a str, usize>,
 }
 
 /// Words before a noun that make the capitalised word between them an adjective.
@@ -159,6 +162,7 @@ impl<'a> WordStats<'a> {
         let mut lower = HashMap::new();
         let mut counted = HashMap::new();
         let mut adjectival = HashMap::new();
+        let mut goods = HashMap::new();
         let mut located = HashSet::new();
         let mut previous: Option<&Token> = None;
         for (i, token) in doc.tokens.iter().enumerate() {
@@ -169,6 +173,9 @@ impl<'a> WordStats<'a> {
                 }
                 if !token.at_start && is_adjective_slot(doc, i) {
                     *adjectival.entry(word).or_insert(0) += 1;
+                }
+                if !token.at_start && before_goods(doc, i) {
+                    *goods.entry(word).or_insert(0) += 1;
                 }
                 let after_count = previous.is_some_and(|p| {
                     p.sentence == token.sentence
@@ -196,6 +203,7 @@ impl<'a> WordStats<'a> {
             lower,
             counted,
             adjectival,
+            goods,
         }
     }
 
@@ -226,8 +234,24 @@ impl<'a> WordStats<'a> {
         }
         let inside = self.capital_inside.get(word).copied().unwrap_or(0);
         let lower = self.lower.get(&word.to_lowercase()).copied().unwrap_or(0);
-        inside > 0 && lower * 2 <= inside && !self.is_class(word) && !self.is_demonym(word)
+        let goods = self.goods.get(word).copied().unwrap_or(0);
+        inside > 0
+            && lower * 2 <= inside
+            && goods < inside
+            && !self.is_class(word)
+            && !self.is_demonym(word)
+            && !lexicon::is_style(word)
     }
+}
+
+/// "Shetland wool", "Dresden china": the capitalised token at `i` right before a noun of wares.
+/// A word the chapter capitalises only there is where the ware comes from, not someone of the
+/// story.
+fn before_goods(doc: &Doc, i: usize) -> bool {
+    let token = &doc.tokens[i];
+    doc.tokens
+        .get(i + 1)
+        .is_some_and(|n| adjacent(doc.text, token, n) && lexicon::GOODS_NOUNS.contains(&n.word))
 }
 
 /// Whether the capitalised token at `i` sits where an adjective does: after a determiner and
@@ -335,8 +359,11 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
         entry.introduced += usize::from(by_kind || apposed.is_some());
         entry.vessel += usize::from(is_vessel(tokens, i));
         let studied = !owner && is_studied(tokens, i);
-        entry.cited += usize::from(owner && cites_work(doc.text, tokens, next) || studied);
-        entry.addressed += usize::from(!placed && is_addressed(doc.text, tokens, i, next));
+        let title = is_quoted_title(doc.text, tokens, i, next);
+        let cited = owner && cites_work(doc.text, tokens, next) || studied || title;
+        entry.cited += usize::from(cited || as_writer(tokens, next));
+        entry.addressed +=
+            usize::from(!placed && !title && is_addressed(doc.text, tokens, i, next));
         entry.kin += usize::from(names_a_relative(tokens, i));
         seen.push((slot, i, next));
         i = next;
@@ -351,7 +378,72 @@ pub fn find_forms(doc: &Doc) -> Vec<Form> {
 const SCHOLARSHIP: &[&str] = &[
     "works", "writings", "theory", "theories", "principles", "doctrine", "doctrines", "system",
     "treatise", "treatises", "disciple", "disciples", "followers", "teachings", "philosophy",
+    "poem", "poems", "book", "books", "novel", "novels", "verses", "style", "poetry",
 ];
+
+/// Nouns and verbs of making a written work, before "by" and its author: "written by Dr
+/// Johnson", "that book by Mr Boz", "a poem by Byron".
+#[rustfmt::skip]
+const AUTHORED: &[&str] = &[
+    "written", "composed", "book", "books", "poem", "poems", "novel", "novels", "verses",
+    "play", "plays", "story", "stories", "essay", "essays", "sermon", "sermons",
+];
+
+/// Nouns for someone who writes, after "as a": "Dr Johnson as a writer of fiction".
+const WRITERS: &[&str] = &[
+    "writer",
+    "author",
+    "poet",
+    "novelist",
+    "historian",
+    "essayist",
+];
+
+/// "my preference of Dr Johnson as a writer of fiction": the name before token `end` is judged
+/// as a writer.
+fn as_writer(tokens: &[Token], end: usize) -> bool {
+    let word = |k: usize| {
+        tokens
+            .get(end + k)
+            .filter(|t| end > 0 && t.sentence == tokens[end - 1].sentence)
+            .map(|t| t.word.to_lowercase())
+    };
+    word(0).as_deref() == Some("as")
+        && matches!(word(1).as_deref(), Some("a" | "an"))
+        && word(2).is_some_and(|w| WRITERS.contains(&w.as_str()))
+}
+
+/// "Fetch me ‘Rasselas,’ my dear", "a long poem, called “Locksley Hall,” and": the name at
+/// `start..end` alone between quotation marks, the opening mark after a word of the same
+/// sentence (not opening a line spoken) that is no verb of speech (but for "called" naming
+/// it), and no "!" or "?" before the close (not a name cried out). The title of a work.
+fn is_quoted_title(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
+    let (Some(first), Some(last)) = (
+        tokens.get(start),
+        end.checked_sub(1).and_then(|l| tokens.get(l)),
+    ) else {
+        return false;
+    };
+    let before = &text[..first.start];
+    let Some(open) = before
+        .chars()
+        .next_back()
+        .filter(|c| matches!(c, '‘' | '“' | '\'' | '"'))
+    else {
+        return false;
+    };
+    let after_word = before[..before.len() - open.len_utf8()]
+        .strip_suffix(' ')
+        .and_then(|b| b.chars().next_back())
+        .is_some_and(char::is_alphabetic);
+    let prev = start.checked_sub(1).and_then(|p| tokens.get(p));
+    let spoken = prev.is_some_and(|p| {
+        lexicon::SPEECH_VERBS.contains(&p.word) && !names_by_calling(text, tokens, start - 1)
+    });
+    let rest = text[last.end..].trim_start_matches([',', '.']);
+    let closed = rest.starts_with(['’', '”', '\'', '"']);
+    after_word && prev.is_some_and(|p| p.sentence == first.sentence) && !spoken && closed
+}
 
 /// The word `k` tokens before `start`, lower-cased, if it is in the same sentence.
 fn word_before(tokens: &[Token], start: usize, k: usize) -> Option<String> {
@@ -370,6 +462,7 @@ fn is_studied(tokens: &[Token], start: usize) -> bool {
     match word(1).as_deref() {
         Some("read" | "studied") => true,
         Some("of") => word(2).is_some_and(|w| SCHOLARSHIP.contains(&w.as_str())),
+        Some("by") => word(2).is_some_and(|w| AUTHORED.contains(&w.as_str())),
         _ => false,
     }
 }
@@ -382,8 +475,14 @@ fn cite_lists(doc: &Doc, seen: &[(usize, usize, usize)], forms: &mut [Form]) {
     let listed = |a: &(usize, usize, usize), b: &(usize, usize, usize)| {
         let (last, first) = (&doc.tokens[a.2 - 1], &doc.tokens[b.1]);
         let gap = doc.text[last.end..first.start].trim();
+        // "I prefer Dr Johnson to Mr Boz": two names weighed against each other are of a kind.
+        let preferred = gap == "to"
+            && a.1
+                .checked_sub(1)
+                .and_then(|p| doc.tokens.get(p))
+                .is_some_and(|p| p.word.starts_with("prefer"));
         last.sentence == first.sentence
-            && matches!(gap, "," | "and" | "or" | ", and" | ", or" | ",and")
+            && (preferred || matches!(gap, "," | "and" | "or" | ", and" | ", or" | ",and"))
     };
     let mut start = 0;
     while start < seen.len() {
@@ -416,6 +515,14 @@ fn span_at(doc: &Doc, stats: &WordStats, i: usize) -> Option<(Form, usize)> {
         })
     };
     let titled = lexicon::is_honorific(word) && named_after(i + 1);
+    // "the Honourable Mrs Jamieson": a style, or any capitalised word standing right before a
+    // title and its name, is the name's ornament; the title opens the name.
+    let before_title = tokens.get(i + 1).is_some_and(|n| {
+        adjacent(doc.text, first, n) && lexicon::is_honorific(n.word) && named_after(i + 2)
+    });
+    if lexicon::is_style(word) || !titled && before_title {
+        return None;
+    }
     // "the Land of Oz": a word capitalised inside a sentence opens a name ending "of" a name,
     // even when the chapter also uses it in lower case ("land").
     let opens_of_name = !first.at_start
@@ -570,7 +677,9 @@ fn place_follows(doc: &Doc, stats: &WordStats, j: usize) -> bool {
 fn is_speaker(text: &str, tokens: &[Token], start: usize, end: usize) -> bool {
     let skip = usize::from(follows_the(tokens, start));
     let before = start.checked_sub(1 + skip).is_some_and(|v| {
-        lexicon::SPEECH_VERBS.contains(&tokens[v].word) && !names_by_calling(text, tokens, v)
+        lexicon::SPEECH_VERBS.contains(&tokens[v].word)
+            && !names_by_calling(text, tokens, v)
+            && !calls_someone(text, tokens, v)
     });
     let after = match (
         end.checked_sub(1).and_then(|l| tokens.get(l)),
@@ -712,9 +821,26 @@ fn is_addressed(text: &str, tokens: &[Token], start: usize, end: usize) -> bool 
 const CALLING_SUBJECTS: &[&str] = &["he", "she", "they", "i", "we", "you", "who", "and"];
 
 /// Whether the verb at `v` is "called" naming what follows: right after a lower-case word (no
-/// quotation or comma between) that is no pronoun. A place or anyone may be so named; it is no
-/// line spoken.
+/// quotation between, at most a comma: "a long poem, called") that is no pronoun. A place or
+/// anyone may be so named; it is no line spoken.
 fn names_by_calling(text: &str, tokens: &[Token], v: usize) -> bool {
+    let verb = &tokens[v];
+    verb.word == "called"
+        && v.checked_sub(1)
+            .and_then(|p| tokens.get(p))
+            .is_some_and(|w| {
+                let gap = text[w.end..verb.start].trim();
+                w.sentence == verb.sentence
+                    && (gap.is_empty() || gap == ",")
+                    && w.word.starts_with(|c: char| c.is_lowercase())
+                    && !CALLING_SUBJECTS.contains(&w.word)
+            })
+}
+
+/// "he called Byron", "she called Jo": "called" right after its subject takes the name after
+/// it as its object, someone called to or named, who says nothing. ("“Come,” called Jo" has
+/// the line before the verb.)
+fn calls_someone(text: &str, tokens: &[Token], v: usize) -> bool {
     let verb = &tokens[v];
     verb.word == "called"
         && v.checked_sub(1)
@@ -722,8 +848,7 @@ fn names_by_calling(text: &str, tokens: &[Token], v: usize) -> bool {
             .is_some_and(|w| {
                 w.sentence == verb.sentence
                     && text[w.end..verb.start].chars().all(char::is_whitespace)
-                    && w.word.starts_with(|c: char| c.is_lowercase())
-                    && !CALLING_SUBJECTS.contains(&w.word)
+                    && CALLING_SUBJECTS.contains(&w.word.to_lowercase().as_str())
             })
 }
 
@@ -755,7 +880,8 @@ fn is_vessel(tokens: &[Token], start: usize) -> bool {
 #[rustfmt::skip]
 const WORKS: &[&str] = &[
     "essays", "sermons", "poems", "plays", "sonnets", "novels", "fables", "hymns", "lectures",
-    "dictionary", "commentaries", "odes", "ballads", "meditations", "homilies",
+    "dictionary", "commentaries", "odes", "ballads", "meditations", "homilies", "style",
+    "poetry", "writings",
 ];
 
 /// Whether the possessive name before token `next` owns a written work ("Belsham's Essays").
@@ -892,6 +1018,43 @@ const MIN_THING_MENTIONS: usize = 3;
 /// Fewest of those mentions in a sentence that also names someone or somewhere of the story.
 const MIN_THING_WITH_PEOPLE: usize = 2;
 
+/// Words that make the noun after them (a few adjectives between) one particular thing.
+const PARTICULAR: &[&str] = &[
+    "the", "this", "that", "these", "those", "his", "her", "my", "your", "our", "their", "its",
+    "whose",
+];
+
+/// Words that make the noun after them any of its kind: "have you any red silk umbrellas",
+/// "many a letter", "no carriage".
+const GENERAL: &[&str] = &["any", "every", "each", "no", "many", "such"];
+
+/// Whether the noun at `i` speaks of its kind in general: the nearest determiner before it (at
+/// most five words back, in its sentence) is "any", "every", "no", "many (a)", "such (a)". A
+/// thing so named is in no scene; "a" and "an" tell nothing ("an apple glanced against his
+/// back").
+fn is_general(tokens: &[Token], i: usize) -> bool {
+    let sentence = tokens[i].sentence;
+    let from = i.saturating_sub(5);
+    for k in (from..i).rev() {
+        let t = &tokens[k];
+        if t.sentence != sentence {
+            return false;
+        }
+        let w = t.word.to_lowercase();
+        if GENERAL.contains(&w.as_str()) {
+            return true;
+        }
+        if matches!(w.as_str(), "a" | "an") {
+            let before = k.checked_sub(1).map(|p| tokens[p].word.to_lowercase());
+            return before.is_some_and(|b| matches!(b.as_str(), "many" | "such"));
+        }
+        if PARTICULAR.contains(&w.as_str()) || strip_possessive(t.word).len() != t.word.len() {
+            return false;
+        }
+    }
+    false
+}
+
 /// Whether the noun at `i` sits in a comparison ("ran like a hare", "as a dragon").
 fn is_figure_of_speech(tokens: &[Token], i: usize) -> bool {
     let sentence = tokens[i].sentence;
@@ -993,7 +1156,7 @@ pub fn find_things(doc: &Doc) -> Vec<Thing> {
         let Some((word, kind)) = thing_of(token.word) else {
             continue;
         };
-        if is_figure_of_speech(&doc.tokens, i) {
+        if is_figure_of_speech(&doc.tokens, i) || is_general(&doc.tokens, i) {
             continue;
         }
         let animal = lexicon::SPECIES
@@ -1136,7 +1299,8 @@ mod tests {
         let forms = find_forms(&Doc::new(text));
         let speech = |name: &str| forms.iter().find(|f| f.display == name).map(|f| f.speech);
         assert_eq!(speech("Stone-pit"), Some(0));
-        assert_eq!(speech("Jo"), Some(2));
+        // "she called Jo" calls Jo; only "“Come here,” called Jo" is Jo speaking.
+        assert_eq!(speech("Jo"), Some(1));
     }
 
     #[test]
@@ -1351,6 +1515,80 @@ mod tests {
                 ("Elizabeth", false),
             ]
         );
+    }
+
+    #[test]
+    fn a_style_before_a_title_is_no_name_of_its_own() {
+        let text = "Miss Pole came in. The Honourable Mrs Jamieson sat near the Honourable \
+                    Mrs Jamieson's fire. Later the Honourable John Smith spoke.";
+        let shown = displays(text);
+        assert!(shown.contains(&"Mrs Jamieson".to_string()), "{shown:?}");
+        assert!(shown.contains(&"John Smith".to_string()), "{shown:?}");
+        assert!(!shown.iter().any(|d| d.contains("Honourable")), "{shown:?}");
+    }
+
+    #[test]
+    fn a_word_only_before_a_ware_is_no_name() {
+        let text = "She spoke of Shetland wool. Then Jessie knitted the Shetland wool for \
+                    Jessie's aunt. Later Jessie sailed to Shetland.";
+        let shown = displays(text);
+        assert!(shown.contains(&"Shetland".to_string()), "{shown:?}");
+        let only_wool = "She spoke of Shetland wool. Then Jessie knitted the Shetland wool for \
+                         Jessie's aunt.";
+        let shown = displays(only_wool);
+        assert!(!shown.contains(&"Shetland".to_string()), "{shown:?}");
+    }
+
+    #[test]
+    fn a_name_alone_in_quotation_marks_after_a_word_is_a_title() {
+        let text = "\u{201c}Fetch me \u{2018}Rasselas,\u{2019} my dear.\u{201d} She read of \
+                    Rasselas and Imlac. She began \
+                    a long poem, called \u{201c}Locksley Hall,\u{201d} and Jane slept. \
+                    \u{201c}Jane!\u{201d} cried Meg.";
+        let forms = find_forms(&Doc::new(text));
+        let rasselas = form(&forms, "Rasselas");
+        assert_eq!(
+            (rasselas.count, rasselas.cited, rasselas.addressed),
+            (2, 1, 0)
+        );
+        let hall = form(&forms, "Locksley Hall");
+        assert_eq!((hall.cited, hall.speech), (1, 0));
+        assert_eq!(form(&forms, "Jane").cited, 0);
+    }
+
+    #[test]
+    fn an_author_judged_written_by_or_preferred_is_cited() {
+        let text = "I judge Dr Johnson as a writer of fiction. It was written by Mr Boz. \
+                    I prefer Dr Johnson to Mr Scott. Then Mr Scott came in.";
+        let forms = find_forms(&Doc::new(text));
+        assert!(form(&forms, "Dr Johnson").cited > 0);
+        assert!(form(&forms, "Mr Boz").cited > 0);
+        assert!(form(&forms, "Mr Scott").cited > 0, "{forms:?}");
+        let plain = find_forms(&Doc::new("I sat by Mr Boz. Then I told Dr Johnson."));
+        assert_eq!(
+            form(&plain, "Mr Boz").cited + form(&plain, "Dr Johnson").cited,
+            0
+        );
+    }
+
+    #[test]
+    fn someone_called_by_a_subject_says_nothing() {
+        let text = "He called Byron my lord. \"Come,\" called Jo.";
+        let forms = find_forms(&Doc::new(text));
+        assert_eq!(form(&forms, "Byron").speech, 0);
+        assert_eq!(form(&forms, "Jo").speech, 1);
+    }
+
+    #[test]
+    fn a_thing_named_as_any_of_its_kind_is_not_shown() {
+        let text = "Then Jane had a red umbrella. Have you any umbrellas in London? Then Jane \
+                    saw many an umbrella there. Then Jane opened her umbrella.";
+        let things = find_things(&Doc::new(text));
+        assert!(things.iter().all(|t| t.name != "umbrella"), "{things:?}");
+        let shown = "Then Jane had a red umbrella. Then Jane shook the umbrella. Then Jane \
+                     opened her umbrella.";
+        let things = find_things(&Doc::new(shown));
+        assert!(things.iter().any(|t| t.name == "umbrella"), "{things:?}");
     }
 
     #[test]

@@ -17,6 +17,28 @@ pub const HONORIFICS: &[&str] = &[
     "Signorina", "Señor", "Señora", "Mynheer",
 ];
 
+/// Styles of rank that stand before a title or a name without being either ("the Honourable
+/// Mrs Jamieson", "the Right Honourable Lord North", "the Venerable Bede"): never an element
+/// alone, and left out of the name they precede.
+#[rustfmt::skip]
+pub const STYLES: &[&str] = &[
+    "Honourable", "Honorable", "Hon", "Right", "Venerable", "Worshipful",
+];
+
+pub fn is_style(word: &str) -> bool {
+    STYLES.contains(&word)
+}
+
+/// Nouns of stuff and wares a place names ("Shetland wool", "Dresden china", "Brussels
+/// carpet"): a capitalised word only ever before one of them is the ware's adjective, no one.
+#[rustfmt::skip]
+pub const GOODS_NOUNS: &[&str] = &[
+    "wool", "silk", "silks", "lace", "linen", "muslin", "muslins", "cloth", "china", "ware",
+    "porcelain", "leather", "tweed", "shawl", "shawls", "carpet", "carpets", "stockings",
+    "cheese", "ale", "wine", "tea", "cotton", "velvet", "satin", "chintz", "calico", "crape",
+    "bonnet", "bonnets", "pottery", "glass", "paper", "brocade", "serge", "worsted", "yarn",
+];
+
 /// Honorifics that name a man, used to pick the person a bare surname refers to ("Darcy" is
 /// "Mr. Darcy", not "Miss Darcy").
 #[rustfmt::skip]
@@ -746,6 +768,7 @@ pub const DIMINUTIVES: &[(&str, &str)] = &[
     ("Dick", "Richard"), ("Ned", "Edward"), ("Ted", "Edward"), ("Tom", "Thomas"), ("Jack", "John"),
     ("Harry", "Henry"), ("Fanny", "Frances"), ("Sally", "Sarah"), ("Nell", "Eleanor"),
     ("Charlie", "Charles"), ("Sam", "Samuel"), ("Jim", "James"), ("Georgie", "Georgiana"),
+    ("Matty", "Matilda"), ("Tilly", "Matilda"), ("Patty", "Martha"), ("Debby", "Deborah"),
 ];
 
 /// The full given name behind a diminutive, if the word is one.

@@ -207,11 +207,12 @@ fn is_history(g: &aliases::Group) -> bool {
     g.speech == 0 && g.honorific.as_deref().is_some_and(lexicon::is_royal_title)
 }
 
-/// "read Belsham's Essays ... that everlasting Belsham": a bare name the chapter gives a written
-/// work ("Essays", "Sermons") and never a line is the author of a book someone reads, not
-/// someone in the story.
+/// "read Belsham's Essays ... that everlasting Belsham", "written by Dr Johnson", "Fetch me
+/// ‘Rasselas’": a name the chapter gives a written work, reads, or quotes as a title, and that
+/// never speaks nor is spoken to, is an author or a book someone reads, not someone in the
+/// story, titled or not.
 fn is_cited_author(g: &aliases::Group) -> bool {
-    g.cited > 0 && g.speech == 0 && g.honorific.is_none()
+    g.cited > 0 && g.speech == 0 && g.presented == 0
 }
 
 fn find_entities(doc: &Doc) -> Vec<Entity> {
@@ -571,6 +572,16 @@ mod tests {
         let reported = reported_names(&text);
         assert_eq!(reported.len(), MAX_PEOPLE, "{reported:?}");
         assert!(!reported.iter().any(|n| n == "Anna") && reported.iter().any(|n| n == "Nora"));
+    }
+
+    #[test]
+    fn a_titled_author_cited_and_never_acting_is_no_cast() {
+        let text = "\"I prefer Dr Johnson to Mr Boz,\" said Miss Jenkyns. Miss Jenkyns read \
+                    the poems written by Dr Johnson. Then Dr Johnson was her model. Later \
+                    Miss Jenkyns sat. Then Mr Boz was praised. \"Good day,\" said Mr Holbrook. \
+                    Later Mr Holbrook read the book written by Mr Boz. Then Mr Holbrook sat.";
+        let names = reported_names(text);
+        assert_eq!(names, ["Miss Jenkyns", "Mr Holbrook"], "{names:?}");
     }
 
     #[test]
