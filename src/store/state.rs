@@ -134,6 +134,19 @@ pub struct Opened {
     pub notes: Vec<String>,
 }
 
+/// [`BookState::open_book`] as one whole-book transaction (what every store does unless it
+/// knows a cheaper way for an open that changes nothing).
+pub(crate) fn open_in_transaction(
+    state: &(impl BookState + ?Sized),
+    request: &OpenBook,
+) -> Result<Opened, Error> {
+    let mut opened = Opened::default();
+    state.transact(&mut |m| {
+        opened = crate::store::open::open(m, request)?;
+        Ok(())
+    })?;
+    Ok(opened)
+}
 /// The book's state. Implement `snapshot`, `transact` and `register_worker`; the named
 /// operations are built on `transact` and may be overridden by a store that has them natively.
 pub trait BookState: Send + Sync + 'static {
@@ -158,12 +171,7 @@ pub trait BookState: Send + Sync + 'static {
     /// Opens the book: creates the state or adds the book's new chapters, takes back expired
     /// claims and applies the resume flags.
     fn open_book(&self, request: &OpenBook) -> Result<Opened, Error> {
-        let mut opened = Opened::default();
-        self.transact(&mut |m| {
-            opened = crate::store::open::open(m, request)?;
-            Ok(())
-        })?;
-        Ok(opened)
+        open_in_transaction(self, request)
     }
 
     fn set_elements_status(&self, status: ElementsStatus) -> Result<(), Error> {

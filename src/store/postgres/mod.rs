@@ -242,12 +242,7 @@ impl BookState for PgState {
                 return Ok(opened);
             }
         }
-        let mut opened = Opened::default();
-        self.transact(&mut |m| {
-            opened = crate::store::open::open(m, request)?;
-            Ok(())
-        })?;
-        Ok(opened)
+        crate::store::state::open_in_transaction(self, request)
     }
 
     // Pass 1's answers and the cast's status, one row each under the book's shared lock: as

@@ -254,6 +254,23 @@ fn ends_while_locked<T: Send + 'static>(
     answer
 }
 
+/// The statements that take and let go `state`'s book lock in a session of its own (`kind`
+/// "" for exclusive, "_shared").
+fn book_lock_sql(state: &PgState, kind: &str) -> (String, String) {
+    let key = format!("{}, hashtext('{}')", super::native::BOOK_LOCK, state.book());
+    (
+        format!("SELECT pg_advisory_lock{kind}({key})"),
+        format!("SELECT pg_advisory_unlock{kind}({key})"),
+    )
+}
+
+/// A book's state in a new database, opened with `chapters` chapters.
+fn opened_book(name: &str, chapters: u32) -> Option<std::sync::Arc<PgState>> {
+    let (_, state) = book_state(name)?;
+    state.open_book(&request(chapters, now())).unwrap();
+    Some(std::sync::Arc::new(state))
+}
+
 /// Runs `op` while a second session holds `state`'s book lock shared, as the one-row
 /// operations take it: `true` when `op` ended within 5 s. A whole-book `transact` takes the
 /// lock exclusive and waits for the session to let it go.
@@ -262,9 +279,7 @@ fn ends_beside_a_shared_book_lock(
     op: impl FnOnce(&PgState) + Send + 'static,
 ) -> bool {
     let client = state.db.client().unwrap();
-    let key = format!("{}, hashtext('{}')", super::native::BOOK_LOCK, state.book());
-    let lock = format!("SELECT pg_advisory_lock_shared({key})");
-    let unlock = format!("SELECT pg_advisory_unlock_shared({key})");
+    let (lock, unlock) = book_lock_sql(state, "_shared");
     let running = state.clone();
     ends_while_locked(&client, (&lock, &unlock), move || op(&running)).is_some()
 }
@@ -275,11 +290,9 @@ fn ends_beside_a_shared_book_lock(
 #[test]
 fn a_chapter_analyzed_and_portraits_are_one_rows_update() {
     use crate::store::PortraitOutcome;
-    let Some((_, state)) = book_state("one-row") else {
+    let Some(state) = opened_book("one-row", 2) else {
         return;
     };
-    let state = std::sync::Arc::new(state);
-    state.open_book(&request(2, now())).unwrap();
     let a = worker("one-row");
     let _alive = state.register_worker(&a).unwrap();
     let marked = ends_beside_a_shared_book_lock(&state, |s| {
@@ -337,15 +350,11 @@ fn opening_an_opened_book_takes_no_lock_and_a_changing_open_still_writes() {
 /// ends (with its change made) once the lock is let go.
 #[test]
 fn a_one_row_operation_waits_for_the_books_exclusive_lock() {
-    let Some((_, state)) = book_state("lock-first") else {
+    let Some(state) = opened_book("lock-first", 1) else {
         return;
     };
-    let state = std::sync::Arc::new(state);
-    state.open_book(&request(1, now())).unwrap();
     let client = state.db.client().unwrap();
-    let key = format!("{}, hashtext('{}')", super::native::BOOK_LOCK, state.book());
-    let lock = format!("SELECT pg_advisory_lock({key})");
-    let unlock = format!("SELECT pg_advisory_unlock({key})");
+    let (lock, unlock) = book_lock_sql(&state, "");
     let marking = state.clone();
     let ended = ends_while_locked(&client, (&lock, &unlock), move || {
         marking
