@@ -20,7 +20,7 @@ const MIGRATIONS: &[(i32, &str)] = &[
 
 /// The advisory lock key taken while migrating ("imaginiz" in ASCII): the one-`bigint` form,
 /// a key space of its own apart from the books' two-`int` locks.
-const MIGRATION_LOCK: i64 = 0x696d_6167_696e_697a;
+pub(super) const MIGRATION_LOCK: i64 = 0x696d_6167_696e_697a;
 
 /// The schema version this build writes.
 pub fn latest() -> i32 {
@@ -29,6 +29,11 @@ pub fn latest() -> i32 {
 
 /// Brings the database to [`latest`]; refuses a database a newer imaginize migrated.
 pub(super) fn migrate(client: &mut Object) -> Result<(), Error> {
+    // Every worker opens the store as it starts; they queued one by one for the lock only to
+    // find the schema current. A current schema is read, not locked.
+    if block(up_to_date(client)) {
+        return Ok(());
+    }
     block(async {
         let tx = client
             .transaction()
@@ -66,6 +71,20 @@ pub(super) fn migrate(client: &mut Object) -> Result<(), Error> {
         }
         tx.commit().await.map_err(sql("commit the migration"))
     })
+}
+
+/// Whether the database's schema is already [`latest`] (any failure to read it, such as no
+/// `schema_version` table yet, says no: the locked path finds out properly).
+async fn up_to_date(client: &Object) -> bool {
+    let Ok(rows) = client
+        .query("SELECT coalesce(max(version), 0) FROM schema_version", &[])
+        .await
+    else {
+        return false;
+    };
+    rows.first()
+        .and_then(|row| row.try_get::<_, i32>(0).ok())
+        .is_some_and(|version| version == latest())
 }
 
 async fn current_version(tx: &Tx<'_>) -> Result<i32, Error> {

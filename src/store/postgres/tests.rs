@@ -236,6 +236,23 @@ fn workers_starting_at_once_migrate_once() {
     assert_eq!(versions, (1..=schema::latest()).collect::<Vec<_>>());
 }
 
+/// A store opening a database whose schema is current reads the version without the
+/// migration lock: workers starting at once do not queue for it one by one.
+#[test]
+fn a_current_schema_is_read_without_the_migration_lock() {
+    let Some(url) = new_database("current") else {
+        return;
+    };
+    let first = PgState::open(&url, "first").unwrap();
+    let client = first.db.client().unwrap();
+    let lock = format!("SELECT pg_advisory_lock({})", schema::MIGRATION_LOCK);
+    let unlock = format!("SELECT pg_advisory_unlock({})", schema::MIGRATION_LOCK);
+    let opened = ends_while_locked(&client, (&lock, &unlock), move || {
+        PgState::open(&url, "second").is_ok()
+    });
+    assert_eq!(opened, Some(true), "waited for the migration lock");
+}
+
 /// Runs `op` on another thread while the session of `client` holds an advisory lock (`lock`
 /// takes it, `unlock` lets it go): `Some` of what `op` returned when it ended within 5 s.
 fn ends_while_locked<T: Send + 'static>(
