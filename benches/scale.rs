@@ -148,7 +148,10 @@ fn median_run(
         .collect();
     if n > 1 {
         let walls: Vec<String> = all.iter().map(|r| format!("{:.2}", r.wall)).collect();
-        println!("  ({workers} workers, {n} runs: wall {} s)", walls.join(", "));
+        println!(
+            "  ({workers} workers, {n} runs: wall {} s)",
+            walls.join(", ")
+        );
     }
     all.sort_by(|a, b| a.wall.total_cmp(&b.wall));
     all[n / 2]
