@@ -264,6 +264,21 @@ pub(super) async fn query(
     tx.query(&prepared, params).await.map_err(sql(action))
 }
 
+/// Runs a cached prepared statement and returns the first column of its first row, `None`
+/// when it returned no row.
+pub(super) async fn query_value<T: for<'a> tokio_postgres::types::FromSql<'a>>(
+    tx: &Tx<'_>,
+    statement: &str,
+    params: &Params<'_>,
+    action: &'static str,
+) -> Result<Option<T>, Error> {
+    let rows = query(tx, statement, params, action).await?;
+    rows.first()
+        .map(|row| row.try_get(0))
+        .transpose()
+        .map_err(sql(action))
+}
+
 /// Runs a cached prepared statement and returns how many rows it touched.
 pub(super) async fn execute(
     tx: &Tx<'_>,

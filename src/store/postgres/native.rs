@@ -8,7 +8,7 @@
 
 use crate::ids::{ChapterNo, SceneNo};
 use crate::store::claims::pid_alive;
-use crate::store::postgres::db::{Tx, corrupt, execute, query, sql};
+use crate::store::postgres::db::{Tx, corrupt, execute, query, query_value, sql};
 use crate::store::postgres::rows::{signed, status};
 use crate::store::usage::Usage;
 use crate::store::{Error, SceneOutcome, WorkerId};
@@ -283,17 +283,13 @@ pub(super) async fn add_usage(
 
 /// The book's Elements.md status as stored, `None` when the book has no state yet.
 pub(super) async fn elements_status(tx: &Tx<'_>, book: &str) -> Result<Option<String>, Error> {
-    let rows = query(
+    query_value(
         tx,
         "SELECT elements_md_status FROM books WHERE id = $1",
         &[&book],
         "read the Elements.md status",
     )
-    .await?;
-    rows.first()
-        .map(|row| row.try_get(0))
-        .transpose()
-        .map_err(sql("read the Elements.md status"))
+    .await
 }
 
 /// Sets the book's Elements.md status; `false` when the book has no state yet.

@@ -6,7 +6,7 @@
 
 use crate::store::Error;
 use crate::store::claims::pid_alive;
-use crate::store::postgres::db::{Db, Tx, execute, query, sql};
+use crate::store::postgres::db::{Db, Tx, execute, query, query_value, sql};
 use crate::store::postgres::{PgState, schema};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -246,31 +246,29 @@ impl Queue {
                 "wait for other helpers to choose",
             )
             .await?;
-            let rows = query(
-                tx,
+            let statement = format!(
                 "WITH live AS (SELECT worker FROM queue_workers \
                                WHERE heartbeat_at >= now() - $3::bigint * interval '1 microsecond'), \
                       held AS ( \
                          SELECT q.id, q.book_sha256, q.file_name, q.settings::text AS settings, \
-                                q.attempt, q.submitted_at, q.worker, \
-                                (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
-                                         AND c.status IN ('pending', 'analyzed')) \
-                                 OR EXISTS (SELECT 1 FROM portraits p \
-                                            WHERE p.book = q.id AND p.status = 'wanted')) AS to_draw, \
-                                NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) AS starting \
+                                q.attempt, q.submitted_at, q.worker, {WANTS_HELP} AS wants \
                          FROM queue q WHERE q.status = 'running'), \
-                      wanting AS (SELECT worker FROM held WHERE to_draw OR starting), \
+                      wanting AS (SELECT worker FROM held WHERE wants), \
                       open AS ( \
                          SELECT h.*, 1 + (SELECT count(*) FROM workers w \
                                           JOIN live ON live.worker = w.worker_id \
                                           WHERE w.book = h.id AND w.worker_id <> h.worker) AS on_it \
-                         FROM held h WHERE (h.to_draw OR h.starting) \
+                         FROM held h WHERE h.wants \
                              AND h.worker <> $1 AND NOT (h.id = ANY($2))) \
                  SELECT id, book_sha256, file_name, settings, attempt FROM open \
                  WHERE on_it * greatest((SELECT count(*) FROM wanting), 1) \
                          < (SELECT count(*) FROM live) \
                      AND NOT ($4 AND EXISTS (SELECT 1 FROM wanting WHERE wanting.worker = $1)) \
-                 ORDER BY on_it, submitted_at, id LIMIT 1",
+                 ORDER BY on_it, submitted_at, id LIMIT 1"
+            );
+            let rows = query(
+                tx,
+                &statement,
                 &[&helper.id, &skip, &lease, &helper.lends],
                 "find a book to help with",
             )
@@ -328,17 +326,13 @@ impl Queue {
     /// back to the queue): nothing to help with.
     pub fn cast_shared(&self, book: &str) -> Result<Option<bool>, Error> {
         self.tx(async |tx| {
-            let rows = query(
+            query_value(
                 tx,
                 "SELECT cast_shared FROM queue WHERE id = $1 AND status = 'running'",
                 &[&book],
                 "read whether a book's cast is shared",
             )
-            .await?;
-            rows.first()
-                .map(|row| row.try_get(0))
-                .transpose()
-                .map_err(sql("read whether a book's cast is shared"))
+            .await
         })
     }
 
@@ -451,18 +445,17 @@ impl Queue {
     /// Whether some book may still need a worker: queued (even if backing off) or running.
     pub fn has_work(&self) -> Result<bool, Error> {
         self.tx(async |tx| {
-            let rows = query(
+            let work = query_value(
                 tx,
                 "SELECT EXISTS (SELECT 1 FROM queue WHERE status IN ('queued', 'running'))",
                 &[],
                 "look at the queue",
             )
             .await?;
-            let row = rows.first().ok_or_else(|| Error::Database {
+            work.ok_or_else(|| Error::Database {
                 action: "look at the queue",
                 source: "no row".into(),
-            })?;
-            row.try_get(0).map_err(sql("look at the queue"))
+            })
         })
     }
 
@@ -626,44 +619,35 @@ fn taken(row: &tokio_postgres::Row, doing: &'static str) -> Result<Taken, Error>
 /// Whether a book held by another worker (not in `skip`) has anything a helper could do: a
 /// chapter to analyze or draw, a portrait asked for, or its start still ahead.
 async fn any_helpable(tx: &Tx<'_>, worker: &str, skip: &[String]) -> Result<bool, Error> {
-    let rows = query(
-        tx,
+    let statement = format!(
         "SELECT EXISTS (SELECT 1 FROM queue q \
                         WHERE q.status = 'running' AND q.worker <> $1 AND NOT (q.id = ANY($2)) \
-                          AND (EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
-                                       AND c.status IN ('pending', 'analyzed')) \
-                               OR EXISTS (SELECT 1 FROM portraits p \
-                                          WHERE p.book = q.id AND p.status = 'wanted') \
-                               OR NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id)))",
-        &[&worker, &skip],
-        "look for a book to help with",
-    )
-    .await?;
-    let Some(row) = rows.first() else {
-        return Ok(false);
-    };
-    row.try_get(0).map_err(sql("look for a book to help with"))
+                          AND {WANTS_HELP})"
+    );
+    let action = "look for a book to help with";
+    let any = query_value(tx, &statement, &[&worker, &skip], action).await?;
+    Ok(any.unwrap_or(false))
 }
 
 /// Whether a book `worker` holds still has something to draw now or later (a chapter not yet
 /// claimed, a portrait wanted, or no chapters yet): `helpable`'s `wanting`, for one worker.
 async fn own_book_wants(tx: &Tx<'_>, worker: &str) -> Result<bool, Error> {
-    let rows = query(
-        tx,
-        "SELECT EXISTS (SELECT 1 FROM queue q WHERE q.worker = $1 AND q.status = 'running' AND ( \
-             NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) \
-             OR EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
-                        AND c.status IN ('pending', 'analyzed')) \
-             OR EXISTS (SELECT 1 FROM portraits p WHERE p.book = q.id AND p.status = 'wanted')))",
-        &[&worker],
-        "look at this worker's books",
-    )
-    .await?;
-    let Some(row) = rows.first() else {
-        return Ok(false);
-    };
-    row.try_get(0).map_err(sql("look at this worker's books"))
+    let statement = format!(
+        "SELECT EXISTS (SELECT 1 FROM queue q \
+                        WHERE q.worker = $1 AND q.status = 'running' AND {WANTS_HELP})"
+    );
+    let action = "look at this worker's books";
+    let wants = query_value(tx, &statement, &[&worker], action).await?;
+    Ok(wants.unwrap_or(false))
 }
+
+/// Whether the held book `q` has something to draw now or later: a chapter not yet claimed,
+/// a portrait asked for, or no chapters yet (its start still ahead). What `helpable`,
+/// `any_helpable` and `own_book_wants` each ask of a book.
+const WANTS_HELP: &str = "(NOT EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id) \
+     OR EXISTS (SELECT 1 FROM chapters c WHERE c.book = q.id \
+                AND c.status IN ('pending', 'analyzed')) \
+     OR EXISTS (SELECT 1 FROM portraits p WHERE p.book = q.id AND p.status = 'wanted'))";
 
 /// Notifies [`CHANNEL`] when `tx` commits, naming `book` (what the wake-up is about).
 async fn notify(tx: &Tx<'_>, book: &str) -> Result<(), Error> {

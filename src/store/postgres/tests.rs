@@ -281,6 +281,15 @@ fn book_lock_sql(state: &PgState, kind: &str) -> (String, String) {
     )
 }
 
+/// The statements that take and let go the lock under which helpers choose a book.
+fn helpers_lock_sql() -> (String, String) {
+    let key = super::queue::HELPERS_LOCK;
+    (
+        format!("SELECT pg_advisory_lock({key}, 0)"),
+        format!("SELECT pg_advisory_unlock({key}, 0)"),
+    )
+}
+
 /// A book's state in a new database, opened with `chapters` chapters.
 fn opened_book(name: &str, chapters: u32) -> Option<std::sync::Arc<PgState>> {
     let (_, state) = book_state(name)?;
@@ -937,11 +946,7 @@ fn a_busy_holder_lends_nothing_without_waiting_for_the_helpers_lock() {
     queue.take("w1", LEASE).unwrap().expect("the book");
     let db = super::db::Db::new(&url).unwrap();
     let client = db.client().unwrap();
-    let lock = format!("SELECT pg_advisory_lock({}, 0)", super::queue::HELPERS_LOCK);
-    let unlock = format!(
-        "SELECT pg_advisory_unlock({}, 0)",
-        super::queue::HELPERS_LOCK
-    );
+    let (lock, unlock) = helpers_lock_sql();
     let answer = ends_while_locked(&client, (&lock, &unlock), move || {
         let lending = super::queue::Helper {
             lends: true,
@@ -964,11 +969,7 @@ fn a_worker_with_nothing_to_help_with_does_not_wait_for_the_helpers_lock() {
     let book = queue.take("w1", LEASE).unwrap().expect("the book").id;
     let db = super::db::Db::new(&url).unwrap();
     let client = db.client().unwrap();
-    let lock = format!("SELECT pg_advisory_lock({}, 0)", super::queue::HELPERS_LOCK);
-    let unlock = format!(
-        "SELECT pg_advisory_unlock({}, 0)",
-        super::queue::HELPERS_LOCK
-    );
+    let (lock, unlock) = helpers_lock_sql();
     let queue = std::sync::Arc::new(queue);
     let (q, skip) = (queue.clone(), vec![book]);
     let skipped = ends_while_locked(&client, (&lock, &unlock), move || {
