@@ -128,17 +128,21 @@ fn tuning_books_meet_the_cast_bar() {
     }
 }
 
+/// The scored book (tuning or held out) that `IMAGINIZE_CAST` names, for the tools below.
+fn asked_for() -> impl Iterator<Item = &'static Case> {
+    let wanted = std::env::var("IMAGINIZE_CAST").unwrap_or_default();
+    TUNING
+        .iter()
+        .chain(cast_score::HELD_OUT)
+        .filter(move |c| c.name == wanted)
+}
+
 /// `IMAGINIZE_CAST=name cargo test --test builtin_heldout dump -- --ignored --nocapture` prints
 /// a book's whole merged cast, for looking at a tuning book while changing the heuristics.
 #[test]
 #[ignore]
 fn dump() {
-    let wanted = std::env::var("IMAGINIZE_CAST").unwrap_or_default();
-    for case in TUNING
-        .iter()
-        .chain(cast_score::HELD_OUT)
-        .filter(|c| c.name == wanted)
-    {
+    for case in asked_for() {
         let (score, catalogue) = score_case(case);
         println!("{}", score.line(case.name));
         for e in &catalogue.elements {
@@ -163,12 +167,7 @@ fn dump() {
 #[test]
 #[ignore]
 fn raw() {
-    let wanted = std::env::var("IMAGINIZE_CAST").unwrap_or_default();
-    for case in TUNING
-        .iter()
-        .chain(cast_score::HELD_OUT)
-        .filter(|c| c.name == wanted)
-    {
+    for case in asked_for() {
         let Ok(book) = imaginize::book::load(&cast_score::root().join(case.book)) else {
             continue;
         };
